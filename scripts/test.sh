@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: install the real peers the tests talk to, then format,
+# lint and test the workspace. Safe to run again; installs are skipped when already present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Live-capture tests need root; CI always has it, so a CI run without root is an error, not a skip.
+if [ "${CI:-}" = "true" ] && [ "$(id -u)" != "0" ]; then
+    echo "error: CI must run as root so the live-capture tests really capture" >&2
+    exit 1
+fi
+
+need_apt=()
+for pair in tshark:tshark tcpdump:tcpdump socat:socat ncat:ncat nc:netcat-openbsd php:php-cli; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
+done
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = "0" ]; then
+        echo "== installing test peers: ${need_apt[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    else
+        echo "== not root: cannot install ${need_apt[*]}; tests that need them will skip and say so"
+    fi
+fi
+
+# Python peers live in a venv so the system Python stays untouched.
+VENV="${SOCKLAB_VENV:-$PWD/.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c 'import websockets' 2>/dev/null; then
+    "$VENV/bin/pip" install -q websockets
+fi
+export SOCKLAB_PYTHON="$VENV/bin/python"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
