@@ -1,0 +1,121 @@
+//! One client's connection: echo every byte back until the client closes, goes idle too long, or
+//! the server stops.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use super::Shared;
+
+/// The first read buffer; it doubles up to `MAX_BUF` while reads keep filling it, so a bulk
+/// stream gets large reads and a chatty client small ones.
+const MIN_BUF: usize = 4 * 1024;
+const MAX_BUF: usize = 64 * 1024;
+
+/// Why a connection ended, for the trace.
+pub(super) enum Ended {
+    PeerClosed,
+    Idle(Duration),
+    ServerStopping,
+    Failed(io::Error),
+}
+
+pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+    let ended = if shared.php_demo {
+        super::php_demo::serve(&mut stream, peer, shared).await
+    } else {
+        echo(&mut stream, peer, shared).await
+    };
+    let trace = shared.trace;
+    match ended {
+        Ok(Ended::PeerClosed) => trace.say(format_args!(
+            "{peer}: read() returned 0: the client closed its side; shutdown(SHUT_WR), close()"
+        )),
+        Ok(Ended::Idle(after)) => trace.say(format_args!(
+            "{peer}: idle for {after:?} (--idle-timeout); close()"
+        )),
+        Ok(Ended::ServerStopping) => trace.say(format_args!(
+            "{peer}: server stopping; shutdown(SHUT_WR), close()"
+        )),
+        Ok(Ended::Failed(err)) | Err(err) => trace.say(format_args!("{peer}: {err}; close()")),
+    }
+    // Sends FIN after everything written so far; the client sees a clean end of stream.
+    let _ = stream.shutdown().await;
+}
+
+/// RFC 862: whatever arrives goes straight back.
+///
+/// The buffer exists only while data flows: an idle connection holds a socket and a parked task,
+/// nothing more, which is what lets one process keep tens of thousands of them.
+async fn echo(stream: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> io::Result<Ended> {
+    loop {
+        tokio::select! {
+            ready = stream.readable() => ready?,
+            () = shared.stop.cancelled() => {
+                drain(stream, peer, shared).await?;
+                return Ok(Ended::ServerStopping);
+            }
+            after = idle(shared.idle_timeout) => return Ok(Ended::Idle(after)),
+        }
+        let mut buf = vec![0u8; MIN_BUF];
+        loop {
+            match stream.try_read(&mut buf) {
+                Ok(0) => return Ok(Ended::PeerClosed),
+                Ok(n) => {
+                    write_back(stream, &buf[..n], peer, shared).await?;
+                    if n == buf.len() && buf.len() < MAX_BUF {
+                        buf.resize(buf.len() * 2, 0);
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Ok(Ended::Failed(err)),
+            }
+        }
+    }
+}
+
+/// On shutdown, echo what the client already sent (it is in flight) and stop there.
+async fn drain(stream: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> io::Result<()> {
+    let mut buf = vec![0u8; MIN_BUF];
+    loop {
+        match stream.try_read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => write_back(stream, &buf[..n], peer, shared).await?,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+async fn write_back(
+    stream: &mut TcpStream,
+    data: &[u8],
+    peer: SocketAddr,
+    shared: &Shared,
+) -> io::Result<()> {
+    shared
+        .trace
+        .say(format_args!("{peer}: read() = {} bytes", data.len()));
+    stream.write_all(data).await?;
+    shared
+        .trace
+        .say(format_args!("{peer}: write({} bytes) done", data.len()));
+    shared.stats.add_bytes(data.len());
+    Ok(())
+}
+
+/// Completes after `timeout`, or never when there is none.
+pub(super) async fn idle(timeout: Option<Duration>) -> Duration {
+    match timeout {
+        Some(after) => {
+            tokio::time::sleep(after).await;
+            after
+        }
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,178 @@
+//! `tcp-echo server`: accept many clients at once and echo every byte (RFC 862), or play the PHP
+//! manual's demo server. Shaped like tokio's echo example: an accept loop that spawns one task per
+//! connection, with shutdown told to every task through one token.
+
+mod connection;
+mod listener;
+mod php_demo;
+mod shutdown;
+mod stats;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::cli::ServerArgs;
+use crate::limits;
+use crate::trace::Trace;
+use stats::Stats;
+
+/// What every connection task needs to know, shared read-only.
+struct Shared {
+    trace: Trace,
+    php_demo: bool,
+    idle_timeout: Option<Duration>,
+    stats: Stats,
+    /// Cancelled when the server stops: by a signal, or by a PHP-demo client typing `shutdown`.
+    stop: CancellationToken,
+}
+
+pub fn run(args: ServerArgs) -> Result<()> {
+    let addr = *crate::addr::resolve(&args.listen)?
+        .first()
+        .context("no address to listen on")?;
+    let trace = Trace::new(args.verbose);
+    let max_conns = connection_limit(args.max_conns, trace);
+
+    let std_listener = listener::bind(addr, args.backlog, trace)?;
+    let bound = std_listener.local_addr().context("getsockname() failed")?;
+    println!("listening on {bound}");
+    let _ = std::io::stdout().flush();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(std_listener, args, trace, max_conns))
+}
+
+/// The effective cap on open connections: the user's, or what the open-file limit allows.
+fn connection_limit(requested: Option<usize>, trace: Trace) -> usize {
+    let Some(files) = limits::raise_open_files() else {
+        return requested.unwrap_or(usize::MAX);
+    };
+    let allowed = files.saturating_sub(limits::RESERVED_FDS) as usize;
+    trace.say(format_args!(
+        "setrlimit(RLIMIT_NOFILE) -> {files} open files: room for {allowed} connections"
+    ));
+    match requested {
+        Some(n) if n > allowed => {
+            eprintln!(
+                "warning: --max-conns {n} exceeds what the open-file limit ({files}) allows; \
+                 at most {allowed} connections will be held (raise it with `ulimit -Hn` as root)"
+            );
+            allowed
+        }
+        Some(n) => n,
+        None => allowed,
+    }
+}
+
+async fn serve(
+    std_listener: std::net::TcpListener,
+    args: ServerArgs,
+    trace: Trace,
+    max_conns: usize,
+) -> Result<()> {
+    let listener =
+        TcpListener::from_std(std_listener).context("cannot register the listening socket")?;
+    let shared = Arc::new(Shared {
+        trace,
+        php_demo: args.php_demo,
+        idle_timeout: args.idle_timeout,
+        stats: Stats::default(),
+        stop: CancellationToken::new(),
+    });
+    let tasks = TaskTracker::new();
+    let started = Instant::now();
+    let signal = shutdown::signal();
+    tokio::pin!(signal);
+
+    trace.say(format_args!("waiting for connections: accept() ..."));
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            name = &mut signal => {
+                eprintln!("{name}: no longer accepting; letting in-flight echoes finish");
+                break;
+            }
+            () = shared.stop.cancelled() => {
+                eprintln!("shutdown requested by a client; stopping");
+                break;
+            }
+        };
+        match accepted {
+            Ok((stream, peer)) => admit(stream, peer, &shared, &tasks, max_conns),
+            Err(err) => accept_failed(err).await,
+        }
+    }
+    drop(listener);
+    shared.stop.cancel();
+    tasks.close();
+
+    let open = shared.stats.open();
+    if open > 0 {
+        trace.say(format_args!(
+            "waiting up to {:?} for {open} connection(s)",
+            args.drain_timeout
+        ));
+    }
+    if tokio::time::timeout(args.drain_timeout, tasks.wait())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "drain timeout ({:?}) passed with {} connection(s) still busy; closing them",
+            args.drain_timeout,
+            shared.stats.open()
+        );
+    }
+    println!("{}", shared.stats.summary(started.elapsed()));
+    Ok(())
+}
+
+/// Starts a task for an accepted connection, or closes it at once when the server is full.
+fn admit(
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+    shared: &Arc<Shared>,
+    tasks: &TaskTracker,
+    max_conns: usize,
+) {
+    let Some(guard) = shared.stats.try_open(max_conns) else {
+        eprintln!("refused {peer}: {max_conns} connections already open (--max-conns)");
+        return;
+    };
+    shared.trace.say(format_args!(
+        "accept() -> {peer} (connection #{})",
+        guard.number()
+    ));
+    let _ = stream.set_nodelay(true);
+    let shared = Arc::clone(shared);
+    tasks.spawn(async move {
+        connection::serve(stream, peer, &shared).await;
+        drop(guard);
+    });
+}
+
+/// accept() failures are about one connection or a momentary shortage; the server goes on.
+async fn accept_failed(err: std::io::Error) {
+    let out_of_files = matches!(err.raw_os_error(), Some(code) if code == EMFILE || code == ENFILE || code == WSAEMFILE);
+    if out_of_files {
+        eprintln!("accept() failed: {err} (the open-file limit is reached; waiting 100 ms)");
+        // Without a pause the listener stays readable and the loop would spin on the same error.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    } else {
+        eprintln!("accept() failed: {err}");
+    }
+}
+
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
+/// Windows names the same shortage WSAEMFILE.
+const WSAEMFILE: i32 = 10024;

@@ -1,0 +1,101 @@
+//! Counters the summary reports, shared by every connection task without a lock.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    inner: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    open: AtomicUsize,
+    served: AtomicU64,
+    refused: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// Held by a connection's task; dropping it marks the connection closed.
+#[derive(Debug)]
+pub struct OpenGuard {
+    inner: Arc<Counters>,
+    number: u64,
+}
+
+impl OpenGuard {
+    /// 1 for the first connection the server accepted, 2 for the next, …
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.inner.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Stats {
+    /// Counts a new connection unless `max` are already open.
+    pub fn try_open(&self, max: usize) -> Option<OpenGuard> {
+        // Only the accept loop opens connections, so a load then add cannot overshoot.
+        if self.inner.open.load(Ordering::Relaxed) >= max {
+            self.inner.refused.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        self.inner.open.fetch_add(1, Ordering::Relaxed);
+        let number = self.inner.served.fetch_add(1, Ordering::Relaxed) + 1;
+        Some(OpenGuard {
+            inner: Arc::clone(&self.inner),
+            number,
+        })
+    }
+
+    pub fn open(&self) -> usize {
+        self.inner.open.load(Ordering::Relaxed)
+    }
+
+    pub fn add_bytes(&self, n: usize) {
+        self.inner.bytes.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub fn summary(&self, uptime: Duration) -> String {
+        let served = self.inner.served.load(Ordering::Relaxed);
+        let refused = self.inner.refused.load(Ordering::Relaxed);
+        let bytes = self.inner.bytes.load(Ordering::Relaxed);
+        let mut line = format!(
+            "summary: {served} connection{} served, {bytes} bytes echoed in {:.1}s",
+            if served == 1 { "" } else { "s" },
+            uptime.as_secs_f64()
+        );
+        if refused > 0 {
+            line.push_str(&format!(", {refused} refused (--max-conns)"));
+        }
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_connections_are_capped_and_released() {
+        let stats = Stats::default();
+        let first = stats.try_open(2).unwrap();
+        let second = stats.try_open(2).unwrap();
+        assert_eq!((first.number(), second.number()), (1, 2));
+        assert!(stats.try_open(2).is_none());
+        drop(first);
+        assert_eq!(stats.open(), 1);
+        assert_eq!(stats.try_open(2).unwrap().number(), 3);
+        stats.add_bytes(10);
+        let summary = stats.summary(Duration::from_secs(2));
+        assert_eq!(
+            summary,
+            "summary: 3 connections served, 10 bytes echoed in 2.0s, 1 refused (--max-conns)"
+        );
+    }
+}
