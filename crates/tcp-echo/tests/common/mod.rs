@@ -1,0 +1,208 @@
+//! Starting the real `tcp-echo` binary and the real peers the tests talk to.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tcp-echo");
+
+/// Long enough for a loaded CI machine; only reached when something is broken.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A running `tcp-echo server`, killed if the test ends without stopping it.
+pub struct Server {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+    stdout: mpsc::Receiver<String>,
+    stderr: thread::JoinHandle<String>,
+}
+
+impl Server {
+    /// Starts `tcp-echo server --listen 127.0.0.1:0 EXTRA...` and waits for `listening on`.
+    pub fn start(extra: &[&str]) -> Server {
+        let mut args = vec!["server", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        Server::start_with(&args)
+    }
+
+    pub fn start_with(args: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tcp-echo");
+        let stdout = lines_of(child.stdout.take().unwrap());
+        let mut err_pipe = child.stderr.take().unwrap();
+        let stderr = thread::spawn(move || {
+            let mut text = String::new();
+            let _ = err_pipe.read_to_string(&mut text);
+            text
+        });
+        let first = stdout.recv_timeout(PATIENCE);
+        let Ok(first) = first else {
+            let _ = child.kill();
+            let err = stderr.join().unwrap_or_default();
+            panic!("server printed no first line; stderr: {err}");
+        };
+        let addr = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line was {first:?}"))
+            .parse()
+            .expect("address in the first line");
+        Server {
+            child: Some(child),
+            addr,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Sends a signal by name (INT, TERM) with the system's `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the server to exit by itself and returns its status, stdout after the first
+    /// line, and stderr.
+    pub fn wait(mut self) -> (ExitStatus, String, String) {
+        let mut child = self.child.take().unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("server did not exit within {PATIENCE:?}");
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let out: Vec<String> = self.stdout.try_iter().collect();
+        let stderr = std::mem::replace(&mut self.stderr, thread::spawn(String::new));
+        (status, out.join("\n"), stderr.join().unwrap())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Lines of a pipe, read on a thread so a test can wait for them with a deadline.
+pub fn lines_of(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Whether a peer program is installed. Missing peers skip a test with a reason, except in CI,
+/// where the test command installs them and a missing one is a failure.
+pub fn have(program: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{program} is not installed, and CI must run every test (scripts/test.sh installs it)"
+        );
+        eprintln!("skipped: {program} is not installed (scripts/test.sh installs it)");
+    }
+    found
+}
+
+/// Runs a command with stdin bytes, bounded in time; returns status, stdout, stderr.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> (ExitStatus, Vec<u8>, String) {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start command");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out = thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = out_pipe.read_to_end(&mut bytes);
+        bytes
+    });
+    let err = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err_pipe.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{cmd:?} did not finish within {PATIENCE:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    feeder.join().unwrap();
+    (status, out.join().unwrap(), err.join().unwrap())
+}
+
+/// A port that was free a moment ago, for peers that cannot be told to pick one themselves.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts connections on `addr`.
+pub fn wait_for_listener(addr: SocketAddr) {
+    let deadline = Instant::now() + PATIENCE;
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "nothing listened on {addr}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Random bytes that differ between calls and connections.
+pub fn random_bytes(len: usize) -> Vec<u8> {
+    use rand::RngCore;
+    let mut bytes = vec![0u8; len];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes
+}

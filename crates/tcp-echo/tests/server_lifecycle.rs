@@ -1,0 +1,236 @@
+//! How `tcp-echo server` starts, refuses, times out and stops.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{run_with_input, Server, BIN, PATIENCE};
+
+fn run_server_expecting_failure(args: &[&str]) -> String {
+    let (status, out, err) = run_with_input(Command::new(BIN).args(args), b"");
+    assert!(
+        !status.success(),
+        "server should have failed; stdout: {out:?}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line of error, got: {err}");
+    err
+}
+
+#[test]
+fn address_in_use_is_one_clear_line() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let err = run_server_expecting_failure(&["server", "--listen", &addr]);
+    assert!(err.contains("address already in use"), "{err}");
+    assert!(err.contains(&addr), "{err}");
+}
+
+#[test]
+fn bad_address_syntax_is_one_clear_line() {
+    let err = run_server_expecting_failure(&["server", "--listen", "127.0.0.1"]);
+    assert!(err.contains("expected IP:PORT"), "{err}");
+    let err = run_server_expecting_failure(&["server", "--listen", "1.2.3.4.5:80"]);
+    assert!(err.contains("1.2.3.4.5"), "{err}");
+}
+
+#[test]
+fn low_port_without_privilege_says_how_to_fix_it() {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let unprivileged_start =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+            .ok()
+            .and_then(|s| s.trim().parse::<u16>().ok())
+            .unwrap_or(1024);
+    if unprivileged_start == 0 {
+        eprintln!("skipped: this kernel lets anyone bind low ports");
+        return;
+    }
+    let args = ["server", "--listen", "127.0.0.1:1"];
+    let (status, _, err) = if is_root {
+        // As root, drop to nobody for this one run, the way the recipes do.
+        run_with_input(
+            Command::new("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN])
+                .args(args),
+            b"",
+        )
+    } else {
+        run_with_input(Command::new(BIN).args(args), b"")
+    };
+    assert!(!status.success());
+    assert!(err.contains("permission denied"), "{err}");
+    assert!(err.contains("CAP_NET_BIND_SERVICE"), "{err}");
+}
+
+#[test]
+fn sigint_stops_with_a_summary_and_exit_zero() {
+    let server = Server::start(&[]);
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.write_all(b"0123456789").unwrap();
+        let mut back = [0u8; 10];
+        s.read_exact(&mut back).unwrap();
+    }
+    server.signal("INT");
+    let (status, out, err) = server.wait();
+    assert!(status.success(), "exit {status:?}; stderr {err}");
+    assert!(
+        out.contains("summary: 3 connections served, 30 bytes echoed"),
+        "stdout: {out}"
+    );
+    assert!(err.contains("SIGINT"), "{err}");
+}
+
+#[test]
+fn sigterm_closes_open_connections_and_exits_zero() {
+    let server = Server::start(&[]);
+    let mut idle = TcpStream::connect(server.addr).unwrap();
+    idle.write_all(b"ping").unwrap();
+    let mut back = [0u8; 4];
+    idle.read_exact(&mut back).unwrap();
+    server.signal("TERM");
+    // The open connection is closed by the server: end of stream, not a hang.
+    idle.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut rest = Vec::new();
+    idle.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    let (status, out, _) = server.wait();
+    assert!(status.success());
+    assert!(
+        out.contains("summary: 1 connection served, 4 bytes echoed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn max_conns_accepts_and_closes_the_excess() {
+    let server = Server::start(&["--max-conns", "2"]);
+    let mut held = Vec::new();
+    for i in 0..2u8 {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.write_all(&[i]).unwrap();
+        let mut back = [0u8; 1];
+        s.read_exact(&mut back).unwrap();
+        held.push(s);
+    }
+    let mut third = TcpStream::connect(server.addr).unwrap();
+    third.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut rest = Vec::new();
+    // Closed at once, before anything was sent: end of stream (or a reset), no echo.
+    let _ = third.read_to_end(&mut rest);
+    assert!(rest.is_empty());
+
+    // Closing one makes room again.
+    drop(held.pop());
+    let mut fourth = None;
+    for _ in 0..50 {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.set_read_timeout(Some(PATIENCE)).unwrap();
+        let _ = s.write_all(b"x");
+        let mut back = [0u8; 1];
+        if s.read_exact(&mut back).is_ok() {
+            fourth = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(fourth.is_some(), "no room after a connection closed");
+
+    server.signal("INT");
+    let (status, out, err) = server.wait();
+    assert!(status.success());
+    assert!(
+        err.contains("connections already open (--max-conns)"),
+        "{err}"
+    );
+    assert!(out.contains("refused (--max-conns)"), "{out}");
+}
+
+#[test]
+fn idle_timeout_closes_silent_connections() {
+    let server = Server::start(&["--idle-timeout", "300ms", "--verbose"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    server.signal("INT");
+    let (_, _, err) = server.wait();
+    assert!(err.contains("idle for 300ms"), "{err}");
+}
+
+#[test]
+fn verbose_shows_the_socket_calls_in_order() {
+    let server = Server::start(&["--verbose"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.write_all(b"abc").unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    s.read_to_end(&mut back).unwrap();
+    server.signal("INT");
+    let (_, _, err) = server.wait();
+    let order = [
+        "socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)",
+        "setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)",
+        "bind(127.0.0.1:0)",
+        "listen(backlog=1024)",
+        "accept() ->",
+        "read() = 3 bytes",
+        "write(3 bytes)",
+        "read() returned 0",
+    ];
+    let mut at = 0;
+    for step in order {
+        let found = err[at..].find(step);
+        assert!(
+            found.is_some(),
+            "{step:?} missing or out of order in:\n{err}"
+        );
+        at += found.unwrap();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn holds_ten_thousand_connections() {
+    const N: usize = 10_000;
+    let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap();
+    if hard < N as u64 + 100 {
+        eprintln!("skipped: the open-file hard limit ({hard}) is below {N} connections");
+        return;
+    }
+    if soft < hard {
+        rlimit::Resource::NOFILE.set(hard, hard).unwrap();
+    }
+    let server = Server::start(&[]);
+    let mut streams = Vec::with_capacity(N);
+    for _ in 0..N {
+        streams.push(TcpStream::connect(server.addr).unwrap());
+    }
+    // With all of them open, the first and the last still echo.
+    for i in [0, N / 2] {
+        let s = &mut streams[i];
+        s.write_all(b"still here").unwrap();
+        let mut back = [0u8; 10];
+        s.read_exact(&mut back).unwrap();
+        assert_eq!(&back, b"still here");
+    }
+    let last = streams.last_mut().unwrap();
+    last.write_all(b"last").unwrap();
+    let mut back = [0u8; 4];
+    last.read_exact(&mut back).unwrap();
+    drop(streams);
+    server.signal("INT");
+    let (status, out, _) = server.wait();
+    assert!(status.success());
+    assert!(
+        out.contains(&format!("summary: {N} connections served")),
+        "{out}"
+    );
+}
