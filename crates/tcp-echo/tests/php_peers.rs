@@ -1,0 +1,101 @@
+//! The PHP manual's socket examples as real peers: PHP's socket functions as the client of
+//! `--php-demo`, and the manual's server as the server `tcp-echo client` talks to.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::{free_port, have, lines_of, run_with_input, Server, BIN, PATIENCE};
+
+const GREETING: &str =
+    "\nWelcome to the PHP Test Server. \nTo quit, type 'quit'. To shut down the server type 'shutdown'.\n";
+
+fn php_script(name: &str) -> String {
+    format!("{}/tests/php/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn php_client(server: &Server, lines: &[&str]) -> String {
+    let (status, out, err) = run_with_input(
+        Command::new("php")
+            .arg(php_script("demo_client.php"))
+            .arg(server.addr.ip().to_string())
+            .arg(server.addr.port().to_string())
+            .args(lines),
+        b"",
+    );
+    assert!(status.success(), "php client failed: {err}");
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn php_client_gets_greeting_replies_and_quit() {
+    if !have("php") {
+        return;
+    }
+    let server = Server::start(&["--php-demo"]);
+    let out = php_client(&server, &["hello", "", "  spaced out\t", "0", "quit"]);
+    assert_eq!(
+        out,
+        format!("{GREETING}PHP: You said 'hello'.\nPHP: You said 'spaced out'.\n")
+    );
+    // quit closes only that connection: the server still answers others.
+    let again = php_client(&server, &["again", "quit"]);
+    assert_eq!(again, format!("{GREETING}PHP: You said 'again'.\n"));
+}
+
+#[test]
+fn php_client_shutdown_stops_the_server_with_exit_zero() {
+    if !have("php") {
+        return;
+    }
+    let server = Server::start(&["--php-demo"]);
+    let out = php_client(&server, &["last words", "shutdown"]);
+    assert_eq!(out, format!("{GREETING}PHP: You said 'last words'.\n"));
+    let (status, stdout, _) = server.wait();
+    assert!(status.success());
+    assert!(stdout.contains("summary: 1 connection served"), "{stdout}");
+}
+
+#[test]
+fn tcp_echo_client_talks_to_the_php_manual_server() {
+    if !have("php") {
+        return;
+    }
+    let port = free_port();
+    let mut php = Command::new("php")
+        .arg(php_script("manual_server.php"))
+        .arg("127.0.0.1")
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let said = lines_of(php.stdout.take().unwrap());
+    assert_eq!(said.recv_timeout(PATIENCE).unwrap(), "listening");
+
+    let addr = format!("127.0.0.1:{port}");
+    let (status, out, err) = run_with_input(
+        Command::new(BIN).args(["client", "--interactive", "--connect", &addr]),
+        b"hello php\nquit\n",
+    );
+    let out = String::from_utf8(out).unwrap();
+    assert!(status.success(), "client failed: {err}");
+    assert_eq!(out, format!("{GREETING}PHP: You said 'hello php'.\n"));
+    assert!(err.contains("connection closed by the server"), "{err}");
+    // The PHP server printed the line it got, as the manual's example does.
+    assert_eq!(said.recv_timeout(PATIENCE).unwrap(), "hello php");
+
+    let (status, _, _) = run_with_input(
+        Command::new(BIN).args(["client", "--interactive", "--connect", &addr]),
+        b"shutdown\n",
+    );
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while php.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = php.kill();
+            panic!("the PHP server did not shut down");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
