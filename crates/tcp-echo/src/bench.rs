@@ -1,10 +1,273 @@
 //! `tcp-echo bench`: a load generator that verifies every echoed byte.
+//!
+//! The run has two phases. First every connection is opened, a bounded number of handshakes at
+//! a time; then the timed run starts for all of them at once, so the rate covers only the time
+//! every connection was working. Each connection sends its own byte sequence ([`pattern`]) and
+//! checks the echo against it, byte for byte. Counters are shared atomics, read once a second
+//! for the progress line on stderr; at the end [`report`] prints the facts as text or JSON.
+//! Any connect failure or echo error makes the exit status non-zero after the report.
 
-/// Options of `tcp-echo bench`.
-#[derive(Debug, clap::Args)]
-pub struct BenchArgs {}
+mod args;
+mod conn;
+mod pattern;
+mod report;
+mod sys;
 
-/// Runs the load generator.
-pub fn run(_args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+use std::io::Write as _;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context as _};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub use args::BenchArgs;
+use args::Mode;
+use conn::{Plan, Stats};
+use report::{Latency, Report};
+
+/// Handshakes in flight at once. A burst of thousands of SYNs overflows a listen backlog (often
+/// 128 to 4096), and each dropped SYN costs the client a retransmission of a second or more;
+/// a few hundred at a time fills the connections about as fast without drops.
+const MAX_CONNECTING: usize = 256;
+
+/// File descriptors beyond the sockets: stdio, the runtime's epoll and wakeup descriptors.
+const SPARE_FDS: u64 = 64;
+
+/// How often the run loop looks at the counters; progress is printed once a second.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Runs the load generator and prints its report.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let addr = resolve(&args.connect)?;
+
+    let needed = args.connections + SPARE_FDS;
+    match sys::raise_open_file_limit() {
+        Ok(limit) if limit < needed => bail!(
+            "--connections {} needs about {needed} open files, but the hard limit is {limit} \
+             (use fewer connections, or raise the limit as root: `ulimit -Hn`)",
+            args.connections
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("bench: could not raise the open-file limit: {e}"),
+    }
+
+    let threads = match args.threads {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(bench(&args, addr));
+    // Tasks still blocked on a dead server are dropped here rather than waited for.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+
+    if report.established == 0 {
+        let why = report
+            .first_connect_error
+            .as_deref()
+            .unwrap_or("interrupted before any connection was made");
+        bail!("cannot connect to {addr}: {why}");
+    }
+
+    let printed = if args.json {
+        format!("{}\n", report.json())
+    } else {
+        report.text()
+    };
+    match std::io::stdout().lock().write_all(printed.as_bytes()) {
+        Ok(()) => {}
+        // Piped into `head` or similar: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) => return Err(e).context("cannot write the report to stdout"),
+    }
+
+    if report.is_clean() {
+        Ok(())
+    } else {
+        Err(anyhow!(verdict(&report)))
+    }
+}
+
+/// Resolves `HOST:PORT` once, before any connection, so a typo fails fast and clearly.
+fn resolve(target: &str) -> anyhow::Result<SocketAddr> {
+    let mut addrs = target.to_socket_addrs().with_context(|| {
+        format!("cannot resolve --connect {target:?} (expected HOST:PORT, e.g. 127.0.0.1:10000)")
+    })?;
+    addrs
+        .next()
+        .ok_or_else(|| anyhow!("--connect {target:?} resolved to no address"))
+}
+
+/// One line saying what went wrong, for the exit status.
+fn verdict(report: &Report) -> String {
+    let mut parts = Vec::new();
+    if report.connect_failed > 0 {
+        parts.push(format!(
+            "{} of {} connections failed to connect (first: {})",
+            report.connect_failed,
+            report.connections,
+            report.first_connect_error.as_deref().unwrap_or("unknown")
+        ));
+    }
+    if report.errors > 0 {
+        parts.push(format!(
+            "{} echo error{} (first: {})",
+            report.errors,
+            if report.errors == 1 { "" } else { "s" },
+            report.first_error.as_deref().unwrap_or("unknown")
+        ));
+    }
+    if parts.is_empty() {
+        parts.push(format!(
+            "only {} of {} connections ran to the end",
+            report.clean, report.connections
+        ));
+    }
+    parts.join("; ")
+}
+
+async fn bench(args: &BenchArgs, addr: SocketAddr) -> Report {
+    let plan = Arc::new(Plan {
+        addr,
+        mode: args.mode,
+        size: args.size,
+        timeout: args.timeout,
+        run_id: rand::random(),
+        go: CancellationToken::new(),
+        stop: CancellationToken::new(),
+        connecting: Semaphore::new(MAX_CONNECTING),
+    });
+    let stats = Arc::new(Stats::new());
+    let total = args.connections;
+
+    let interrupted = CancellationToken::new();
+    let on_ctrl_c = interrupted.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+
+    let mut tasks = JoinSet::new();
+    for id in 0..total {
+        tasks.spawn(conn::run(id, plan.clone(), stats.clone()));
+    }
+
+    // Phase 1: open every connection.
+    let connect_start = Instant::now();
+    let mut next_progress = connect_start + Duration::from_secs(1);
+    loop {
+        let established = stats.established.load(Relaxed);
+        let failed = stats.connect_failed.load(Relaxed);
+        if established + failed >= total || interrupted.is_cancelled() {
+            break;
+        }
+        if Instant::now() >= next_progress {
+            eprintln!("bench: connecting: {established} of {total} established, {failed} failed");
+            next_progress += Duration::from_secs(1);
+        }
+        tokio::time::sleep(POLL / 10).await;
+    }
+    let established = stats.established.load(Relaxed);
+    let failed = stats.connect_failed.load(Relaxed);
+    eprintln!(
+        "bench: {established} of {total} connections established in {:.2} s, {failed} failed",
+        connect_start.elapsed().as_secs_f64()
+    );
+
+    // Phase 2: the timed run.
+    let cpu_before = sys::process_cpu_time();
+    let start = Instant::now();
+    let end = start + args.duration;
+    if established > 0 && !interrupted.is_cancelled() {
+        plan.go.cancel();
+        let mut next_progress = start + Duration::from_secs(1);
+        let (mut last_messages, mut last_bytes, mut last_at) = (0, 0, start);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = interrupted.cancelled() => break,
+            }
+            let now = Instant::now();
+            if now >= end || stats.finished.load(Relaxed) >= total {
+                break;
+            }
+            if now >= next_progress {
+                let messages = stats.messages.load(Relaxed);
+                let bytes = stats.bytes.load(Relaxed);
+                let secs = (now - last_at).as_secs_f64();
+                let open = stats.established.load(Relaxed) - stats.finished.load(Relaxed);
+                let errors = stats.errors.load(Relaxed);
+                let at = (now - start).as_secs_f64().round();
+                if args.mode == Mode::Idle {
+                    eprintln!("bench: {at:>4}s  {open} connections open  {errors} errors");
+                } else {
+                    eprintln!(
+                        "bench: {at:>4}s  {:>9.0} msg/s  {:>8.2} MB/s  {open} open  {errors} errors",
+                        (messages - last_messages) as f64 / secs,
+                        (bytes - last_bytes) as f64 / secs / 1e6,
+                    );
+                }
+                (last_messages, last_bytes, last_at) = (messages, bytes, now);
+                next_progress += Duration::from_secs(1);
+            }
+        }
+    }
+    plan.stop.cancel();
+    let elapsed = if established > 0 {
+        start.elapsed().min(args.duration)
+    } else {
+        Duration::ZERO
+    };
+    let cpu = match (cpu_before, sys::process_cpu_time()) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
+
+    // Echoes in flight finish or time out on their own; leave room for that and no more.
+    let drain = args.timeout + Duration::from_secs(1);
+    let _ = tokio::time::timeout(drain, async { while tasks.join_next().await.is_some() {} }).await;
+    let unfinished = total - stats.finished.load(Relaxed);
+    tasks.abort_all();
+
+    let histogram = stats.latency();
+    let latency = (!histogram.is_empty()).then(|| Latency {
+        p50: Duration::from_nanos(histogram.value_at_quantile(0.5)),
+        p99: Duration::from_nanos(histogram.value_at_quantile(0.99)),
+        p999: Duration::from_nanos(histogram.value_at_quantile(0.999)),
+        max: Duration::from_nanos(histogram.max()),
+    });
+    let mut first_error = stats.first_error.lock().ok().and_then(|e| e.clone());
+    if unfinished > 0 && first_error.is_none() {
+        first_error = Some(format!(
+            "{unfinished} connections were still busy {drain:?} after the run ended"
+        ));
+    }
+    Report {
+        addr,
+        mode: args.mode,
+        connections: total,
+        size: args.size,
+        elapsed,
+        messages: stats.messages.load(Relaxed),
+        latency,
+        established: stats.established.load(Relaxed),
+        connect_failed: stats.connect_failed.load(Relaxed),
+        first_connect_error: stats
+            .first_connect_error
+            .lock()
+            .ok()
+            .and_then(|e| e.clone()),
+        clean: stats.clean.load(Relaxed),
+        errors: stats.errors.load(Relaxed) + unfinished,
+        first_error,
+        cpu,
+    }
 }
