@@ -14,7 +14,7 @@ mod report;
 mod sys;
 
 use std::io::Write as _;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,9 +34,6 @@ use report::{Latency, Report};
 /// a few hundred at a time fills the connections about as fast without drops.
 const MAX_CONNECTING: usize = 256;
 
-/// File descriptors beyond the sockets: stdio, the runtime's epoll and wakeup descriptors.
-const SPARE_FDS: u64 = 64;
-
 /// How often the run loop looks at the counters; progress is printed once a second.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -44,15 +41,15 @@ const POLL: Duration = Duration::from_millis(100);
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let addr = resolve(&args.connect)?;
 
-    let needed = args.connections + SPARE_FDS;
-    match sys::raise_open_file_limit() {
-        Ok(limit) if limit < needed => bail!(
-            "--connections {} needs about {needed} open files, but the hard limit is {limit} \
-             (use fewer connections, or raise the limit as root: `ulimit -Hn`)",
-            args.connections
-        ),
-        Ok(_) => {}
-        Err(e) => eprintln!("bench: could not raise the open-file limit: {e}"),
+    let needed = args.connections + crate::limits::RESERVED_FDS;
+    if let Some(limit) = crate::limits::raise_open_files() {
+        if limit < needed {
+            bail!(
+                "--connections {} needs about {needed} open files, but the limit is {limit} \
+                 (use fewer connections, or raise the hard limit as root: `ulimit -Hn`)",
+                args.connections
+            );
+        }
     }
 
     let threads = match args.threads {
@@ -97,12 +94,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 /// Resolves `HOST:PORT` once, before any connection, so a typo fails fast and clearly.
 fn resolve(target: &str) -> anyhow::Result<SocketAddr> {
-    let mut addrs = target.to_socket_addrs().with_context(|| {
-        format!("cannot resolve --connect {target:?} (expected HOST:PORT, e.g. 127.0.0.1:10000)")
-    })?;
+    let addrs = crate::addr::resolve(target).context("--connect")?;
     addrs
-        .next()
-        .ok_or_else(|| anyhow!("--connect {target:?} resolved to no address"))
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow!("--connect '{target}' resolved to no address"))
 }
 
 /// One line saying what went wrong, for the exit status.

@@ -1,22 +1,6 @@
-//! What the load generator asks of the operating system: file descriptors and CPU accounting.
+//! CPU accounting, to show whether the load generator itself was the bottleneck.
 
-use std::io;
 use std::time::Duration;
-
-/// Raises the soft open-file limit to the hard limit and returns the new soft limit.
-///
-/// Every connection is a file descriptor, and the usual soft limit (1024) is far below what a
-/// thousand-connection run needs; an unprivileged process may raise it up to the hard limit.
-#[cfg(unix)]
-pub fn raise_open_file_limit() -> io::Result<u64> {
-    rlimit::increase_nofile_limit(u64::MAX)
-}
-
-/// Windows has no per-process descriptor limit of this kind for sockets.
-#[cfg(not(unix))]
-pub fn raise_open_file_limit() -> io::Result<u64> {
-    Ok(u64::MAX)
-}
 
 /// CPU time (user + system) this process has used so far, where the OS tells us cheaply.
 #[cfg(target_os = "linux")]
