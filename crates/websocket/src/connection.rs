@@ -1,0 +1,498 @@
+//! One end of a connection after the handshake, with no I/O: bytes in, events and bytes out.
+//!
+//! [`Connection`] joins the [`Decoder`], the [`Assembler`] and the closing handshake
+//! (RFC 6455 §5.5.1, §7): it answers pings, echoes a peer's close, and refuses data once the
+//! peer has closed. Whatever it wants to send collects in [`Connection::output`]; the caller writes
+//! those bytes and calls [`Connection::clear_output`].
+
+use crate::close::{CloseCode, CloseFrame};
+use crate::decoder::{Decoder, DecoderConfig};
+use crate::deflate::{DeflateParams, Deflater, Inflater};
+use crate::error::ProtocolError;
+use crate::frame::{encode_frame, FrameHeader, MaskRule, RSV1};
+use crate::message::{Assembler, Message};
+use crate::opcode::OpCode;
+use std::fmt;
+
+/// Which end we are: it decides who masks (RFC 6455 §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Reads masked frames, sends unmasked ones.
+    Server,
+    /// Reads unmasked frames, sends masked ones.
+    Client,
+}
+
+/// Where the closing handshake stands (RFC 6455 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseState {
+    /// Messages flow both ways.
+    Open,
+    /// We sent a close frame and wait for the peer's; incoming data is still delivered.
+    CloseSent,
+    /// Both close frames have been exchanged: the TCP connection may be closed.
+    Closed,
+}
+
+/// Settings for a [`Connection`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Our end.
+    pub role: Role,
+    /// Largest frame payload accepted.
+    pub max_frame_size: u64,
+    /// Largest (decompressed) message accepted.
+    pub max_message_size: usize,
+    /// permessage-deflate parameters, if it was agreed in the handshake.
+    pub deflate: Option<DeflateParams>,
+}
+
+impl Config {
+    /// Defaults for `role`: 16 MiB frames and messages, no compression.
+    pub fn new(role: Role) -> Self {
+        Config {
+            role,
+            max_frame_size: 16 << 20,
+            max_message_size: 16 << 20,
+            deflate: None,
+        }
+    }
+}
+
+/// What happened on the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A text or binary message, a ping (already answered) or a pong.
+    Message(Message),
+    /// The peer's close frame. If we had not sent one, ours (echoing its code) is queued.
+    Closed(Option<CloseFrame>),
+}
+
+/// A frame seen or sent, for a learner watching the protocol (`--verbose`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameTrace {
+    /// Sent by us (`true`) or received.
+    pub outgoing: bool,
+    /// The header as on the wire.
+    pub header: FrameHeader,
+    /// The first bytes of the payload, unmasked (compressed bytes for a compressed message).
+    pub preview: Vec<u8>,
+}
+
+/// How many payload bytes a [`FrameTrace`] keeps.
+pub const PREVIEW_LEN: usize = 32;
+
+impl fmt::Display for FrameTrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let h = &self.header;
+        write!(
+            f,
+            "{} {} fin={} rsv={:03b} {} len={}",
+            if self.outgoing { "->" } else { "<-" },
+            h.opcode,
+            u8::from(h.fin),
+            h.rsv(),
+            match h.mask {
+                Some(k) => format!("mask={:02x}{:02x}{:02x}{:02x}", k[0], k[1], k[2], k[3]),
+                None => "unmasked".to_owned(),
+            },
+            h.payload_len
+        )?;
+        if self.preview.is_empty() {
+            return Ok(());
+        }
+        let more = if (self.preview.len() as u64) < h.payload_len {
+            "…"
+        } else {
+            ""
+        };
+        match (h.opcode, std::str::from_utf8(&self.preview)) {
+            (OpCode::Close, _) if self.preview.len() >= 2 => {
+                let code = CloseCode::from(u16::from_be_bytes([self.preview[0], self.preview[1]]));
+                write!(
+                    f,
+                    " code={code} reason={:?}",
+                    String::from_utf8_lossy(&self.preview[2..])
+                )
+            }
+            (_, Ok(text)) if !h.rsv1 => write!(f, " {text:?}{more}"),
+            _ => {
+                f.write_str(" ")?;
+                for b in &self.preview {
+                    write!(f, "{b:02x}")?;
+                }
+                f.write_str(more)
+            }
+        }
+    }
+}
+
+/// One end of a WebSocket connection. See the module docs.
+#[derive(Debug)]
+pub struct Connection {
+    config: Config,
+    decoder: Decoder,
+    assembler: Assembler,
+    deflater: Option<Deflater>,
+    state: CloseState,
+    peer_closed: bool,
+    output: Vec<u8>,
+    mask_state: u64,
+    trace: Option<Vec<FrameTrace>>,
+}
+
+impl Connection {
+    /// A connection in the open state. `mask_seed` seeds the masking keys a client sends;
+    /// RFC 6455 §5.3 asks for unpredictable keys, so pass real randomness.
+    pub fn new(config: Config, mask_seed: u64) -> Self {
+        let mask = match config.role {
+            Role::Server => MaskRule::Required,
+            Role::Client => MaskRule::Forbidden,
+        };
+        let decoder = Decoder::new(DecoderConfig {
+            mask,
+            allowed_rsv: if config.deflate.is_some() { RSV1 } else { 0 },
+            max_frame_size: config.max_frame_size,
+        });
+        // Each end inflates what the other compressed, with the other end's takeover rule.
+        let (ours, theirs) = match (config.deflate, config.role) {
+            (None, _) => (None, None),
+            (Some(p), Role::Server) => (
+                Some(p.server_no_context_takeover),
+                Some(p.client_no_context_takeover),
+            ),
+            (Some(p), Role::Client) => (
+                Some(p.client_no_context_takeover),
+                Some(p.server_no_context_takeover),
+            ),
+        };
+        Connection {
+            config,
+            decoder,
+            assembler: Assembler::new(config.max_message_size, theirs.map(Inflater::new)),
+            deflater: ours.map(Deflater::new),
+            state: CloseState::Open,
+            peer_closed: false,
+            output: Vec::new(),
+            mask_state: mask_seed | 1,
+            trace: None,
+        }
+    }
+
+    /// Keeps a [`FrameTrace`] of every frame; read them with [`Connection::take_trace`].
+    pub fn enable_trace(&mut self) {
+        self.trace = Some(Vec::new());
+    }
+
+    /// The frames traced since the last call.
+    pub fn take_trace(&mut self) -> Vec<FrameTrace> {
+        self.trace.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// The closing handshake's state.
+    pub fn state(&self) -> CloseState {
+        self.state
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Bytes held for a partial frame or message: what one connection costs in memory.
+    pub fn buffered(&self) -> usize {
+        self.decoder.buffered() + self.assembler.buffered()
+    }
+
+    /// Bytes waiting to be written to the peer.
+    pub fn output(&self) -> &[u8] {
+        &self.output
+    }
+
+    /// Forgets the output once written; keeps the allocation for reuse.
+    pub fn clear_output(&mut self) {
+        self.output.clear();
+    }
+
+    /// Consumes bytes from `input` and returns the next event, or `Ok(None)` once `input` is used
+    /// up. Call again while `input` is not empty. On `Err`, fail the connection with
+    /// [`Connection::fail`].
+    pub fn receive(&mut self, input: &mut &[u8]) -> Result<Option<Event>, ProtocolError> {
+        while !input.is_empty() || !self.decoder.is_between_frames() {
+            let Some(frame) = self.decoder.decode(input)? else {
+                return Ok(None);
+            };
+            if self.peer_closed {
+                return Err(ProtocolError::FrameAfterClose);
+            }
+            if let Some(trace) = self.trace.as_mut() {
+                let n = frame.payload.len().min(PREVIEW_LEN);
+                trace.push(FrameTrace {
+                    outgoing: false,
+                    header: frame.header,
+                    preview: frame.payload[..n].to_vec(),
+                });
+            }
+            let Some(message) = self.assembler.push(frame)? else {
+                continue;
+            };
+            return Ok(Some(match message {
+                Message::Ping(data) => {
+                    // RFC 6455 §5.5.3: answer with the same application data, unless closing.
+                    if self.state == CloseState::Open {
+                        self.send_frame(OpCode::Pong, false, &data);
+                    }
+                    Event::Message(Message::Ping(data))
+                }
+                Message::Close(frame) => {
+                    self.peer_closed = true;
+                    if self.state == CloseState::Open {
+                        // RFC 6455 §5.5.1: echo the status code we received.
+                        let payload = frame.as_ref().map(|f| {
+                            CloseFrame {
+                                code: f.code,
+                                reason: String::new(),
+                            }
+                            .payload()
+                        });
+                        self.send_frame(
+                            OpCode::Close,
+                            false,
+                            payload.as_deref().unwrap_or_default(),
+                        );
+                    }
+                    self.state = CloseState::Closed;
+                    Event::Closed(frame)
+                }
+                other => Event::Message(other),
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Queues a text message. Ignored once we sent a close frame (RFC 6455 §5.5.1).
+    pub fn send_text(&mut self, text: &str) {
+        self.send_message(OpCode::Text, text.as_bytes());
+    }
+
+    /// Queues a binary message. Ignored once we sent a close frame.
+    pub fn send_binary(&mut self, data: &[u8]) {
+        self.send_message(OpCode::Binary, data);
+    }
+
+    /// Queues a ping (at most 125 bytes of `data` are sent).
+    pub fn send_ping(&mut self, data: &[u8]) {
+        if self.state == CloseState::Open {
+            self.send_frame(OpCode::Ping, false, &data[..data.len().min(125)]);
+        }
+    }
+
+    /// Starts the closing handshake with `code` and `reason`, unless a close was already sent.
+    pub fn close(&mut self, code: CloseCode, reason: &str) {
+        if self.state == CloseState::Open {
+            let payload = CloseFrame {
+                code,
+                reason: reason.to_owned(),
+            }
+            .payload();
+            self.send_frame(OpCode::Close, false, &payload);
+            self.state = CloseState::CloseSent;
+        }
+    }
+
+    /// Fails the connection for `err` (RFC 6455 §7.1.7): queues a close with its code and reason.
+    pub fn fail(&mut self, err: &ProtocolError) {
+        self.close(err.close_code(), &err.to_string());
+    }
+
+    fn send_message(&mut self, opcode: OpCode, data: &[u8]) {
+        if self.state != CloseState::Open {
+            return;
+        }
+        match self.deflater.as_mut() {
+            Some(deflater) => {
+                let mut compressed = Vec::with_capacity(data.len() / 2 + 16);
+                deflater.compress(data, &mut compressed);
+                self.send_frame(opcode, true, &compressed);
+            }
+            None => self.send_frame(opcode, false, data),
+        }
+    }
+
+    fn next_mask(&mut self) -> [u8; 4] {
+        // xorshift64: cheap; the seed carries the unpredictability.
+        let mut x = self.mask_state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.mask_state = x;
+        (x as u32).to_ne_bytes()
+    }
+
+    fn send_frame(&mut self, opcode: OpCode, rsv1: bool, payload: &[u8]) {
+        let mut header = FrameHeader::new(opcode, payload.len() as u64);
+        header.rsv1 = rsv1;
+        if self.config.role == Role::Client {
+            header.mask = Some(self.next_mask());
+        }
+        if let Some(trace) = self.trace.as_mut() {
+            let n = payload.len().min(PREVIEW_LEN);
+            trace.push(FrameTrace {
+                outgoing: true,
+                header,
+                preview: payload[..n].to_vec(),
+            });
+        }
+        encode_frame(&mut self.output, &header, payload);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deflate::DeflateParams;
+
+    fn client_frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
+        let mut header = FrameHeader::new(opcode, payload.len() as u64);
+        header.fin = fin;
+        header.mask = Some([0xA1, 0xB2, 0xC3, 0xD4]);
+        let mut out = Vec::new();
+        encode_frame(&mut out, &header, payload);
+        out
+    }
+
+    fn all_events(conn: &mut Connection, bytes: &[u8]) -> Result<Vec<Event>, ProtocolError> {
+        let mut input = bytes;
+        let mut events = Vec::new();
+        while let Some(e) = conn.receive(&mut input)? {
+            events.push(e);
+        }
+        Ok(events)
+    }
+
+    #[test]
+    fn ping_gets_a_pong_with_the_same_payload() {
+        let mut conn = Connection::new(Config::new(Role::Server), 1);
+        let events = all_events(
+            &mut conn,
+            &client_frame(OpCode::Ping, true, b"are you there"),
+        )
+        .unwrap();
+        assert_eq!(
+            events,
+            [Event::Message(Message::Ping(b"are you there".to_vec()))]
+        );
+        let mut expected = vec![0x8A, 13];
+        expected.extend_from_slice(b"are you there");
+        assert_eq!(conn.output(), expected);
+    }
+
+    #[test]
+    fn peer_close_is_echoed_with_its_code_and_ends_the_connection() {
+        let mut conn = Connection::new(Config::new(Role::Server), 1);
+        let events = all_events(
+            &mut conn,
+            &client_frame(OpCode::Close, true, &[0x0F, 0xA0, b'x']),
+        )
+        .unwrap();
+        assert_eq!(
+            events,
+            [Event::Closed(Some(CloseFrame {
+                code: CloseCode::Other(4000),
+                reason: "x".into()
+            }))]
+        );
+        assert_eq!(conn.output(), [0x88, 0x02, 0x0F, 0xA0]);
+        assert_eq!(conn.state(), CloseState::Closed);
+        assert_eq!(
+            all_events(&mut conn, &client_frame(OpCode::Text, true, b"late")),
+            Err(ProtocolError::FrameAfterClose)
+        );
+    }
+
+    #[test]
+    fn empty_close_is_echoed_empty() {
+        let mut conn = Connection::new(Config::new(Role::Server), 1);
+        all_events(&mut conn, &client_frame(OpCode::Close, true, &[])).unwrap();
+        assert_eq!(conn.output(), [0x88, 0x00]);
+    }
+
+    #[test]
+    fn our_close_then_theirs() {
+        let mut conn = Connection::new(Config::new(Role::Server), 1);
+        conn.close(CloseCode::GoingAway, "shutting down");
+        assert_eq!(conn.state(), CloseState::CloseSent);
+        assert_eq!(&conn.output()[..4], [0x88, 15, 0x03, 0xE9]);
+        conn.clear_output();
+        conn.send_text("dropped");
+        assert!(conn.output().is_empty());
+        let events =
+            all_events(&mut conn, &client_frame(OpCode::Close, true, &[0x03, 0xE9])).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(conn.state(), CloseState::Closed);
+        assert!(conn.output().is_empty(), "no second close frame");
+    }
+
+    #[test]
+    fn fail_sends_the_errors_close_code() {
+        let mut conn = Connection::new(Config::new(Role::Server), 1);
+        // Hand-made: unmasked text frame from a client.
+        let err = all_events(&mut conn, &[0x81, 0x02, b'h', b'i']).unwrap_err();
+        conn.fail(&err);
+        assert_eq!(&conn.output()[2..4], 1002u16.to_be_bytes());
+    }
+
+    #[test]
+    fn client_and_server_talk_with_and_without_deflate() {
+        for deflate in [None, Some(DeflateParams::default())] {
+            let mut server = Connection::new(
+                Config {
+                    deflate,
+                    ..Config::new(Role::Server)
+                },
+                1,
+            );
+            let mut client = Connection::new(
+                Config {
+                    deflate,
+                    ..Config::new(Role::Client)
+                },
+                42,
+            );
+            client.send_text("hello hello hello");
+            client.send_binary(&[0, 1, 2, 3]);
+            let bytes = client.output().to_vec();
+            client.clear_output();
+            let events = all_events(&mut server, &bytes).unwrap();
+            assert_eq!(
+                events,
+                [
+                    Event::Message(Message::Text("hello hello hello".into())),
+                    Event::Message(Message::Binary(vec![0, 1, 2, 3]))
+                ]
+            );
+            server.send_text("back");
+            let bytes = server.output().to_vec();
+            assert_eq!(
+                all_events(&mut client, &bytes).unwrap(),
+                [Event::Message(Message::Text("back".into()))]
+            );
+        }
+    }
+
+    #[test]
+    fn trace_lines_read_like_the_protocol() {
+        let mut conn = Connection::new(Config::new(Role::Server), 1);
+        conn.enable_trace();
+        all_events(&mut conn, &client_frame(OpCode::Text, true, b"Hello")).unwrap();
+        conn.close(CloseCode::Normal, "");
+        let lines: Vec<String> = conn.take_trace().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "<- text fin=1 rsv=000 mask=a1b2c3d4 len=5 \"Hello\"",
+                "-> close fin=1 rsv=000 unmasked len=2 code=1000 Normal Closure reason=\"\""
+            ]
+        );
+    }
+}

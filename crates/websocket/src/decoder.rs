@@ -1,0 +1,345 @@
+//! A streaming frame decoder: feed it whatever the socket returned, one byte or a megabyte, and
+//! take out whole frames.
+//!
+//! Buffering is bounded: the decoder holds at most one partial header ([`MAX_HEADER_LEN`] bytes)
+//! or one frame's payload, and the payload's declared length is checked against
+//! [`DecoderConfig::max_frame_size`] as soon as the header parses, before any of it is stored.
+//! Storage then grows only as payload bytes really arrive, so a header that promises 16 MiB and
+//! sends nothing costs nothing.
+
+use crate::error::ProtocolError;
+use crate::frame::{Frame, FrameHeader, MaskRule, MAX_HEADER_LEN};
+use crate::mask::apply_mask;
+
+/// The limits and rules a [`Decoder`] applies to each header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderConfig {
+    /// Which frames must be masked.
+    pub mask: MaskRule,
+    /// RSV bits an extension defines (RSV1 = `0b100` under permessage-deflate); others are errors.
+    pub allowed_rsv: u8,
+    /// Largest payload one frame may declare.
+    pub max_frame_size: u64,
+}
+
+impl DecoderConfig {
+    /// Rules for a server reading a client: masked frames, no RSV bits, 16 MiB frames.
+    pub fn server() -> Self {
+        DecoderConfig {
+            mask: MaskRule::Required,
+            allowed_rsv: 0,
+            max_frame_size: 16 << 20,
+        }
+    }
+
+    /// Rules for a client reading a server: unmasked frames, no RSV bits, 16 MiB frames.
+    pub fn client() -> Self {
+        DecoderConfig {
+            mask: MaskRule::Forbidden,
+            ..Self::server()
+        }
+    }
+}
+
+/// Where the decoder is in the current frame.
+#[derive(Debug)]
+enum State {
+    /// Collecting header bytes that arrived split (`len` of them so far).
+    Header {
+        bytes: [u8; MAX_HEADER_LEN],
+        len: usize,
+    },
+    /// Header known, collecting the payload.
+    Payload {
+        header: FrameHeader,
+        payload: Vec<u8>,
+    },
+}
+
+/// Turns a byte stream into frames. See the module docs.
+#[derive(Debug)]
+pub struct Decoder {
+    config: DecoderConfig,
+    state: State,
+}
+
+/// Initial payload allocation cap: past this, storage grows with the bytes that arrive.
+const INITIAL_PAYLOAD_CAPACITY: usize = 64 * 1024;
+
+impl Decoder {
+    /// A decoder between frames.
+    pub fn new(config: DecoderConfig) -> Self {
+        Decoder {
+            config,
+            state: State::Header {
+                bytes: [0; MAX_HEADER_LEN],
+                len: 0,
+            },
+        }
+    }
+
+    /// The rules in force.
+    pub fn config(&self) -> &DecoderConfig {
+        &self.config
+    }
+
+    /// Changes the rules, for instance to allow RSV1 once permessage-deflate is agreed.
+    pub fn set_config(&mut self, config: DecoderConfig) {
+        self.config = config;
+    }
+
+    /// Bytes held for the frame in progress.
+    pub fn buffered(&self) -> usize {
+        match &self.state {
+            State::Header { len, .. } => *len,
+            State::Payload { payload, .. } => payload.len(),
+        }
+    }
+
+    /// Whether the decoder sits exactly between two frames.
+    pub fn is_between_frames(&self) -> bool {
+        matches!(self.state, State::Header { len: 0, .. })
+    }
+
+    /// Consumes bytes from the front of `input` and returns the next whole frame, with its payload
+    /// unmasked, or `Ok(None)` once `input` is used up without finishing one. Call again while
+    /// `input` is not empty: one call yields at most one frame. After an error the connection
+    /// must be failed; the decoder's state is then unspecified.
+    pub fn decode(&mut self, input: &mut &[u8]) -> Result<Option<Frame>, ProtocolError> {
+        if let State::Header { bytes, len } = &mut self.state {
+            let parsed = if *len == 0 {
+                // Common case: the whole header is in `input`, parse it in place.
+                match FrameHeader::parse(input)? {
+                    Some((header, n)) => {
+                        *input = &input[n..];
+                        header
+                    }
+                    None => {
+                        // Shorter than the header it starts, so shorter than MAX_HEADER_LEN.
+                        bytes[..input.len()].copy_from_slice(input);
+                        *len = input.len();
+                        *input = &[];
+                        return Ok(None);
+                    }
+                }
+            } else {
+                let take = (MAX_HEADER_LEN - *len).min(input.len());
+                bytes[*len..*len + take].copy_from_slice(&input[..take]);
+                match FrameHeader::parse(&bytes[..*len + take])? {
+                    Some((header, n)) => {
+                        *input = &input[n - *len..];
+                        header
+                    }
+                    None => {
+                        *len += take;
+                        *input = &input[take..];
+                        return Ok(None);
+                    }
+                }
+            };
+            parsed.validate(self.config.mask, self.config.allowed_rsv)?;
+            let too_large = ProtocolError::FrameTooLarge {
+                len: parsed.payload_len,
+                max: self.config.max_frame_size,
+            };
+            if parsed.payload_len > self.config.max_frame_size {
+                return Err(too_large);
+            }
+            let payload_len = usize::try_from(parsed.payload_len).map_err(|_| too_large)?;
+            self.state = State::Payload {
+                header: parsed,
+                payload: Vec::with_capacity(payload_len.min(INITIAL_PAYLOAD_CAPACITY)),
+            };
+        }
+        let State::Payload { header, payload } = &mut self.state else {
+            unreachable!("header state returns or moves to payload above");
+        };
+        let missing = header.payload_len as usize - payload.len();
+        let take = missing.min(input.len());
+        payload.extend_from_slice(&input[..take]);
+        *input = &input[take..];
+        if take < missing {
+            return Ok(None);
+        }
+        let State::Payload {
+            header,
+            mut payload,
+        } = std::mem::replace(
+            &mut self.state,
+            State::Header {
+                bytes: [0; MAX_HEADER_LEN],
+                len: 0,
+            },
+        )
+        else {
+            unreachable!("matched above");
+        };
+        if let Some(key) = header.mask {
+            apply_mask(&mut payload, key, 0);
+        }
+        Ok(Some(Frame { header, payload }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::encode_frame;
+    use crate::opcode::OpCode;
+    use proptest::prelude::*;
+
+    fn decode_chunks(config: DecoderConfig, chunks: &[&[u8]]) -> Result<Vec<Frame>, ProtocolError> {
+        let mut decoder = Decoder::new(config);
+        let mut frames = Vec::new();
+        for chunk in chunks {
+            let mut input = *chunk;
+            while let Some(frame) = decoder.decode(&mut input)? {
+                frames.push(frame);
+            }
+            assert!(input.is_empty());
+        }
+        Ok(frames)
+    }
+
+    // RFC 6455 §5.7: a masked "Hello" as a client sends it.
+    const MASKED_HELLO: [u8; 11] = [
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
+
+    #[test]
+    fn one_byte_at_a_time() {
+        let mut decoder = Decoder::new(DecoderConfig::server());
+        for (i, byte) in MASKED_HELLO.iter().enumerate() {
+            let mut input: &[u8] = std::slice::from_ref(byte);
+            let got = decoder.decode(&mut input).unwrap();
+            assert!(input.is_empty());
+            if i + 1 < MASKED_HELLO.len() {
+                assert_eq!(got, None, "byte {i}");
+                assert!(decoder.buffered() <= MAX_HEADER_LEN.max(5));
+            } else {
+                let frame = got.unwrap();
+                assert_eq!(frame.payload, b"Hello");
+                assert_eq!(frame.header.opcode, OpCode::Text);
+            }
+        }
+        assert!(decoder.is_between_frames());
+    }
+
+    #[test]
+    fn two_frames_in_one_chunk_come_out_one_per_call() {
+        let mut both = MASKED_HELLO.to_vec();
+        both.extend_from_slice(&[0x89, 0x80, 1, 2, 3, 4]); // masked empty ping
+        let mut decoder = Decoder::new(DecoderConfig::server());
+        let mut input = &both[..];
+        assert_eq!(
+            decoder.decode(&mut input).unwrap().unwrap().payload,
+            b"Hello"
+        );
+        assert_eq!(input.len(), 6);
+        let ping = decoder.decode(&mut input).unwrap().unwrap();
+        assert_eq!((ping.header.opcode, ping.payload.len()), (OpCode::Ping, 0));
+        assert_eq!(decoder.decode(&mut input).unwrap(), None);
+    }
+
+    #[test]
+    fn oversized_frame_is_refused_before_its_payload_arrives() {
+        let config = DecoderConfig {
+            max_frame_size: 1000,
+            ..DecoderConfig::server()
+        };
+        // Hand-made header: binary, masked, 64-bit length 2^40, and no payload at all.
+        let header = [0x82, 0xFF, 0, 0, 0x01, 0, 0, 0, 0, 0, 9, 9, 9, 9];
+        let err = decode_chunks(config, &[&header]).unwrap_err();
+        assert_eq!(
+            err,
+            ProtocolError::FrameTooLarge {
+                len: 1 << 40,
+                max: 1000
+            }
+        );
+        assert_eq!(u16::from(err.close_code()), 1009);
+    }
+
+    #[test]
+    fn unmasked_client_frame_is_refused() {
+        let err = decode_chunks(
+            DecoderConfig::server(),
+            &[&[0x81, 0x05, b'H', b'e', b'l', b'l', b'o']],
+        )
+        .unwrap_err();
+        assert_eq!(err, ProtocolError::UnmaskedFrame);
+        assert_eq!(u16::from(err.close_code()), 1002);
+    }
+
+    #[test]
+    fn header_errors_surface_with_split_headers() {
+        // Hand-made: a non-minimal 16-bit length, fed one byte at a time.
+        let bytes = [0x82u8, 0xFE, 0x00, 0x05, 1, 2, 3, 4];
+        let chunks: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(
+            decode_chunks(DecoderConfig::server(), &chunks),
+            Err(ProtocolError::NonMinimalLength { len: 5, form: 16 })
+        );
+    }
+
+    #[test]
+    fn buffering_grows_only_with_arriving_bytes() {
+        let config = DecoderConfig {
+            max_frame_size: 1 << 30,
+            ..DecoderConfig::server()
+        };
+        let mut decoder = Decoder::new(config);
+        // Hand-made: a header announcing 2^29 bytes followed by 10 of them.
+        let mut bytes = vec![0x82, 0xFF, 0, 0, 0, 0, 0x20, 0, 0, 0, 1, 2, 3, 4];
+        bytes.extend_from_slice(&[0; 10]);
+        let mut input = &bytes[..];
+        assert_eq!(decoder.decode(&mut input).unwrap(), None);
+        assert_eq!(decoder.buffered(), 10);
+        let State::Payload { payload, .. } = &decoder.state else {
+            panic!("in payload")
+        };
+        assert!(payload.capacity() <= INITIAL_PAYLOAD_CAPACITY);
+    }
+
+    fn arb_frame() -> impl Strategy<Value = (u8, bool, Vec<u8>, [u8; 4])> {
+        (
+            prop_oneof![Just(0x1u8), Just(0x2), Just(0x0), Just(0x9), Just(0xA)],
+            any::<bool>(),
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..130),
+                proptest::collection::vec(any::<u8>(), 126..70_000),
+            ],
+            any::<[u8; 4]>(),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_chunking_gives_the_same_frames(frames in proptest::collection::vec(arb_frame(), 1..5),
+                                              cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12)) {
+            let mut stream = Vec::new();
+            let mut expected = Vec::new();
+            for (op, fin, mut payload, key) in frames {
+                let opcode = OpCode::from(op);
+                if opcode.is_control() { payload.truncate(125); }
+                let mut header = FrameHeader::new(opcode, payload.len() as u64);
+                header.fin = fin || opcode.is_control();
+                header.mask = Some(key);
+                encode_frame(&mut stream, &header, &payload);
+                header.payload_len = payload.len() as u64;
+                expected.push(Frame { header, payload });
+            }
+            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(stream.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut last = 0;
+            for cut in cuts.into_iter().chain([stream.len()]) {
+                chunks.push(&stream[last..cut]);
+                last = cut;
+            }
+            let got = decode_chunks(DecoderConfig::server(), &chunks).unwrap();
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
