@@ -107,8 +107,9 @@ fn verify_echo(stream: TcpStream, payload: &[u8], timeout: Duration, trace: Trac
         let sending = scope.spawn(move || -> io::Result<()> {
             // Several writes for a large payload, so the trace shows how the kernel takes it.
             for piece in payload.chunks(256 * 1024) {
-                writer.write_all(piece)?;
+                // Said before the call: the echo may be back before write() returns.
                 trace.say(format_args!("write({} bytes)", piece.len()));
+                writer.write_all(piece)?;
             }
             Ok(())
         });

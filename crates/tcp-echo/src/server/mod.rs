@@ -132,7 +132,12 @@ async fn serve(
             shared.stats.open()
         );
     }
-    println!("{}", shared.stats.summary(started.elapsed()));
+    let verb = if shared.php_demo {
+        "sent in replies"
+    } else {
+        "echoed"
+    };
+    println!("{}", shared.stats.summary(started.elapsed(), verb));
     Ok(())
 }
 

@@ -61,12 +61,13 @@ impl Stats {
         self.inner.bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    pub fn summary(&self, uptime: Duration) -> String {
+    /// One line for the end of a run; `verb` says what happened to the bytes ("echoed", "sent").
+    pub fn summary(&self, uptime: Duration, verb: &str) -> String {
         let served = self.inner.served.load(Ordering::Relaxed);
         let refused = self.inner.refused.load(Ordering::Relaxed);
         let bytes = self.inner.bytes.load(Ordering::Relaxed);
         let mut line = format!(
-            "summary: {served} connection{} served, {bytes} bytes echoed in {:.1}s",
+            "summary: {served} connection{} served, {bytes} bytes {verb} in {:.1}s",
             if served == 1 { "" } else { "s" },
             uptime.as_secs_f64()
         );
@@ -92,7 +93,7 @@ mod tests {
         assert_eq!(stats.open(), 1);
         assert_eq!(stats.try_open(2).unwrap().number(), 3);
         stats.add_bytes(10);
-        let summary = stats.summary(Duration::from_secs(2));
+        let summary = stats.summary(Duration::from_secs(2), "echoed");
         assert_eq!(
             summary,
             "summary: 3 connections served, 10 bytes echoed in 2.0s, 1 refused (--max-conns)"

@@ -92,7 +92,11 @@ impl Server {
             }
             thread::sleep(Duration::from_millis(20));
         };
-        let out: Vec<String> = self.stdout.try_iter().collect();
+        // The reader thread may still hold the last lines: read until it sees end of file.
+        let mut out = Vec::new();
+        while let Ok(line) = self.stdout.recv_timeout(PATIENCE) {
+            out.push(line);
+        }
         let stderr = std::mem::replace(&mut self.stderr, thread::spawn(String::new));
         (status, out.join("\n"), stderr.join().unwrap())
     }
