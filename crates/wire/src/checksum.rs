@@ -1,0 +1,214 @@
+//! The Internet checksum (RFC 1071) and how a capture should report it.
+//!
+//! Checksums are reported, never enforced: a packet captured on the sending host is often seen
+//! before the network card (or the loopback driver) fills its checksum in, so a mismatch there
+//! is not a corrupt packet. [`ChecksumStatus::Unverified`] says why a checksum was not judged.
+
+use core::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Outcome of checking one checksum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumStatus {
+    /// The checksum matches the data.
+    Good,
+    /// The checksum does not match; `expected` is what the field should hold.
+    Bad {
+        /// Value in the packet.
+        found: u16,
+        /// Value that would make the packet valid.
+        expected: u16,
+    },
+    /// The checksum could not be judged.
+    Unverified(Unverified),
+}
+
+/// Why a checksum was not judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unverified {
+    /// Part of the covered bytes are missing from the capture (snap length).
+    Truncated,
+    /// The field holds only the pseudo-header sum: the sender left the rest to checksum
+    /// offload, and the packet was captured before the card (or loopback) completed it.
+    Offloaded,
+    /// UDP over IPv4 with checksum 0: the sender chose not to compute one (RFC 768).
+    Absent,
+    /// An IP fragment: the transport checksum covers the whole reassembled datagram.
+    Fragment,
+}
+
+impl fmt::Display for ChecksumStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ChecksumStatus::Good => f.write_str("good"),
+            ChecksumStatus::Bad { found, expected } => {
+                write!(f, "bad 0x{found:04x} (expected 0x{expected:04x})")
+            }
+            ChecksumStatus::Unverified(why) => write!(f, "unverified ({why})"),
+        }
+    }
+}
+
+impl fmt::Display for Unverified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unverified::Truncated => "truncated capture",
+            Unverified::Offloaded => "checksum offload",
+            Unverified::Absent => "no checksum sent",
+            Unverified::Fragment => "IP fragment",
+        })
+    }
+}
+
+/// Ones'-complement sum of `data` as big-endian 16-bit words, not yet folded. An odd final
+/// byte is padded with zero on the right (RFC 1071 §4.1).
+pub fn sum(data: &[u8]) -> u64 {
+    // Summing 32-bit words into a 64-bit accumulator and folding once at the end gives the same
+    // ones'-complement result as 16-bit words (the end-around carries commute), with a quarter
+    // of the additions.
+    let mut acc: u64 = 0;
+    let mut chunks = data.chunks_exact(4);
+    for c in &mut chunks {
+        acc += u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+    }
+    let rest = chunks.remainder();
+    let mut tail = [0u8; 4];
+    tail[..rest.len()].copy_from_slice(rest);
+    acc + u64::from(u32::from_be_bytes(tail))
+}
+
+/// Folds an accumulated sum to 16 bits with end-around carry.
+pub fn fold(mut acc: u64) -> u16 {
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc as u16
+}
+
+/// The checksum to put in a header: the complement of the folded sum of `data`.
+pub fn checksum(data: &[u8]) -> u16 {
+    !fold(sum(data))
+}
+
+/// Sum of the IPv4 pseudo-header (RFC 793 §3.1, RFC 768).
+pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: u32) -> u64 {
+    sum(&src.octets()) + sum(&dst.octets()) + u64::from(protocol) + u64::from(len)
+}
+
+/// Sum of the IPv6 pseudo-header (RFC 8200 §8.1).
+pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, len: u32) -> u64 {
+    sum(&src.octets()) + sum(&dst.octets()) + u64::from(next_header) + u64::from(len)
+}
+
+/// The addresses a transport checksum covers besides its own bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PseudoHeader {
+    /// Carried by IPv4.
+    V4 {
+        /// Source address.
+        src: Ipv4Addr,
+        /// Destination address.
+        dst: Ipv4Addr,
+    },
+    /// Carried by IPv6 (addresses as seen by the final destination, RFC 8200 §8.1).
+    V6 {
+        /// Source address.
+        src: Ipv6Addr,
+        /// Destination address.
+        dst: Ipv6Addr,
+    },
+}
+
+impl PseudoHeader {
+    /// The pseudo-header sum for an upper-layer packet of `len` bytes of `protocol`.
+    pub fn sum(&self, protocol: u8, len: u32) -> u64 {
+        match *self {
+            PseudoHeader::V4 { src, dst } => pseudo_header_v4(src, dst, protocol, len),
+            PseudoHeader::V6 { src, dst } => pseudo_header_v6(src, dst, protocol, len),
+        }
+    }
+
+    /// True for IPv4, where UDP may omit its checksum.
+    pub fn is_v4(&self) -> bool {
+        matches!(self, PseudoHeader::V4 { .. })
+    }
+}
+
+/// Judges a checksum whose field (`found`) lies inside `data`, with `pseudo` the
+/// pseudo-header sum (0 for checksums without one). `offload_possible` enables recognising a
+/// field that holds only the pseudo-header sum.
+pub(crate) fn judge(
+    data: &[u8],
+    pseudo: u64,
+    found: u16,
+    offload_possible: bool,
+) -> ChecksumStatus {
+    let total = sum(data) + pseudo;
+    if fold(total) == 0xffff {
+        return ChecksumStatus::Good;
+    }
+    if offload_possible && pseudo != 0 && found == fold(pseudo) {
+        return ChecksumStatus::Unverified(Unverified::Offloaded);
+    }
+    // Remove the field from the sum (adding its complement) to get what it should have been.
+    let without = fold(total + u64::from(!found));
+    let mut expected = !without;
+    if expected == 0 && found == 0xffff {
+        expected = 0xffff;
+    }
+    ChecksumStatus::Bad { found, expected }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 1071 §3 worked example: the words 0001 f203 f4f5 f6f7 sum to ddf2.
+    #[test]
+    fn rfc1071_example() {
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(fold(sum(&data)), 0xddf2);
+        assert_eq!(checksum(&data), !0xddf2);
+    }
+
+    #[test]
+    fn odd_length_pads_right() {
+        assert_eq!(fold(sum(&[0xab])), 0xab00);
+        assert_eq!(fold(sum(&[0x12, 0x34, 0x56])), 0x1234 + 0x5600);
+    }
+
+    fn naive(data: &[u8]) -> u16 {
+        let mut acc: u32 = 0;
+        for pair in data.chunks(2) {
+            let w = u32::from(pair[0]) << 8 | u32::from(*pair.get(1).unwrap_or(&0));
+            acc += w;
+            acc = (acc & 0xffff) + (acc >> 16);
+        }
+        acc as u16
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wide_sum_equals_word_sum(data in proptest::collection::vec(proptest::num::u8::ANY, 0..3000)) {
+            proptest::prop_assert_eq!(fold(sum(&data)), naive(&data));
+        }
+    }
+
+    #[test]
+    fn judge_reports_expected_value() {
+        let mut data = [
+            0x45u8, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+        ];
+        let good = checksum(&data);
+        data[10..12].copy_from_slice(&good.to_be_bytes());
+        assert_eq!(judge(&data, 0, good, false), ChecksumStatus::Good);
+        data[10..12].copy_from_slice(&[0x12, 0x34]);
+        assert_eq!(
+            judge(&data, 0, 0x1234, false),
+            ChecksumStatus::Bad {
+                found: 0x1234,
+                expected: good
+            }
+        );
+    }
+}

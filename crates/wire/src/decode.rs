@@ -1,0 +1,672 @@
+//! One entry point, [`decode`], turning a captured frame into every layer it can: link, VLAN
+//! tags, network layer and IPv6 extension chain, transport, payload, each with its start
+//! offset. Decoding is lax: it keeps every complete layer and records in
+//! [`Decoded::stop`] why it went no further, so a damaged or truncated frame still shows
+//! what it holds. It does not allocate, and no input makes it panic.
+
+use std::net::IpAddr;
+
+use crate::checksum::{ChecksumStatus, PseudoHeader, Unverified};
+use crate::error::{Layer, Reason, WireError};
+use crate::ethernet::{self, EtherType};
+use crate::ip::IpProtocol;
+use crate::{arp, icmpv4, icmpv6, ipv4, ipv6, ipv6_ext, null, sll, tcp, udp, vlan};
+
+enum_with_unknown! {
+    /// Link-layer header type of a capture (tcpdump.org "LINK-LAYER HEADER TYPES").
+    pub enum LinkType(u32) {
+        /// BSD loopback, family in host byte order.
+        Null = 0 => "NULL",
+        /// Ethernet II.
+        Ethernet = 1 => "EN10MB",
+        /// Raw IPv4 or IPv6 (version nibble decides): what an `AF_INET` `SOCK_RAW` yields.
+        Raw = 101 => "RAW",
+        /// BSD loopback, family in network byte order.
+        Loop = 108 => "LOOP",
+        /// Linux cooked capture v1.
+        LinuxSll = 113 => "LINUX_SLL",
+        /// Raw IPv4 only.
+        Ipv4 = 228 => "IPV4",
+        /// Raw IPv6 only.
+        Ipv6 = 229 => "IPV6",
+        /// Linux cooked capture v2.
+        LinuxSll2 = 276 => "LINUX_SLL2",
+    }
+}
+
+/// The link-layer header found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link<'a> {
+    /// Ethernet II.
+    Ethernet(ethernet::Frame<&'a [u8]>),
+    /// Linux cooked capture, v1 or v2.
+    Sll(sll::Packet<&'a [u8]>),
+    /// BSD loopback.
+    Null(null::Packet<&'a [u8]>),
+}
+
+impl Link<'_> {
+    /// Bytes the header takes.
+    pub fn header_len(&self) -> usize {
+        match self {
+            Link::Ethernet(_) => ethernet::HEADER_LEN,
+            Link::Sll(p) => p.header_len(),
+            Link::Null(_) => null::HEADER_LEN,
+        }
+    }
+}
+
+/// Most VLAN tags kept; deeper stacks stop decoding.
+pub const MAX_VLANS: usize = 4;
+/// Most IPv6 extension headers walked; longer chains stop decoding.
+pub const MAX_EXT_HEADERS: usize = 8;
+
+/// A VLAN tag and where it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VlanTag<'a> {
+    /// Offset of the tag (after its 0x8100/0x88a8 EtherType).
+    pub offset: usize,
+    /// The tag.
+    pub tag: vlan::Packet<&'a [u8]>,
+}
+
+/// An IPv6 extension header and where it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtHeader<'a> {
+    /// Offset of the header.
+    pub offset: usize,
+    /// The header.
+    pub header: ipv6_ext::Header<&'a [u8]>,
+}
+
+/// The network layer found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network<'a> {
+    /// IPv4; the view spans the header and as much of the datagram as was captured.
+    Ipv4(ipv4::Packet<&'a [u8]>),
+    /// IPv6; the view spans the fixed header and the captured payload.
+    Ipv6(ipv6::Packet<&'a [u8]>),
+    /// ARP.
+    Arp(arp::Packet<&'a [u8]>),
+}
+
+/// The transport layer found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport<'a> {
+    /// TCP.
+    Tcp(tcp::Packet<&'a [u8]>),
+    /// UDP.
+    Udp(udp::Packet<&'a [u8]>),
+    /// ICMP for IPv4.
+    Icmpv4(icmpv4::Packet<&'a [u8]>),
+    /// ICMP for IPv6.
+    Icmpv6(icmpv6::Packet<&'a [u8]>),
+}
+
+/// Everything decoded from one frame. Layers borrow the frame; offsets are absolute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoded<'a> {
+    /// The whole frame.
+    pub frame: &'a [u8],
+    /// Link type it was decoded as.
+    pub link_type: LinkType,
+    /// Link-layer header, at offset 0 (none for raw IP).
+    pub link: Option<Link<'a>>,
+    /// VLAN tags, outermost first.
+    pub vlans: [Option<VlanTag<'a>>; MAX_VLANS],
+    /// Network layer and its offset.
+    pub network: Option<(usize, Network<'a>)>,
+    /// IPv6 extension headers in chain order.
+    pub ipv6_ext: [Option<ExtHeader<'a>>; MAX_EXT_HEADERS],
+    /// Transport layer and its offset.
+    pub transport: Option<(usize, Transport<'a>)>,
+    /// What is left after the last decoded header (application data, or undecoded bytes).
+    pub payload: &'a [u8],
+    /// Offset of `payload`.
+    pub payload_offset: usize,
+    /// Bytes after the network packet's stated length: Ethernet padding or trailers.
+    pub trailer: &'a [u8],
+    /// True when the capture holds less than the IP header's length says (snap length).
+    pub truncated: bool,
+    /// Why decoding stopped before reaching the payload, if it did.
+    pub stop: Option<WireError>,
+}
+
+/// Decodes a frame captured with link type `link`. Never panics and never allocates.
+pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
+    let mut d = Decoded {
+        frame,
+        link_type: link,
+        link: None,
+        vlans: [None; MAX_VLANS],
+        network: None,
+        ipv6_ext: [None; MAX_EXT_HEADERS],
+        transport: None,
+        payload: frame,
+        payload_offset: 0,
+        trailer: &[],
+        truncated: false,
+        stop: None,
+    };
+    match link {
+        LinkType::Ethernet => match ethernet::Frame::new_checked(frame) {
+            Ok(f) => {
+                d.link = Some(Link::Ethernet(f));
+                d.set_payload(ethernet::HEADER_LEN);
+                d.ethertype(ethernet::HEADER_LEN, f.ethertype());
+            }
+            Err(e) => d.stop = Some(e),
+        },
+        LinkType::LinuxSll | LinkType::LinuxSll2 => {
+            let v = if link == LinkType::LinuxSll {
+                sll::Version::V1
+            } else {
+                sll::Version::V2
+            };
+            match sll::Packet::new_checked(frame, v) {
+                Ok(p) => {
+                    d.link = Some(Link::Sll(p));
+                    d.set_payload(p.header_len());
+                    d.ethertype(p.header_len(), p.protocol());
+                }
+                Err(e) => d.stop = Some(e),
+            }
+        }
+        LinkType::Null | LinkType::Loop => match null::Packet::new_checked(frame) {
+            Ok(p) => {
+                d.link = Some(Link::Null(p));
+                d.set_payload(null::HEADER_LEN);
+                match p.family() {
+                    null::Family::Ipv4 => d.decode_ipv4(null::HEADER_LEN),
+                    null::Family::Ipv6 => d.decode_ipv6(null::HEADER_LEN),
+                    null::Family::Unknown(_) => {}
+                }
+            }
+            Err(e) => d.stop = Some(e),
+        },
+        LinkType::Raw => match frame.first().map(|b| b >> 4) {
+            Some(4) => d.decode_ipv4(0),
+            Some(6) => d.decode_ipv6(0),
+            Some(v) => {
+                d.stop = Some(WireError::malformed(
+                    Layer::Ipv4,
+                    0,
+                    "version",
+                    Reason::Other(if v == 0 {
+                        "0: neither IPv4 nor IPv6"
+                    } else {
+                        "neither 4 nor 6"
+                    }),
+                ))
+            }
+            None => d.stop = Some(WireError::truncated(Layer::Ipv4, 1, 0)),
+        },
+        LinkType::Ipv4 => d.decode_ipv4(0),
+        LinkType::Ipv6 => d.decode_ipv6(0),
+        LinkType::Unknown(_) => {}
+    }
+    d
+}
+
+impl<'a> Decoded<'a> {
+    fn set_payload(&mut self, at: usize) {
+        let at = at.min(self.frame.len());
+        self.payload = &self.frame[at..];
+        self.payload_offset = at;
+    }
+
+    fn ethertype(&mut self, mut at: usize, mut et: EtherType) {
+        let mut n = 0;
+        while et.is_vlan() {
+            if n == MAX_VLANS {
+                self.stop = Some(WireError::malformed(
+                    Layer::Vlan,
+                    at,
+                    "tag count",
+                    Reason::Above {
+                        value: n as u64 + 1,
+                        max: MAX_VLANS as u64,
+                    },
+                ));
+                return;
+            }
+            match vlan::Packet::new_checked(&self.frame[at..]) {
+                Ok(tag) => {
+                    self.vlans[n] = Some(VlanTag { offset: at, tag });
+                    n += 1;
+                    et = tag.ethertype();
+                    at += vlan::HEADER_LEN;
+                    self.set_payload(at);
+                }
+                Err(e) => {
+                    self.stop = Some(e.add_offset(at));
+                    return;
+                }
+            }
+        }
+        match et {
+            EtherType::Ipv4 => self.decode_ipv4(at),
+            EtherType::Ipv6 => self.decode_ipv6(at),
+            EtherType::Arp => match arp::Packet::new_checked(&self.frame[at..]) {
+                Ok(p) => {
+                    self.network = Some((at, Network::Arp(p)));
+                    let len =
+                        8 + 2 * (usize::from(p.hardware_len()) + usize::from(p.protocol_len()));
+                    self.set_payload(at + len);
+                    self.trailer = self.payload;
+                    self.payload = &[];
+                }
+                Err(e) => self.stop = Some(e.add_offset(at)),
+            },
+            _ => {}
+        }
+    }
+
+    fn decode_ipv4(&mut self, at: usize) {
+        let bytes = &self.frame[at..];
+        let p = ipv4::Packet::new_unchecked(bytes);
+        if let Err(e) = p.check_header_len() {
+            self.stop = Some(e.add_offset(at));
+            return;
+        }
+        if p.version() != 4 {
+            self.stop = Some(WireError::malformed(
+                Layer::Ipv4,
+                at,
+                "version",
+                Reason::NotEqual {
+                    value: p.version().into(),
+                    expected: 4,
+                },
+            ));
+            return;
+        }
+        let end = usize::from(p.total_len()).min(bytes.len());
+        let p = ipv4::Packet::new_unchecked(&bytes[..end]);
+        self.truncated = usize::from(p.total_len()) > bytes.len();
+        self.trailer = &bytes[end..];
+        self.network = Some((at, Network::Ipv4(p)));
+        let hl = p.header_len();
+        self.set_payload(at + hl);
+        self.payload = p.payload();
+        if p.frag_offset() != 0 {
+            // Later fragments carry no transport header.
+            return;
+        }
+        self.transport(at + hl, p.protocol(), p.payload());
+    }
+
+    fn decode_ipv6(&mut self, at: usize) {
+        let bytes = &self.frame[at..];
+        let p = ipv6::Packet::new_unchecked(bytes);
+        if let Err(e) = p.check_header_len() {
+            self.stop = Some(e.add_offset(at));
+            return;
+        }
+        if p.version() != 6 {
+            self.stop = Some(WireError::malformed(
+                Layer::Ipv6,
+                at,
+                "version",
+                Reason::NotEqual {
+                    value: p.version().into(),
+                    expected: 6,
+                },
+            ));
+            return;
+        }
+        let end = (ipv6::HEADER_LEN + usize::from(p.payload_len())).min(bytes.len());
+        let p = ipv6::Packet::new_unchecked(&bytes[..end]);
+        self.truncated = p.is_truncated();
+        self.trailer = &bytes[end..];
+        self.network = Some((at, Network::Ipv6(p)));
+        let mut next = p.next_header();
+        let mut rest = p.payload();
+        let mut pos = at + ipv6::HEADER_LEN;
+        self.set_payload(pos);
+        self.payload = rest;
+        let mut n = 0;
+        while next.is_ipv6_extension() {
+            if n == MAX_EXT_HEADERS {
+                self.stop = Some(WireError::malformed(
+                    Layer::Ipv6Ext,
+                    pos,
+                    "chain length",
+                    Reason::Above {
+                        value: n as u64 + 1,
+                        max: MAX_EXT_HEADERS as u64,
+                    },
+                ));
+                return;
+            }
+            let h = match ipv6_ext::Header::new_checked(rest, next) {
+                Ok(h) => h,
+                Err(e) => {
+                    self.stop = Some(e.add_offset(pos));
+                    return;
+                }
+            };
+            self.ipv6_ext[n] = Some(ExtHeader {
+                offset: pos,
+                header: h,
+            });
+            n += 1;
+            let hl = h.header_len();
+            pos += hl;
+            rest = &rest[hl..];
+            self.payload = rest;
+            self.payload_offset = pos;
+            next = h.next_header();
+            if h.kind() == IpProtocol::Ipv6Frag && h.frag_offset() != 0 {
+                return;
+            }
+        }
+        self.transport(pos, next, rest);
+    }
+
+    fn transport(&mut self, at: usize, proto: IpProtocol, bytes: &'a [u8]) {
+        let result = match proto {
+            IpProtocol::Tcp => tcp::Packet::new_checked(bytes)
+                .map(|p| (Transport::Tcp(p), p.header_len(), p.payload())),
+            IpProtocol::Udp => {
+                let p = udp::Packet::new_unchecked(bytes);
+                p.check_header_len()
+                    .map(|()| (Transport::Udp(p), udp::HEADER_LEN, p.payload()))
+            }
+            IpProtocol::Icmp => icmpv4::Packet::new_checked(bytes)
+                .map(|p| (Transport::Icmpv4(p), icmpv4::HEADER_LEN, p.payload())),
+            IpProtocol::Icmpv6 => icmpv6::Packet::new_checked(bytes)
+                .map(|p| (Transport::Icmpv6(p), icmpv6::HEADER_LEN, p.payload())),
+            _ => return,
+        };
+        match result {
+            Ok((t, hl, payload)) => {
+                self.transport = Some((at, t));
+                self.payload = payload;
+                self.payload_offset = at + hl;
+            }
+            Err(e) => self.stop = Some(e.add_offset(at)),
+        }
+    }
+
+    /// The IPv4 view, if the network layer is IPv4.
+    pub fn ipv4(&self) -> Option<&ipv4::Packet<&'a [u8]>> {
+        match &self.network {
+            Some((_, Network::Ipv4(p))) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The IPv6 view, if the network layer is IPv6.
+    pub fn ipv6(&self) -> Option<&ipv6::Packet<&'a [u8]>> {
+        match &self.network {
+            Some((_, Network::Ipv6(p))) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The TCP view, if any.
+    pub fn tcp(&self) -> Option<&tcp::Packet<&'a [u8]>> {
+        match &self.transport {
+            Some((_, Transport::Tcp(p))) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The UDP view, if any.
+    pub fn udp(&self) -> Option<&udp::Packet<&'a [u8]>> {
+        match &self.transport {
+            Some((_, Transport::Udp(p))) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// VLAN tags found, outermost first.
+    pub fn vlan_tags(&self) -> impl Iterator<Item = &VlanTag<'a>> {
+        self.vlans.iter().flatten()
+    }
+
+    /// IPv6 extension headers found, in chain order.
+    pub fn ext_headers(&self) -> impl Iterator<Item = &ExtHeader<'a>> {
+        self.ipv6_ext.iter().flatten()
+    }
+
+    /// Source and destination IP addresses.
+    pub fn addrs(&self) -> Option<(IpAddr, IpAddr)> {
+        match &self.network {
+            Some((_, Network::Ipv4(p))) => Some((p.src_addr().into(), p.dst_addr().into())),
+            Some((_, Network::Ipv6(p))) => Some((p.src_addr().into(), p.dst_addr().into())),
+            _ => None,
+        }
+    }
+
+    /// Source and destination ports of TCP or UDP.
+    pub fn ports(&self) -> Option<(u16, u16)> {
+        match &self.transport {
+            Some((_, Transport::Tcp(p))) => Some((p.src_port(), p.dst_port())),
+            Some((_, Transport::Udp(p))) => Some((p.src_port(), p.dst_port())),
+            _ => None,
+        }
+    }
+
+    /// The pseudo-header for the transport checksum. IPv6 routing headers change the final
+    /// destination; this uses the address in the fixed header, as a receiver has it.
+    pub fn pseudo_header(&self) -> Option<PseudoHeader> {
+        match &self.network {
+            Some((_, Network::Ipv4(p))) => Some(PseudoHeader::V4 {
+                src: p.src_addr(),
+                dst: p.dst_addr(),
+            }),
+            Some((_, Network::Ipv6(p))) => Some(PseudoHeader::V6 {
+                src: p.src_addr(),
+                dst: p.dst_addr(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The IPv4 header checksum verdict (None without IPv4).
+    pub fn ip_checksum(&self) -> Option<ChecksumStatus> {
+        self.ipv4().map(|p| p.verify_checksum())
+    }
+
+    fn is_fragment(&self) -> bool {
+        match &self.network {
+            Some((_, Network::Ipv4(p))) => p.is_fragment(),
+            Some((_, Network::Ipv6(_))) => self
+                .ext_headers()
+                .any(|h| h.header.kind() == IpProtocol::Ipv6Frag),
+            _ => false,
+        }
+    }
+
+    /// Length the IP layer gives the transport segment, from the length fields rather than
+    /// the buffer.
+    fn transport_len(&self) -> Option<usize> {
+        let (t_at, _) = self.transport?;
+        match &self.network {
+            Some((at, Network::Ipv4(p))) => {
+                Some((at + usize::from(p.total_len())).saturating_sub(t_at))
+            }
+            Some((at, Network::Ipv6(p))) => {
+                Some((at + ipv6::HEADER_LEN + usize::from(p.payload_len())).saturating_sub(t_at))
+            }
+            _ => None,
+        }
+    }
+
+    /// The transport checksum verdict (None without a transport layer). Computed on
+    /// request, so decoding alone stays cheap.
+    pub fn transport_checksum(&self) -> Option<ChecksumStatus> {
+        let (_, t) = self.transport?;
+        let pseudo = self.pseudo_header()?;
+        let len = self.transport_len()?;
+        if self.is_fragment() {
+            return Some(ChecksumStatus::Unverified(Unverified::Fragment));
+        }
+        Some(match t {
+            Transport::Tcp(p) => p.verify_checksum(&pseudo, len),
+            Transport::Udp(p) => p.verify_checksum(&pseudo),
+            Transport::Icmpv4(p) => p.verify_checksum(len),
+            Transport::Icmpv6(p) => p.verify_checksum(&pseudo, len),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn ethernet_ipv4_tcp() {
+        let d = decode(LinkType::Ethernet, &ETH_IPV4_TCP_DATA);
+        assert!(d.stop.is_none());
+        assert!(matches!(d.link, Some(Link::Ethernet(_))));
+        assert_eq!(d.network.unwrap().0, 14);
+        assert_eq!(d.transport.unwrap().0, 34);
+        assert_eq!(d.payload, b"hello\n");
+        assert_eq!(d.payload_offset, 66);
+        assert_eq!(
+            d.addrs(),
+            Some((Ipv4Addr::LOCALHOST.into(), Ipv4Addr::LOCALHOST.into()))
+        );
+        assert_eq!(d.ports(), Some((36778, 47001)));
+        assert_eq!(d.ip_checksum(), Some(ChecksumStatus::Good));
+        assert_eq!(
+            d.transport_checksum(),
+            Some(ChecksumStatus::Unverified(Unverified::Offloaded))
+        );
+        assert!(!d.truncated && d.trailer.is_empty());
+    }
+
+    #[test]
+    fn ethernet_ipv6_and_icmp() {
+        let d = decode(LinkType::Ethernet, &ETH_IPV6_TCP_DATA);
+        assert_eq!(d.payload, b"hello6\n");
+        assert_eq!(d.addrs().unwrap().0, IpAddr::from(Ipv6Addr::LOCALHOST));
+        let d = decode(LinkType::Ethernet, &ETH_IPV6_ICMPV6_ECHO);
+        assert!(matches!(d.transport, Some((54, Transport::Icmpv6(_)))));
+        assert_eq!(d.transport_checksum(), Some(ChecksumStatus::Good));
+        let d = decode(LinkType::Ethernet, &ETH_IPV4_ICMP_ECHO);
+        assert_eq!(d.transport_checksum(), Some(ChecksumStatus::Good));
+        assert_eq!(d.payload, b"socklab-ping");
+    }
+
+    #[test]
+    fn icmp_error_quote_decodes_laxly() {
+        let d = decode(LinkType::Ethernet, &ETH_IPV4_ICMP_UNREACH);
+        let Some((_, Transport::Icmpv4(icmp))) = d.transport else {
+            panic!("no icmp")
+        };
+        let inner = decode(LinkType::Ipv4, icmp.quoted().unwrap());
+        assert_eq!(inner.ports(), Some((58188, 47003)));
+        assert_eq!(inner.udp().unwrap().payload(), b"udp-hello\n");
+    }
+
+    #[test]
+    fn cooked_and_raw() {
+        for (lt, frame) in [
+            (LinkType::LinuxSll, &SLL_IPV4_UDP[..]),
+            (LinkType::LinuxSll2, &SLL2_IPV4_UDP[..]),
+        ] {
+            let d = decode(lt, frame);
+            assert!(d.stop.is_none());
+            assert_eq!(d.payload, b"udp-hello\n");
+            assert_eq!(d.ports(), Some((58188, 47003)));
+        }
+        let d = decode(LinkType::Raw, &ETH_IPV4_UDP[14..]);
+        assert!(d.link.is_none());
+        assert_eq!(d.network.unwrap().0, 0);
+        assert_eq!(d.payload, b"x\n");
+        let d = decode(LinkType::Raw, &ETH_IPV6_TCP_SYN[14..]);
+        assert!(d.ipv6().is_some() && d.tcp().is_some());
+        let mut null = vec![2u8, 0, 0, 0];
+        null.extend_from_slice(&ETH_IPV4_UDP[14..]);
+        let d = decode(LinkType::Null, &null);
+        assert_eq!(d.payload_offset, 4 + 28);
+    }
+
+    // The following frames are the real ones above, cut or broken by hand.
+    #[test]
+    fn snaplen_truncation_keeps_headers() {
+        let d = decode(LinkType::Ethernet, &ETH_IPV4_TCP_DATA[..68]);
+        assert!(d.truncated);
+        assert!(d.stop.is_none());
+        assert_eq!(d.payload, b"he");
+        assert_eq!(
+            d.transport_checksum(),
+            Some(ChecksumStatus::Unverified(Unverified::Truncated))
+        );
+        let d = decode(LinkType::Ethernet, &ETH_IPV4_TCP_DATA[..40]);
+        assert_eq!(
+            d.stop,
+            Some(WireError::Truncated {
+                layer: Layer::Tcp,
+                offset: 34,
+                needed: 20,
+                have: 6
+            })
+        );
+        assert!(d.ipv4().is_some());
+        assert_eq!(d.payload_offset, 34);
+    }
+
+    #[test]
+    fn malformed_stops_with_absolute_offsets() {
+        let mut f = ETH_IPV4_TCP_SYN;
+        f[14] = 0x43;
+        let d = decode(LinkType::Ethernet, &f);
+        assert_eq!(d.stop.unwrap().to_string(), "ipv4 at byte 14: IHL 3 (< 5)");
+        assert!(d.link.is_some() && d.network.is_none());
+        let mut f = ETH_IPV4_TCP_SYN;
+        f[46] = 0x30;
+        let d = decode(LinkType::Ethernet, &f);
+        assert_eq!(
+            d.stop.unwrap().to_string(),
+            "tcp at byte 46: data offset 3 (< 5)"
+        );
+        assert!(d.ipv4().is_some());
+    }
+
+    #[test]
+    fn padding_is_trailer() {
+        let mut f = ETH_IPV4_UDP.to_vec();
+        f.extend_from_slice(&[0; 16]);
+        let d = decode(LinkType::Ethernet, &f);
+        assert_eq!(d.trailer.len(), 16);
+        assert_eq!(d.payload, b"x\n");
+    }
+
+    #[test]
+    fn vlan_stack() {
+        // Hand-made: 802.1ad outer tag VID 10, 802.1Q inner tag VID 20, then the real IPv4 UDP.
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14, 0x08, 0x00]);
+        f.extend_from_slice(&ETH_IPV4_UDP[14..]);
+        let d = decode(LinkType::Ethernet, &f);
+        let vids: Vec<u16> = d.vlan_tags().map(|t| t.tag.vid()).collect();
+        assert_eq!(vids, [10, 20]);
+        assert_eq!(d.network.unwrap().0, 22);
+        assert_eq!(d.payload, b"x\n");
+    }
+
+    #[test]
+    fn ipv6_extension_chain() {
+        // Hand-made: the real IPv6 SYN with a hop-by-hop header (PadN) and a destination
+        // options header inserted before TCP.
+        let mut f = ETH_IPV6_TCP_SYN[..54].to_vec();
+        f[20] = 0; // next header: hop-by-hop
+        f[18..20].copy_from_slice(&(40u16 + 16).to_be_bytes());
+        f.extend_from_slice(&[60, 0, 1, 4, 0, 0, 0, 0]);
+        f.extend_from_slice(&[6, 0, 1, 4, 0, 0, 0, 0]);
+        f.extend_from_slice(&ETH_IPV6_TCP_SYN[54..]);
+        let d = decode(LinkType::Ethernet, &f);
+        assert!(d.stop.is_none(), "{:?}", d.stop);
+        let kinds: Vec<IpProtocol> = d.ext_headers().map(|h| h.header.kind()).collect();
+        assert_eq!(kinds, [IpProtocol::HopByHop, IpProtocol::Ipv6Opts]);
+        assert_eq!(d.transport.unwrap().0, 70);
+        assert_eq!(d.tcp().unwrap().dst_port(), 47002);
+    }
+}

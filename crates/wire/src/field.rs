@@ -1,0 +1,245 @@
+//! One table per header: every field's name, place, mask and meaning, written once.
+//!
+//! Getters read through these constants, printers label bytes from them, and the explain
+//! output quotes `meaning`, so a field's offset and its description can never disagree.
+
+/// One header field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldDef {
+    /// Wireshark display-filter name (`ip.ttl`, `tcp.flags.syn`), also used as the JSON key.
+    pub name: &'static str,
+    /// Offset of the field's first byte from the start of its header.
+    pub at: usize,
+    /// Number of bytes the field touches.
+    pub len: usize,
+    /// For sub-byte fields, the bits of the big-endian value of `len` bytes that belong to it;
+    /// `0` means the field is whole bytes.
+    pub mask: u32,
+    /// Short label for explain output and error messages.
+    pub label: &'static str,
+    /// One sentence for a learner, citing the defining RFC section.
+    pub meaning: &'static str,
+}
+
+impl FieldDef {
+    /// Byte range of the field inside its header.
+    pub const fn range(&self) -> core::ops::Range<usize> {
+        self.at..self.at + self.len
+    }
+
+    /// First byte past the field.
+    pub const fn end(&self) -> usize {
+        self.at + self.len
+    }
+
+    /// The same field placed `base` bytes further, for headers whose position is only known
+    /// while decoding (options, extension headers).
+    pub const fn shifted(&self, base: usize) -> FieldDef {
+        FieldDef {
+            at: self.at + base,
+            ..*self
+        }
+    }
+
+    /// Reads the field's value from `header` (the bytes starting at the header's first byte),
+    /// masked and shifted down. Fields wider than 4 bytes (addresses) read as 0; use the
+    /// typed getter for those. Returns `None` when `header` is too short.
+    pub fn read(&self, header: &[u8]) -> Option<u32> {
+        let bytes = header.get(self.range())?;
+        if self.len > 4 {
+            return Some(0);
+        }
+        let raw = bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
+        Some(self.apply_mask(raw))
+    }
+
+    const fn apply_mask(&self, raw: u32) -> u32 {
+        if self.mask == 0 {
+            raw
+        } else {
+            (raw & self.mask) >> self.mask.trailing_zeros()
+        }
+    }
+}
+
+/// Defines a header's fields as `pub const` items plus a `FIELDS` table in wire order and
+/// `HEADER_LEN` taken from the last entry.
+macro_rules! field_table {
+    (
+        $(
+            $(#[$attr:meta])*
+            $konst:ident = $name:literal, $at:expr, $len:expr, $mask:expr, $label:literal, $meaning:literal;
+        )+
+    ) => {
+        $(
+            $(#[$attr])*
+            #[doc = concat!("`", $name, "`: ", $meaning)]
+            pub const $konst: $crate::field::FieldDef = $crate::field::FieldDef {
+                name: $name,
+                at: $at,
+                len: $len,
+                mask: $mask,
+                label: $label,
+                meaning: $meaning,
+            };
+        )+
+
+        /// Every fixed field of this header, in wire order.
+        pub const FIELDS: &[$crate::field::FieldDef] = &[$($konst),+];
+
+        /// Length of the fixed header: the end of the last field.
+        pub const HEADER_LEN: usize = FIELDS[FIELDS.len() - 1].end();
+    };
+}
+
+#[inline]
+pub(crate) fn u8_at(buf: &[u8], f: FieldDef) -> u8 {
+    buf[f.at]
+}
+
+#[inline]
+pub(crate) fn u16_at(buf: &[u8], f: FieldDef) -> u16 {
+    u16::from_be_bytes([buf[f.at], buf[f.at + 1]])
+}
+
+#[inline]
+pub(crate) fn u32_at(buf: &[u8], f: FieldDef) -> u32 {
+    u32::from_be_bytes([buf[f.at], buf[f.at + 1], buf[f.at + 2], buf[f.at + 3]])
+}
+
+#[inline]
+pub(crate) fn bits8(buf: &[u8], f: FieldDef) -> u8 {
+    (u32::from(buf[f.at]) & f.mask).wrapping_shr(f.mask.trailing_zeros()) as u8
+}
+
+#[inline]
+pub(crate) fn bits16(buf: &[u8], f: FieldDef) -> u16 {
+    (u32::from(u16_at(buf, f)) & f.mask).wrapping_shr(f.mask.trailing_zeros()) as u16
+}
+
+#[inline]
+pub(crate) fn set_u8(buf: &mut [u8], f: FieldDef, v: u8) {
+    buf[f.at] = v;
+}
+
+#[inline]
+pub(crate) fn set_u16(buf: &mut [u8], f: FieldDef, v: u16) {
+    buf[f.at..f.at + 2].copy_from_slice(&v.to_be_bytes());
+}
+
+#[inline]
+pub(crate) fn set_u32(buf: &mut [u8], f: FieldDef, v: u32) {
+    buf[f.at..f.at + 4].copy_from_slice(&v.to_be_bytes());
+}
+
+#[inline]
+pub(crate) fn set_bits8(buf: &mut [u8], f: FieldDef, v: u8) {
+    let shift = f.mask.trailing_zeros();
+    let mask = f.mask as u8;
+    buf[f.at] = (buf[f.at] & !mask) | ((u32::from(v) << shift) as u8 & mask);
+}
+
+#[inline]
+pub(crate) fn set_bits16(buf: &mut [u8], f: FieldDef, v: u16) {
+    let shift = f.mask.trailing_zeros();
+    let mask = f.mask as u16;
+    let old = u16_at(buf, f);
+    set_u16(
+        buf,
+        f,
+        (old & !mask) | ((u32::from(v) << shift) as u16 & mask),
+    );
+}
+
+#[cfg(test)]
+pub(crate) mod table_check {
+    use super::FieldDef;
+
+    /// Checks a field table: names unique and carrying `prefix`, entries in wire order, and
+    /// every byte of `0..header_len` covered exactly once (sub-byte fields sharing bytes must
+    /// split their masks without overlap and together fill them).
+    pub(crate) fn check(fields: &[FieldDef], prefix: &str, header_len: usize) {
+        let mut names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+        for f in fields {
+            assert!(
+                f.name.starts_with(prefix),
+                "{} lacks prefix {prefix}",
+                f.name
+            );
+            assert!(
+                !f.meaning.is_empty() && !f.label.is_empty(),
+                "{} undocumented",
+                f.name
+            );
+            assert!(f.len > 0, "{} is empty", f.name);
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            fields.len(),
+            "duplicate names in {prefix} table"
+        );
+
+        let mut pos = 0;
+        let mut i = 0;
+        while i < fields.len() {
+            let f = fields[i];
+            assert_eq!(
+                f.at, pos,
+                "{} starts at {} but previous field ends at {pos}",
+                f.name, f.at
+            );
+            if f.mask == 0 {
+                pos = f.end();
+                i += 1;
+                continue;
+            }
+            // A run of masked fields over the same bytes.
+            let mut seen = 0u32;
+            while i < fields.len() && fields[i].at == f.at && fields[i].mask != 0 {
+                assert_eq!(
+                    fields[i].len, f.len,
+                    "{} width differs within its byte",
+                    fields[i].name
+                );
+                assert_eq!(
+                    seen & fields[i].mask,
+                    0,
+                    "{} overlaps a sibling",
+                    fields[i].name
+                );
+                seen |= fields[i].mask;
+                i += 1;
+            }
+            let full = if f.len >= 4 {
+                u32::MAX
+            } else {
+                (1u32 << (8 * f.len)) - 1
+            };
+            assert_eq!(seen, full, "bits at byte {} not covered exactly", f.at);
+            pos = f.end();
+        }
+        assert_eq!(pos, header_len, "{prefix} table does not end at HEADER_LEN");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_masks_and_shifts() {
+        let f = FieldDef {
+            name: "x",
+            at: 1,
+            len: 2,
+            mask: 0x1ff0,
+            label: "x",
+            meaning: "x",
+        };
+        assert_eq!(f.read(&[0, 0x12, 0x34]), Some(0x123));
+        assert_eq!(f.read(&[0, 0x12]), None);
+        assert_eq!(f.shifted(10).at, 11);
+    }
+}

@@ -1,0 +1,439 @@
+//! ICMP for IPv6 (RFC 4443) and the neighbour discovery / MLD types that share its header:
+//! type and code names, echo identifier and sequence, checksum over the IPv6 pseudo-header,
+//! and the packet quoted by error messages.
+
+use core::fmt;
+
+use crate::checksum::{ChecksumStatus, PseudoHeader};
+use crate::error::{Layer, Result};
+use crate::field::{u16_at, u8_at, FieldDef};
+use crate::icmp_common as common;
+
+/// Protocol number of ICMPv6, used in its pseudo-header.
+const PROTOCOL: u8 = 58;
+
+/// Field table of the ICMPv6 header, with bytes 4–7 as echo messages use them.
+pub mod field {
+    field_table! {
+        TYPE = "icmpv6.type", 0, 1, 0, "Type",
+            "Kind of message: below 128 errors (1 unreachable, 2 too big, 3 time exceeded), 128/129 echo, 133–137 neighbour discovery (RFC 4443 §2.1).";
+        CODE = "icmpv6.code", 1, 1, 0, "Code",
+            "Detail within the type, e.g. for unreachable 4 = port unreachable (RFC 4443 §3.1).";
+        CHECKSUM = "icmpv6.checksum", 2, 2, 0, "Checksum",
+            "Ones'-complement checksum of the IPv6 pseudo-header and the whole message (RFC 4443 §2.3).";
+        IDENT = "icmpv6.echo.identifier", 4, 2, 0, "Identifier",
+            "Echo: chosen by the sender to match replies to requests (RFC 4443 §4.1).";
+        SEQ = "icmpv6.echo.sequence_number", 6, 2, 0, "Sequence number",
+            "Echo: counts requests so replies can be matched (RFC 4443 §4.1).";
+    }
+
+    /// Bytes 4–7 of other messages: unused, MTU (packet too big), pointer, or ND flags.
+    pub const REST: crate::field::FieldDef = crate::field::FieldDef {
+        name: "icmpv6.rest",
+        at: 4,
+        len: 4,
+        mask: 0,
+        label: "Rest of header",
+        meaning: "Type-specific: zero, the next-hop MTU of packet too big (RFC 4443 §3.2), a pointer, or flags (RFC 4861).",
+    };
+}
+
+pub use field::HEADER_LEN;
+
+enum_with_unknown! {
+    /// ICMPv6 message types (IANA "ICMPv6 Parameters").
+    pub enum Message(u8) {
+        /// Destination unreachable.
+        DstUnreachable = 1 => "destination unreachable",
+        /// Packet too big.
+        PacketTooBig = 2 => "packet too big",
+        /// Time exceeded.
+        TimeExceeded = 3 => "time exceeded",
+        /// Parameter problem.
+        ParamProblem = 4 => "parameter problem",
+        /// Echo request.
+        EchoRequest = 128 => "echo request",
+        /// Echo reply.
+        EchoReply = 129 => "echo reply",
+        /// Multicast listener query (RFC 2710).
+        MldQuery = 130 => "multicast listener query",
+        /// Multicast listener report (RFC 2710).
+        MldReport = 131 => "multicast listener report",
+        /// Multicast listener done (RFC 2710).
+        MldDone = 132 => "multicast listener done",
+        /// Router solicitation (RFC 4861).
+        RouterSolicit = 133 => "router solicitation",
+        /// Router advertisement (RFC 4861).
+        RouterAdvert = 134 => "router advertisement",
+        /// Neighbor solicitation (RFC 4861).
+        NeighborSolicit = 135 => "neighbor solicitation",
+        /// Neighbor advertisement (RFC 4861).
+        NeighborAdvert = 136 => "neighbor advertisement",
+        /// Redirect (RFC 4861).
+        Redirect = 137 => "redirect",
+        /// Version 2 multicast listener report (RFC 3810).
+        Mldv2Report = 143 => "multicast listener report v2",
+    }
+}
+
+impl Message {
+    /// Error messages have types below 128 and quote the offending packet (RFC 4443 §2.1).
+    pub fn is_error(self) -> bool {
+        u8::from(self) < 128
+    }
+}
+
+/// Name of a code for a type, where RFC 4443 gives one.
+pub fn code_name(msg: Message, code: u8) -> Option<&'static str> {
+    Some(match (msg, code) {
+        (Message::DstUnreachable, 0) => "no route to destination",
+        (Message::DstUnreachable, 1) => "administratively prohibited",
+        (Message::DstUnreachable, 2) => "beyond scope of source address",
+        (Message::DstUnreachable, 3) => "address unreachable",
+        (Message::DstUnreachable, 4) => "port unreachable",
+        (Message::DstUnreachable, 5) => "source address failed policy",
+        (Message::DstUnreachable, 6) => "reject route to destination",
+        (Message::TimeExceeded, 0) => "hop limit exceeded in transit",
+        (Message::TimeExceeded, 1) => "fragment reassembly time exceeded",
+        (Message::ParamProblem, 0) => "erroneous header field",
+        (Message::ParamProblem, 1) => "unrecognized next header",
+        (Message::ParamProblem, 2) => "unrecognized IPv6 option",
+        _ => return None,
+    })
+}
+
+/// A view of an ICMPv6 message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps a buffer without checking it.
+    pub const fn new_unchecked(buffer: T) -> Packet<T> {
+        Packet { buffer }
+    }
+
+    /// Wraps a buffer after [`Packet::check_len`].
+    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
+        let p = Self::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// Checks the 8-byte header is present.
+    pub fn check_len(&self) -> Result<()> {
+        common::check_len(self.buffer.as_ref(), Layer::Icmpv6)
+    }
+
+    /// Message type.
+    pub fn msg_type(&self) -> Message {
+        Message::from(u8_at(self.buffer.as_ref(), field::TYPE))
+    }
+
+    /// Code.
+    pub fn code(&self) -> u8 {
+        u8_at(self.buffer.as_ref(), field::CODE)
+    }
+
+    /// Checksum field.
+    pub fn checksum(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::CHECKSUM)
+    }
+
+    /// Echo identifier.
+    pub fn echo_ident(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::IDENT)
+    }
+
+    /// Echo sequence number.
+    pub fn echo_seq_no(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::SEQ)
+    }
+
+    /// Bytes 4–7 as one number.
+    pub fn rest_of_header(&self) -> u32 {
+        common::rest(self.buffer.as_ref())
+    }
+
+    /// The fields of bytes 4–7 as this message's type uses them.
+    pub fn fields(&self) -> &'static [FieldDef] {
+        const OTHER: &[FieldDef] = &[field::TYPE, field::CODE, field::CHECKSUM, field::REST];
+        match self.msg_type() {
+            Message::EchoRequest | Message::EchoReply => field::FIELDS,
+            _ => OTHER,
+        }
+    }
+
+    /// Checks the checksum over `len` bytes (the upper-layer length from IPv6).
+    pub fn verify_checksum(&self, pseudo: &PseudoHeader, len: usize) -> ChecksumStatus {
+        common::verify(self.buffer.as_ref(), len, Some((pseudo, PROTOCOL)))
+    }
+}
+
+impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
+    /// Data after the 8-byte header.
+    pub fn payload(&self) -> &'a [u8] {
+        &self.buffer.as_ref()[HEADER_LEN..]
+    }
+
+    /// For error messages, the quoted IPv6 packet (decode it with [`crate::decode`] and
+    /// `LinkType::Ipv6`).
+    pub fn quoted(&self) -> Option<&'a [u8]> {
+        self.msg_type().is_error().then(|| self.payload())
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    /// Computes the checksum over the whole buffer.
+    pub fn fill_checksum(&mut self, pseudo: &PseudoHeader) {
+        common::fill(self.buffer.as_mut(), Some((pseudo, PROTOCOL)));
+    }
+}
+
+/// A decoded ICMPv6 message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repr<'a> {
+    /// Echo request.
+    EchoRequest {
+        /// Identifier.
+        ident: u16,
+        /// Sequence number.
+        seq_no: u16,
+        /// Data echoed back.
+        data: &'a [u8],
+    },
+    /// Echo reply.
+    EchoReply {
+        /// Identifier.
+        ident: u16,
+        /// Sequence number.
+        seq_no: u16,
+        /// Data echoed back.
+        data: &'a [u8],
+    },
+    /// An error message quoting the packet that caused it.
+    Error {
+        /// Type.
+        msg_type: Message,
+        /// Code.
+        code: u8,
+        /// Bytes 4–7 (MTU, pointer or zero).
+        rest: u32,
+        /// The quoted packet.
+        quoted: &'a [u8],
+    },
+    /// Any other message (neighbour discovery, MLD, ...).
+    Other {
+        /// Type.
+        msg_type: Message,
+        /// Code.
+        code: u8,
+        /// Bytes 4–7.
+        rest: u32,
+        /// Data after the header.
+        data: &'a [u8],
+    },
+}
+
+impl<'a> Repr<'a> {
+    /// Decodes a message. The checksum is not enforced: see [`Packet::verify_checksum`].
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(p: &Packet<&'a T>) -> Result<Repr<'a>> {
+        p.check_len()?;
+        let (msg_type, code, rest, data) =
+            (p.msg_type(), p.code(), p.rest_of_header(), p.payload());
+        Ok(match msg_type {
+            Message::EchoRequest if code == 0 => Repr::EchoRequest {
+                ident: p.echo_ident(),
+                seq_no: p.echo_seq_no(),
+                data,
+            },
+            Message::EchoReply if code == 0 => Repr::EchoReply {
+                ident: p.echo_ident(),
+                seq_no: p.echo_seq_no(),
+                data,
+            },
+            t if t.is_error() => Repr::Error {
+                msg_type,
+                code,
+                rest,
+                quoted: data,
+            },
+            _ => Repr::Other {
+                msg_type,
+                code,
+                rest,
+                data,
+            },
+        })
+    }
+
+    fn parts(&self) -> (Message, u8, u32, &'a [u8]) {
+        match *self {
+            Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            } => (
+                Message::EchoRequest,
+                0,
+                (u32::from(ident) << 16) | u32::from(seq_no),
+                data,
+            ),
+            Repr::EchoReply {
+                ident,
+                seq_no,
+                data,
+            } => (
+                Message::EchoReply,
+                0,
+                (u32::from(ident) << 16) | u32::from(seq_no),
+                data,
+            ),
+            Repr::Error {
+                msg_type,
+                code,
+                rest,
+                quoted,
+            } => (msg_type, code, rest, quoted),
+            Repr::Other {
+                msg_type,
+                code,
+                rest,
+                data,
+            } => (msg_type, code, rest, data),
+        }
+    }
+
+    /// Header plus data.
+    pub fn buffer_len(&self) -> usize {
+        HEADER_LEN + self.parts().3.len()
+    }
+
+    /// Writes the message and its checksum into a buffer of exactly [`Repr::buffer_len`] bytes.
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, p: &mut Packet<T>, pseudo: &PseudoHeader) {
+        let (t, code, rest, data) = self.parts();
+        let b = p.buffer.as_mut();
+        b[0] = t.into();
+        b[1] = code;
+        b[4..8].copy_from_slice(&rest.to_be_bytes());
+        b[8..8 + data.len()].copy_from_slice(data);
+        p.fill_checksum(pseudo);
+    }
+}
+
+impl fmt::Display for Repr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Repr::EchoRequest {
+                ident,
+                seq_no,
+                data,
+            } => write!(
+                f,
+                "ICMPv6 echo request id {ident} seq {seq_no} len {}",
+                data.len()
+            ),
+            Repr::EchoReply {
+                ident,
+                seq_no,
+                data,
+            } => write!(
+                f,
+                "ICMPv6 echo reply id {ident} seq {seq_no} len {}",
+                data.len()
+            ),
+            Repr::Error { msg_type, code, .. } | Repr::Other { msg_type, code, .. } => {
+                match code_name(msg_type, code) {
+                    Some(name) => write!(f, "ICMPv6 {msg_type} ({name})"),
+                    None => write!(f, "ICMPv6 {msg_type} code {code}"),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata::ETH_IPV6_ICMPV6_ECHO;
+    use proptest::prelude::*;
+    use std::net::Ipv6Addr;
+
+    const LO6: PseudoHeader = PseudoHeader::V6 {
+        src: Ipv6Addr::LOCALHOST,
+        dst: Ipv6Addr::LOCALHOST,
+    };
+
+    #[test]
+    fn table() {
+        crate::field::table_check::check(field::FIELDS, "icmpv6.", HEADER_LEN);
+    }
+
+    #[test]
+    fn echo_request() {
+        let b = &ETH_IPV6_ICMPV6_ECHO[54..];
+        let p = Packet::new_checked(b).unwrap();
+        assert_eq!(
+            (p.msg_type(), p.code(), p.echo_ident(), p.echo_seq_no()),
+            (Message::EchoRequest, 0, 0x4321, 7)
+        );
+        // The kernel filled this one in: raw ICMPv6 sockets always get a computed checksum.
+        assert_eq!(p.verify_checksum(&LO6, b.len()), ChecksumStatus::Good);
+        let r = Repr::parse(&p).unwrap();
+        assert_eq!(
+            r,
+            Repr::EchoRequest {
+                ident: 0x4321,
+                seq_no: 7,
+                data: b"socklab-ping6"
+            }
+        );
+        let mut out = vec![0u8; r.buffer_len()];
+        r.emit(&mut Packet::new_unchecked(&mut out[..]), &LO6);
+        assert_eq!(out, b);
+        let other = PseudoHeader::V6 {
+            src: Ipv6Addr::UNSPECIFIED,
+            dst: Ipv6Addr::LOCALHOST,
+        };
+        assert!(matches!(
+            p.verify_checksum(&other, b.len()),
+            ChecksumStatus::Bad { .. }
+        ));
+    }
+
+    #[test]
+    fn names() {
+        assert!(Message::PacketTooBig.is_error());
+        assert!(!Message::NeighborSolicit.is_error());
+        let r = Repr::Error {
+            msg_type: Message::DstUnreachable,
+            code: 4,
+            rest: 0,
+            quoted: &[],
+        };
+        assert_eq!(
+            r.to_string(),
+            "ICMPv6 destination unreachable (port unreachable)"
+        );
+        assert!(Packet::new_checked(&[1u8, 2, 3][..]).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn emit_parse_identity(t: u8, code: u8, rest: u32, data in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let m = Message::from(t);
+            let r = match m {
+                Message::EchoRequest if code == 0 => Repr::EchoRequest { ident: (rest >> 16) as u16, seq_no: rest as u16, data: &data },
+                Message::EchoReply if code == 0 => Repr::EchoReply { ident: (rest >> 16) as u16, seq_no: rest as u16, data: &data },
+                m if m.is_error() => Repr::Error { msg_type: m, code, rest, quoted: &data },
+                m => Repr::Other { msg_type: m, code, rest, data: &data },
+            };
+            let mut buf = vec![0u8; r.buffer_len()];
+            r.emit(&mut Packet::new_unchecked(&mut buf[..]), &LO6);
+            let p = Packet::new_checked(&buf[..]).unwrap();
+            prop_assert_eq!(p.verify_checksum(&LO6, buf.len()), ChecksumStatus::Good);
+            prop_assert_eq!(Repr::parse(&p).unwrap(), r);
+        }
+    }
+}

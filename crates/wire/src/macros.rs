@@ -1,0 +1,64 @@
+//! `enum_with_unknown!`: protocol-number enums that never lose a value.
+
+/// Declares an enum of named protocol numbers plus an `Unknown(repr)` variant, with `From`
+/// conversions both ways, so a number read off the wire always round-trips even when it has no
+/// name here.
+macro_rules! enum_with_unknown {
+    (
+        $( #[$enum_attr:meta] )*
+        pub enum $name:ident($ty:ty) {
+            $(
+              $( #[$variant_attr:meta] )*
+              $variant:ident = $value:expr => $label:expr
+            ),+ $(,)?
+        }
+    ) => {
+        #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Clone, Copy)]
+        $( #[$enum_attr] )*
+        pub enum $name {
+            $(
+              $( #[$variant_attr] )*
+              $variant
+            ),*,
+            /// A value this crate has no name for, kept as read.
+            Unknown($ty),
+        }
+
+        impl ::core::convert::From<$ty> for $name {
+            fn from(value: $ty) -> Self {
+                match value {
+                    $( $value => $name::$variant ),*,
+                    other => $name::Unknown(other),
+                }
+            }
+        }
+
+        impl ::core::convert::From<$name> for $ty {
+            fn from(value: $name) -> Self {
+                match value {
+                    $( $name::$variant => $value ),*,
+                    $name::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl $name {
+            /// The short human name, or `None` for a value without one.
+            pub fn name(self) -> Option<&'static str> {
+                match self {
+                    $( $name::$variant => Some($label) ),*,
+                    $name::Unknown(_) => None,
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                match self.name() {
+                    Some(label) => f.write_str(label),
+                    None => write!(f, "unknown ({})", <$ty>::from(*self)),
+                }
+            }
+        }
+    };
+}
