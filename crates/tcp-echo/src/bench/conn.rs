@@ -206,6 +206,13 @@ pub async fn run(id: u64, plan: Arc<Plan>, stats: Arc<Stats>) {
     stats.finished.fetch_add(1, Relaxed);
 }
 
+/// Records a connection that could not even be attempted.
+pub fn never_started(stats: &Stats, message: &str) {
+    stats.connect_failed.fetch_add(1, Relaxed);
+    keep_first(&stats.first_connect_error, || message.to_owned());
+    stats.finished.fetch_add(1, Relaxed);
+}
+
 enum Failure {
     Connect(String),
     Echo(ConnError),
