@@ -21,6 +21,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6_ext;
 pub mod null;
+pub mod pcap;
 pub mod sll;
 pub mod tcp;
 pub mod udp;
