@@ -5,13 +5,29 @@
 //! mode in large writes; either way the echo at offset `k` must equal byte `k` of the sequence.
 //! Because the sequence differs per connection, bytes delivered to the wrong connection, lost,
 //! repeated or reordered show up as a mismatch at a known offset.
+//!
+//! Making and checking the bytes must cost far less than the socket calls that carry them, or
+//! the load generator, not the server, sets the pace. So every connection reads one shared
+//! block of random bytes (a memcpy), from its own starting point, and XORs it with its own
+//! 8-byte key (one operation per 8 bytes). Offset `k` holds
+//! `BLOCK[(start + k) % PERIOD] ^ key[k % 8]`.
+//!
+//! The block's length `PERIOD` is an odd prime, so with the 8-byte key the sequence repeats only
+//! after `8 * PERIOD` bytes (8 MiB): an echo that dropped or repeated exactly a multiple of that
+//! would pass. Any other shift, and bytes from another connection or another run, are caught.
 
 use std::fmt;
+use std::sync::OnceLock;
+
+/// Length of the shared block, and the period of every connection's sequence.
+const PERIOD: usize = 1_048_573;
 
 /// One connection's byte sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pattern {
-    seed: u64,
+    /// Where in the block the sequence starts.
+    start: usize,
+    key: u64,
 }
 
 /// The first echoed byte that differs from what was sent.
@@ -33,42 +49,49 @@ impl fmt::Display for Mismatch {
     }
 }
 
+/// The shared random block, made on first use.
+fn block() -> &'static [u8] {
+    static BLOCK: OnceLock<Box<[u8]>> = OnceLock::new();
+    BLOCK.get_or_init(|| {
+        let mut block = vec![0; PERIOD];
+        for (i, chunk) in block.chunks_mut(8).enumerate() {
+            let word = mix(i as u64).to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+        block.into_boxed_slice()
+    })
+}
+
 impl Pattern {
     /// The sequence of connection `conn` in the run identified by `run`.
     pub fn new(run: u64, conn: u64) -> Self {
+        let seed = mix(run ^ mix(conn));
         Pattern {
-            seed: mix(run ^ mix(conn)),
+            start: (seed % PERIOD as u64) as usize,
+            key: mix(seed),
         }
-    }
-
-    /// Eight bytes of the sequence, starting at offset `8 * index`.
-    fn word(self, index: u64) -> [u8; 8] {
-        // Distinct inputs to `mix` for every index; mix then spreads them over all 64 bits.
-        mix(self
-            .seed
-            .wrapping_add(index.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
-        .to_le_bytes()
     }
 
     /// Writes bytes `offset .. offset + buf.len()` of the sequence into `buf`.
     pub fn fill(self, offset: u64, buf: &mut [u8]) {
-        // An unaligned start takes the rest of one word; then whole words, which compile to
-        // plain 8-byte stores; then the start of one more word.
-        let skip = (offset % 8) as usize;
-        let head = ((8 - skip) % 8).min(buf.len());
-        if head > 0 {
-            buf[..head].copy_from_slice(&self.word(offset / 8)[skip..skip + head]);
+        let block = block();
+        let mut at = ((self.start as u64 + offset % PERIOD as u64) % PERIOD as u64) as usize;
+        let mut done = 0;
+        while done < buf.len() {
+            let n = (PERIOD - at).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&block[at..at + n]);
+            done += n;
+            at = 0;
         }
-        let mut index = (offset + head as u64) / 8;
-        let mut words = buf[head..].chunks_exact_mut(8);
+        // Turn the key so that its byte `offset % 8` lines up with buf[0].
+        let key = self.key.rotate_right(8 * (offset % 8) as u32);
+        let mut words = buf.chunks_exact_mut(8);
         for chunk in &mut words {
-            chunk.copy_from_slice(&self.word(index));
-            index += 1;
+            let word = u64::from_le_bytes(chunk.try_into().expect("chunks of 8"));
+            chunk.copy_from_slice(&(word ^ key).to_le_bytes());
         }
-        let tail = words.into_remainder();
-        if !tail.is_empty() {
-            let len = tail.len();
-            tail.copy_from_slice(&self.word(index)[..len]);
+        for (byte, k) in words.into_remainder().iter_mut().zip(key.to_le_bytes()) {
+            *byte ^= k;
         }
     }
 
@@ -100,7 +123,7 @@ pub fn first_difference(offset: u64, sent: &[u8], got: &[u8]) -> Result<(), Mism
 }
 
 /// The splitmix64 finaliser: a cheap bijection on u64 whose outputs look random, so
-/// neighbouring offsets and connections get unrelated bytes.
+/// neighbouring inputs get unrelated outputs.
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -130,6 +153,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_sequence_wraps_around_the_block_seamlessly() {
+        let p = Pattern::new(3, 8);
+        // A stretch that crosses the end of the block, read whole and in pieces.
+        let from = (PERIOD - p.start) as u64 - 20;
+        let whole = bytes(p, from, 64);
+        for cut in [1, 7, 19, 20, 21, 40] {
+            let mut pieces = bytes(p, from, cut);
+            pieces.extend(bytes(p, from + cut as u64, 64 - cut));
+            assert_eq!(pieces, whole, "cut at {cut}");
+        }
+        // A shift by the block's length changes the key's phase; only 8 blocks repeat.
+        assert_ne!(bytes(p, 5, 64), bytes(p, 5 + PERIOD as u64, 64));
+        assert_eq!(bytes(p, 5, 64), bytes(p, 5 + 8 * PERIOD as u64, 64));
     }
 
     #[test]
