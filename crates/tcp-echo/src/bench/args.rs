@@ -19,8 +19,9 @@ pub enum Mode {
     /// Send one message, wait for its whole echo, send the next (default). Measures round-trip
     /// latency; throughput grows with the number of connections.
     Pingpong,
-    /// Write continuously while a second task reads the echo back. Measures bulk throughput: the
-    /// kernel's socket buffers, not the round trip, set the pace.
+    /// Write continuously while the echo is read back and checked. Measures bulk throughput:
+    /// TCP flow control, not the round trip, sets the pace. Latency here is mostly time spent
+    /// queued in the socket buffers, so it grows with their size.
     Stream,
     /// Connect, echo one message, then stay silent until the end and echo one more. Measures how
     /// many connections the server holds and what an idle one costs it.
