@@ -669,4 +669,205 @@ mod tests {
         assert_eq!(d.transport.unwrap().0, 70);
         assert_eq!(d.tcp().unwrap().dst_port(), 47002);
     }
+
+    /// Reads every field and walks every option of everything decoded, the way a printer
+    /// would, and checks the offsets are consistent. Used on arbitrary bytes: any panic in
+    /// a getter after a successful check is a bug.
+    fn exercise(d: &Decoded<'_>, depth: u8) {
+        let n = d.frame.len();
+        assert!(d.payload_offset <= n);
+        assert!(d.frame[d.payload_offset..].starts_with(d.payload));
+        let _ = (
+            d.ip_checksum(),
+            d.transport_checksum(),
+            d.addrs(),
+            d.ports(),
+            d.pseudo_header(),
+        );
+        if let Some(e) = d.stop {
+            assert!(e.offset() <= n, "{e} beyond {n}");
+            let _ = e.to_string();
+        }
+        match d.link {
+            Some(Link::Ethernet(f)) => {
+                let _ = (
+                    f.src_addr(),
+                    f.dst_addr(),
+                    f.ethertype(),
+                    Repr::parse(&f).map(|r| r.to_string()),
+                );
+            }
+            Some(Link::Sll(p)) => {
+                let _ = (
+                    p.packet_type(),
+                    p.hardware_type(),
+                    p.address(),
+                    p.protocol(),
+                    p.ifindex(),
+                );
+                let _ = sll::Repr::parse(&p).map(|r| r.to_string());
+            }
+            Some(Link::Null(p)) => {
+                let _ = null::Repr::parse(&p).map(|r| r.to_string());
+            }
+            None => {}
+        }
+        for t in d.vlan_tags() {
+            let _ = vlan::Repr::parse(&t.tag).map(|r| r.to_string());
+        }
+        let mut last = 0;
+        match d.network {
+            Some((at, Network::Ipv4(p))) => {
+                last = at;
+                let _ = (
+                    p.dscp(),
+                    p.ecn(),
+                    p.ident(),
+                    p.dont_frag(),
+                    p.more_frags(),
+                    p.frag_offset(),
+                    p.ttl(),
+                    p.protocol(),
+                    p.reserved_flag(),
+                );
+                for o in p.options() {
+                    let _ = o.map(|o| o.field());
+                }
+                let _ = ipv4::Repr::parse(&p).map(|r| r.to_string());
+            }
+            Some((at, Network::Ipv6(p))) => {
+                last = at;
+                let _ = (
+                    p.traffic_class(),
+                    p.flow_label(),
+                    p.next_header(),
+                    p.hop_limit(),
+                );
+                let _ = ipv6::Repr::parse(&p).map(|r| r.to_string());
+                for h in d.ext_headers() {
+                    assert!(h.offset > last);
+                    last = h.offset;
+                    let _ = (
+                        h.header.fields(),
+                        h.header.routing_type(),
+                        h.header.segments_left(),
+                        h.header.frag_ident(),
+                    );
+                    for o in h.header.options() {
+                        let _ = o.map(|o| o.kind.to_string());
+                    }
+                    let _ = ipv6_ext::Repr::parse(&h.header).map(|r| r.to_string());
+                }
+            }
+            Some((at, Network::Arp(p))) => {
+                last = at;
+                let _ = (
+                    p.sender_hardware_addr(),
+                    p.target_protocol_addr(),
+                    p.operation(),
+                );
+                let _ = arp::Repr::parse(&p).map(|r| r.to_string());
+            }
+            None => {}
+        }
+        if let Some((at, t)) = d.transport {
+            assert!(at > last && at <= n);
+            match t {
+                Transport::Tcp(p) => {
+                    let _ = (
+                        p.seq_number(),
+                        p.ack_number(),
+                        p.flags().to_string(),
+                        p.window_len(),
+                        p.urgent_at(),
+                        p.segment_len(),
+                        p.reserved(),
+                    );
+                    for o in p.options() {
+                        let _ = o.map(|o| o.field());
+                    }
+                    let _ = tcp::Repr::parse(&p).map(|r| r.to_string());
+                }
+                Transport::Udp(p) => {
+                    let _ = (p.len(), p.payload());
+                    let _ = udp::Repr::parse(&p).map(|r| r.to_string());
+                }
+                Transport::Icmpv4(p) => {
+                    let _ = (p.fields(), p.echo_ident(), p.rest_of_header());
+                    let _ = icmpv4::Repr::parse(&p).map(|r| r.to_string());
+                    if let (Some(q), true) = (p.quoted(), depth < 3) {
+                        exercise(&decode(LinkType::Ipv4, q), depth + 1);
+                    }
+                }
+                Transport::Icmpv6(p) => {
+                    let _ = (p.fields(), p.echo_seq_no(), p.rest_of_header());
+                    let _ = icmpv6::Repr::parse(&p).map(|r| r.to_string());
+                    if let (Some(q), true) = (p.quoted(), depth < 3) {
+                        exercise(&decode(LinkType::Ipv6, q), depth + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    use crate::ethernet::Repr;
+    use proptest::prelude::*;
+
+    const LINKS: [LinkType; 9] = [
+        LinkType::Ethernet,
+        LinkType::Raw,
+        LinkType::LinuxSll,
+        LinkType::LinuxSll2,
+        LinkType::Null,
+        LinkType::Loop,
+        LinkType::Ipv4,
+        LinkType::Ipv6,
+        LinkType::Unknown(147),
+    ];
+
+    fn real_frames() -> [(LinkType, &'static [u8]); 11] {
+        [
+            (LinkType::Ethernet, &ETH_IPV4_TCP_SYN),
+            (LinkType::Ethernet, &ETH_IPV4_TCP_SYNACK),
+            (LinkType::Ethernet, &ETH_IPV4_TCP_DATA),
+            (LinkType::Ethernet, &ETH_IPV6_TCP_SYN),
+            (LinkType::Ethernet, &ETH_IPV6_TCP_DATA),
+            (LinkType::Ethernet, &ETH_IPV4_ICMP_UNREACH),
+            (LinkType::Ethernet, &ETH_IPV4_UDP),
+            (LinkType::Ethernet, &ETH_IPV4_ICMP_ECHO),
+            (LinkType::Ethernet, &ETH_IPV6_ICMPV6_ECHO),
+            (LinkType::LinuxSll, &SLL_IPV4_UDP),
+            (LinkType::LinuxSll2, &SLL2_IPV4_UDP),
+        ]
+    }
+
+    #[test]
+    fn every_real_frame_at_every_length() {
+        for (lt, f) in real_frames() {
+            for cut in 0..=f.len() {
+                exercise(&decode(lt, &f[..cut]), 0);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn random_bytes_never_panic(link in 0usize..LINKS.len(), bytes in proptest::collection::vec(any::<u8>(), 0..160)) {
+            exercise(&decode(LINKS[link], &bytes), 0);
+        }
+
+        #[test]
+        fn mutated_frames_never_panic(which in 0usize..11, edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6), cut in any::<prop::sample::Index>()) {
+            let (lt, f) = real_frames()[which];
+            let mut f = f.to_vec();
+            for (i, v) in edits {
+                let i = i.index(f.len());
+                f[i] = v;
+            }
+            let cut = cut.index(f.len() + 1);
+            exercise(&decode(lt, &f[..cut]), 0);
+        }
+    }
 }

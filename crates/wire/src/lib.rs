@@ -22,6 +22,7 @@ pub mod ipv6;
 pub mod ipv6_ext;
 pub mod null;
 pub mod pcap;
+pub mod reassembly;
 pub mod sll;
 pub mod tcp;
 pub mod udp;

@@ -1,0 +1,618 @@
+//! TCP stream reassembly: turns captured segments into each connection's two byte streams.
+//!
+//! Connections are keyed by their address/port 4-tuple (IPv4 or IPv6) and hold one
+//! [`Direction`] per side. Bytes come out in order from the initial sequence number, or from
+//! the first segment seen when the SYN was missed. Out-of-order segments wait in a buffer
+//! until the hole before them fills; when bytes are lost for good the reassembler says so
+//! with [`Event::Gap`] and moves on rather than waiting forever. A flow opens on a SYN or
+//! on the first segment carrying data; a bare ACK, FIN or RST for an unknown flow is
+//! ignored.
+//!
+//! # Overlap policy
+//! The first copy of a byte wins: bytes already delivered are never delivered again, and
+//! a later segment overlapping buffered bytes only contributes the bytes nobody sent yet.
+//! Retransmissions therefore change nothing, and a conflicting overlap (which only an
+//! attacker or a broken stack sends) cannot rewrite what was already shown.
+//!
+//! # Memory
+//! Buffered out-of-order bytes are capped per flow and in total, each buffered segment
+//! counted with a fixed overhead so that floods of one-byte segments are bounded too. When a
+//! segment would exceed a cap, the flow skips ahead: every hole before its buffered data is
+//! reported as a gap, the buffered data and the new segment are delivered, and the buffer is
+//! empty again. The number of flows is capped as well; the least recently active flow is
+//! closed to make room. A flood of SYNs or random segments can therefore cost at most the
+//! caps, whatever it contains.
+
+mod seq;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::decode::Decoded;
+use crate::tcp::Flags;
+
+pub use seq::SeqNum;
+
+/// Bytes charged for each buffered segment on top of its data (map entry and allocation).
+pub const SEGMENT_OVERHEAD: usize = 64;
+
+/// Limits and timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Most out-of-order bytes buffered for one flow (both directions).
+    pub max_buffered_per_flow: usize,
+    /// Most out-of-order bytes buffered across all flows.
+    pub max_buffered_total: usize,
+    /// Most flows tracked at once.
+    pub max_flows: usize,
+    /// A flow with no segment for this long is closed.
+    pub idle_timeout: Duration,
+    /// Segments starting further than this beyond the next expected byte are dropped as
+    /// out of window (TCP windows are at most 2^30 bytes, RFC 7323 §2.3).
+    pub max_window: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_buffered_per_flow: 1 << 20,
+            max_buffered_total: 64 << 20,
+            max_flows: 65_536,
+            idle_timeout: Duration::from_secs(120),
+            max_window: 1 << 30,
+        }
+    }
+}
+
+/// Which way bytes flow. The client is the side that sent the SYN, or, when the SYN was
+/// not seen, the sender of the first segment seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From the client to the server.
+    ClientToServer,
+    /// From the server to the client.
+    ServerToClient,
+}
+
+impl Direction {
+    fn index(self) -> usize {
+        match self {
+            Direction::ClientToServer => 0,
+            Direction::ServerToClient => 1,
+        }
+    }
+}
+
+/// Why a flow ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// Both sides sent FIN and all their bytes arrived.
+    Fin,
+    /// A side sent RST.
+    Reset,
+    /// No segment for the idle timeout.
+    IdleTimeout,
+    /// Closed to make room for a new flow.
+    Evicted,
+    /// The input ended ([`Reassembler::finish`]).
+    EndOfInput,
+}
+
+/// What the reassembler reports. Flows are named by a number unique within one
+/// reassembler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A new flow.
+    Opened {
+        /// Flow number.
+        flow: u64,
+        /// Client side.
+        client: SocketAddr,
+        /// Server side.
+        server: SocketAddr,
+        /// True when the flow started with a SYN, so offsets count from the ISN.
+        syn_seen: bool,
+    },
+    /// The next bytes of one direction, in order.
+    Data {
+        /// Flow number.
+        flow: u64,
+        /// Direction.
+        dir: Direction,
+        /// Stream offset of the first byte (0 = first byte after the SYN or first seen).
+        offset: u64,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// Bytes of one direction that will never arrive.
+    Gap {
+        /// Flow number.
+        flow: u64,
+        /// Direction.
+        dir: Direction,
+        /// Stream offset of the first missing byte.
+        offset: u64,
+        /// Number of missing bytes.
+        len: u64,
+    },
+    /// The flow ended; no more events for it.
+    Closed {
+        /// Flow number.
+        flow: u64,
+        /// Why.
+        reason: CloseReason,
+    },
+}
+
+/// Counters, for a learner to see what reassembly did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Segments pushed.
+    pub segments: u64,
+    /// Bytes delivered in `Data` events.
+    pub delivered_bytes: u64,
+    /// Bytes reported missing in `Gap` events.
+    pub gap_bytes: u64,
+    /// Bytes received again after they were delivered or buffered.
+    pub duplicate_bytes: u64,
+    /// Bytes dropped as out of window.
+    pub out_of_window_bytes: u64,
+    /// Flows opened.
+    pub flows_opened: u64,
+    /// Flows closed to make room.
+    pub flows_evicted: u64,
+    /// Times a flow skipped ahead because a buffer cap was reached.
+    pub cap_evictions: u64,
+    /// Out-of-order bytes (plus overhead) buffered right now.
+    pub buffered_now: usize,
+}
+
+/// One TCP segment as the reassembler needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment<'a> {
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// Sequence number.
+    pub seq: SeqNum,
+    /// Flags.
+    pub flags: Flags,
+    /// Captured data.
+    pub payload: &'a [u8],
+    /// Data bytes the segment carried on the wire beyond `payload` (cut by the snap
+    /// length); they are reported as a gap.
+    pub missing: u32,
+}
+
+impl<'a> Segment<'a> {
+    /// Extracts the segment from a decoded frame holding IPv4 or IPv6 and TCP.
+    pub fn from_decoded(d: &Decoded<'a>) -> Option<Segment<'a>> {
+        let tcp = d.tcp()?;
+        let (src, dst) = d.addrs()?;
+        let (t_at, _) = d.transport?;
+        let (n_at, net) = d.network?;
+        let ip_end = match net {
+            crate::decode::Network::Ipv4(p) => n_at + usize::from(p.total_len()),
+            crate::decode::Network::Ipv6(p) => {
+                n_at + crate::ipv6::HEADER_LEN + usize::from(p.payload_len())
+            }
+            crate::decode::Network::Arp(_) => return None,
+        };
+        let wire_payload = ip_end.saturating_sub(t_at + tcp.header_len());
+        let payload = tcp.payload();
+        let payload = &payload[..payload.len().min(wire_payload)];
+        Some(Segment {
+            src: SocketAddr::new(src, tcp.src_port()),
+            dst: SocketAddr::new(dst, tcp.dst_port()),
+            seq: SeqNum(tcp.seq_number()),
+            flags: tcp.flags(),
+            payload,
+            missing: (wire_payload - payload.len()) as u32,
+        })
+    }
+}
+
+/// Order-independent key of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey(SocketAddr, SocketAddr);
+
+impl FlowKey {
+    fn new(a: SocketAddr, b: SocketAddr) -> FlowKey {
+        if a <= b {
+            FlowKey(a, b)
+        } else {
+            FlowKey(b, a)
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Half {
+    started: bool,
+    /// Sequence number of the byte at stream offset `delivered`.
+    next: SeqNum,
+    /// Bytes of this direction delivered or reported as gaps.
+    delivered: u64,
+    /// Out-of-order data by stream offset; ranges never overlap.
+    ooo: BTreeMap<u64, Vec<u8>>,
+    /// Charged bytes in `ooo`.
+    buffered: usize,
+    /// Stream offset just past the last byte, once FIN is seen.
+    fin_at: Option<u64>,
+    finished: bool,
+}
+
+#[derive(Debug)]
+struct Flow {
+    id: u64,
+    client: SocketAddr,
+    half: [Half; 2],
+    last_seen: Duration,
+}
+
+struct Ctx<'s, F> {
+    cfg: Config,
+    total: &'s mut usize,
+    stats: &'s mut Stats,
+    sink: &'s mut F,
+}
+
+impl<F: FnMut(Event<'_>)> Ctx<'_, F> {
+    fn data(&mut self, flow: u64, dir: Direction, offset: u64, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.stats.delivered_bytes += bytes.len() as u64;
+            (self.sink)(Event::Data {
+                flow,
+                dir,
+                offset,
+                bytes,
+            });
+        }
+    }
+
+    fn gap(&mut self, flow: u64, dir: Direction, offset: u64, len: u64) {
+        if len > 0 {
+            self.stats.gap_bytes += len;
+            (self.sink)(Event::Gap {
+                flow,
+                dir,
+                offset,
+                len,
+            });
+        }
+    }
+}
+
+impl Half {
+    fn advance(&mut self, n: u64) {
+        self.delivered += n;
+        self.next = self.next + n as u32;
+    }
+
+    /// Delivers buffered segments that now touch the delivered edge.
+    fn drain<F: FnMut(Event<'_>)>(&mut self, id: u64, dir: Direction, cx: &mut Ctx<'_, F>) {
+        while let Some(entry) = self.ooo.first_entry() {
+            let at = *entry.key();
+            if at > self.delivered {
+                break;
+            }
+            let bytes = entry.remove();
+            let charge = bytes.len() + SEGMENT_OVERHEAD;
+            self.buffered -= charge;
+            *cx.total -= charge;
+            let skip = (self.delivered - at) as usize;
+            if skip < bytes.len() {
+                cx.data(id, dir, self.delivered, &bytes[skip..]);
+                self.advance((bytes.len() - skip) as u64);
+            }
+        }
+        if self.fin_at.is_some_and(|f| f <= self.delivered) {
+            self.finished = true;
+        }
+    }
+
+    /// Gives up on every hole: reports each as a gap and delivers all buffered data.
+    fn flush<F: FnMut(Event<'_>)>(&mut self, id: u64, dir: Direction, cx: &mut Ctx<'_, F>) {
+        while let Some((&at, _)) = self.ooo.first_key_value() {
+            if at > self.delivered {
+                cx.gap(id, dir, self.delivered, at - self.delivered);
+                self.advance(at - self.delivered);
+            }
+            self.drain(id, dir, cx);
+        }
+    }
+
+    fn segment<F: FnMut(Event<'_>)>(
+        &mut self,
+        id: u64,
+        dir: Direction,
+        seg: &Segment<'_>,
+        flow_buffered: usize,
+        cx: &mut Ctx<'_, F>,
+    ) {
+        let syn = seg.flags.contains(Flags::SYN);
+        let data_seq = if syn { seg.seq + 1 } else { seg.seq };
+        if !self.started {
+            self.started = true;
+            self.next = data_seq;
+        }
+        let rel = i64::from(data_seq.diff(self.next));
+        let len = seg.payload.len() as u64 + u64::from(seg.missing);
+        if rel > i64::from(cx.cfg.max_window) || rel < -i64::from(cx.cfg.max_window) {
+            cx.stats.out_of_window_bytes += len;
+            return;
+        }
+        let start = self.delivered as i64 + rel;
+        let end = start + len as i64;
+        if seg.flags.contains(Flags::FIN) && self.fin_at.is_none() && end >= 0 {
+            self.fin_at = Some(end as u64);
+        }
+        let delivered = self.delivered as i64;
+        if end <= delivered {
+            cx.stats.duplicate_bytes += len;
+        } else {
+            let skip = (delivered - start).max(0) as usize;
+            cx.stats.duplicate_bytes += skip as u64;
+            let start = start.max(delivered) as u64;
+            let captured = seg.payload.get(skip..).unwrap_or(&[]);
+            let missing = len - skip as u64 - captured.len() as u64;
+            if start == self.delivered {
+                cx.data(id, dir, start, captured);
+                self.advance(captured.len() as u64);
+                cx.gap(id, dir, self.delivered, missing);
+                self.advance(missing);
+                self.drain(id, dir, cx);
+            } else {
+                self.buffer(id, dir, start, captured, flow_buffered, cx);
+            }
+        }
+        if self.fin_at.is_some_and(|f| f <= self.delivered) {
+            self.finished = true;
+        }
+    }
+
+    fn buffer<F: FnMut(Event<'_>)>(
+        &mut self,
+        id: u64,
+        dir: Direction,
+        start: u64,
+        bytes: &[u8],
+        flow_buffered: usize,
+        cx: &mut Ctx<'_, F>,
+    ) {
+        // The parts of [start, end) no buffered segment holds yet: the first copy wins.
+        let end = start + bytes.len() as u64;
+        let mut pieces: Vec<(u64, u64)> = Vec::new();
+        let mut cursor = start;
+        for (&k, v) in self.ooo.range(..end) {
+            let kend = k + v.len() as u64;
+            if kend <= cursor {
+                continue;
+            }
+            if k > cursor {
+                pieces.push((cursor, k));
+            }
+            cursor = cursor.max(kend);
+        }
+        if cursor < end {
+            pieces.push((cursor, end));
+        }
+        let fresh: u64 = pieces.iter().map(|(a, b)| b - a).sum();
+        cx.stats.duplicate_bytes += bytes.len() as u64 - fresh;
+        let charge = fresh as usize + pieces.len() * SEGMENT_OVERHEAD;
+        let over_flow = flow_buffered + charge > cx.cfg.max_buffered_per_flow;
+        let over_total = *cx.total + charge > cx.cfg.max_buffered_total;
+        if over_flow || over_total {
+            // Skip ahead instead of growing: report the holes, deliver what is held and
+            // then this segment, and keep nothing.
+            cx.stats.cap_evictions += 1;
+            self.flush(id, dir, cx);
+            if start > self.delivered {
+                cx.gap(id, dir, self.delivered, start - self.delivered);
+                self.advance(start - self.delivered);
+            }
+            let skip = (self.delivered - start) as usize;
+            if skip < bytes.len() {
+                cx.data(id, dir, self.delivered, &bytes[skip..]);
+                self.advance((bytes.len() - skip) as u64);
+            }
+            return;
+        }
+        for (a, b) in pieces {
+            let off = (a - start) as usize;
+            self.ooo
+                .insert(a, bytes[off..off + (b - a) as usize].to_vec());
+        }
+        self.buffered += charge;
+        *cx.total += charge;
+    }
+}
+
+/// Reassembles every TCP connection in a capture.
+#[derive(Debug)]
+pub struct Reassembler {
+    cfg: Config,
+    flows: HashMap<FlowKey, Flow>,
+    next_id: u64,
+    total: usize,
+    stats: Stats,
+    last_sweep: Duration,
+}
+
+impl Reassembler {
+    /// A reassembler with the given limits.
+    pub fn new(cfg: Config) -> Reassembler {
+        Reassembler {
+            cfg,
+            flows: HashMap::new(),
+            next_id: 0,
+            total: 0,
+            stats: Stats::default(),
+            last_sweep: Duration::ZERO,
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            buffered_now: self.total,
+            ..self.stats
+        }
+    }
+
+    /// Flows currently tracked.
+    pub fn flow_count(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Feeds one segment captured at `now`; events go to `sink` as they happen.
+    pub fn push(&mut self, now: Duration, seg: &Segment<'_>, mut sink: impl FnMut(Event<'_>)) {
+        self.stats.segments += 1;
+        if now.saturating_sub(self.last_sweep) >= self.cfg.idle_timeout / 4 {
+            self.last_sweep = now;
+            self.expire(now, &mut sink);
+        }
+        let key = FlowKey::new(seg.src, seg.dst);
+        let rst = seg.flags.contains(Flags::RST);
+        if !self.flows.contains_key(&key) {
+            // Nothing to deliver and no SYN: opening a flow here would only make a ghost of
+            // the final ACK of a connection that just closed.
+            let has_data = !seg.payload.is_empty() || seg.missing > 0;
+            if rst || !(has_data || seg.flags.contains(Flags::SYN)) {
+                return;
+            }
+            if self.flows.len() >= self.cfg.max_flows {
+                self.evict_oldest(&mut sink);
+            }
+            let syn_only = seg.flags.contains(Flags::SYN) && !seg.flags.contains(Flags::ACK);
+            let synack = seg.flags.contains(Flags::SYN) && seg.flags.contains(Flags::ACK);
+            let (client, server) = if synack {
+                (seg.dst, seg.src)
+            } else {
+                (seg.src, seg.dst)
+            };
+            let id = self.next_id;
+            self.next_id += 1;
+            self.stats.flows_opened += 1;
+            sink(Event::Opened {
+                flow: id,
+                client,
+                server,
+                syn_seen: syn_only || synack,
+            });
+            self.flows.insert(
+                key,
+                Flow {
+                    id,
+                    client,
+                    half: [Half::default(), Half::default()],
+                    last_seen: now,
+                },
+            );
+        }
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        flow.last_seen = now;
+        let dir = if seg.src == flow.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        let flow_buffered = flow.half[0].buffered + flow.half[1].buffered;
+        let mut cx = Ctx {
+            cfg: self.cfg,
+            total: &mut self.total,
+            stats: &mut self.stats,
+            sink: &mut sink,
+        };
+        let id = flow.id;
+        if rst {
+            Self::close(flow, CloseReason::Reset, &mut cx);
+            self.flows.remove(&key);
+            return;
+        }
+        flow.half[dir.index()].segment(id, dir, seg, flow_buffered, &mut cx);
+        if flow.half.iter().all(|h| h.finished) {
+            Self::close(flow, CloseReason::Fin, &mut cx);
+            self.flows.remove(&key);
+        }
+    }
+
+    fn close<F: FnMut(Event<'_>)>(flow: &mut Flow, reason: CloseReason, cx: &mut Ctx<'_, F>) {
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            let h = &mut flow.half[dir.index()];
+            h.flush(flow.id, dir, cx);
+            if let Some(f) = h.fin_at {
+                if f > h.delivered {
+                    cx.gap(flow.id, dir, h.delivered, f - h.delivered);
+                    h.advance(f - h.delivered);
+                }
+            }
+        }
+        (cx.sink)(Event::Closed {
+            flow: flow.id,
+            reason,
+        });
+    }
+
+    fn remove_with<F: FnMut(Event<'_>)>(
+        &mut self,
+        key: FlowKey,
+        reason: CloseReason,
+        sink: &mut F,
+    ) {
+        if let Some(mut flow) = self.flows.remove(&key) {
+            let mut cx = Ctx {
+                cfg: self.cfg,
+                total: &mut self.total,
+                stats: &mut self.stats,
+                sink,
+            };
+            Self::close(&mut flow, reason, &mut cx);
+        }
+    }
+
+    fn evict_oldest<F: FnMut(Event<'_>)>(&mut self, sink: &mut F) {
+        // A linear scan, paid only when the table is full.
+        if let Some(key) = self
+            .flows
+            .iter()
+            .min_by_key(|(_, f)| (f.last_seen, f.id))
+            .map(|(k, _)| *k)
+        {
+            self.stats.flows_evicted += 1;
+            self.remove_with(key, CloseReason::Evicted, sink);
+        }
+    }
+
+    /// Closes flows idle since before `now - idle_timeout`.
+    pub fn expire(&mut self, now: Duration, mut sink: impl FnMut(Event<'_>)) {
+        let timeout = self.cfg.idle_timeout;
+        let mut idle: Vec<(u64, FlowKey)> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| now.saturating_sub(f.last_seen) >= timeout)
+            .map(|(k, f)| (f.id, *k))
+            .collect();
+        idle.sort_unstable_by_key(|(id, _)| *id);
+        for (_, key) in idle {
+            self.remove_with(key, CloseReason::IdleTimeout, &mut sink);
+        }
+    }
+
+    /// Ends the input: every flow reports its remaining holes and buffered data, then
+    /// closes, in the order the flows opened.
+    pub fn finish(&mut self, mut sink: impl FnMut(Event<'_>)) {
+        let mut all: Vec<(u64, FlowKey)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        all.sort_unstable_by_key(|(id, _)| *id);
+        for (_, key) in all {
+            self.remove_with(key, CloseReason::EndOfInput, &mut sink);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

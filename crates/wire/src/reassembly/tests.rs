@@ -1,0 +1,420 @@
+use super::*;
+use proptest::prelude::*;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// An owned copy of an event, so tests can collect them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ev {
+    Opened { client: SocketAddr, syn_seen: bool },
+    Data(Direction, u64, Vec<u8>),
+    Gap(Direction, u64, u64),
+    Closed(CloseReason),
+}
+
+fn own(e: Event<'_>) -> Ev {
+    match e {
+        Event::Opened {
+            client, syn_seen, ..
+        } => Ev::Opened { client, syn_seen },
+        Event::Data {
+            dir, offset, bytes, ..
+        } => Ev::Data(dir, offset, bytes.to_vec()),
+        Event::Gap {
+            dir, offset, len, ..
+        } => Ev::Gap(dir, offset, len),
+        Event::Closed { reason, .. } => Ev::Closed(reason),
+    }
+}
+
+fn client() -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000)
+}
+
+fn server() -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80)
+}
+
+fn seg(from_client: bool, seq: u32, flags: Flags, payload: &[u8]) -> Segment<'_> {
+    let (src, dst) = if from_client {
+        (client(), server())
+    } else {
+        (server(), client())
+    };
+    Segment {
+        src,
+        dst,
+        seq: SeqNum(seq),
+        flags,
+        payload,
+        missing: 0,
+    }
+}
+
+struct Run {
+    r: Reassembler,
+    events: Vec<Ev>,
+    now: Duration,
+}
+
+impl Run {
+    fn new(cfg: Config) -> Run {
+        Run {
+            r: Reassembler::new(cfg),
+            events: Vec::new(),
+            now: Duration::from_secs(1),
+        }
+    }
+
+    fn push(&mut self, s: Segment<'_>) {
+        let events = &mut self.events;
+        self.r.push(self.now, &s, |e| events.push(own(e)));
+    }
+
+    fn finish(&mut self) {
+        let events = &mut self.events;
+        self.r.finish(|e| events.push(own(e)));
+    }
+
+    /// The bytes of one direction with gaps as `?`, checking offsets are contiguous.
+    fn stream(&self, dir: Direction) -> Vec<u8> {
+        let mut out = Vec::new();
+        for e in &self.events {
+            match e {
+                Ev::Data(d, off, b) if *d == dir => {
+                    assert_eq!(*off, out.len() as u64, "data offset");
+                    out.extend_from_slice(b);
+                }
+                Ev::Gap(d, off, len) if *d == dir => {
+                    assert_eq!(*off, out.len() as u64, "gap offset");
+                    out.extend(std::iter::repeat_n(b'?', *len as usize));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+const C2S: Direction = Direction::ClientToServer;
+const S2C: Direction = Direction::ServerToClient;
+const SYN: Flags = Flags::SYN;
+const ACK: Flags = Flags::ACK;
+const PA: Flags = Flags(Flags::PSH.0 | Flags::ACK.0);
+const FA: Flags = Flags(Flags::FIN.0 | Flags::ACK.0);
+
+fn handshake(run: &mut Run, c_isn: u32, s_isn: u32) {
+    run.push(seg(true, c_isn, SYN, b""));
+    run.push(seg(false, s_isn, SYN | ACK, b""));
+    run.push(seg(true, c_isn.wrapping_add(1), ACK, b""));
+}
+
+#[test]
+fn in_order_connection() {
+    let mut run = Run::new(Config::default());
+    handshake(&mut run, 1000, 5000);
+    run.push(seg(true, 1001, PA, b"GET / "));
+    run.push(seg(true, 1007, PA, b"HTTP/1.1\r\n"));
+    run.push(seg(false, 5001, PA, b"200 OK"));
+    run.push(seg(true, 1017, FA, b""));
+    run.push(seg(false, 5007, FA, b""));
+    assert_eq!(
+        run.events[0],
+        Ev::Opened {
+            client: client(),
+            syn_seen: true
+        }
+    );
+    assert_eq!(run.stream(C2S), b"GET / HTTP/1.1\r\n");
+    assert_eq!(run.stream(S2C), b"200 OK");
+    assert_eq!(run.events.last(), Some(&Ev::Closed(CloseReason::Fin)));
+    assert_eq!(run.r.flow_count(), 0);
+}
+
+#[test]
+fn reordered_and_duplicated() {
+    let mut run = Run::new(Config::default());
+    handshake(&mut run, 7, 9);
+    run.push(seg(true, 18, PA, b"klmno"));
+    run.push(seg(true, 13, PA, b"fghij"));
+    run.push(seg(true, 13, PA, b"fghij"));
+    assert_eq!(run.stream(C2S), b"");
+    run.push(seg(true, 8, PA, b"abcde"));
+    run.push(seg(true, 8, PA, b"abcde"));
+    assert_eq!(run.stream(C2S), b"abcdefghijklmno");
+    assert_eq!(run.r.stats().duplicate_bytes, 10);
+    assert_eq!(run.r.stats().buffered_now, 0);
+}
+
+#[test]
+fn overlaps_first_copy_wins() {
+    let mut run = Run::new(Config::default());
+    handshake(&mut run, 0, 0);
+    run.push(seg(true, 1, PA, b"abcd"));
+    // Overlaps delivered bytes with different content: only the new tail counts.
+    run.push(seg(true, 3, PA, b"XXef"));
+    // Buffered first, then a conflicting overlap of the buffered range.
+    run.push(seg(true, 9, PA, b"ijkl"));
+    run.push(seg(true, 8, PA, b"hYYYYmn"));
+    run.push(seg(true, 7, PA, b"g"));
+    assert_eq!(run.stream(C2S), b"abcdefghijklmn");
+}
+
+#[test]
+fn lost_segment_reported_at_close() {
+    let mut run = Run::new(Config::default());
+    handshake(&mut run, 100, 200);
+    run.push(seg(true, 101, PA, b"one "));
+    run.push(seg(true, 110, PA, b"three"));
+    run.push(seg(true, 115, FA, b""));
+    run.push(seg(false, 201, FA, b""));
+    // The client's FIN waits for the hole; the flow closes at end of input.
+    run.finish();
+    assert_eq!(run.stream(C2S), b"one ?????three");
+    assert!(run.events.contains(&Ev::Gap(C2S, 4, 5)));
+    assert_eq!(
+        run.events.last(),
+        Some(&Ev::Closed(CloseReason::EndOfInput))
+    );
+}
+
+#[test]
+fn idle_timeout_closes_with_gap() {
+    let cfg = Config {
+        idle_timeout: Duration::from_secs(10),
+        ..Config::default()
+    };
+    let mut run = Run::new(cfg);
+    handshake(&mut run, 0, 0);
+    run.push(seg(true, 5, PA, b"late"));
+    run.now += Duration::from_secs(11);
+    let events = &mut run.events;
+    run.r.expire(run.now, |e| events.push(own(e)));
+    assert_eq!(run.stream(C2S), b"????late");
+    assert_eq!(
+        run.events.last(),
+        Some(&Ev::Closed(CloseReason::IdleTimeout))
+    );
+    assert_eq!(run.r.flow_count(), 0);
+}
+
+#[test]
+fn sequence_wraparound() {
+    let mut run = Run::new(Config::default());
+    handshake(&mut run, 0xffff_fffa, 1);
+    // Data from 0xfffffffb across the wrap to 0x00000004.
+    run.push(seg(true, 0x0000_0000, PA, b"fghij"));
+    run.push(seg(true, 0xffff_fffb, PA, b"abcde"));
+    run.push(seg(true, 0x0000_0005, FA, b"k"));
+    run.push(seg(false, 2, FA, b""));
+    assert_eq!(run.stream(C2S), b"abcdefghijk");
+    assert_eq!(run.events.last(), Some(&Ev::Closed(CloseReason::Fin)));
+}
+
+#[test]
+fn midstream_pickup_and_reset() {
+    let mut run = Run::new(Config::default());
+    run.push(seg(false, 777, PA, b"reply"));
+    run.push(seg(true, 333, PA, b"req"));
+    assert_eq!(
+        run.events[0],
+        Ev::Opened {
+            client: server(),
+            syn_seen: false
+        }
+    );
+    assert_eq!(run.stream(S2C), b"req");
+    assert_eq!(run.stream(C2S), b"reply");
+    run.push(seg(true, 336, Flags::RST, b""));
+    assert_eq!(run.events.last(), Some(&Ev::Closed(CloseReason::Reset)));
+    // A RST for an unknown flow opens nothing.
+    run.push(seg(true, 1, Flags::RST, b""));
+    assert_eq!(run.r.flow_count(), 0);
+}
+
+#[test]
+fn out_of_window_dropped() {
+    let mut run = Run::new(Config {
+        max_window: 1000,
+        ..Config::default()
+    });
+    handshake(&mut run, 0, 0);
+    run.push(seg(true, 5000, PA, b"far"));
+    assert_eq!(run.r.stats().out_of_window_bytes, 3);
+    assert_eq!(run.r.stats().buffered_now, 0);
+}
+
+#[test]
+fn per_flow_cap_skips_ahead_with_gap() {
+    let cfg = Config {
+        max_buffered_per_flow: 2 * SEGMENT_OVERHEAD + 10,
+        ..Config::default()
+    };
+    let mut run = Run::new(cfg);
+    handshake(&mut run, 0, 0);
+    run.push(seg(true, 11, PA, b"kkkkk"));
+    run.push(seg(true, 21, PA, b"uuuuu"));
+    assert_eq!(run.r.stats().buffered_now, 2 * SEGMENT_OVERHEAD + 10);
+    run.push(seg(true, 31, PA, b"EEEEE"));
+    assert_eq!(run.r.stats().buffered_now, 0);
+    assert_eq!(run.r.stats().cap_evictions, 1);
+    assert_eq!(run.stream(C2S), b"??????????kkkkk?????uuuuu?????EEEEE");
+    // The late segment that would have filled the first hole is now a duplicate.
+    run.push(seg(true, 1, PA, b"aaaaaaaaaa"));
+    assert_eq!(run.stream(C2S).len(), 35);
+}
+
+#[test]
+fn syn_flood_is_bounded() {
+    let cfg = Config {
+        max_flows: 100,
+        ..Config::default()
+    };
+    let mut r = Reassembler::new(cfg);
+    let mut opened = 0;
+    let mut closed = 0;
+    for i in 0..10_000u32 {
+        let src = SocketAddr::new(
+            IpAddr::V6(Ipv6Addr::from(u128::from(i) << 16)),
+            (i % 60000) as u16,
+        );
+        let s = Segment {
+            src,
+            dst: server(),
+            seq: SeqNum(i.wrapping_mul(2_654_435_761)),
+            flags: SYN,
+            payload: &[],
+            missing: 0,
+        };
+        r.push(Duration::from_millis(u64::from(i)), &s, |e| match e {
+            Event::Opened { .. } => opened += 1,
+            Event::Closed {
+                reason: CloseReason::Evicted,
+                ..
+            } => closed += 1,
+            _ => {}
+        });
+        assert!(r.flow_count() <= 100);
+    }
+    assert_eq!((opened, closed), (10_000, 9_900));
+    assert_eq!(r.stats().flows_evicted, 9_900);
+}
+
+#[test]
+fn truncated_capture_reports_missing_tail() {
+    let mut run = Run::new(Config::default());
+    handshake(&mut run, 0, 0);
+    let mut s = seg(true, 1, PA, b"abc");
+    s.missing = 4;
+    run.push(s);
+    run.push(seg(true, 8, PA, b"hij"));
+    assert_eq!(run.stream(C2S), b"abc????hij");
+}
+
+#[test]
+fn real_capture_streams() {
+    let bytes = include_bytes!("../../tests/data/lo-mixed.pcap");
+    let mut rd = crate::pcap::Reader::new(&bytes[..]).unwrap();
+    let mut r = Reassembler::new(Config::default());
+    let mut data: Vec<(u64, Direction, Vec<u8>)> = Vec::new();
+    let mut closed = Vec::new();
+    while let Some(p) = rd.next_packet().unwrap() {
+        let d = crate::decode(p.link, p.data);
+        if let Some(s) = Segment::from_decoded(&d) {
+            let now = Duration::new(p.ts.secs, p.ts.nanos);
+            r.push(now, &s, |e| match e {
+                Event::Data {
+                    flow, dir, bytes, ..
+                } => data.push((flow, dir, bytes.to_vec())),
+                Event::Closed { flow, reason } => closed.push((flow, reason)),
+                _ => {}
+            });
+        }
+    }
+    assert_eq!(
+        data,
+        [
+            (0, C2S, b"hello\n".to_vec()),
+            (1, C2S, b"hello6\n".to_vec())
+        ]
+    );
+    assert_eq!(closed, [(0, CloseReason::Fin), (1, CloseReason::Fin)]);
+}
+
+/// Splits `data` into segments at random cut points, shuffles them, duplicates some and
+/// adds overlapping copies.
+fn segments(
+    data: &[u8],
+    cuts: &[prop::sample::Index],
+    order: &[prop::sample::Index],
+    dups: &[(prop::sample::Index, prop::sample::Index)],
+) -> Vec<(usize, usize)> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c.index(data.len() + 1)).collect();
+    points.push(0);
+    points.push(data.len());
+    points.sort_unstable();
+    points.dedup();
+    let mut segs: Vec<(usize, usize)> = points.windows(2).map(|w| (w[0], w[1])).collect();
+    for (a, b) in dups {
+        let (a, b) = (a.index(data.len() + 1), b.index(data.len() + 1));
+        segs.push((a.min(b), a.max(b)));
+    }
+    for (i, o) in order.iter().enumerate() {
+        if !segs.is_empty() {
+            let j = o.index(segs.len());
+            let i = i % segs.len();
+            segs.swap(i, j);
+        }
+    }
+    segs
+}
+
+proptest! {
+    #[test]
+    fn any_segmentation_and_order_gives_the_stream(
+        data in proptest::collection::vec(any::<u8>(), 1..400),
+        isn: u32,
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..20),
+        order in proptest::collection::vec(any::<prop::sample::Index>(), 0..30),
+        dups in proptest::collection::vec(any::<(prop::sample::Index, prop::sample::Index)>(), 0..5),
+    ) {
+        let mut run = Run::new(Config::default());
+        run.push(seg(true, isn, SYN, b""));
+        for (a, b) in segments(&data, &cuts, &order, &dups) {
+            run.push(seg(true, isn.wrapping_add(1).wrapping_add(a as u32), PA, &data[a..b]));
+        }
+        prop_assert_eq!(run.stream(C2S), data);
+        prop_assert_eq!(run.r.stats().buffered_now, 0);
+        prop_assert!(!run.events.iter().any(|e| matches!(e, Ev::Gap(..))));
+    }
+
+    #[test]
+    fn bounded_memory_with_losses(
+        data in proptest::collection::vec(1u8..=255, 1..600),
+        isn: u32,
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..40),
+        order in proptest::collection::vec(any::<prop::sample::Index>(), 0..40),
+        lose in proptest::collection::vec(any::<bool>(), 40),
+        cap in 0usize..400,
+    ) {
+        let cfg = Config { max_buffered_per_flow: cap, max_buffered_total: cap / 2 + 100, ..Config::default() };
+        let mut run = Run::new(cfg);
+        run.push(seg(true, isn, SYN, b""));
+        for (i, (a, b)) in segments(&data, &cuts, &order, &[]).into_iter().enumerate() {
+            if lose[i % lose.len()] && i % 3 == 0 {
+                continue;
+            }
+            run.push(seg(true, isn.wrapping_add(1).wrapping_add(a as u32), PA, &data[a..b]));
+            prop_assert!(run.r.stats().buffered_now <= cap.min(cap / 2 + 100));
+        }
+        run.finish();
+        let got = run.stream(C2S);
+        // Every byte delivered is the right one; the rest are reported gaps.
+        prop_assert!(got.len() <= data.len());
+        for (g, d) in got.iter().zip(&data) {
+            prop_assert!(*g == b'?' || g == d);
+        }
+        let s = run.r.stats();
+        prop_assert_eq!(s.delivered_bytes + s.gap_bytes, got.len() as u64);
+        prop_assert_eq!(s.buffered_now, 0);
+    }
+}
