@@ -178,13 +178,16 @@ async fn bench(args: &BenchArgs, addr: SocketAddr, threads: usize) -> anyhow::Re
     let cpu_before = sys::process_cpu_time();
     let start = Instant::now();
     let end = start + args.duration;
-    if established > 0 && !interrupted.is_cancelled() {
+    let ran = established > 0 && !interrupted.is_cancelled();
+    if ran {
         plan.go.cancel();
         let mut next_progress = start + Duration::from_secs(1);
         let (mut last_messages, mut last_bytes, mut last_at) = (0, 0, start);
         loop {
+            // Wake exactly at the end, so the rate's time base is the run's real length.
+            let wake = end.min(next_progress).min(Instant::now() + POLL);
             tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
+                _ = tokio::time::sleep_until(wake.into()) => {}
                 _ = interrupted.cancelled() => break,
             }
             let now = Instant::now();
@@ -212,12 +215,9 @@ async fn bench(args: &BenchArgs, addr: SocketAddr, threads: usize) -> anyhow::Re
             }
         }
     }
+    // Messages completing after this are verified but not counted.
     plan.stop.cancel();
-    let elapsed = if established > 0 {
-        start.elapsed().min(args.duration)
-    } else {
-        Duration::ZERO
-    };
+    let elapsed = if ran { start.elapsed() } else { Duration::ZERO };
     let cpu = match (cpu_before, sys::process_cpu_time()) {
         (Some(before), Some(after)) => Some(after.saturating_sub(before)),
         _ => None,
