@@ -168,3 +168,45 @@ fn connection_refused_is_one_clear_line() {
         "{stderr}"
     );
 }
+
+/// Kills the child when the test ends, however it ends.
+struct Reaper(std::process::Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_few_hundred_connections_against_tcp_echo_server() {
+    use std::io::BufRead;
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tcp-echo"))
+        .args(["server", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start tcp-echo server");
+    let stdout = server.stdout.take().unwrap();
+    let server = Reaper(server);
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .unwrap();
+    let addr: SocketAddr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line was {first:?}"))
+        .parse()
+        .unwrap();
+
+    let (out, stdout, stderr) = bench(addr, &["--connections", "300", "--size", "200"]);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stdout.contains("connections  300 of 300 ran clean, 0 failed to connect"),
+        "{stdout}"
+    );
+    assert_eq!(count_after(&stdout, "errors"), 0, "{stdout}");
+    drop(server);
+}
