@@ -1,6 +1,37 @@
 //! `raw-sniff`: capture on raw sockets and decode every layer by hand.
+//!
+//! main parses the options and wires a capture backend, the filter, the pcap writer and a
+//! printer together; every piece does one job in its own module.
 
-fn main() {
-    eprintln!("raw-sniff: capture is not built yet");
-    std::process::exit(2);
+mod capture;
+mod cli;
+mod interfaces;
+mod output;
+mod run;
+mod style;
+mod summary;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let opts = cli::Opts::parse();
+    match run::run(opts) {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("raw-sniff: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `raw-sniff | head` closing early is the reader's choice, not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -1,0 +1,82 @@
+//! Where packets come from. Every source — an AF_PACKET ring, plain raw sockets, Windows'
+//! SIO_RCVALL socket, a capture file — sits behind one small trait, so everything after the
+//! socket (filtering, decoding, printing, writing) is the same code whatever the source.
+//!
+//! `unsafe` in this program lives only in these backends (the mmap ring, socket options the
+//! safe wrappers do not cover, dropping privileges), each block with a `// SAFETY:` comment.
+
+#[cfg(target_os = "linux")]
+pub mod afpacket;
+pub mod file;
+#[cfg(unix)]
+pub mod privileges;
+#[cfg(unix)]
+pub mod sock_raw;
+#[cfg(windows)]
+pub mod windows;
+
+use std::io;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use wire::LinkType;
+
+pub use wire::pcap::Timestamp;
+
+/// The time now, for backends whose kernel interface gives no timestamp.
+pub fn now() -> Timestamp {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp {
+        secs: since.as_secs(),
+        nanos: since.subsec_nanos(),
+    }
+}
+
+/// One captured frame. `data` may be shorter than `orig_len` when the capture was truncated.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub ts: Timestamp,
+    pub link: LinkType,
+    pub data: &'a [u8],
+    /// The frame's length on the wire.
+    pub orig_len: u32,
+    /// The kernel said this packet's checksum is not filled in yet (checksum offload on the
+    /// sending side), so a "wrong" checksum is expected and means nothing.
+    pub csum_not_ready: bool,
+}
+
+/// What a backend has for the capture loop.
+#[derive(Debug)]
+pub enum Next<'a> {
+    /// A frame, borrowed until the next call (so ring blocks can go back to the kernel).
+    Frame(Frame<'a>),
+    /// Nothing arrived for a short while: the loop may check Ctrl-C, `--duration` and flush.
+    Idle,
+    /// The source is exhausted (end of a capture file).
+    End,
+}
+
+/// Counters a backend can report at the end of a capture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Packets the kernel queued for this socket (after the kernel filter), where it says.
+    pub kernel_received: Option<u64>,
+    /// Packets the kernel had to drop because this socket's buffer was full.
+    pub kernel_dropped: Option<u64>,
+}
+
+/// A packet source.
+pub trait Capture {
+    /// The next frame, `Idle` after a short wait with nothing, or `End`.
+    fn next(&mut self) -> io::Result<Next<'_>>;
+
+    /// Counters so far (the kernel's, where the source has a kernel behind it).
+    fn stats(&mut self) -> Stats;
+
+    /// The link type of the frames (a file may mix several; this is its first).
+    fn link_type(&self) -> LinkType;
+
+    /// How packets are received, for the line printed when the capture starts.
+    fn describe(&self) -> String;
+}

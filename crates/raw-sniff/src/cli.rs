@@ -1,0 +1,185 @@
+//! Command-line interface. Flags tcpdump users know (`-i -c -w -r -v -D`) keep their meaning,
+//! and the filter may come as trailing arguments, as tcpdump takes it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  Every packet on the loopback interface, one line each:
+    sudo raw-sniff -i lo
+  The same with every header field named and explained:
+    sudo raw-sniff -i lo -v tcp port 10000
+  What the kernel strips off, byte by byte:
+    sudo raw-sniff -i lo --explain -c 3 tcp port 10000
+  Only what a SOCK_RAW socket sees (IP header, no Ethernet header):
+    sudo raw-sniff --ip-raw -c 5 icmp
+  Save while watching, then read back:
+    sudo raw-sniff -i lo -w lo.pcap -c 100 && raw-sniff -r lo.pcap --json | jq .
+  Interfaces:
+    raw-sniff -D";
+
+/// A packet sniffer on raw sockets that decodes every header itself.
+///
+/// raw-sniff opens a raw socket (AF_PACKET on Linux, SOCK_RAW with SIO_RCVALL on Windows) and
+/// takes packets before the kernel's TCP/IP stack has consumed their headers; then it parses
+/// Ethernet, IPv4/IPv6, TCP, UDP and ICMP by hand and shows what each field means. Capturing
+/// needs root or CAP_NET_RAW (Administrator on Windows); reading a file does not.
+#[derive(Debug, Parser)]
+#[command(name = "raw-sniff", version, max_term_width = 98, after_long_help = EXAMPLES)]
+pub struct Opts {
+    /// Interface to capture on, or `any` for all of them
+    ///
+    /// On `any`, frames carry a Linux cooked header instead of their own link header, as with
+    /// tcpdump. Default: any. List interfaces with -D.
+    #[arg(
+        short,
+        long,
+        value_name = "NAME",
+        help = "Interface to capture on (default: any)"
+    )]
+    pub iface: Option<String>,
+
+    /// Capture with IP raw sockets instead of a packet socket
+    ///
+    /// One AF_INET SOCK_RAW socket per protocol (tcp, udp, icmp): the kernel hands over IP
+    /// packets with their IP header but no Ethernet header, and only those it delivers to this
+    /// host. This is the socket the classic SOCK_RAW tutorials open, and what Windows offers.
+    #[arg(long, conflicts_with_all = ["iface", "read"])]
+    pub ip_raw: bool,
+
+    /// Read packets from a pcap or pcapng file instead of capturing
+    #[arg(short, long, value_name = "FILE")]
+    pub read: Option<PathBuf>,
+
+    /// Save captured packets to a pcap file (flushed on exit, Ctrl-C included)
+    ///
+    /// Packets are written as captured, before any printing; with -q nothing is printed.
+    #[arg(short, long, value_name = "FILE")]
+    pub write: Option<PathBuf>,
+
+    /// Stop after this many packets have matched
+    #[arg(short = 'c', long, value_name = "COUNT")]
+    pub count: Option<u64>,
+
+    /// Stop after this long (e.g. `10s`, `2m`, `1h 30m`)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Put the interface in promiscuous mode: also frames addressed to other hosts
+    #[arg(long)]
+    pub promisc: bool,
+
+    /// How to print each packet
+    #[arg(long, value_enum, default_value_t = OutputKind::Line, value_name = "FORMAT")]
+    pub output: OutputKind,
+
+    /// Every header field, named, with its value and meaning (same as --output verbose)
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// A hex dump with each header's bytes labelled by field (same as --output explain)
+    #[arg(short = 'x', long)]
+    pub explain: bool,
+
+    /// One JSON object per packet, fields named as in Wireshark (same as --output json)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print nothing per packet (useful with -w)
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Never colour the output (it is coloured only on a terminal anyway)
+    #[arg(long)]
+    pub no_color: bool,
+
+    /// List network interfaces and exit
+    #[arg(short = 'D', long)]
+    pub list_interfaces: bool,
+
+    /// After opening the socket, drop root and run as this user (like tcpdump -Z)
+    #[arg(short = 'Z', long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Kernel buffer size in MiB (the mmap ring on Linux)
+    #[arg(short = 'B', long, value_name = "MIB", default_value_t = 8)]
+    pub buffer_size: usize,
+
+    /// Receive with recvfrom() instead of the TPACKET_V3 mmap ring
+    #[arg(long)]
+    pub no_ring: bool,
+
+    /// Print the compiled BPF program (like tcpdump -d) and exit
+    #[arg(short = 'd', long)]
+    pub dump_filter: bool,
+
+    /// Capture filter in tcpdump's syntax, e.g. `tcp port 80 and host 10.0.0.1`
+    ///
+    /// It may also be given as trailing arguments, as tcpdump takes it. Supported: tcp, udp,
+    /// icmp, icmp6, arp, ip, ip6, host, net, port, portrange, src/dst qualifiers, and/or/not
+    /// (&&, ||, !) and parentheses.
+    #[arg(short, long, value_name = "EXPR")]
+    pub filter: Option<String>,
+
+    /// Filter expression as trailing words (joined with spaces)
+    #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]
+    pub expression: Vec<String>,
+}
+
+/// How packets are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputKind {
+    /// One line per packet, like `tcpdump -n` (default)
+    Line,
+    /// Every header field of every layer with its value and meaning
+    Verbose,
+    /// Hex dump with each byte range labelled by the field it holds
+    Explain,
+    /// One JSON object per line, fields named after Wireshark's display filters
+    Json,
+}
+
+impl Opts {
+    /// The output format, letting the short flags override `--output`.
+    pub fn output_kind(&self) -> OutputKind {
+        if self.json {
+            OutputKind::Json
+        } else if self.explain {
+            OutputKind::Explain
+        } else if self.verbose {
+            OutputKind::Verbose
+        } else {
+            self.output
+        }
+    }
+
+    /// The filter text from `--filter` or the trailing words.
+    pub fn filter_text(&self) -> Option<String> {
+        match (&self.filter, self.expression.is_empty()) {
+            (Some(f), _) => Some(f.clone()),
+            (None, false) => Some(self.expression.join(" ")),
+            (None, true) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Opts::command().debug_assert();
+    }
+
+    #[test]
+    fn trailing_words_form_the_filter() {
+        let opts = Opts::parse_from(["raw-sniff", "-i", "lo", "tcp", "port", "80"]);
+        assert_eq!(opts.filter_text().as_deref(), Some("tcp port 80"));
+        assert_eq!(opts.iface.as_deref(), Some("lo"));
+    }
+}

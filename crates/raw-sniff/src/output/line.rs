@@ -1,0 +1,303 @@
+//! One line per packet in the spirit of `tcpdump -n`: time, addresses and ports, protocol, TCP
+//! flags, sequence numbers relative to the stream's start, window, length, and problems flagged.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use wire::checksum::ChecksumStatus;
+use wire::decode::{Network, Transport};
+use wire::tcp::{Flags, TcpOption};
+use wire::Decoded;
+
+use super::relative_seq::RelativeSeq;
+use super::{time_of_day, Printer};
+use crate::capture::Frame;
+use crate::style::Style;
+
+pub struct LinePrinter<W: Write> {
+    out: W,
+    style: Style,
+    seq: RelativeSeq,
+    line: String,
+}
+
+impl<W: Write> LinePrinter<W> {
+    pub fn new(out: W, style: Style) -> Self {
+        LinePrinter {
+            out,
+            style,
+            seq: RelativeSeq::default(),
+            line: String::with_capacity(256),
+        }
+    }
+
+    /// The line for one packet, without the trailing newline.
+    pub fn format(&mut self, frame: &Frame<'_>, d: &Decoded<'_>) -> &str {
+        self.line.clear();
+        let s = self.style;
+        let _ = write!(self.line, "{} ", s.dim(&time_of_day(frame.ts)));
+        for tag in d.vlan_tags() {
+            let _ = write!(self.line, "vlan {}, ", tag.tag.vid());
+        }
+        match &d.network {
+            Some((_, Network::Ipv4(_))) => self.ip_line("IP", frame, d),
+            Some((_, Network::Ipv6(_))) => self.ip_line("IP6", frame, d),
+            Some((_, Network::Arp(arp))) => {
+                let _ = write!(
+                    self.line,
+                    "ARP, {} {} tell {}",
+                    arp.operation(),
+                    addr_text(arp.target_protocol_addr()),
+                    addr_text(arp.sender_protocol_addr())
+                );
+            }
+            None => {
+                let _ = write!(self.line, "{}, length {}", link_name(d), frame.orig_len);
+            }
+        }
+        if d.truncated {
+            self.line
+                .push_str(&s.warn(" [truncated by the capture's snap length]"));
+        }
+        if let Some(stop) = &d.stop {
+            self.line.push_str(&s.warn(&format!(" [{stop}]")));
+        }
+        &self.line
+    }
+
+    fn ip_line(&mut self, label: &str, frame: &Frame<'_>, d: &Decoded<'_>) {
+        let s = self.style;
+        let (src, dst) = d.addrs().expect("network layer is IP");
+        self.line.push_str(label);
+        self.line.push(' ');
+        match &d.transport {
+            Some((_, Transport::Tcp(tcp))) => {
+                let _ = write!(
+                    self.line,
+                    "{}.{} > {}.{}: Flags [{}]",
+                    src,
+                    tcp.src_port(),
+                    dst,
+                    tcp.dst_port(),
+                    s.flags(&tcp_flags(tcp.flags()), tcp.flags())
+                );
+                let dir = (src, tcp.src_port(), dst, tcp.dst_port());
+                let flags = tcp.flags();
+                let ack = flags.contains(Flags::ACK).then(|| tcp.ack_number());
+                let (seq, ack) = self.seq.observe(dir, tcp.seq_number(), ack);
+                let len = d.payload.len() as u32;
+                if len > 0 {
+                    let _ = write!(self.line, ", seq {}:{}", seq, seq.wrapping_add(len));
+                } else if flags.contains(Flags::SYN)
+                    || flags.contains(Flags::FIN)
+                    || flags.contains(Flags::RST)
+                {
+                    // A bare ACK carries no sequence space worth showing, as in tcpdump.
+                    let _ = write!(self.line, ", seq {seq}");
+                }
+                if let Some(ack) = ack {
+                    let _ = write!(self.line, ", ack {ack}");
+                }
+                let _ = write!(self.line, ", win {}", tcp.window_len());
+                let options = tcp_options(tcp.options_bytes());
+                if !options.is_empty() {
+                    let _ = write!(self.line, ", options [{options}]");
+                }
+                let _ = write!(self.line, ", length {}", d.payload.len());
+                if flags.contains(Flags::RST) {
+                    self.seq.forget(dir);
+                }
+            }
+            Some((_, Transport::Udp(udp))) => {
+                let _ = write!(
+                    self.line,
+                    "{}.{} > {}.{}: UDP, length {}",
+                    src,
+                    udp.src_port(),
+                    dst,
+                    udp.dst_port(),
+                    d.payload.len()
+                );
+            }
+            Some((_, Transport::Icmpv4(icmp))) => {
+                let _ = write!(self.line, "{src} > {dst}: ICMP {}", icmp.msg_type());
+                if let Some(name) = wire::icmpv4::code_name(icmp.msg_type(), icmp.code()) {
+                    let _ = write!(self.line, " ({name})");
+                }
+                if matches!(
+                    icmp.msg_type(),
+                    wire::icmpv4::Message::EchoRequest | wire::icmpv4::Message::EchoReply
+                ) {
+                    let _ = write!(
+                        self.line,
+                        ", id {}, seq {}",
+                        icmp.echo_ident(),
+                        icmp.echo_seq_no()
+                    );
+                }
+                let _ = write!(self.line, ", length {}", ip_payload_len(d));
+            }
+            Some((_, Transport::Icmpv6(icmp))) => {
+                let _ = write!(self.line, "{src} > {dst}: ICMP6 {}", icmp.msg_type());
+                if let Some(name) = wire::icmpv6::code_name(icmp.msg_type(), icmp.code()) {
+                    let _ = write!(self.line, " ({name})");
+                }
+                if matches!(
+                    icmp.msg_type(),
+                    wire::icmpv6::Message::EchoRequest | wire::icmpv6::Message::EchoReply
+                ) {
+                    let _ = write!(
+                        self.line,
+                        ", id {}, seq {}",
+                        icmp.echo_ident(),
+                        icmp.echo_seq_no()
+                    );
+                }
+                let _ = write!(self.line, ", length {}", ip_payload_len(d));
+            }
+            None => {
+                let proto = match &d.network {
+                    Some((_, Network::Ipv4(p))) => p.protocol(),
+                    Some((_, Network::Ipv6(p))) => p.next_header(),
+                    _ => unreachable!("ip_line is called for IP only"),
+                };
+                let _ = write!(
+                    self.line,
+                    "{src} > {dst}: {proto}, length {}",
+                    ip_payload_len(d)
+                );
+            }
+        }
+        if let Some(ChecksumStatus::Bad { found, expected }) = d.ip_checksum() {
+            self.line
+                .push_str(&s.warn(&format!(", bad IP cksum {found:#06x} (->{expected:#06x})!")));
+        }
+        // A packet the kernel marked as "checksum not filled in yet" is judged by nobody.
+        if !frame.csum_not_ready {
+            if let Some(ChecksumStatus::Bad { found, expected }) = d.transport_checksum() {
+                self.line
+                    .push_str(&s.warn(&format!(", bad cksum {found:#06x} (->{expected:#06x})!")));
+            }
+        }
+    }
+}
+
+impl<W: Write> Printer for LinePrinter<W> {
+    fn packet(&mut self, _n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> io::Result<()> {
+        self.format(frame, d);
+        self.out.write_all(self.line.as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// tcpdump's flag letters: S F P R U E W and `.` for ACK; `none` when no flag is set.
+pub fn tcp_flags(flags: Flags) -> String {
+    let mut out = String::new();
+    for (flag, letter) in [
+        (Flags::SYN, 'S'),
+        (Flags::FIN, 'F'),
+        (Flags::PSH, 'P'),
+        (Flags::RST, 'R'),
+        (Flags::URG, 'U'),
+        (Flags::ECE, 'E'),
+        (Flags::CWR, 'W'),
+        (Flags::NS, 'N'),
+        (Flags::ACK, '.'),
+    ] {
+        if flags.contains(flag) {
+            out.push(letter);
+        }
+    }
+    if out.is_empty() {
+        out.push_str("none");
+    }
+    out
+}
+
+/// Options the way tcpdump lists them: `mss 65495,sackOK,TS val 1 ecr 0,nop,wscale 7`.
+pub fn tcp_options(mut bytes: &[u8]) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    while !bytes.is_empty() {
+        let Ok((rest, option)) = TcpOption::parse(bytes, at) else {
+            out.push_str(if out.is_empty() {
+                "bad opts"
+            } else {
+                ",bad opts"
+            });
+            break;
+        };
+        at += bytes.len() - rest.len();
+        bytes = rest;
+        if !out.is_empty() {
+            out.push(',');
+        }
+        match option {
+            TcpOption::EndOfList => {
+                out.push_str("eol");
+                break;
+            }
+            TcpOption::Nop => out.push_str("nop"),
+            TcpOption::Mss(v) => {
+                let _ = write!(out, "mss {v}");
+            }
+            TcpOption::WindowScale(v) => {
+                let _ = write!(out, "wscale {v}");
+            }
+            TcpOption::SackPermitted => out.push_str("sackOK"),
+            TcpOption::Sack(blocks) => {
+                out.push_str("sack");
+                for (left, right) in blocks.iter().flatten() {
+                    let _ = write!(out, " {{{left}:{right}}}");
+                }
+            }
+            TcpOption::Timestamps { value, echo } => {
+                let _ = write!(out, "TS val {value} ecr {echo}");
+            }
+            TcpOption::Unknown { kind, data } => {
+                let _ = write!(out, "opt-{kind}:{}", hex(data));
+            }
+        }
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Bytes after the IP header(s), as the length fields say.
+fn ip_payload_len(d: &Decoded<'_>) -> usize {
+    match &d.transport {
+        Some((at, _)) => d
+            .frame
+            .len()
+            .saturating_sub(*at)
+            .saturating_sub(d.trailer.len()),
+        None => d.payload.len(),
+    }
+}
+
+fn addr_text(bytes: &[u8]) -> String {
+    match bytes.len() {
+        4 => IpAddr::from(<[u8; 4]>::try_from(bytes).unwrap_or_default()).to_string(),
+        16 => IpAddr::from(<[u8; 16]>::try_from(bytes).unwrap_or_default()).to_string(),
+        _ => hex(bytes),
+    }
+}
+
+fn link_name(d: &Decoded<'_>) -> String {
+    match d.link {
+        Some(wire::decode::Link::Ethernet(f)) => format!("ethertype {}", f.ethertype()),
+        Some(wire::decode::Link::Sll(p)) => format!("ethertype {}", p.protocol()),
+        _ => format!("{}", d.link_type),
+    }
+}

@@ -1,0 +1,293 @@
+//! The capture loop: open the source, drop privileges, then for each frame filter, save,
+//! decode once and print; on Ctrl-C, `-c` or `--duration`, flush everything and summarise.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use wire::pcap::Writer;
+
+use crate::capture::{Capture, Frame, Next};
+use crate::cli::{Opts, OutputKind};
+use crate::output::line::LinePrinter;
+use crate::output::Printer;
+use crate::style::Style;
+use crate::summary::{Counts, Summary};
+
+pub fn run(opts: Opts) -> Result<ExitCode> {
+    if opts.list_interfaces {
+        crate::interfaces::list()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if opts.filter_text().is_some() {
+        bail!("capture filters are not supported yet");
+    }
+
+    let mut source = open_source(&opts)?;
+    #[cfg(unix)]
+    if let Some(user) = &opts.user {
+        crate::capture::privileges::drop_to(user)
+            .with_context(|| format!("cannot drop privileges to {user}"))?;
+    }
+    #[cfg(not(unix))]
+    if opts.user.is_some() {
+        bail!("--user is available on Unix only");
+    }
+    eprintln!(
+        "raw-sniff: reading from {}, link type {}",
+        source.describe(),
+        source.link_type()
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        // A second Ctrl-C while the first is being handled is simply the same request.
+        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+
+    let mut saver = match &opts.write {
+        Some(path) => Some(Saver::create(path)?),
+        None => None,
+    };
+    let mut printer = printer_for(&opts);
+    let mut counts = Counts::default();
+    let deadline = opts.duration.map(|d| Instant::now() + d);
+
+    let outcome = capture_loop(
+        source.as_mut(),
+        &opts,
+        &stop,
+        deadline,
+        &mut saver,
+        printer.as_mut(),
+        &mut counts,
+    );
+
+    // Whatever ended the loop, what was captured is flushed before anything is reported.
+    let flushed = finish(&mut saver, source.link_type(), printer.as_mut());
+    let summary = Summary {
+        counts: &counts,
+        kernel: source.stats(),
+        written_to: opts.write.as_deref(),
+    };
+    eprint!("{summary}");
+    outcome?;
+    flushed?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_source(opts: &Opts) -> Result<Box<dyn Capture>> {
+    if let Some(path) = &opts.read {
+        return Ok(Box::new(crate::capture::file::PcapFile::open(path)?));
+    }
+    if opts.ip_raw {
+        #[cfg(unix)]
+        {
+            use crate::capture::sock_raw::{IpProto, SockRaw};
+            return Ok(Box::new(SockRaw::open(&[
+                IpProto::Tcp,
+                IpProto::Udp,
+                IpProto::Icmp,
+            ])?));
+        }
+        #[cfg(windows)]
+        {
+            return Ok(Box::new(crate::capture::windows::RcvAll::open(
+                opts.iface.as_deref(),
+            )?));
+        }
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use crate::capture::afpacket::{AfPacket, Options};
+        Ok(Box::new(AfPacket::open(&Options {
+            iface: opts.iface.clone().unwrap_or_else(|| "any".to_owned()),
+            promisc: opts.promisc,
+            buffer: opts.buffer_size.saturating_mul(1 << 20),
+            ring: !opts.no_ring,
+            filter: None,
+        })?))
+    }
+    #[cfg(windows)]
+    {
+        Ok(Box::new(crate::capture::windows::RcvAll::open(
+            opts.iface.as_deref(),
+        )?))
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
+    {
+        bail!("live capture is implemented for Linux and Windows; use --read FILE here")
+    }
+}
+
+fn printer_for(opts: &Opts) -> Box<dyn Printer> {
+    let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
+    let style = Style::new(terminal && !opts.no_color && std::env::var_os("NO_COLOR").is_none());
+    if opts.quiet {
+        return Box::new(Silent);
+    }
+    match opts.output_kind() {
+        OutputKind::Line | OutputKind::Verbose | OutputKind::Explain | OutputKind::Json => {
+            Box::new(LinePrinter::new(Out::new(terminal), style))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn capture_loop(
+    source: &mut dyn Capture,
+    opts: &Opts,
+    stop: &AtomicBool,
+    deadline: Option<Instant>,
+    saver: &mut Option<Saver>,
+    printer: &mut dyn Printer,
+    counts: &mut Counts,
+) -> Result<()> {
+    loop {
+        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(());
+        }
+        if opts.count.is_some_and(|c| counts.matched >= c) {
+            return Ok(());
+        }
+        let frame = match source.next() {
+            Ok(Next::Frame(frame)) => frame,
+            Ok(Next::Idle) => {
+                printer.flush()?;
+                if let Some(saver) = saver {
+                    saver.flush()?;
+                }
+                continue;
+            }
+            Ok(Next::End) => return Ok(()),
+            Err(err) => return Err(err).context("capture failed"),
+        };
+        counts.seen += 1;
+        counts.matched += 1;
+        if let Some(saver) = saver {
+            saver.write(&frame)?;
+            counts.written += 1;
+        }
+        let decoded = wire::decode(frame.link, frame.data);
+        counts.count_protocol(&decoded);
+        printer.packet(counts.matched, &frame, &decoded)?;
+    }
+}
+
+fn finish(
+    saver: &mut Option<Saver>,
+    link: wire::LinkType,
+    printer: &mut dyn Printer,
+) -> Result<()> {
+    let printed = printer.flush();
+    if let Some(saver) = saver {
+        saver.close(link)?;
+    }
+    printed.context("cannot write to stdout")
+}
+
+/// The `-w` file. Its header names the link type, known only from the first frame of a file
+/// that mixes interfaces, so the pcap writer starts with that frame.
+struct Saver {
+    file: Option<BufWriter<File>>,
+    writer: Option<Writer<BufWriter<File>>>,
+    path: std::path::PathBuf,
+}
+
+impl Saver {
+    fn create(path: &Path) -> Result<Saver> {
+        let file =
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Saver {
+            file: Some(BufWriter::with_capacity(1 << 20, file)),
+            writer: None,
+            path: path.to_owned(),
+        })
+    }
+
+    fn start(&mut self, link: wire::LinkType) -> Result<()> {
+        if let Some(file) = self.file.take() {
+            let snaplen = 262_144;
+            self.writer = Some(
+                Writer::new(file, link, snaplen, true)
+                    .with_context(|| format!("cannot write {}", self.path.display()))?,
+            );
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, frame: &Frame<'_>) -> Result<()> {
+        self.start(frame.link)?;
+        if let Some(writer) = &mut self.writer {
+            writer
+                .write_packet(frame.ts, frame.data, frame.orig_len)
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if let Some(writer) = &mut self.writer {
+            writer
+                .flush()
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Completes the file; an empty capture still gets a valid header.
+    fn close(&mut self, link: wire::LinkType) -> Result<()> {
+        self.start(link)?;
+        self.flush()
+    }
+}
+
+/// Stdout, flushed per packet on a terminal (someone is watching) and in large blocks when
+/// piped (something is reading fast).
+struct Out {
+    inner: BufWriter<io::Stdout>,
+    terminal: bool,
+}
+
+impl Out {
+    fn new(terminal: bool) -> Out {
+        Out {
+            inner: BufWriter::with_capacity(64 * 1024, io::stdout()),
+            terminal,
+        }
+    }
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if self.terminal && buf.ends_with(b"\n") {
+            self.inner.flush()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+struct Silent;
+
+impl Printer for Silent {
+    fn packet(&mut self, _: u64, _: &Frame<'_>, _: &wire::Decoded<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

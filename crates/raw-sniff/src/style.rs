@@ -1,0 +1,43 @@
+//! Colour on a terminal, plain text everywhere else.
+
+use wire::tcp::Flags;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    pub fn new(color: bool) -> Style {
+        Style { color }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Timestamps and other context.
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    /// Problems: bad checksums, truncation, decoding stopped.
+    pub fn warn(self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+
+    /// TCP flags: opening green, closing red, data plain.
+    pub fn flags(self, text: &str, flags: Flags) -> String {
+        if flags.contains(Flags::RST) || flags.contains(Flags::FIN) {
+            self.paint("31", text)
+        } else if flags.contains(Flags::SYN) {
+            self.paint("32", text)
+        } else {
+            text.to_owned()
+        }
+    }
+}
