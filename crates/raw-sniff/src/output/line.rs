@@ -44,13 +44,24 @@ impl<W: Write> LinePrinter<W> {
             Some((_, Network::Ipv4(_))) => self.ip_line("IP", frame, d),
             Some((_, Network::Ipv6(_))) => self.ip_line("IP6", frame, d),
             Some((_, Network::Arp(arp))) => {
-                let _ = write!(
-                    self.line,
-                    "ARP, {} {} tell {}",
-                    arp.operation(),
-                    addr_text(arp.target_protocol_addr()),
-                    addr_text(arp.sender_protocol_addr())
-                );
+                let _ = match arp.operation() {
+                    wire::arp::Operation::Request => write!(
+                        self.line,
+                        "ARP, Request who-has {} tell {}",
+                        addr_text(arp.target_protocol_addr()),
+                        addr_text(arp.sender_protocol_addr())
+                    ),
+                    wire::arp::Operation::Reply => write!(
+                        self.line,
+                        "ARP, Reply {} is-at {}",
+                        addr_text(arp.sender_protocol_addr()),
+                        mac_text(arp.sender_hardware_addr())
+                    ),
+                    other => write!(self.line, "ARP, {other}"),
+                };
+                let len =
+                    8 + 2 * (usize::from(arp.hardware_len()) + usize::from(arp.protocol_len()));
+                let _ = write!(self.line, ", length {len}");
             }
             None => {
                 let _ = write!(self.line, "{}, length {}", link_name(d), frame.orig_len);
@@ -292,6 +303,11 @@ fn addr_text(bytes: &[u8]) -> String {
         16 => IpAddr::from(<[u8; 16]>::try_from(bytes).unwrap_or_default()).to_string(),
         _ => hex(bytes),
     }
+}
+
+fn mac_text(bytes: &[u8]) -> String {
+    let parts: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    parts.join(":")
 }
 
 fn link_name(d: &Decoded<'_>) -> String {

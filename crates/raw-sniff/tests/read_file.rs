@@ -1,0 +1,126 @@
+//! `--read`: capture files decode as live captures do, and damaged files lose nothing that
+//! was complete.
+
+mod common;
+
+use std::process::Command;
+
+use common::{run, BIN};
+
+/// Real loopback traffic (TCP, UDP, ICMP over IPv4 and IPv6) captured with tcpdump.
+const LO_MIXED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../wire/tests/data/lo-mixed.pcap"
+);
+
+fn sniff(args: &[&str]) -> (bool, String, String) {
+    let out = run(Command::new(BIN).args(args));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("raw-sniff-read-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn a_capture_file_prints_one_line_per_packet() {
+    let (ok, out, err) = sniff(&["-r", LO_MIXED]);
+    assert!(ok, "{err}");
+    let n = out.lines().count();
+    assert!(n > 5, "{out}");
+    assert!(
+        err.contains(&format!("{n} packets seen, {n} matched")),
+        "{err}"
+    );
+    assert!(
+        out.lines()
+            .all(|l| l.contains(" IP ") || l.contains(" IP6 ") || l.contains("ARP")),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_file_cut_mid_record_yields_every_complete_packet_then_an_error() {
+    let full = std::fs::read(LO_MIXED).unwrap();
+    let (_, whole, _) = sniff(&["-r", LO_MIXED]);
+    let whole: Vec<&str> = whole.lines().collect();
+    // Cut 10 bytes into the last record's data: everything before it is intact.
+    let cut = temp("cut.pcap");
+    let (_, last_len) = last_record(&full);
+    std::fs::write(&cut, &full[..full.len() - last_len + 10]).unwrap();
+    let (ok, out, err) = sniff(&["-r", cut.to_str().unwrap()]);
+    assert!(!ok, "a damaged file is an error");
+    let got: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        got,
+        whole[..whole.len() - 1],
+        "every complete packet is still shown"
+    );
+    assert!(err.contains("cut off"), "{err}");
+    assert!(
+        err.contains(&format!("{} packets seen", whole.len() - 1)),
+        "summary still printed: {err}"
+    );
+}
+
+#[test]
+fn not_a_capture_file_is_one_clear_line() {
+    let junk = temp("junk.pcap");
+    std::fs::write(&junk, b"this is not a pcap file at all").unwrap();
+    let (ok, _, err) = sniff(&["-r", junk.to_str().unwrap()]);
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not a pcap or pcapng file"), "{err}");
+    let (ok, _, err) = sniff(&["-r", "/nonexistent/file.pcap"]);
+    assert!(!ok);
+    assert!(err.contains("cannot open /nonexistent/file.pcap"), "{err}");
+}
+
+#[test]
+fn read_then_write_keeps_every_packet() {
+    let copy = temp("copy.pcap");
+    let (ok, first, err) = sniff(&["-r", LO_MIXED, "-w", copy.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (ok, second, _) = sniff(&["-r", copy.to_str().unwrap()]);
+    assert!(ok);
+    assert_eq!(first, second);
+    if common::have("tcpdump") {
+        let out = run(Command::new("tcpdump").args(["-nr", copy.to_str().unwrap()]));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).lines().count(),
+            first.lines().count()
+        );
+    }
+}
+
+/// Offset and length (header + data) of the last record of a little- or big-endian pcap.
+fn last_record(file: &[u8]) -> (usize, usize) {
+    let big = file[0..4] == [0xa1, 0xb2, 0xc3, 0xd4] || file[0..4] == [0xa1, 0xb2, 0x3c, 0x4d];
+    let u32_at = |at: usize| {
+        let b: [u8; 4] = file[at..at + 4].try_into().unwrap();
+        if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    };
+    let mut at = 24;
+    let mut last = (at, 0);
+    while at + 16 <= file.len() {
+        let len = 16 + u32_at(at + 8) as usize;
+        last = (at, len);
+        at += len;
+    }
+    last
+}
