@@ -1,2 +1,38 @@
 //! Capture filters: a subset of tcpdump's pcap-filter language, parsed to an AST and compiled to
 //! classic BPF so the kernel can drop unwanted packets before they are copied.
+//!
+//! The same program runs everywhere: the kernel runs it on Linux sockets (`SO_ATTACH_FILTER`),
+//! and [`run`] interprets it for capture files and Windows, so a filter means one thing on every
+//! capture path.
+//!
+//! - [`parse`] turns text into an [`Expr`], or a [`ParseError`] that points at the bad token.
+//! - [`compile`] turns an [`Expr`] into a [`Program`] for a [`LinkType`]; the module docs of
+//!   [`compile()`](compile::compile) say exactly what each primitive matches.
+//! - [`verify`] applies the kernel's checks to any instruction list; [`run`] interprets one.
+//! - `Display` on a [`Program`] lists it as `tcpdump -d` does.
+//!
+//! ```
+//! use raw_sniff::filter::{compile, parse, LinkType};
+//!
+//! let expr = parse("tcp dst port 80 or 443").unwrap();
+//! let prog = compile(&expr, LinkType::RawIp).unwrap();
+//!
+//! // A minimal IPv4 header (protocol 6) and the first bytes of a TCP header to port 443.
+//! let mut pkt = vec![0x45, 0, 0, 24, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+//! pkt.extend_from_slice(&[0xc0, 0x00, 0x01, 0xbb]);
+//! assert_eq!(prog.run(&pkt, pkt.len() as u32), 262_144);
+//! assert!(prog.to_string().starts_with("(000) ldb      [0]\n"));
+//! ```
+
+pub mod ast;
+pub mod bpf;
+pub mod compile;
+pub mod interp;
+mod lexer;
+pub mod parser;
+
+pub use ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
+pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS};
+pub use compile::{compile, CompileError, LinkType, SNAPLEN};
+pub use interp::run;
+pub use parser::{parse, Found, ParseError, ParseErrorKind};

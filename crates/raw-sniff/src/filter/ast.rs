@@ -1,0 +1,333 @@
+//! The parsed form of a filter expression.
+//!
+//! Every primitive carries all of its qualifiers explicitly, so tcpdump's shorthand (`port 80 or
+//! 443`) is already expanded and the compiler never needs context. `Display` prints an
+//! expression back in the filter language, fully parenthesised, so `parse(e.to_string())` gives
+//! `e` again.
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// A filter expression.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Expr {
+    /// A single test such as `tcp` or `dst port 53`.
+    Prim(Primitive),
+    /// `not e` / `! e`.
+    Not(Box<Expr>),
+    /// `a and b` / `a && b`: `b` is only evaluated when `a` holds.
+    And(Box<Expr>, Box<Expr>),
+    /// `a or b` / `a || b`: `b` is only evaluated when `a` does not hold.
+    Or(Box<Expr>, Box<Expr>),
+}
+
+/// One primitive test.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Primitive {
+    /// A protocol alone: `ip`, `ip6`, `arp`, `tcp`, `udp`, `icmp`, `icmp6`.
+    Proto(Proto),
+    /// `host A`: an address in the source and/or destination field.
+    Host {
+        /// Which protocol's address fields to look at.
+        proto: AddrProto,
+        /// Source, destination or both.
+        dir: Dir,
+        /// The address; IPv4 only with `ip`/`arp`, IPv6 only with `ip6`.
+        addr: IpAddr,
+    },
+    /// `net A/len` or `net A mask M`: an address inside a network.
+    Net {
+        /// Which protocol's address fields to look at.
+        proto: AddrProto,
+        /// Source, destination or both.
+        dir: Dir,
+        /// The network.
+        net: IpNet,
+    },
+    /// `port N` or `portrange A-B`: a TCP, UDP (or SCTP) port in a range.
+    Port {
+        /// Which transport protocols count.
+        proto: PortProto,
+        /// Source, destination or both.
+        dir: Dir,
+        /// The ports, inclusive; `port N` is the range `N-N`.
+        range: PortRange,
+    },
+}
+
+/// The protocols that can stand alone as a primitive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    /// IPv4: ethertype 0x0800, or version 4 on raw IP.
+    Ip,
+    /// IPv6: ethertype 0x86dd, or version 6 on raw IP.
+    Ip6,
+    /// ARP: ethertype 0x0806 (never on raw IP).
+    Arp,
+    /// TCP (protocol 6) over IPv4 or IPv6.
+    Tcp,
+    /// UDP (protocol 17) over IPv4 or IPv6.
+    Udp,
+    /// ICMP (protocol 1) over IPv4.
+    Icmp,
+    /// ICMPv6 (next header 58) over IPv6.
+    Icmp6,
+}
+
+/// The protocol qualifier of `host` and `net`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddrProto {
+    /// No qualifier. For an IPv4 address tcpdump looks in IPv4, ARP and RARP packets; for an
+    /// IPv6 address, in IPv6 packets.
+    Any,
+    /// `ip host`: IPv4 source/destination only.
+    Ip,
+    /// `ip6 host`: IPv6 source/destination only.
+    Ip6,
+    /// `arp host`: the ARP sender/target protocol addresses only.
+    Arp,
+}
+
+/// The protocol qualifier of `port` and `portrange`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PortProto {
+    /// No qualifier: TCP, UDP or SCTP, as in tcpdump.
+    Any,
+    /// `tcp port`.
+    Tcp,
+    /// `udp port`.
+    Udp,
+}
+
+/// The direction qualifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dir {
+    /// No qualifier, or `src or dst`: either field matches.
+    SrcOrDst,
+    /// `src and dst`: both fields match.
+    SrcAndDst,
+    /// `src`: the source field matches.
+    Src,
+    /// `dst`: the destination field matches.
+    Dst,
+}
+
+/// An IP network: an address whose bits past the prefix are zero, and the prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// The network `addr/prefix`, or `None` if the prefix is longer than the address or
+    /// `addr` has bits set past the prefix (tcpdump refuses `10.0.0.1/8` too).
+    pub fn new(addr: IpAddr, prefix: u8) -> Option<Self> {
+        let net = IpNet { addr, prefix };
+        let max = match addr {
+            IpAddr::V4(_) => 32,
+            IpAddr::V6(_) => 128,
+        };
+        (prefix <= max && net.masked_bits() == net.addr_bits()).then_some(net)
+    }
+
+    /// The network address.
+    pub fn addr(&self) -> IpAddr {
+        self.addr
+    }
+
+    /// The prefix length in bits.
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// The address as a 128-bit number, IPv4 in the low 32 bits.
+    fn addr_bits(&self) -> u128 {
+        match self.addr {
+            IpAddr::V4(a) => u128::from(u32::from(a)),
+            IpAddr::V6(a) => u128::from(a),
+        }
+    }
+
+    fn masked_bits(&self) -> u128 {
+        self.addr_bits() & self.mask_bits()
+    }
+
+    /// The netmask as a number of the address's width.
+    fn mask_bits(&self) -> u128 {
+        let width: u32 = if self.addr.is_ipv4() { 32 } else { 128 };
+        let p = u32::from(self.prefix);
+        if p == 0 {
+            0
+        } else {
+            let ones = u128::MAX.checked_shl(128 - p).unwrap_or(0);
+            ones >> (128 - width)
+        }
+    }
+
+    /// The netmask as bytes in network order (4 or 16 of them).
+    pub fn mask_bytes(&self) -> Vec<u8> {
+        let m = self.mask_bits();
+        if self.addr.is_ipv4() {
+            (m as u32).to_be_bytes().to_vec()
+        } else {
+            m.to_be_bytes().to_vec()
+        }
+    }
+
+    /// Whether `bytes` (an address of the same family, network order) is inside the network.
+    pub fn contains_bytes(&self, bytes: &[u8]) -> bool {
+        let want = match self.addr {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        };
+        bytes.len() == want.len()
+            && bytes
+                .iter()
+                .zip(&want)
+                .zip(self.mask_bytes())
+                .all(|((b, w), m)| b & m == w & m)
+    }
+}
+
+/// An inclusive range of ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PortRange {
+    /// The lowest port that matches.
+    pub lo: u16,
+    /// The highest port that matches; the compiler swaps the bounds if `hi < lo`.
+    pub hi: u16,
+}
+
+impl PortRange {
+    /// The range holding only `port`.
+    pub fn single(port: u16) -> Self {
+        PortRange { lo: port, hi: port }
+    }
+
+    /// Whether `port` is in the range (bounds in either order).
+    pub fn contains(&self, port: u16) -> bool {
+        let (lo, hi) = (self.lo.min(self.hi), self.lo.max(self.hi));
+        (lo..=hi).contains(&port)
+    }
+}
+
+impl Expr {
+    /// `a and b`.
+    pub fn and(a: Expr, b: Expr) -> Expr {
+        Expr::And(Box::new(a), Box::new(b))
+    }
+
+    /// `a or b`.
+    pub fn or(a: Expr, b: Expr) -> Expr {
+        Expr::Or(Box::new(a), Box::new(b))
+    }
+
+    /// `not e` (a method rather than `std::ops::Not`, which would read as a bool operation).
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(e: Expr) -> Expr {
+        Expr::Not(Box::new(e))
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Prim(p) => write!(f, "{p}"),
+            Expr::Not(e) => write!(f, "not ({e})"),
+            Expr::And(a, b) => write!(f, "({a}) and ({b})"),
+            Expr::Or(a, b) => write!(f, "({a}) or ({b})"),
+        }
+    }
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Proto::Ip => "ip",
+            Proto::Ip6 => "ip6",
+            Proto::Arp => "arp",
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Icmp => "icmp",
+            Proto::Icmp6 => "icmp6",
+        })
+    }
+}
+
+impl fmt::Display for Dir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Dir::SrcOrDst => "src or dst",
+            Dir::SrcAndDst => "src and dst",
+            Dir::Src => "src",
+            Dir::Dst => "dst",
+        })
+    }
+}
+
+impl fmt::Display for Primitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn addr_proto(p: AddrProto) -> &'static str {
+            match p {
+                AddrProto::Any => "",
+                AddrProto::Ip => "ip ",
+                AddrProto::Ip6 => "ip6 ",
+                AddrProto::Arp => "arp ",
+            }
+        }
+        fn port_proto(p: PortProto) -> &'static str {
+            match p {
+                PortProto::Any => "",
+                PortProto::Tcp => "tcp ",
+                PortProto::Udp => "udp ",
+            }
+        }
+        match self {
+            Primitive::Proto(p) => write!(f, "{p}"),
+            Primitive::Host { proto, dir, addr } => {
+                write!(f, "{}{dir} host {addr}", addr_proto(*proto))
+            }
+            Primitive::Net { proto, dir, net } => write!(
+                f,
+                "{}{dir} net {}/{}",
+                addr_proto(*proto),
+                net.addr(),
+                net.prefix()
+            ),
+            Primitive::Port { proto, dir, range } if range.lo == range.hi => {
+                write!(f, "{}{dir} port {}", port_proto(*proto), range.lo)
+            }
+            Primitive::Port { proto, dir, range } => write!(
+                f,
+                "{}{dir} portrange {}-{}",
+                port_proto(*proto),
+                range.lo,
+                range.hi
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipnet_rejects_host_bits_and_long_prefixes() {
+        let v4 = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(IpNet::new(v4("10.0.0.0"), 8).is_some());
+        assert!(IpNet::new(v4("10.0.0.1"), 8).is_none());
+        assert!(IpNet::new(v4("10.0.0.1"), 32).is_some());
+        assert!(IpNet::new(v4("10.0.0.0"), 33).is_none());
+        assert!(IpNet::new(v4("0.0.0.0"), 0).is_some());
+        assert!(IpNet::new(v4("2001:db8::"), 32).is_some());
+        assert!(IpNet::new(v4("2001:db8:8000::"), 32).is_none());
+        assert!(IpNet::new(v4("2001:db8:8000::"), 33).is_some());
+        assert!(IpNet::new(v4("::"), 129).is_none());
+        let net = IpNet::new(v4("10.128.0.0"), 9).unwrap();
+        assert_eq!(net.mask_bytes(), vec![255, 128, 0, 0]);
+        assert!(net.contains_bytes(&[10, 200, 1, 1]));
+        assert!(!net.contains_bytes(&[10, 1, 1, 1]));
+    }
+}

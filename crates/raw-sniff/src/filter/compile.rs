@@ -1,0 +1,675 @@
+//! Compiles an [`Expr`] to classic BPF for one link type.
+//!
+//! Code generation threads two labels through the expression, "where to go if true" and "where
+//! to go if false", the way boolean expressions are usually compiled to branches: `a and b`
+//! sends `a`'s true exit to `b`, `a or b` sends its false exit to `b`, and `not a` swaps the
+//! exits. Labels are always placed after every jump to them, so every jump goes forward, as
+//! classic BPF requires. A conditional jump reaches at most 255 instructions; one that must go
+//! further is routed through an unconditional `ja`, whose reach is 32 bits.
+//!
+//! Each primitive reloads what it needs (nothing is cached in X or scratch memory between
+//! primitives), and evaluation order within a primitive is fixed: link type, then protocol,
+//! then fragment offset, then the source field before the destination field. That order only
+//! matters for truncated packets, where a load past the end rejects the whole packet, as in
+//! tcpdump.
+//!
+//! What each primitive matches, as in tcpdump 4.99 / libpcap 1.10:
+//!
+//! - `ip` / `ip6` / `arp`: the ethertype (0x0800, 0x86dd, 0x0806) in the Ethernet or Linux
+//!   cooked header; on raw IP, the version nibble (4 or 6), and `arp` never matches.
+//!   Like tcpdump without a `vlan` keyword, an 802.1Q-tagged frame's ethertype is 0x8100, so
+//!   none of these look inside the tag.
+//! - `tcp` / `udp`: IPv4 protocol 6 / 17 (in any fragment); or IPv6 next header 6 / 17 in the
+//!   fixed header, or in a fragment header that directly follows it. Other extension header
+//!   chains are not walked (tcpdump does not either).
+//! - `icmp`: IPv4 protocol 1. `icmp6`: IPv6 next header 58, with the same fragment-header rule.
+//! - `host A` / `net N`: an IPv4 value looks at the IPv4 source/destination and, without `ip`,
+//!   at the ARP and RARP (ethertype 0x8035) sender/target protocol addresses; an IPv6 value
+//!   at the IPv6 source/destination.
+//! - `port` / `portrange`: TCP, UDP or SCTP (132) ports, or only TCP / UDP when qualified. On
+//!   IPv4 only in the first fragment (fragment offset 0), with the transport header found
+//!   through the IHL (`ldxb 4*([nh]&0xf)`) so options are skipped; on IPv6 only directly after
+//!   the fixed header (no extension headers, so not in fragments).
+
+use super::ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
+use super::bpf::{op, Program, SockFilter, MAX_INSNS};
+use std::net::IpAddr;
+
+/// What precedes the network layer in the packets a program will see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkType {
+    /// Ethernet II (`DLT_EN10MB`, pcap link type 1): ethertype at byte 12, network header at 14.
+    Ethernet,
+    /// Linux cooked capture v1 (`DLT_LINUX_SLL`, pcap link type 113), as libpcap writes for
+    /// `--iface any`: protocol at byte 14, network header at 16.
+    LinuxSll,
+    /// No link header (`DLT_RAW`, pcap link type 101): the packet starts with an IPv4 or IPv6
+    /// header, told apart by the version nibble.
+    RawIp,
+}
+
+impl LinkType {
+    /// Offset of the network-layer header.
+    fn net_offset(self) -> u32 {
+        match self {
+            LinkType::Ethernet => 14,
+            LinkType::LinuxSll => 16,
+            LinkType::RawIp => 0,
+        }
+    }
+}
+
+/// The snap length returned for an accepted packet: keep it all (tcpdump's default).
+pub const SNAPLEN: u32 = 262_144;
+
+/// Why an expression could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    /// The program would be longer than the kernel accepts.
+    #[error("the filter compiles to {len} instructions, more than the kernel's limit of {MAX_INSNS}; simplify it")]
+    TooLong {
+        /// Number of instructions generated.
+        len: usize,
+    },
+    /// An AST the parser would never produce, e.g. `ip6 host 1.2.3.4`.
+    #[error("'{primitive}' mixes an address family with a protocol that cannot carry it")]
+    WrongFamily {
+        /// The primitive, printed back.
+        primitive: String,
+    },
+}
+
+/// Compiles `expr` to a verified classic BPF program for packets of `link`. The program
+/// returns [`SNAPLEN`] for a packet that matches and 0 for one that does not.
+pub fn compile(expr: &Expr, link: LinkType) -> Result<Program, CompileError> {
+    let mut g = Gen {
+        link,
+        nh: link.net_offset(),
+        code: Vec::new(),
+        labels: Vec::new(),
+    };
+    let accept = g.label();
+    let reject = g.label();
+    g.cond(expr, accept, reject)?;
+    g.place(accept);
+    g.stmt(op::RET | op::K, SNAPLEN);
+    g.place(reject);
+    g.stmt(op::RET | op::K, 0);
+    let insns = g.assemble()?;
+    Program::new(insns).map_err(|e| match e {
+        super::bpf::VerifyError::TooLong { len } => CompileError::TooLong { len },
+        // Anything else is a bug in this module; the unit tests and proptests check for it.
+        other => unreachable!("compiler produced a program the verifier refuses: {other}"),
+    })
+}
+
+/// A label: an index into `Gen::labels`.
+type Label = usize;
+
+/// An instruction whose jump targets are still labels.
+#[derive(Debug, Clone, Copy)]
+struct Ins {
+    code: u16,
+    k: u32,
+    /// For conditional jumps, both targets; for `ja`, `jt` is the target.
+    jt: Label,
+    jf: Label,
+}
+
+struct Gen {
+    link: LinkType,
+    nh: u32,
+    code: Vec<Ins>,
+    /// Position of each label (the index of the instruction it precedes), once placed.
+    labels: Vec<Option<usize>>,
+}
+
+const NO_LABEL: Label = usize::MAX;
+
+impl Gen {
+    fn label(&mut self) -> Label {
+        self.labels.push(None);
+        self.labels.len() - 1
+    }
+
+    fn place(&mut self, l: Label) {
+        self.labels[l] = Some(self.code.len());
+    }
+
+    fn stmt(&mut self, code: u16, k: u32) {
+        self.code.push(Ins {
+            code,
+            k,
+            jt: NO_LABEL,
+            jf: NO_LABEL,
+        });
+    }
+
+    fn jump(&mut self, code: u16, k: u32, jt: Label, jf: Label) {
+        self.code.push(Ins { code, k, jt, jf });
+    }
+
+    fn ja(&mut self, to: Label) {
+        self.jump(op::JMP | op::JA, 0, to, NO_LABEL);
+    }
+
+    /// Emits code that continues at `t` if `e` holds and at `f` if not.
+    fn cond(&mut self, e: &Expr, t: Label, f: Label) -> Result<(), CompileError> {
+        match e {
+            Expr::Not(a) => self.cond(a, f, t),
+            Expr::And(a, b) => {
+                let mid = self.label();
+                self.cond(a, mid, f)?;
+                self.place(mid);
+                self.cond(b, t, f)
+            }
+            Expr::Or(a, b) => {
+                let mid = self.label();
+                self.cond(a, t, mid)?;
+                self.place(mid);
+                self.cond(b, t, f)
+            }
+            Expr::Prim(p) => self.primitive(p, t, f),
+        }
+    }
+
+    /// Tests the link layer for IPv4 (0x0800), IPv6 (0x86dd), ARP or RARP.
+    fn ethertype(&mut self, ethertype: u16, t: Label, f: Label) {
+        match self.link {
+            LinkType::Ethernet | LinkType::LinuxSll => {
+                let at = if self.link == LinkType::Ethernet {
+                    12
+                } else {
+                    14
+                };
+                self.stmt(op::LD | op::H | op::ABS, at);
+                self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
+            }
+            LinkType::RawIp => {
+                let version = match ethertype {
+                    0x0800 => 0x40,
+                    0x86dd => 0x60,
+                    // No link header, so nothing but IP can be here.
+                    _ => return self.ja(f),
+                };
+                self.stmt(op::LD | op::B | op::ABS, 0);
+                self.stmt(op::ALU | op::AND | op::K, 0xf0);
+                self.jump(op::JMP | op::JEQ | op::K, version, t, f);
+            }
+        }
+    }
+
+    fn primitive(&mut self, p: &Primitive, t: Label, f: Label) -> Result<(), CompileError> {
+        let nh = self.nh;
+        match *p {
+            Primitive::Proto(Proto::Ip) => self.ethertype(0x0800, t, f),
+            Primitive::Proto(Proto::Ip6) => self.ethertype(0x86dd, t, f),
+            Primitive::Proto(Proto::Arp) => self.ethertype(0x0806, t, f),
+            Primitive::Proto(Proto::Icmp) => self.ipv4_proto(1, t, f),
+            Primitive::Proto(Proto::Icmp6) => self.ipv6_proto(58, t, f),
+            Primitive::Proto(Proto::Tcp) | Primitive::Proto(Proto::Udp) => {
+                let proto = if *p == Primitive::Proto(Proto::Tcp) {
+                    6
+                } else {
+                    17
+                };
+                let v6 = self.label();
+                self.ipv4_proto(proto, t, v6);
+                self.place(v6);
+                self.ipv6_proto(proto, t, f);
+            }
+            Primitive::Host { proto, dir, addr } => {
+                let prefix = if addr.is_ipv4() { 32 } else { 128 };
+                let net = IpNet::new(addr, prefix).expect("a full-length prefix has no host bits");
+                self.addr_test(p, proto, dir, net, t, f)?;
+            }
+            Primitive::Net { proto, dir, net } => self.addr_test(p, proto, dir, net, t, f)?,
+            Primitive::Port { proto, dir, range } => {
+                let protos: &[u32] = match proto {
+                    PortProto::Any => &[132, 6, 17],
+                    PortProto::Tcp => &[6],
+                    PortProto::Udp => &[17],
+                };
+                // IPv4: right protocol, first fragment, ports after the IHL.
+                let v4 = self.label();
+                let v6 = self.label();
+                self.ethertype(0x0800, v4, v6);
+                self.place(v4);
+                self.stmt(op::LD | op::B | op::ABS, nh + 9);
+                let proto_ok = self.label();
+                self.one_of(protos, proto_ok, f);
+                self.place(proto_ok);
+                let first_frag = self.label();
+                self.stmt(op::LD | op::H | op::ABS, nh + 6);
+                self.jump(op::JMP | op::JSET | op::K, 0x1fff, f, first_frag);
+                self.place(first_frag);
+                self.stmt(op::LDX | op::B | op::MSH, nh);
+                self.port_fields(op::IND, nh, dir, range, t, f);
+                // IPv6: next header of the fixed header, ports right after it.
+                self.place(v6);
+                let v6_ok = self.label();
+                self.ethertype(0x86dd, v6_ok, f);
+                self.place(v6_ok);
+                self.stmt(op::LD | op::B | op::ABS, nh + 6);
+                let proto_ok = self.label();
+                self.one_of(protos, proto_ok, f);
+                self.place(proto_ok);
+                self.port_fields(op::ABS, nh + 40, dir, range, t, f);
+            }
+        }
+        Ok(())
+    }
+
+    /// Jumps to `t` if A equals one of `values`, else to `f`.
+    fn one_of(&mut self, values: &[u32], t: Label, f: Label) {
+        for (i, &v) in values.iter().enumerate() {
+            if i + 1 == values.len() {
+                self.jump(op::JMP | op::JEQ | op::K, v, t, f);
+            } else {
+                let next = self.label();
+                self.jump(op::JMP | op::JEQ | op::K, v, t, next);
+                self.place(next);
+            }
+        }
+    }
+
+    fn ipv4_proto(&mut self, proto: u32, t: Label, f: Label) {
+        let is_v4 = self.label();
+        self.ethertype(0x0800, is_v4, f);
+        self.place(is_v4);
+        self.stmt(op::LD | op::B | op::ABS, self.nh + 9);
+        self.jump(op::JMP | op::JEQ | op::K, proto, t, f);
+    }
+
+    /// IPv6 next header `proto`, directly or after one fragment header (next header 44).
+    fn ipv6_proto(&mut self, proto: u32, t: Label, f: Label) {
+        let nh = self.nh;
+        let is_v6 = self.label();
+        let not_direct = self.label();
+        let frag = self.label();
+        self.ethertype(0x86dd, is_v6, f);
+        self.place(is_v6);
+        self.stmt(op::LD | op::B | op::ABS, nh + 6);
+        self.jump(op::JMP | op::JEQ | op::K, proto, t, not_direct);
+        self.place(not_direct);
+        self.jump(op::JMP | op::JEQ | op::K, 44, frag, f);
+        self.place(frag);
+        self.stmt(op::LD | op::B | op::ABS, nh + 40);
+        self.jump(op::JMP | op::JEQ | op::K, proto, t, f);
+    }
+
+    /// Compares the source then the destination port (16 bits at `base` and `base + 2`,
+    /// relative to X for `mode == IND`) with `range`.
+    fn port_fields(
+        &mut self,
+        mode: u16,
+        base: u32,
+        dir: Dir,
+        range: PortRange,
+        t: Label,
+        f: Label,
+    ) {
+        let load = op::LD | op::H | mode;
+        self.dir_fields(dir, t, f, |g, field, t, f| {
+            g.stmt(load, base + 2 * field);
+            g.port_cmp(range, t, f);
+        });
+    }
+
+    fn port_cmp(&mut self, range: PortRange, t: Label, f: Label) {
+        let (lo, hi) = (range.lo.min(range.hi), range.lo.max(range.hi));
+        if lo == hi {
+            self.jump(op::JMP | op::JEQ | op::K, u32::from(lo), t, f);
+        } else {
+            let above_lo = self.label();
+            self.jump(op::JMP | op::JGE | op::K, u32::from(lo), above_lo, f);
+            self.place(above_lo);
+            self.jump(op::JMP | op::JGT | op::K, u32::from(hi), f, t);
+        }
+    }
+
+    /// Runs `field(g, 0 = source / 1 = destination, t, f)` for the fields `dir` names,
+    /// combining the results as `dir` says.
+    fn dir_fields(
+        &mut self,
+        dir: Dir,
+        t: Label,
+        f: Label,
+        mut field: impl FnMut(&mut Gen, u32, Label, Label),
+    ) {
+        match dir {
+            Dir::Src => field(self, 0, t, f),
+            Dir::Dst => field(self, 1, t, f),
+            Dir::SrcOrDst => {
+                let try_dst = self.label();
+                field(self, 0, t, try_dst);
+                self.place(try_dst);
+                field(self, 1, t, f);
+            }
+            Dir::SrcAndDst => {
+                let check_dst = self.label();
+                field(self, 0, check_dst, f);
+                self.place(check_dst);
+                field(self, 1, t, f);
+            }
+        }
+    }
+
+    fn addr_test(
+        &mut self,
+        p: &Primitive,
+        proto: AddrProto,
+        dir: Dir,
+        net: IpNet,
+        t: Label,
+        f: Label,
+    ) -> Result<(), CompileError> {
+        let nh = self.nh;
+        let words = net_words(net);
+        match (net.addr(), proto) {
+            (IpAddr::V4(_), AddrProto::Any | AddrProto::Ip | AddrProto::Arp) => {
+                let mut parts: Vec<(&[u16], u32, u32)> = Vec::new();
+                if proto != AddrProto::Arp {
+                    // IPv4 source at 12, destination at 16.
+                    parts.push((&[0x0800], 12, 16));
+                }
+                if proto != AddrProto::Ip {
+                    // ARP sender protocol address at 14, target at 24 (Ethernet/IPv4 sizes).
+                    let types: &[u16] = if proto == AddrProto::Any {
+                        &[0x0806, 0x8035]
+                    } else {
+                        &[0x0806]
+                    };
+                    parts.push((types, 14, 24));
+                }
+                for (i, (types, src, dst)) in parts.iter().enumerate() {
+                    let next = if i + 1 == parts.len() {
+                        f
+                    } else {
+                        self.label()
+                    };
+                    let matched = self.label();
+                    for (j, &ty) in types.iter().enumerate() {
+                        let other = if j + 1 == types.len() {
+                            next
+                        } else {
+                            self.label()
+                        };
+                        self.ethertype(ty, matched, other);
+                        if other != next {
+                            self.place(other);
+                        }
+                    }
+                    self.place(matched);
+                    let (src, dst) = (nh + src, nh + dst);
+                    self.dir_fields(dir, t, f, |g, field, t, f| {
+                        g.masked_words(if field == 0 { src } else { dst }, &words, t, f)
+                    });
+                    if next != f {
+                        self.place(next);
+                    }
+                }
+            }
+            (IpAddr::V6(_), AddrProto::Any | AddrProto::Ip6) => {
+                let is_v6 = self.label();
+                self.ethertype(0x86dd, is_v6, f);
+                self.place(is_v6);
+                self.dir_fields(dir, t, f, |g, field, t, f| {
+                    g.masked_words(nh + 8 + 16 * field, &words, t, f)
+                });
+            }
+            _ => {
+                return Err(CompileError::WrongFamily {
+                    primitive: p.to_string(),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Compares consecutive 32-bit words from `at` with `(value, mask)` pairs, skipping words
+    /// whose mask is zero; no word to compare means a match.
+    fn masked_words(&mut self, at: u32, words: &[(u32, u32)], t: Label, f: Label) {
+        let live: Vec<(u32, u32, u32)> = words
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, m))| *m != 0)
+            .map(|(i, &(v, m))| (at + 4 * i as u32, v, m))
+            .collect();
+        if live.is_empty() {
+            return self.ja(t);
+        }
+        for (i, &(off, v, m)) in live.iter().enumerate() {
+            self.stmt(op::LD | op::W | op::ABS, off);
+            if m != u32::MAX {
+                self.stmt(op::ALU | op::AND | op::K, m);
+            }
+            let next = if i + 1 == live.len() { t } else { self.label() };
+            self.jump(op::JMP | op::JEQ | op::K, v & m, next, f);
+            if next != t {
+                self.place(next);
+            }
+        }
+    }
+
+    /// Resolves labels to offsets. A conditional jump whose target is more than 255
+    /// instructions away gets a `ja` right after it to carry it the rest of the way.
+    fn assemble(mut self) -> Result<Vec<SockFilter>, CompileError> {
+        let pos = |labels: &[Option<usize>], l: Label| -> usize {
+            labels[l].expect("every label is placed before assembly")
+        };
+        loop {
+            if self.code.len() > MAX_INSNS {
+                return Err(CompileError::TooLong {
+                    len: self.code.len(),
+                });
+            }
+            let far = self.code.iter().enumerate().find_map(|(i, ins)| {
+                let conditional = ins.code & 0x07 == op::JMP && ins.code & 0xf0 != op::JA;
+                let too_far = |l: Label| pos(&self.labels, l) - (i + 1) > 255;
+                (conditional && (too_far(ins.jt) || too_far(ins.jf))).then_some(i)
+            });
+            let Some(i) = far else {
+                break;
+            };
+            let ins = self.code[i];
+            let t_far = pos(&self.labels, ins.jt) - (i + 1) > 255;
+            let f_far = pos(&self.labels, ins.jf) - (i + 1) > 255;
+            let n = usize::from(t_far) + usize::from(f_far);
+            // Everything after the jump moves down to make room for the trampolines.
+            for at in self.labels.iter_mut().flatten() {
+                if *at > i {
+                    *at += n;
+                }
+            }
+            let mut slot = i + 1;
+            for (far, target, is_jt) in [(t_far, ins.jt, true), (f_far, ins.jf, false)] {
+                if !far {
+                    continue;
+                }
+                let tramp = self.labels.len();
+                self.labels.push(Some(slot));
+                if is_jt {
+                    self.code[i].jt = tramp;
+                } else {
+                    self.code[i].jf = tramp;
+                }
+                self.code.insert(
+                    slot,
+                    Ins {
+                        code: op::JMP | op::JA,
+                        k: 0,
+                        jt: target,
+                        jf: NO_LABEL,
+                    },
+                );
+                slot += 1;
+            }
+        }
+        let labels = self.labels;
+        let out = self
+            .code
+            .iter()
+            .enumerate()
+            .map(|(i, ins)| {
+                let class = ins.code & 0x07;
+                if class != op::JMP {
+                    return SockFilter::stmt(ins.code, ins.k);
+                }
+                let dist = |l: Label| pos(&labels, l) - (i + 1);
+                if ins.code & 0xf0 == op::JA {
+                    SockFilter::stmt(ins.code, dist(ins.jt) as u32)
+                } else {
+                    SockFilter::jump(ins.code, ins.k, dist(ins.jt) as u8, dist(ins.jf) as u8)
+                }
+            })
+            .collect();
+        Ok(out)
+    }
+}
+
+/// The network as big-endian `(value, mask)` words: one for IPv4, four for IPv6.
+fn net_words(net: IpNet) -> Vec<(u32, u32)> {
+    let addr: Vec<u8> = match net.addr() {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    };
+    let mask = net.mask_bytes();
+    addr.chunks(4)
+        .zip(mask.chunks(4))
+        .map(|(a, m)| {
+            let word = |b: &[u8]| b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x));
+            (word(a), word(m))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{parse, verify};
+
+    fn prog(expr: &str, link: LinkType) -> Program {
+        compile(&parse(expr).unwrap(), link).unwrap()
+    }
+
+    /// Ethernet + IPv4 + TCP header, hand-made: only the fields the filters read are set.
+    fn eth_ipv4_tcp(sport: u16, dport: u16) -> Vec<u8> {
+        let mut p = vec![0u8; 14 + 20 + 20];
+        p[12..14].copy_from_slice(&[0x08, 0x00]);
+        p[14] = 0x45;
+        p[14 + 9] = 6;
+        p[14 + 12..14 + 16].copy_from_slice(&[10, 0, 0, 1]);
+        p[14 + 16..14 + 20].copy_from_slice(&[10, 0, 0, 2]);
+        p[34..36].copy_from_slice(&sport.to_be_bytes());
+        p[36..38].copy_from_slice(&dport.to_be_bytes());
+        p
+    }
+
+    #[test]
+    fn simple_programs_read_like_tcpdumps() {
+        // Same code as `tcpdump -d ip`.
+        assert_eq!(
+            prog("ip", LinkType::Ethernet).to_string(),
+            "(000) ldh      [12]\n\
+             (001) jeq      #0x800           jt 2\tjf 3\n\
+             (002) ret      #262144\n\
+             (003) ret      #0\n"
+        );
+        assert_eq!(
+            prog("ip6", LinkType::RawIp).to_string(),
+            "(000) ldb      [0]\n\
+             (001) and      #0xf0\n\
+             (002) jeq      #0x60            jt 3\tjf 4\n\
+             (003) ret      #262144\n\
+             (004) ret      #0\n"
+        );
+        // Without a link header there is no ARP: the program rejects everything.
+        assert_eq!(
+            prog("arp", LinkType::RawIp).to_string(),
+            "(000) ja       2\n(001) ret      #262144\n(002) ret      #0\n"
+        );
+        assert!(prog("ip", LinkType::LinuxSll)
+            .to_string()
+            .starts_with("(000) ldh      [14]\n"));
+    }
+
+    #[test]
+    fn ports_use_the_ihl_and_skip_later_fragments() {
+        let p = prog("dst port 80", LinkType::Ethernet);
+        let listing = p.to_string();
+        assert!(listing.contains("ldxb     4*([14]&0xf)"), "{listing}");
+        assert!(listing.contains("jset     #0x1fff"), "{listing}");
+        let mut pkt = eth_ipv4_tcp(1234, 80);
+        assert_eq!(p.run(&pkt, 54), SNAPLEN);
+        pkt[14 + 6] = 0x00;
+        pkt[14 + 7] = 0x10; // fragment offset 16 (x 8 bytes)
+        assert_eq!(p.run(&pkt, 54), 0);
+        pkt[14 + 7] = 0;
+        pkt[14 + 6] = 0x20; // more fragments, offset 0: still the first fragment
+        assert_eq!(p.run(&pkt, 54), SNAPLEN);
+        // A truncated transport header rejects, as in the kernel.
+        assert_eq!(p.run(&pkt[..37], 54), 0);
+    }
+
+    #[test]
+    fn far_jumps_go_through_trampolines() {
+        // Each `port` is about 25 instructions, so early exits jump well past 255.
+        let ports: Vec<String> = (1..=60).map(|p| p.to_string()).collect();
+        let expr = format!("port {}", ports.join(" or "));
+        let p = prog(&expr, LinkType::Ethernet);
+        assert!(p.len() > 1000, "{}", p.len());
+        assert!(p
+            .instructions()
+            .iter()
+            .any(|i| i.code == op::JMP | op::JA && i.k > 255));
+        assert_eq!(verify(p.instructions()), Ok(()));
+        for (port, want) in [(1, SNAPLEN), (30, SNAPLEN), (60, SNAPLEN), (61, 0), (0, 0)] {
+            assert_eq!(
+                p.run(&eth_ipv4_tcp(port, 9999), 54),
+                want,
+                "src port {port}"
+            );
+            assert_eq!(
+                p.run(&eth_ipv4_tcp(9999, port), 54),
+                want,
+                "dst port {port}"
+            );
+        }
+        // The same through a `not`, which swaps every exit.
+        let p = prog(&format!("not ({expr})"), LinkType::Ethernet);
+        assert_eq!(p.run(&eth_ipv4_tcp(60, 9999), 54), 0);
+        assert_eq!(p.run(&eth_ipv4_tcp(61, 9999), 54), SNAPLEN);
+    }
+
+    #[test]
+    fn too_long_is_an_error_not_a_bad_program() {
+        let ports: Vec<String> = (1..=400).map(|p| p.to_string()).collect();
+        let expr = parse(&format!("port {}", ports.join(" or "))).unwrap();
+        match compile(&expr, LinkType::Ethernet) {
+            Err(CompileError::TooLong { len }) => assert!(len > MAX_INSNS),
+            other => panic!("expected TooLong, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn wrong_family_asts_are_refused() {
+        let e = Expr::Prim(Primitive::Host {
+            proto: AddrProto::Ip6,
+            dir: Dir::Src,
+            addr: "10.0.0.1".parse().unwrap(),
+        });
+        assert!(matches!(
+            compile(&e, LinkType::Ethernet),
+            Err(CompileError::WrongFamily { .. })
+        ));
+    }
+
+    #[test]
+    fn zero_length_prefix_needs_only_the_ethertype() {
+        let p = prog("net 0.0.0.0/0", LinkType::RawIp);
+        // An IPv4 header cut short still matches: no address is read.
+        assert_eq!(p.run(&[0x45], 20), SNAPLEN);
+        assert_eq!(p.run(&[0x60], 40), 0);
+    }
+}
