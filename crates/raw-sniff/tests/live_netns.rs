@@ -18,20 +18,22 @@ impl Drop for Peer {
 }
 
 fn echo_server(pair: &NetPair, port: u16) -> Peer {
-    let child = Command::new("ip")
-        .args(["netns", "exec", &pair.b, "socat"])
-        .arg(format!(
-            "TCP-LISTEN:{port},bind={},reuseaddr,fork",
-            pair.b_addr
-        ))
-        .arg("EXEC:cat")
-        .spawn()
-        .unwrap();
+    let peer = Peer(
+        Command::new("ip")
+            .args(["netns", "exec", &pair.b, "socat"])
+            .arg(format!(
+                "TCP-LISTEN:{port},bind={},reuseaddr,fork",
+                pair.b_addr
+            ))
+            .arg("EXEC:cat")
+            .spawn()
+            .unwrap(),
+    );
     // Wait until it listens, checking from inside its namespace.
     for _ in 0..200 {
         let out = run(Command::new("ip").args(["netns", "exec", &pair.b, "ss", "-Hltn"]));
         if String::from_utf8_lossy(&out.stdout).contains(&format!(":{port}")) {
-            return Peer(child);
+            return peer;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
