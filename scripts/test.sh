@@ -11,7 +11,8 @@ if [ "${CI:-}" = "true" ] && [ "$(id -u)" != "0" ]; then
 fi
 
 need_apt=()
-for pair in tshark:tshark tcpdump:tcpdump socat:socat ncat:ncat nc:netcat-openbsd php:php-cli; do
+for pair in tshark:tshark tcpdump:tcpdump socat:socat ncat:ncat nc:netcat-openbsd php:php-cli \
+    ping:iputils-ping ip:iproute2 ss:iproute2 setpriv:util-linux; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
