@@ -48,6 +48,15 @@ cleanup() {
     done
     rm -rf "$WORK"
 }
+# forget PID: a process that has been waited for leaves the list, so cleanup can never signal
+# an unrelated process that later reuses its number.
+forget() {
+    local keep=() pid
+    for pid in "${PIDS[@]}"; do
+        [ "$pid" = "$1" ] || keep+=("$pid")
+    done
+    PIDS=("${keep[@]}")
+}
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -76,8 +85,9 @@ start_server() {
 }
 
 stop_server() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    forget "$1"
 }
 
 # CPU ticks (user + system) used so far by a process; proc(5) fields 14 and 15, counted after
@@ -102,10 +112,15 @@ bench_once() {
     shift 3
     local ticks_before ticks_after
     ticks_before=$(cpu_ticks "$pid")
-    if ! "$BIN" bench --connect "$addr" --duration "$DURATION" --json "$@" \
-        >"$WORK/$run.json" 2>"$WORK/$run.err"; then
+    # In the background and waited for, so Ctrl-C or SIGTERM reach the trap at once.
+    "$BIN" bench --connect "$addr" --duration "$DURATION" --json "$@" \
+        >"$WORK/$run.json" 2>"$WORK/$run.err" &
+    local bench_pid=$!
+    PIDS+=("$bench_pid")
+    if ! wait "$bench_pid"; then
         echo "bench-echo.sh: $run: $(tail -n 1 "$WORK/$run.err")" >&2
     fi
+    forget "$bench_pid"
     ticks_after=$(cpu_ticks "$pid")
     SRV_CPU[$run]=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$CLK_TCK" \
         'BEGIN { printf "%.2f", t / hz }')
@@ -166,8 +181,8 @@ for i in "${!ROWS[@]}"; do
     pick_best "s$i"
     pick_best "b$i"
 done
-kill "$SRV_PID" "$BASE_PID" 2>/dev/null || true
-wait "$SRV_PID" "$BASE_PID" 2>/dev/null || true
+stop_server "$SRV_PID"
+stop_server "$BASE_PID"
 
 # idle_run NAME COMMAND...: a fresh server, RSS before and while IDLE_CONNS connections are open.
 declare -A RSS_BEFORE RSS_HELD HELD IDLE_NOTE
@@ -197,9 +212,10 @@ idle_run() {
     else
         IDLE_NOTE[$name]=$(tail -n 1 "$WORK/idle-$name.err")
     fi
+    forget "$bench_pid"
     HELD[$name]=$(json clean "$WORK/idle-$name.json")
     HELD[$name]=${HELD[$name]:-0}
-    stop_server
+    stop_server "$SERVER_PID"
 }
 idle_run server "$BIN" server --listen 127.0.0.1:0
 idle_run baseline "$BASELINE" 127.0.0.1:0
