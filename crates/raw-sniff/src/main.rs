@@ -10,6 +10,7 @@ mod output;
 mod run;
 mod style;
 mod summary;
+mod user_filter;
 
 use std::process::ExitCode;
 

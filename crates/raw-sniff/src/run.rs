@@ -18,17 +18,27 @@ use crate::output::line::LinePrinter;
 use crate::output::Printer;
 use crate::style::Style;
 use crate::summary::{Counts, Summary};
+use crate::user_filter::{self, UserFilter};
+use raw_sniff::filter::Expr;
 
 pub fn run(opts: Opts) -> Result<ExitCode> {
     if opts.list_interfaces {
         crate::interfaces::list()?;
         return Ok(ExitCode::SUCCESS);
     }
-    if opts.filter_text().is_some() {
-        bail!("capture filters are not supported yet");
-    }
+    let expr = match opts.filter_text() {
+        Some(text) => Some(user_filter::parse(&text)?),
+        None => None,
+    };
 
-    let mut source = open_source(&opts)?;
+    let mut source = open_source(&opts, expr.as_ref())?;
+    if opts.dump_filter {
+        let Some(expr) = &expr else {
+            bail!("--dump-filter needs a filter expression");
+        };
+        print!("{}", user_filter::compile(expr, source.link_type())?);
+        return Ok(ExitCode::SUCCESS);
+    }
     #[cfg(unix)]
     if let Some(user) = &opts.user {
         crate::capture::privileges::drop_to(user)
@@ -38,10 +48,25 @@ pub fn run(opts: Opts) -> Result<ExitCode> {
     if opts.user.is_some() {
         bail!("--user is available on Unix only");
     }
+    let mut user_filter = match expr {
+        Some(expr) if !source.filters_in_kernel() => {
+            // Fail now, not at the first packet, if this link type cannot be filtered.
+            user_filter::compile(&expr, source.link_type())?;
+            Some(UserFilter::new(expr))
+        }
+        _ => None,
+    };
     eprintln!(
-        "raw-sniff: reading from {}, link type {}",
+        "raw-sniff: reading from {}, link type {}{}",
         source.describe(),
-        source.link_type()
+        source.link_type(),
+        if source.filters_in_kernel() {
+            ", filter run by the kernel"
+        } else if user_filter.is_some() {
+            ", filter run here"
+        } else {
+            ""
+        }
     );
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -63,6 +88,7 @@ pub fn run(opts: Opts) -> Result<ExitCode> {
     let outcome = capture_loop(
         source.as_mut(),
         &opts,
+        &mut user_filter,
         &stop,
         deadline,
         &mut saver,
@@ -83,7 +109,9 @@ pub fn run(opts: Opts) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn open_source(opts: &Opts) -> Result<Box<dyn Capture>> {
+// Only the Linux packet socket takes the filter into the kernel.
+#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
+fn open_source(opts: &Opts, expr: Option<&Expr>) -> Result<Box<dyn Capture>> {
     if let Some(path) = &opts.read {
         return Ok(Box::new(crate::capture::file::PcapFile::open(path)?));
     }
@@ -106,13 +134,27 @@ fn open_source(opts: &Opts) -> Result<Box<dyn Capture>> {
     }
     #[cfg(target_os = "linux")]
     {
-        use crate::capture::afpacket::{AfPacket, Options};
+        use crate::capture::afpacket::{link_type_for, AfPacket, Options};
+        let iface = opts.iface.clone().unwrap_or_else(|| "any".to_owned());
+        // The kernel runs the filter on frames as the socket gets them: with their Ethernet
+        // header, or for a cooked socket with none at all, so cooked captures filter here.
+        let link = link_type_for(&iface)?;
+        let filter = match expr {
+            Some(expr) if link == wire::LinkType::Ethernet => Some(
+                user_filter::compile(expr, link)?
+                    .instructions()
+                    .iter()
+                    .map(|i| socket2::SockFilter::new(i.code, i.jt, i.jf, i.k))
+                    .collect(),
+            ),
+            _ => None,
+        };
         Ok(Box::new(AfPacket::open(&Options {
-            iface: opts.iface.clone().unwrap_or_else(|| "any".to_owned()),
+            iface,
             promisc: opts.promisc,
             buffer: opts.buffer_size.saturating_mul(1 << 20),
             ring: !opts.no_ring,
-            filter: None,
+            filter,
         })?))
     }
     #[cfg(windows)]
@@ -145,6 +187,7 @@ fn printer_for(opts: &Opts) -> Box<dyn Printer> {
 fn capture_loop(
     source: &mut dyn Capture,
     opts: &Opts,
+    filter: &mut Option<UserFilter>,
     stop: &AtomicBool,
     deadline: Option<Instant>,
     saver: &mut Option<Saver>,
@@ -171,6 +214,11 @@ fn capture_loop(
             Err(err) => return Err(err).context("capture failed"),
         };
         counts.seen += 1;
+        if let Some(filter) = filter {
+            if !filter.matches(frame.link, frame.data, frame.orig_len)? {
+                continue;
+            }
+        }
         counts.matched += 1;
         if let Some(saver) = saver {
             saver.write(&frame)?;

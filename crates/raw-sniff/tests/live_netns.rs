@@ -240,3 +240,41 @@ fn capture_without_privilege_names_the_fix() {
         assert!(err.contains("setcap"), "{err}");
     }
 }
+
+#[test]
+fn the_kernel_runs_the_filter_live() {
+    if !can_capture() || !have("socat") {
+        return;
+    }
+    let pair = NetPair::new(3, None);
+    let _server = echo_server(&pair, 7009);
+    let prefix = pair.exec_in(&pair.a);
+    let sniffer = Sniffer::start(&prefix, &["-i", &pair.a_if, "udp", "port", "9999"]);
+    assert!(
+        sniffer.startup().contains("filter run by the kernel"),
+        "{}",
+        sniffer.startup()
+    );
+    // TCP the filter rejects, then UDP it accepts.
+    tcp_exchange(&pair, 7009, "not this\n");
+    let out = run(Command::new("sh").arg("-c").arg(format!(
+        "printf 'this' | ip netns exec {} socat -u - UDP:{}:9999",
+        pair.a, pair.b_addr
+    )));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, out, err) = sniffer.interrupt();
+    assert!(status.success(), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "only the UDP datagram:\n{out}");
+    assert!(
+        lines[0].contains(&format!("> {}.9999: UDP, length 4", pair.b_addr)),
+        "{out}"
+    );
+    // The kernel dropped the TCP packets before they reached the socket.
+    assert!(err.contains("1 packets seen, 1 matched"), "{err}");
+}

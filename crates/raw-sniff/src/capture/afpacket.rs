@@ -39,7 +39,9 @@ pub struct Options {
     pub buffer: usize,
     /// Use the mmap ring (otherwise `recvfrom`).
     pub ring: bool,
-    /// Classic BPF program to attach before any packet is queued.
+    /// Classic BPF program to attach before any packet is queued. It sees frames as the socket
+    /// gets them, so it must be compiled for [`link_type_for`] and only for Ethernet-like
+    /// interfaces (a cooked socket's frames have no link header until one is built here).
     pub filter: Option<Vec<SockFilter>>,
 }
 
@@ -53,6 +55,7 @@ pub struct AfPacket {
     /// Cooked frames are assembled here (SLL header + packet).
     scratch: Vec<u8>,
     totals: Stats,
+    filtered: bool,
     iface: String,
     /// Index of the loopback interface. Every frame sent on it is seen twice by a packet
     /// socket, once going out and once coming in; like libpcap, only the incoming copy is kept.
@@ -110,6 +113,7 @@ impl AfPacket {
             source,
             scratch: Vec::with_capacity(SNAPLEN + SLL_LEN),
             totals: Stats::default(),
+            filtered: opts.filter.is_some(),
             iface: opts.iface.clone(),
             loopback: loopback_index(),
         })
@@ -226,6 +230,10 @@ impl Capture for AfPacket {
         self.link
     }
 
+    fn filters_in_kernel(&self) -> bool {
+        self.filtered
+    }
+
     fn describe(&self) -> String {
         let how = match self.source {
             Source::Ring(_) => "TPACKET_V3 mmap ring",
@@ -238,6 +246,16 @@ impl Capture for AfPacket {
         };
         format!("AF_PACKET {kind} socket on {}, {how}", self.iface)
     }
+}
+
+/// The link type a capture on `iface` will deliver, before opening it.
+pub fn link_type_for(iface: &str) -> Result<LinkType> {
+    let (_, cooked) = interface(iface)?;
+    Ok(if cooked {
+        LinkType::LinuxSll
+    } else {
+        LinkType::Ethernet
+    })
 }
 
 /// An interface's index (0 for `any`) and whether frames must be cooked: only Ethernet and

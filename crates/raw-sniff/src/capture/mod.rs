@@ -79,4 +79,10 @@ pub trait Capture {
 
     /// How packets are received, for the line printed when the capture starts.
     fn describe(&self) -> String;
+
+    /// True when the kernel applies the capture filter (a BPF program attached to the socket),
+    /// false when the capture loop must apply it.
+    fn filters_in_kernel(&self) -> bool {
+        false
+    }
 }

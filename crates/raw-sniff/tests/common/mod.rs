@@ -119,6 +119,11 @@ impl Sniffer {
         sniffer
     }
 
+    /// What raw-sniff printed on stderr while starting.
+    pub fn startup(&self) -> String {
+        self.seen_err.join("\n")
+    }
+
     /// Sends SIGINT (as Ctrl-C would) and collects the run's results.
     pub fn interrupt(self) -> (ExitStatus, String, String) {
         let pid = self.child.as_ref().unwrap().id();

@@ -1,0 +1,65 @@
+//! The capture filter where the kernel does not run it: capture files, Windows, and cooked
+//! (`any`) captures. The same compiled BPF program runs in the interpreter, so a filter means
+//! the same thing on every path.
+
+use anyhow::{anyhow, bail, Result};
+use raw_sniff::filter::{self, Expr, Program};
+
+/// The filter's link type for a capture's, where the compiler supports it.
+pub fn filter_link(link: wire::LinkType) -> Option<filter::LinkType> {
+    match link {
+        wire::LinkType::Ethernet => Some(filter::LinkType::Ethernet),
+        wire::LinkType::LinuxSll => Some(filter::LinkType::LinuxSll),
+        wire::LinkType::Raw | wire::LinkType::Ipv4 | wire::LinkType::Ipv6 => {
+            Some(filter::LinkType::RawIp)
+        }
+        _ => None,
+    }
+}
+
+/// Parses a filter; the error names the bad token and shows it with a caret underneath.
+pub fn parse(text: &str) -> Result<Expr> {
+    filter::parse(text).map_err(|err| {
+        anyhow!(
+            "bad filter: {err} (column {})\n  {text}\n  {}",
+            err.column + 1,
+            err.caret()
+        )
+    })
+}
+
+/// Compiles for one link type, with an error that says which.
+pub fn compile(expr: &Expr, link: wire::LinkType) -> Result<Program> {
+    let Some(target) = filter_link(link) else {
+        bail!("capture filters are not supported on link type {link}");
+    };
+    filter::compile(expr, target).map_err(|err| anyhow!("cannot compile the filter: {err}"))
+}
+
+/// A filter applied in user space, one compiled program per link type met (a pcapng file may
+/// mix interfaces).
+pub struct UserFilter {
+    expr: Expr,
+    programs: Vec<(wire::LinkType, Program)>,
+}
+
+impl UserFilter {
+    pub fn new(expr: Expr) -> UserFilter {
+        UserFilter {
+            expr,
+            programs: Vec::new(),
+        }
+    }
+
+    pub fn matches(&mut self, link: wire::LinkType, data: &[u8], orig_len: u32) -> Result<bool> {
+        let program = match self.programs.iter().position(|(l, _)| *l == link) {
+            Some(i) => &self.programs[i].1,
+            None => {
+                let program = compile(&self.expr, link)?;
+                self.programs.push((link, program));
+                &self.programs[self.programs.len() - 1].1
+            }
+        };
+        Ok(program.run(data, orig_len) != 0)
+    }
+}
