@@ -117,15 +117,17 @@ pub struct BenchArgs {
     )]
     pub mode: Mode,
 
-    /// Worker threads of the load generator's async runtime.
+    /// Threads generating load, each driving its share of the connections.
     ///
-    /// More threads let the generator use more cores; on a machine shared with the server under
-    /// test they also take cores from it. Default: the number of CPUs.
+    /// Each thread runs its own single-threaded runtime, so a connection never hops between
+    /// threads. More threads let the generator use more cores; on a machine shared with the
+    /// server under test they also take cores from it. Never more threads than connections.
+    /// Default: the number of CPUs.
     #[arg(
         long,
         value_name = "n",
         value_parser = clap::value_parser!(u16).range(1..=1024),
-        help = "Runtime worker threads [default: CPUs]"
+        help = "Load-generating threads [default: CPUs]"
     )]
     pub threads: Option<u16>,
 
