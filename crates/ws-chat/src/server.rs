@@ -1,0 +1,488 @@
+//! The server: an accept loop, the HTTP handshake, and one task per connection.
+//!
+//! Shape follows tokio's examples: the accept loop `select!`s on shutdown, every connection is a
+//! task tracked by a `TaskTracker`, and a `CancellationToken` tells each one to send 1001 Going
+//! Away. All protocol work is done by [`websocket::Connection`]; this file only moves bytes,
+//! keeps time and routes messages.
+
+use crate::chat::Room;
+use crate::cli::ServerArgs;
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::time::{sleep_until, timeout, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use websocket::deflate::{negotiate, DeflateParams};
+use websocket::handshake::{
+    error_response, http_response, response_101, validate_request, Request,
+};
+use websocket::{CloseCode, CloseState, Config, Connection, Event, HandshakeError, Message, Role};
+
+/// The chat page, embedded so the binary is all a user needs.
+const PAGE: &str = include_str!("page.html");
+
+/// First read buffer of a connection. It doubles while reads fill it, up to [`MAX_READ_BUF`], so
+/// ten thousand idle connections cost little and a bulk sender still gets large reads.
+const MIN_READ_BUF: usize = 4 * 1024;
+const MAX_READ_BUF: usize = 256 * 1024;
+
+/// How long a closed connection may keep sending before we stop reading and drop it.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Which WebSocket endpoint a connection asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Chat,
+    Echo,
+}
+
+/// What every connection task shares.
+struct Shared {
+    args: ServerArgs,
+    room: Room,
+    next_id: AtomicU64,
+}
+
+/// Binds, prints `listening on ADDR`, and serves until Ctrl-C or SIGTERM.
+pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(&args.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (in use? ports below 1024 need root)",
+            args.listen
+        )
+    })?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    println!("listening on {addr}");
+    let limit = Arc::new(Semaphore::new(args.max_conns));
+    let shared = Arc::new(Shared {
+        args,
+        room: Room::default(),
+        next_id: AtomicU64::new(1),
+    });
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            signal = &mut shutdown => {
+                signal?;
+                break;
+            }
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(pair) => pair,
+                    Err(err) => {
+                        // Out of file descriptors or a connection reset before accept: not fatal.
+                        eprintln!("ws-chat: accept: {err}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+                    // Best effort, without waiting: the client may not even read it.
+                    let _ = stream.try_write(&http_response(503, "text/plain", "", b"too many connections\n"));
+                    eprintln!("ws-chat: refused {peer}: {} connections open", shared.args.max_conns);
+                    continue;
+                };
+                let shared = Arc::clone(&shared);
+                let cancel = cancel.clone();
+                tracker.spawn(async move {
+                    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+                    handle(stream, peer, id, &shared, cancel).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+    drop(listener);
+    tracker.close();
+    eprintln!(
+        "ws-chat: shutting down; sending 1001 to {} connections",
+        tracker.len()
+    );
+    cancel.cancel();
+    let limit = shared.args.shutdown_timeout + DRAIN_TIMEOUT + Duration::from_secs(1);
+    if timeout(limit, tracker.wait()).await.is_err() {
+        eprintln!(
+            "ws-chat: {} connections still open after {limit:?}; exiting",
+            tracker.len()
+        );
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or (on Unix) SIGTERM.
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term =
+            signal(SignalKind::terminate()).context("cannot install a SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("cannot install a Ctrl-C handler")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot install a Ctrl-C handler")?;
+    Ok(())
+}
+
+/// Serves one TCP connection from accept to close. Errors end only this connection.
+async fn handle(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    shared: &Shared,
+    cancel: CancellationToken,
+) {
+    let _ = stream.set_nodelay(true);
+    let tag = format!("#{id} {peer}");
+    let verbose = shared.args.verbose;
+    let limit = shared.args.handshake_timeout;
+    let mut buf = Vec::with_capacity(1024);
+    let (req, head_len) = match timeout(limit, read_request(&mut stream, &mut buf)).await {
+        Ok(Ok(pair)) => pair,
+        Ok(Err(Some(err))) => {
+            if verbose {
+                println!("{tag} bad request: {err}");
+            }
+            respond(&mut stream, &error_response(&err), limit).await;
+            return;
+        }
+        Ok(Err(None)) => return,
+        Err(_) => {
+            if verbose {
+                println!("{tag} no complete request within {limit:?}; dropping");
+            }
+            return;
+        }
+    };
+    if verbose {
+        println!(
+            "{tag} <- {} {} HTTP/1.{}",
+            req.method, req.path, req.version
+        );
+        for (name, value) in &req.headers {
+            println!("{tag} <- {name}: {value}");
+        }
+    }
+    let path = req.path.split('?').next().unwrap_or_default();
+    let endpoint = match path {
+        "/chat" => Endpoint::Chat,
+        "/echo" => Endpoint::Echo,
+        "/" | "/index.html" if req.method == "GET" && !req.wants_websocket() => {
+            log_status(verbose, &tag, 200);
+            let page = http_response(
+                200,
+                "text/html; charset=utf-8",
+                "Cache-Control: no-cache\r\n",
+                PAGE.as_bytes(),
+            );
+            respond(&mut stream, &page, limit).await;
+            return;
+        }
+        _ => {
+            log_status(verbose, &tag, 404);
+            let body = format!("no such page: {path}\n");
+            respond(
+                &mut stream,
+                &http_response(404, "text/plain; charset=utf-8", "", body.as_bytes()),
+                limit,
+            )
+            .await;
+            return;
+        }
+    };
+    let upgrade = match validate_request(&req) {
+        Ok(upgrade) => upgrade,
+        Err(err) => {
+            log_status(verbose, &tag, err.status());
+            if verbose {
+                println!("{tag} refused: {err}");
+            }
+            respond(&mut stream, &error_response(&err), limit).await;
+            return;
+        }
+    };
+    let deflate: Option<(DeflateParams, String)> = if shared.args.deflate {
+        negotiate(&upgrade.extensions)
+    } else {
+        None
+    };
+    let response = response_101(
+        &upgrade.accept,
+        deflate.as_ref().map(|(_, value)| value.as_str()),
+    );
+    if verbose {
+        for line in String::from_utf8_lossy(&response)
+            .lines()
+            .filter(|l| !l.is_empty())
+        {
+            println!("{tag} -> {line}");
+        }
+    }
+    if !matches!(
+        timeout(limit, stream.write_all(&response)).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
+    let config = Config {
+        role: Role::Server,
+        max_frame_size: shared.args.max_message,
+        max_message_size: usize::try_from(shared.args.max_message).unwrap_or(usize::MAX),
+        deflate: deflate.map(|(params, _)| params),
+    };
+    let mut conn = Connection::new(config, rand::random());
+    if verbose {
+        conn.enable_trace();
+    }
+    // Bytes after the request head are the client's first frames, sent without waiting.
+    let early = buf.split_off(head_len);
+    let mut session = Session {
+        stream,
+        conn,
+        endpoint,
+        tag,
+        shared,
+        name: format!("guest-{id}"),
+        inbox: None,
+    };
+    if endpoint == Endpoint::Chat {
+        let (inbox, online) = shared.room.join(id);
+        session.inbox = Some(inbox);
+        shared
+            .room
+            .broadcast(&format!("* {} joined ({online} online)", session.name));
+    }
+    session.serve(&early, cancel).await;
+    if endpoint == Endpoint::Chat {
+        let online = shared.room.leave(id);
+        shared
+            .room
+            .broadcast(&format!("* {} left ({online} online)", session.name));
+    }
+    close_gracefully(session.stream).await;
+}
+
+fn log_status(verbose: bool, tag: &str, status: u16) {
+    if verbose {
+        println!("{tag} -> HTTP/1.1 {status}");
+    }
+}
+
+/// Reads until a whole request head is buffered. `Err(None)` means the peer went away.
+async fn read_request(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> Result<(Request, usize), Option<HandshakeError>> {
+    let mut chunk = [0u8; 2048];
+    loop {
+        if let Some(found) = Request::parse(buf).map_err(Some)? {
+            return Ok(found);
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return Err(None),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Sends a whole HTTP response, then closes.
+async fn respond(stream: &mut TcpStream, bytes: &[u8], limit: Duration) {
+    if matches!(timeout(limit, stream.write_all(bytes)).await, Ok(Ok(()))) {
+        let _ = stream.shutdown().await;
+        drain(stream).await;
+    }
+}
+
+/// Closes our side first (RFC 6455 §7.1.1 asks the server to), then reads until the peer
+/// closes too, for at most [`DRAIN_TIMEOUT`]: closing with unread data would send a reset, which
+/// can destroy the close frame we just sent before the peer reads it.
+async fn close_gracefully(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    drain(&mut stream).await;
+}
+
+async fn drain(stream: &mut TcpStream) {
+    let mut sink = [0u8; 4096];
+    let _ = timeout(DRAIN_TIMEOUT, async {
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// One upgraded connection.
+struct Session<'a> {
+    stream: TcpStream,
+    conn: Connection,
+    endpoint: Endpoint,
+    tag: String,
+    shared: &'a Shared,
+    name: String,
+    inbox: Option<mpsc::Receiver<Arc<str>>>,
+}
+
+impl Session<'_> {
+    async fn serve(&mut self, early: &[u8], cancel: CancellationToken) {
+        let args = &self.shared.args;
+        let mut read_buf = vec![0u8; MIN_READ_BUF];
+        let mut idle_deadline = Instant::now() + args.idle_timeout;
+        let mut pinged = false;
+        // Set once we sent a close frame: the peer has until then to answer.
+        let mut close_deadline: Option<Instant> = None;
+        let mut failed = self.on_bytes(early);
+        loop {
+            if self.conn.state() == CloseState::CloseSent && close_deadline.is_none() {
+                close_deadline = Some(Instant::now() + args.shutdown_timeout);
+            }
+            if self.flush().await.is_err() {
+                self.log("write failed or timed out; dropping");
+                return;
+            }
+            if failed || self.conn.state() == CloseState::Closed {
+                return;
+            }
+            let open = self.conn.state() == CloseState::Open;
+            tokio::select! {
+                read = self.stream.read(&mut read_buf) => match read {
+                    Ok(0) | Err(_) => {
+                        self.log("connection ended without a close frame (1006 Abnormal Closure)");
+                        return;
+                    }
+                    Ok(n) => {
+                        idle_deadline = Instant::now() + args.idle_timeout;
+                        pinged = false;
+                        failed = self.on_bytes(&read_buf[..n]);
+                        if n == read_buf.len() && read_buf.len() < MAX_READ_BUF {
+                            read_buf.resize(read_buf.len() * 2, 0);
+                        }
+                    }
+                },
+                line = recv(&mut self.inbox), if open => match line {
+                    Some(line) => self.conn.send_text(&line),
+                    None => self.conn.close(CloseCode::Policy, "too slow to keep up with the chat"),
+                },
+                _ = cancel.cancelled(), if open => {
+                    self.conn.close(CloseCode::GoingAway, "server shutting down");
+                }
+                _ = sleep_until(close_deadline.unwrap_or(idle_deadline)) => {
+                    if close_deadline.is_some() {
+                        self.log("no close frame in answer to ours; dropping");
+                        return;
+                    }
+                    if pinged {
+                        self.conn.close(CloseCode::GoingAway, "idle timeout");
+                    } else {
+                        // A half-open peer never answers: the next deadline then closes.
+                        self.conn.send_ping(b"still there?");
+                        pinged = true;
+                        idle_deadline = Instant::now() + args.idle_timeout;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Feeds received bytes to the protocol; returns true if the connection failed.
+    fn on_bytes(&mut self, bytes: &[u8]) -> bool {
+        let mut input = bytes;
+        loop {
+            match self.conn.receive(&mut input) {
+                Ok(None) => return false,
+                Ok(Some(Event::Message(message))) => self.on_message(message),
+                Ok(Some(Event::Closed(frame))) => {
+                    match frame {
+                        Some(f) => self.log(&format!("peer closed: {} {:?}", f.code, f.reason)),
+                        None => self.log("peer closed without a code (1005 No Status Received)"),
+                    }
+                    return false;
+                }
+                Err(err) => {
+                    self.log(&format!(
+                        "failing the connection with {}: {err}",
+                        err.close_code()
+                    ));
+                    self.conn.fail(&err);
+                    return true;
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, message: Message) {
+        let open = self.conn.state() == CloseState::Open;
+        match (self.endpoint, message) {
+            (Endpoint::Echo, Message::Text(text)) => self.conn.send_text(&text),
+            (Endpoint::Echo, Message::Binary(data)) => self.conn.send_binary(&data),
+            (Endpoint::Chat, Message::Text(text)) if open => {
+                self.shared
+                    .room
+                    .broadcast(&format!("{}: {text}", self.name));
+            }
+            (Endpoint::Chat, Message::Binary(_)) => {
+                self.conn
+                    .close(CloseCode::Unsupported, "the chat takes text messages only");
+            }
+            // Pings are answered inside Connection; pongs and late chat lines need nothing.
+            _ => {}
+        }
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        if self.shared.args.verbose {
+            for frame in self.conn.take_trace() {
+                println!("{} {frame}", self.tag);
+            }
+        }
+        if self.conn.output().is_empty() {
+            return Ok(());
+        }
+        // A peer that stops reading must not hold the task forever.
+        match timeout(
+            self.shared.args.idle_timeout,
+            self.stream.write_all(self.conn.output()),
+        )
+        .await
+        {
+            Ok(result) => result?,
+            Err(elapsed) => return Err(elapsed.into()),
+        }
+        self.conn.clear_output();
+        Ok(())
+    }
+
+    /// A verbose-mode note, after the frames that led to it.
+    fn log(&mut self, what: &str) {
+        if self.shared.args.verbose {
+            for frame in self.conn.take_trace() {
+                println!("{} {frame}", self.tag);
+            }
+            println!("{} {what}", self.tag);
+        }
+    }
+}
+
+/// Waits for the next chat line, or forever on an endpoint without a room.
+async fn recv(inbox: &mut Option<mpsc::Receiver<Arc<str>>>) -> Option<Arc<str>> {
+    match inbox {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}

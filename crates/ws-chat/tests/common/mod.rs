@@ -1,0 +1,237 @@
+//! Shared test helpers: start the real binary on port 0, and a small blocking client built from
+//! the `websocket` crate's codec so tests can send exactly the bytes they mean, hostile or not.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use websocket::handshake::{check_response, client_request, Response};
+use websocket::{encode_frame, Decoder, DecoderConfig, Frame, FrameHeader, MaskRule, OpCode};
+
+/// Upper bound for any single wait, so a broken server fails a test instead of hanging it.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A running `ws-chat` child, killed on drop.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    pub fn start(extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ws-chat"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ws-chat");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).expect("read first line");
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line was {first:?}"))
+            .parse()
+            .expect("address");
+        // Keep reading so a verbose server never blocks on a full pipe.
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Server { child, addr, lines }
+    }
+
+    /// Lines printed on stdout after the first.
+    pub fn output(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                start.elapsed() < WAIT * 2,
+                "server did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Opens a TCP connection with read and write timeouts.
+pub fn tcp(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream.set_write_timeout(Some(WAIT)).unwrap();
+    stream
+}
+
+/// Sends a raw HTTP request and returns the whole response (the server closes after it).
+pub fn http(addr: SocketAddr, request: &str) -> String {
+    let mut stream = tcp(addr);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A blocking WebSocket client that sends whatever frames a test builds.
+pub struct Client {
+    pub stream: TcpStream,
+    decoder: Decoder,
+    pending: Vec<u8>,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr, path: &str) -> Client {
+        let mut stream = tcp(addr);
+        let nonce: [u8; 16] = rand::random();
+        let (request, key) = client_request(&addr.to_string(), path, nonce, None);
+        stream.write_all(&request).unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        let (response, n) = loop {
+            let n = stream.read(&mut chunk).expect("read handshake");
+            assert!(
+                n > 0,
+                "closed during handshake: {}",
+                String::from_utf8_lossy(&buf)
+            );
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(found) = Response::parse(&buf).unwrap() {
+                break found;
+            }
+        };
+        check_response(&response, &key, &[]).expect("valid 101");
+        let config = DecoderConfig {
+            mask: MaskRule::Forbidden,
+            allowed_rsv: 0,
+            max_frame_size: 1 << 30,
+        };
+        Client {
+            stream,
+            decoder: Decoder::new(config),
+            pending: buf[n..].to_vec(),
+        }
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        // The server may already have closed on an earlier frame: that is for the test to judge.
+        let _ = self.stream.write_all(bytes);
+    }
+
+    /// Sends one masked frame.
+    pub fn send(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) {
+        self.send_raw(&frame_bytes(opcode, fin, payload));
+    }
+
+    /// The next frame from the server, or `None` once it closed the TCP connection.
+    pub fn recv(&mut self) -> Option<Frame> {
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let mut input = &self.pending[..];
+            let frame = self
+                .decoder
+                .decode(&mut input)
+                .expect("server frames are valid");
+            let used = self.pending.len() - input.len();
+            self.pending.drain(..used);
+            if let Some(frame) = frame {
+                return Some(frame);
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+
+    /// Reads past data frames to the server's close frame and returns its code.
+    pub fn expect_close(&mut self) -> u16 {
+        loop {
+            let frame = self
+                .recv()
+                .expect("a close frame before the connection ends");
+            if frame.header.opcode == OpCode::Close {
+                assert!(frame.payload.len() >= 2, "close frame carries a code");
+                return u16::from_be_bytes([frame.payload[0], frame.payload[1]]);
+            }
+        }
+    }
+
+    /// Reads the next data frame's payload as text.
+    pub fn recv_text(&mut self) -> String {
+        let frame = self.recv().expect("a frame");
+        assert_eq!(frame.header.opcode, OpCode::Text, "{frame:?}");
+        String::from_utf8(frame.payload).unwrap()
+    }
+}
+
+/// A masked frame as a client sends it.
+pub fn frame_bytes(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
+    let mut header = FrameHeader::new(opcode, payload.len() as u64);
+    header.fin = fin;
+    header.mask = Some(rand::random());
+    let mut out = Vec::new();
+    encode_frame(&mut out, &header, payload);
+    out
+}
+
+/// Where the Python interpreter with `websockets` is, or why the test cannot run. Under CI the
+/// absence is a failure, not a skip: CI installs it.
+pub fn python() -> Option<String> {
+    match std::env::var("SOCKLAB_PYTHON") {
+        Ok(path) if !path.is_empty() => Some(path),
+        _ => {
+            let reason =
+                "SOCKLAB_PYTHON is not set (scripts/test.sh sets it to a venv with websockets)";
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{reason}");
+            eprintln!("skipped: {reason}");
+            None
+        }
+    }
+}
