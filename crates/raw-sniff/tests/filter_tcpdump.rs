@@ -1,0 +1,617 @@
+//! The filter against the real tcpdump: for a table of expressions, the packets our compiled
+//! program accepts in a capture file must be exactly those `tcpdump -r FILE EXPR` prints.
+//!
+//! The capture files are written here (Ethernet, Linux cooked and raw IP versions of one set of
+//! packets), each packet stamped with its own second so tcpdump's `-tt` output names it.
+//! tcpdump's own compiled code (`-dd`) is also run in our interpreter and listed with our
+//! `tcpdump -d` printer, which checks both against tcpdump without asking our compiler to
+//! produce the same instructions as libpcap's optimiser.
+//!
+//! Needs `tcpdump` on PATH; skipped with a message when it is missing, except under `CI=true`.
+
+#[path = "filter_packets.rs"]
+mod packets;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use packets::{pcap_file, v4, v6, Frame, Link, Net, Transport, PCAP_FIRST_SECOND};
+use raw_sniff::filter::{compile, parse, run, verify, LinkType, Listing, SockFilter, SNAPLEN};
+
+const EXPRESSIONS: &[&str] = &[
+    "ip",
+    "ip6",
+    "arp",
+    "tcp",
+    "udp",
+    "icmp",
+    "icmp6",
+    "host 10.0.0.1",
+    "src host 10.0.0.1",
+    "dst host 10.0.0.2",
+    "ip host 10.0.0.1",
+    "arp host 10.0.0.1",
+    "host 2001:db8::1",
+    "ip6 src host 2001:db8::1",
+    "src and dst host 10.0.0.1",
+    "net 10.0.0.0/8",
+    "dst net 192.168.0.0/16",
+    "net 10.0.0.0 mask 255.255.255.0",
+    "net 2001:db8::/32",
+    "src net 2001:db8:1::/48",
+    "net 0.0.0.0/0",
+    "port 80",
+    "port 257",
+    "src port 80",
+    "dst port 53",
+    "tcp port 80",
+    "udp port 53",
+    "port 80 or 443",
+    "tcp dst port 80 or 443 or 22",
+    "portrange 1000-2000",
+    "tcp dst portrange 8000-8080",
+    "src and dst port 5000",
+    "src or dst port 0",
+    "not tcp port 22",
+    "port 80 and host 10.0.0.1 or udp",
+    "host 10.0.0.1 and (port 80 or port 443)",
+    "tcp or udp and icmp",
+    "!tcp && !udp",
+    "icmp or icmp6 or arp",
+    "not ip and not ip6",
+    "ip and tcp port 80",
+    "ip6 and udp",
+    "src 10.0.0.1 or 10.0.0.2",
+    "not host 10.0.0.1 and 10.0.0.2",
+];
+
+/// The packets, in pcap order. Link layer is chosen per file; `vlan` packets only go in the
+/// Ethernet file and non-IP packets not in the raw IP file.
+fn corpus() -> Vec<(&'static str, Net, Option<u16>, Option<usize>)> {
+    let a = v4("10.0.0.1");
+    let b = v4("10.0.0.2");
+    let c = v4("192.168.1.10");
+    let d = v4("10.0.0.53");
+    let x = v6("2001:db8::1");
+    let y = v6("2001:db8::2");
+    let z = v6("2001:db8:1::5");
+    let ip4 = |src, dst, proto, payload| Net::V4 {
+        src,
+        dst,
+        proto,
+        frag_offset: 0,
+        more_fragments: false,
+        option_words: 0,
+        payload,
+    };
+    let ip6 = |src, dst, proto, payload| Net::V6 {
+        src,
+        dst,
+        ext: vec![],
+        proto,
+        payload,
+    };
+    let mut out = vec![
+        (
+            "v4 tcp a:12345 > b:80",
+            ip4(a, b, 6, Transport::Tcp(12345, 80)),
+            None,
+            None,
+        ),
+        (
+            "v4 tcp b:80 > a:12345",
+            ip4(b, a, 6, Transport::Tcp(80, 12345)),
+            None,
+            None,
+        ),
+        (
+            "v4 tcp c:443 > a:50000",
+            ip4(c, a, 6, Transport::Tcp(443, 50000)),
+            None,
+            None,
+        ),
+        (
+            "v4 udp a:5353 > d:53",
+            ip4(a, d, 17, Transport::Udp(5353, 53)),
+            None,
+            None,
+        ),
+        (
+            "v4 udp d:53 > a:5353",
+            ip4(d, a, 17, Transport::Udp(53, 5353)),
+            None,
+            None,
+        ),
+        ("v4 icmp a > c", ip4(a, c, 1, Transport::Echo), None, None),
+        (
+            "v4 tcp a:5000 > a:5000",
+            ip4(a, a, 6, Transport::Tcp(5000, 5000)),
+            None,
+            None,
+        ),
+        (
+            "v4 tcp 1500 > 8080",
+            ip4(c, d, 6, Transport::Tcp(1500, 8080)),
+            None,
+            None,
+        ),
+        (
+            "v4 udp 8000 > 999",
+            ip4(d, c, 17, Transport::Udp(8000, 999)),
+            None,
+            None,
+        ),
+        (
+            "v4 sctp a:80 > b:9999",
+            ip4(a, b, 132, Transport::Sctp(80, 9999)),
+            None,
+            None,
+        ),
+        (
+            "v4 gre",
+            ip4(a, b, 47, Transport::Raw(vec![0; 8])),
+            None,
+            None,
+        ),
+        (
+            "v4 udp 0 > 0",
+            ip4(b, d, 17, Transport::Udp(0, 0)),
+            None,
+            None,
+        ),
+        (
+            "v4 tcp 2000 > 2001",
+            ip4(b, c, 6, Transport::Tcp(2000, 2001)),
+            None,
+            None,
+        ),
+        (
+            "v4 tcp 999 > 1000",
+            ip4(b, c, 6, Transport::Tcp(999, 1000)),
+            None,
+            None,
+        ),
+        (
+            "v4 tcp c:22 > b:40000",
+            ip4(c, b, 6, Transport::Tcp(22, 40000)),
+            None,
+            None,
+        ),
+        (
+            "v6 tcp x:1234 > y:80",
+            ip6(x, y, 6, Transport::Tcp(1234, 80)),
+            None,
+            None,
+        ),
+        (
+            "v6 udp z:53 > x:33333",
+            ip6(z, x, 17, Transport::Udp(53, 33333)),
+            None,
+            None,
+        ),
+        ("v6 icmp6 x > y", ip6(x, y, 58, Transport::Echo), None, None),
+        (
+            "v6 tcp y:443 > z:2000",
+            ip6(y, z, 6, Transport::Tcp(443, 2000)),
+            None,
+            None,
+        ),
+        (
+            "v6 sctp z:80 > y:80",
+            ip6(z, y, 132, Transport::Sctp(80, 80)),
+            None,
+            None,
+        ),
+        (
+            "v6 tcp z:22 > x:5000",
+            ip6(z, x, 6, Transport::Tcp(22, 5000)),
+            None,
+            None,
+        ),
+        (
+            "v6 loopback tcp 80",
+            ip6(v6("::1"), v6("::1"), 6, Transport::Tcp(80, 80)),
+            None,
+            None,
+        ),
+    ];
+    out.extend([
+        (
+            "v4 tcp with 8 bytes of NOP options, c:22 > a:40000",
+            Net::V4 {
+                src: c,
+                dst: a,
+                proto: 6,
+                frag_offset: 0,
+                more_fragments: false,
+                option_words: 2,
+                payload: Transport::Tcp(22, 40000),
+            },
+            None,
+            None,
+        ),
+        (
+            "v4 udp with 4 bytes of options, dport 80",
+            Net::V4 {
+                src: b,
+                dst: a,
+                proto: 17,
+                frag_offset: 0,
+                more_fragments: false,
+                option_words: 1,
+                payload: Transport::Udp(7, 80),
+            },
+            None,
+            None,
+        ),
+        (
+            "v4 first fragment tcp a:80 > b:1",
+            Net::V4 {
+                src: a,
+                dst: b,
+                proto: 6,
+                frag_offset: 0,
+                more_fragments: true,
+                option_words: 0,
+                payload: Transport::Tcp(80, 1),
+            },
+            None,
+            None,
+        ),
+        (
+            "v4 later fragment, payload looks like port 80",
+            Net::V4 {
+                src: a,
+                dst: b,
+                proto: 6,
+                frag_offset: 185,
+                more_fragments: false,
+                option_words: 0,
+                payload: Transport::Raw(vec![0, 80, 0, 80, 0, 0, 0, 0]),
+            },
+            None,
+            None,
+        ),
+        (
+            "v6 fragment header then udp 53",
+            Net::V6 {
+                src: x,
+                dst: z,
+                ext: vec![(44, 0)],
+                proto: 17,
+                payload: Transport::Udp(53, 53),
+            },
+            None,
+            None,
+        ),
+        (
+            "v6 fragment header then icmp6",
+            Net::V6 {
+                src: y,
+                dst: x,
+                ext: vec![(44, 100)],
+                proto: 58,
+                payload: Transport::Echo,
+            },
+            None,
+            None,
+        ),
+        (
+            "v6 hop-by-hop then udp 53",
+            Net::V6 {
+                src: x,
+                dst: y,
+                ext: vec![(0, 0)],
+                proto: 17,
+                payload: Transport::Udp(53, 53),
+            },
+            None,
+            None,
+        ),
+        (
+            "v6 hop-by-hop then fragment then tcp",
+            Net::V6 {
+                src: x,
+                dst: y,
+                ext: vec![(0, 0), (44, 0)],
+                proto: 6,
+                payload: Transport::Tcp(80, 80),
+            },
+            None,
+            None,
+        ),
+        (
+            "arp request a > b",
+            Net::Arp {
+                rarp: false,
+                spa: a,
+                tpa: b,
+            },
+            None,
+            None,
+        ),
+        (
+            "arp reply b > a",
+            Net::Arp {
+                rarp: false,
+                spa: b,
+                tpa: a,
+            },
+            None,
+            None,
+        ),
+        (
+            "rarp with a",
+            Net::Arp {
+                rarp: true,
+                spa: a,
+                tpa: a,
+            },
+            None,
+            None,
+        ),
+        (
+            "vlan 7: v4 tcp a:1 > b:80",
+            ip4(a, b, 6, Transport::Tcp(1, 80)),
+            Some(7),
+            None,
+        ),
+        (
+            "lldp",
+            Net::Other {
+                ethertype: 0x88cc,
+                payload: vec![2, 7, 4, 0, 0, 0, 0, 0, 1, 0, 0],
+            },
+            None,
+            None,
+        ),
+        (
+            "v4 tcp a:80 > b:80 captured to 2 bytes of tcp (Ethernet numbering)",
+            ip4(a, b, 6, Transport::Tcp(80, 80)),
+            None,
+            Some(14 + 20 + 2),
+        ),
+        (
+            "v4 udp captured to the IP header only",
+            ip4(a, d, 17, Transport::Udp(53, 53)),
+            None,
+            Some(14 + 20),
+        ),
+        (
+            "v6 tcp captured inside the destination address",
+            ip6(x, y, 6, Transport::Tcp(80, 80)),
+            None,
+            Some(14 + 30),
+        ),
+    ]);
+    out
+}
+
+/// The frames of one capture file, with each one's index in `corpus()`.
+fn frames(link: Link) -> Vec<(usize, Frame)> {
+    corpus()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (_, net, vlan, caplen))| {
+            let is_ip = matches!(net, Net::V4 { .. } | Net::V6 { .. });
+            let (link, caplen) = match link {
+                Link::Ethernet { .. } => (Link::Ethernet { vlan }, caplen),
+                _ if vlan.is_some() => return None,
+                Link::Raw if !is_ip => return None,
+                // Keep the cut at the same place in the network layer.
+                Link::Raw => (link, caplen.map(|c| c - 14)),
+                Link::Sll => (link, caplen.map(|c| c + 2)),
+            };
+            Some((i, Frame { link, net, caplen }))
+        })
+        .collect()
+}
+
+/// Whether tcpdump can be run; `None` means skip (and is a failure in CI).
+fn tcpdump_available() -> bool {
+    let ok = Command::new("tcpdump")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("tcpdump is not installed, and CI=true requires this oracle test to run");
+        }
+        eprintln!("skipping: tcpdump is not installed (apt-get install tcpdump)");
+    }
+    ok
+}
+
+/// Packet positions (within the file) that tcpdump prints for `expr`.
+fn tcpdump_matches(file: &Path, expr: &str) -> BTreeSet<usize> {
+    let out = Command::new("tcpdump")
+        .args(["-n", "-tt", "-r"])
+        .arg(file)
+        .arg(expr)
+        .output()
+        .expect("run tcpdump");
+    // libpcap refuses to run a filter its optimiser proves always false (e.g. `(tcp or udp)
+    // and icmp`); that is an answer, not a failure: nothing matches.
+    if String::from_utf8_lossy(&out.stderr).contains("expression rejects all packets") {
+        return BTreeSet::new();
+    }
+    assert!(
+        out.status.success(),
+        "tcpdump -r {} '{expr}': {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        // Continuation lines start with whitespace; packet lines with the timestamp.
+        .filter_map(|l| l.split('.').next()?.parse::<u32>().ok())
+        .map(|sec| (sec - PCAP_FIRST_SECOND) as usize)
+        .collect()
+}
+
+/// tcpdump's compiled program for `expr` on `file`'s link type, as instructions and listing.
+/// `None` when libpcap refuses the filter as matching nothing.
+fn tcpdump_program(file: &Path, expr: &str) -> Option<(Vec<SockFilter>, String)> {
+    let run = |flag: &str| {
+        let out = Command::new("tcpdump")
+            .args([flag, "-r"])
+            .arg(file)
+            .arg(expr)
+            .output()
+            .expect("run tcpdump");
+        if String::from_utf8_lossy(&out.stderr).contains("expression rejects all packets") {
+            return None;
+        }
+        assert!(out.status.success(), "tcpdump {flag} '{expr}'");
+        Some(String::from_utf8(out.stdout).expect("utf-8 listing"))
+    };
+    let insns = run("-dd")?
+        .lines()
+        .map(|l| {
+            // `{ 0x28, 0, 0, 0x0000000c },`
+            let f: Vec<u64> = l
+                .trim_matches(|c| matches!(c, '{' | '}' | ',' | ' '))
+                .split(',')
+                .map(|n| {
+                    let n = n.trim();
+                    match n.strip_prefix("0x") {
+                        Some(h) => u64::from_str_radix(h, 16),
+                        None => n.parse(),
+                    }
+                    .unwrap_or_else(|e| panic!("bad -dd line {l:?}: {e}"))
+                })
+                .collect();
+            assert_eq!(f.len(), 4, "bad -dd line {l:?}");
+            SockFilter {
+                code: f[0] as u16,
+                jt: f[1] as u8,
+                jf: f[2] as u8,
+                k: f[3] as u32,
+            }
+        })
+        .collect();
+    Some((insns, run("-d")?))
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn matches_equal_tcpdumps() {
+    if !tcpdump_available() {
+        return;
+    }
+    let dir = TempDir(std::env::temp_dir().join(format!("filter-oracle-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let names: Vec<&str> = corpus().iter().map(|c| c.0).collect();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+
+    for (link, lt) in [
+        (Link::Ethernet { vlan: None }, LinkType::Ethernet),
+        (Link::Sll, LinkType::LinuxSll),
+        (Link::Raw, LinkType::RawIp),
+    ] {
+        let frames = frames(link);
+        let packets: Vec<(Vec<u8>, u32)> = frames.iter().map(|(_, f)| f.bytes()).collect();
+        let file = dir.0.join(format!("{lt:?}.pcap"));
+        std::fs::write(&file, pcap_file(link.pcap_linktype(), &packets)).unwrap();
+
+        for expr in EXPRESSIONS {
+            let ours = compile(&parse(expr).unwrap(), lt).unwrap();
+            let theirs = tcpdump_matches(&file, expr);
+            let accepted = |prog: &[SockFilter]| -> BTreeSet<usize> {
+                packets
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (data, wire))| run(prog, data, *wire) == SNAPLEN)
+                    .map(|(i, _)| i)
+                    .collect()
+            };
+            let name = |set: &BTreeSet<usize>| -> Vec<&str> {
+                set.iter().map(|&i| names[frames[i].0]).collect()
+            };
+            compared += 1;
+
+            let mine = accepted(ours.instructions());
+            if mine != theirs {
+                failures.push(format!(
+                    "{lt:?} '{expr}':\n  only ours:    {:?}\n  only tcpdump: {:?}\nour program:\n{ours}",
+                    name(&mine.difference(&theirs).copied().collect()),
+                    name(&theirs.difference(&mine).copied().collect()),
+                ));
+            }
+
+            // tcpdump's own code, run by our interpreter and printed by our lister.
+            let Some((their_prog, their_listing)) = tcpdump_program(&file, expr) else {
+                continue;
+            };
+            if let Err(e) = verify(&their_prog) {
+                failures.push(format!(
+                    "{lt:?} '{expr}': tcpdump's program fails verify: {e}"
+                ));
+            }
+            if accepted(&their_prog) != theirs {
+                failures.push(format!(
+                    "{lt:?} '{expr}': our interpreter running tcpdump's program disagrees with tcpdump"
+                ));
+            }
+            let listing: String = their_prog
+                .iter()
+                .enumerate()
+                .map(|(pc, &ins)| format!("{}\n", Listing { pc, ins }))
+                .collect();
+            if listing != their_listing {
+                failures.push(format!(
+                    "{lt:?} '{expr}': listing differs\n--- ours\n{listing}--- tcpdump -d\n{their_listing}"
+                ));
+            }
+            // Loosely: no optimiser here, but the code should stay the same order of size.
+            if ours.len() > 4 * their_prog.len() + 16 {
+                failures.push(format!(
+                    "{lt:?} '{expr}': {} instructions against tcpdump's {}",
+                    ours.len(),
+                    their_prog.len()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} comparisons failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("{compared} filter/link-type pairs agree with tcpdump");
+}
+
+/// The test itself must be able to fail: tcpdump sees a difference we would miss otherwise.
+#[test]
+fn oracle_sees_a_wrong_answer() {
+    if !tcpdump_available() {
+        return;
+    }
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("filter-oracle-neg-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let frames = frames(Link::Ethernet { vlan: None });
+    let packets: Vec<(Vec<u8>, u32)> = frames.iter().map(|(_, f)| f.bytes()).collect();
+    let file = dir.0.join("eth.pcap");
+    std::fs::write(&file, pcap_file(1, &packets)).unwrap();
+    // `port 80` evaluated as `tcp port 80` would miss the UDP and SCTP packets.
+    let narrower = compile(&parse("tcp port 80").unwrap(), LinkType::Ethernet).unwrap();
+    let mine: BTreeSet<usize> = packets
+        .iter()
+        .enumerate()
+        .filter(|(_, (d, w))| narrower.run(d, *w) == SNAPLEN)
+        .map(|(i, _)| i)
+        .collect();
+    assert_ne!(mine, tcpdump_matches(&file, "port 80"));
+}
