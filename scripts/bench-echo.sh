@@ -148,12 +148,14 @@ pick_best() {
 }
 
 declare -A SRV_CPU RATE P99 CLIENT_CPU SERVER_CPU MESSAGES ERRORS
+# label|bench arguments; GOALS holds the ratio to the baseline each row should reach.
 ROWS=(
     "1 conn, 64 B ping-pong|--connections 1 --size 64 --mode pingpong"
     "100 conns, 64 B ping-pong|--connections 100 --size 64 --mode pingpong"
     "1000 conns, 64 B ping-pong|--connections 1000 --size 64 --mode pingpong"
     "1 conn, stream, 16 KiB messages|--connections 1 --size 16k --mode stream"
 )
+GOALS=(1.0 1.2 1.2 1.0)
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -240,12 +242,12 @@ echo "Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, Linux $(uname -r);" \
     "load average ${LOAD_BEFORE} before, ${LOAD_AFTER} after."
 echo "Each row: the fastest of ${REPEAT} runs of ${DURATION} against each server, on the same cores as the client."
 echo
-echo "| load | tcp-echo server msg/s | baseline msg/s | ratio | server p99 µs | baseline p99 µs |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| load | tcp-echo server msg/s | baseline msg/s | ratio | goal | server p99 µs | baseline p99 µs |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for i in "${!ROWS[@]}"; do
     label=${ROWS[$i]%%|*}
     echo "| $label | $(fmt_rate "${RATE[s$i]:-}") | $(fmt_rate "${RATE[b$i]:-}") |" \
-        "$(ratio "${RATE[s$i]:-}" "${RATE[b$i]:-}") | ${P99[s$i]:--} | ${P99[b$i]:--} |"
+        "$(ratio "${RATE[s$i]:-}" "${RATE[b$i]:-}") | ≥ ${GOALS[$i]} | ${P99[s$i]:--} | ${P99[b$i]:--} |"
 done
 echo
 echo "CPU per verified message (µs), and the bench client's ceiling: the messages/s it could"
@@ -272,7 +274,7 @@ per_conn() {
     awk -v a="${RSS_BEFORE[$1]}" -v b="${RSS_HELD[$1]}" -v n="${HELD[$1]}" \
         'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1024 / n; else print "-" }'
 }
-echo "| RSS per idle connection (bytes) | $(per_conn server) | $(per_conn baseline) |"
+echo "| RSS per idle connection (bytes; goal: server ≤ baseline) | $(per_conn server) | $(per_conn baseline) |"
 for name in server baseline; do
     if [ -n "${IDLE_NOTE[$name]}" ]; then
         echo
