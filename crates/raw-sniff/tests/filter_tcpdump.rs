@@ -615,3 +615,124 @@ fn oracle_sees_a_wrong_answer() {
         .collect();
     assert_ne!(mine, tcpdump_matches(&file, "port 80"));
 }
+
+/// A long program, unoptimised (`-O`), so tcpdump's own code holds `ja` instructions: they
+/// must list and run the same in our lister and interpreter.
+#[test]
+fn long_jumps_list_and_run_like_tcpdumps() {
+    if !tcpdump_available() {
+        return;
+    }
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("filter-oracle-ja-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let frames = frames(Link::Ethernet { vlan: None });
+    let packets: Vec<(Vec<u8>, u32)> = frames.iter().map(|(_, f)| f.bytes()).collect();
+    let file = dir.0.join("eth.pcap");
+    std::fs::write(&file, pcap_file(1, &packets)).unwrap();
+    let ports: Vec<String> = (1..60).map(|p| p.to_string()).collect();
+    let expr = format!("port {}", ports.join(" or "));
+
+    let tcpdump = |flag: &str| {
+        let out = Command::new("tcpdump")
+            .args(["-O", flag, "-r"])
+            .arg(&file)
+            .arg(&expr)
+            .output()
+            .expect("run tcpdump");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let theirs: Vec<SockFilter> = tcpdump("-dd")
+        .lines()
+        .map(|l| {
+            let f: Vec<u32> = l
+                .trim_matches(|c| matches!(c, '{' | '}' | ',' | ' '))
+                .split(',')
+                .map(|n| {
+                    let n = n.trim();
+                    n.strip_prefix("0x").map_or_else(
+                        || n.parse().unwrap(),
+                        |h| u32::from_str_radix(h, 16).unwrap(),
+                    )
+                })
+                .collect();
+            SockFilter {
+                code: f[0] as u16,
+                jt: f[1] as u8,
+                jf: f[2] as u8,
+                k: f[3],
+            }
+        })
+        .collect();
+    assert!(
+        theirs.iter().any(|i| i.code == 0x05),
+        "expected ja in tcpdump -O output"
+    );
+    assert_eq!(verify(&theirs), Ok(()));
+    let listing: String = theirs
+        .iter()
+        .enumerate()
+        .map(|(pc, &ins)| format!("{}\n", Listing { pc, ins }))
+        .collect();
+    assert_eq!(listing, tcpdump("-d"));
+
+    let ours = compile(&parse(&expr).unwrap(), LinkType::Ethernet).unwrap();
+    let matched = tcpdump_matches(&file, &expr);
+    assert!(!matched.is_empty());
+    for (i, (data, wire)) in packets.iter().enumerate() {
+        let want = matched.contains(&i);
+        assert_eq!(
+            run(&theirs, data, *wire) == SNAPLEN,
+            want,
+            "tcpdump's code, packet {i}"
+        );
+        assert_eq!(
+            ours.run(data, *wire) == SNAPLEN,
+            want,
+            "our code, packet {i}"
+        );
+    }
+}
+
+/// What we refuse, tcpdump refuses too (the messages differ: ours point at the token).
+#[test]
+fn rejected_expressions_are_rejected_by_tcpdump_too() {
+    if !tcpdump_available() {
+        return;
+    }
+    let bad = [
+        "80",
+        "1.2.3.4",
+        "tcp and 80",
+        "port 80 and tcp or 443",
+        "ip port 80",
+        "ip6 portrange 1-2",
+        "tcp host 1.2.3.4",
+        "icmp net 10.0.0.0/8",
+        "ip6 host 1.2.3.4",
+        "ip host ::1",
+        "arp host ::1",
+        "net 10.0.0.1/8",
+        "net 2001:db8::1/32",
+        "dst 10.0.0.0/8",
+        "host 10.0.0.0/8",
+        "port 65536",
+        "portrange 1-65536",
+        "tcp udp",
+        "(tcp",
+        "tcp)",
+        "tcp and",
+        "not",
+        "tcp & udp",
+        "port 80 or",
+    ];
+    for expr in bad {
+        assert!(parse(expr).is_err(), "we accept '{expr}'");
+        let out = Command::new("tcpdump")
+            .args(["-d", expr])
+            .output()
+            .expect("run tcpdump");
+        assert!(!out.status.success(), "tcpdump accepts '{expr}'");
+    }
+}
