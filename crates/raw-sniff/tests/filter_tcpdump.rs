@@ -64,6 +64,8 @@ const EXPRESSIONS: &[&str] = &[
     "ip6 and udp",
     "src 10.0.0.1 or 10.0.0.2",
     "not host 10.0.0.1 and 10.0.0.2",
+    // C-style numbers: 0x50 and 0120 are both port 80 to tcpdump.
+    "src port 0x50 or dst port 0120",
 ];
 
 /// The packets, in pcap order. Link layer is chosen per file; `vlan` packets only go in the
@@ -726,6 +728,7 @@ fn rejected_expressions_are_rejected_by_tcpdump_too() {
         "not",
         "tcp & udp",
         "port 80 or",
+        "port 09",
     ];
     for expr in bad {
         assert!(parse(expr).is_err(), "we accept '{expr}'");

@@ -71,6 +71,9 @@ pub enum CompileError {
         /// Number of instructions generated.
         len: usize,
     },
+    /// The generated program failed verification: a bug in this compiler.
+    #[error("internal error: the compiled filter fails the kernel's checks: {0}")]
+    Internal(super::bpf::VerifyError),
     /// An AST the parser would never produce, e.g. `ip6 host 1.2.3.4`.
     #[error("'{primitive}' mixes an address family with a protocol that cannot carry it")]
     WrongFamily {
@@ -98,8 +101,9 @@ pub fn compile(expr: &Expr, link: LinkType) -> Result<Program, CompileError> {
     let insns = g.assemble()?;
     Program::new(insns).map_err(|e| match e {
         super::bpf::VerifyError::TooLong { len } => CompileError::TooLong { len },
-        // Anything else is a bug in this module; the unit tests and proptests check for it.
-        other => unreachable!("compiler produced a program the verifier refuses: {other}"),
+        // A bug here; the proptests look for it. An error lets a capture fall back to filtering
+        // in user space instead of crashing.
+        other => CompileError::Internal(other),
     })
 }
 

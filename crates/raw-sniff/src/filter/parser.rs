@@ -163,6 +163,12 @@ pub enum ParseErrorKind {
         /// The number as written.
         value: String,
     },
+    /// A number with a leading 0 (octal, as in C and tcpdump) holding an 8 or a 9.
+    #[error("'{value}' starts with 0, so it is read as octal (as tcpdump does), but it holds a non-octal digit")]
+    BadOctal {
+        /// The number as written.
+        value: String,
+    },
     /// A prefix length longer than the address.
     #[error("prefix length in '{net}' is longer than the address ({max} bits)")]
     PrefixTooLong {
@@ -630,12 +636,35 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `Some(Ok(port))`, `Some(Err(out of range))` for too many digits, `None` if not a number.
+    /// `Some(Ok(port))`, `Some(Err(..))` for a number that is out of range or not valid in its
+    /// base, `None` if not a number at all.
+    ///
+    /// Numbers are read as in C, because tcpdump reads them that way: `0x50` is hexadecimal
+    /// and `010` is octal (port 8).
     fn port_number(&self, tok: Token<'_>, s: &str) -> Option<Result<u16, ParseError>> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or(s.strip_prefix("0X")) {
+            (h, 16)
+        } else if s.len() > 1 && s.starts_with('0') {
+            (&s[1..], 8)
+        } else {
+            (s, 10)
+        };
+        let valid = |b: u8| match radix {
+            16 => b.is_ascii_hexdigit(),
+            _ => b.is_ascii_digit(),
+        };
+        if digits.is_empty() || !digits.bytes().all(valid) {
             return None;
         }
-        Some(s.parse::<u16>().map_err(|_| {
+        if radix == 8 && digits.bytes().any(|b| b > b'7') {
+            return Some(Err(self.err_at(
+                tok,
+                ParseErrorKind::BadOctal {
+                    value: s.to_string(),
+                },
+            )));
+        }
+        Some(u16::from_str_radix(digits, radix).map_err(|_| {
             self.err_at(
                 tok,
                 ParseErrorKind::PortOutOfRange {
@@ -754,6 +783,11 @@ mod tests {
         assert_eq!(p("portrange 6000-6010"), "src or dst portrange 6000-6010");
         assert_eq!(p("portrange 90-80"), "src or dst portrange 80-90");
         assert_eq!(p("tcp src portrange 1-1"), "tcp src port 1");
+        // C-style numbers, as tcpdump reads them.
+        assert_eq!(p("port 0x50"), "src or dst port 80");
+        assert_eq!(p("port 010"), "src or dst port 8");
+        assert_eq!(p("portrange 0x10-021"), "src or dst portrange 16-17");
+        assert_eq!(p("port 0"), "src or dst port 0");
         assert_eq!(p("src or dst port 80"), "src or dst port 80");
         assert_eq!(p("src and dst port 80"), "src and dst port 80");
         assert_eq!(p("dst and src host ::1"), "src and dst host ::1");
@@ -842,6 +876,17 @@ mod tests {
         assert_eq!(
             err("port 65536"),
             (5, "port number 65536 is out of range (0-65535)".into())
+        );
+        assert_eq!(
+            err("port 09"),
+            (
+                5,
+                "'09' starts with 0, so it is read as octal (as tcpdump does), but it holds a non-octal digit".into()
+            )
+        );
+        assert_eq!(
+            err("port 0x10000"),
+            (5, "port number 0x10000 is out of range (0-65535)".into())
         );
         assert_eq!(
             err("portrange 80"),
