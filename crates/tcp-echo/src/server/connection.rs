@@ -51,10 +51,14 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
 /// The buffer exists only while data flows: an idle connection holds a socket and a parked task,
 /// nothing more, which is what lets one process keep tens of thousands of them.
 async fn echo(stream: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> io::Result<Ended> {
+    // Registered once per connection: making a new cancellation future for every message would
+    // take the token's lock on every round trip.
+    let stopping = shared.stop.cancelled();
+    tokio::pin!(stopping);
     loop {
         tokio::select! {
             ready = stream.readable() => ready?,
-            () = shared.stop.cancelled() => {
+            () = &mut stopping => {
                 drain(stream, peer, shared).await?;
                 return Ok(Ended::ServerStopping);
             }

@@ -84,6 +84,8 @@ pub(super) async fn serve(
 
     let mut pending = Vec::new();
     let mut chunk = [0u8; 512];
+    let stopping = shared.stop.cancelled();
+    tokio::pin!(stopping);
     loop {
         while let Some(line) = next_line(&mut pending) {
             trace.say(format_args!(
@@ -105,7 +107,7 @@ pub(super) async fn serve(
         }
         let n = tokio::select! {
             read = stream.read(&mut chunk) => read?,
-            () = shared.stop.cancelled() => return Ok(Ended::ServerStopping),
+            () = &mut stopping => return Ok(Ended::ServerStopping),
             after = idle(shared.idle_timeout) => return Ok(Ended::Idle(after)),
         };
         if n == 0 {
