@@ -30,6 +30,22 @@
 //!   IPv4 only in the first fragment (fragment offset 0), with the transport header found
 //!   through the IHL (`ldxb 4*([nh]&0xf)`) so options are skipped; on IPv6 only directly after
 //!   the fixed header (no extension headers, so not in fragments).
+//!
+//! # Differences from tcpdump
+//!
+//! - Names are not resolved: `host example.com` and `port http` are parse errors, as are
+//!   tcpdump's abbreviated numeric hosts and networks (`host 10.1`, `net 10`, and so `dst 443`,
+//!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset (`ether`, `vlan`,
+//!   `proto`, `len`, `sctp`, byte offsets such as `tcp[13]`) are parse errors too, never a
+//!   silently different match.
+//! - `net A mask M` needs a contiguous mask; an empty expression is an error rather than
+//!   "match everything" (a caller with no filter should attach none).
+//! - There is no optimiser: programs are up to a few times longer than libpcap's, so the 4096
+//!   instruction limit is reached sooner (around 150 `port` primitives on Ethernet).
+//! - A [`LinkType::LinuxSll`] program expects the 16-byte cooked header in the buffer, as in a
+//!   capture file or a frame rebuilt in user space. A kernel `SOCK_DGRAM` packet socket runs
+//!   its filter on the packet from the network header, so such a program must not be attached
+//!   there.
 
 use super::ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
 use super::bpf::{op, Program, SockFilter, MAX_INSNS};

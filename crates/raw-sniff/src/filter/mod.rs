@@ -6,8 +6,9 @@
 //! capture path.
 //!
 //! - [`parse`] turns text into an [`Expr`], or a [`ParseError`] that points at the bad token.
-//! - [`compile`] turns an [`Expr`] into a [`Program`] for a [`LinkType`]; the module docs of
-//!   [`compile()`](compile::compile) say exactly what each primitive matches.
+//! - [`compile()`] turns an [`Expr`] into a [`Program`] for a [`LinkType`]; the docs of the
+//!   [`mod@compile`] module say exactly what each primitive matches, and where that differs
+//!   from tcpdump.
 //! - [`verify`] applies the kernel's checks to any instruction list; [`run`] interprets one.
 //! - `Display` on a [`Program`] lists it as `tcpdump -d` does.
 //!

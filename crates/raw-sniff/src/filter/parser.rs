@@ -1,4 +1,4 @@
-//! Parser for the tcpdump filter subset, by recursive descent over [`super::lexer`] tokens.
+//! Parser for the tcpdump filter subset, by recursive descent over the lexer's tokens.
 //!
 //! The grammar follows pcap-filter(7):
 //!
