@@ -112,12 +112,15 @@ pub struct Decoded<'a> {
     pub link_type: LinkType,
     /// Link-layer header, at offset 0 (none for raw IP).
     pub link: Option<Link<'a>>,
-    /// VLAN tags, outermost first.
-    pub vlans: [Option<VlanTag<'a>>; MAX_VLANS],
+    /// Offsets of the VLAN tags, outermost first (see [`Decoded::vlan_tags`]). Offsets
+    /// rather than views keep `Decoded` small, which the per-packet copy pays for.
+    vlan_at: [u32; MAX_VLANS],
+    vlan_count: u8,
     /// Network layer and its offset.
     pub network: Option<(usize, Network<'a>)>,
-    /// IPv6 extension headers in chain order.
-    pub ipv6_ext: [Option<ExtHeader<'a>>; MAX_EXT_HEADERS],
+    /// Offsets and kinds of the IPv6 extension headers (see [`Decoded::ext_headers`]).
+    ext_at: [(u32, u8); MAX_EXT_HEADERS],
+    ext_count: u8,
     /// Transport layer and its offset.
     pub transport: Option<(usize, Transport<'a>)>,
     /// What is left after the last decoded header (application data, or undecoded bytes).
@@ -133,14 +136,17 @@ pub struct Decoded<'a> {
 }
 
 /// Decodes a frame captured with link type `link`. Never panics and never allocates.
+#[inline]
 pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
     let mut d = Decoded {
         frame,
         link_type: link,
         link: None,
-        vlans: [None; MAX_VLANS],
+        vlan_at: [0; MAX_VLANS],
+        vlan_count: 0,
         network: None,
-        ipv6_ext: [None; MAX_EXT_HEADERS],
+        ext_at: [(0, 0); MAX_EXT_HEADERS],
+        ext_count: 0,
         transport: None,
         payload: frame,
         payload_offset: 0,
@@ -232,8 +238,9 @@ impl<'a> Decoded<'a> {
             }
             match vlan::Packet::new_checked(&self.frame[at..]) {
                 Ok(tag) => {
-                    self.vlans[n] = Some(VlanTag { offset: at, tag });
+                    self.vlan_at[n] = at as u32;
                     n += 1;
+                    self.vlan_count = n as u8;
                     et = tag.ethertype();
                     at += vlan::HEADER_LEN;
                     self.set_payload(at);
@@ -346,11 +353,9 @@ impl<'a> Decoded<'a> {
                     return;
                 }
             };
-            self.ipv6_ext[n] = Some(ExtHeader {
-                offset: pos,
-                header: h,
-            });
+            self.ext_at[n] = (pos as u32, next.into());
             n += 1;
+            self.ext_count = n as u8;
             let hl = h.header_len();
             pos += hl;
             rest = &rest[hl..];
@@ -422,13 +427,39 @@ impl<'a> Decoded<'a> {
     }
 
     /// VLAN tags found, outermost first.
-    pub fn vlan_tags(&self) -> impl Iterator<Item = &VlanTag<'a>> {
-        self.vlans.iter().flatten()
+    pub fn vlan_tags(&self) -> impl Iterator<Item = VlanTag<'a>> + '_ {
+        let frame = self.frame;
+        self.vlan_at[..usize::from(self.vlan_count)]
+            .iter()
+            .map(move |&at| {
+                let offset = at as usize;
+                VlanTag {
+                    offset,
+                    tag: vlan::Packet::new_unchecked(&frame[offset..]),
+                }
+            })
     }
 
-    /// IPv6 extension headers found, in chain order.
-    pub fn ext_headers(&self) -> impl Iterator<Item = &ExtHeader<'a>> {
-        self.ipv6_ext.iter().flatten()
+    /// IPv6 extension headers found, in chain order; each view ends where the IPv6
+    /// packet does.
+    pub fn ext_headers(&self) -> impl Iterator<Item = ExtHeader<'a>> + '_ {
+        let frame = self.frame;
+        let end = match self.network {
+            Some((at, Network::Ipv6(p))) => at + p.into_inner().len(),
+            _ => 0,
+        };
+        self.ext_at[..usize::from(self.ext_count)]
+            .iter()
+            .map(move |&(at, kind)| {
+                let offset = at as usize;
+                ExtHeader {
+                    offset,
+                    header: ipv6_ext::Header::new_unchecked(
+                        &frame[offset..end.max(offset)],
+                        IpProtocol::from(kind),
+                    ),
+                }
+            })
     }
 
     /// Source and destination IP addresses.

@@ -38,6 +38,13 @@ pub struct Packet<T: AsRef<[u8]>> {
     buffer: T,
 }
 
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Returns the underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+}
+
 fn addr(b: &[u8]) -> Ipv6Addr {
     let mut a = [0u8; 16];
     a.copy_from_slice(&b[..16]);

@@ -150,6 +150,13 @@ pub struct Header<T: AsRef<[u8]>> {
 }
 
 impl<T: AsRef<[u8]>> Header<T> {
+    /// Returns the underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+}
+
+impl<T: AsRef<[u8]>> Header<T> {
     /// Wraps a buffer without checking it.
     pub const fn new_unchecked(buffer: T, kind: IpProtocol) -> Header<T> {
         Header { buffer, kind }

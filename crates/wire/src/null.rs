@@ -44,6 +44,13 @@ pub struct Packet<T: AsRef<[u8]>> {
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
+    /// Returns the underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
     /// Wraps a buffer without checking it.
     pub const fn new_unchecked(buffer: T) -> Packet<T> {
         Packet { buffer }
