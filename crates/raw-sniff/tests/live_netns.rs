@@ -96,16 +96,18 @@ fn tcp_handshake_data_and_close_across_a_veth_pair() {
     let client = format!("{}.", pair.a_addr);
     let lines: Vec<_> = out.lines().filter_map(tcp_fields).collect();
     assert!(lines.len() >= 8, "expected a whole connection, got:\n{out}");
-    let (src, dst, flags, seq, ack, len) = &lines[0];
+    // The handshake shows absolute numbers, as tcpdump does: the SYN-ACK acknowledges the
+    // client's initial sequence number plus one.
+    let (src, dst, flags, isn, ack, len) = &lines[0];
     assert!(src.starts_with(&client) && dst.ends_with(".7007"), "{out}");
+    assert_eq!((flags.as_str(), ack, *len), ("S", &None, 0), "{out}");
+    let isn: u32 = isn.parse().unwrap();
+    let (_, _, flags, _, ack, _) = &lines[1];
+    assert_eq!(flags, "S.", "{out}");
     assert_eq!(
-        (flags.as_str(), seq.as_str(), ack, *len),
-        ("S", "0", &None, 0)
-    );
-    let (_, _, flags, seq, ack, _) = &lines[1];
-    assert_eq!(
-        (flags.as_str(), seq.as_str(), ack.as_deref()),
-        ("S.", "0", Some("1"))
+        ack.as_deref(),
+        Some(isn.wrapping_add(1).to_string().as_str()),
+        "{out}"
     );
     let (_, _, flags, _, ack, _) = &lines[2];
     assert_eq!((flags.as_str(), ack.as_deref()), (".", Some("1")));
@@ -150,6 +152,10 @@ fn tcp_handshake_data_and_close_across_a_veth_pair() {
             "tcp.seq",
             "-e",
             "tcp.ack",
+            "-e",
+            "tcp.seq_raw",
+            "-e",
+            "tcp.ack_raw",
         ]));
         assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
         let tshark: Vec<String> = String::from_utf8_lossy(&t.stdout)
@@ -166,14 +172,27 @@ fn tcp_handshake_data_and_close_across_a_veth_pair() {
             let port = ours.0.rsplit('.').next().unwrap();
             assert_eq!(cols[0], port, "{theirs}");
             assert_eq!(cols[1].parse::<usize>().unwrap(), ours.5, "{theirs}");
+            // Handshake packets carry absolute numbers (tshark's *_raw), the rest relative.
+            let (seq_col, ack_col) = if ours.2.contains('S') { (4, 5) } else { (2, 3) };
             let seq_start = ours.3.split(':').next().unwrap();
             if !seq_start.is_empty() {
-                assert_eq!(cols[2], seq_start, "{theirs}");
+                assert_eq!(cols[seq_col], seq_start, "{theirs}");
             }
             if let Some(ack) = &ours.4 {
-                assert_eq!(cols[3], ack, "{theirs}");
+                assert_eq!(cols[ack_col], ack, "{theirs}");
             }
         }
+    }
+    if have("tcpdump") {
+        // And the file reads back, line for line, as tcpdump prints it.
+        let theirs = run(Command::new("tcpdump")
+            .env("TZ", "UTC")
+            .args(["-nr", &pcap_arg]));
+        let ours = run(Command::new(BIN).args(["-r", &pcap_arg]));
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout),
+            String::from_utf8_lossy(&theirs.stdout)
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
 }

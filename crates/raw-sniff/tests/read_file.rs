@@ -124,3 +124,34 @@ fn last_record(file: &[u8]) -> (usize, usize) {
     }
     last
 }
+
+/// The one-line output is tcpdump's `-n` output, line for line, on real captures.
+pub fn assert_same_lines_as_tcpdump(pcap: &str) {
+    let out = run(Command::new("tcpdump").env("TZ", "UTC").args(["-nr", pcap]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (ok, ours, err) = sniff(&["-r", pcap]);
+    assert!(ok, "{err}");
+    for (n, (a, b)) in theirs.lines().zip(ours.lines()).enumerate() {
+        assert_eq!(b, a, "line {} of {pcap} differs from tcpdump's", n + 1);
+    }
+    assert_eq!(ours.lines().count(), theirs.lines().count());
+}
+
+#[test]
+fn lines_match_tcpdump_on_real_captures() {
+    if !common::have("tcpdump") {
+        return;
+    }
+    for name in ["lo-mixed", "lo-ping", "any-sll-udp"] {
+        let pcap = format!(
+            "{}/../wire/tests/data/{name}.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        assert_same_lines_as_tcpdump(&pcap);
+    }
+}

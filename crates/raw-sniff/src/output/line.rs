@@ -93,10 +93,14 @@ impl<W: Write> LinePrinter<W> {
                     tcp.dst_port(),
                     s.flags(&tcp_flags(tcp.flags()), tcp.flags())
                 );
-                let dir = (src, tcp.src_port(), dst, tcp.dst_port());
                 let flags = tcp.flags();
-                let ack = flags.contains(Flags::ACK).then(|| tcp.ack_number());
-                let (seq, ack) = self.seq.observe(dir, tcp.seq_number(), ack);
+                let (seq, ack) = self.seq.observe(
+                    (src, tcp.src_port()),
+                    (dst, tcp.dst_port()),
+                    flags.contains(Flags::SYN),
+                    tcp.seq_number(),
+                    tcp.ack_number(),
+                );
                 let len = d.payload.len() as u32;
                 if len > 0 {
                     let _ = write!(self.line, ", seq {}:{}", seq, seq.wrapping_add(len));
@@ -107,18 +111,15 @@ impl<W: Write> LinePrinter<W> {
                     // A bare ACK carries no sequence space worth showing, as in tcpdump.
                     let _ = write!(self.line, ", seq {seq}");
                 }
-                if let Some(ack) = ack {
+                if flags.contains(Flags::ACK) {
                     let _ = write!(self.line, ", ack {ack}");
                 }
                 let _ = write!(self.line, ", win {}", tcp.window_len());
-                let options = tcp_options(tcp.options_bytes());
+                let options = tcp_options(tcp);
                 if !options.is_empty() {
                     let _ = write!(self.line, ", options [{options}]");
                 }
                 let _ = write!(self.line, ", length {}", d.payload.len());
-                if flags.contains(Flags::RST) {
-                    self.seq.forget(dir);
-                }
             }
             Some((_, Transport::Udp(udp))) => {
                 let _ = write!(
@@ -132,25 +133,15 @@ impl<W: Write> LinePrinter<W> {
                 );
             }
             Some((_, Transport::Icmpv4(icmp))) => {
-                let _ = write!(self.line, "{src} > {dst}: ICMP {}", icmp.msg_type());
-                if let Some(name) = wire::icmpv4::code_name(icmp.msg_type(), icmp.code()) {
-                    let _ = write!(self.line, " ({name})");
-                }
-                if matches!(
-                    icmp.msg_type(),
-                    wire::icmpv4::Message::EchoRequest | wire::icmpv4::Message::EchoReply
-                ) {
-                    let _ = write!(
-                        self.line,
-                        ", id {}, seq {}",
-                        icmp.echo_ident(),
-                        icmp.echo_seq_no()
-                    );
-                }
-                let _ = write!(self.line, ", length {}", ip_payload_len(d));
+                let _ = write!(
+                    self.line,
+                    "{src} > {dst}: ICMP {}, length {}",
+                    icmpv4_text(icmp),
+                    ip_payload_len(d)
+                );
             }
             Some((_, Transport::Icmpv6(icmp))) => {
-                let _ = write!(self.line, "{src} > {dst}: ICMP6 {}", icmp.msg_type());
+                let _ = write!(self.line, "{src} > {dst}: ICMP6, {}", icmp.msg_type());
                 if let Some(name) = wire::icmpv6::code_name(icmp.msg_type(), icmp.code()) {
                     let _ = write!(self.line, " ({name})");
                 }
@@ -206,53 +197,28 @@ impl<W: Write> Printer for LinePrinter<W> {
     }
 }
 
-/// tcpdump's flag letters: S F P R U E W and `.` for ACK; `none` when no flag is set.
+/// tcpdump's flag letters (S F R P U E W N, `.` for ACK), or `none`.
 pub fn tcp_flags(flags: Flags) -> String {
-    let mut out = String::new();
-    for (flag, letter) in [
-        (Flags::SYN, 'S'),
-        (Flags::FIN, 'F'),
-        (Flags::PSH, 'P'),
-        (Flags::RST, 'R'),
-        (Flags::URG, 'U'),
-        (Flags::ECE, 'E'),
-        (Flags::CWR, 'W'),
-        (Flags::NS, 'N'),
-        (Flags::ACK, '.'),
-    ] {
-        if flags.contains(flag) {
-            out.push(letter);
-        }
+    if flags.0 == 0 {
+        "none".to_owned()
+    } else {
+        flags.to_string()
     }
-    if out.is_empty() {
-        out.push_str("none");
-    }
-    out
 }
 
 /// Options the way tcpdump lists them: `mss 65495,sackOK,TS val 1 ecr 0,nop,wscale 7`.
-pub fn tcp_options(mut bytes: &[u8]) -> String {
+pub fn tcp_options(tcp: &wire::tcp::Packet<&[u8]>) -> String {
     let mut out = String::new();
-    let mut at = 0;
-    while !bytes.is_empty() {
-        let Ok((rest, option)) = TcpOption::parse(bytes, at) else {
-            out.push_str(if out.is_empty() {
-                "bad opts"
-            } else {
-                ",bad opts"
-            });
-            break;
-        };
-        at += bytes.len() - rest.len();
-        bytes = rest;
+    for placed in tcp.options() {
         if !out.is_empty() {
             out.push(',');
         }
-        match option {
-            TcpOption::EndOfList => {
-                out.push_str("eol");
-                break;
-            }
+        let Ok(placed) = placed else {
+            out.push_str("bad opts");
+            break;
+        };
+        match placed.option {
+            TcpOption::EndOfList => out.push_str("eol"),
             TcpOption::Nop => out.push_str("nop"),
             TcpOption::Mss(v) => {
                 let _ = write!(out, "mss {v}");
@@ -276,6 +242,50 @@ pub fn tcp_options(mut bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// An ICMPv4 message as tcpdump words it; errors name what the quoted packet was sent to.
+fn icmpv4_text(icmp: &wire::icmpv4::Packet<&[u8]>) -> String {
+    use wire::icmpv4::Message;
+    let quoted = icmp
+        .quoted()
+        .map(|bytes| wire::decode(wire::LinkType::Raw, bytes));
+    let quoted_dst = quoted.as_ref().and_then(|q| q.addrs()).map(|(_, dst)| dst);
+    match (icmp.msg_type(), icmp.code(), quoted_dst) {
+        (Message::EchoRequest | Message::EchoReply, _, _) => format!(
+            "{}, id {}, seq {}",
+            icmp.msg_type(),
+            icmp.echo_ident(),
+            icmp.echo_seq_no()
+        ),
+        (Message::DstUnreachable, 0, Some(dst)) => format!("net {dst} unreachable"),
+        (Message::DstUnreachable, 1, Some(dst)) => format!("host {dst} unreachable"),
+        (Message::DstUnreachable, 2, Some(dst)) => {
+            let proto = quoted
+                .as_ref()
+                .and_then(|q| q.ipv4())
+                .map(|ip| u8::from(ip.protocol()));
+            format!("{dst} protocol {} unreachable", proto.unwrap_or(0))
+        }
+        (Message::DstUnreachable, 3, Some(dst)) => {
+            let q = quoted.as_ref().expect("quoted packet decoded");
+            match (&q.transport, q.ports()) {
+                (Some((_, Transport::Udp(_))), Some((_, port))) => {
+                    format!("{dst} udp port {port} unreachable")
+                }
+                (Some((_, Transport::Tcp(_))), Some((_, port))) => {
+                    format!("{dst} tcp port {port} unreachable")
+                }
+                _ => format!("{dst} port unreachable"),
+            }
+        }
+        (Message::TimeExceeded, 0, _) => "time exceeded in-transit".to_owned(),
+        (Message::TimeExceeded, 1, _) => "ip reassembly time exceeded".to_owned(),
+        (msg, code, _) => match wire::icmpv4::code_name(msg, code) {
+            Some(name) => format!("{msg} ({name})"),
+            None => msg.to_string(),
+        },
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,42 +1,63 @@
-//! Relative TCP sequence numbers, as tcpdump shows them: each direction of a connection counts
-//! from its initial sequence number, so `seq 1:6` reads as "bytes 1 to 5 of this stream".
+//! Relative TCP sequence numbers, computed exactly as tcpdump does, so the two tools' lines can
+//! be compared: the first packet seen of a conversation, and every SYN, is shown with absolute
+//! numbers and sets the bases; later packets count from them in each direction, so `seq 1:6`
+//! reads as "bytes 1 to 5 of this stream".
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-/// One direction of a connection.
-type Direction = (IpAddr, u16, IpAddr, u16);
+/// One endpoint: address and port.
+type End = (IpAddr, u16);
 
-/// Connections remembered at most; past that the table starts over rather than grow without
+/// Conversations remembered at most; past that the table starts over rather than grow without
 /// bound under a flood of new connections.
-const MAX_DIRECTIONS: usize = 65_536;
+const MAX_CONVERSATIONS: usize = 65_536;
 
 #[derive(Debug, Default)]
 pub struct RelativeSeq {
-    isn: HashMap<Direction, u32>,
+    /// Keyed by the endpoints in a fixed order; the bases are for the direction from the
+    /// first endpoint to the second.
+    bases: HashMap<(End, End), Bases>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bases {
+    seq: u32,
+    ack: u32,
 }
 
 impl RelativeSeq {
-    /// Records the segment and returns (relative seq, relative ack) for printing. The first
-    /// segment seen in a direction sets its base (a SYN's sequence number, when the handshake
-    /// was captured); an ack is made relative to the other direction's base, if known.
-    pub fn observe(&mut self, dir: Direction, seq: u32, ack: Option<u32>) -> (u32, Option<u32>) {
-        if self.isn.len() >= MAX_DIRECTIONS && !self.isn.contains_key(&dir) {
-            self.isn.clear();
+    /// The (seq, ack) to print for a segment from `src` to `dst`.
+    pub fn observe(&mut self, src: End, dst: End, syn: bool, seq: u32, ack: u32) -> (u32, u32) {
+        let reversed = src > dst;
+        let key = if reversed { (dst, src) } else { (src, dst) };
+        match self.bases.get(&key) {
+            Some(b) if !syn => {
+                if reversed {
+                    (seq.wrapping_sub(b.ack), ack.wrapping_sub(b.seq))
+                } else {
+                    (seq.wrapping_sub(b.seq), ack.wrapping_sub(b.ack))
+                }
+            }
+            _ => {
+                if self.bases.len() >= MAX_CONVERSATIONS {
+                    self.bases.clear();
+                }
+                let bases = if reversed {
+                    Bases {
+                        seq: ack.wrapping_sub(1),
+                        ack: seq,
+                    }
+                } else {
+                    Bases {
+                        seq,
+                        ack: ack.wrapping_sub(1),
+                    }
+                };
+                self.bases.insert(key, bases);
+                (seq, ack)
+            }
         }
-        let base = *self.isn.entry(dir).or_insert(seq);
-        let reverse = (dir.2, dir.3, dir.0, dir.1);
-        let ack = ack.map(|a| match self.isn.get(&reverse) {
-            Some(&peer) => a.wrapping_sub(peer),
-            None => a,
-        });
-        (seq.wrapping_sub(base), ack)
-    }
-
-    /// Forgets a connection after it closed, so a new one on the same ports starts over.
-    pub fn forget(&mut self, dir: Direction) {
-        self.isn.remove(&dir);
-        self.isn.remove(&(dir.2, dir.3, dir.0, dir.1));
     }
 }
 
@@ -45,19 +66,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_directions_count_from_their_own_start() {
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
+    fn absolute_on_syn_then_relative_in_both_directions() {
+        let a = ("10.0.0.1".parse().unwrap(), 40000);
+        let b = ("10.0.0.2".parse().unwrap(), 80);
         let mut rel = RelativeSeq::default();
-        assert_eq!(rel.observe((a, 1, b, 2), 1000, None), (0, None));
-        assert_eq!(
-            rel.observe((b, 2, a, 1), u32::MAX, Some(1001)),
-            (0, Some(1))
-        );
-        // Wraparound of the 32-bit space still counts forward.
-        assert_eq!(rel.observe((b, 2, a, 1), 4, Some(1001)), (5, Some(1)));
-        assert_eq!(rel.observe((a, 1, b, 2), 1001, Some(5)), (1, Some(6)));
-        rel.forget((a, 1, b, 2));
-        assert_eq!(rel.observe((a, 1, b, 2), 7, None), (0, None));
+        // Handshake: absolute numbers, as tcpdump prints them.
+        assert_eq!(rel.observe(a, b, true, 1000, 0), (1000, 0));
+        assert_eq!(rel.observe(b, a, true, u32::MAX, 1001), (u32::MAX, 1001));
+        assert_eq!(rel.observe(a, b, false, 1001, 0), (1, 1));
+        // Six bytes each way; the server's sequence space wraps past 2^32.
+        assert_eq!(rel.observe(a, b, false, 1001, 0), (1, 1));
+        assert_eq!(rel.observe(b, a, false, 0, 1007), (1, 7));
+        assert_eq!(rel.observe(b, a, false, 6, 1007), (7, 7));
+    }
+
+    #[test]
+    fn joining_mid_stream_counts_from_the_first_packet_seen() {
+        let a = ("::1".parse().unwrap(), 5);
+        let b = ("::1".parse().unwrap(), 6);
+        let mut rel = RelativeSeq::default();
+        assert_eq!(rel.observe(b, a, false, 500, 900), (500, 900));
+        assert_eq!(rel.observe(b, a, false, 510, 900), (10, 1));
+        assert_eq!(rel.observe(a, b, false, 900, 510), (1, 10));
     }
 }
