@@ -739,3 +739,78 @@ fn rejected_expressions_are_rejected_by_tcpdump_too() {
         assert!(!out.status.success(), "tcpdump accepts '{expr}'");
     }
 }
+
+/// Expressions outside our subset (arithmetic, packet length, byte offsets, VLAN) still give
+/// tcpdump programs using every kind of instruction: our lister must print them as `tcpdump -d`
+/// does, and our interpreter must accept the packets tcpdump's own interpreter accepts.
+#[test]
+fn any_tcpdump_program_lists_and_runs_the_same_here() {
+    if !tcpdump_available() {
+        return;
+    }
+    let dir =
+        TempDir(std::env::temp_dir().join(format!("filter-oracle-any-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let frames = frames(Link::Ethernet { vlan: None });
+    let packets: Vec<(Vec<u8>, u32)> = frames.iter().map(|(_, f)| f.bytes()).collect();
+    let file = dir.0.join("eth.pcap");
+    std::fs::write(&file, pcap_file(1, &packets)).unwrap();
+    let exprs = [
+        "len > 70",
+        "len - len = 0",
+        "greater 60 and less 90",
+        "ip[2:2] + 3 > 50",
+        "tcp[13] & 16 != 0",
+        "tcp[tcpflags] & tcp-ack != 0",
+        "ip[0] - ip[1] * 2 / 3 | 4 ^ 5 % 7 > 9",
+        "ether[0] * 3000000000 = 1705032704",
+        "ip[8] >> 1 = 32 and ip[9] << 2 = 24",
+        "ip[8] - ip[9] = 58",
+        "ip[9] + ip[8] = 70",
+        "ip[9] % 5 = 1 or ip[9] & 0x10 = 0x10",
+        "udp[8:4] = 0x70696e67",
+        "icmp[icmptype] = icmp-echo",
+        "ip6[6] = 58 or ip6[40] = 17",
+        "vlan 7 and tcp port 80",
+        "vlan and ip",
+        "ether[0xfffff000:2] = 0x800",
+        "ether[12:2] = 0x800 && ip[6:2] & 0x1fff != 0",
+        "arp[7] = 1 or rarp",
+        "ether proto 0x88cc",
+    ];
+    let mut failures = Vec::new();
+    for expr in exprs {
+        let Some((prog, listing)) = tcpdump_program(&file, expr) else {
+            continue;
+        };
+        let ours: String = prog
+            .iter()
+            .enumerate()
+            .map(|(pc, &ins)| format!("{}\n", Listing { pc, ins }))
+            .collect();
+        if ours != listing {
+            failures.push(format!(
+                "'{expr}': listing differs\n--- ours\n{ours}--- tcpdump -d\n{listing}"
+            ));
+        }
+        if let Err(e) = verify(&prog) {
+            // Ancillary loads are refused on purpose; everything else must pass.
+            if !expr.contains("0xfffff") {
+                failures.push(format!("'{expr}': tcpdump's program fails verify: {e}"));
+            }
+        }
+        let theirs = tcpdump_matches(&file, expr);
+        let mine: BTreeSet<usize> = packets
+            .iter()
+            .enumerate()
+            .filter(|(_, (d, w))| run(&prog, d, *w) != 0)
+            .map(|(i, _)| i)
+            .collect();
+        if mine != theirs {
+            failures.push(format!(
+                "'{expr}': our interpreter accepts {mine:?}, tcpdump {theirs:?}\n{listing}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -306,6 +306,29 @@ fn check_memory(prog: &[SockFilter]) -> Result<(), VerifyError> {
     Ok(())
 }
 
+/// Start of the Linux ancillary-data offsets (`SKF_AD_OFF`, -0x1000 as a 32-bit offset).
+const SKF_AD_OFF: u32 = 0xffff_f000;
+
+/// Names tcpdump gives the `SKF_AD_*` offsets, in order, 4 bytes apart (`linux/filter.h`).
+const ANCILLARY: &[&str] = &[
+    "proto",
+    "type",
+    "ifidx",
+    "nla",
+    "nlan",
+    "mark",
+    "queue",
+    "hatype",
+    "rxhash",
+    "cpu",
+    "xor_x",
+    "vlan_tci",
+    "vlanp",
+    "poff",
+    "random",
+    "vlan_tpid",
+];
+
 /// A compiled filter: a classic BPF program that has passed [`verify`].
 ///
 /// `Display` lists it as `tcpdump -d` does, one instruction a line.
@@ -373,24 +396,33 @@ impl fmt::Display for Listing {
         let SockFilter { code, jt, jf, k } = self.ins;
         let pc = self.pc;
         let src_x = code & op::X != 0;
-        // tcpdump prints arithmetic constants in decimal and bit masks and comparands in hex.
+        // tcpdump prints offsets and arithmetic constants as signed decimals (C's `%d`), the
+        // Linux ancillary offsets by name, and masks and comparands in hex.
+        let sk = k as i32;
+        let abs = |k: u32| match k
+            .checked_sub(SKF_AD_OFF)
+            .and_then(|i| ANCILLARY.get(i as usize / 4))
+        {
+            Some(name) if k % 4 == 0 => format!("[{name}]"),
+            _ => format!("[{}]", k as i32),
+        };
         let (name, operand): (&str, String) = match code {
-            0x20 => ("ld", format!("[{k}]")),
-            0x28 => ("ldh", format!("[{k}]")),
-            0x30 => ("ldb", format!("[{k}]")),
-            0x40 => ("ld", format!("[x + {k}]")),
-            0x48 => ("ldh", format!("[x + {k}]")),
-            0x50 => ("ldb", format!("[x + {k}]")),
+            0x20 => ("ld", abs(k)),
+            0x28 => ("ldh", abs(k)),
+            0x30 => ("ldb", abs(k)),
+            0x40 => ("ld", format!("[x + {sk}]")),
+            0x48 => ("ldh", format!("[x + {sk}]")),
+            0x50 => ("ldb", format!("[x + {sk}]")),
             0x00 => ("ld", format!("#{k:#x}")),
-            0x60 => ("ld", format!("M[{k}]")),
+            0x60 => ("ld", format!("M[{sk}]")),
             0x80 => ("ld", "#pktlen".to_string()),
             0x01 => ("ldx", format!("#{k:#x}")),
-            0x61 => ("ldx", format!("M[{k}]")),
+            0x61 => ("ldx", format!("M[{sk}]")),
             0x81 => ("ldx", "#pktlen".to_string()),
-            0xb1 => ("ldxb", format!("4*([{k}]&0xf)")),
-            0x02 => ("st", format!("M[{k}]")),
-            0x03 => ("stx", format!("M[{k}]")),
-            0x06 => ("ret", format!("#{k}")),
+            0xb1 => ("ldxb", format!("4*([{sk}]&0xf)")),
+            0x02 => ("st", format!("M[{sk}]")),
+            0x03 => ("stx", format!("M[{sk}]")),
+            0x06 => ("ret", format!("#{sk}")),
             0x16 => ("ret", "a".to_string()),
             0x07 => ("tax", String::new()),
             0x87 => ("txa", String::new()),
@@ -416,7 +448,7 @@ impl fmt::Display for Listing {
                 let operand = match (src_x, hex) {
                     (true, _) => "x".to_string(),
                     (false, true) => format!("#{k:#x}"),
-                    (false, false) => format!("#{k}"),
+                    (false, false) => format!("#{sk}"),
                 };
                 (name, operand)
             }
@@ -556,6 +588,28 @@ mod tests {
             ),
             (SockFilter::stmt(0xb1, 14), "(005) ldxb     4*([14]&0xf)"),
             (SockFilter::stmt(0x06, 262144), "(006) ret      #262144"),
+            // `tcpdump -d 'ether[0] * 3000000000 = 1'`, `'ether[0xfffff000] = 1'`,
+            // `'ether[0xfffff100] = 1'` and `'ether[0] & 0xf0000000 = 6'`.
+            (
+                SockFilter::stmt(0x24, 3_000_000_000),
+                "(007) mul      #-1294967296",
+            ),
+            (
+                SockFilter::stmt(0x30, 0xffff_f000),
+                "(008) ldb      [proto]",
+            ),
+            (
+                SockFilter::stmt(0x28, 0xffff_f03c),
+                "(009) ldh      [vlan_tpid]",
+            ),
+            (
+                SockFilter::stmt(0x30, 0xffff_f100),
+                "(010) ldb      [-3840]",
+            ),
+            (
+                SockFilter::stmt(0x54, 0xf000_0000),
+                "(011) and      #0xf0000000",
+            ),
         ];
         for (pc, (ins, want)) in lines.iter().enumerate() {
             assert_eq!(Listing { pc, ins: *ins }.to_string(), *want);
