@@ -887,6 +887,17 @@ mod tests {
         }
     }
 
+    // `editcap -F pcapng lo-ping.pcap lo-ping.pcapng` (Wireshark 4.0): a real writer's SHB,
+    // IDB and EPBs, with options, for the same four packets.
+    #[test]
+    fn pcapng_from_editcap_matches_pcap() {
+        let ng = all(include_bytes!("../tests/data/lo-ping.pcapng"));
+        let classic = all(include_bytes!("../tests/data/lo-ping.pcap"));
+        assert!(ng.1.is_none() && classic.1.is_none());
+        assert_eq!(ng.0.len(), 4);
+        assert_eq!(ng.0, classic.0);
+    }
+
     #[test]
     fn pcapng_sections_switch_byte_order() {
         let mut f = sample_pcapng(false);
