@@ -14,7 +14,10 @@ use wire::pcap::Writer;
 
 use crate::capture::{Capture, Frame, Next};
 use crate::cli::{Opts, OutputKind};
+use crate::output::explain::ExplainPrinter;
+use crate::output::json::JsonPrinter;
 use crate::output::line::LinePrinter;
+use crate::output::verbose::VerbosePrinter;
 use crate::output::Printer;
 use crate::style::Style;
 use crate::summary::{Counts, Summary};
@@ -176,10 +179,12 @@ fn printer_for(opts: &Opts) -> Box<dyn Printer> {
     if opts.quiet {
         return Box::new(Silent);
     }
+    let out = Out::new(terminal);
     match opts.output_kind() {
-        OutputKind::Line | OutputKind::Verbose | OutputKind::Explain | OutputKind::Json => {
-            Box::new(LinePrinter::new(Out::new(terminal), style))
-        }
+        OutputKind::Line => Box::new(LinePrinter::new(out, style)),
+        OutputKind::Verbose => Box::new(VerbosePrinter::new(out, style)),
+        OutputKind::Explain => Box::new(ExplainPrinter::new(out, style)),
+        OutputKind::Json => Box::new(JsonPrinter::new(out)),
     }
 }
 

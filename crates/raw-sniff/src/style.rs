@@ -30,6 +30,16 @@ impl Style {
         self.paint("1;31", text)
     }
 
+    /// Field names in the verbose and explain views.
+    pub fn name(self, text: &str) -> String {
+        self.paint("36", text)
+    }
+
+    /// Layer titles.
+    pub fn title(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
     /// TCP flags: opening green, closing red, data plain.
     pub fn flags(self, text: &str, flags: Flags) -> String {
         if flags.contains(Flags::RST) || flags.contains(Flags::FIN) {

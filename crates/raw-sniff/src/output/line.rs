@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use wire::checksum::ChecksumStatus;
 use wire::decode::{Network, Transport};
-use wire::tcp::{Flags, TcpOption};
+use wire::tcp::Flags;
 use wire::Decoded;
 
 use super::relative_seq::RelativeSeq;
@@ -213,31 +213,11 @@ pub fn tcp_options(tcp: &wire::tcp::Packet<&[u8]>) -> String {
         if !out.is_empty() {
             out.push(',');
         }
-        let Ok(placed) = placed else {
-            out.push_str("bad opts");
-            break;
-        };
-        match placed.option {
-            TcpOption::EndOfList => out.push_str("eol"),
-            TcpOption::Nop => out.push_str("nop"),
-            TcpOption::Mss(v) => {
-                let _ = write!(out, "mss {v}");
-            }
-            TcpOption::WindowScale(v) => {
-                let _ = write!(out, "wscale {v}");
-            }
-            TcpOption::SackPermitted => out.push_str("sackOK"),
-            TcpOption::Sack(blocks) => {
-                out.push_str("sack");
-                for (left, right) in blocks.iter().flatten() {
-                    let _ = write!(out, " {{{left}:{right}}}");
-                }
-            }
-            TcpOption::Timestamps { value, echo } => {
-                let _ = write!(out, "TS val {value} ecr {echo}");
-            }
-            TcpOption::Unknown { kind, data } => {
-                let _ = write!(out, "opt-{kind}:{}", hex(data));
+        match placed {
+            Ok(placed) => out.push_str(&super::values::tcp_option_text(&placed.option)),
+            Err(_) => {
+                out.push_str("bad opts");
+                break;
             }
         }
     }

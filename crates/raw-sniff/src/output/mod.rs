@@ -1,14 +1,20 @@
 //! Printers. Each takes the frame's capture metadata and the frame decoded once by
 //! `wire::decode`; none of them parses anything itself.
 
+pub mod explain;
+pub mod json;
+pub mod layers;
 pub mod line;
 pub mod relative_seq;
+pub mod values;
+pub mod verbose;
 
 use std::io;
 
 use wire::Decoded;
 
 use crate::capture::Frame;
+pub use crate::style::Style;
 
 /// A way of showing packets.
 pub trait Printer {
@@ -30,4 +36,22 @@ pub fn time_of_day(ts: wire::pcap::Timestamp) -> String {
         secs % 60,
         ts.nanos / 1000
     )
+}
+
+/// Bytes as a quoted string when they are mostly text, else as hex; shortened to `max` bytes.
+pub fn quoted(bytes: &[u8], max: usize) -> String {
+    let shown = &bytes[..bytes.len().min(max)];
+    let text = shown
+        .iter()
+        .filter(|&&b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\r' || b == b'\t')
+        .count();
+    let mut out = if text * 10 >= shown.len() * 9 {
+        format!("{:?}", String::from_utf8_lossy(shown))
+    } else {
+        values::hex(shown)
+    };
+    if bytes.len() > max {
+        out.push_str(&format!(" … ({} more)", bytes.len() - max));
+    }
+    out
 }
