@@ -72,7 +72,7 @@ fn check_echo_conversation(tcp: &[&Value], client_port: u64, payload_len: u64) {
     for fin in fins {
         let fin_seq = num(fin, "tcp", "tcp.seq_raw") as u32 + num(fin, "tcp", "tcp.len") as u32;
         let acked = tcp.iter().any(|p| {
-            from_client(p) != from_client(&fin)
+            from_client(p) != from_client(fin)
                 && num(p, "tcp", "tcp.ack_raw") as u32 == fin_seq.wrapping_add(1)
         });
         assert!(acked, "FIN at {fin_seq} acknowledged");
