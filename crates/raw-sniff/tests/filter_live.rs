@@ -15,15 +15,18 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv6Addr, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
-use raw_sniff::filter::{compile, parse, run, LinkType, Program, SNAPLEN};
+use raw_sniff::filter::{
+    compile, compile_for_cooked_socket, parse, run, LinkType, Program, SNAPLEN,
+};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// ETH_P_ALL, in network byte order as `socket(2)` wants it.
 const ETH_P_ALL: u16 = 0x0003;
 
-fn packet_socket() -> Option<Socket> {
+/// A packet socket of `ty` (`RAW`: frames with their link header; `DGRAM`: network packets).
+fn packet_socket(ty: Type) -> Option<Socket> {
     let proto = Protocol::from(i32::from(ETH_P_ALL.to_be()));
-    match Socket::new(Domain::PACKET, Type::RAW, Some(proto)) {
+    match Socket::new(Domain::PACKET, ty, Some(proto)) {
         Ok(s) => {
             s.set_recv_buffer_size(8 << 20).unwrap();
             Some(s)
@@ -59,90 +62,130 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-#[test]
-fn kernel_keeps_what_the_interpreter_accepts() {
-    let Some(reference) = packet_socket() else {
+/// Loopback endpoints for the marked traffic.
+struct Peers {
+    /// Has a UDP listener (IPv4, and IPv6 when `udp6` is there).
+    p1: u16,
+    /// Was free when chosen and is left closed, so ICMP errors come back.
+    p2: u16,
+    /// Held open so `p1` has a listener.
+    _udp: UdpSocket,
+    udp6: Option<UdpSocket>,
+    tcp: TcpListener,
+}
+
+impl Peers {
+    fn new() -> Self {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let p1 = udp.local_addr().unwrap().port();
+        let p2 = UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Peers {
+            p1,
+            p2,
+            _udp: udp,
+            udp6: UdpSocket::bind((Ipv6Addr::LOCALHOST, p1)).ok(),
+            tcp: TcpListener::bind("127.0.0.1:0").unwrap(),
+        }
+    }
+
+    fn tport(&self) -> u16 {
+        self.tcp.local_addr().unwrap().port()
+    }
+
+    /// Each filter, and whether some marked frame must match it (ICMP errors may be rate
+    /// limited, and IPv6 may be missing on lo, so those cannot be required).
+    fn filters(&self) -> Vec<(String, bool)> {
+        let (p1, p2, tport) = (self.p1, self.p2, self.tport());
+        let (lo, hi) = (p1.min(p2), p1.max(p2));
+        let long: Vec<String> = (1..60).map(|p| p.to_string()).collect();
+        vec![
+            (format!("udp dst port {p1}"), true),
+            (format!("udp port {p1} or {p2}"), true),
+            (format!("ip6 and udp dst port {p1}"), self.udp6.is_some()),
+            ("icmp or icmp6".to_string(), false),
+            (format!("tcp port {tport} and host 127.0.0.1"), true),
+            ("not udp".to_string(), true),
+            ("src host ::1 and not tcp".to_string(), false),
+            (format!("port {} or {p1}", long.join(" or ")), true),
+            (format!("dst portrange {lo}-{hi}"), true),
+            ("net 127.0.0.0/8 and udp".to_string(), true),
+        ]
+    }
+
+    /// UDP to an open and a closed port over IPv4 and IPv6, and a TCP exchange, each carrying
+    /// `marker`; returns once the TCP data has arrived.
+    fn send(&self, marker: &[u8]) {
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        for port in [self.p1, self.p2] {
+            sender.send_to(marker, ("127.0.0.1", port)).unwrap();
+        }
+        if self.udp6.is_some() {
+            let sender6 = UdpSocket::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
+            for port in [self.p1, self.p2] {
+                sender6
+                    .send_to(marker, (Ipv6Addr::LOCALHOST, port))
+                    .unwrap();
+            }
+        }
+        let mut client = TcpStream::connect(("127.0.0.1", self.tport())).unwrap();
+        let (mut server, _) = self.tcp.accept().unwrap();
+        client.write_all(marker).unwrap();
+        let mut got = vec![0u8; marker.len()];
+        server.read_exact(&mut got).unwrap();
+    }
+}
+
+fn marker(tag: &str) -> Vec<u8> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("filter-live-{tag}-{}-{nanos}", std::process::id()).into_bytes()
+}
+
+/// Attaches `prog`, then discards what was queued before the filter was in place.
+fn attach(s: &Socket, f: &str, prog: &Program) {
+    let insns: Vec<socket2::SockFilter> = prog
+        .instructions()
+        .iter()
+        .map(|i| socket2::SockFilter::new(i.code, i.jt, i.jf, i.k))
+        .collect();
+    s.attach_filter(&insns)
+        .unwrap_or_else(|e| panic!("kernel refused '{f}' ({} insns): {e}", prog.len()));
+    drain(s, Duration::from_millis(20));
+}
+
+/// Sends the marked traffic and checks each filtered socket against `accepts`, which says
+/// whether our side accepts a frame as the socket delivers it.
+fn compare(
+    ty: Type,
+    tag: &str,
+    programs: impl Fn(&str) -> Program,
+    accepts: impl Fn(&Program, &str, &[u8]) -> Option<bool>,
+) {
+    let Some(reference) = packet_socket(ty) else {
         return;
     };
-    // Ports: p1 has a UDP listener, p2 is found free and left closed (so ICMP errors come back).
-    let listener = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let p1 = listener.local_addr().unwrap().port();
-    let p2 = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listener6 = UdpSocket::bind((Ipv6Addr::LOCALHOST, p1)).ok();
-    let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    let tport = tcp.local_addr().unwrap().port();
-    let (lo, hi) = (p1.min(p2), p1.max(p2));
-
-    let long: Vec<String> = (1..60).map(|p| p.to_string()).collect();
-    // Each filter, and whether some marked frame must match it (ICMP errors may be rate
-    // limited, and IPv6 may be missing on lo, so those cannot be required).
-    let filters = [
-        (format!("udp dst port {p1}"), true),
-        (format!("udp port {p1} or {p2}"), true),
-        (format!("ip6 and udp dst port {p1}"), listener6.is_some()),
-        ("icmp or icmp6".to_string(), false),
-        (format!("tcp port {tport} and host 127.0.0.1"), true),
-        ("not udp".to_string(), true),
-        ("src host ::1 and not tcp".to_string(), false),
-        (format!("port {} or {p1}", long.join(" or ")), true),
-        (format!("dst portrange {lo}-{hi}"), true),
-        ("net 127.0.0.0/8 and udp".to_string(), true),
-    ];
-    let mut sockets: Vec<(String, bool, Program, Socket)> = Vec::new();
-    for (f, must_match) in &filters {
-        let prog = compile(&parse(f).unwrap(), LinkType::Ethernet).unwrap();
-        let s = packet_socket().unwrap();
-        let insns: Vec<socket2::SockFilter> = prog
-            .instructions()
-            .iter()
-            .map(|i| socket2::SockFilter::new(i.code, i.jt, i.jf, i.k))
-            .collect();
-        s.attach_filter(&insns)
-            .unwrap_or_else(|e| panic!("kernel refused '{f}' ({} insns): {e}", prog.len()));
-        // Frames queued between socket() and the attach were not filtered: discard them.
-        drain(&s, Duration::from_millis(20));
-        sockets.push((f.clone(), *must_match, prog, s));
+    let peers = Peers::new();
+    let mut sockets = Vec::new();
+    for (f, must_match) in peers.filters() {
+        let prog = programs(&f);
+        let s = packet_socket(ty).unwrap();
+        attach(&s, &f, &prog);
+        sockets.push((f, must_match, prog, s));
     }
     drain(&reference, Duration::from_millis(20));
 
-    let marker = format!(
-        "filter-live-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-    for port in [p1, p2] {
-        sender
-            .send_to(marker.as_bytes(), ("127.0.0.1", port))
-            .unwrap();
-    }
-    if listener6.is_some() {
-        let sender6 = UdpSocket::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
-        sender6
-            .send_to(marker.as_bytes(), (Ipv6Addr::LOCALHOST, p1))
-            .unwrap();
-        sender6
-            .send_to(marker.as_bytes(), (Ipv6Addr::LOCALHOST, p2))
-            .unwrap();
-    }
-    let mut client = TcpStream::connect(("127.0.0.1", tport)).unwrap();
-    let (mut server, _) = tcp.accept().unwrap();
-    client.write_all(marker.as_bytes()).unwrap();
-    let mut got = vec![0u8; marker.len()];
-    server.read_exact(&mut got).unwrap();
-    drop((client, server));
-
+    let marker = marker(tag);
+    peers.send(&marker);
     let idle = Duration::from_millis(300);
     let all: BTreeSet<Vec<u8>> = drain(&reference, idle)
         .into_iter()
-        .filter(|f| contains(f, marker.as_bytes()))
+        .filter(|f| contains(f, &marker))
         .collect();
     assert!(
         all.len() >= 4,
@@ -153,9 +196,8 @@ fn kernel_keeps_what_the_interpreter_accepts() {
     let mut failures = Vec::new();
     for (f, must_match, prog, s) in &sockets {
         let frames = drain(s, idle);
-        let accepts = |frame: &[u8]| run(prog.instructions(), frame, frame.len() as u32) == SNAPLEN;
         for frame in &frames {
-            if !accepts(frame) {
+            if accepts(prog, f, frame) == Some(false) {
                 failures.push(format!(
                     "'{f}': kernel kept a frame we reject: {frame:02x?}"
                 ));
@@ -163,12 +205,16 @@ fn kernel_keeps_what_the_interpreter_accepts() {
         }
         let kept: BTreeSet<Vec<u8>> = frames
             .into_iter()
-            .filter(|fr| contains(fr, marker.as_bytes()))
+            .filter(|fr| contains(fr, &marker))
             .collect();
-        let want: BTreeSet<Vec<u8>> = all.iter().filter(|fr| accepts(fr)).cloned().collect();
+        let want: BTreeSet<Vec<u8>> = all
+            .iter()
+            .filter(|fr| accepts(prog, f, fr) == Some(true))
+            .cloned()
+            .collect();
         if kept != want {
             failures.push(format!(
-                "'{f}': kernel kept {} marked frames, interpreter accepts {}",
+                "'{f}': kernel kept {} marked frames, we accept {}",
                 kept.len(),
                 want.len()
             ));
@@ -180,4 +226,43 @@ fn kernel_keeps_what_the_interpreter_accepts() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Frames with their link header (loopback's is Ethernet-shaped), as `--iface lo` sees them.
+#[test]
+fn kernel_keeps_what_the_interpreter_accepts() {
+    compare(
+        Type::RAW,
+        "raw",
+        |f| compile(&parse(f).unwrap(), LinkType::Ethernet).unwrap(),
+        |prog, _, frame| Some(run(prog.instructions(), frame, frame.len() as u32) == SNAPLEN),
+    );
+}
+
+/// Network-layer packets, as `--iface any` gets them: the kernel runs the cooked-socket
+/// program, and our side runs the Linux-cooked program on the frame the capture backend would
+/// build (a cooked header carrying the packet's protocol, then the packet).
+#[test]
+fn cooked_socket_keeps_what_the_cooked_frame_filter_accepts() {
+    compare(
+        Type::DGRAM,
+        "dgram",
+        |f| compile_for_cooked_socket(&parse(f).unwrap()).unwrap(),
+        |_, f, packet| {
+            // Loopback carries only IP; the version gives the protocol a cooked header holds.
+            let proto: u16 = match packet.first()? >> 4 {
+                4 => 0x0800,
+                6 => 0x86dd,
+                _ => return None,
+            };
+            let mut frame = vec![0, 0]; // packet type: to us
+            frame.extend_from_slice(&772u16.to_be_bytes()); // ARPHRD_LOOPBACK
+            frame.extend_from_slice(&[0, 6]); // address length
+            frame.extend_from_slice(&[0; 8]); // address, padded to 8
+            frame.extend_from_slice(&proto.to_be_bytes());
+            frame.extend_from_slice(packet);
+            let sll = compile(&parse(f).unwrap(), LinkType::LinuxSll).unwrap();
+            Some(sll.run(&frame, frame.len() as u32) == SNAPLEN)
+        },
+    );
 }

@@ -1,9 +1,10 @@
 //! Classic BPF programs: the instruction layout the kernel takes, the checks it applies before
 //! accepting a program, and a listing in the format of `tcpdump -d`.
 //!
-//! Only classic BPF (the `SO_ATTACH_FILTER` dialect) is covered. Loads from the negative
-//! "ancillary" offsets (`SKF_AD_OFF` and friends) are rejected by [`verify`], because the
-//! interpreter in [`super::interp`] has no socket metadata to answer them from.
+//! Only classic BPF (the `SO_ATTACH_FILTER` dialect) is covered. Of the negative "ancillary"
+//! offsets, where the Linux kernel answers from socket-buffer metadata, [`verify`] accepts only
+//! [`SKF_AD_PROTOCOL`] (which cooked-socket programs need) and refuses the rest, which nothing
+//! here generates. The interpreter has no such metadata and rejects a packet at any of them.
 
 use std::fmt;
 
@@ -201,7 +202,7 @@ pub enum VerifyError {
         /// Index of the instruction.
         pc: usize,
     },
-    /// A load from a negative (ancillary) offset, which the interpreter cannot answer.
+    /// A load from a negative (ancillary) offset other than [`SKF_AD_PROTOCOL`].
     #[error("instruction {pc}: ancillary load at offset {k:#x} is not supported")]
     Ancillary {
         /// Index of the instruction.
@@ -216,7 +217,8 @@ pub enum VerifyError {
 
 /// Checks a program the way the kernel does before `SO_ATTACH_FILTER` accepts it: length,
 /// known opcodes, no constant division by zero, scratch slots in range and written before read
-/// on every path, every jump forward and inside the program, and a final `ret`.
+/// on every path, every jump forward and inside the program, and a final `ret`. Stricter than
+/// the kernel in one way: ancillary loads other than [`SKF_AD_PROTOCOL`] are refused.
 ///
 /// Classic BPF jumps are unsigned offsets, so "forward" holds by construction; what can fail is
 /// landing past the end. A program that passes runs to a `ret` in at most `len` steps.
@@ -241,7 +243,11 @@ pub fn verify(prog: &[SockFilter]) -> Result<(), VerifyError> {
             op::ST | op::STX if ins.k >= MEM_WORDS => {
                 return Err(VerifyError::BadSlot { pc, k: ins.k });
             }
-            op::LD if (mode == op::ABS || mode == op::IND) && (ins.k as i32) < 0 => {
+            op::LD
+                if (mode == op::ABS || mode == op::IND)
+                    && (ins.k as i32) < 0
+                    && !(mode == op::ABS && ins.k == SKF_AD_PROTOCOL) =>
+            {
                 return Err(VerifyError::Ancillary { pc, k: ins.k });
             }
             op::ALU => {
@@ -308,6 +314,10 @@ fn check_memory(prog: &[SockFilter]) -> Result<(), VerifyError> {
 
 /// Start of the Linux ancillary-data offsets (`SKF_AD_OFF`, -0x1000 as a 32-bit offset).
 const SKF_AD_OFF: u32 = 0xffff_f000;
+
+/// The load offset at which the Linux kernel answers with the packet's ethertype
+/// (`SKF_AD_OFF + SKF_AD_PROTOCOL`), printed `[proto]`.
+pub const SKF_AD_PROTOCOL: u32 = SKF_AD_OFF;
 
 /// Names tcpdump gives the `SKF_AD_*` offsets, in order, 4 bytes apart (`linux/filter.h`).
 const ANCILLARY: &[&str] = &[
@@ -535,16 +545,23 @@ mod tests {
             verify(&[SockFilter::jump(op::JMP | op::JEQ, 0, 0, 1), ret(0)]),
             Err(VerifyError::JumpOutOfRange { pc: 0 })
         );
+        // Of the ancillary loads, only the protocol (for cooked sockets) is let through.
+        let anc = |code: u16, k: u32| verify(&[SockFilter::stmt(code, k), ret(0)]);
         assert_eq!(
-            verify(&[
-                SockFilter::stmt(op::LD | op::W | op::ABS, 0xffff_f000),
-                ret(0)
-            ]),
+            anc(op::LD | op::W | op::ABS, 0xffff_f004),
+            Err(VerifyError::Ancillary {
+                pc: 0,
+                k: 0xffff_f004
+            })
+        );
+        assert_eq!(
+            anc(op::LD | op::H | op::IND, 0xffff_f000),
             Err(VerifyError::Ancillary {
                 pc: 0,
                 k: 0xffff_f000
             })
         );
+        assert_eq!(anc(op::LD | op::H | op::ABS, SKF_AD_PROTOCOL), Ok(()));
         assert_eq!(
             verify(&[SockFilter::stmt(op::LD | op::IMM, 0)]),
             Err(VerifyError::NoFinalReturn)

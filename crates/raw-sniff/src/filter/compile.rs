@@ -45,10 +45,10 @@
 //! - A [`LinkType::LinuxSll`] program expects the 16-byte cooked header in the buffer, as in a
 //!   capture file or a frame rebuilt in user space. A kernel `SOCK_DGRAM` packet socket runs
 //!   its filter on the packet from the network header, so such a program must not be attached
-//!   there.
+//!   there; attach one from [`compile_for_cooked_socket`] instead.
 
 use super::ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
-use super::bpf::{op, Program, SockFilter, MAX_INSNS};
+use super::bpf::{op, Program, SockFilter, MAX_INSNS, SKF_AD_PROTOCOL};
 use std::net::IpAddr;
 
 /// What precedes the network layer in the packets a program will see.
@@ -101,9 +101,41 @@ pub enum CompileError {
 /// Compiles `expr` to a verified classic BPF program for packets of `link`. The program
 /// returns [`SNAPLEN`] for a packet that matches and 0 for one that does not.
 pub fn compile(expr: &Expr, link: LinkType) -> Result<Program, CompileError> {
+    generate(expr, Frames::Link(link))
+}
+
+/// Compiles `expr` for the kernel side of a Linux `AF_PACKET` `SOCK_DGRAM` socket, the kind
+/// `--iface any` needs because interfaces differ in their link headers.
+///
+/// Such a socket runs its filter on the packet from the network header, with no link header
+/// to read the ethertype from, so the program asks the kernel for it instead: `ldh [proto]`,
+/// the ancillary load `SKF_AD_OFF + SKF_AD_PROTOCOL`. Otherwise it is the program
+/// [`compile`] makes, with the network header at offset 0, and it matches what a
+/// [`LinkType::LinuxSll`] program matches on the cooked frame built from the same packet.
+///
+/// Only the kernel can answer the ancillary load: [`super::run`] rejects every packet with
+/// this program. Filter frames read from files or rebuilt in user space with a
+/// [`LinkType::LinuxSll`] program instead.
+pub fn compile_for_cooked_socket(expr: &Expr) -> Result<Program, CompileError> {
+    generate(expr, Frames::CookedSocket)
+}
+
+/// What the program will be run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frames {
+    /// Frames with this link header (or none).
+    Link(LinkType),
+    /// Network-layer packets in a kernel `SOCK_DGRAM` packet socket.
+    CookedSocket,
+}
+
+fn generate(expr: &Expr, frames: Frames) -> Result<Program, CompileError> {
     let mut g = Gen {
-        link,
-        nh: link.net_offset(),
+        frames,
+        nh: match frames {
+            Frames::Link(link) => link.net_offset(),
+            Frames::CookedSocket => 0,
+        },
         code: Vec::new(),
         labels: Vec::new(),
     };
@@ -137,7 +169,7 @@ struct Ins {
 }
 
 struct Gen {
-    link: LinkType,
+    frames: Frames,
     nh: u32,
     code: Vec<Ins>,
     /// Position of each label (the index of the instruction it precedes), once placed.
@@ -195,17 +227,17 @@ impl Gen {
 
     /// Tests the link layer for IPv4 (0x0800), IPv6 (0x86dd), ARP or RARP.
     fn ethertype(&mut self, ethertype: u16, t: Label, f: Label) {
-        match self.link {
-            LinkType::Ethernet | LinkType::LinuxSll => {
-                let at = if self.link == LinkType::Ethernet {
-                    12
-                } else {
-                    14
-                };
+        match self.frames {
+            Frames::Link(link @ (LinkType::Ethernet | LinkType::LinuxSll)) => {
+                let at = if link == LinkType::Ethernet { 12 } else { 14 };
                 self.stmt(op::LD | op::H | op::ABS, at);
                 self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
             }
-            LinkType::RawIp => {
+            Frames::CookedSocket => {
+                self.stmt(op::LD | op::H | op::ABS, SKF_AD_PROTOCOL);
+                self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
+            }
+            Frames::Link(LinkType::RawIp) => {
                 let version = match ethertype {
                     0x0800 => 0x40,
                     0x86dd => 0x60,
@@ -683,6 +715,80 @@ mod tests {
             compile(&e, LinkType::Ethernet),
             Err(CompileError::WrongFamily { .. })
         ));
+    }
+
+    #[test]
+    fn cooked_socket_programs_match_like_cooked_frames() {
+        // Hand-made network-layer packets (only the fields filters read), with their ethertype.
+        let mut v4 = vec![0u8; 20 + 8];
+        v4[0] = 0x46; // IHL 6: one word of options before the UDP header
+        v4[9] = 17;
+        v4[12..16].copy_from_slice(&[10, 0, 0, 1]);
+        v4[16..20].copy_from_slice(&[10, 0, 0, 2]);
+        v4.extend_from_slice(&[0, 53, 0x1f, 0x90, 0, 8, 0, 0]);
+        let mut v6 = vec![0u8; 40];
+        v6[0] = 0x60;
+        v6[6] = 6;
+        v6[8..24].copy_from_slice(
+            &"2001:db8::1"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets(),
+        );
+        v6.extend_from_slice(&[0x01, 0xbb, 0x30, 0x39, 0, 0, 0, 0]);
+        let mut arp = vec![0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 2];
+        arp.extend_from_slice(&[0, 0, 0, 0, 0, 0, 10, 0, 0, 1]);
+        let packets = [
+            (0x0800u16, v4),
+            (0x86dd, v6),
+            (0x0806, arp),
+            (0x88cc, vec![1; 30]),
+        ];
+        let exprs = [
+            "ip",
+            "ip6",
+            "arp",
+            "tcp",
+            "udp",
+            "icmp",
+            "icmp6",
+            "host 10.0.0.1",
+            "src host 2001:db8::1",
+            "arp src host 10.0.0.2",
+            "net 10.0.0.0/24",
+            "udp src port 53",
+            "dst port 8080",
+            "tcp portrange 400-500",
+            "not ip6",
+            "port 53 or port 443",
+        ];
+        let mut matched = 0;
+        for expr in exprs {
+            let e = parse(expr).unwrap();
+            let sll = compile(&e, LinkType::LinuxSll).unwrap();
+            let kernel = compile_for_cooked_socket(&e).unwrap();
+            assert!(kernel.to_string().contains("ldh      [proto]"), "{kernel}");
+            for (ethertype, pkt) in &packets {
+                let mut frame = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0];
+                frame.extend_from_slice(&ethertype.to_be_bytes());
+                frame.extend_from_slice(pkt);
+                let want = sll.run(&frame, frame.len() as u32);
+                let got = crate::filter::interp::run_with_protocol(
+                    kernel.instructions(),
+                    pkt,
+                    pkt.len() as u32,
+                    Some(*ethertype),
+                );
+                assert_eq!(got, want, "'{expr}' on {ethertype:#06x}");
+                matched += usize::from(want == SNAPLEN);
+                // Without the kernel's metadata the program cannot decide: it rejects.
+                assert_eq!(kernel.run(pkt, pkt.len() as u32), 0);
+            }
+        }
+        assert!(
+            matched >= exprs.len(),
+            "too few matches ({matched}) to prove anything"
+        );
     }
 
     #[test]

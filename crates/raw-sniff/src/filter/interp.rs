@@ -2,7 +2,7 @@
 //! capture file and Windows' `SIO_RCVALL` sockets. It follows the kernel's run-time rules, so a
 //! filter means the same thing on every capture path.
 
-use super::bpf::{op, SockFilter, MEM_WORDS};
+use super::bpf::{op, SockFilter, MEM_WORDS, SKF_AD_PROTOCOL};
 
 /// Runs `prog` on `packet` (the captured bytes) and returns how many bytes to keep: 0 rejects.
 ///
@@ -13,8 +13,20 @@ use super::bpf::{op, SockFilter, MEM_WORDS};
 /// captured bytes and a division by an X of zero reject the packet. Beyond the kernel's
 /// run-time behaviour, anything [`super::verify`] would refuse (an unknown opcode, a jump out of
 /// the program, a scratch slot out of range, running off the end) also rejects, so unverified
-/// programs are safe to run too. Shifts by 32 or more give 0.
+/// programs are safe to run too. Shifts by 32 or more give 0. Ancillary loads such as `[proto]`
+/// (see [`super::compile_for_cooked_socket`]) reject too: only the kernel has that metadata.
 pub fn run(prog: &[SockFilter], packet: &[u8], wire_len: u32) -> u32 {
+    run_with_protocol(prog, packet, wire_len, None)
+}
+
+/// [`run`], answering the kernel's `[proto]` ancillary load with `protocol` when given, as the
+/// kernel would for a `SOCK_DGRAM` packet socket. Lets the tests run cooked-socket programs.
+pub(crate) fn run_with_protocol(
+    prog: &[SockFilter],
+    packet: &[u8],
+    wire_len: u32,
+    protocol: Option<u16>,
+) -> u32 {
     let mut a: u32 = 0;
     let mut x: u32 = 0;
     let mut mem = [0u32; MEM_WORDS as usize];
@@ -25,6 +37,9 @@ pub fn run(prog: &[SockFilter], packet: &[u8], wire_len: u32) -> u32 {
         let k = ins.k;
         match ins.code {
             // ld / ldh / ldb at an absolute offset, then at X + k.
+            0x20 | 0x28 | 0x30 if k == SKF_AD_PROTOCOL && protocol.is_some() => {
+                a = u32::from(protocol.unwrap_or(0));
+            }
             0x20 | 0x28 | 0x30 | 0x40 | 0x48 | 0x50 => {
                 let base = if ins.code & op::IND != 0 {
                     u64::from(x) + u64::from(k)

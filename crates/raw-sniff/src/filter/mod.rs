@@ -9,6 +9,8 @@
 //! - [`compile()`] turns an [`Expr`] into a [`Program`] for a [`LinkType`]; the docs of the
 //!   [`mod@compile`] module say exactly what each primitive matches, and where that differs
 //!   from tcpdump.
+//! - [`compile_for_cooked_socket`] makes the kernel-side program for a `SOCK_DGRAM` packet
+//!   socket (`--iface any`), which has no link header to read.
 //! - [`verify`] applies the kernel's checks to any instruction list; [`run`] interprets one.
 //! - `Display` on a [`Program`] lists it as `tcpdump -d` does.
 //!
@@ -33,7 +35,7 @@ mod lexer;
 pub mod parser;
 
 pub use ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
-pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS};
-pub use compile::{compile, CompileError, LinkType, SNAPLEN};
+pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS, SKF_AD_PROTOCOL};
+pub use compile::{compile, compile_for_cooked_socket, CompileError, LinkType, SNAPLEN};
 pub use interp::run;
 pub use parser::{parse, Found, ParseError, ParseErrorKind};
