@@ -15,8 +15,8 @@ use std::net::IpAddr;
 use packets::{Frame, Link, Net, Transport};
 use proptest::prelude::*;
 use raw_sniff::filter::{
-    compile, parse, run, verify, AddrProto, Dir, Expr, IpNet, LinkType, PortProto, PortRange,
-    Primitive, Proto, MAX_INSNS, SNAPLEN,
+    compile, compile_for_cooked_socket, parse, run, verify, AddrProto, Dir, Expr, IpNet, LinkType,
+    PortProto, PortRange, Primitive, Proto, MAX_INSNS, SNAPLEN,
 };
 
 /// A load fell outside the captured bytes.
@@ -473,6 +473,9 @@ proptest! {
             prop_assert!(prog.len() <= MAX_INSNS);
             prop_assert_eq!(verify(prog.instructions()), Ok(()));
         }
+        let cooked = compile_for_cooked_socket(&e)
+            .map_err(|err| TestCaseError::fail(format!("{e}: {err}")))?;
+        prop_assert_eq!(verify(cooked.instructions()), Ok(()));
     }
 
     #[test]

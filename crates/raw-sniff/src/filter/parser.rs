@@ -119,6 +119,12 @@ pub enum ParseErrorKind {
         /// What came instead.
         found: Found,
     },
+    /// More primitives than any program the kernel accepts could test.
+    #[error("more than {max} primitives: no filter this long fits the kernel's 4096 instructions")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
     /// A `(` with no matching `)`.
     #[error("this '(' is never closed")]
     Unclosed,
@@ -205,6 +211,7 @@ pub fn parse(input: &str) -> Result<Expr, ParseError> {
         tokens,
         pos: 0,
         last: None,
+        primitives: 0,
     };
     if p.tokens.is_empty() {
         return Err(ParseError::new(
@@ -250,12 +257,18 @@ struct Quals {
 /// Parentheses deeper than this are refused rather than risking the stack.
 const MAX_DEPTH: usize = 200;
 
+/// More primitives than this cannot fit the kernel's 4096 instructions (each takes at least
+/// two), so a longer expression is refused here, which also bounds how deep the AST is.
+const MAX_PRIMITIVES: usize = 2048;
+
 struct Parser<'a> {
     input: &'a str,
     tokens: Vec<Token<'a>>,
     pos: usize,
     /// Qualifiers of the most recent primitive that had a value, or `None` after a lone protocol.
     last: Option<Quals>,
+    /// Primitives parsed so far.
+    primitives: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -371,6 +384,12 @@ impl<'a> Parser<'a> {
     }
 
     fn primitive(&mut self) -> Result<Expr, ParseError> {
+        self.primitives += 1;
+        if self.primitives > MAX_PRIMITIVES {
+            return Err(self.err_here(|_| ParseErrorKind::TooLong {
+                max: MAX_PRIMITIVES,
+            }));
+        }
         let first = self.peek();
         let mut proto = None;
         let mut proto_tok = None;
@@ -1012,6 +1031,25 @@ mod tests {
         assert_eq!(
             e.render("tcp and é"),
             "tcp and é\n        ^\nunknown or unsupported primitive 'é'"
+        );
+    }
+
+    #[test]
+    fn long_expressions_stop_at_the_primitive_limit() {
+        let ok = vec!["ip"; MAX_PRIMITIVES].join(" or ");
+        let e = parse(&ok).unwrap();
+        // The longest accepted expression is still compiled (to an error), shown and dropped
+        // without exhausting a test thread's stack.
+        assert!(crate::filter::compile(&e, crate::filter::LinkType::Ethernet).is_err());
+        assert!(e.to_string().len() > ok.len());
+        let too_long = vec!["ip"; MAX_PRIMITIVES + 1].join(" or ");
+        let err = parse(&too_long).unwrap_err();
+        assert_eq!(err.offset, too_long.len() - 2);
+        assert_eq!(
+            err.kind,
+            ParseErrorKind::TooLong {
+                max: MAX_PRIMITIVES
+            }
         );
     }
 
