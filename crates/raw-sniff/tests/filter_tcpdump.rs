@@ -410,7 +410,7 @@ fn frames(link: Link) -> Vec<(usize, Frame)> {
         .collect()
 }
 
-/// Whether tcpdump can be run; `None` means skip (and is a failure in CI).
+/// Whether tcpdump can be run; when it cannot, says so and the test skips (but fails in CI).
 fn tcpdump_available() -> bool {
     let ok = Command::new("tcpdump")
         .arg("--version")

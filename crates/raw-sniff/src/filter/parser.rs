@@ -10,7 +10,12 @@
 //!            | value                                          -- qualifiers of the previous primitive
 //! dir       := "src" | "dst" | "src or dst" | "src and dst"
 //! type      := "host" | "net" | "portrange" | "port"          -- default: host
+//! value     := IPv4 | IPv6                                    -- host
+//!            | IPv4/len | IPv6/len | IPv4 "mask" IPv4 | IP    -- net (a bare IP is /32 or /128)
+//!            | number | number-number                         -- port, portrange
 //! ```
+//!
+//! Numbers are read as C (and tcpdump) reads them: `0x50` is hex, `0120` is octal.
 //!
 //! `and` and `or` really do bind equally in tcpdump: `a or b and c` is `(a or b) and c`.
 //! A bare value repeats the qualifiers of the primitive written before it, so `port 80 or 443`
