@@ -14,19 +14,20 @@ cargo build --release --locked -q -p ws-chat --features baselines --bin ws-chat 
 BIN="$CARGO_TARGET_DIR/release"
 TMP="$(mktemp -d)"
 SERVER_PID=""
+ADDR=""
 cleanup() {
     if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-start_server() { # name, command...
+start_server() { # name, command...; sets SERVER_PID and ADDR (not in a subshell, so cleanup sees them)
     local name="$1"; shift
     "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     SERVER_PID=$!
     for _ in $(seq 100); do
         if grep -q '^listening on ' "$TMP/$name.out" 2>/dev/null; then
-            sed -n 's/^listening on //p' "$TMP/$name.out" | head -1
+            ADDR="$(sed -n 's/^listening on //p' "$TMP/$name.out" | head -1)"
             return
         fi
         sleep 0.1
@@ -48,13 +49,13 @@ field() { # line, name
 declare -A RESULT
 for server in ws-chat tungstenite fastwebsockets; do
     case "$server" in
-        ws-chat) addr="$(start_server "$server" "$BIN/ws-chat" --listen 127.0.0.1:0)" ;;
-        tungstenite) addr="$(start_server "$server" "$BIN/examples/echo_tungstenite" 127.0.0.1:0)" ;;
-        fastwebsockets) addr="$(start_server "$server" "$BIN/examples/echo_fastwebsockets" 127.0.0.1:0)" ;;
+        ws-chat) start_server "$server" "$BIN/ws-chat" --listen 127.0.0.1:0 ;;
+        tungstenite) start_server "$server" "$BIN/examples/echo_tungstenite" 127.0.0.1:0 ;;
+        fastwebsockets) start_server "$server" "$BIN/examples/echo_fastwebsockets" 127.0.0.1:0 ;;
     esac
     for case in "1 64" "100 64" "1 1MiB"; do
         read -r conns size <<<"$case"
-        line="$("$BIN/ws-chat" bench "ws://$addr/echo" --connections "$conns" --size "$size" --duration "$DURATION")"
+        line="$("$BIN/ws-chat" bench "ws://$ADDR/echo" --connections "$conns" --size "$size" --duration "$DURATION")"
         echo "$server: $line"
         RESULT["$server,$conns,$size,msgs"]="$(field "$line" msgs_per_s)"
         RESULT["$server,$conns,$size,mbs"]="$(field "$line" mb_per_s)"

@@ -63,7 +63,7 @@ pub struct Decoder {
     state: State,
 }
 
-/// Initial payload allocation cap: past this, storage grows with the bytes that arrive.
+/// Smallest initial payload allocation cap; past it, storage grows with the bytes that arrive.
 const INITIAL_PAYLOAD_CAPACITY: usize = 64 * 1024;
 
 impl Decoder {
@@ -146,9 +146,13 @@ impl Decoder {
                 return Err(too_large);
             }
             let payload_len = usize::try_from(parsed.payload_len).map_err(|_| too_large)?;
+            // At most four times what has arrived (or 64 KiB): a bulk sender gets one
+            // allocation for its frame, a header with nothing behind it gets a small one.
+            let capacity =
+                payload_len.min(INITIAL_PAYLOAD_CAPACITY.max(input.len().saturating_mul(4)));
             self.state = State::Payload {
                 header: parsed,
-                payload: Vec::with_capacity(payload_len.min(INITIAL_PAYLOAD_CAPACITY)),
+                payload: Vec::with_capacity(capacity),
             };
         }
         let State::Payload { header, payload } = &mut self.state else {

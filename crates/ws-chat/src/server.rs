@@ -343,14 +343,22 @@ impl Session<'_> {
     async fn serve(&mut self, early: &[u8], cancel: CancellationToken) {
         let args = &self.shared.args;
         let mut read_buf = vec![0u8; MIN_READ_BUF];
-        let mut idle_deadline = Instant::now() + args.idle_timeout;
+        // One timer and one cancellation future for the whole connection, re-armed rather than
+        // rebuilt on every message: building them costs a timer-wheel entry and a lock each.
+        let mut last_read = Instant::now();
+        let timer = sleep_until(last_read + args.idle_timeout);
+        tokio::pin!(timer);
+        let cancelled = cancel.cancelled();
+        tokio::pin!(cancelled);
         let mut pinged = false;
         // Set once we sent a close frame: the peer has until then to answer.
         let mut close_deadline: Option<Instant> = None;
         let mut failed = self.on_bytes(early);
         loop {
             if self.conn.state() == CloseState::CloseSent && close_deadline.is_none() {
-                close_deadline = Some(Instant::now() + args.shutdown_timeout);
+                let deadline = Instant::now() + args.shutdown_timeout;
+                close_deadline = Some(deadline);
+                timer.as_mut().reset(deadline);
             }
             if self.flush().await.is_err() {
                 self.log("write failed or timed out; dropping");
@@ -367,7 +375,7 @@ impl Session<'_> {
                         return;
                     }
                     Ok(n) => {
-                        idle_deadline = Instant::now() + args.idle_timeout;
+                        last_read = Instant::now();
                         pinged = false;
                         failed = self.on_bytes(&read_buf[..n]);
                         if n == read_buf.len() && read_buf.len() < MAX_READ_BUF {
@@ -379,21 +387,26 @@ impl Session<'_> {
                     Some(line) => self.conn.send_text(&line),
                     None => self.conn.close(CloseCode::Policy, "too slow to keep up with the chat"),
                 },
-                _ = cancel.cancelled(), if open => {
+                _ = &mut cancelled, if open => {
                     self.conn.close(CloseCode::GoingAway, "server shutting down");
                 }
-                _ = sleep_until(close_deadline.unwrap_or(idle_deadline)) => {
+                _ = &mut timer => {
                     if close_deadline.is_some() {
                         self.log("no close frame in answer to ours; dropping");
                         return;
                     }
-                    if pinged {
+                    let quiet_until = last_read + args.idle_timeout;
+                    if quiet_until > Instant::now() {
+                        // Data arrived since the timer was set: wait out the rest.
+                        timer.as_mut().reset(quiet_until);
+                    } else if pinged {
                         self.conn.close(CloseCode::GoingAway, "idle timeout");
                     } else {
-                        // A half-open peer never answers: the next deadline then closes.
+                        // A half-open peer never answers: the next expiry then closes.
                         self.conn.send_ping(b"still there?");
                         pinged = true;
-                        idle_deadline = Instant::now() + args.idle_timeout;
+                        last_read = Instant::now();
+                        timer.as_mut().reset(last_read + args.idle_timeout);
                     }
                 }
             }
@@ -451,18 +464,27 @@ impl Session<'_> {
                 println!("{} {frame}", self.tag);
             }
         }
-        if self.conn.output().is_empty() {
+        let output = self.conn.output();
+        if output.is_empty() {
             return Ok(());
         }
-        // A peer that stops reading must not hold the task forever.
-        match timeout(
-            self.shared.args.idle_timeout,
-            self.stream.write_all(self.conn.output()),
-        )
-        .await
-        {
-            Ok(result) => result?,
-            Err(elapsed) => return Err(elapsed.into()),
+        // Most writes fit the socket buffer at once; only a full one needs a timed wait, so a
+        // peer that stops reading cannot hold the task forever.
+        let written = match self.stream.try_write(output) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+            Err(e) => return Err(e),
+        };
+        if written < output.len() {
+            match timeout(
+                self.shared.args.idle_timeout,
+                self.stream.write_all(&output[written..]),
+            )
+            .await
+            {
+                Ok(result) => result?,
+                Err(elapsed) => return Err(elapsed.into()),
+            }
         }
         self.conn.clear_output();
         Ok(())
