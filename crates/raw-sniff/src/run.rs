@@ -140,18 +140,25 @@ fn open_source(opts: &Opts, expr: Option<&Expr>) -> Result<Box<dyn Capture>> {
         use crate::capture::afpacket::{link_type_for, AfPacket, Options};
         let iface = opts.iface.clone().unwrap_or_else(|| "any".to_owned());
         // The kernel runs the filter on frames as the socket gets them: with their Ethernet
-        // header, or for a cooked socket with none at all, so cooked captures filter here.
+        // header, or for a cooked socket from the network header on, asking the kernel for the
+        // protocol the missing link header would have held.
         let link = link_type_for(&iface)?;
-        let filter = match expr {
-            Some(expr) if link == wire::LinkType::Ethernet => Some(
-                user_filter::compile(expr, link)?
-                    .instructions()
-                    .iter()
-                    .map(|i| socket2::SockFilter::new(i.code, i.jt, i.jf, i.k))
-                    .collect(),
+        let program = match expr {
+            Some(expr) if link == wire::LinkType::Ethernet => {
+                Some(user_filter::compile(expr, link)?)
+            }
+            Some(expr) => Some(
+                raw_sniff::filter::compile_for_cooked_socket(expr)
+                    .map_err(|err| anyhow::anyhow!("cannot compile the filter: {err}"))?,
             ),
-            _ => None,
+            None => None,
         };
+        let filter = program.map(|p| {
+            p.instructions()
+                .iter()
+                .map(|i| socket2::SockFilter::new(i.code, i.jt, i.jf, i.k))
+                .collect()
+        });
         Ok(Box::new(AfPacket::open(&Options {
             iface,
             promisc: opts.promisc,
