@@ -1,0 +1,125 @@
+//! How a live capture starts and ends: privileges dropped before parsing, -c, --duration and
+//! Ctrl-C each ending with a complete file and nothing captured lost.
+
+mod common;
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::MetadataExt;
+use std::process::Command;
+
+use common::{can_capture, have, run, Sniffer};
+
+/// A listener on loopback and a way to make `n` connections to it (3 packets each at least).
+fn loopback_traffic() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+fn connect_n(port: u16, n: usize) {
+    for _ in 0..n {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"x").unwrap();
+    }
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("raw-sniff-life-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // World-writable, so a capture that dropped to nobody can still write its file here.
+    let _ = Command::new("chmod").arg("1777").arg(&dir).status();
+    dir
+}
+
+#[test]
+fn user_drops_root_before_any_packet_is_parsed() {
+    if !can_capture() {
+        return;
+    }
+    let (_listener, port) = loopback_traffic();
+    let dir = scratch("user");
+    let pcap = dir.join("as-nobody.pcap");
+    let filter = format!("tcp dst port {port}");
+    let sniffer = Sniffer::start(
+        &[],
+        &[
+            "-i",
+            "lo",
+            "--user",
+            "nobody",
+            "-c",
+            "2",
+            "-w",
+            pcap.to_str().unwrap(),
+            &filter,
+        ],
+    );
+    connect_n(port, 2);
+    let (status, out, err) = sniffer.wait();
+    assert!(status.success(), "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    // The file was created after the switch, so it belongs to nobody.
+    assert_eq!(std::fs::metadata(&pcap).unwrap().uid(), 65534);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn count_and_duration_end_a_capture() {
+    if !can_capture() {
+        return;
+    }
+    let (_listener, port) = loopback_traffic();
+    let filter = format!("tcp dst port {port}");
+    let sniffer = Sniffer::start(&[], &["-i", "lo", "-c", "3", &filter]);
+    connect_n(port, 3);
+    let (status, out, err) = sniffer.wait();
+    assert!(status.success(), "{err}");
+    assert_eq!(out.lines().count(), 3);
+    assert!(err.contains("3 packets seen, 3 matched"), "{err}");
+
+    let started = std::time::Instant::now();
+    let sniffer = Sniffer::start(&[], &["-i", "lo", "--duration", "500ms", &filter]);
+    let (status, _, err) = sniffer.wait();
+    assert!(status.success(), "{err}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500));
+}
+
+#[test]
+fn ctrl_c_leaves_a_complete_file_with_every_packet() {
+    if !can_capture() || !have("tcpdump") {
+        return;
+    }
+    let (_listener, port) = loopback_traffic();
+    let dir = scratch("sigint");
+    let pcap = dir.join("cut.pcap");
+    let filter = format!("tcp port {port}");
+    let sniffer = Sniffer::start(
+        &[],
+        &["-i", "lo", "-q", "-w", pcap.to_str().unwrap(), &filter],
+    );
+    connect_n(port, 20);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (status, _, err) = sniffer.interrupt();
+    assert!(status.success(), "{err}");
+    let written: usize = err
+        .lines()
+        .find_map(|line| {
+            let (head, _) = line.split_once(" written to ")?;
+            head.rsplit(", ").next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no written count in {err}"));
+    assert!(written >= 40, "{err}");
+    let read = run(Command::new("tcpdump").args(["-nr", pcap.to_str().unwrap()]));
+    assert!(
+        read.status.success(),
+        "tcpdump: {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&read.stderr).contains("truncated"));
+    assert_eq!(
+        String::from_utf8_lossy(&read.stdout).lines().count(),
+        written
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
