@@ -4,7 +4,9 @@
 # `baselines`). The load client is `ws-chat bench` for all three, so only the server differs.
 # Cases: 64-byte messages over 1 and 100 connections (messages/s), 1 MiB messages (MB/s).
 # Loopback only; every run is bounded by DURATION (default 5s). The client and the server share
-# the machine's cores, so compare the ratios, not the absolute figures, across machines.
+# the machine's cores, so compare the ratios, not the absolute figures, across machines. On a
+# busy machine rates swing with other load; the server's CPU time per message (from
+# /proc/PID/stat) is the steadier figure and is printed beside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +44,11 @@ stop_server() {
     SERVER_PID=""
 }
 
+HZ="$(getconf CLK_TCK)"
+cpu_ticks() { # utime + stime of the server so far
+    awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"
+}
+
 field() { # line, name
     tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"
 }
@@ -55,18 +62,26 @@ for server in ws-chat tungstenite fastwebsockets; do
     esac
     for case in "1 64" "100 64" "1 1MiB"; do
         read -r conns size <<<"$case"
+        before="$(cpu_ticks)"
         line="$("$BIN/ws-chat" bench "ws://$ADDR/echo" --connections "$conns" --size "$size" --duration "$DURATION")"
-        echo "$server: $line"
+        after="$(cpu_ticks)"
+        messages="$(field "$line" messages)"
         RESULT["$server,$conns,$size,msgs"]="$(field "$line" msgs_per_s)"
         RESULT["$server,$conns,$size,mbs"]="$(field "$line" mb_per_s)"
+        RESULT["$server,$conns,$size,cpu"]="$(awk -v t=$((after - before)) -v hz="$HZ" -v m="$messages" \
+            'BEGIN { if (m > 0) printf "%.1f", t * 1e6 / hz / m; else print "n/a" }')"
+        echo "$server: $line server_cpu_us_per_msg=${RESULT[$server,$conns,$size,cpu]}"
     done
     stop_server
 done
 
 echo
-printf '%-16s %16s %16s %16s\n' server "64B x1 msg/s" "64B x100 msg/s" "1MiB x1 MB/s"
+printf '%-16s %14s %14s %14s %12s %12s %12s\n' server "64B x1 msg/s" "64B x100 msg/s" "1MiB x1 MB/s" \
+    "us/msg x1" "us/msg x100" "us/msg 1MiB"
 for server in ws-chat tungstenite fastwebsockets; do
-    printf '%-16s %16s %16s %16s\n' "$server" "${RESULT[$server,1,64,msgs]}" "${RESULT[$server,100,64,msgs]}" "${RESULT[$server,1,1MiB,mbs]}"
+    printf '%-16s %14s %14s %14s %12s %12s %12s\n' "$server" "${RESULT[$server,1,64,msgs]}" \
+        "${RESULT[$server,100,64,msgs]}" "${RESULT[$server,1,1MiB,mbs]}" "${RESULT[$server,1,64,cpu]}" \
+        "${RESULT[$server,100,64,cpu]}" "${RESULT[$server,1,1MiB,cpu]}"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo

@@ -270,8 +270,7 @@ fn chat_broadcasts_with_join_and_leave() {
     assert_eq!(b.expect_close(), 1003, "the chat takes text only");
 }
 
-#[test]
-fn sigterm_sends_1001_and_exits_zero() {
+fn shutdown_sends_1001_and_exits_zero(signal: &str) {
     let mut server = Server::start(&["--shutdown-timeout", "2s"]);
     let mut clients: Vec<Client> = (0..3)
         .map(|_| Client::connect(server.addr, "/echo"))
@@ -288,14 +287,23 @@ fn sigterm_sends_1001_and_exits_zero() {
             code
         }
     });
-    std::thread::sleep(std::time::Duration::from_millis(50));
-    let status = server.terminate();
+    let status = server.signal(signal);
     assert_eq!(answerer.join().unwrap(), 1001);
     for c in &mut clients {
         // These never answer: the server waits --shutdown-timeout, then goes anyway.
         assert_eq!(c.expect_close(), 1001);
     }
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn sigterm_sends_1001_and_exits_zero() {
+    shutdown_sends_1001_and_exits_zero("TERM");
+}
+
+#[test]
+fn sigint_sends_1001_and_exits_zero() {
+    shutdown_sends_1001_and_exits_zero("INT");
 }
 
 #[test]

@@ -58,10 +58,10 @@ impl Server {
         self.child.id()
     }
 
-    /// Sends SIGTERM and waits (bounded) for the exit status.
-    pub fn terminate(&mut self) -> ExitStatus {
+    /// Sends `signal` (`TERM`, `INT`) and waits (bounded) for the exit status.
+    pub fn signal(&mut self, signal: &str) -> ExitStatus {
         let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
             .expect("kill");
         assert!(status.success());
@@ -72,7 +72,7 @@ impl Server {
             }
             assert!(
                 start.elapsed() < WAIT * 2,
-                "server did not exit after SIGTERM"
+                "server did not exit after SIG{signal}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
