@@ -288,19 +288,22 @@ impl<'a> Decoded<'a> {
             ));
             return;
         }
-        let end = usize::from(p.total_len()).min(bytes.len());
+        let total = usize::from(p.total_len());
+        let end = total.min(bytes.len());
         let p = ipv4::Packet::new_unchecked(&bytes[..end]);
-        self.truncated = usize::from(p.total_len()) > bytes.len();
+        self.truncated = total > bytes.len();
         self.trailer = &bytes[end..];
         self.network = Some((at, Network::Ipv4(p)));
         let hl = p.header_len();
-        self.set_payload(at + hl);
-        self.payload = p.payload();
+        // check_header_len guarantees hl <= end; `get` keeps that a non-panicking fact.
+        let payload = bytes.get(hl..end).unwrap_or(&[]);
+        self.payload = payload;
+        self.payload_offset = at + hl;
         if p.frag_offset() != 0 {
             // Later fragments carry no transport header.
             return;
         }
-        self.transport(at + hl, p.protocol(), p.payload());
+        self.transport(at + hl, p.protocol(), payload);
     }
 
     fn decode_ipv6(&mut self, at: usize) {

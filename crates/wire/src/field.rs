@@ -99,12 +99,17 @@ pub(crate) fn u8_at(buf: &[u8], f: FieldDef) -> u8 {
 
 #[inline]
 pub(crate) fn u16_at(buf: &[u8], f: FieldDef) -> u16 {
-    u16::from_be_bytes([buf[f.at], buf[f.at + 1]])
+    // One range check instead of one per byte; the conversion cannot fail after it.
+    let mut b = [0u8; 2];
+    b.copy_from_slice(&buf[f.at..f.at + 2]);
+    u16::from_be_bytes(b)
 }
 
 #[inline]
 pub(crate) fn u32_at(buf: &[u8], f: FieldDef) -> u32 {
-    u32::from_be_bytes([buf[f.at], buf[f.at + 1], buf[f.at + 2], buf[f.at + 3]])
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&buf[f.at..f.at + 4]);
+    u32::from_be_bytes(b)
 }
 
 #[inline]

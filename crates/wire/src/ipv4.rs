@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use crate::checksum::{self, ChecksumStatus};
 use crate::error::{Layer, Reason, Result, WireError};
 use crate::field::{
-    bits16, bits8, set_bits16, set_bits8, set_u16, set_u8, u16_at, u8_at, FieldDef,
+    bits16, bits8, set_bits16, set_bits8, set_u16, set_u8, u16_at, u32_at, u8_at, FieldDef,
 };
 use crate::ip::IpProtocol;
 
@@ -353,14 +353,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// Source address.
     pub fn src_addr(&self) -> Ipv4Addr {
-        let b = self.buffer.as_ref();
-        Ipv4Addr::new(b[SRC.at], b[SRC.at + 1], b[SRC.at + 2], b[SRC.at + 3])
+        Ipv4Addr::from(u32_at(self.buffer.as_ref(), SRC))
     }
 
     /// Destination address.
     pub fn dst_addr(&self) -> Ipv4Addr {
-        let b = self.buffer.as_ref();
-        Ipv4Addr::new(b[DST.at], b[DST.at + 1], b[DST.at + 2], b[DST.at + 3])
+        Ipv4Addr::from(u32_at(self.buffer.as_ref(), DST))
     }
 
     /// Raw option bytes (between the fixed header and IHL × 4).

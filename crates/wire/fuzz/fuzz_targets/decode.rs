@@ -19,7 +19,12 @@ const LINKS: [LinkType; 8] = [
 ];
 
 fn walk(d: &wire::Decoded<'_>, depth: u8) {
-    let _ = (d.ip_checksum(), d.transport_checksum(), d.addrs(), d.ports());
+    let _ = (
+        d.ip_checksum(),
+        d.transport_checksum(),
+        d.addrs(),
+        d.ports(),
+    );
     if let Some(e) = d.stop {
         assert!(e.offset() <= d.frame.len());
         let _ = e.to_string();
@@ -41,7 +46,10 @@ fn walk(d: &wire::Decoded<'_>, depth: u8) {
             if let Ok(r) = ipv4::Repr::parse(&p) {
                 let mut buf = vec![0u8; r.buffer_len() + r.payload_len];
                 r.emit(&mut ipv4::Packet::new_unchecked(&mut buf[..]));
-                assert_eq!(ipv4::Repr::parse(&ipv4::Packet::new_unchecked(&buf[..])).unwrap(), r);
+                assert_eq!(
+                    ipv4::Repr::parse(&ipv4::Packet::new_unchecked(&buf[..])).unwrap(),
+                    r
+                );
             }
         }
         Some((_, Network::Ipv6(p))) => {
@@ -52,7 +60,10 @@ fn walk(d: &wire::Decoded<'_>, depth: u8) {
         }
         None => {}
     }
-    let pseudo = PseudoHeader::V4 { src: [10, 0, 0, 1].into(), dst: [10, 0, 0, 2].into() };
+    let pseudo = PseudoHeader::V4 {
+        src: [10, 0, 0, 1].into(),
+        dst: [10, 0, 0, 2].into(),
+    };
     match d.transport {
         Some((_, Transport::Tcp(p))) => {
             for o in p.options() {
@@ -62,14 +73,20 @@ fn walk(d: &wire::Decoded<'_>, depth: u8) {
                 let _ = r.to_string();
                 let mut buf = vec![0u8; r.buffer_len()];
                 r.emit(&mut tcp::Packet::new_unchecked(&mut buf[..]), &pseudo);
-                assert_eq!(tcp::Repr::parse(&tcp::Packet::new_unchecked(&buf[..])).unwrap(), r);
+                assert_eq!(
+                    tcp::Repr::parse(&tcp::Packet::new_unchecked(&buf[..])).unwrap(),
+                    r
+                );
             }
         }
         Some((_, Transport::Udp(p))) => {
             if let Ok(r) = udp::Repr::parse(&p) {
                 let mut buf = vec![0u8; r.buffer_len()];
                 r.emit(&mut udp::Packet::new_unchecked(&mut buf[..]), &pseudo);
-                assert_eq!(udp::Repr::parse(&udp::Packet::new_unchecked(&buf[..])).unwrap(), r);
+                assert_eq!(
+                    udp::Repr::parse(&udp::Packet::new_unchecked(&buf[..])).unwrap(),
+                    r
+                );
             }
         }
         Some((_, Transport::Icmpv4(p))) => {
@@ -89,7 +106,9 @@ fn walk(d: &wire::Decoded<'_>, depth: u8) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&which, frame)) = data.split_first() else { return };
+    let Some((&which, frame)) = data.split_first() else {
+        return;
+    };
     let d = decode(LINKS[usize::from(which) % LINKS.len()], frame);
     walk(&d, 0);
 });

@@ -11,7 +11,13 @@ use wire::reassembly::{Config, Event, Reassembler, Segment, SeqNum};
 use wire::tcp::Flags;
 
 fuzz_target!(|data: &[u8]| {
-    let cfg = Config { max_buffered_per_flow: 600, max_buffered_total: 1000, max_flows: 4, idle_timeout: Duration::from_secs(5), max_window: 1 << 20 };
+    let cfg = Config {
+        max_buffered_per_flow: 600,
+        max_buffered_total: 1000,
+        max_flows: 4,
+        idle_timeout: Duration::from_secs(5),
+        max_window: 1 << 20,
+    };
     let mut r = Reassembler::new(cfg);
     let payload = [0xabu8; 64];
     let mut delivered = 0u64;
@@ -20,13 +26,24 @@ fuzz_target!(|data: &[u8]| {
         let flow = chunk[0] & 7;
         let from_client = chunk[0] & 8 != 0;
         let flags = Flags(u16::from(chunk[1]) & 0x1ff);
-        let seq = SeqNum(u32::from(u16::from_be_bytes([chunk[2], chunk[3]])).wrapping_add(0xffff_ff00));
+        let seq =
+            SeqNum(u32::from(u16::from_be_bytes([chunk[2], chunk[3]])).wrapping_add(0xffff_ff00));
         let len = usize::from(chunk[4] % 65);
         now += Duration::from_millis(u64::from(chunk[5]) * 20);
-        let a = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, flow)), 1000 + u16::from(flow));
+        let a = SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, flow)),
+            1000 + u16::from(flow),
+        );
         let b = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 1, 1)), 80);
         let (src, dst) = if from_client { (a, b) } else { (b, a) };
-        let seg = Segment { src, dst, seq, flags, payload: &payload[..len], missing: u32::from(chunk[5] & 3) };
+        let seg = Segment {
+            src,
+            dst,
+            seq,
+            flags,
+            payload: &payload[..len],
+            missing: u32::from(chunk[5] & 3),
+        };
         r.push(now, &seg, |e| {
             if let Event::Data { bytes, .. } = e {
                 delivered += bytes.len() as u64;
