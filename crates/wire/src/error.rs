@@ -100,7 +100,7 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A decoding failure. `offset` is absolute in the frame once [`crate::decode`] has shifted it;
+/// A decoding failure. `offset` is absolute in the frame once [`crate::decode()`] has shifted it;
 /// a protocol's own `parse` reports offsets relative to its own first byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {

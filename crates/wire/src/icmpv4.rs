@@ -191,7 +191,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     }
 
     /// For error messages, the quoted IPv4 datagram (usually cut after 8 data bytes; decode
-    /// it with [`crate::decode`] and `LinkType::Ipv4`, which tolerates that).
+    /// it with [`crate::decode()`] and `LinkType::Ipv4`, which tolerates that).
     pub fn quoted(&self) -> Option<&'a [u8]> {
         self.msg_type().is_error().then(|| self.payload())
     }

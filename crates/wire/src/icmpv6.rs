@@ -184,7 +184,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
         &self.buffer.as_ref()[HEADER_LEN..]
     }
 
-    /// For error messages, the quoted IPv6 packet (decode it with [`crate::decode`] and
+    /// For error messages, the quoted IPv6 packet (decode it with [`crate::decode()`] and
     /// `LinkType::Ipv6`).
     pub fn quoted(&self) -> Option<&'a [u8]> {
         self.msg_type().is_error().then(|| self.payload())

@@ -17,7 +17,7 @@
 //! offset, mask and a sentence on what it means. Getters read through it, so the labels a
 //! printer shows and the bytes a getter reads cannot drift apart.
 //!
-//! [`decode`] runs the layers in order over one captured frame and returns a [`Decoded`]:
+//! [`decode()`] runs the layers in order over one captured frame and returns a [`Decoded`]:
 //! every layer it could read, with its offset, and in [`Decoded::stop`] the typed
 //! [`WireError`] (layer and absolute byte) that stopped it. Checksums are judged on request
 //! ([`Decoded::transport_checksum`]) and reported as a [`ChecksumStatus`], never enforced.
