@@ -370,6 +370,106 @@ mod tests {
         Ok(events)
     }
 
+    // Captured on lo with `tcpdump -i lo -w ws.pcap` while Python's websockets 17.4 client
+    // talked to `ws-chat --deflate` at /echo (permessage-deflate agreed, no parameters); payloads
+    // pulled with `tshark -T fields -e tcp.payload`. Client frames are masked with its own keys.
+    /// Client: text "Hello", compressed (RSV1).
+    static PY_DEFLATE_HELLO: [u8; 13] = [
+        0xc1, 0x87, 0xfa, 0x03, 0xb2, 0xd0, 0x08, 0x4b, 0x7f, 0x19, 0x33, 0x04, 0xb2,
+    ];
+    /// Server: the echo, compressed from a fresh context.
+    static ECHO_DEFLATE_HELLO: [u8; 9] = [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    /// Client: `ws.send(["Hel", "lo"])`, one compressed message over three frames.
+    static PY_DEFLATE_FRAGMENTS: [&[u8]; 3] = [
+        &[
+            0x41, 0x89, 0x51, 0x00, 0x6d, 0xd2, 0xa3, 0x48, 0xa0, 0xd3, 0x51, 0x00, 0x6d, 0x2d,
+            0xae,
+        ],
+        &[
+            0x00, 0x88, 0xc4, 0xd0, 0x3d, 0x20, 0x0e, 0x19, 0x3a, 0x20, 0xc4, 0xd0, 0xc2, 0xdf,
+        ],
+        &[0x80, 0x81, 0xc1, 0x6c, 0x19, 0x78, 0xc1],
+    ];
+    /// Server: the second echo, which refers back to the first "Hello" (context takeover).
+    static ECHO_DEFLATE_HELLO_AGAIN: [u8; 6] = [0xc1, 0x04, 0x02, 0x13, 0x00, 0x00];
+    /// Client: close 1000; server: its echo.
+    static PY_CLOSE_1000: [u8; 8] = [0x88, 0x82, 0xc7, 0x0c, 0x64, 0x1b, 0xc4, 0xe4];
+    static ECHO_CLOSE_1000: [u8; 4] = [0x88, 0x02, 0x03, 0xe8];
+    // Same capture, second connection, without compression (`compression=None`).
+    static PY_HELLO: [u8; 11] = [
+        0x81, 0x85, 0xf9, 0x95, 0x50, 0x6c, 0xb1, 0xf0, 0x3c, 0x00, 0x96,
+    ];
+    static ECHO_HELLO: [u8; 7] = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
+    static PY_PING: [u8; 10] = [0x89, 0x84, 0x1d, 0x47, 0x85, 0x29, 0x6d, 0x2e, 0xeb, 0x4e];
+    static PONG: [u8; 6] = [0x8a, 0x04, 0x70, 0x69, 0x6e, 0x67];
+
+    fn reply(conn: &mut Connection, bytes: &[u8]) -> (Vec<Event>, Vec<u8>) {
+        let events = all_events(conn, bytes).unwrap();
+        for event in &events {
+            if let Event::Message(Message::Text(text)) = event {
+                conn.send_text(text);
+            }
+        }
+        let out = conn.output().to_vec();
+        conn.clear_output();
+        (events, out)
+    }
+
+    #[test]
+    fn captured_python_exchange_with_deflate() {
+        let mut conn = Connection::new(
+            Config {
+                deflate: Some(DeflateParams::default()),
+                ..Config::new(Role::Server)
+            },
+            1,
+        );
+        let hello = Event::Message(Message::Text("Hello".into()));
+        assert_eq!(
+            reply(&mut conn, &PY_DEFLATE_HELLO),
+            (vec![hello.clone()], ECHO_DEFLATE_HELLO.to_vec())
+        );
+        let fragments: Vec<u8> = PY_DEFLATE_FRAGMENTS.concat();
+        assert_eq!(
+            reply(&mut conn, &fragments),
+            (vec![hello], ECHO_DEFLATE_HELLO_AGAIN.to_vec())
+        );
+        let (events, out) = reply(&mut conn, &PY_CLOSE_1000);
+        assert_eq!(
+            events,
+            [Event::Closed(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: String::new()
+            }))]
+        );
+        assert_eq!(out, ECHO_CLOSE_1000);
+    }
+
+    #[test]
+    fn captured_python_exchange_plain() {
+        let mut conn = Connection::new(Config::new(Role::Server), 1);
+        assert_eq!(
+            reply(&mut conn, &PY_HELLO),
+            (
+                vec![Event::Message(Message::Text("Hello".into()))],
+                ECHO_HELLO.to_vec()
+            )
+        );
+        assert_eq!(
+            reply(&mut conn, &PY_PING),
+            (
+                vec![Event::Message(Message::Ping(b"ping".to_vec()))],
+                PONG.to_vec()
+            )
+        );
+        // Without deflate agreed, the compressed capture is refused for its RSV1 bit.
+        let mut plain = Connection::new(Config::new(Role::Server), 1);
+        assert_eq!(
+            all_events(&mut plain, &PY_DEFLATE_HELLO),
+            Err(ProtocolError::ReservedBits { rsv: 0b100 })
+        );
+    }
+
     #[test]
     fn ping_gets_a_pong_with_the_same_payload() {
         let mut conn = Connection::new(Config::new(Role::Server), 1);

@@ -39,6 +39,16 @@ impl DecoderConfig {
             ..Self::server()
         }
     }
+
+    /// Rules for an observer, such as a sniffer decoding both directions of captured streams:
+    /// either masking, RSV1 allowed (most real traffic is compressed), 16 MiB frames.
+    pub fn observer() -> Self {
+        DecoderConfig {
+            mask: MaskRule::Either,
+            allowed_rsv: crate::frame::RSV1,
+            ..Self::server()
+        }
+    }
 }
 
 /// Where the decoder is in the current frame.
@@ -303,6 +313,20 @@ mod tests {
             panic!("in payload")
         };
         assert!(payload.capacity() <= INITIAL_PAYLOAD_CAPACITY);
+    }
+
+    #[test]
+    fn observer_reads_both_directions() {
+        // RFC 6455 §5.7: an unmasked and a masked "Hello" back to back, as a sniffer sees them.
+        let mut stream = vec![0x81, 0x05, b'H', b'e', b'l', b'l', b'o'];
+        stream.extend_from_slice(&MASKED_HELLO);
+        let frames = decode_chunks(DecoderConfig::observer(), &[&stream]).unwrap();
+        assert_eq!(frames.len(), 2);
+        assert!(frames.iter().all(|f| f.payload == b"Hello"));
+        assert_eq!(
+            decode_chunks(DecoderConfig::client(), &[&MASKED_HELLO]),
+            Err(ProtocolError::MaskedFrame)
+        );
     }
 
     fn arb_frame() -> impl Strategy<Value = (u8, bool, Vec<u8>, [u8; 4])> {

@@ -318,6 +318,27 @@ mod tests {
     // RFC 6455 §1.2, the example client handshake (Origin/Protocol lines kept).
     const RFC_REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
+    // Captured with tcpdump on lo: Python's websockets 17.4 opening /echo on `ws-chat --deflate`,
+    // and the server's answer (the same capture as connection.rs's frames).
+    const PYTHON_REQUEST: &[u8] = b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1:42597\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: wRlojOq+991zQzUObG0k5w==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\nUser-Agent: Python/3.11 websockets/17.4\r\n\r\n";
+    const SERVER_RESPONSE: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ogZouZdsopylH9qvB52P/js/Opc=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+
+    #[test]
+    fn captured_python_handshake() {
+        let (req, n) = Request::parse(PYTHON_REQUEST).unwrap().unwrap();
+        assert_eq!(n, PYTHON_REQUEST.len());
+        let up = validate_request(&req).unwrap();
+        let (_, agreed) = crate::deflate::negotiate(&up.extensions).unwrap();
+        assert_eq!(response_101(&up.accept, Some(&agreed)), SERVER_RESPONSE);
+        let (resp, _) = Response::parse(SERVER_RESPONSE).unwrap().unwrap();
+        assert_eq!(
+            check_response(&resp, &up.key, &["permessage-deflate"])
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
     #[test]
     fn rfc6455_section_1_3_accept_vector() {
         assert_eq!(
