@@ -60,21 +60,51 @@ impl fmt::Display for Unverified {
     }
 }
 
-/// Ones'-complement sum of `data` as big-endian 16-bit words, not yet folded. An odd final
-/// byte is padded with zero on the right (RFC 1071 §4.1).
+/// Ones'-complement sum of `data` as big-endian 16-bit words, folded to 16 bits but not
+/// complemented. An odd final byte is padded with zero on the right (RFC 1071 §4.1).
+/// Results of several calls (and pseudo-header sums) can be added and then [`fold`]ed.
 pub fn sum(data: &[u8]) -> u64 {
-    // Summing 32-bit words into a 64-bit accumulator and folding once at the end gives the same
-    // ones'-complement result as 16-bit words (the end-around carries commute), with a quarter
-    // of the additions.
+    // The ones'-complement sum does not depend on byte order (RFC 1071 §2(B)): summing
+    // native little-endian 64-bit words with end-around carry and swapping the folded
+    // result gives the big-endian sum, with an eighth of the additions and no byte swaps.
     let mut acc: u64 = 0;
-    let mut chunks = data.chunks_exact(4);
+    let mut carries: u64 = 0;
+    let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
-        acc += u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let (s, o) = acc.overflowing_add(u64::from_le_bytes(w));
+        acc = s;
+        carries += u64::from(o);
     }
-    let rest = chunks.remainder();
-    let mut tail = [0u8; 4];
-    tail[..rest.len()].copy_from_slice(rest);
-    acc + u64::from(u32::from_be_bytes(tail))
+    // The tail (0..=7 bytes), zero-padded at the end, in at most three loads rather than a
+    // variable-length copy.
+    let mut rest = chunks.remainder();
+    let mut tail: u64 = 0;
+    let mut shift = 0;
+    if let Some((four, more)) = rest.split_first_chunk::<4>() {
+        tail = u64::from(u32::from_le_bytes(*four));
+        rest = more;
+        shift = 32;
+    }
+    if let Some((two, more)) = rest.split_first_chunk::<2>() {
+        tail |= u64::from(u16::from_le_bytes(*two)) << shift;
+        rest = more;
+        shift += 16;
+    }
+    if let Some(&b) = rest.first() {
+        tail |= u64::from(b) << shift;
+    }
+    let (s, o) = acc.overflowing_add(tail);
+    carries += u64::from(o);
+    // Fold 64 -> 16 bits in little-endian word space (carries < 2^61, so no overflow),
+    // then swap to network order.
+    let mut f = (s & 0xffff_ffff) + (s >> 32) + carries;
+    f = (f & 0xffff) + (f >> 16);
+    f = (f & 0xffff) + (f >> 16);
+    f = (f & 0xffff) + (f >> 16);
+    f = (f & 0xffff) + (f >> 16);
+    u64::from((f as u16).swap_bytes())
 }
 
 /// Folds an accumulated sum to 16 bits with end-around carry.
@@ -163,7 +193,8 @@ pub(crate) fn judge(
 mod tests {
     use super::*;
 
-    // RFC 1071 §3 worked example: the words 0001 f203 f4f5 f6f7 sum to ddf2.
+    // RFC 1071 §3 worked example: the words 0001 f203 f4f5 f6f7 sum to ddf2 (2ddf0 before
+    // the end-around carry).
     #[test]
     fn rfc1071_example() {
         let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
