@@ -474,12 +474,28 @@ impl<'a> Decoded<'a> {
         }
     }
 
-    /// Source and destination ports of TCP or UDP.
+    /// Source and destination ports of TCP or UDP, also when decoding stopped inside a TCP
+    /// or UDP header that still holds its first four bytes: ICMP errors quote only the first
+    /// 8 bytes of the offending segment, which is enough to say which connection it was.
     pub fn ports(&self) -> Option<(u16, u16)> {
         match &self.transport {
             Some((_, Transport::Tcp(p))) => Some((p.src_port(), p.dst_port())),
             Some((_, Transport::Udp(p))) => Some((p.src_port(), p.dst_port())),
-            _ => None,
+            Some(_) => None,
+            None => match self.stop {
+                Some(WireError::Truncated {
+                    layer: Layer::Tcp | Layer::Udp,
+                    offset,
+                    ..
+                }) => {
+                    let b = self.frame.get(offset..offset.checked_add(4)?)?;
+                    Some((
+                        u16::from_be_bytes([b[0], b[1]]),
+                        u16::from_be_bytes([b[2], b[3]]),
+                    ))
+                }
+                _ => None,
+            },
         }
     }
 
@@ -597,6 +613,14 @@ mod tests {
         let inner = decode(LinkType::Ipv4, icmp.quoted().unwrap());
         assert_eq!(inner.ports(), Some((58188, 47003)));
         assert_eq!(inner.udp().unwrap().payload(), b"udp-hello\n");
+        // Hand-made: what an ICMP error quotes of a TCP segment, the IP header and the first
+        // 8 bytes of TCP. The header is incomplete, but the ports are there.
+        let quote = &ETH_IPV4_TCP_SYN[14..42];
+        let inner = decode(LinkType::Ipv4, quote);
+        assert!(inner.tcp().is_none());
+        assert_eq!(inner.stop.unwrap().layer(), Layer::Tcp);
+        assert_eq!(inner.ports(), Some((36778, 47001)));
+        assert_eq!(decode(LinkType::Ipv4, &quote[..22]).ports(), None);
     }
 
     #[test]
@@ -671,6 +695,53 @@ mod tests {
         let d = decode(LinkType::Ethernet, &f);
         assert_eq!(d.trailer.len(), 16);
         assert_eq!(d.payload, b"x\n");
+    }
+
+    // Hand-made from the real datagrams by setting fragment fields.
+    #[test]
+    fn ipv4_fragments() {
+        let mut f = ETH_IPV4_UDP;
+        f[20] |= 0x20; // MF: the first fragment still carries the UDP header
+        let d = decode(LinkType::Ethernet, &f);
+        assert!(d.udp().is_some());
+        assert_eq!(
+            d.transport_checksum(),
+            Some(ChecksumStatus::Unverified(Unverified::Fragment))
+        );
+        let mut f = ETH_IPV4_UDP;
+        f[21] = 1; // offset 8 bytes: a later fragment, no transport header
+        let d = decode(LinkType::Ethernet, &f);
+        assert!(d.ipv4().is_some() && d.transport.is_none() && d.stop.is_none());
+        assert_eq!(d.payload.len(), 10);
+        assert_eq!(d.payload_offset, 34);
+    }
+
+    #[test]
+    fn ipv6_fragment_header() {
+        let build = |offset_units: u16, more: bool| {
+            let mut f = ETH_IPV6_TCP_SYN[..54].to_vec();
+            f[20] = 44;
+            f[18..20].copy_from_slice(&(40u16 + 8).to_be_bytes());
+            let w = (offset_units << 3) | u16::from(more);
+            f.extend_from_slice(&[6, 0]);
+            f.extend_from_slice(&w.to_be_bytes());
+            f.extend_from_slice(&[0, 0, 0, 7]);
+            f.extend_from_slice(&ETH_IPV6_TCP_SYN[54..]);
+            f
+        };
+        let first = build(0, true);
+        let d = decode(LinkType::Ethernet, &first);
+        assert_eq!(d.ext_headers().count(), 1);
+        assert!(d.tcp().is_some());
+        assert_eq!(
+            d.transport_checksum(),
+            Some(ChecksumStatus::Unverified(Unverified::Fragment))
+        );
+        let later = build(100, false);
+        let d = decode(LinkType::Ethernet, &later);
+        assert!(d.tcp().is_none() && d.stop.is_none());
+        assert_eq!(d.payload_offset, 62);
+        assert_eq!(d.payload.len(), 40);
     }
 
     #[test]
