@@ -16,8 +16,10 @@ pub mod field {
             "ARPHRD_ type of the interface, 1 Ethernet, 772 loopback (packet(7), sll_hatype).";
         HALEN = "sll.halen", 4, 2, 0, "Address length",
             "How many bytes of the address field are used (packet(7), sll_halen).";
-        ADDR = "sll.src.eth", 6, 8, 0, "Source address",
-            "Link-layer address of the sender, padded to 8 bytes (packet(7), sll_addr).";
+        ADDR = "sll.src.eth", 6, 6, 0, "Source address",
+            "Link-layer address of the sender; `halen` says how many bytes of the 8-byte field it uses (packet(7), sll_addr).";
+        UNUSED = "sll.unused", 12, 2, 0, "Unused",
+            "The last two bytes of the 8-byte address field, unused by 6-byte Ethernet addresses (packet(7), sll_addr).";
         PROTOCOL = "sll.etype", 14, 2, 0, "Protocol",
             "EtherType of the payload (packet(7), sll_protocol).";
     }
@@ -29,7 +31,7 @@ pub mod field2 {
         PROTOCOL = "sll.etype", 0, 2, 0, "Protocol",
             "EtherType of the payload (libpcap LINKTYPE_LINUX_SLL2).";
         RESERVED = "sll.reserved", 2, 2, 0, "Reserved",
-            "Must be zero (libpcap LINKTYPE_LINUX_SLL2).";
+            "Must be zero; Wireshark does not show it (libpcap LINKTYPE_LINUX_SLL2).";
         IFINDEX = "sll.ifindex", 4, 4, 0, "Interface index",
             "Kernel index of the interface the packet crossed, as `ip link` numbers them (packet(7), sll_ifindex).";
         HATYPE = "sll.hatype", 8, 2, 0, "Link-layer type",
@@ -38,8 +40,10 @@ pub mod field2 {
             "Who the packet was for: 0 to us, 1 broadcast, 2 multicast, 3 another host, 4 sent by us (packet(7), sll_pkttype).";
         HALEN = "sll.halen", 11, 1, 0, "Address length",
             "How many bytes of the address field are used (packet(7), sll_halen).";
-        ADDR = "sll.src.eth", 12, 8, 0, "Source address",
-            "Link-layer address of the sender, padded to 8 bytes (packet(7), sll_addr).";
+        ADDR = "sll.src.eth", 12, 6, 0, "Source address",
+            "Link-layer address of the sender; `halen` says how many bytes of the 8-byte field it uses (packet(7), sll_addr).";
+        UNUSED = "sll.unused", 18, 2, 0, "Unused",
+            "The last two bytes of the 8-byte address field, unused by 6-byte Ethernet addresses (packet(7), sll_addr).";
     }
 }
 
@@ -242,7 +246,7 @@ impl Repr {
                 set_u16(buf, field::PKTTYPE, self.packet_type.into());
                 set_u16(buf, field::HATYPE, self.hardware_type);
                 set_u16(buf, field::HALEN, n as u16);
-                buf[field::ADDR.range()].fill(0);
+                buf[field::ADDR.at..field::ADDR.at + 8].fill(0);
                 buf[field::ADDR.at..field::ADDR.at + n].copy_from_slice(&self.address[..n]);
                 set_u16(buf, field::PROTOCOL, self.protocol.into());
             }
@@ -253,7 +257,7 @@ impl Repr {
                 set_u16(buf, field2::HATYPE, self.hardware_type);
                 set_u8(buf, field2::PKTTYPE, u16::from(self.packet_type) as u8);
                 set_u8(buf, field2::HALEN, n as u8);
-                buf[field2::ADDR.range()].fill(0);
+                buf[field2::ADDR.at..field2::ADDR.at + 8].fill(0);
                 buf[field2::ADDR.at..field2::ADDR.at + n].copy_from_slice(&self.address[..n]);
             }
         }
