@@ -5,7 +5,7 @@
 //! Away. All protocol work is done by [`websocket::Connection`]; this file only moves bytes,
 //! keeps time and routes messages.
 
-use crate::chat::Room;
+use crate::chat::{Inbox, Room};
 use crate::cli::ServerArgs;
 use anyhow::Context as _;
 use std::net::SocketAddr;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -336,7 +336,7 @@ struct Session<'a> {
     tag: String,
     shared: &'a Shared,
     name: String,
-    inbox: Option<mpsc::Receiver<Arc<str>>>,
+    inbox: Option<Inbox>,
 }
 
 impl Session<'_> {
@@ -502,7 +502,7 @@ impl Session<'_> {
 }
 
 /// Waits for the next chat line, or forever on an endpoint without a room.
-async fn recv(inbox: &mut Option<mpsc::Receiver<Arc<str>>>) -> Option<Arc<str>> {
+async fn recv(inbox: &mut Option<Inbox>) -> Option<Arc<str>> {
     match inbox {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
