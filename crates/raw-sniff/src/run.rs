@@ -119,7 +119,7 @@ fn open_source(opts: &Opts, expr: Option<&Expr>) -> Result<Box<dyn Capture>> {
         return Ok(Box::new(crate::capture::file::PcapFile::open(path)?));
     }
     if opts.ip_raw {
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         {
             use crate::capture::sock_raw::{IpProto, SockRaw};
             return Ok(Box::new(SockRaw::open(&[

@@ -10,7 +10,7 @@ pub mod afpacket;
 pub mod file;
 #[cfg(unix)]
 pub mod privileges;
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 pub mod sock_raw;
 #[cfg(windows)]
 pub mod windows;
