@@ -440,6 +440,27 @@ impl Session<'_> {
     }
 
     fn on_message(&mut self, message: Message) {
+        if self.shared.args.verbose {
+            // Frames show wire bytes (compressed ones as hex); this shows what they carried.
+            match &message {
+                Message::Text(text) => {
+                    let preview: String = text.chars().take(48).collect();
+                    let more = if preview.len() < text.len() {
+                        "…"
+                    } else {
+                        ""
+                    };
+                    self.log(&format!(
+                        "message: text, {} bytes: {preview:?}{more}",
+                        text.len()
+                    ));
+                }
+                Message::Binary(data) => {
+                    self.log(&format!("message: binary, {} bytes", data.len()))
+                }
+                _ => {}
+            }
+        }
         let open = self.conn.state() == CloseState::Open;
         match (self.endpoint, message) {
             (Endpoint::Echo, Message::Text(text)) => self.conn.send_text(&text),

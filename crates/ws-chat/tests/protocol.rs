@@ -385,6 +385,7 @@ fn verbose_shows_headers_and_frames() {
         "-> Sec-WebSocket-Accept: ",
         "<- text fin=1 rsv=000 mask=",
         "len=5 \"Hello\"",
+        "message: text, 5 bytes: \"Hello\"",
         "-> text fin=1 rsv=000 unmasked len=5 \"Hello\"",
         "-> close fin=1 rsv=000 unmasked len=2 code=1000 Normal Closure",
     ] {
