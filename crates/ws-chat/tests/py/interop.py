@@ -92,6 +92,15 @@ async def limits(base, deflate):
         except ConnectionClosed as e:
             assert e.rcvd is not None and e.rcvd.code == 1007, e
     print("ok 1007 fragmented")
+    async with client(base + "/echo") as ws:
+        # An unmasked frame, written under the library's feet: servers must refuse it (1002).
+        ws.transport.write(b"\x81\x02hi")
+        try:
+            await recv(ws)
+            raise AssertionError("expected close")
+        except ConnectionClosed as e:
+            assert e.rcvd is not None and e.rcvd.code == 1002, e
+    print("ok 1002")
 
 
 async def chat(base, deflate):
@@ -112,6 +121,12 @@ async def chat(base, deflate):
             assert (await recv(a)).endswith(": hi from b")
         left = await recv(a)
         assert left.endswith("left (1 online)"), left
+        await a.send(b"binary is not chat")
+        try:
+            while True:
+                await recv(a)
+        except ConnectionClosed as e:
+            assert e.rcvd is not None and e.rcvd.code == 1003, e
     print("ok chat")
 
 
