@@ -70,6 +70,7 @@ pub mod ip;
 pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6_ext;
+pub mod layout;
 pub mod null;
 pub mod pcap;
 pub mod reassembly;

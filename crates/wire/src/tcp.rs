@@ -315,17 +315,16 @@ impl<'a> TcpOption<'a> {
         rest
     }
 
-    /// Wireshark name of the option.
+    /// Wireshark display-filter name for the option (tshark 4.0): its value field where
+    /// Wireshark has one, else the option kind.
     pub fn name(&self) -> &'static str {
         match self {
-            TcpOption::EndOfList => "tcp.option_kind.eol",
-            TcpOption::Nop => "tcp.options.nop",
+            TcpOption::EndOfList | TcpOption::Nop | TcpOption::SackPermitted => "tcp.option_kind",
             TcpOption::Mss(_) => "tcp.options.mss_val",
             TcpOption::WindowScale(_) => "tcp.options.wscale.shift",
-            TcpOption::SackPermitted => "tcp.options.sack_perm",
-            TcpOption::Sack(_) => "tcp.options.sack",
+            TcpOption::Sack(_) => "tcp.options.sack_le",
             TcpOption::Timestamps { .. } => "tcp.options.timestamp.tsval",
-            TcpOption::Unknown { .. } => "tcp.options.unknown",
+            TcpOption::Unknown { .. } => "tcp.options.unknown.payload",
         }
     }
 }

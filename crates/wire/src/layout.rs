@@ -1,0 +1,282 @@
+//! Where every byte of a decoded frame belongs: [`Decoded::walk_fields`] reports each header
+//! field (fixed fields from the protocols' tables, options and extension headers as decoded)
+//! at its absolute offset, then the payload and any trailer, so an explain printer can label
+//! every byte exactly once without parsing anything itself.
+
+use crate::decode::{Decoded, Link, Network, Transport};
+use crate::field::FieldDef;
+use crate::{arp, ethernet, ipv4, ipv6, null, sll, tcp, udp, vlan};
+
+/// Bytes after the last decoded header.
+pub const PAYLOAD: FieldDef = FieldDef {
+    name: "data",
+    at: 0,
+    len: 0,
+    mask: 0,
+    label: "Payload",
+    meaning: "Bytes after the last decoded header: application data, or what could not be decoded (see the stop reason).",
+};
+
+/// Bytes after the network packet's stated length.
+pub const TRAILER: FieldDef = FieldDef {
+    name: "eth.trailer",
+    at: 0,
+    len: 0,
+    mask: 0,
+    label: "Padding",
+    meaning: "Bytes past the IP packet's length: Ethernet pads frames to 60 bytes (IEEE 802.3 §3.2.8), some NICs add trailers.",
+};
+
+/// Option bytes that do not parse.
+const BAD_OPTIONS: FieldDef = FieldDef {
+    name: "options.malformed",
+    at: 0,
+    len: 0,
+    mask: 0,
+    label: "Malformed options",
+    meaning: "Option bytes whose type/length structure is broken; shown raw.",
+};
+
+/// The part of an extension header after its fixed fields.
+const EXT_DATA: FieldDef = FieldDef {
+    name: "ipv6.ext.data",
+    at: 0,
+    len: 0,
+    mask: 0,
+    label: "Options / data",
+    meaning: "The rest of an IPv6 extension header: option TLVs and padding, routing addresses, or authentication data (RFC 8200 §4).",
+};
+
+/// ARP with other than Ethernet/IPv4 address sizes.
+const ARP_ADDRESSES: FieldDef = FieldDef {
+    name: "arp.addresses",
+    at: 0,
+    len: 0,
+    mask: 0,
+    label: "Addresses",
+    meaning: "Sender and target hardware and protocol addresses, sized by the two length fields (RFC 826).",
+};
+
+fn table(f: &mut impl FnMut(FieldDef), fields: &[FieldDef], base: usize) {
+    for d in fields {
+        f(d.shifted(base));
+    }
+}
+
+fn placed(f: FieldDef, at: usize, len: usize) -> FieldDef {
+    FieldDef { at, len, ..f }
+}
+
+impl Decoded<'_> {
+    /// Calls `f` with every field of every decoded layer, in wire order, each placed at its
+    /// absolute offset (`FieldDef::at`). Sub-byte fields share bytes and are reported one by
+    /// one with their masks. Does not allocate.
+    pub fn walk_fields(&self, mut f: impl FnMut(FieldDef)) {
+        let f = &mut f;
+        match self.link {
+            Some(Link::Ethernet(_)) => table(f, ethernet::field::FIELDS, 0),
+            Some(Link::Sll(p)) => match p.version() {
+                sll::Version::V1 => table(f, sll::field::FIELDS, 0),
+                sll::Version::V2 => table(f, sll::field2::FIELDS, 0),
+            },
+            Some(Link::Null(_)) => table(f, null::field::FIELDS, 0),
+            None => {}
+        }
+        for t in self.vlan_tags() {
+            table(f, vlan::field::FIELDS, t.offset);
+        }
+        match self.network {
+            Some((at, Network::Ipv4(p))) => {
+                table(f, ipv4::field::FIELDS, at);
+                let end = at + p.header_len();
+                let mut pos = at + ipv4::HEADER_LEN;
+                for o in p.options() {
+                    match o {
+                        Ok(o) => {
+                            let d = o.field();
+                            f(placed(d, at + d.at, d.len));
+                            pos = at + d.at + d.len;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if pos < end {
+                    f(placed(BAD_OPTIONS, pos, end - pos));
+                }
+            }
+            Some((at, Network::Ipv6(_))) => {
+                table(f, ipv6::field::FIELDS, at);
+                for h in self.ext_headers() {
+                    let fixed = h.header.fields();
+                    table(f, fixed, h.offset);
+                    let fixed_len = fixed.last().map_or(0, FieldDef::end);
+                    let len = h.header.header_len();
+                    if len > fixed_len {
+                        f(placed(EXT_DATA, h.offset + fixed_len, len - fixed_len));
+                    }
+                }
+            }
+            Some((at, Network::Arp(p))) => {
+                if p.hardware_len() == 6 && p.protocol_len() == 4 {
+                    table(f, arp::field::FIELDS, at);
+                } else {
+                    table(f, &arp::field::FIELDS[..5], at);
+                    let n = 2 * (usize::from(p.hardware_len()) + usize::from(p.protocol_len()));
+                    if n > 0 {
+                        f(placed(ARP_ADDRESSES, at + 8, n));
+                    }
+                }
+            }
+            None => {}
+        }
+        match self.transport {
+            Some((at, Transport::Tcp(p))) => {
+                table(f, tcp::field::FIELDS, at);
+                let end = at + p.header_len();
+                let mut pos = at + tcp::HEADER_LEN;
+                for o in p.options() {
+                    match o {
+                        Ok(o) => {
+                            f(o.field().shifted(at));
+                            pos = at + o.at + o.len;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if pos < end {
+                    f(placed(BAD_OPTIONS, pos, end - pos));
+                }
+            }
+            Some((at, Transport::Udp(_))) => table(f, udp::field::FIELDS, at),
+            Some((at, Transport::Icmpv4(p))) => table(f, p.fields(), at),
+            Some((at, Transport::Icmpv6(p))) => table(f, p.fields(), at),
+            None => {}
+        }
+        if !self.payload.is_empty() {
+            f(placed(PAYLOAD, self.payload_offset, self.payload.len()));
+        }
+        if !self.trailer.is_empty() {
+            f(placed(
+                TRAILER,
+                self.frame.len() - self.trailer.len(),
+                self.trailer.len(),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{decode, LinkType};
+    use crate::testdata::*;
+    use proptest::prelude::*;
+
+    /// Counts how often each byte is labelled; masked fields over the same bytes count once
+    /// as a group, and their masks must not overlap.
+    fn coverage(d: &Decoded<'_>) -> Vec<u32> {
+        let mut count = vec![0u32; d.frame.len()];
+        let mut group: Option<(usize, usize, u32)> = None;
+        d.walk_fields(|fd| {
+            assert!(
+                fd.end() <= d.frame.len(),
+                "{} at {} len {} beyond {}",
+                fd.name,
+                fd.at,
+                fd.len,
+                d.frame.len()
+            );
+            if fd.mask != 0 {
+                if let Some((at, len, seen)) = group {
+                    if at == fd.at && len == fd.len {
+                        assert_eq!(seen & fd.mask, 0, "{} overlaps its siblings", fd.name);
+                        group = Some((at, len, seen | fd.mask));
+                        return;
+                    }
+                }
+                group = Some((fd.at, fd.len, fd.mask));
+            } else {
+                group = None;
+            }
+            for c in &mut count[fd.range()] {
+                *c += 1;
+            }
+        });
+        count
+    }
+
+    fn every_byte_once(d: &Decoded<'_>) {
+        let c = coverage(d);
+        for (i, n) in c.iter().enumerate() {
+            assert_eq!(*n, 1, "byte {i} labelled {n} times (stop: {:?})", d.stop);
+        }
+    }
+
+    #[test]
+    fn real_frames_labelled_exactly_once() {
+        let frames: [(LinkType, &[u8]); 11] = [
+            (LinkType::Ethernet, &ETH_IPV4_TCP_SYN),
+            (LinkType::Ethernet, &ETH_IPV4_TCP_SYNACK),
+            (LinkType::Ethernet, &ETH_IPV4_TCP_DATA),
+            (LinkType::Ethernet, &ETH_IPV6_TCP_SYN),
+            (LinkType::Ethernet, &ETH_IPV6_TCP_DATA),
+            (LinkType::Ethernet, &ETH_IPV4_ICMP_UNREACH),
+            (LinkType::Ethernet, &ETH_IPV4_UDP),
+            (LinkType::Ethernet, &ETH_IPV4_ICMP_ECHO),
+            (LinkType::Ethernet, &ETH_IPV6_ICMPV6_ECHO),
+            (LinkType::LinuxSll, &SLL_IPV4_UDP),
+            (LinkType::LinuxSll2, &SLL2_IPV4_UDP),
+        ];
+        for (lt, f) in frames {
+            for cut in 0..=f.len() {
+                every_byte_once(&decode(lt, &f[..cut]));
+            }
+        }
+        // Names a printer shows for the SYN: the table's, then each option's.
+        let d = decode(LinkType::Ethernet, &ETH_IPV4_TCP_SYN);
+        let mut names = Vec::new();
+        d.walk_fields(|fd| names.push((fd.at, fd.name)));
+        assert!(names.contains(&(22, "ip.ttl")));
+        assert!(names.contains(&(54, "tcp.options.mss_val")));
+        assert_eq!(names.last(), Some(&(71, "tcp.options.wscale.shift")));
+    }
+
+    #[test]
+    fn padding_vlan_and_extension_headers() {
+        let mut f = ETH_IPV4_UDP.to_vec();
+        f.extend_from_slice(&[0; 16]);
+        every_byte_once(&decode(LinkType::Ethernet, &f));
+        // Hand-made: a VLAN tag and an IPv6 hop-by-hop header around the real packets.
+        let mut v = vec![0u8; 12];
+        v.extend_from_slice(&[0x81, 0x00, 0x00, 0x14, 0x08, 0x00]);
+        v.extend_from_slice(&ETH_IPV4_UDP[14..]);
+        every_byte_once(&decode(LinkType::Ethernet, &v));
+        let mut x = ETH_IPV6_TCP_SYN[..54].to_vec();
+        x[20] = 0;
+        x[18..20].copy_from_slice(&48u16.to_be_bytes());
+        x.extend_from_slice(&[6, 0, 1, 4, 0, 0, 0, 0]);
+        x.extend_from_slice(&ETH_IPV6_TCP_SYN[54..]);
+        let d = decode(LinkType::Ethernet, &x);
+        assert_eq!(d.ext_headers().count(), 1);
+        every_byte_once(&d);
+    }
+
+    proptest! {
+        #[test]
+        fn mutated_frames_labelled_exactly_once(which in 0usize..4, edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6)) {
+            let frames: [&[u8]; 4] = [&ETH_IPV4_TCP_SYN, &ETH_IPV6_TCP_DATA, &ETH_IPV4_ICMP_UNREACH, &ETH_IPV4_UDP];
+            let mut f = frames[which].to_vec();
+            for (i, v) in edits {
+                let i = i.index(f.len());
+                f[i] = v;
+            }
+            every_byte_once(&decode(LinkType::Ethernet, &f));
+        }
+
+        #[test]
+        fn random_bytes_labelled_exactly_once(link in 0u32..3, bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
+            let lt = [LinkType::Ethernet, LinkType::Raw, LinkType::LinuxSll2][link as usize];
+            every_byte_once(&decode(lt, &bytes));
+        }
+    }
+}
