@@ -22,6 +22,10 @@
 //! [`WireError`] (layer and absolute byte) that stopped it. Checksums are judged on request
 //! ([`Decoded::transport_checksum`]) and reported as a [`ChecksumStatus`], never enforced.
 //!
+//! [`Decoded::walk_fields`] ([`layout`]) reports every field of every decoded layer at its
+//! absolute offset, options and payload included, so an explain printer can label each
+//! byte without parsing anything.
+//!
 //! [`pcap`] reads pcap and pcapng files and writes pcap; [`reassembly`] turns TCP segments
 //! into per-direction byte streams with bounded memory.
 //!

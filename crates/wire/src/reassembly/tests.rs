@@ -311,6 +311,20 @@ fn truncated_capture_reports_missing_tail() {
 }
 
 #[test]
+fn segment_from_snaplen_cut_frame() {
+    // The real "hello\n" segment cut after two data bytes, as a 68-byte snap length would.
+    let d = crate::decode(
+        crate::LinkType::Ethernet,
+        &crate::testdata::ETH_IPV4_TCP_DATA[..68],
+    );
+    let s = Segment::from_decoded(&d).unwrap();
+    assert_eq!((s.payload, s.missing), (&b"he"[..], 4));
+    assert_eq!(s.src.port(), 36778);
+    let d = crate::decode(crate::LinkType::Ethernet, &crate::testdata::ETH_IPV4_UDP);
+    assert!(Segment::from_decoded(&d).is_none());
+}
+
+#[test]
 fn real_capture_streams() {
     let bytes = include_bytes!("../../tests/data/lo-mixed.pcap");
     let mut rd = crate::pcap::Reader::new(&bytes[..]).unwrap();
