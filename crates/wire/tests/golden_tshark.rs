@@ -484,6 +484,21 @@ fn fields_equal_tshark_on_loopback_capture() {
     }
     drop(w.into_inner().unwrap());
     assert_eq!(tshark_rows(&copy), theirs);
+    // tcpdump must read it too, one line per packet.
+    let out = Command::new("tcpdump")
+        .args(["-n", "-r"])
+        .arg(&copy)
+        .output()
+        .expect("run tcpdump -r");
+    assert!(
+        out.status.success(),
+        "tcpdump -r failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        packets.len()
+    );
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_file(&copy);
 }
