@@ -21,6 +21,10 @@ enum_with_unknown! {
         Ethernet = 1 => "EN10MB",
         /// Raw IPv4 or IPv6 (version nibble decides): what an `AF_INET` `SOCK_RAW` yields.
         Raw = 101 => "RAW",
+        /// Raw IP under its DLT number 12, which some older or BSD-written files carry.
+        RawDlt12 = 12 => "RAW (DLT 12)",
+        /// Raw IP under DLT number 14, as OpenBSD's libpcap writes it.
+        RawDlt14 = 14 => "RAW (DLT 14)",
         /// BSD loopback, family in network byte order.
         Loop = 108 => "LOOP",
         /// Linux cooked capture v1.
@@ -190,23 +194,25 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
             }
             Err(e) => d.stop = Some(e),
         },
-        LinkType::Raw => match frame.first().map(|b| b >> 4) {
-            Some(4) => d.decode_ipv4(0),
-            Some(6) => d.decode_ipv6(0),
-            Some(v) => {
-                d.stop = Some(WireError::malformed(
-                    Layer::Ipv4,
-                    0,
-                    "version",
-                    Reason::Other(if v == 0 {
-                        "0: neither IPv4 nor IPv6"
-                    } else {
-                        "neither 4 nor 6"
-                    }),
-                ))
+        LinkType::Raw | LinkType::RawDlt12 | LinkType::RawDlt14 => {
+            match frame.first().map(|b| b >> 4) {
+                Some(4) => d.decode_ipv4(0),
+                Some(6) => d.decode_ipv6(0),
+                Some(v) => {
+                    d.stop = Some(WireError::malformed(
+                        Layer::Ipv4,
+                        0,
+                        "version",
+                        Reason::Other(if v == 0 {
+                            "0: neither IPv4 nor IPv6"
+                        } else {
+                            "neither 4 nor 6"
+                        }),
+                    ))
+                }
+                None => d.stop = Some(WireError::truncated(Layer::Ipv4, 1, 0)),
             }
-            None => d.stop = Some(WireError::truncated(Layer::Ipv4, 1, 0)),
-        },
+        }
         LinkType::Ipv4 => d.decode_ipv4(0),
         LinkType::Ipv6 => d.decode_ipv6(0),
         LinkType::Unknown(_) => {}
@@ -636,6 +642,10 @@ mod tests {
         }
         let d = decode(LinkType::Raw, &ETH_IPV4_UDP[14..]);
         assert!(d.link.is_none());
+        assert_eq!(
+            decode(LinkType::from(14), &ETH_IPV4_UDP[14..]).payload,
+            b"x\n"
+        );
         assert_eq!(d.network.unwrap().0, 0);
         assert_eq!(d.payload, b"x\n");
         let d = decode(LinkType::Raw, &ETH_IPV6_TCP_SYN[14..]);
