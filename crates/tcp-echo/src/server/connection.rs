@@ -64,14 +64,16 @@ async fn echo(stream: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> io::
             }
             after = idle(shared.idle_timeout) => return Ok(Ended::Idle(after)),
         }
-        let mut buf = vec![0u8; MIN_BUF];
+        // Capacity only: try_read_buf reads into it without zeroing it first.
+        let mut buf = Vec::with_capacity(MIN_BUF);
         loop {
-            match stream.try_read(&mut buf) {
+            buf.clear();
+            match stream.try_read_buf(&mut buf) {
                 Ok(0) => return Ok(Ended::PeerClosed),
                 Ok(n) => {
-                    write_back(stream, &buf[..n], peer, shared).await?;
-                    if n == buf.len() && buf.len() < MAX_BUF {
-                        buf.resize(buf.len() * 2, 0);
+                    write_back(stream, &buf, peer, shared).await?;
+                    if n == buf.capacity() && n < MAX_BUF {
+                        buf.reserve(n * 2);
                     }
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
