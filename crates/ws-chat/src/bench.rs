@@ -104,7 +104,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     let q = |p: f64| total.latency_us.value_at_quantile(p);
-    println!(
+    say!(
         "bench {url}: connections={c} size={size} duration={secs:.2}s messages={m} msgs_per_s={rate:.0} \
          mb_per_s={mbs:.2} latency_us p50={p50} p90={p90} p99={p99} max={max} verified={m} failed_connections={failures}",
         url = args.url,

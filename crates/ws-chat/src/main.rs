@@ -1,6 +1,14 @@
 //! `ws-chat`: a WebSocket chat and echo server, and a load client for it, built on the
 //! hand-written `websocket` crate.
 
+/// `println!` that never panics: on a closed stdout (`ws-chat --verbose | head`) the process
+/// exits 0, as for any reader that has seen enough; other write errors lose the line only.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::print_line(format_args!($($arg)*))
+    };
+}
+
 mod bench;
 mod chat;
 mod cli;
@@ -36,4 +44,14 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .filter_map(|e| e.downcast_ref::<std::io::Error>())
         .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Writes one line to stdout; see [`say!`].
+pub fn print_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let written = out.write_fmt(args).and_then(|()| out.write_all(b"\n"));
+    if matches!(&written, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe) {
+        std::process::exit(0);
+    }
 }

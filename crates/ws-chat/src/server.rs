@@ -60,7 +60,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    println!("listening on {addr}");
+    say!("listening on {addr}");
     let limit = Arc::new(Semaphore::new(args.max_conns));
     let shared = Arc::new(Shared {
         args,
@@ -156,7 +156,7 @@ async fn handle(
         Ok(Ok(pair)) => pair,
         Ok(Err(Some(err))) => {
             if verbose {
-                println!("{tag} bad request: {err}");
+                say!("{tag} bad request: {err}");
             }
             respond(&mut stream, &error_response(&err), limit).await;
             return;
@@ -164,18 +164,20 @@ async fn handle(
         Ok(Err(None)) => return,
         Err(_) => {
             if verbose {
-                println!("{tag} no complete request within {limit:?}; dropping");
+                say!("{tag} no complete request within {limit:?}; dropping");
             }
             return;
         }
     };
     if verbose {
-        println!(
+        say!(
             "{tag} <- {} {} HTTP/1.{}",
-            req.method, req.path, req.version
+            req.method,
+            req.path,
+            req.version
         );
         for (name, value) in &req.headers {
-            println!("{tag} <- {name}: {value}");
+            say!("{tag} <- {name}: {value}");
         }
     }
     let path = req.path.split('?').next().unwrap_or_default();
@@ -210,7 +212,7 @@ async fn handle(
         Err(err) => {
             log_status(verbose, &tag, err.status());
             if verbose {
-                println!("{tag} refused: {err}");
+                say!("{tag} refused: {err}");
             }
             respond(&mut stream, &error_response(&err), limit).await;
             return;
@@ -230,7 +232,7 @@ async fn handle(
             .lines()
             .filter(|l| !l.is_empty())
         {
-            println!("{tag} -> {line}");
+            say!("{tag} -> {line}");
         }
     }
     if !matches!(
@@ -279,7 +281,7 @@ async fn handle(
 
 fn log_status(verbose: bool, tag: &str, status: u16) {
     if verbose {
-        println!("{tag} -> HTTP/1.1 {status}");
+        say!("{tag} -> HTTP/1.1 {status}");
     }
 }
 
@@ -482,7 +484,7 @@ impl Session<'_> {
     async fn flush(&mut self) -> std::io::Result<()> {
         if self.shared.args.verbose {
             for frame in self.conn.take_trace() {
-                println!("{} {frame}", self.tag);
+                say!("{} {frame}", self.tag);
             }
         }
         let output = self.conn.output();
@@ -515,9 +517,9 @@ impl Session<'_> {
     fn log(&mut self, what: &str) {
         if self.shared.args.verbose {
             for frame in self.conn.take_trace() {
-                println!("{} {frame}", self.tag);
+                say!("{} {frame}", self.tag);
             }
-            println!("{} {what}", self.tag);
+            say!("{} {what}", self.tag);
         }
     }
 }

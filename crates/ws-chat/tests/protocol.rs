@@ -392,3 +392,46 @@ fn verbose_shows_headers_and_frames() {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
 }
+
+#[test]
+fn closed_stdout_ends_the_server_cleanly() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ws-chat"))
+        .args(["--listen", "127.0.0.1:0", "--verbose"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr: std::net::SocketAddr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Like `ws-chat --verbose | head -1`: the reader goes away, then the server has more to say.
+    drop(stdout);
+    let _ = http(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < common::WAIT,
+            "server kept running with stdout closed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
