@@ -44,11 +44,83 @@ pub fn run(args: ServerArgs) -> Result<()> {
     println!("listening on {bound}");
     let _ = std::io::stdout().flush();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let shared = Arc::new(Shared {
+        trace,
+        php_demo: args.php_demo,
+        idle_timeout: args.idle_timeout,
+        stats: Stats::default(),
+        stop: CancellationToken::new(),
+    });
+    let started = Instant::now();
+
+    // One single-threaded runtime per core, all accepting on the same listening socket: a
+    // connection then lives on one thread for good, and an echo never wakes another core.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut handles = Vec::with_capacity(workers);
+    for i in 0..workers {
+        let listener = std_listener
+            .try_clone()
+            .context("cannot share the listening socket between threads")?;
+        let shared = Arc::clone(&shared);
+        let drain = args.drain_timeout;
+        let handle = std::thread::Builder::new()
+            .name(format!("echo-{i}"))
+            .spawn(move || -> Result<usize> {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context("cannot start the async runtime")?;
+                runtime.block_on(accept_loop(listener, &shared, max_conns, drain))
+            })
+            .context("cannot start a server thread")?;
+        handles.push(handle);
+    }
+    drop(std_listener);
+    trace.say(format_args!(
+        "waiting for connections: accept() on {workers} thread(s) ..."
+    ));
+
+    let signals = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(std_listener, args, trace, max_conns))
+    signals.block_on(async {
+        tokio::select! {
+            name = shutdown::signal() => {
+                eprintln!("{name}: no longer accepting; letting in-flight echoes finish");
+            }
+            () = shared.stop.cancelled() => {
+                eprintln!("shutdown requested by a client; stopping");
+            }
+        }
+    });
+    shared.stop.cancel();
+    let open = shared.stats.open();
+    if open > 0 {
+        trace.say(format_args!(
+            "waiting up to {:?} for {open} connection(s)",
+            args.drain_timeout
+        ));
+    }
+    let mut busy = 0;
+    for handle in handles {
+        busy += handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("a server thread panicked"))??;
+    }
+    if busy > 0 {
+        eprintln!(
+            "drain timeout ({:?}) passed with {busy} connection(s) still busy; closing them",
+            args.drain_timeout
+        );
+    }
+    let verb = if shared.php_demo {
+        "sent in replies"
+    } else {
+        "echoed"
+    };
+    println!("{}", shared.stats.summary(started.elapsed(), verb));
+    Ok(())
 }
 
 /// The effective cap on open connections: the user's, or what the open-file limit allows.
@@ -73,72 +145,35 @@ fn connection_limit(requested: Option<usize>, trace: Trace) -> usize {
     }
 }
 
-async fn serve(
+/// Accepts on one thread until the server stops, then gives that thread's connections up to
+/// `drain` to finish; returns how many were still busy after it.
+async fn accept_loop(
     std_listener: std::net::TcpListener,
-    args: ServerArgs,
-    trace: Trace,
+    shared: &Arc<Shared>,
     max_conns: usize,
-) -> Result<()> {
+    drain: Duration,
+) -> Result<usize> {
     let listener =
         TcpListener::from_std(std_listener).context("cannot register the listening socket")?;
-    let shared = Arc::new(Shared {
-        trace,
-        php_demo: args.php_demo,
-        idle_timeout: args.idle_timeout,
-        stats: Stats::default(),
-        stop: CancellationToken::new(),
-    });
     let tasks = TaskTracker::new();
-    let started = Instant::now();
-    let signal = shutdown::signal();
-    tokio::pin!(signal);
-
-    trace.say(format_args!("waiting for connections: accept() ..."));
+    let stopping = shared.stop.cancelled();
+    tokio::pin!(stopping);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            name = &mut signal => {
-                eprintln!("{name}: no longer accepting; letting in-flight echoes finish");
-                break;
-            }
-            () = shared.stop.cancelled() => {
-                eprintln!("shutdown requested by a client; stopping");
-                break;
-            }
+            () = &mut stopping => break,
         };
         match accepted {
-            Ok((stream, peer)) => admit(stream, peer, &shared, &tasks, max_conns),
+            Ok((stream, peer)) => admit(stream, peer, shared, &tasks, max_conns),
             Err(err) => accept_failed(err).await,
         }
     }
     drop(listener);
-    shared.stop.cancel();
     tasks.close();
-
-    let open = shared.stats.open();
-    if open > 0 {
-        trace.say(format_args!(
-            "waiting up to {:?} for {open} connection(s)",
-            args.drain_timeout
-        ));
+    if tokio::time::timeout(drain, tasks.wait()).await.is_err() {
+        return Ok(tasks.len());
     }
-    if tokio::time::timeout(args.drain_timeout, tasks.wait())
-        .await
-        .is_err()
-    {
-        eprintln!(
-            "drain timeout ({:?}) passed with {} connection(s) still busy; closing them",
-            args.drain_timeout,
-            shared.stats.open()
-        );
-    }
-    let verb = if shared.php_demo {
-        "sent in replies"
-    } else {
-        "echoed"
-    };
-    println!("{}", shared.stats.summary(started.elapsed(), verb));
-    Ok(())
+    Ok(0)
 }
 
 /// Starts a task for an accepted connection, or closes it at once when the server is full.

@@ -40,12 +40,17 @@ impl Drop for OpenGuard {
 impl Stats {
     /// Counts a new connection unless `max` are already open.
     pub fn try_open(&self, max: usize) -> Option<OpenGuard> {
-        // Only the accept loop opens connections, so a load then add cannot overshoot.
-        if self.inner.open.load(Ordering::Relaxed) >= max {
+        // Several accept loops run at once: only a compare-and-swap keeps the count at `max`.
+        let counted = self
+            .inner
+            .open
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |open| {
+                (open < max).then_some(open + 1)
+            });
+        if counted.is_err() {
             self.inner.refused.fetch_add(1, Ordering::Relaxed);
             return None;
         }
-        self.inner.open.fetch_add(1, Ordering::Relaxed);
         let number = self.inner.served.fetch_add(1, Ordering::Relaxed) + 1;
         Some(OpenGuard {
             inner: Arc::clone(&self.inner),
