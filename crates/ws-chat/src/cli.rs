@@ -69,6 +69,7 @@ pub struct ServerArgs {
     /// Silence after which the server pings, and again after which it closes
     ///
     /// Finds half-open connections: a peer that vanished without a FIN never answers the ping.
+    /// Silence is noticed one to two periods after the last byte received.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub idle_timeout: Duration,
 

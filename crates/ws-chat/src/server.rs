@@ -347,8 +347,11 @@ impl Session<'_> {
         let mut read_buf = vec![0u8; MIN_READ_BUF];
         // One timer and one cancellation future for the whole connection, re-armed rather than
         // rebuilt on every message: building them costs a timer-wheel entry and a lock each.
-        let mut last_read = Instant::now();
-        let timer = sleep_until(last_read + args.idle_timeout);
+        // Reads only set a flag; the timer looks at it when it fires and, if anything came,
+        // waits a whole period again. Silence is thus noticed after one to two periods, without
+        // reading the clock on every message.
+        let mut heard = false;
+        let timer = sleep_until(Instant::now() + args.idle_timeout);
         tokio::pin!(timer);
         let cancelled = cancel.cancelled();
         tokio::pin!(cancelled);
@@ -377,7 +380,7 @@ impl Session<'_> {
                         return;
                     }
                     Ok(n) => {
-                        last_read = Instant::now();
+                        heard = true;
                         pinged = false;
                         failed = self.on_bytes(&read_buf[..n]);
                         if n == read_buf.len() && read_buf.len() < MAX_READ_BUF {
@@ -397,18 +400,16 @@ impl Session<'_> {
                         self.log("no close frame in answer to ours; dropping");
                         return;
                     }
-                    let quiet_until = last_read + args.idle_timeout;
-                    if quiet_until > Instant::now() {
-                        // Data arrived since the timer was set: wait out the rest.
-                        timer.as_mut().reset(quiet_until);
+                    if heard {
+                        heard = false;
+                        timer.as_mut().reset(Instant::now() + args.idle_timeout);
                     } else if pinged {
                         self.conn.close(CloseCode::GoingAway, "idle timeout");
                     } else {
                         // A half-open peer never answers: the next expiry then closes.
                         self.conn.send_ping(b"still there?");
                         pinged = true;
-                        last_read = Instant::now();
-                        timer.as_mut().reset(last_read + args.idle_timeout);
+                        timer.as_mut().reset(Instant::now() + args.idle_timeout);
                     }
                 }
             }
