@@ -120,5 +120,6 @@ if [ $have_ns = 1 ]; then
     echo "| netsniff-ng | $ns_got | $ns_drop | $(per_packet "$ns_cpu" "$ns_got") |"
 fi
 echo
-echo "tcpdump counts each loopback packet twice in 'received by filter'; the captured counts above"
-echo "are packets written. Load: $(grep -m1 'msgs/s' "$work/bench.out" 2>/dev/null || tail -1 "$work/bench.out")"
+echo "Captured counts are packets written to the file. Drops are each tool's own kernel count: on lo"
+echo "tcpdump's and netsniff-ng's also include the outgoing copy of every packet, which raw-sniff"
+echo "(like libpcap) does not keep. Offered load: $(grep -m1 'verified' "$work/bench.out" | sed 's/^ *//')"
