@@ -52,6 +52,10 @@ pub struct ServerArgs {
     pub deflate: bool,
 
     /// Most connections open at once; more are accepted and closed at once
+    ///
+    /// Connections still in their handshake count too. A refused client gets a best-effort
+    /// `503 Service Unavailable`; `--verbose` logs each refusal. Each connection needs one open
+    /// file, so the process's open-file limit (`ulimit -n`) must be above this.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_conns: usize,
 

@@ -90,7 +90,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
                 let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
                     // Best effort, without waiting: the client may not even read it.
                     let _ = stream.try_write(&http_response(503, "text/plain", "", b"too many connections\n"));
-                    eprintln!("ws-chat: refused {peer}: {} connections open", shared.args.max_conns);
+                    // Only in verbose mode: a flood of refusals must not become a flood of logs.
+                    if shared.args.verbose {
+                        say!("refused {peer}: {} connections open", shared.args.max_conns);
+                    }
                     continue;
                 };
                 let shared = Arc::clone(&shared);
