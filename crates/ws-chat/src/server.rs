@@ -61,6 +61,14 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("cannot read the bound address")?;
     say!("listening on {addr}");
+    let files = raise_open_file_limit();
+    if files.is_some_and(|n| n < args.max_conns as u64 + 64) {
+        eprintln!(
+            "ws-chat: warning: the open-file limit is {}, below --max-conns {}; accepts will fail past it",
+            files.unwrap_or_default(),
+            args.max_conns
+        );
+    }
     let limit = Arc::new(Semaphore::new(args.max_conns));
     let shared = Arc::new(Shared {
         args,
@@ -121,6 +129,21 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Raises the soft open-file limit to the hard one (every connection is a descriptor) and
+/// returns the limit in force, if it can be read.
+fn raise_open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let (soft, hard) = rlimit::Resource::NOFILE.get().ok()?;
+        if soft < hard && rlimit::Resource::NOFILE.set(hard, hard).is_ok() {
+            return Some(hard);
+        }
+        Some(soft)
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM.
