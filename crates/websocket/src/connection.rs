@@ -142,8 +142,12 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A connection in the open state. `mask_seed` seeds the masking keys a client sends;
-    /// RFC 6455 §5.3 asks for unpredictable keys, so pass real randomness.
+    /// A connection in the open state. `mask_seed` seeds the masking keys a client sends
+    /// (a server sends none). The keys come from a xorshift generator: each is cheap and differs
+    /// per frame, but one key reveals the next. RFC 6455 §5.3 wants keys an attacker cannot
+    /// predict, to stop a script in a browser from steering bytes through proxies; that matters
+    /// for a client running untrusted code, not for a test or load client, which is what the
+    /// client role here is for.
     pub fn new(config: Config, mask_seed: u64) -> Self {
         let mask = match config.role {
             Role::Server => MaskRule::Required,
@@ -320,7 +324,7 @@ impl Connection {
     }
 
     fn next_mask(&mut self) -> [u8; 4] {
-        // xorshift64: cheap; the seed carries the unpredictability.
+        // xorshift64: cheap and different per frame; see `new` for what it does not promise.
         let mut x = self.mask_state;
         x ^= x << 13;
         x ^= x >> 7;
