@@ -390,8 +390,7 @@ fn verbose_shows_headers_and_frames() {
     c.send(OpCode::Close, true, &1000u16.to_be_bytes());
     assert_eq!(c.expect_close(), 1000);
     assert!(c.recv().is_none());
-    let out = server.output().join("\n");
-    for needle in [
+    let needles = [
         "<- GET /echo HTTP/1.1",
         "<- Sec-WebSocket-Version: 13",
         "-> HTTP/1.1 101 Switching Protocols",
@@ -401,7 +400,16 @@ fn verbose_shows_headers_and_frames() {
         "message: text, 5 bytes: \"Hello\"",
         "-> text fin=1 rsv=000 unmasked len=5 \"Hello\"",
         "-> close fin=1 rsv=000 unmasked len=2 code=1000 Normal Closure",
-    ] {
+    ];
+    // The lines reach this process through a pipe and a reader thread, possibly after the
+    // socket events above: wait (bounded) for them rather than read once.
+    let start = std::time::Instant::now();
+    let mut out = server.output().join("\n");
+    while !needles.iter().all(|n| out.contains(n)) && start.elapsed() < common::WAIT {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        out = server.output().join("\n");
+    }
+    for needle in needles {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
 }
