@@ -12,7 +12,7 @@ fi
 
 need_apt=()
 for pair in tshark:tshark tcpdump:tcpdump socat:socat ncat:ncat nc:netcat-openbsd php:php-cli \
-    ping:iputils-ping ip:iproute2 ss:iproute2 setpriv:util-linux; do
+    ping:iputils-ping ip:iproute2 ss:iproute2 setpriv:util-linux chromium:chromium; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

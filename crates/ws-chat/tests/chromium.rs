@@ -1,7 +1,8 @@
 //! Headless Chromium opens the page in two tabs; a line sent from one shows in the other.
 //!
 //! Needs `chromium` on PATH (Debian's package) and `SOCKLAB_PYTHON` (the DevTools protocol is
-//! driven with Python's `websockets`). Without chromium the test prints why and skips.
+//! driven with Python's `websockets`). Without chromium the test prints why and skips, except
+//! under CI, where scripts/test.sh installs it and its absence is a failure.
 
 mod common;
 
@@ -19,6 +20,10 @@ fn chromium_on_path() -> bool {
 
 fn run(server_args: &[&str]) {
     if !chromium_on_path() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "chromium is not installed, and CI must run every test (scripts/test.sh installs it)"
+        );
         eprintln!("skipped: chromium is not installed (apt-get install chromium)");
         return;
     }
