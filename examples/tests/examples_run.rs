@@ -92,3 +92,85 @@ fn http_head_client_prints_the_response() {
     );
     assert!(stdout.contains("connect(): OK"), "{stdout}");
 }
+
+/// A one-connection WebSocket echo server built from the same crate, server side.
+fn websocket_echo_once(listener: TcpListener) -> Vec<String> {
+    use websocket::handshake::{response_101, validate_request, Request};
+    use websocket::{Config, Connection, Event, Message, Role};
+
+    let (mut stream, _) = listener.accept().unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let (request, used) = loop {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "client closed during the handshake");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(parsed) = Request::parse(&buf).unwrap() {
+            break parsed;
+        }
+    };
+    let upgrade = validate_request(&request).unwrap();
+    stream
+        .write_all(&response_101(&upgrade.accept, None))
+        .unwrap();
+    let mut pending = buf.split_off(used);
+    let mut conn = Connection::new(Config::new(Role::Server), 0);
+    let mut seen = Vec::new();
+    loop {
+        let mut input = &pending[..];
+        let event = conn.receive(&mut input).unwrap();
+        let used = pending.len() - input.len();
+        pending.drain(..used);
+        if let Some(event) = &event {
+            seen.push(format!("{event:?}"));
+            if let Event::Message(Message::Text(text)) = event {
+                conn.send_text(text);
+            }
+        }
+        stream.write_all(conn.output()).unwrap();
+        conn.clear_output();
+        if matches!(event, Some(Event::Closed(_))) {
+            return seen;
+        }
+        if event.is_none() {
+            let n = stream.read(&mut chunk).unwrap();
+            assert!(n > 0, "client closed without a close frame");
+            pending.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+#[test]
+fn ws_client_handshakes_echoes_pings_and_closes() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || websocket_echo_once(listener));
+    let output = Command::new(example("ws_client"))
+        .args([&addr.to_string(), "/echo", "first", "second"])
+        .output()
+        .expect("example built by cargo test");
+    let seen = server.join().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for line in [
+        "(correct)",
+        "<- text frame: \"first\"",
+        "<- text frame: \"second\"",
+        "<- pong \"are you there?\"",
+        "<- close 1000",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+    assert_eq!(seen.len(), 4, "two texts, a ping, a close: {seen:?}");
+    assert!(
+        seen[3].contains("Normal") && seen[3].contains("bye"),
+        "{seen:?}"
+    );
+}
