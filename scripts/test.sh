@@ -41,3 +41,18 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+
+echo "== scripts/demo.sh --fast"
+demo_log=$(mktemp)
+bash scripts/demo.sh --fast > "$demo_log" 2>&1 || { cat "$demo_log"; echo "demo.sh failed" >&2; exit 1; }
+expect=("listening on 127.0.0.1:" "bind(127.0.0.1:0)" "bytes sent, " "echoed back identical"
+    "accept() ->" "101 Switching Protocols, Sec-WebSocket-Accept:" "(correct)" "<- pong \"are you there?\""
+    "code=1000 Normal Closure" "summary: 1 connection served, 20 bytes echoed")
+if [ "$(id -u)" = 0 ]; then
+    expect+=("Flags [S]" "Flags [S.]" "Flags [F.]" "Ethernet II: read by the network card")
+fi
+for line in "${expect[@]}"; do
+    grep -qF -- "$line" "$demo_log" || { cat "$demo_log"; echo "demo.sh output lacks: $line" >&2; exit 1; }
+done
+echo "demo.sh: ${#expect[@]} expected lines present"
+rm -f "$demo_log"
