@@ -124,6 +124,35 @@ pub struct Opts {
     #[arg(short, long, value_name = "EXPR")]
     pub filter: Option<String>,
 
+    /// Print only WebSocket lines, not the packets that carry them
+    ///
+    /// WebSocket connections are found by their HTTP Upgrade handshake on any port (or by
+    /// --ws-port); each frame is printed after the packet that completed it. With this flag
+    /// the packet lines are left out. Example: raw-sniff -r chat.pcap --ws-only
+    #[arg(long, help = "Print only WebSocket lines, not the packets")]
+    pub ws_only: bool,
+
+    /// Show WebSocket payloads whole instead of shortened
+    ///
+    /// By default a line shows the first 64 bytes of a payload and frames over 64 KiB keep
+    /// only their first 64 KiB; with this flag payloads are shown whole and frames up to
+    /// 16 MiB are decoded whole.
+    #[arg(long, help = "Show WebSocket payloads whole")]
+    pub ws_full: bool,
+
+    /// Decode this TCP port as WebSocket even without a captured handshake (repeatable)
+    ///
+    /// For a capture that joined a connection after its Upgrade: frames are decoded from the
+    /// first plausible frame header in each direction, and the output says so. Without a
+    /// handshake, permessage-deflate cannot be known, so RSV1 is flagged. Example:
+    /// raw-sniff -r late.pcap --ws-port 8080
+    #[arg(
+        long,
+        value_name = "PORT",
+        help = "Decode PORT as WebSocket without a handshake"
+    )]
+    pub ws_port: Vec<u16>,
+
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]
     pub expression: Vec<String>,

@@ -11,6 +11,7 @@ mod run;
 mod style;
 mod summary;
 mod user_filter;
+mod ws;
 
 use std::process::ExitCode;
 

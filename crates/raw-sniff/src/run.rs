@@ -87,6 +87,7 @@ pub fn run(opts: Opts) -> Result<ExitCode> {
     let mut printer = printer_for(&opts);
     let mut counts = Counts::default();
     let deadline = opts.duration.map(|d| Instant::now() + d);
+    let mut ws = WsStage::new(&opts);
 
     let outcome = capture_loop(
         source.as_mut(),
@@ -97,7 +98,10 @@ pub fn run(opts: Opts) -> Result<ExitCode> {
         &mut saver,
         printer.as_mut(),
         &mut counts,
+        &mut ws,
     );
+    // What the streams still hold (buffered segments, flows never closed) is reported last.
+    let outcome = outcome.and_then(|()| ws.finish(printer.as_mut()));
 
     // Whatever ended the loop, what was captured is flushed before anything is reported.
     let flushed = finish(&mut saver, source.link_type(), printer.as_mut());
@@ -205,6 +209,7 @@ fn capture_loop(
     saver: &mut Option<Saver>,
     printer: &mut dyn Printer,
     counts: &mut Counts,
+    ws: &mut WsStage,
 ) -> Result<()> {
     loop {
         if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
@@ -238,7 +243,10 @@ fn capture_loop(
         }
         let decoded = wire::decode(frame.link, frame.data);
         counts.count_protocol(&decoded);
-        printer.packet(counts.matched, &frame, &decoded)?;
+        if !opts.ws_only {
+            printer.packet(counts.matched, &frame, &decoded)?;
+        }
+        ws.packet(&frame, &decoded, printer)?;
     }
 }
 
@@ -340,10 +348,61 @@ impl Write for Out {
     }
 }
 
+/// The second input of the printers: WebSocket events out of reassembled TCP streams.
+struct WsStage {
+    tracker: crate::ws::Tracker,
+    events: Vec<crate::ws::WsEvent>,
+    full: bool,
+}
+
+impl WsStage {
+    fn new(opts: &Opts) -> WsStage {
+        WsStage {
+            tracker: crate::ws::Tracker::new(crate::ws::WsConfig {
+                ports: opts.ws_port.clone(),
+                max_frame: if opts.ws_full {
+                    16 << 20
+                } else {
+                    crate::ws::DEFAULT_MAX_FRAME
+                },
+            }),
+            events: Vec::new(),
+            full: opts.ws_full,
+        }
+    }
+
+    fn packet(
+        &mut self,
+        frame: &Frame<'_>,
+        decoded: &wire::Decoded<'_>,
+        printer: &mut dyn Printer,
+    ) -> Result<()> {
+        let ts = std::time::Duration::new(frame.ts.secs, frame.ts.nanos);
+        self.tracker.packet(ts, decoded, &mut self.events);
+        self.print(printer)
+    }
+
+    fn finish(&mut self, printer: &mut dyn Printer) -> Result<()> {
+        self.tracker.finish(&mut self.events);
+        self.print(printer)
+    }
+
+    fn print(&mut self, printer: &mut dyn Printer) -> Result<()> {
+        for event in self.events.drain(..) {
+            printer.ws(&event, self.full)?;
+        }
+        Ok(())
+    }
+}
+
 struct Silent;
 
 impl Printer for Silent {
     fn packet(&mut self, _: u64, _: &Frame<'_>, _: &wire::Decoded<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn ws(&mut self, _: &crate::ws::WsEvent, _: bool) -> io::Result<()> {
         Ok(())
     }
 

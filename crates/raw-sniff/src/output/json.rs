@@ -136,6 +136,11 @@ impl<W: Write> Printer for JsonPrinter<W> {
         self.out.write_all(b"\n")
     }
 
+    fn ws(&mut self, event: &crate::ws::WsEvent, full: bool) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &super::ws::json(event, full))?;
+        self.out.write_all(b"\n")
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

@@ -192,6 +192,10 @@ impl<W: Write> Printer for LinePrinter<W> {
         self.out.write_all(b"\n")
     }
 
+    fn ws(&mut self, event: &crate::ws::WsEvent, full: bool) -> io::Result<()> {
+        writeln!(self.out, "{}", super::ws::line(event, full))
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

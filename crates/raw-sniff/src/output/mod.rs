@@ -8,6 +8,7 @@ pub mod line;
 pub mod relative_seq;
 pub mod values;
 pub mod verbose;
+pub mod ws;
 
 use std::io;
 
@@ -15,11 +16,16 @@ use wire::Decoded;
 
 use crate::capture::Frame;
 pub use crate::style::Style;
+use crate::ws::WsEvent;
 
 /// A way of showing packets.
 pub trait Printer {
     /// Shows packet number `n` (1-based, counting packets that matched the filter).
     fn packet(&mut self, n: u64, frame: &Frame<'_>, decoded: &Decoded<'_>) -> io::Result<()>;
+
+    /// Shows a WebSocket event that the last packet completed (decoded once, by
+    /// [`crate::ws::Tracker`]); `full` asks for payloads unshortened.
+    fn ws(&mut self, event: &WsEvent, full: bool) -> io::Result<()>;
 
     /// Called when the capture has nothing for a moment and at the end: push out what is
     /// buffered so a person watching sees it at once.

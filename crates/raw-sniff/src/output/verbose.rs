@@ -116,6 +116,10 @@ impl<W: Write> Printer for VerbosePrinter<W> {
         self.out.write_all(self.text.as_bytes())
     }
 
+    fn ws(&mut self, event: &crate::ws::WsEvent, full: bool) -> io::Result<()> {
+        writeln!(self.out, "{}", super::ws::line(event, full))
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

@@ -1,0 +1,295 @@
+//! WebSocket events as text lines and JSON objects. The text line is shared by the line,
+//! verbose and explain printers; JSON fields are named as tshark's WebSocket dissector names
+//! them (`websocket.fin`, `websocket.payload_length`, …), with the same meanings: for
+//! instance `websocket.payload_length` is the 7-bit field (126/127 for the extended forms),
+//! and the length itself is in `websocket.payload_length_ext_16`/`_ext_64`.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Map, Value as Json};
+use websocket::{CloseCode, OpCode};
+use wire::reassembly::{CloseReason, Direction};
+
+use super::values::hex;
+use crate::ws::{GapOutcome, Note, SeenFrame, WsEvent};
+
+/// Payload bytes shown on a line unless `--ws-full`.
+pub const SHOWN: usize = 64;
+
+fn dir_text(dir: Direction) -> &'static str {
+    match dir {
+        Direction::ClientToServer => "client→server",
+        Direction::ServerToClient => "server→client",
+    }
+}
+
+fn key_hex(key: [u8; 4]) -> String {
+    hex(&key)
+}
+
+fn close_parts(payload: &[u8]) -> Option<(u16, String)> {
+    let [a, b, reason @ ..] = payload else {
+        return None;
+    };
+    Some((
+        u16::from_be_bytes([*a, *b]),
+        String::from_utf8_lossy(reason).into_owned(),
+    ))
+}
+
+/// Text escaped as Rust escapes a string (quotes, control characters), cut to `max` bytes at
+/// a character boundary.
+fn text_shown(payload: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(payload);
+    let mut cut = text.len().min(max);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut out = format!("{:?}", &text[..cut]);
+    if cut < text.len() {
+        let _ = write!(out, " … ({} more bytes)", text.len() - cut);
+    }
+    out
+}
+
+fn hex_shown(payload: &[u8], max: usize) -> String {
+    let cut = payload.len().min(max);
+    let mut out = hex(&payload[..cut]);
+    if cut < payload.len() {
+        let _ = write!(out, " … ({} more bytes)", payload.len() - cut);
+    }
+    out
+}
+
+/// The text line for an event (without newline), indented under the packet lines.
+pub fn line(ev: &WsEvent, full: bool) -> String {
+    let max = if full { usize::MAX } else { SHOWN };
+    match ev {
+        WsEvent::Handshake(hs) => {
+            let verdict = match &hs.accept {
+                Some(_) if hs.accept_ok => "correct".to_owned(),
+                Some(_) => format!(
+                    "WRONG, the key asks for {}",
+                    websocket::handshake::accept_key(&hs.key)
+                ),
+                None => "missing".to_owned(),
+            };
+            let mut s = format!(
+                "  ws handshake {} → {} GET {} key={} accept={} ({verdict})",
+                hs.client,
+                hs.server,
+                hs.path,
+                hs.key,
+                hs.accept.as_deref().unwrap_or("-"),
+            );
+            if let Some(p) = &hs.protocol {
+                let _ = write!(s, " protocol={p}");
+            }
+            if let Some(e) = &hs.extensions {
+                let _ = write!(s, " extensions={e:?}");
+            }
+            s
+        }
+        WsEvent::Joined { client, server, .. } => format!(
+            "  ws {client} → {server}: no handshake captured; decoding as WebSocket (--ws-port) from the first plausible frame"
+        ),
+        WsEvent::Frame { dir, frame, .. } => frame_line(*dir, frame, max),
+        WsEvent::Note { dir, note, .. } => match note {
+            Note::Gap {
+                offset,
+                len,
+                outcome,
+            } => format!(
+                "  ws {}: [gap: {len} bytes lost at stream offset {offset}; {}]",
+                dir_text(*dir),
+                match outcome {
+                    GapOutcome::InsidePayload =>
+                        "inside one frame's payload, framing kept (lost bytes read as zeros)",
+                    GapOutcome::Hunting => "framing lost, looking for the next frame header",
+                }
+            ),
+            Note::Resync { offset, skipped } => format!(
+                "  ws {}: [resynchronised at stream offset {offset} after skipping {skipped} bytes]",
+                dir_text(*dir)
+            ),
+            Note::GaveUp { offset, why } => format!(
+                "  ws {}: [gave up decoding at stream offset {offset}: {why}]",
+                dir_text(*dir)
+            ),
+        },
+        WsEvent::Closed { reason, .. } => format!(
+            "  ws connection ended ({})",
+            match reason {
+                CloseReason::Fin => "both sides sent FIN",
+                CloseReason::Reset => "reset",
+                CloseReason::IdleTimeout => "idle timeout",
+                CloseReason::Evicted => "evicted to make room for a new flow",
+                CloseReason::EndOfInput => "end of capture",
+            }
+        ),
+    }
+}
+
+fn frame_line(dir: Direction, f: &SeenFrame, max: usize) -> String {
+    let h = &f.header;
+    let mut s = format!(
+        "  ws {}: {} fin={} rsv={:03b}",
+        dir_text(dir),
+        opcode_name(h.opcode),
+        u8::from(h.fin),
+        h.rsv()
+    );
+    match h.mask {
+        Some(key) => {
+            let _ = write!(s, " masked key={}", key_hex(key));
+        }
+        None => s.push_str(" unmasked"),
+    }
+    let _ = write!(s, " len={}", h.payload_len);
+    let partial = (f.payload.len() as u64) < h.payload_len;
+    match h.opcode {
+        OpCode::Close => match close_parts(&f.payload) {
+            Some((code, reason)) => {
+                let code = CloseCode::from(code);
+                let meaning = code.info().map(|i| i.meaning).unwrap_or("");
+                let _ = write!(s, " code={code}");
+                if !meaning.is_empty() {
+                    let _ = write!(s, " ({meaning})");
+                }
+                let _ = write!(s, " reason={}", text_shown(reason.as_bytes(), max));
+            }
+            None if f.payload.is_empty() => s.push_str(" (no status code)"),
+            None => {
+                let _ = write!(s, " {}", hex_shown(&f.payload, max));
+            }
+        },
+        _ if f.text => {
+            let _ = write!(s, " {}", text_shown(&f.payload, max));
+        }
+        OpCode::Ping | OpCode::Pong if std::str::from_utf8(&f.payload).is_ok() => {
+            if !f.payload.is_empty() {
+                let _ = write!(s, " {}", text_shown(&f.payload, max));
+            }
+        }
+        _ if h.rsv1 => {
+            let _ = write!(s, " compressed {}", hex_shown(&f.payload, max));
+        }
+        _ => {
+            if !f.payload.is_empty() {
+                let _ = write!(s, " {}", hex_shown(&f.payload, max));
+            }
+        }
+    }
+    if partial {
+        let _ = write!(s, " [only the first {} bytes kept]", f.payload.len());
+    }
+    if f.lost > 0 {
+        let _ = write!(s, " [{} bytes lost in a capture gap]", f.lost);
+    }
+    for v in &f.violations {
+        let _ = write!(s, " [violation: {v}]");
+    }
+    s
+}
+
+fn opcode_name(op: OpCode) -> String {
+    if op.is_reserved() {
+        format!("{} {:#x}", op.name(), u8::from(op))
+    } else {
+        op.name().to_owned()
+    }
+}
+
+/// The JSON object for an event.
+pub fn json(ev: &WsEvent, full: bool) -> Json {
+    let max = if full { usize::MAX } else { SHOWN };
+    match ev {
+        WsEvent::Handshake(hs) => json!({ "websocket_handshake": {
+            "ws.flow": hs.flow,
+            "ws.client": hs.client.to_string(),
+            "ws.server": hs.server.to_string(),
+            "http.request.uri": hs.path,
+            "websocket.key": hs.key,
+            "websocket.accept": hs.accept,
+            "websocket.accept.correct": hs.accept_ok,
+            "websocket.extensions": hs.extensions,
+            "websocket.protocol": hs.protocol,
+        }}),
+        WsEvent::Frame { flow, dir, frame } => {
+            let h = &frame.header;
+            let mut m = Map::new();
+            m.insert("ws.flow".into(), json!(flow));
+            m.insert("ws.direction".into(), json!(dir_text(*dir)));
+            m.insert("ws.stream_offset".into(), json!(frame.offset));
+            m.insert("ws.header_len".into(), json!(frame.header_len));
+            m.insert("websocket.fin".into(), json!(h.fin));
+            m.insert("websocket.rsv".into(), json!(h.rsv()));
+            m.insert("websocket.opcode".into(), json!(u8::from(h.opcode)));
+            m.insert("ws.opcode.name".into(), json!(h.opcode.name()));
+            m.insert("websocket.mask".into(), json!(h.mask.is_some()));
+            if let Some(key) = h.mask {
+                m.insert("websocket.masking_key".into(), json!(key_hex(key)));
+            }
+            m.insert("websocket.payload_length".into(), json!(frame.len_field));
+            match frame.len_field {
+                126 => {
+                    m.insert(
+                        "websocket.payload_length_ext_16".into(),
+                        json!(h.payload_len),
+                    );
+                }
+                127 => {
+                    m.insert(
+                        "websocket.payload_length_ext_64".into(),
+                        json!(h.payload_len),
+                    );
+                }
+                _ => {}
+            }
+            let shown = &frame.payload[..frame.payload.len().min(max)];
+            match h.opcode {
+                OpCode::Text if !h.rsv1 => {
+                    m.insert(
+                        "websocket.payload.text".into(),
+                        json!(String::from_utf8_lossy(shown)),
+                    );
+                }
+                OpCode::Close => {
+                    if let Some((code, reason)) = close_parts(&frame.payload) {
+                        let cc = CloseCode::from(code);
+                        m.insert("websocket.payload.close.status_code".into(), json!(code));
+                        m.insert("ws.close.name".into(), json!(cc.name()));
+                        if let Some(info) = cc.info() {
+                            m.insert("ws.close.meaning".into(), json!(info.meaning));
+                        }
+                        m.insert("websocket.payload.close.reason".into(), json!(reason));
+                    }
+                }
+                _ => {}
+            }
+            m.insert("ws.payload".into(), json!(hex(shown)));
+            if shown.len() < frame.payload.len() || (frame.payload.len() as u64) < h.payload_len {
+                m.insert("ws.payload.shortened".into(), json!(true));
+            }
+            if frame.lost > 0 {
+                m.insert("ws.lost_bytes".into(), json!(frame.lost));
+            }
+            if !frame.violations.is_empty() {
+                m.insert("ws.violations".into(), json!(frame.violations));
+            }
+            json!({ "websocket": Json::Object(m) })
+        }
+        other => {
+            let (flow, dir) = match other {
+                WsEvent::Joined { flow, .. } | WsEvent::Closed { flow, .. } => (*flow, None),
+                WsEvent::Note { flow, dir, .. } => (*flow, Some(dir_text(*dir))),
+                _ => (0, None),
+            };
+            json!({ "websocket_note": {
+                "ws.flow": flow,
+                "ws.direction": dir,
+                "ws.note": line(other, full).trim_start(),
+            }})
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! WebSocket conversations in captured traffic: the second input of the printers.
+//!
+//! Every TCP connection goes through `wire`'s reassembler. A connection whose client opens
+//! with an HTTP request is watched until the server answers; a request with
+//! `Upgrade: websocket` answered by `101 Switching Protocols` turns it into a WebSocket
+//! connection, whatever the port, and from then on each direction's bytes go to a
+//! [`frames::DirDecoder`]. Anything else stops being looked at after its first bytes.
+//!
+//! Memory is bounded by the reassembler's caps, [`MAX_HTTP_BUFFER`] per direction while the
+//! handshake is read, and per direction one frame (at most `max_frame`) once upgraded.
+
+pub mod frames;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use websocket::handshake::{accept_key, Request, Response};
+use wire::reassembly::{CloseReason, Config, Direction, Event, Reassembler, Segment};
+use wire::Decoded;
+
+use frames::{DirDecoder, Output};
+pub use frames::{GapOutcome, Note, SeenFrame};
+
+/// Most bytes of one direction held while the handshake is being read.
+pub const MAX_HTTP_BUFFER: usize = 64 * 1024;
+
+/// Largest frame decoded whole by default; larger frames keep their first 64 KiB.
+pub const DEFAULT_MAX_FRAME: u64 = 64 * 1024;
+
+/// What the tracker reports, for the printers.
+#[derive(Debug, Clone)]
+pub enum WsEvent {
+    /// A WebSocket opening handshake completed.
+    Handshake(Handshake),
+    /// Decoding started on a `--ws-port` connection without a captured handshake.
+    Joined {
+        flow: u64,
+        client: SocketAddr,
+        server: SocketAddr,
+    },
+    /// One frame.
+    Frame {
+        flow: u64,
+        dir: Direction,
+        frame: SeenFrame,
+    },
+    /// A gap, resynchronisation or giving up.
+    Note {
+        flow: u64,
+        dir: Direction,
+        note: Note,
+    },
+    /// A WebSocket connection's TCP flow ended.
+    Closed { flow: u64, reason: CloseReason },
+}
+
+/// The opening handshake as captured.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    pub flow: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub path: String,
+    pub key: String,
+    pub accept: Option<String>,
+    /// Whether `accept` is what the key asks for (RFC 6455 §4.2.2).
+    pub accept_ok: bool,
+    pub extensions: Option<String>,
+    pub protocol: Option<String>,
+}
+
+/// Options from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct WsConfig {
+    /// Ports decoded as WebSocket from their first byte, handshake or not.
+    pub ports: Vec<u16>,
+    /// Largest frame decoded whole.
+    pub max_frame: u64,
+}
+
+enum FlowState {
+    /// Reading the HTTP heads.
+    Http(Box<Http>),
+    /// Upgraded: one decoder per direction.
+    Ws(Box<[DirDecoder; 2]>),
+    /// Not WebSocket: bytes are ignored.
+    Ignored,
+}
+
+struct Http {
+    client: SocketAddr,
+    server: SocketAddr,
+    /// Each direction's bytes not yet consumed, and the stream offset of their first byte.
+    buf: [Vec<u8>; 2],
+    start: [u64; 2],
+    /// Request heads consumed, oldest first: `Some` for an upgrade request.
+    pending: Vec<Option<Handshake>>,
+    /// No more requests are parsed once an upgrade is asked for: what follows are frames.
+    upgrade_asked: bool,
+}
+
+/// Follows every TCP connection and decodes the WebSocket ones.
+pub struct Tracker {
+    reassembler: Reassembler,
+    flows: HashMap<u64, FlowState>,
+    config: WsConfig,
+}
+
+fn index(dir: Direction) -> usize {
+    match dir {
+        Direction::ClientToServer => 0,
+        Direction::ServerToClient => 1,
+    }
+}
+
+impl Tracker {
+    pub fn new(config: WsConfig) -> Tracker {
+        Tracker {
+            reassembler: Reassembler::new(Config::default()),
+            flows: HashMap::new(),
+            config,
+        }
+    }
+
+    /// Feeds one captured frame; what it completes goes to `out`.
+    pub fn packet(&mut self, ts: Duration, decoded: &Decoded<'_>, out: &mut Vec<WsEvent>) {
+        let Some(seg) = Segment::from_decoded(decoded) else {
+            return;
+        };
+        let (flows, config) = (&mut self.flows, &self.config);
+        self.reassembler
+            .push(ts, &seg, |e| event(flows, config, e, out));
+    }
+
+    /// Ends the input: flushes every flow.
+    pub fn finish(&mut self, out: &mut Vec<WsEvent>) {
+        let (flows, config) = (&mut self.flows, &self.config);
+        self.reassembler.finish(|e| event(flows, config, e, out));
+    }
+}
+
+fn event(
+    flows: &mut HashMap<u64, FlowState>,
+    config: &WsConfig,
+    e: Event<'_>,
+    out: &mut Vec<WsEvent>,
+) {
+    match e {
+        Event::Opened {
+            flow,
+            client,
+            server,
+            ..
+        } => {
+            let state =
+                if config.ports.contains(&server.port()) || config.ports.contains(&client.port()) {
+                    out.push(WsEvent::Joined {
+                        flow,
+                        client,
+                        server,
+                    });
+                    let max = config.max_frame;
+                    FlowState::Ws(Box::new([
+                        DirDecoder::joining(Direction::ClientToServer, 0, 0, max),
+                        DirDecoder::joining(Direction::ServerToClient, 0, 0, max),
+                    ]))
+                } else {
+                    FlowState::Http(Box::new(Http {
+                        client,
+                        server,
+                        buf: [Vec::new(), Vec::new()],
+                        start: [0, 0],
+                        pending: Vec::new(),
+                        upgrade_asked: false,
+                    }))
+                };
+            flows.insert(flow, state);
+        }
+        Event::Data {
+            flow,
+            dir,
+            offset,
+            bytes,
+        } => data(flows, config, flow, dir, offset, bytes, out),
+        Event::Gap {
+            flow,
+            dir,
+            offset,
+            len,
+        } => match flows.get_mut(&flow) {
+            Some(FlowState::Ws(dirs)) => {
+                let mut outputs = Vec::new();
+                dirs[index(dir)].gap(offset, len, &mut outputs);
+                push_outputs(flow, dir, outputs, out);
+            }
+            Some(state @ FlowState::Http(_)) => *state = FlowState::Ignored,
+            _ => {}
+        },
+        Event::Closed { flow, reason } => {
+            if let Some(FlowState::Ws(_)) = flows.remove(&flow) {
+                out.push(WsEvent::Closed { flow, reason });
+            }
+        }
+    }
+}
+
+fn data(
+    flows: &mut HashMap<u64, FlowState>,
+    config: &WsConfig,
+    flow: u64,
+    dir: Direction,
+    offset: u64,
+    bytes: &[u8],
+    out: &mut Vec<WsEvent>,
+) {
+    let Some(state) = flows.get_mut(&flow) else {
+        return;
+    };
+    match state {
+        FlowState::Ignored => {}
+        FlowState::Ws(dirs) => {
+            let mut outputs = Vec::new();
+            dirs[index(dir)].data(bytes, &mut outputs);
+            push_outputs(flow, dir, outputs, out);
+        }
+        FlowState::Http(http) => {
+            let i = index(dir);
+            if http.buf[i].is_empty() {
+                http.start[i] = offset;
+            }
+            http.buf[i].extend_from_slice(bytes);
+            match http.step(flow, config.max_frame, out) {
+                Step::Wait if http.buf.iter().any(|b| b.len() > MAX_HTTP_BUFFER) => {
+                    *state = FlowState::Ignored
+                }
+                Step::Wait => {}
+                Step::NotHttp => *state = FlowState::Ignored,
+                Step::Upgraded(mut dirs, rest) => {
+                    for (d, bytes) in [
+                        (Direction::ClientToServer, rest[0].as_slice()),
+                        (Direction::ServerToClient, rest[1].as_slice()),
+                    ] {
+                        let mut outputs = Vec::new();
+                        dirs[index(d)].data(bytes, &mut outputs);
+                        push_outputs(flow, d, outputs, out);
+                    }
+                    *state = FlowState::Ws(dirs);
+                }
+            }
+        }
+    }
+}
+
+enum Step {
+    Wait,
+    NotHttp,
+    Upgraded(Box<[DirDecoder; 2]>, [Vec<u8>; 2]),
+}
+
+impl Http {
+    /// Consumes whatever complete heads the buffers hold.
+    fn step(&mut self, flow: u64, max_frame: u64, out: &mut Vec<WsEvent>) -> Step {
+        // Requests: each head consumed; a request with a body (rare before an upgrade) ends
+        // the watch, since its length would have to be tracked.
+        while !self.upgrade_asked && !self.buf[0].is_empty() {
+            match Request::parse(&self.buf[0]) {
+                Ok(None) => break,
+                Err(_) => return Step::NotHttp,
+                Ok(Some((req, n))) => {
+                    if req
+                        .header("content-length")
+                        .is_some_and(|v| v.trim() != "0")
+                        || req.header("transfer-encoding").is_some()
+                    {
+                        return Step::NotHttp;
+                    }
+                    self.buf[0].drain(..n);
+                    self.start[0] += n as u64;
+                    if req.wants_websocket() {
+                        self.upgrade_asked = true;
+                        self.pending.push(Some(Handshake {
+                            flow,
+                            client: self.client,
+                            server: self.server,
+                            path: req.path.clone(),
+                            key: req
+                                .header("sec-websocket-key")
+                                .unwrap_or_default()
+                                .to_owned(),
+                            accept: None,
+                            accept_ok: false,
+                            extensions: None,
+                            protocol: None,
+                        }));
+                    } else {
+                        self.pending.push(None);
+                    }
+                }
+            }
+        }
+        // Responses, matched to requests in order.
+        while !self.buf[1].is_empty() && !self.pending.is_empty() {
+            let (resp, n) = match Response::parse(&self.buf[1]) {
+                Ok(None) => return Step::Wait,
+                Err(_) => return Step::NotHttp,
+                Ok(Some(found)) => found,
+            };
+            if (100..200).contains(&resp.status) && resp.status != 101 {
+                self.buf[1].drain(..n);
+                self.start[1] += n as u64;
+                continue;
+            }
+            let request = self.pending.remove(0);
+            match (request, resp.status) {
+                (Some(mut hs), 101) => {
+                    self.buf[1].drain(..n);
+                    self.start[1] += n as u64;
+                    hs.accept = resp.header("sec-websocket-accept").map(str::to_owned);
+                    hs.accept_ok = hs.accept.as_deref() == Some(accept_key(&hs.key).as_str());
+                    hs.extensions = resp.header("sec-websocket-extensions").map(str::to_owned);
+                    hs.protocol = resp.header("sec-websocket-protocol").map(str::to_owned);
+                    let deflate = hs
+                        .extensions
+                        .as_deref()
+                        .is_some_and(|e| e.contains(websocket::deflate::EXTENSION_NAME));
+                    let rsv = if deflate { websocket::frame::RSV1 } else { 0 };
+                    out.push(WsEvent::Handshake(hs));
+                    let dirs = Box::new([
+                        DirDecoder::new(Direction::ClientToServer, self.start[0], rsv, max_frame),
+                        DirDecoder::new(Direction::ServerToClient, self.start[1], rsv, max_frame),
+                    ]);
+                    let rest = [
+                        std::mem::take(&mut self.buf[0]),
+                        std::mem::take(&mut self.buf[1]),
+                    ];
+                    return Step::Upgraded(dirs, rest);
+                }
+                (upgrade, _) => {
+                    // A response with a body: skip it by Content-Length, or stop watching.
+                    let body = match resp.header("content-length") {
+                        Some(v) => match v.trim().parse::<usize>() {
+                            Ok(len) => len,
+                            Err(_) => return Step::NotHttp,
+                        },
+                        None if resp.status == 204 || resp.status == 304 => 0,
+                        None => return Step::NotHttp,
+                    };
+                    if self.buf[1].len() < n + body {
+                        // Put the request back and wait for the whole body.
+                        self.pending.insert(0, upgrade);
+                        return Step::Wait;
+                    }
+                    if upgrade.is_some() {
+                        // The upgrade was refused: HTTP goes on.
+                        self.upgrade_asked = false;
+                    }
+                    self.buf[1].drain(..n + body);
+                    self.start[1] += (n + body) as u64;
+                }
+            }
+        }
+        if !self.upgrade_asked && !self.buf[0].is_empty() {
+            return self.step_again(flow, max_frame, out);
+        }
+        Step::Wait
+    }
+
+    /// After a refused upgrade, requests that were held back may now be parsed.
+    fn step_again(&mut self, flow: u64, max_frame: u64, out: &mut Vec<WsEvent>) -> Step {
+        if self.buf[0].is_empty() || Request::parse(&self.buf[0]).ok().flatten().is_none() {
+            return Step::Wait;
+        }
+        self.step(flow, max_frame, out)
+    }
+}
+
+fn push_outputs(flow: u64, dir: Direction, outputs: Vec<Output>, out: &mut Vec<WsEvent>) {
+    for o in outputs {
+        out.push(match o {
+            Output::Frame(frame) => WsEvent::Frame { flow, dir, frame },
+            Output::Note(note) => WsEvent::Note { flow, dir, note },
+        });
+    }
+}
