@@ -238,13 +238,16 @@ impl DirDecoder {
                 len,
                 outcome: GapOutcome::InsidePayload,
             }));
-            match &mut self.state {
-                State::Decoding(p) | State::Skipping(p, _) => p.lost += len,
-                _ => {}
+            let mut filler = vec![0u8; len as usize];
+            if let State::Decoding(p) | State::Skipping(p, _) = &mut self.state {
+                p.lost += len;
+                // The decoder has no way to skip bytes, so it is given bytes that unmask
+                // to zeros in their place.
+                if let Some(key) = p.header.mask {
+                    apply_mask(&mut filler, key, (p.seen % 4) as usize);
+                }
             }
-            // The decoder has no way to skip bytes, so it is given zeros in their place.
-            let zeros = vec![0u8; len as usize];
-            self.data(&zeros, out);
+            self.data(&filler, out);
             return;
         }
         out.push(Output::Note(Note::Gap {
