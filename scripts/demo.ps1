@@ -115,6 +115,11 @@ try {
     $ws = Start-Tool "$Bin\ws-chat.exe" "--listen 127.0.0.1:0 --verbose" 'ws'
     Wait-For (Join-Path $Work 'ws.out') 'listening on'
     $WsAddr = First-Address (Join-Path $Work 'ws.out')
+    $WsPort = ($WsAddr -split ':')[-1]
+    if ($Admin) {
+        $wsSniff = Start-Tool "$Bin\raw-sniff.exe" "--iface 127.0.0.1 --duration 5s --ws-only tcp port $WsPort" 'wssniff'
+        Wait-For (Join-Path $Work 'wssniff.err') 'reading from'
+    }
     Invoke-Tool "$Bin\examples\ws_client.exe" "$WsAddr /echo `"hello, websocket`" `"frames are masked from client to server`"" 'wsclient'
     Show (Join-Path $Work 'wsclient.out')
     Pause-Demo
@@ -122,6 +127,12 @@ try {
     Start-Sleep -Milliseconds 300
     Show (Join-Path $Work 'ws.out')
     Pause-Demo
+    if ($Admin) {
+        Say "And what raw-sniff decoded from the captured TCP stream on its own: the Upgrade with its accept value checked, then every frame, client frames unmasked."
+        Wait-Process -Id $wsSniff.Id -Timeout 15
+        Show (Join-Path $Work 'wssniff.out')
+        Pause-Demo
+    }
 
     Step "Done"
     Say "In a terminal of its own, Ctrl-C makes each server stop accepting, finish what is in flight and print a summary. README.md has a section per tool; examples\ has small programs to read first."

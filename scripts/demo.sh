@@ -112,7 +112,7 @@ wait_for "$WORK/ws.out" "listening on"
 WSADDR=$(head -1 "$WORK/ws.out" | awk '{print $3}')
 WSPORT=${WSADDR##*:}
 if [ "$ROOT" = 1 ]; then
-    "$BIN/raw-sniff" -i lo "tcp port $WSPORT" > "$WORK/ws-sniff.out" 2> "$WORK/ws-sniff.err" &
+    "$BIN/raw-sniff" -i lo --ws-only "tcp port $WSPORT" > "$WORK/ws-sniff.out" 2> "$WORK/ws-sniff.err" &
     WSSNIFF=$!; PIDS+=("$WSSNIFF")
     wait_for "$WORK/ws-sniff.err" "reading from"
 fi
@@ -124,7 +124,7 @@ sleep 0.3
 show "$WORK/ws.out"
 pause
 if [ "$ROOT" = 1 ]; then
-    say "And on the wire, the same exchange as TCP segments:"
+    say "And what raw-sniff decoded from the captured TCP stream on its own: it saw the HTTP Upgrade, checked the accept value, then unmasked every client frame. Client frames are always masked, server frames never."
     sleep 0.3
     stop "$WSSNIFF"
     show "$WORK/ws-sniff.out"

@@ -49,7 +49,9 @@ expect=("listening on 127.0.0.1:" "bind(127.0.0.1:0)" "bytes sent, " "echoed bac
     "accept() ->" "101 Switching Protocols, Sec-WebSocket-Accept:" "(correct)" "<- pong \"are you there?\""
     "code=1000 Normal Closure" "summary: 1 connection served, 20 bytes echoed")
 if [ "$(id -u)" = 0 ]; then
-    expect+=("Flags [S]" "Flags [S.]" "Flags [F.]" "Ethernet II: read by the network card")
+    expect+=("Flags [S]" "Flags [S.]" "Flags [F.]" "Ethernet II: read by the network card"
+        "ws client→server: text fin=1 rsv=000 masked key=" "ws server→client: pong"
+        "(correct)")
 fi
 for line in "${expect[@]}"; do
     grep -qF -- "$line" "$demo_log" || { cat "$demo_log"; echo "demo.sh output lacks: $line" >&2; exit 1; }
