@@ -140,6 +140,15 @@ pub struct Opts {
     #[arg(long, help = "Show WebSocket payloads whole")]
     pub ws_full: bool,
 
+    /// Show whole WebSocket messages instead of data frames
+    ///
+    /// Fragments are joined, text is checked as UTF-8 and compressed messages
+    /// (permessage-deflate, when the captured handshake agreed it) are inflated; each message
+    /// is one line with its length, and its compressed length when it was compressed. Control
+    /// frames (ping, pong, close) and frames that break a rule are still shown as frames.
+    #[arg(long, help = "Show whole WebSocket messages instead of data frames")]
+    pub ws_messages: bool,
+
     /// Decode this TCP port as WebSocket even without a captured handshake (repeatable)
     ///
     /// For a capture that joined a connection after its Upgrade: frames are decoded from the

@@ -353,6 +353,7 @@ struct WsStage {
     tracker: crate::ws::Tracker,
     events: Vec<crate::ws::WsEvent>,
     full: bool,
+    messages: bool,
 }
 
 impl WsStage {
@@ -365,9 +366,11 @@ impl WsStage {
                 } else {
                     crate::ws::DEFAULT_MAX_FRAME
                 },
+                messages: opts.ws_messages,
             }),
             events: Vec::new(),
             full: opts.ws_full,
+            messages: opts.ws_messages,
         }
     }
 
@@ -389,6 +392,10 @@ impl WsStage {
 
     fn print(&mut self, printer: &mut dyn Printer) -> Result<()> {
         for event in self.events.drain(..) {
+            if self.messages && event.is_plain_data_frame() {
+                // Its message is printed instead.
+                continue;
+            }
             printer.ws(&event, self.full)?;
         }
         Ok(())

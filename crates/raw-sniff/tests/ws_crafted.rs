@@ -491,3 +491,56 @@ fn violations_are_flagged_and_decoding_goes_on() {
         violations(6)
     );
 }
+
+#[test]
+fn messages_join_fragments_and_leave_control_frames_as_frames() {
+    let path = capture(Damage::ReorderAndRetransmit, "messages.pcap");
+    let out = run(Command::new(BIN).args([
+        "-r",
+        path.to_str().unwrap(),
+        "--ws-only",
+        "--ws-messages",
+        "--json",
+    ]));
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let messages: Vec<(String, String, u64)> = lines
+        .iter()
+        .filter_map(|l| l.get("websocket_message"))
+        .map(|m| {
+            (
+                m["ws.direction"].as_str().unwrap().to_owned(),
+                m["ws.message.data"].as_str().unwrap().to_owned(),
+                m["ws.message.frames"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let (sent, _, _) = conversation();
+    let c2s = "client→server".to_owned();
+    let s2c = "server→client".to_owned();
+    let expected = vec![
+        (c2s.clone(), hex(b"Hello"), 1),
+        (c2s.clone(), hex(&[0, 1, 2, 3, 254, 255]), 1),
+        (c2s.clone(), hex(&sent[3].payload[..64]), 1),
+        (c2s.clone(), hex(b"after the long one"), 1),
+        (s2c.clone(), hex(b"Hello back"), 1),
+        (s2c.clone(), hex(b"fragmented"), 2),
+    ];
+    let mut got = messages.clone();
+    got.sort_by_key(|m| m.0 != c2s);
+    assert_eq!(got, expected);
+    // Control frames still come as frames; data frames do not.
+    let frames: Vec<u64> = lines
+        .iter()
+        .filter_map(|l| l.get("websocket"))
+        .map(|w| w["websocket.opcode"].as_u64().unwrap())
+        .collect();
+    assert_eq!(frames.iter().filter(|&&o| o == 9).count(), 1, "{frames:?}");
+    assert_eq!(frames.iter().filter(|&&o| o == 8).count(), 2, "{frames:?}");
+    assert!(frames.iter().all(|&o| o >= 8), "{frames:?}");
+}

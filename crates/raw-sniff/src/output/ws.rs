@@ -94,6 +94,27 @@ pub fn line(ev: &WsEvent, full: bool) -> String {
             "  ws {client} → {server}: no handshake captured; decoding as WebSocket (--ws-port) from the first plausible frame"
         ),
         WsEvent::Frame { dir, frame, .. } => frame_line(*dir, frame, max),
+        WsEvent::Message { dir, message, .. } => {
+            let m = message;
+            let mut s = format!(
+                "  ws {}: message {} len={}",
+                dir_text(*dir),
+                if m.text { "text" } else { "binary" },
+                m.data.len()
+            );
+            if let Some(c) = m.compressed_len {
+                let _ = write!(s, " (compressed {c}, inflated {})", m.data.len());
+            }
+            if m.frames > 1 {
+                let _ = write!(s, " in {} frames", m.frames);
+            }
+            if m.text {
+                let _ = write!(s, " {}", text_shown(&m.data, max));
+            } else if !m.data.is_empty() {
+                let _ = write!(s, " {}", hex_shown(&m.data, max));
+            }
+            s
+        }
         WsEvent::Note { dir, note, .. } => match note {
             Note::Gap {
                 offset,
@@ -180,6 +201,9 @@ fn frame_line(dir: Direction, f: &SeenFrame, max: usize) -> String {
             }
         }
     }
+    if let Some(inflated) = &f.inflated {
+        let _ = write!(s, " → inflated {} bytes", inflated.len());
+    }
     if partial {
         let _ = write!(s, " [only the first {} bytes kept]", f.payload.len());
     }
@@ -224,6 +248,9 @@ pub fn json(ev: &WsEvent, full: bool) -> Json {
             m.insert("ws.header_len".into(), json!(frame.header_len));
             m.insert("websocket.fin".into(), json!(h.fin));
             m.insert("websocket.rsv".into(), json!(h.rsv()));
+            if let Some(pmc) = frame.pmc {
+                m.insert("websocket.pmc".into(), json!(pmc));
+            }
             m.insert("websocket.opcode".into(), json!(u8::from(h.opcode)));
             m.insert("ws.opcode.name".into(), json!(h.opcode.name()));
             m.insert("websocket.mask".into(), json!(h.mask.is_some()));
@@ -247,6 +274,17 @@ pub fn json(ev: &WsEvent, full: bool) -> Json {
                 _ => {}
             }
             let shown = &frame.payload[..frame.payload.len().min(max)];
+            if let (Some(inflated), OpCode::Text) = (&frame.inflated, h.opcode) {
+                // As tshark does: the text of a compressed message, inflated.
+                let cut = &inflated[..inflated.len().min(max)];
+                m.insert(
+                    "websocket.payload.text".into(),
+                    json!(String::from_utf8_lossy(cut)),
+                );
+            }
+            if let Some(inflated) = &frame.inflated {
+                m.insert("ws.inflated_length".into(), json!(inflated.len()));
+            }
             match h.opcode {
                 OpCode::Text if !h.rsv1 => {
                     m.insert(
@@ -278,6 +316,30 @@ pub fn json(ev: &WsEvent, full: bool) -> Json {
                 m.insert("ws.violations".into(), json!(frame.violations));
             }
             json!({ "websocket": Json::Object(m) })
+        }
+        WsEvent::Message { flow, dir, message } => {
+            let shown = &message.data[..message.data.len().min(max)];
+            let mut m = Map::new();
+            m.insert("ws.flow".into(), json!(flow));
+            m.insert("ws.direction".into(), json!(dir_text(*dir)));
+            m.insert("ws.stream_offset".into(), json!(message.offset));
+            m.insert(
+                "ws.message.type".into(),
+                json!(if message.text { "text" } else { "binary" }),
+            );
+            m.insert("ws.message.length".into(), json!(message.data.len()));
+            if let Some(c) = message.compressed_len {
+                m.insert("ws.message.compressed_length".into(), json!(c));
+            }
+            m.insert("ws.message.frames".into(), json!(message.frames));
+            if message.text {
+                m.insert(
+                    "ws.message.text".into(),
+                    json!(String::from_utf8_lossy(shown)),
+                );
+            }
+            m.insert("ws.message.data".into(), json!(hex(shown)));
+            json!({ "websocket_message": Json::Object(m) })
         }
         other => {
             let (flow, dir) = match other {

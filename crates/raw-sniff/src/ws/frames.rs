@@ -9,9 +9,12 @@
 //! (reserved opcode, length not in its shortest form, over the size kept for display) is
 //! stepped over by its declared length, so framing survives it.
 
+use websocket::deflate::Inflater;
 use websocket::frame::MAX_HEADER_LEN;
 use websocket::mask::apply_mask;
-use websocket::{Decoder, DecoderConfig, FrameHeader, MaskRule, OpCode, ProtocolError};
+use websocket::{
+    Assembler, Decoder, DecoderConfig, Frame, FrameHeader, MaskRule, Message, OpCode, ProtocolError,
+};
 
 use wire::reassembly::Direction;
 
@@ -39,6 +42,25 @@ pub struct SeenFrame {
     /// Whether the payload is (part of) an uncompressed text message.
     pub text: bool,
     /// Stream offset of the frame's first byte.
+    pub offset: u64,
+    /// On the last frame of a compressed message: the message inflated.
+    pub inflated: Option<Vec<u8>>,
+    /// When permessage-deflate was negotiated: whether RSV1 marks this frame compressed.
+    pub pmc: Option<bool>,
+}
+
+/// A whole data message, fragments joined and inflated.
+#[derive(Debug, Clone)]
+pub struct SeenMessage {
+    /// Text or binary.
+    pub text: bool,
+    /// The message (inflated when it was compressed).
+    pub data: Vec<u8>,
+    /// Bytes on the wire when the message was compressed.
+    pub compressed_len: Option<u64>,
+    /// Frames it came in.
+    pub frames: u32,
+    /// Stream offset of its first frame.
     pub offset: u64,
 }
 
@@ -70,6 +92,7 @@ pub enum GapOutcome {
 #[derive(Debug, Clone)]
 pub enum Output {
     Frame(SeenFrame),
+    Message(SeenMessage),
     Note(Note),
 }
 
@@ -119,6 +142,33 @@ pub struct DirDecoder {
     utf8: websocket::Utf8Validator,
     /// Whether the open message is compressed (its text is checked after inflating, not here).
     compressed: bool,
+    messages: Option<Messages>,
+}
+
+/// Message assembly, when messages are shown or compressed ones must be inflated.
+#[derive(Debug)]
+struct Messages {
+    assembler: Assembler,
+    /// `Some(no_context_takeover)` when permessage-deflate was negotiated.
+    inflate: Option<bool>,
+    /// Every message is reported, not only compressed ones.
+    all: bool,
+    max: usize,
+    /// The open message: wire bytes, frames, first offset, compressed; `None` when broken.
+    open: Option<(u64, u32, u64, bool)>,
+    /// A compressed message was lost while the compressor's context carries over, so no
+    /// later message can be inflated.
+    context_lost: bool,
+}
+
+impl Messages {
+    fn reset(&mut self) {
+        if self.inflate == Some(false) && self.open.is_some_and(|o| o.3) {
+            self.context_lost = true;
+        }
+        self.assembler = Assembler::new(self.max, self.inflate.map(Inflater::new));
+        self.open = None;
+    }
 }
 
 impl DirDecoder {
@@ -142,7 +192,24 @@ impl DirDecoder {
             open_message: None,
             utf8: websocket::Utf8Validator::new(),
             compressed: false,
+            messages: None,
         }
+    }
+
+    /// Assembles messages: all of them (`all`), or only to inflate compressed ones.
+    /// `inflate` is `Some(no_context_takeover)` when permessage-deflate was negotiated.
+    pub fn with_messages(mut self, all: bool, inflate: Option<bool>, max: usize) -> DirDecoder {
+        if all || inflate.is_some() {
+            self.messages = Some(Messages {
+                assembler: Assembler::new(max, inflate.map(Inflater::new)),
+                inflate,
+                all,
+                max,
+                open: None,
+                context_lost: false,
+            });
+        }
+        self
     }
 
     /// A decoder joining a stream at an unknown point: it looks for a frame boundary first.
@@ -414,6 +481,23 @@ impl DirDecoder {
             }
             _ => {}
         }
+        let mut inflated = None;
+        let mut message = None;
+        if let Some(m) = &mut self.messages {
+            message = assemble(m, &h, &payload, whole, p.offset, &mut p.violations);
+            if let Some(msg) = &message {
+                if msg.compressed_len.is_some() {
+                    inflated = Some(msg.data.clone());
+                }
+            }
+            if !m.all
+                && message
+                    .as_ref()
+                    .is_some_and(|msg| msg.compressed_len.is_none())
+            {
+                message = None;
+            }
+        }
         out.push(Output::Frame(SeenFrame {
             header: h,
             len_field: p.len_field,
@@ -423,7 +507,12 @@ impl DirDecoder {
             violations: p.violations,
             offset: p.offset,
             text,
+            inflated,
+            pmc: (self.allowed_rsv & websocket::frame::RSV1 != 0).then_some(h.rsv1),
         }));
+        if let Some(msg) = message {
+            out.push(Output::Message(msg));
+        }
     }
 
     fn check_text(&mut self, payload: &[u8], whole: bool, fin: bool, v: &mut Vec<String>) {
@@ -524,4 +613,70 @@ enum Verdict {
     Yes(usize),
     No,
     Undecided,
+}
+
+/// Feeds one data frame to the assembler; returns the message it completes.
+fn assemble(
+    m: &mut Messages,
+    h: &FrameHeader,
+    payload: &[u8],
+    whole: bool,
+    offset: u64,
+    violations: &mut Vec<String>,
+) -> Option<SeenMessage> {
+    if h.opcode.is_control() {
+        return None;
+    }
+    if matches!(h.opcode, OpCode::Text | OpCode::Binary) {
+        if m.assembler.in_message() {
+            m.reset();
+        }
+        m.open = Some((0, 0, offset, h.rsv1));
+    }
+    let Some(open) = &mut m.open else {
+        return None;
+    };
+    if !whole || h.opcode.is_reserved() || (open.3 && m.context_lost) {
+        // Part of the message is missing (or cannot be inflated): it is not reported.
+        m.reset();
+        return None;
+    }
+    open.0 += payload.len() as u64;
+    open.1 += 1;
+    let (wire_len, frames, first, compressed) = *open;
+    let frame = Frame {
+        header: *h,
+        payload: payload.to_vec(),
+    };
+    match m.assembler.push(frame) {
+        Ok(Some(msg)) => {
+            m.open = None;
+            let (text, data) = match msg {
+                Message::Text(t) => (true, t.into_bytes()),
+                Message::Binary(b) => (false, b),
+                _ => return None,
+            };
+            Some(SeenMessage {
+                text,
+                data,
+                compressed_len: compressed.then_some(wire_len),
+                frames,
+                offset: first,
+            })
+        }
+        Ok(None) => None,
+        Err(err) => {
+            let why = match err {
+                ProtocolError::MessageTooLarge { .. } => {
+                    format!("not assembled: {err} kept for display")
+                }
+                _ => err.to_string(),
+            };
+            if !violations.contains(&why) {
+                violations.push(why);
+            }
+            m.reset();
+            None
+        }
+    }
 }

@@ -20,7 +20,7 @@ use wire::reassembly::{CloseReason, Config, Direction, Event, Reassembler, Segme
 use wire::Decoded;
 
 use frames::{DirDecoder, Output};
-pub use frames::{GapOutcome, Note, SeenFrame};
+pub use frames::{GapOutcome, Note, SeenFrame, SeenMessage};
 
 /// Most bytes of one direction held while the handshake is being read.
 pub const MAX_HTTP_BUFFER: usize = 64 * 1024;
@@ -45,6 +45,12 @@ pub enum WsEvent {
         dir: Direction,
         frame: SeenFrame,
     },
+    /// A whole data message (with `--ws-messages`, or when it was compressed).
+    Message {
+        flow: u64,
+        dir: Direction,
+        message: SeenMessage,
+    },
     /// A gap, resynchronisation or giving up.
     Note {
         flow: u64,
@@ -53,6 +59,19 @@ pub enum WsEvent {
     },
     /// A WebSocket connection's TCP flow ended.
     Closed { flow: u64, reason: CloseReason },
+}
+
+impl WsEvent {
+    /// A text, binary or continuation frame that breaks no rule: with `--ws-messages` its
+    /// message stands for it.
+    pub fn is_plain_data_frame(&self) -> bool {
+        matches!(self, WsEvent::Frame { frame, .. }
+            if !frame.header.opcode.is_control()
+                && !frame.header.opcode.is_reserved()
+                && frame.violations.is_empty()
+                && frame.lost == 0
+                && frame.payload.len() as u64 == frame.header.payload_len)
+    }
 }
 
 /// The opening handshake as captured.
@@ -77,6 +96,8 @@ pub struct WsConfig {
     pub ports: Vec<u16>,
     /// Largest frame decoded whole.
     pub max_frame: u64,
+    /// Report whole messages (fragments joined, inflated), not only frames.
+    pub messages: bool,
 }
 
 enum FlowState {
@@ -230,7 +251,7 @@ fn data(
                 http.start[i] = offset;
             }
             http.buf[i].extend_from_slice(bytes);
-            match http.step(flow, config.max_frame, out) {
+            match http.step(flow, config, out) {
                 Step::Wait if http.buf.iter().any(|b| b.len() > MAX_HTTP_BUFFER) => {
                     *state = FlowState::Ignored
                 }
@@ -260,7 +281,8 @@ enum Step {
 
 impl Http {
     /// Consumes whatever complete heads the buffers hold.
-    fn step(&mut self, flow: u64, max_frame: u64, out: &mut Vec<WsEvent>) -> Step {
+    fn step(&mut self, flow: u64, config: &WsConfig, out: &mut Vec<WsEvent>) -> Step {
+        let max_frame = config.max_frame;
         // Requests: each head consumed; a request with a body (rare before an upgrade) ends
         // the watch, since its length would have to be tracked.
         while !self.upgrade_asked && !self.buf[0].is_empty() {
@@ -320,15 +342,38 @@ impl Http {
                     hs.accept_ok = hs.accept.as_deref() == Some(accept_key(&hs.key).as_str());
                     hs.extensions = resp.header("sec-websocket-extensions").map(str::to_owned);
                     hs.protocol = resp.header("sec-websocket-protocol").map(str::to_owned);
-                    let deflate = hs
-                        .extensions
-                        .as_deref()
-                        .is_some_and(|e| e.contains(websocket::deflate::EXTENSION_NAME));
-                    let rsv = if deflate { websocket::frame::RSV1 } else { 0 };
+                    // The parameters the server accepted (RFC 7692 §7.1): each side's
+                    // compressor resets per message when its no_context_takeover was agreed.
+                    let deflate = hs.extensions.as_deref().and_then(|e| {
+                        websocket::deflate::parse_extensions([e])
+                            .into_iter()
+                            .find(|o| o.name == websocket::deflate::EXTENSION_NAME)
+                    });
+                    let takeover = |name: &str| {
+                        deflate
+                            .as_ref()
+                            .map(|o| o.params.iter().any(|(k, _)| k == name))
+                    };
+                    let rsv = if deflate.is_some() {
+                        websocket::frame::RSV1
+                    } else {
+                        0
+                    };
                     out.push(WsEvent::Handshake(hs));
+                    let max = max_message(max_frame);
                     let dirs = Box::new([
-                        DirDecoder::new(Direction::ClientToServer, self.start[0], rsv, max_frame),
-                        DirDecoder::new(Direction::ServerToClient, self.start[1], rsv, max_frame),
+                        DirDecoder::new(Direction::ClientToServer, self.start[0], rsv, max_frame)
+                            .with_messages(
+                                config.messages,
+                                takeover("client_no_context_takeover"),
+                                max,
+                            ),
+                        DirDecoder::new(Direction::ServerToClient, self.start[1], rsv, max_frame)
+                            .with_messages(
+                                config.messages,
+                                takeover("server_no_context_takeover"),
+                                max,
+                            ),
                     ]);
                     let rest = [
                         std::mem::take(&mut self.buf[0]),
@@ -361,24 +406,30 @@ impl Http {
             }
         }
         if !self.upgrade_asked && !self.buf[0].is_empty() {
-            return self.step_again(flow, max_frame, out);
+            return self.step_again(flow, config, out);
         }
         Step::Wait
     }
 
     /// After a refused upgrade, requests that were held back may now be parsed.
-    fn step_again(&mut self, flow: u64, max_frame: u64, out: &mut Vec<WsEvent>) -> Step {
+    fn step_again(&mut self, flow: u64, config: &WsConfig, out: &mut Vec<WsEvent>) -> Step {
         if self.buf[0].is_empty() || Request::parse(&self.buf[0]).ok().flatten().is_none() {
             return Step::Wait;
         }
-        self.step(flow, max_frame, out)
+        self.step(flow, config, out)
     }
+}
+
+/// Largest message assembled: messages are held whole until their last frame.
+fn max_message(max_frame: u64) -> usize {
+    (max_frame as usize).saturating_mul(16)
 }
 
 fn push_outputs(flow: u64, dir: Direction, outputs: Vec<Output>, out: &mut Vec<WsEvent>) {
     for o in outputs {
         out.push(match o {
             Output::Frame(frame) => WsEvent::Frame { flow, dir, frame },
+            Output::Message(message) => WsEvent::Message { flow, dir, message },
             Output::Note(note) => WsEvent::Note { flow, dir, note },
         });
     }
