@@ -387,6 +387,13 @@ impl WsStage {
 
     fn finish(&mut self, printer: &mut dyn Printer) -> Result<()> {
         self.tracker.finish(&mut self.events);
+        if self.tracker.skipped() > 0 {
+            eprintln!(
+                "raw-sniff: {} TCP connections were not examined for WebSocket ({} were at once)",
+                self.tracker.skipped(),
+                crate::ws::MAX_EXAMINED
+            );
+        }
         self.print(printer)
     }
 

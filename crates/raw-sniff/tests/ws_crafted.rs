@@ -544,3 +544,69 @@ fn messages_join_fragments_and_leave_control_frames_as_frames() {
     assert_eq!(frames.iter().filter(|&&o| o == 8).count(), 2, "{frames:?}");
     assert!(frames.iter().all(|&o| o >= 8), "{frames:?}");
 }
+
+/// The conversation's frames without SYNs or handshake, the client's joined `skip` bytes
+/// into its first frame, as a capture started late sees them.
+fn late_capture(skip: usize, name: &str) -> std::path::PathBuf {
+    let (_, c, s) = conversation();
+    let ack = Flags(Flags::ACK.0 | Flags::PSH.0);
+    let mut packets: Vec<Vec<u8>> = c[skip..]
+        .chunks(SEG)
+        .enumerate()
+        .map(|(i, chunk)| packet(true, 7_000 + (i * SEG) as u32, 9_000, ack, chunk))
+        .collect();
+    packets.push(packet(false, 9_000, 7_000, ack, &s));
+    let dir = std::env::temp_dir().join(format!("raw-sniff-ws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let mut w = Writer::new(
+        std::fs::File::create(&path).unwrap(),
+        LinkType::Ethernet,
+        65_535,
+        false,
+    )
+    .unwrap();
+    for (i, p) in packets.iter().enumerate() {
+        let ts = Timestamp {
+            secs: 1_700_000_000,
+            nanos: i as u32 * 1000,
+        };
+        w.write_packet(ts, p, p.len() as u32).unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+#[test]
+fn ws_port_joins_a_connection_mid_stream_and_says_so() {
+    let path = late_capture(3, "late.pcap");
+    let (sent, _, _) = conversation();
+    // Without --ws-port nothing is decoded: no handshake was captured.
+    assert!(sniff_json(&path).is_empty());
+    let out = run(Command::new(BIN).args([
+        "-r",
+        path.to_str().unwrap(),
+        "--ws-only",
+        "--ws-full",
+        "--json",
+        "--ws-port",
+        "9001",
+    ]));
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let notes = notes(&lines);
+    assert!(notes[0].contains("no handshake captured"), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n
+            .contains("client→server: [resynchronised at stream offset 8 after skipping 8 bytes]")),
+        "{notes:?}"
+    );
+    // The first client frame was cut; every later one and every server frame decodes.
+    let got = frames_of(&lines);
+    assert_eq!(side(&got, true), side(&sent, true)[1..]);
+    assert_eq!(side(&got, false), side(&sent, false));
+}

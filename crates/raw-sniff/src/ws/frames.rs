@@ -22,7 +22,7 @@ use wire::reassembly::Direction;
 const KEPT_PREFIX: usize = 64 * 1024;
 
 /// Bytes looked through for a frame boundary before the oldest are dropped.
-const HUNT_WINDOW: usize = 64 * 1024;
+const HUNT_WINDOW: usize = 16 * 1024;
 
 /// A frame as seen on the wire.
 #[derive(Debug, Clone)]

@@ -7,7 +7,9 @@
 //! [`frames::DirDecoder`]. Anything else stops being looked at after its first bytes.
 //!
 //! Memory is bounded by the reassembler's caps, [`MAX_HTTP_BUFFER`] per direction while the
-//! handshake is read, and per direction one frame (at most `max_frame`) once upgraded.
+//! handshake is read, per direction one frame (at most `max_frame`) once upgraded, and at
+//! most [`MAX_EXAMINED`] connections examined at once. A connection whose client does not
+//! open with something like a request method costs nothing here past its first bytes.
 
 pub mod frames;
 
@@ -23,7 +25,7 @@ use frames::{DirDecoder, Output};
 pub use frames::{GapOutcome, Note, SeenFrame, SeenMessage};
 
 /// Most bytes of one direction held while the handshake is being read.
-pub const MAX_HTTP_BUFFER: usize = 64 * 1024;
+pub const MAX_HTTP_BUFFER: usize = 16 * 1024;
 
 /// Largest frame decoded whole by default; larger frames keep their first 64 KiB.
 pub const DEFAULT_MAX_FRAME: u64 = 64 * 1024;
@@ -101,12 +103,15 @@ pub struct WsConfig {
 }
 
 enum FlowState {
+    /// Opened, nothing sent yet: costs only its addresses.
+    Opened {
+        client: SocketAddr,
+        server: SocketAddr,
+    },
     /// Reading the HTTP heads.
     Http(Box<Http>),
     /// Upgraded: one decoder per direction.
     Ws(Box<[DirDecoder; 2]>),
-    /// Not WebSocket: bytes are ignored.
-    Ignored,
 }
 
 struct Http {
@@ -121,10 +126,36 @@ struct Http {
     upgrade_asked: bool,
 }
 
+/// Most connections examined at once (reading a handshake or decoding frames). Each holds at
+/// most a few times `max_frame` or [`MAX_HTTP_BUFFER`] bytes per direction, so this bounds
+/// memory whatever the traffic; connections past it are counted, not examined.
+pub const MAX_EXAMINED: usize = 1024;
+
+/// Flows the reassembler reported, by its flow number. A flow that is not HTTP (or not
+/// WebSocket once its first exchange is seen) is dropped from here at once.
+#[derive(Default)]
+struct Flows {
+    map: HashMap<u64, FlowState>,
+    /// Entries in the `Http` or `Ws` state.
+    examined: usize,
+    /// Connections not examined because `MAX_EXAMINED` were already.
+    skipped: u64,
+}
+
+impl Flows {
+    fn forget(&mut self, flow: u64) -> Option<FlowState> {
+        let state = self.map.remove(&flow)?;
+        if !matches!(state, FlowState::Opened { .. }) {
+            self.examined -= 1;
+        }
+        Some(state)
+    }
+}
+
 /// Follows every TCP connection and decodes the WebSocket ones.
 pub struct Tracker {
     reassembler: Reassembler,
-    flows: HashMap<u64, FlowState>,
+    flows: Flows,
     config: WsConfig,
 }
 
@@ -139,9 +170,20 @@ impl Tracker {
     pub fn new(config: WsConfig) -> Tracker {
         Tracker {
             reassembler: Reassembler::new(Config::default()),
-            flows: HashMap::new(),
+            flows: Flows::default(),
             config,
         }
+    }
+
+    /// Connections that were not examined because too many were at once.
+    pub fn skipped(&self) -> u64 {
+        self.flows.skipped
+    }
+
+    /// Connections being examined now.
+    #[cfg(test)]
+    fn examined(&self) -> usize {
+        self.flows.examined
     }
 
     /// Feeds one captured frame; what it completes goes to `out`.
@@ -149,9 +191,13 @@ impl Tracker {
         let Some(seg) = Segment::from_decoded(decoded) else {
             return;
         };
+        self.segment(ts, &seg, out);
+    }
+
+    fn segment(&mut self, ts: Duration, seg: &Segment<'_>, out: &mut Vec<WsEvent>) {
         let (flows, config) = (&mut self.flows, &self.config);
         self.reassembler
-            .push(ts, &seg, |e| event(flows, config, e, out));
+            .push(ts, seg, |e| event(flows, config, e, out));
     }
 
     /// Ends the input: flushes every flow.
@@ -161,12 +207,7 @@ impl Tracker {
     }
 }
 
-fn event(
-    flows: &mut HashMap<u64, FlowState>,
-    config: &WsConfig,
-    e: Event<'_>,
-    out: &mut Vec<WsEvent>,
-) {
+fn event(flows: &mut Flows, config: &WsConfig, e: Event<'_>, out: &mut Vec<WsEvent>) {
     match e {
         Event::Opened {
             flow,
@@ -174,29 +215,7 @@ fn event(
             server,
             ..
         } => {
-            let state =
-                if config.ports.contains(&server.port()) || config.ports.contains(&client.port()) {
-                    out.push(WsEvent::Joined {
-                        flow,
-                        client,
-                        server,
-                    });
-                    let max = config.max_frame;
-                    FlowState::Ws(Box::new([
-                        DirDecoder::joining(Direction::ClientToServer, 0, 0, max),
-                        DirDecoder::joining(Direction::ServerToClient, 0, 0, max),
-                    ]))
-                } else {
-                    FlowState::Http(Box::new(Http {
-                        client,
-                        server,
-                        buf: [Vec::new(), Vec::new()],
-                        start: [0, 0],
-                        pending: Vec::new(),
-                        upgrade_asked: false,
-                    }))
-                };
-            flows.insert(flow, state);
+            flows.map.insert(flow, FlowState::Opened { client, server });
         }
         Event::Data {
             flow,
@@ -209,25 +228,79 @@ fn event(
             dir,
             offset,
             len,
-        } => match flows.get_mut(&flow) {
+        } => match flows.map.get_mut(&flow) {
             Some(FlowState::Ws(dirs)) => {
                 let mut outputs = Vec::new();
                 dirs[index(dir)].gap(offset, len, &mut outputs);
                 push_outputs(flow, dir, outputs, out);
             }
-            Some(state @ FlowState::Http(_)) => *state = FlowState::Ignored,
-            _ => {}
+            // A handshake with a hole cannot be read; a flow that sent nothing yet is
+            // joined after the gap only if --ws-port names it.
+            Some(FlowState::Http(_)) => {
+                flows.forget(flow);
+            }
+            Some(FlowState::Opened { client, server }) => {
+                let (client, server) = (*client, *server);
+                if is_ws_port(config, client, server) {
+                    start_joined(flows, config, flow, client, server, out);
+                    if let Some(FlowState::Ws(dirs)) = flows.map.get_mut(&flow) {
+                        let mut outputs = Vec::new();
+                        dirs[index(dir)].gap(offset, len, &mut outputs);
+                        push_outputs(flow, dir, outputs, out);
+                    }
+                } else {
+                    flows.forget(flow);
+                }
+            }
+            None => {}
         },
         Event::Closed { flow, reason } => {
-            if let Some(FlowState::Ws(_)) = flows.remove(&flow) {
+            if let Some(FlowState::Ws(_)) = flows.forget(flow) {
                 out.push(WsEvent::Closed { flow, reason });
             }
         }
     }
 }
 
+fn is_ws_port(config: &WsConfig, client: SocketAddr, server: SocketAddr) -> bool {
+    config.ports.contains(&server.port()) || config.ports.contains(&client.port())
+}
+
+/// Starts decoding a `--ws-port` flow that has no handshake to read.
+fn start_joined(
+    flows: &mut Flows,
+    config: &WsConfig,
+    flow: u64,
+    client: SocketAddr,
+    server: SocketAddr,
+    out: &mut Vec<WsEvent>,
+) {
+    if flows.examined >= MAX_EXAMINED {
+        flows.forget(flow);
+        flows.skipped += 1;
+        return;
+    }
+    out.push(WsEvent::Joined {
+        flow,
+        client,
+        server,
+    });
+    let max = config.max_frame;
+    let joining = |dir| {
+        DirDecoder::joining(dir, 0, 0, max).with_messages(config.messages, None, max_message(max))
+    };
+    flows.map.insert(
+        flow,
+        FlowState::Ws(Box::new([
+            joining(Direction::ClientToServer),
+            joining(Direction::ServerToClient),
+        ])),
+    );
+    flows.examined += 1;
+}
+
 fn data(
-    flows: &mut HashMap<u64, FlowState>,
+    flows: &mut Flows,
     config: &WsConfig,
     flow: u64,
     dir: Direction,
@@ -235,15 +308,47 @@ fn data(
     bytes: &[u8],
     out: &mut Vec<WsEvent>,
 ) {
-    let Some(state) = flows.get_mut(&flow) else {
+    if let Some(FlowState::Opened { client, server }) = flows.map.get(&flow) {
+        let (client, server) = (*client, *server);
+        if is_ws_port(config, client, server) {
+            start_joined(flows, config, flow, client, server, out);
+        } else if dir == Direction::ClientToServer
+            && offset == 0
+            && bytes.first().is_some_and(u8::is_ascii_uppercase)
+        {
+            // Starts like a request method: worth reading as HTTP.
+            if flows.examined >= MAX_EXAMINED {
+                flows.forget(flow);
+                flows.skipped += 1;
+                return;
+            }
+            flows.map.insert(
+                flow,
+                FlowState::Http(Box::new(Http {
+                    client,
+                    server,
+                    buf: [Vec::new(), Vec::new()],
+                    start: [0, 0],
+                    pending: Vec::new(),
+                    upgrade_asked: false,
+                })),
+            );
+            flows.examined += 1;
+        } else {
+            flows.forget(flow);
+            return;
+        }
+    }
+    let Some(state) = flows.map.get_mut(&flow) else {
         return;
     };
-    match state {
-        FlowState::Ignored => {}
+    let forget = match state {
+        FlowState::Opened { .. } => false,
         FlowState::Ws(dirs) => {
             let mut outputs = Vec::new();
             dirs[index(dir)].data(bytes, &mut outputs);
             push_outputs(flow, dir, outputs, out);
+            false
         }
         FlowState::Http(http) => {
             let i = index(dir);
@@ -252,11 +357,8 @@ fn data(
             }
             http.buf[i].extend_from_slice(bytes);
             match http.step(flow, config, out) {
-                Step::Wait if http.buf.iter().any(|b| b.len() > MAX_HTTP_BUFFER) => {
-                    *state = FlowState::Ignored
-                }
-                Step::Wait => {}
-                Step::NotHttp => *state = FlowState::Ignored,
+                Step::Wait => http.buf.iter().any(|b| b.len() > MAX_HTTP_BUFFER),
+                Step::NotHttp => true,
                 Step::Upgraded(mut dirs, rest) => {
                     for (d, bytes) in [
                         (Direction::ClientToServer, rest[0].as_slice()),
@@ -267,9 +369,13 @@ fn data(
                         push_outputs(flow, d, outputs, out);
                     }
                     *state = FlowState::Ws(dirs);
+                    false
                 }
             }
         }
+    };
+    if forget {
+        flows.forget(flow);
     }
 }
 
@@ -432,5 +538,59 @@ fn push_outputs(flow: u64, dir: Direction, outputs: Vec<Output>, out: &mut Vec<W
             Output::Message(message) => WsEvent::Message { flow, dir, message },
             Output::Note(note) => WsEvent::Note { flow, dir, note },
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+    use wire::reassembly::SeqNum;
+    use wire::tcp::Flags;
+
+    fn client(n: u32) -> SocketAddr {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n)), 40_000)
+    }
+
+    const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 255, 0, 1)), 80);
+
+    fn send(t: &mut Tracker, n: u32, payload: &[u8]) {
+        let seg = Segment {
+            src: client(n),
+            dst: SERVER,
+            seq: SeqNum(1),
+            flags: Flags(Flags::ACK.0 | Flags::PSH.0),
+            payload,
+            missing: 0,
+        };
+        t.segment(Duration::from_secs(1), &seg, &mut Vec::new());
+    }
+
+    #[test]
+    fn thousands_of_unfinished_handshakes_cost_at_most_the_cap() {
+        let mut t = Tracker::new(WsConfig {
+            max_frame: DEFAULT_MAX_FRAME,
+            ..WsConfig::default()
+        });
+        // Hand-made: a request head that never ends, from 5000 clients.
+        for n in 0..5000 {
+            send(&mut t, n, b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n");
+        }
+        assert_eq!(t.examined(), MAX_EXAMINED);
+        assert_eq!(t.skipped(), 5000 - MAX_EXAMINED as u64);
+    }
+
+    #[test]
+    fn connections_that_are_not_http_are_dropped_at_their_first_bytes() {
+        let mut t = Tracker::new(WsConfig {
+            max_frame: DEFAULT_MAX_FRAME,
+            ..WsConfig::default()
+        });
+        for n in 0..5000 {
+            send(&mut t, n, &[0x16, 0x03, 0x01, 0x02, 0x00]); // a TLS record's first bytes
+        }
+        assert_eq!(t.examined(), 0);
+        assert!(t.flows.map.is_empty());
+        assert_eq!(t.skipped(), 0);
     }
 }
