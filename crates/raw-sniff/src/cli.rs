@@ -18,6 +18,12 @@ Examples:
     sudo raw-sniff --ip-raw -c 5 icmp
   Save while watching, then read back:
     sudo raw-sniff -i lo -w lo.pcap -c 100 && raw-sniff -r lo.pcap --json | jq .
+  WebSocket conversations on any port, frames unmasked and close codes named:
+    sudo raw-sniff -i lo --ws-only tcp port 8080
+  The same as whole messages (fragments joined, permessage-deflate inflated):
+    raw-sniff -r chat.pcap --ws-only --ws-messages
+  A capture that began after the handshake:
+    raw-sniff -r late.pcap --ws-port 8080
   Interfaces:
     raw-sniff -D";
 
