@@ -64,6 +64,42 @@ async def main(port, deflate):
 asyncio.run(main(int(sys.argv[1]), sys.argv[2] == "deflate"))
 "#;
 
+/// Drives headless Chromium through the DevTools protocol: two tabs of ws-chat's page chat
+/// (the script `ws-chat`'s own Chromium test runs).
+const CHROMIUM_SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../ws-chat/tests/py/chromium_chat.py"
+);
+
+/// Runs `cmd` to its end or kills it after `limit`; returns success and its stderr.
+fn run_bounded(cmd: &mut Command, limit: Duration) -> (bool, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the client");
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut text);
+        text
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("client did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (status.success(), reader.join().unwrap())
+}
+
 fn python() -> Option<PathBuf> {
     let candidate = std::env::var_os("SOCKLAB_PYTHON")
         .map(PathBuf::from)
@@ -376,8 +412,12 @@ fn capture_and_compare(mode: &str) -> Option<String> {
     if !can_capture() || !have("tshark") {
         return None;
     }
+    let chromium = mode.starts_with("chromium");
+    if chromium && !have("chromium") {
+        return None;
+    }
     let python = python()?;
-    let deflate = mode == "deflate";
+    let deflate = mode.ends_with("deflate");
     let server = Server::start(&ws_chat(), if deflate { &["--deflate"][..] } else { &[] });
     let dir = std::env::temp_dir().join(format!("raw-sniff-ws-live-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -398,12 +438,19 @@ fn capture_and_compare(mode: &str) -> Option<String> {
             &port,
         ],
     );
-    let client = run(Command::new(&python).args(["-c", CLIENT, &port, mode]));
-    assert!(
-        client.status.success(),
-        "client: {}",
-        String::from_utf8_lossy(&client.stderr)
-    );
+    let mut client = Command::new(&python);
+    if chromium {
+        client
+            .arg(CHROMIUM_SCRIPT)
+            .arg(format!("http://127.0.0.1:{port}"));
+        if deflate {
+            client.arg("--deflate");
+        }
+    } else {
+        client.args(["-c", CLIENT, &port, mode]);
+    }
+    let (ok, stderr) = run_bounded(&mut client, Duration::from_secs(180));
+    assert!(ok, "client: {stderr}");
     // The last close handshake's segments are on the wire once the client has returned;
     // the server's FIN may follow a moment later and is not needed.
     std::thread::sleep(Duration::from_millis(300));
@@ -426,7 +473,13 @@ fn capture_and_compare(mode: &str) -> Option<String> {
             .filter(|f| f.server_to_client == s2c)
             .cloned()
             .collect();
-        let least = if deflate { 6 } else { 15 };
+        let least = if chromium {
+            2
+        } else if deflate {
+            6
+        } else {
+            15
+        };
         assert!(t.len() >= least, "tshark saw {} frames", t.len());
         assert_eq!(o.len(), t.len(), "frame count, server→client={s2c}");
         for (i, (a, b)) in o.iter().zip(&t).enumerate() {
@@ -441,4 +494,28 @@ fn capture_and_compare(mode: &str) -> Option<String> {
     }
     assert!(!out.contains("ws.violations"), "a rule broken in {mode}");
     Some(out)
+}
+
+#[test]
+fn chromium_frames_equal_tsharks_and_inflate() {
+    let Some(out) = capture_and_compare("chromium-deflate") else {
+        return;
+    };
+    // Chromium offers permessage-deflate and ws-chat --deflate accepts: the line typed in
+    // tab one goes out compressed and must come back inflated.
+    let messages: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter_map(|v| v.get("websocket_message").cloned())
+        .collect();
+    let sent = messages
+        .iter()
+        .find(|m| {
+            m["ws.direction"] == "client→server"
+                && m["ws.message.text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("hello from tab one, κόσμε"))
+        })
+        .unwrap_or_else(|| panic!("the line sent, inflated: {messages:?}"));
+    assert!(sent.get("ws.message.compressed_length").is_some());
 }
