@@ -354,6 +354,8 @@ struct WsStage {
     events: Vec<crate::ws::WsEvent>,
     full: bool,
     messages: bool,
+    /// With -q nothing would be shown, so streams are not followed at all.
+    off: bool,
 }
 
 impl WsStage {
@@ -371,6 +373,7 @@ impl WsStage {
             events: Vec::new(),
             full: opts.ws_full,
             messages: opts.ws_messages,
+            off: opts.quiet,
         }
     }
 
@@ -380,6 +383,9 @@ impl WsStage {
         decoded: &wire::Decoded<'_>,
         printer: &mut dyn Printer,
     ) -> Result<()> {
+        if self.off {
+            return Ok(());
+        }
         let ts = std::time::Duration::new(frame.ts.secs, frame.ts.nanos);
         self.tracker.packet(ts, decoded, &mut self.events);
         self.print(printer)
