@@ -680,3 +680,101 @@ fn assemble(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use websocket::encode_frame;
+
+    fn frames_of(d: &mut DirDecoder, chunks: &[&[u8]]) -> Vec<(FrameHeader, Vec<u8>)> {
+        let mut out = Vec::new();
+        for chunk in chunks {
+            d.data(chunk, &mut out);
+        }
+        out.into_iter()
+            .filter_map(|o| match o {
+                Output::Frame(f) => {
+                    assert!(f.violations.is_empty(), "{:?}", f.violations);
+                    Some((f.header, f.payload))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Frames come out the same however the stream is cut, whether the decoder holds
+        /// them (up to `max_frame`) or they are stepped over by length.
+        #[test]
+        fn any_chunking_gives_the_frames_sent(
+            payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..6),
+            key in any::<[u8; 4]>(),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..10),
+        ) {
+            let mut stream = Vec::new();
+            let mut sent = Vec::new();
+            for p in &payloads {
+                let mut h = FrameHeader::new(OpCode::Binary, p.len() as u64);
+                h.mask = Some(key);
+                encode_frame(&mut stream, &h, p);
+                sent.push((h, p.clone()));
+            }
+            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(stream.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut last = 0;
+            for cut in cuts.into_iter().chain([stream.len()]) {
+                chunks.push(&stream[last..cut]);
+                last = cut;
+            }
+            let mut d = DirDecoder::new(Direction::ClientToServer, 0, 0, 100);
+            prop_assert_eq!(frames_of(&mut d, &chunks), sent);
+        }
+    }
+
+    #[test]
+    fn a_gap_between_frames_is_hunted_across() {
+        let mut stream = Vec::new();
+        for text in ["first frame", "second frame", "third frame"] {
+            let h = FrameHeader::new(OpCode::Text, text.len() as u64);
+            encode_frame(&mut stream, &h, text.as_bytes());
+        }
+        // Bytes 5..20 lost: the end of the first frame and the second's header.
+        let mut d = DirDecoder::new(Direction::ServerToClient, 0, 0, 1 << 16);
+        let mut out = Vec::new();
+        d.data(&stream[..5], &mut out);
+        d.gap(5, 15, &mut out);
+        d.data(&stream[20..], &mut out);
+        let notes: Vec<&Note> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Note(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        assert!(matches!(
+            notes[0],
+            Note::Gap {
+                outcome: GapOutcome::Hunting,
+                ..
+            }
+        ));
+        assert_eq!(
+            notes[1],
+            &Note::Resync {
+                offset: 27,
+                skipped: 7
+            }
+        );
+        let frames: Vec<&[u8]> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Frame(f) => Some(&f.payload[..]),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(frames, [&b"third frame"[..]]);
+    }
+}
