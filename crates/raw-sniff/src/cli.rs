@@ -158,8 +158,9 @@ pub struct Opts {
     /// Decode this TCP port as WebSocket even without a captured handshake (repeatable)
     ///
     /// For a capture that joined a connection after its Upgrade: frames are decoded from the
-    /// first plausible frame header in each direction, and the output says so. Without a
-    /// handshake, permessage-deflate cannot be known, so RSV1 is flagged. Example:
+    /// first plausible frame header in each direction, and the output says so. Without the
+    /// handshake the deflate parameters are unknown: RSV1 is accepted, and compressed
+    /// messages are shown compressed, not inflated. Example:
     /// raw-sniff -r late.pcap --ws-port 8080
     #[arg(
         long,

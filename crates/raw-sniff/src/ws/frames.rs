@@ -47,6 +47,8 @@ pub struct SeenFrame {
     pub inflated: Option<Vec<u8>>,
     /// When permessage-deflate was negotiated: whether RSV1 marks this frame compressed.
     pub pmc: Option<bool>,
+    /// Whether the frame went into a message being assembled (which will stand for it).
+    pub assembled: bool,
 }
 
 /// A whole data message, fragments joined and inflated.
@@ -159,6 +161,8 @@ struct Messages {
     /// A compressed message was lost while the compressor's context carries over, so no
     /// later message can be inflated.
     context_lost: bool,
+    /// Whether the last frame fed went into a message.
+    last_assembled: bool,
 }
 
 impl Messages {
@@ -207,6 +211,7 @@ impl DirDecoder {
                 max,
                 open: None,
                 context_lost: false,
+                last_assembled: false,
             });
         }
         self
@@ -509,6 +514,7 @@ impl DirDecoder {
             text,
             inflated,
             pmc: (self.allowed_rsv & websocket::frame::RSV1 != 0).then_some(h.rsv1),
+            assembled: self.messages.as_ref().is_some_and(|m| m.last_assembled),
         }));
         if let Some(msg) = message {
             out.push(Output::Message(msg));
@@ -624,6 +630,7 @@ fn assemble(
     offset: u64,
     violations: &mut Vec<String>,
 ) -> Option<SeenMessage> {
+    m.last_assembled = false;
     if h.opcode.is_control() {
         return None;
     }
@@ -636,8 +643,9 @@ fn assemble(
     let Some(open) = &mut m.open else {
         return None;
     };
-    if !whole || h.opcode.is_reserved() || (open.3 && m.context_lost) {
-        // Part of the message is missing (or cannot be inflated): it is not reported.
+    if !whole || h.opcode.is_reserved() || (open.3 && (m.context_lost || m.inflate.is_none())) {
+        // Part of the message is missing, or it cannot be inflated (context lost, or the
+        // handshake that agreed compression was not seen): its frames stand alone.
         m.reset();
         return None;
     }
@@ -648,7 +656,9 @@ fn assemble(
         header: *h,
         payload: payload.to_vec(),
     };
-    match m.assembler.push(frame) {
+    let pushed = m.assembler.push(frame);
+    m.last_assembled = pushed.is_ok();
+    match pushed {
         Ok(Some(msg)) => {
             m.open = None;
             let (text, data) = match msg {

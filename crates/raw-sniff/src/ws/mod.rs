@@ -64,15 +64,14 @@ pub enum WsEvent {
 }
 
 impl WsEvent {
-    /// A text, binary or continuation frame that breaks no rule: with `--ws-messages` its
-    /// message stands for it.
+    /// A text, binary or continuation frame that went into a message: with `--ws-messages`
+    /// the message stands for it.
     pub fn is_plain_data_frame(&self) -> bool {
         matches!(self, WsEvent::Frame { frame, .. }
             if !frame.header.opcode.is_control()
                 && !frame.header.opcode.is_reserved()
                 && frame.violations.is_empty()
-                && frame.lost == 0
-                && frame.payload.len() as u64 == frame.header.payload_len)
+                && frame.assembled)
     }
 }
 
@@ -287,7 +286,13 @@ fn start_joined(
     });
     let max = config.max_frame;
     let joining = |dir| {
-        DirDecoder::joining(dir, 0, 0, max).with_messages(config.messages, None, max_message(max))
+        // Whether permessage-deflate was agreed is unknown, so RSV1 is taken as it would be
+        // (browsers agree it by default); such messages are shown compressed.
+        DirDecoder::joining(dir, 0, websocket::frame::RSV1, max).with_messages(
+            config.messages,
+            None,
+            max_message(max),
+        )
     };
     flows.map.insert(
         flow,
