@@ -3,11 +3,13 @@
 #
 #  1. Offline: decode a pcap of --packets Ethernet/IPv4/TCP packets to one line each, output to
 #     /dev/null: raw-sniff -r versus tcpdump -nr. Best of --repeat runs.
-#  2. Live: a bounded loopback flood (tcp-echo bench, --seconds long, to 127.0.0.1 only) captured
+#  2. Offline WebSocket: a 100 MB WebSocket conversation decoded frame by frame, raw-sniff
+#     --ws-only versus tshark -Y websocket.
+#  3. Live: a bounded loopback flood (tcp-echo bench, --seconds long, to 127.0.0.1 only) captured
 #     at the same time by raw-sniff -w, tcpdump -w and netsniff-ng, each with the same filter;
 #     kernel drops and CPU time per captured packet for each.
 #
-# Needs root for part 2 (it is skipped otherwise). Usage:
+# Needs root for part 3 (it is skipped otherwise). Usage:
 #   scripts/bench-sniff.sh [--packets N] [--repeat N] [--seconds N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,7 +70,23 @@ printf '| raw-sniff -r | %.3f | %s | %.2f |\n' "$ours" "$(rate "$ours")" "$(echo
 printf '| tcpdump -nr | %.3f | %s | 1.00 |\n' "$theirs" "$(rate "$theirs")"
 echo
 
-# --- 2. live capture of a loopback flood ---------------------------------------------------
+# --- 2. offline WebSocket decoding ---------------------------------------------------------
+ws_mb=100
+ws_pcap="$work/ws.pcap"
+python3 scripts/make-ws-pcap.py "$ws_pcap" "$ws_mb" 1000
+ws_frames=$("$sniff" -r "$ws_pcap" --ws-only 2>/dev/null | grep -c '^  ws .*: ' || true)
+ws_ours=$(best_of "$sniff" -r "$ws_pcap" --ws-only)
+ws_theirs=$(best_of tshark -n -r "$ws_pcap" -d tcp.port==8080,http -Y websocket)
+echo "**Offline WebSocket: a $ws_mb MB conversation of 1000-byte text frames, one line per frame, to /dev/null (best of $repeat)**"
+echo
+echo "| tool | seconds | MB/s | frames/s | ratio to tshark |"
+echo "|---|---:|---:|---:|---:|"
+ws_row() { printf '| %s | %.3f | %.0f | %.0f | %.2f |\n' "$1" "$2" "$(echo "$ws_mb / $2" | bc -l)" "$(echo "$ws_frames / $2" | bc -l)" "$(echo "$ws_theirs / $2" | bc -l)"; }
+ws_row "raw-sniff -r --ws-only" "$ws_ours"
+ws_row "tshark -Y websocket" "$ws_theirs"
+echo
+
+# --- 3. live capture of a loopback flood ---------------------------------------------------
 if [ "$(id -u)" != 0 ]; then
     echo "(live capture comparison skipped: it needs root)"
     exit 0

@@ -38,16 +38,21 @@ fn close_parts(payload: &[u8]) -> Option<(u16, String)> {
 }
 
 /// Text escaped as Rust escapes a string (quotes, control characters), cut to `max` bytes at
-/// a character boundary.
+/// a character boundary. Only the bytes shown are converted: a preview of a large message
+/// costs what it shows.
 fn text_shown(payload: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(payload);
-    let mut cut = text.len().min(max);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
+    let mut cut = payload.len().min(max);
+    if cut < payload.len() {
+        // Back up over a character the cut would split, so it is not shown as U+FFFD.
+        if let Err(err) = std::str::from_utf8(&payload[..cut]) {
+            if err.error_len().is_none() {
+                cut = err.valid_up_to();
+            }
+        }
     }
-    let mut out = format!("{:?}", &text[..cut]);
-    if cut < text.len() {
-        let _ = write!(out, " … ({} more bytes)", text.len() - cut);
+    let mut out = format!("{:?}", String::from_utf8_lossy(&payload[..cut]));
+    if cut < payload.len() {
+        let _ = write!(out, " … ({} more bytes)", payload.len() - cut);
     }
     out
 }
