@@ -188,33 +188,12 @@ impl<'a> Iterator for Options<'a> {
     }
 }
 
-/// A view of an IPv4 datagram.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<T: AsRef<[u8]>> {
-    buffer: T,
+packet_view! {
+    /// A view of an IPv4 datagram.
+    Packet
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Returns the underlying buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-}
-
-impl<T: AsRef<[u8]>> Packet<T> {
-    /// Wraps a buffer without checking it.
-    pub const fn new_unchecked(buffer: T) -> Packet<T> {
-        Packet { buffer }
-    }
-
-    /// Wraps a buffer after [`Packet::check_len`]. When emitting into a reused buffer use
-    /// `new_unchecked`: its old length fields mean nothing.
-    pub fn new_checked(buffer: T) -> Result<Packet<T>> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
-    }
-
     /// Checks that the header, as long as IHL says, is in the buffer and IHL ≥ 5. The total
     /// length may still exceed the buffer (a capture cut by its snap length); see
     /// [`Packet::is_truncated`].

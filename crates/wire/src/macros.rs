@@ -64,3 +64,36 @@ macro_rules! enum_with_unknown {
         }
     };
 }
+
+/// The view type every header has, smoltcp's shape: `Packet<T>` (or `Frame<T>`) holding only
+/// its buffer, with `into_inner`, `new_unchecked` and `new_checked`, which runs the type's own
+/// `check_len`. Only the checks differ between protocols, so only they are written out.
+macro_rules! packet_view {
+    ($(#[$attr:meta])* $name:ident) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name<T: AsRef<[u8]>> {
+            buffer: T,
+        }
+
+        impl<T: AsRef<[u8]>> $name<T> {
+            /// Returns the underlying buffer.
+            pub fn into_inner(self) -> T {
+                self.buffer
+            }
+
+            /// Wraps a buffer without checking it.
+            pub const fn new_unchecked(buffer: T) -> $name<T> {
+                $name { buffer }
+            }
+
+            /// Wraps a buffer after `check_len`. When emitting into a reused buffer use
+            /// `new_unchecked`: its old length fields mean nothing.
+            pub fn new_checked(buffer: T) -> $crate::error::Result<$name<T>> {
+                let p = Self::new_unchecked(buffer);
+                p.check_len()?;
+                Ok(p)
+            }
+        }
+    };
+}
