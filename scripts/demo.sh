@@ -49,10 +49,19 @@ stop() {
     wait "$1" 2>/dev/null || true
 }
 
-step "Building the tools (release)"
-cargo build --release --locked -q -p tcp-echo -p raw-sniff -p ws-chat
-cargo build --release --locked -q -p socklab-examples --example ws_client
 BIN=target/release
+if command -v cargo > /dev/null; then
+    step "Building the tools (release)"
+    cargo build --release --locked -q -p tcp-echo -p raw-sniff -p ws-chat
+    cargo build --release --locked -q -p socklab-examples --example ws_client
+elif [ -x "$BIN/tcp-echo" ] && [ -x "$BIN/raw-sniff" ] && [ -x "$BIN/ws-chat" ] && [ -x "$BIN/examples/ws_client" ]; then
+    # Under sudo, PATH usually loses the user's cargo; the binaries built before are enough.
+    step "Using the tools already built in $BIN"
+else
+    echo "demo.sh: cargo is not on PATH. Build first as yourself, then run the demo as root:" >&2
+    echo "  cargo build --release --locked --workspace --examples && sudo bash scripts/demo.sh" >&2
+    exit 1
+fi
 ROOT=0
 [ "$(id -u)" = 0 ] && ROOT=1
 
