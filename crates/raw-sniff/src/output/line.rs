@@ -272,13 +272,6 @@ fn icmpv4_text(icmp: &wire::icmpv4::Packet<&[u8]>) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// Bytes after the IP header(s), as the length fields say.
 fn ip_payload_len(d: &Decoded<'_>) -> usize {
     match &d.transport {
@@ -295,7 +288,7 @@ fn addr_text(bytes: &[u8]) -> String {
     match bytes.len() {
         4 => IpAddr::from(<[u8; 4]>::try_from(bytes).unwrap_or_default()).to_string(),
         16 => IpAddr::from(<[u8; 16]>::try_from(bytes).unwrap_or_default()).to_string(),
-        _ => hex(bytes),
+        _ => super::values::hex(bytes),
     }
 }
 
