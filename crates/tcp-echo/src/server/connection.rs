@@ -59,41 +59,41 @@ async fn echo(stream: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> io::
         tokio::select! {
             ready = stream.readable() => ready?,
             () = &mut stopping => {
-                drain(stream, peer, shared).await?;
-                return Ok(Ended::ServerStopping);
+                // What the client already sent is in flight: echo it, then stop.
+                return Ok(match echo_pending(stream, peer, shared).await? {
+                    Some(failed @ Ended::Failed(_)) => failed,
+                    _ => Ended::ServerStopping,
+                });
             }
             after = idle(shared.idle_timeout) => return Ok(Ended::Idle(after)),
         }
-        // Capacity only: try_read_buf reads into it without zeroing it first.
-        let mut buf = Vec::with_capacity(MIN_BUF);
-        loop {
-            buf.clear();
-            match stream.try_read_buf(&mut buf) {
-                Ok(0) => return Ok(Ended::PeerClosed),
-                Ok(n) => {
-                    write_back(stream, &buf, peer, shared).await?;
-                    if n == buf.capacity() && n < MAX_BUF {
-                        buf.reserve(n * 2);
-                    }
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Ok(Ended::Failed(err)),
-            }
+        if let Some(ended) = echo_pending(stream, peer, shared).await? {
+            return Ok(ended);
         }
     }
 }
 
-/// On shutdown, echo what the client already sent (it is in flight) and stop there.
-async fn drain(stream: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> io::Result<()> {
-    let mut buf = vec![0u8; MIN_BUF];
+/// Echoes everything the socket holds now; `None` once it would block, else how it ended.
+async fn echo_pending(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> io::Result<Option<Ended>> {
+    // Capacity only: try_read_buf reads into it without zeroing it first.
+    let mut buf = Vec::with_capacity(MIN_BUF);
     loop {
-        match stream.try_read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => write_back(stream, &buf[..n], peer, shared).await?,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+        buf.clear();
+        match stream.try_read_buf(&mut buf) {
+            Ok(0) => return Ok(Some(Ended::PeerClosed)),
+            Ok(n) => {
+                write_back(stream, &buf, peer, shared).await?;
+                if n == buf.capacity() && n < MAX_BUF {
+                    buf.reserve(n * 2);
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(None),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
+            Err(err) => return Ok(Some(Ended::Failed(err))),
         }
     }
 }
