@@ -235,3 +235,64 @@ pub fn python() -> Option<String> {
         }
     }
 }
+
+/// Whether the hostile-client tests run at the full size (`SOCKLAB_HOSTILE=full`, as
+/// `scripts/bench-hostile.sh` sets) rather than the few-second default.
+pub fn hostile_full() -> bool {
+    std::env::var("SOCKLAB_HOSTILE").as_deref() == Ok("full")
+}
+
+/// The one line a hostile test prints, which `scripts/bench-hostile.sh` tabulates.
+pub fn hostile_report(
+    case: &str,
+    peak_rss_mib: f64,
+    cpu_s: f64,
+    others_served: Option<bool>,
+    pass: bool,
+    note: &str,
+) {
+    let others = match others_served {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "n/a",
+    };
+    let verdict = if pass { "pass" } else { "FAIL" };
+    let note = note.replace('\n', " ");
+    println!("hostile: case={case} peak_rss_mib={peak_rss_mib:.1} cpu_s={cpu_s:.2} others_served={others} verdict={verdict} note={note}");
+}
+
+/// A `kB` field of `/proc/PID/status`, or 0 once the process is gone.
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resident memory now (VmRSS), in KiB.
+pub fn proc_rss_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+/// Peak resident memory so far (VmHWM), in KiB.
+pub fn proc_hwm_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+/// User plus system CPU time used so far, in seconds, from `/proc/PID/stat`.
+pub fn proc_cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at state, field 3; utime and
+    // stime are fields 14 and 15, in clock ticks of USER_HZ, 100 on Linux.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
