@@ -60,6 +60,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
+    // Handlers first: from the moment `listening on` is read, a signal must mean a graceful
+    // shutdown, never death by the signal's default action.
+    let mut shutdown = Shutdown::install()?;
     say!("listening on {addr}");
     let files = raise_open_file_limit();
     if files.is_some_and(|n| n < args.max_conns as u64 + 64) {
@@ -77,14 +80,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     });
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            signal = &mut shutdown => {
-                signal?;
-                break;
-            }
+            () = shutdown.recv() => break,
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(pair) => pair,
@@ -146,23 +144,45 @@ fn raise_open_file_limit() -> Option<u64> {
     None
 }
 
-/// Resolves on Ctrl-C or (on Unix) SIGTERM.
-async fn shutdown_signal() -> anyhow::Result<()> {
+/// The Ctrl-C (SIGINT) and, on Unix, SIGTERM listeners. They are registered when made, not
+/// when first awaited (as `tokio::signal::ctrl_c()` would be), so a signal that arrives any time
+/// after [`Shutdown::install`] is caught.
+struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term =
-            signal(SignalKind::terminate()).context("cannot install a SIGTERM handler")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("cannot install a Ctrl-C handler")?,
-            _ = term.recv() => {}
-        }
-    }
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
     #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot install a Ctrl-C handler")?;
-    Ok(())
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+impl Shutdown {
+    fn install() -> anyhow::Result<Shutdown> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Shutdown {
+                int: signal(SignalKind::interrupt()).context("cannot install a Ctrl-C handler")?,
+                term: signal(SignalKind::terminate())
+                    .context("cannot install a SIGTERM handler")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Shutdown {
+            ctrl_c: tokio::signal::windows::ctrl_c().context("cannot install a Ctrl-C handler")?,
+        })
+    }
+
+    /// Resolves on the next signal.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        self.ctrl_c.recv().await;
+    }
 }
 
 /// Serves one TCP connection from accept to close. Errors end only this connection.
