@@ -5,6 +5,7 @@
 //! Away. All protocol work is done by [`websocket::Connection`]; this file only moves bytes,
 //! keeps time and routes messages.
 
+use crate::admission::{Admission, Refusal, Slot};
 use crate::chat::{Inbox, Room};
 use crate::cli::ServerArgs;
 use anyhow::Context as _;
@@ -73,6 +74,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         );
     }
     let limit = Arc::new(Semaphore::new(args.max_conns));
+    let admission = Admission::new(args.max_handshakes, args.max_handshakes_per_ip);
     let shared = Arc::new(Shared {
         args,
         room: Room::default(),
@@ -93,20 +95,30 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
                         continue;
                     }
                 };
-                let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
-                    // Best effort, without waiting: the client may not even read it.
-                    let _ = stream.try_write(&http_response(503, "text/plain", "", b"too many connections\n"));
-                    // Only in verbose mode: a flood of refusals must not become a flood of logs.
-                    if shared.args.verbose {
-                        say!("refused {peer}: {} connections open", shared.args.max_conns);
+                // The handshake budget first, so a peer over its cap is turned away before it
+                // can take one of --max-conns.
+                let admitted = admission.admit(peer.ip()).map_err(|refusal| match refusal {
+                    Refusal::PeerCap => "too many handshakes from your address",
+                    Refusal::Busy => "too many handshakes in progress",
+                });
+                let (slot, permit) = match admitted {
+                    Ok(slot) => match Arc::clone(&limit).try_acquire_owned() {
+                        Ok(permit) => (slot, permit),
+                        Err(_) => {
+                            refuse(&stream, peer, "too many connections", shared.args.verbose);
+                            continue;
+                        }
+                    },
+                    Err(why) => {
+                        refuse(&stream, peer, why, shared.args.verbose);
+                        continue;
                     }
-                    continue;
                 };
                 let shared = Arc::clone(&shared);
                 let cancel = cancel.clone();
                 tracker.spawn(async move {
                     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-                    handle(stream, peer, id, &shared, cancel).await;
+                    handle(stream, peer, id, &shared, cancel, slot).await;
                     drop(permit);
                 });
             }
@@ -127,6 +139,21 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Turns a connection away with a 503 naming the limit it hit. Best effort, without waiting:
+/// the client may not even read it. Logged only in verbose mode: a flood of refusals must not
+/// become a flood of logs.
+fn refuse(stream: &TcpStream, peer: SocketAddr, why: &str, verbose: bool) {
+    let _ = stream.try_write(&http_response(
+        503,
+        "text/plain",
+        "",
+        format!("{why}\n").as_bytes(),
+    ));
+    if verbose {
+        say!("refused {peer}: {why}");
+    }
 }
 
 /// Raises the soft open-file limit to the hard one (every connection is a descriptor) and
@@ -192,6 +219,7 @@ async fn handle(
     id: u64,
     shared: &Shared,
     cancel: CancellationToken,
+    slot: Slot,
 ) {
     let _ = stream.set_nodelay(true);
     let tag = format!("#{id} {peer}");
@@ -287,6 +315,8 @@ async fn handle(
     ) {
         return;
     }
+    // The handshake is over: its slot goes back to the budget (early returns drop it too).
+    drop(slot);
     let config = Config {
         role: Role::Server,
         max_frame_size: shared.args.max_message,

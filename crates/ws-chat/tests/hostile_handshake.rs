@@ -4,10 +4,16 @@
 
 mod common;
 
-use common::{frame_bytes, hostile_report, proc_cpu_seconds, proc_hwm_kib, tcp, Server};
+use common::{
+    frame_bytes, hostile_report, proc_cpu_seconds, proc_hwm_kib, tcp, tcp_from, Client, Server,
+};
 use std::io::{Read, Write};
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
 use websocket::OpCode;
 
 /// Sends `request` and returns what came back before the server closed, or before a short
@@ -76,4 +82,137 @@ fn upgrade_with_a_body_or_two_hosts_is_refused() {
         &format!("Content-Length, chunked body and duplicate Host refused with 400; failures: {failures:?}"),
     );
     assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// The slowloris: one host (127.0.0.2) keeps reconnecting and never finishes a request,
+/// at about 670 connections a second, while a legitimate client from another address
+/// (127.0.0.3) opens `/echo` again and again. Every legitimate try must get its echo.
+#[test]
+fn slowloris_from_one_address_leaves_room_for_others() {
+    let full = common::hostile_full();
+    // Small: enough attackers to fill a lowered --max-conns. Full: the 10,000 half-open
+    // handshakes against the default --max-conns, attackers returning every 15 s (~670/s).
+    // The legitimate tries span more than one pause, so they meet the returning attackers.
+    let (attackers, pause, tries, spacing, extra): (usize, Duration, usize, Duration, &[&str]) =
+        if full {
+            (
+                10_500,
+                Duration::from_secs(15),
+                40,
+                Duration::from_millis(500),
+                &[],
+            )
+        } else {
+            (
+                500,
+                Duration::from_secs(1),
+                9,
+                Duration::from_millis(200),
+                &["--max-conns", "400"],
+            )
+        };
+    let server = Server::start(extra);
+    let addr = server.addr;
+    let attacker: IpAddr = "127.0.0.2".parse().unwrap();
+    let stop = CancellationToken::new();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let attack = {
+        let (stop, attempts, refused) = (stop.clone(), Arc::clone(&attempts), Arc::clone(&refused));
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let mut tasks = tokio::task::JoinSet::new();
+                for i in 0..attackers {
+                    let (stop, attempts, refused) =
+                        (stop.clone(), Arc::clone(&attempts), Arc::clone(&refused));
+                    // Spread the first connections over a second, as a real flood ramps up.
+                    let start = pause.min(Duration::from_secs(1)) * i as u32 / attackers as u32;
+                    tasks.spawn(async move {
+                        tokio::time::sleep(start).await;
+                        while !stop.is_cancelled() {
+                            attempts.fetch_add(1, Ordering::Relaxed);
+                            if half_handshake(attacker, addr, &stop).await {
+                                refused.fetch_add(1, Ordering::Relaxed);
+                            }
+                            tokio::select! {
+                                () = tokio::time::sleep(pause) => {}
+                                () = stop.cancelled() => {}
+                            }
+                        }
+                    });
+                }
+                while tasks.join_next().await.is_some() {}
+            });
+        })
+    };
+    // Let every attacker connect once before the legitimate client starts (bounded).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while attempts.load(Ordering::Relaxed) < attackers && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut served = 0;
+    let mut errors = Vec::new();
+    for i in 0..tries {
+        match echo_once(addr, &format!("legitimate {i}")) {
+            Ok(()) => served += 1,
+            Err(err) => errors.push(err),
+        }
+        std::thread::sleep(spacing);
+    }
+    let pid = server.pid();
+    let (hwm_mib, cpu) = (proc_hwm_kib(pid) as f64 / 1024.0, proc_cpu_seconds(pid));
+    stop.cancel();
+    attack.join().unwrap();
+    errors.dedup();
+    let pass = served == tries && hwm_mib < 64.0;
+    hostile_report(
+        "slowloris",
+        hwm_mib,
+        cpu,
+        Some(served == tries),
+        pass,
+        &format!(
+            "{attackers} attackers from one address, {} connections ({} refused with 503); fresh client from another address served {served}/{tries}; errors: {:?}",
+            attempts.load(Ordering::Relaxed),
+            refused.load(Ordering::Relaxed),
+            errors
+        ),
+    );
+    assert_eq!(served, tries, "{errors:?}");
+    assert!(hwm_mib < 64.0, "peak RSS {hwm_mib:.1} MiB");
+}
+
+/// One attacker connection: connects from `from`, sends half a request head and waits until the
+/// server closes (or the test ends). Returns whether the server refused it with 503.
+async fn half_handshake(from: IpAddr, addr: SocketAddr, stop: &CancellationToken) -> bool {
+    let connect = async {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(from, 0))?;
+        socket.connect(addr).await
+    };
+    let Ok(mut stream) = connect.await else {
+        return false;
+    };
+    let _ = stream.write_all(b"GET /echo HTTP/1.1\r\nHost: h\r\n").await;
+    let mut answer = Vec::new();
+    tokio::select! {
+        _ = stream.read_to_end(&mut answer) => {}
+        () = stop.cancelled() => {}
+    }
+    answer.starts_with(b"HTTP/1.1 503")
+}
+
+/// A legitimate client from 127.0.0.3: opens `/echo`, sends `text`, and checks the echo.
+fn echo_once(addr: SocketAddr, text: &str) -> Result<(), String> {
+    let stream = tcp_from("127.0.0.3".parse().unwrap(), addr).map_err(|e| e.to_string())?;
+    let mut client = Client::handshake(stream, addr, "/echo")?;
+    client.send(OpCode::Text, true, text.as_bytes());
+    match client.recv() {
+        Some(frame) if frame.payload == text.as_bytes() => Ok(()),
+        other => Err(format!("no echo: {other:?}")),
+    }
 }

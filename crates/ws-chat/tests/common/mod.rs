@@ -108,6 +108,23 @@ pub fn tcp(addr: SocketAddr) -> TcpStream {
     stream
 }
 
+/// Opens a TCP connection from source address `from` (any of 127.0.0.0/8 on loopback), so a test
+/// can play peers at distinct addresses. std cannot bind before connecting; tokio's socket can.
+pub fn tcp_from(from: std::net::IpAddr, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(from, 0))?;
+        socket.connect(addr).await?.into_std()
+    })?;
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(WAIT))?;
+    stream.set_write_timeout(Some(WAIT))?;
+    Ok(stream)
+}
+
 /// Sends a raw HTTP request and returns the whole response (the server closes after it).
 pub fn http(addr: SocketAddr, request: &str) -> String {
     let mut stream = tcp(addr);
@@ -126,35 +143,54 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr, path: &str) -> Client {
-        let mut stream = tcp(addr);
+        Client::handshake(tcp(addr), addr, path).unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    /// Opens `path` over an already connected `stream`; `Err` says what the server answered
+    /// instead of a valid 101.
+    pub fn handshake(
+        mut stream: TcpStream,
+        addr: SocketAddr,
+        path: &str,
+    ) -> Result<Client, String> {
         let nonce: [u8; 16] = rand::random();
         let (request, key) = client_request(&addr.to_string(), path, nonce, None);
-        stream.write_all(&request).unwrap();
+        stream
+            .write_all(&request)
+            .map_err(|e| format!("send request: {e}"))?;
         let mut buf = Vec::new();
         let mut chunk = [0u8; 1024];
         let (response, n) = loop {
-            let n = stream.read(&mut chunk).expect("read handshake");
-            assert!(
-                n > 0,
-                "closed during handshake: {}",
-                String::from_utf8_lossy(&buf)
-            );
+            let n = stream
+                .read(&mut chunk)
+                .map_err(|e| format!("read handshake: {e}"))?;
+            if n == 0 {
+                return Err(format!(
+                    "closed during handshake: {}",
+                    String::from_utf8_lossy(&buf)
+                ));
+            }
             buf.extend_from_slice(&chunk[..n]);
-            if let Some(found) = Response::parse(&buf).unwrap() {
+            if let Some(found) = Response::parse(&buf).map_err(|e| e.to_string())? {
                 break found;
             }
         };
-        check_response(&response, &key, &[]).expect("valid 101");
+        check_response(&response, &key, &[]).map_err(|e| {
+            format!(
+                "{e}: {}",
+                String::from_utf8_lossy(&buf).lines().last().unwrap_or("")
+            )
+        })?;
         let config = DecoderConfig {
             mask: MaskRule::Forbidden,
             allowed_rsv: 0,
             max_frame_size: 1 << 30,
         };
-        Client {
+        Ok(Client {
             stream,
             decoder: Decoder::new(config),
             pending: buf[n..].to_vec(),
-        }
+        })
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
