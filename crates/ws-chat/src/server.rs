@@ -76,8 +76,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let limit = Arc::new(Semaphore::new(args.max_conns));
     let admission = Admission::new(args.max_handshakes, args.max_handshakes_per_ip);
     let shared = Arc::new(Shared {
+        // A member whose queue stays full is dropped after the time a blocked write is allowed.
+        room: Room::new(args.idle_timeout),
         args,
-        room: Room::default(),
         next_id: AtomicU64::new(1),
     });
     let cancel = CancellationToken::new();
@@ -336,23 +337,32 @@ async fn handle(
         tag,
         shared,
         name: format!("guest-{id}"),
+        id,
         inbox: None,
+        pending: None,
+        unread: Vec::new(),
     };
     if endpoint == Endpoint::Chat {
         let (inbox, online) = shared.room.join(id);
         session.inbox = Some(inbox);
-        shared
-            .room
-            .broadcast(&format!("* {} joined ({online} online)", session.name));
+        // Sent by the session's loop, which drains this member's inbox while the notice waits
+        // for room: the room may be saturated.
+        let joined = format!("* {} joined ({online} online)", session.name);
+        session.pending = Some(Arc::from(joined));
     }
-    session.serve(&early, cancel).await;
-    if endpoint == Endpoint::Chat {
-        let online = shared.room.leave(id);
-        shared
-            .room
-            .broadcast(&format!("* {} left ({online} online)", session.name));
-    }
-    close_gracefully(session.stream).await;
+    session.serve(&early, cancel.clone()).await;
+    let left = async {
+        if endpoint == Endpoint::Chat {
+            let online = shared.room.leave(id);
+            let left: Arc<str> = Arc::from(format!("* {} left ({online} online)", session.name));
+            // Waits for room like any line, but nobody needs the notice once the server stops.
+            tokio::select! {
+                () = shared.room.broadcast(&left) => {}
+                () = cancel.cancelled() => {}
+            }
+        }
+    };
+    tokio::join!(left, close_gracefully(session.stream));
 }
 
 fn log_status(verbose: bool, tag: &str, status: u16) {
@@ -414,7 +424,13 @@ struct Session<'a> {
     tag: String,
     shared: &'a Shared,
     name: String,
+    id: u64,
     inbox: Option<Inbox>,
+    /// A chat line the room had no room for yet. While it waits, this connection is not read
+    /// (that is the backpressure), but its inbox is still drained.
+    pending: Option<Arc<str>>,
+    /// Received bytes not yet decoded because a line was pending.
+    unread: Vec<u8>,
 }
 
 impl Session<'_> {
@@ -449,8 +465,18 @@ impl Session<'_> {
                 return;
             }
             let open = self.conn.state() == CloseState::Open;
+            if !open && self.inbox.take().is_some() {
+                // A closing member takes no more lines: leave now rather than make senders
+                // wait for a queue nobody drains.
+                self.shared.room.leave(self.id);
+                self.pending = None;
+                let unread = std::mem::take(&mut self.unread);
+                failed = self.on_bytes(&unread);
+                continue;
+            }
+            let blocked = self.pending.is_some();
             tokio::select! {
-                read = self.stream.read(&mut read_buf) => match read {
+                read = self.stream.read(&mut read_buf), if !blocked => match read {
                     Ok(0) | Err(_) => {
                         self.log("connection ended without a close frame (1006 Abnormal Closure)");
                         return;
@@ -468,6 +494,11 @@ impl Session<'_> {
                     Some(line) => self.conn.send_text(&line),
                     None => self.conn.close(CloseCode::Policy, "too slow to keep up with the chat"),
                 },
+                () = broadcast(&self.shared.room, self.pending.as_ref()), if blocked => {
+                    self.pending = None;
+                    let unread = std::mem::take(&mut self.unread);
+                    failed = self.on_bytes(&unread);
+                }
                 _ = &mut cancelled, if open => {
                     self.conn.close(CloseCode::GoingAway, "server shutting down");
                 }
@@ -476,7 +507,8 @@ impl Session<'_> {
                         self.log("no close frame in answer to ours; dropping");
                         return;
                     }
-                    if heard {
+                    // While a line waits for room we stop reading, so silence is ours.
+                    if heard || blocked {
                         heard = false;
                         timer.as_mut().reset(Instant::now() + args.idle_timeout);
                     } else if pinged {
@@ -492,10 +524,15 @@ impl Session<'_> {
         }
     }
 
-    /// Feeds received bytes to the protocol; returns true if the connection failed.
+    /// Feeds received bytes to the protocol; returns true if the connection failed. Once a chat
+    /// line is pending, the rest is kept in `unread` for when it has been delivered.
     fn on_bytes(&mut self, bytes: &[u8]) -> bool {
         let mut input = bytes;
         loop {
+            if self.pending.is_some() {
+                self.unread.extend_from_slice(input);
+                return false;
+            }
             match self.conn.receive(&mut input) {
                 Ok(None) => return false,
                 Ok(Some(Event::Message(message))) => self.on_message(message),
@@ -545,9 +582,10 @@ impl Session<'_> {
             (Endpoint::Echo, Message::Text(text)) => self.conn.send_text(&text),
             (Endpoint::Echo, Message::Binary(data)) => self.conn.send_binary(&data),
             (Endpoint::Chat, Message::Text(text)) if open => {
-                self.shared
-                    .room
-                    .broadcast(&format!("{}: {text}", self.name));
+                let line: Arc<str> = Arc::from(format!("{}: {text}", self.name));
+                if self.shared.room.try_broadcast(&line).is_err() {
+                    self.pending = Some(line);
+                }
             }
             (Endpoint::Chat, Message::Binary(_)) => {
                 self.conn
@@ -598,6 +636,14 @@ impl Session<'_> {
             }
             say!("{} {what}", self.tag);
         }
+    }
+}
+
+/// Delivers a pending line once the room has room for it, or waits forever if none is pending.
+async fn broadcast(room: &Room, line: Option<&Arc<str>>) {
+    match line {
+        Some(line) => room.broadcast(line).await,
+        None => std::future::pending().await,
     }
 }
 
