@@ -301,6 +301,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_member_that_takes_a_line_now_and_then_cannot_hold_the_room() {
+        let room = Room::new(Duration::from_millis(100));
+        let (mut reader, _) = room.join(1);
+        let (mut trickle, _) = room.join(2);
+        for i in 0..MEMBER_QUEUE {
+            room.try_broadcast(&line(&format!("line {i}"))).unwrap();
+        }
+        tokio::spawn(async move { while reader.recv().await.is_some() {} });
+        // One line every 10 ms: far from half its queue within the stall timeout.
+        let trickle = tokio::spawn(async move {
+            while trickle.recv().await.is_some() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        for i in 0..MEMBER_QUEUE {
+            room.broadcast(&line(&format!("more {i}"))).await;
+        }
+        assert_eq!(
+            room.members.lock().unwrap().len(),
+            1,
+            "the trickle was dropped"
+        );
+        trickle.abort();
+    }
+
+    #[tokio::test]
     async fn two_members_waiting_on_each_other_both_get_through_while_draining() {
         let room = Room::new(Duration::from_secs(60));
         let (mut a, _) = room.join(1);
