@@ -30,7 +30,7 @@ pub const MEMBER_QUEUE: usize = 1024;
 
 /// Bytes of lines waiting for one member before senders must wait. A line larger than this is
 /// still delivered to an empty queue, so no line can wait forever.
-pub const MEMBER_BYTES: usize = 32 << 20;
+pub const MEMBER_BYTES: usize = 8 << 20;
 
 /// What a member's queue and its reader share. Counters change with `SeqCst` so that a sender
 /// that marks a queue `wanted` and then finds it full is sure to be woken by the reader's next

@@ -15,10 +15,10 @@ use websocket::OpCode;
 /// Size of every test line, as in the issue.
 const LINE_LEN: usize = 200;
 
-/// Line `seq` of member `member`, padded to [`LINE_LEN`] bytes.
-fn line(member: usize, seq: usize) -> String {
+/// Line `seq` of member `member`, padded to `len` bytes.
+fn line(member: usize, seq: usize, len: usize) -> String {
     let mut text = format!("m{member} {seq} ");
-    text.extend(std::iter::repeat('.').take(LINE_LEN - text.len()));
+    text.extend(std::iter::repeat('.').take(len.saturating_sub(text.len())));
     text
 }
 
@@ -89,8 +89,14 @@ fn per_sender_in_order(got: &[(usize, usize)], senders: usize, lines: usize) -> 
     next.iter().all(|&n| n == lines)
 }
 
-/// Sends `lines` test lines as member `member` on its own clone of the socket, unpaced.
-fn send_all(stream: &TcpStream, member: usize, lines: usize) -> std::thread::JoinHandle<()> {
+/// Sends `lines` test lines of `len` bytes as member `member` on its own clone of the socket,
+/// unpaced.
+fn send_all(
+    stream: &TcpStream,
+    member: usize,
+    lines: usize,
+    len: usize,
+) -> std::thread::JoinHandle<()> {
     let mut stream = stream.try_clone().unwrap();
     std::thread::spawn(move || {
         for seq in 0..lines {
@@ -98,7 +104,7 @@ fn send_all(stream: &TcpStream, member: usize, lines: usize) -> std::thread::Joi
                 .write_all(&frame_bytes(
                     OpCode::Text,
                     true,
-                    line(member, seq).as_bytes(),
+                    line(member, seq, len).as_bytes(),
                 ))
                 .is_err()
             {
@@ -123,7 +129,7 @@ fn every_member_of_a_bursting_room_gets_every_line() {
     let writers: Vec<_> = clients
         .iter()
         .enumerate()
-        .map(|(i, c)| send_all(&c.stream, i, lines))
+        .map(|(i, c)| send_all(&c.stream, i, lines, LINE_LEN))
         .collect();
     let readers: Vec<_> = clients
         .into_iter()
@@ -173,7 +179,7 @@ fn a_lone_member_flooding_itself_gets_every_line() {
     let lines = if hostile_full() { 20_000 } else { 5_000 };
     let server = Server::start(&[]);
     let mut clients = join(server.addr, 1, 0);
-    let writer = send_all(&clients[0].stream, 0, lines);
+    let writer = send_all(&clients[0].stream, 0, lines, LINE_LEN);
     let result = receive(&mut clients[0], lines);
     writer.join().unwrap();
     let pid = server.pid();
@@ -207,6 +213,18 @@ fn a_member_that_never_reads_is_closed_and_others_get_every_line() {
     } else {
         (3, 6_000)
     };
+    never_reads("chat-never-reads", senders, lines, LINE_LEN);
+}
+
+/// The same with 64 KiB lines, so the queue's byte bound, not its line count, is what holds
+/// memory down while the member stalls.
+#[test]
+fn a_member_that_never_reads_big_lines_is_closed_and_memory_stays_bounded() {
+    let (senders, lines) = if hostile_full() { (4, 2_000) } else { (3, 400) };
+    never_reads("chat-never-reads-64k", senders, lines, 64 << 10);
+}
+
+fn never_reads(case: &str, senders: usize, lines: usize, len: usize) {
     let server = Server::start(&["--idle-timeout", "2s"]);
     // The stalled member shrinks its receive buffer so the server's queue for it fills soon.
     let stalled = tokio::runtime::Builder::new_current_thread()
@@ -226,7 +244,7 @@ fn a_member_that_never_reads_is_closed_and_others_get_every_line() {
     let writers: Vec<_> = clients
         .iter()
         .enumerate()
-        .map(|(i, c)| send_all(&c.stream, i, lines))
+        .map(|(i, c)| send_all(&c.stream, i, lines, len))
         .collect();
     let readers: Vec<_> = clients
         .into_iter()
@@ -260,13 +278,13 @@ fn a_member_that_never_reads_is_closed_and_others_get_every_line() {
     });
     let pass = errors.is_empty() && ordered && closed && hwm_mib < 64.0;
     hostile_report(
-        "chat-never-reads",
+        case,
         hwm_mib,
         cpu,
         Some(errors.is_empty() && ordered),
         pass,
         &format!(
-            "{senders} members x {lines} lines beside one member that never reads; stalled member closed {closed} (had been sent {drained} bytes); others' errors {errors:?}"
+            "{senders} members x {lines} lines of {len} bytes beside one member that never reads; stalled member closed {closed} (had been sent {drained} bytes); others' errors {errors:?}"
         ),
     );
     assert!(errors.is_empty(), "{errors:?}");
