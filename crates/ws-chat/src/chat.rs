@@ -33,13 +33,13 @@ pub const MEMBER_QUEUE: usize = 1024;
 pub const MEMBER_BYTES: usize = 8 << 20;
 
 /// What a member's queue and its reader share. Counters change with `SeqCst` so that a sender
-/// that marks a queue `wanted` and then finds it full is sure to be woken by the reader's next
-/// take (each side writes, then reads what the other wrote).
+/// that marks a queue `wanted` and then still finds it full is sure to be woken by the reader's
+/// take that brings it to half (each side writes, then reads what the other wrote).
 #[derive(Debug, Default)]
 struct Queue {
     lines: AtomicUsize,
     bytes: AtomicUsize,
-    /// Lines ever taken: a stalled reader is one whose count does not move.
+    /// Lines ever taken: a stalled reader is one whose count barely moves.
     taken: AtomicU64,
     /// Set by a sender that found this queue full: the reader wakes the waiters once it has
     /// drained to half.

@@ -9,7 +9,9 @@ use common::{
 };
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use websocket::OpCode;
 
 /// Size of every test line, as in the issue.
@@ -28,10 +30,12 @@ fn join(addr: SocketAddr, n: usize, already: usize) -> Vec<Client> {
     let mut members: Vec<Client> = (0..n).map(|_| Client::connect(addr, "/chat")).collect();
     let everyone = format!("({} online)", n + already);
     for member in &mut members {
-        // Skipping the server's pings: a short --idle-timeout may send one meanwhile.
+        // Answering the server's pings: a short --idle-timeout may send one meanwhile.
         while let Some(frame) = member.recv() {
-            if frame.header.opcode == OpCode::Text && frame.payload.ends_with(everyone.as_bytes()) {
-                break;
+            match frame.header.opcode {
+                OpCode::Text if frame.payload.ends_with(everyone.as_bytes()) => break,
+                OpCode::Ping => member.send(OpCode::Pong, true, &frame.payload),
+                _ => {}
             }
         }
     }
@@ -90,14 +94,18 @@ fn per_sender_in_order(got: &[(usize, usize)], senders: usize, lines: usize) -> 
 }
 
 /// Sends `lines` test lines of `len` bytes as member `member` on its own clone of the socket,
-/// unpaced.
+/// unpaced. Then, until `done`, it sends a ping now and then: a member that only reads is
+/// silent, and the server closes silent peers after `--idle-timeout` unless they answer its
+/// pings, which the reading thread cannot do without interleaving its writes with these.
 fn send_all(
     stream: &TcpStream,
     member: usize,
     lines: usize,
     len: usize,
+    done: &Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     let mut stream = stream.try_clone().unwrap();
+    let done = Arc::clone(done);
     std::thread::spawn(move || {
         for seq in 0..lines {
             if stream
@@ -110,6 +118,16 @@ fn send_all(
             {
                 return; // the server closed us: the receiving side reports it
             }
+        }
+        let deadline = Instant::now() + WAIT * 6;
+        while !done.load(Ordering::Relaxed) && Instant::now() < deadline {
+            if stream
+                .write_all(&frame_bytes(OpCode::Ping, true, b"still here"))
+                .is_err()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
         }
     })
 }
@@ -126,16 +144,18 @@ fn every_member_of_a_bursting_room_gets_every_line() {
     };
     let server = Server::start(&[]);
     let clients = join(server.addr, members, 0);
+    let done = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = clients
         .iter()
         .enumerate()
-        .map(|(i, c)| send_all(&c.stream, i, lines, LINE_LEN))
+        .map(|(i, c)| send_all(&c.stream, i, lines, LINE_LEN, &done))
         .collect();
     let readers: Vec<_> = clients
         .into_iter()
         .map(|mut c| std::thread::spawn(move || receive(&mut c, members * lines)))
         .collect();
     let results: Vec<_> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    done.store(true, Ordering::Relaxed);
     for w in writers {
         w.join().unwrap();
     }
@@ -179,8 +199,10 @@ fn a_lone_member_flooding_itself_gets_every_line() {
     let lines = if hostile_full() { 20_000 } else { 5_000 };
     let server = Server::start(&[]);
     let mut clients = join(server.addr, 1, 0);
-    let writer = send_all(&clients[0].stream, 0, lines, LINE_LEN);
+    let done = Arc::new(AtomicBool::new(false));
+    let writer = send_all(&clients[0].stream, 0, lines, LINE_LEN, &done);
     let result = receive(&mut clients[0], lines);
+    done.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     let pid = server.pid();
     let ok = result
@@ -241,16 +263,18 @@ fn never_reads(case: &str, senders: usize, lines: usize, len: usize) {
     stalled.set_read_timeout(Some(WAIT)).unwrap();
     let mut stalled = Client::handshake(stalled, server.addr, "/chat").unwrap();
     let clients = join(server.addr, senders, 1);
+    let done = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = clients
         .iter()
         .enumerate()
-        .map(|(i, c)| send_all(&c.stream, i, lines, len))
+        .map(|(i, c)| send_all(&c.stream, i, lines, len, &done))
         .collect();
     let readers: Vec<_> = clients
         .into_iter()
         .map(|mut c| std::thread::spawn(move || receive(&mut c, senders * lines)))
         .collect();
     let results: Vec<_> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    done.store(true, Ordering::Relaxed);
     for w in writers {
         w.join().unwrap();
     }
