@@ -93,7 +93,9 @@ pub struct ServerArgs {
     /// Silence after which the server pings, and again after which it closes
     ///
     /// Finds half-open connections: a peer that vanished without a FIN never answers the ping.
-    /// Silence is noticed one to two periods after the last byte received.
+    /// Silence is noticed one to two periods after the last byte received. It also bounds how
+    /// long a write may stay blocked, and how long a chat member whose queue is full may take to
+    /// drain half of it before it is closed with 1008 (senders wait for it meanwhile).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub idle_timeout: Duration,
 
