@@ -123,6 +123,13 @@ pub enum HandshakeError {
     /// No `Host` header (RFC 6455 §4.1 item 4).
     #[error("missing Host header (RFC 6455 §4.1)")]
     MissingHost,
+    /// More than one `Host` header: which one names the server is ambiguous (RFC 9112 §3.2).
+    #[error("duplicate Host header (RFC 9112 §3.2)")]
+    DuplicateHost,
+    /// The upgrade request carries a body (`Content-Length` above 0, or `Transfer-Encoding`).
+    /// Whatever follows the head must be WebSocket frames, so a body would be read as frames.
+    #[error("an upgrade request may not carry a body (Content-Length or Transfer-Encoding)")]
+    RequestBody,
     /// No `Upgrade: websocket` (RFC 6455 §4.2.1 item 3).
     #[error("no websocket token in the Upgrade header (RFC 6455 §4.2.1)")]
     NotUpgrade,

@@ -133,8 +133,17 @@ pub fn validate_request(req: &Request) -> Result<Upgrade, HandshakeError> {
     if req.version < 1 {
         return Err(HandshakeError::Version(req.version));
     }
-    if values(&req.headers, "host").count() != 1 {
-        return Err(HandshakeError::MissingHost);
+    match values(&req.headers, "host").count() {
+        0 => return Err(HandshakeError::MissingHost),
+        1 => {}
+        _ => return Err(HandshakeError::DuplicateHost),
+    }
+    // The bytes after the head are the client's first frames: a body there would be taken for
+    // frames (request smuggling), so any declared body is refused, however it is framed.
+    if values(&req.headers, "transfer-encoding").next().is_some()
+        || values(&req.headers, "content-length").any(|v| v != "0")
+    {
+        return Err(HandshakeError::RequestBody);
     }
     if !req.wants_websocket() {
         return Err(HandshakeError::NotUpgrade);
@@ -429,6 +438,37 @@ mod tests {
                 status == 426
             );
         }
+    }
+
+    #[test]
+    fn upgrade_with_a_body_is_refused() {
+        // Hand-made: an attacker's request, not a capture. The bytes after the head would be
+        // read as frames if the server did not refuse a body it will never consume as HTTP.
+        for framing in [
+            "Content-Length: 6\r\n",
+            "Transfer-Encoding: chunked\r\n",
+            "Transfer-Encoding: gzip, chunked\r\n",
+            "Content-Length: 0\r\nContent-Length: 6\r\n",
+        ] {
+            let text = format!("GET / HTTP/1.1\r\n{GOOD_HEADERS}{framing}\r\n");
+            let err = validate(&text).unwrap_err();
+            assert_eq!(err, HandshakeError::RequestBody, "{framing}");
+            assert_eq!(err.status(), 400);
+        }
+        // An empty body is no body: nothing after the head is taken from the frames.
+        assert!(validate(&format!(
+            "GET / HTTP/1.1\r\n{GOOD_HEADERS}Content-Length: 0\r\n\r\n"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn duplicate_host_is_named_as_such() {
+        let text = format!("GET / HTTP/1.1\r\n{GOOD_HEADERS}Host: other\r\n\r\n");
+        let err = validate(&text).unwrap_err();
+        assert_eq!(err, HandshakeError::DuplicateHost);
+        assert_eq!(err.status(), 400);
+        assert!(err.to_string().contains("duplicate Host"), "{err}");
     }
 
     #[test]

@@ -53,11 +53,31 @@ pub struct ServerArgs {
 
     /// Most connections open at once; more are accepted and closed at once
     ///
-    /// Connections still in their handshake count too. A refused client gets a best-effort
-    /// `503 Service Unavailable`; `--verbose` logs each refusal. Each connection needs one open
-    /// file, so the process's open-file limit (`ulimit -n`) must be above this.
+    /// Connections still in their handshake count too (and are also held to --max-handshakes).
+    /// A refused client gets a best-effort `503 Service Unavailable`; `--verbose` logs each
+    /// refusal. Each connection needs one open file, so the process's open-file limit
+    /// (`ulimit -n`) must be above this.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_conns: usize,
+
+    /// Most connections still in their HTTP handshake at once
+    ///
+    /// Default 1024. A connection counts from accept until its 101 (or error response) is sent,
+    /// for at most --handshake-timeout. Beyond this a new connection gets a best-effort 503 and is
+    /// closed, so clients that open connections and never finish the request (slowloris) cannot
+    /// take the slots of open chats. Example: `--max-handshakes 256`.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_handshakes: usize,
+
+    /// Most handshakes in progress from one client address
+    ///
+    /// Default 64. IPv4 addresses count one by one, IPv6 ones per /64 (one host usually has a
+    /// whole /64). Beyond this the peer's new connection gets a best-effort 503 and is closed,
+    /// so one attacking host gets only its own share of --max-handshakes and clients elsewhere
+    /// still get in. Raise it when many clients share one address (a NAT or a proxy), e.g.
+    /// `--max-handshakes-per-ip 512`.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_handshakes_per_ip: usize,
 
     /// Largest message (and frame) accepted, e.g. `16MiB`, `64KiB`, `1000`
     ///
@@ -73,7 +93,9 @@ pub struct ServerArgs {
     /// Silence after which the server pings, and again after which it closes
     ///
     /// Finds half-open connections: a peer that vanished without a FIN never answers the ping.
-    /// Silence is noticed one to two periods after the last byte received.
+    /// Silence is noticed one to two periods after the last byte received. It also bounds how
+    /// long a write may stay blocked, and how long a chat member whose queue is full may take to
+    /// drain half of it before it is closed with 1008 (senders wait for it meanwhile).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub idle_timeout: Duration,
 

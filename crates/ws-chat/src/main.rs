@@ -9,6 +9,7 @@ macro_rules! say {
     };
 }
 
+mod admission;
 mod bench;
 mod chat;
 mod cli;

@@ -5,6 +5,7 @@
 //! Away. All protocol work is done by [`websocket::Connection`]; this file only moves bytes,
 //! keeps time and routes messages.
 
+use crate::admission::{Admission, Refusal, Slot};
 use crate::chat::{Inbox, Room};
 use crate::cli::ServerArgs;
 use anyhow::Context as _;
@@ -60,6 +61,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
+    // Handlers first: from the moment `listening on` is read, a signal must mean a graceful
+    // shutdown, never death by the signal's default action.
+    let mut shutdown = Shutdown::install()?;
     say!("listening on {addr}");
     let files = raise_open_file_limit();
     if files.is_some_and(|n| n < args.max_conns as u64 + 64) {
@@ -70,21 +74,18 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         );
     }
     let limit = Arc::new(Semaphore::new(args.max_conns));
+    let admission = Admission::new(args.max_handshakes, args.max_handshakes_per_ip);
     let shared = Arc::new(Shared {
+        // A member whose queue stays full is dropped after the time a blocked write is allowed.
+        room: Room::new(args.idle_timeout),
         args,
-        room: Room::default(),
         next_id: AtomicU64::new(1),
     });
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            signal = &mut shutdown => {
-                signal?;
-                break;
-            }
+            () = shutdown.recv() => break,
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(pair) => pair,
@@ -95,20 +96,30 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
                         continue;
                     }
                 };
-                let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
-                    // Best effort, without waiting: the client may not even read it.
-                    let _ = stream.try_write(&http_response(503, "text/plain", "", b"too many connections\n"));
-                    // Only in verbose mode: a flood of refusals must not become a flood of logs.
-                    if shared.args.verbose {
-                        say!("refused {peer}: {} connections open", shared.args.max_conns);
+                // The handshake budget first, so a peer over its cap is turned away before it
+                // can take one of --max-conns.
+                let admitted = admission.admit(peer.ip()).map_err(|refusal| match refusal {
+                    Refusal::PeerCap => "too many handshakes from your address",
+                    Refusal::Busy => "too many handshakes in progress",
+                });
+                let (slot, permit) = match admitted {
+                    Ok(slot) => match Arc::clone(&limit).try_acquire_owned() {
+                        Ok(permit) => (slot, permit),
+                        Err(_) => {
+                            refuse(&stream, peer, "too many connections", shared.args.verbose);
+                            continue;
+                        }
+                    },
+                    Err(why) => {
+                        refuse(&stream, peer, why, shared.args.verbose);
+                        continue;
                     }
-                    continue;
                 };
                 let shared = Arc::clone(&shared);
                 let cancel = cancel.clone();
                 tracker.spawn(async move {
                     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-                    handle(stream, peer, id, &shared, cancel).await;
+                    handle(stream, peer, id, &shared, cancel, slot).await;
                     drop(permit);
                 });
             }
@@ -131,6 +142,21 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Turns a connection away with a 503 naming the limit it hit. Best effort, without waiting:
+/// the client may not even read it. Logged only in verbose mode: a flood of refusals must not
+/// become a flood of logs.
+fn refuse(stream: &TcpStream, peer: SocketAddr, why: &str, verbose: bool) {
+    let _ = stream.try_write(&http_response(
+        503,
+        "text/plain",
+        "",
+        format!("{why}\n").as_bytes(),
+    ));
+    if verbose {
+        say!("refused {peer}: {why}");
+    }
+}
+
 /// Raises the soft open-file limit to the hard one (every connection is a descriptor) and
 /// returns the limit in force, if it can be read.
 fn raise_open_file_limit() -> Option<u64> {
@@ -146,23 +172,45 @@ fn raise_open_file_limit() -> Option<u64> {
     None
 }
 
-/// Resolves on Ctrl-C or (on Unix) SIGTERM.
-async fn shutdown_signal() -> anyhow::Result<()> {
+/// The Ctrl-C (SIGINT) and, on Unix, SIGTERM listeners. They are registered when made, not
+/// when first awaited (as `tokio::signal::ctrl_c()` would be), so a signal that arrives any time
+/// after [`Shutdown::install`] is caught.
+struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term =
-            signal(SignalKind::terminate()).context("cannot install a SIGTERM handler")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("cannot install a Ctrl-C handler")?,
-            _ = term.recv() => {}
-        }
-    }
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
     #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot install a Ctrl-C handler")?;
-    Ok(())
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+impl Shutdown {
+    fn install() -> anyhow::Result<Shutdown> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Shutdown {
+                int: signal(SignalKind::interrupt()).context("cannot install a Ctrl-C handler")?,
+                term: signal(SignalKind::terminate())
+                    .context("cannot install a SIGTERM handler")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Shutdown {
+            ctrl_c: tokio::signal::windows::ctrl_c().context("cannot install a Ctrl-C handler")?,
+        })
+    }
+
+    /// Resolves on the next signal.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        self.ctrl_c.recv().await;
+    }
 }
 
 /// Serves one TCP connection from accept to close. Errors end only this connection.
@@ -172,6 +220,7 @@ async fn handle(
     id: u64,
     shared: &Shared,
     cancel: CancellationToken,
+    slot: Slot,
 ) {
     let _ = stream.set_nodelay(true);
     let tag = format!("#{id} {peer}");
@@ -267,6 +316,8 @@ async fn handle(
     ) {
         return;
     }
+    // The handshake is over: its slot goes back to the budget (early returns drop it too).
+    drop(slot);
     let config = Config {
         role: Role::Server,
         max_frame_size: shared.args.max_message,
@@ -286,23 +337,32 @@ async fn handle(
         tag,
         shared,
         name: format!("guest-{id}"),
+        id,
         inbox: None,
+        pending: None,
+        unread: Vec::new(),
     };
     if endpoint == Endpoint::Chat {
         let (inbox, online) = shared.room.join(id);
         session.inbox = Some(inbox);
-        shared
-            .room
-            .broadcast(&format!("* {} joined ({online} online)", session.name));
+        // Sent by the session's loop, which drains this member's inbox while the notice waits
+        // for room: the room may be saturated.
+        let joined = format!("* {} joined ({online} online)", session.name);
+        session.pending = Some(Arc::from(joined));
     }
-    session.serve(&early, cancel).await;
-    if endpoint == Endpoint::Chat {
-        let online = shared.room.leave(id);
-        shared
-            .room
-            .broadcast(&format!("* {} left ({online} online)", session.name));
-    }
-    close_gracefully(session.stream).await;
+    session.serve(&early, cancel.clone()).await;
+    let left = async {
+        if endpoint == Endpoint::Chat {
+            let online = shared.room.leave(id);
+            let left: Arc<str> = Arc::from(format!("* {} left ({online} online)", session.name));
+            // Waits for room like any line, but nobody needs the notice once the server stops.
+            tokio::select! {
+                () = shared.room.broadcast(&left) => {}
+                () = cancel.cancelled() => {}
+            }
+        }
+    };
+    tokio::join!(left, close_gracefully(session.stream));
 }
 
 fn log_status(verbose: bool, tag: &str, status: u16) {
@@ -364,7 +424,13 @@ struct Session<'a> {
     tag: String,
     shared: &'a Shared,
     name: String,
+    id: u64,
     inbox: Option<Inbox>,
+    /// A chat line the room had no room for yet. While it waits, this connection is not read
+    /// (that is the backpressure), but its inbox is still drained.
+    pending: Option<Arc<str>>,
+    /// Received bytes not yet decoded because a line was pending.
+    unread: Vec<u8>,
 }
 
 impl Session<'_> {
@@ -399,8 +465,18 @@ impl Session<'_> {
                 return;
             }
             let open = self.conn.state() == CloseState::Open;
+            if !open && self.inbox.take().is_some() {
+                // A closing member takes no more lines: leave now rather than make senders
+                // wait for a queue nobody drains.
+                self.shared.room.leave(self.id);
+                self.pending = None;
+                let unread = std::mem::take(&mut self.unread);
+                failed = self.on_bytes(&unread);
+                continue;
+            }
+            let blocked = self.pending.is_some();
             tokio::select! {
-                read = self.stream.read(&mut read_buf) => match read {
+                read = self.stream.read(&mut read_buf), if !blocked => match read {
                     Ok(0) | Err(_) => {
                         self.log("connection ended without a close frame (1006 Abnormal Closure)");
                         return;
@@ -418,6 +494,11 @@ impl Session<'_> {
                     Some(line) => self.conn.send_text(&line),
                     None => self.conn.close(CloseCode::Policy, "too slow to keep up with the chat"),
                 },
+                () = broadcast(&self.shared.room, self.pending.as_ref()), if blocked => {
+                    self.pending = None;
+                    let unread = std::mem::take(&mut self.unread);
+                    failed = self.on_bytes(&unread);
+                }
                 _ = &mut cancelled, if open => {
                     self.conn.close(CloseCode::GoingAway, "server shutting down");
                 }
@@ -426,7 +507,8 @@ impl Session<'_> {
                         self.log("no close frame in answer to ours; dropping");
                         return;
                     }
-                    if heard {
+                    // While a line waits for room we stop reading, so silence is ours.
+                    if heard || blocked {
                         heard = false;
                         timer.as_mut().reset(Instant::now() + args.idle_timeout);
                     } else if pinged {
@@ -442,10 +524,15 @@ impl Session<'_> {
         }
     }
 
-    /// Feeds received bytes to the protocol; returns true if the connection failed.
+    /// Feeds received bytes to the protocol; returns true if the connection failed. Once a chat
+    /// line is pending, the rest is kept in `unread` for when it has been delivered.
     fn on_bytes(&mut self, bytes: &[u8]) -> bool {
         let mut input = bytes;
         loop {
+            if self.pending.is_some() {
+                self.unread.extend_from_slice(input);
+                return false;
+            }
             match self.conn.receive(&mut input) {
                 Ok(None) => return false,
                 Ok(Some(Event::Message(message))) => self.on_message(message),
@@ -495,9 +582,10 @@ impl Session<'_> {
             (Endpoint::Echo, Message::Text(text)) => self.conn.send_text(&text),
             (Endpoint::Echo, Message::Binary(data)) => self.conn.send_binary(&data),
             (Endpoint::Chat, Message::Text(text)) if open => {
-                self.shared
-                    .room
-                    .broadcast(&format!("{}: {text}", self.name));
+                let line: Arc<str> = Arc::from(format!("{}: {text}", self.name));
+                if self.shared.room.try_broadcast(&line).is_err() {
+                    self.pending = Some(line);
+                }
             }
             (Endpoint::Chat, Message::Binary(_)) => {
                 self.conn
@@ -548,6 +636,14 @@ impl Session<'_> {
             }
             say!("{} {what}", self.tag);
         }
+    }
+}
+
+/// Delivers a pending line once the room has room for it, or waits forever if none is pending.
+async fn broadcast(room: &Room, line: Option<&Arc<str>>) {
+    match line {
+        Some(line) => room.broadcast(line).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -108,6 +108,23 @@ pub fn tcp(addr: SocketAddr) -> TcpStream {
     stream
 }
 
+/// Opens a TCP connection from source address `from` (any of 127.0.0.0/8 on loopback), so a test
+/// can play peers at distinct addresses. std cannot bind before connecting; tokio's socket can.
+pub fn tcp_from(from: std::net::IpAddr, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(from, 0))?;
+        socket.connect(addr).await?.into_std()
+    })?;
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(WAIT))?;
+    stream.set_write_timeout(Some(WAIT))?;
+    Ok(stream)
+}
+
 /// Sends a raw HTTP request and returns the whole response (the server closes after it).
 pub fn http(addr: SocketAddr, request: &str) -> String {
     let mut stream = tcp(addr);
@@ -126,35 +143,54 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr, path: &str) -> Client {
-        let mut stream = tcp(addr);
+        Client::handshake(tcp(addr), addr, path).unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    /// Opens `path` over an already connected `stream`; `Err` says what the server answered
+    /// instead of a valid 101.
+    pub fn handshake(
+        mut stream: TcpStream,
+        addr: SocketAddr,
+        path: &str,
+    ) -> Result<Client, String> {
         let nonce: [u8; 16] = rand::random();
         let (request, key) = client_request(&addr.to_string(), path, nonce, None);
-        stream.write_all(&request).unwrap();
+        stream
+            .write_all(&request)
+            .map_err(|e| format!("send request: {e}"))?;
         let mut buf = Vec::new();
         let mut chunk = [0u8; 1024];
         let (response, n) = loop {
-            let n = stream.read(&mut chunk).expect("read handshake");
-            assert!(
-                n > 0,
-                "closed during handshake: {}",
-                String::from_utf8_lossy(&buf)
-            );
+            let n = stream
+                .read(&mut chunk)
+                .map_err(|e| format!("read handshake: {e}"))?;
+            if n == 0 {
+                return Err(format!(
+                    "closed during handshake: {}",
+                    String::from_utf8_lossy(&buf)
+                ));
+            }
             buf.extend_from_slice(&chunk[..n]);
-            if let Some(found) = Response::parse(&buf).unwrap() {
+            if let Some(found) = Response::parse(&buf).map_err(|e| e.to_string())? {
                 break found;
             }
         };
-        check_response(&response, &key, &[]).expect("valid 101");
+        check_response(&response, &key, &[]).map_err(|e| {
+            format!(
+                "{e}: {}",
+                String::from_utf8_lossy(&buf).lines().last().unwrap_or("")
+            )
+        })?;
         let config = DecoderConfig {
             mask: MaskRule::Forbidden,
             allowed_rsv: 0,
             max_frame_size: 1 << 30,
         };
-        Client {
+        Ok(Client {
             stream,
             decoder: Decoder::new(config),
             pending: buf[n..].to_vec(),
-        }
+        })
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
@@ -234,4 +270,65 @@ pub fn python() -> Option<String> {
             None
         }
     }
+}
+
+/// Whether the hostile-client tests run at the full size (`SOCKLAB_HOSTILE=full`, as
+/// `scripts/bench-hostile.sh` sets) rather than the few-second default.
+pub fn hostile_full() -> bool {
+    std::env::var("SOCKLAB_HOSTILE").as_deref() == Ok("full")
+}
+
+/// The one line a hostile test prints, which `scripts/bench-hostile.sh` tabulates.
+pub fn hostile_report(
+    case: &str,
+    peak_rss_mib: f64,
+    cpu_s: f64,
+    others_served: Option<bool>,
+    pass: bool,
+    note: &str,
+) {
+    let others = match others_served {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "n/a",
+    };
+    let verdict = if pass { "pass" } else { "FAIL" };
+    let note = note.replace('\n', " ");
+    println!("hostile: case={case} peak_rss_mib={peak_rss_mib:.1} cpu_s={cpu_s:.2} others_served={others} verdict={verdict} note={note}");
+}
+
+/// A `kB` field of `/proc/PID/status`, or 0 once the process is gone.
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resident memory now (VmRSS), in KiB.
+pub fn proc_rss_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+/// Peak resident memory so far (VmHWM), in KiB.
+pub fn proc_hwm_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+/// User plus system CPU time used so far, in seconds, from `/proc/PID/stat`.
+pub fn proc_cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at state, field 3; utime and
+    // stime are fields 14 and 15, in clock ticks of USER_HZ, 100 on Linux.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
