@@ -39,6 +39,17 @@ pub fn run(args: ServerArgs) -> Result<()> {
     let trace = Trace::new(args.verbose);
     let max_conns = connection_limit(args.max_conns, trace);
 
+    // The handlers exist before `listening on` is printed: whoever reads that line may signal
+    // at once. This thread's runtime hears them; the workers serve connections.
+    let signals_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let mut signals = {
+        let _context = signals_runtime.enter();
+        shutdown::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
+    };
+
     let std_listener = listener::bind(addr, args.backlog, trace)?;
     let bound = std_listener.local_addr().context("getsockname() failed")?;
     println!("listening on {bound}");
@@ -80,13 +91,9 @@ pub fn run(args: ServerArgs) -> Result<()> {
         "waiting for connections: accept() on {workers} thread(s) ..."
     ));
 
-    let signals = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    signals.block_on(async {
+    signals_runtime.block_on(async {
         tokio::select! {
-            name = shutdown::signal() => {
+            name = signals.recv() => {
                 eprintln!("{name}: no longer accepting; letting in-flight echoes finish");
             }
             () = shared.stop.cancelled() => {
