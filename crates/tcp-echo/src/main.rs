@@ -7,6 +7,7 @@ mod cli;
 mod client;
 mod limits;
 mod server;
+mod signals;
 mod trace;
 
 use std::process::ExitCode;

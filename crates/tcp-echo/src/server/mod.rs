@@ -5,7 +5,6 @@
 mod connection;
 mod listener;
 mod php_demo;
-mod shutdown;
 mod stats;
 
 use std::io::Write;
@@ -47,7 +46,7 @@ pub fn run(args: ServerArgs) -> Result<()> {
         .context("cannot start the async runtime")?;
     let mut signals = {
         let _context = signals_runtime.enter();
-        shutdown::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
+        crate::signals::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
     };
 
     let std_listener = listener::bind(addr, args.backlog, trace)?;

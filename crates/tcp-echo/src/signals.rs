@@ -1,8 +1,9 @@
 //! Hearing the signals that mean "stop": Ctrl-C everywhere, SIGTERM where it exists.
 //!
-//! The handlers are installed by [`Signals::install`], a plain call, before the server says
-//! `listening on`: a signal that comes after that line must reach the summary and exit 0, and
-//! one that came before the handlers existed would kill the process with the default action.
+//! The handlers are installed by [`Signals::install`], a plain call, before the program starts
+//! work or says it is ready (the server's `listening on`): a signal that comes after that must
+//! reach the summary or report and exit as documented, and one that came before the handlers
+//! existed would kill the process with the default action.
 //! (`tokio::signal::ctrl_c()` would not do: it installs its handler at its first poll.)
 
 use std::io;
