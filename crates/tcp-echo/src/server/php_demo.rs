@@ -4,10 +4,10 @@
 use std::io;
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use super::connection::{idle, Ended};
+use super::connection::{idle, write_all_or_stall, Ended};
 use super::Shared;
 
 /// Sent on connect, exactly as the PHP example writes it (note the space before the first `\n`).
@@ -76,7 +76,9 @@ pub(super) async fn serve(
     shared: &Shared,
 ) -> io::Result<Ended> {
     let trace = shared.trace;
-    stream.write_all(GREETING).await?;
+    if let Some(after) = write_all_or_stall(stream, GREETING, shared.idle_timeout).await? {
+        return Ok(Ended::Stalled(after));
+    }
     trace.say(format_args!(
         "{peer}: write({} bytes): greeting",
         GREETING.len()
@@ -100,7 +102,11 @@ pub(super) async fn serve(
                     return Ok(Ended::ServerStopping);
                 }
                 Reply::Say(talkback) => {
-                    stream.write_all(&talkback).await?;
+                    // A client that sends lines and never reads its replies is cut off here.
+                    let wrote = write_all_or_stall(stream, &talkback, shared.idle_timeout).await?;
+                    if let Some(after) = wrote {
+                        return Ok(Ended::Stalled(after));
+                    }
                     shared.stats.add_bytes(talkback.len());
                 }
             }
