@@ -53,8 +53,9 @@ pub struct ServerArgs {
 
     /// Most connections open at once; more are accepted and closed at once
     ///
-    /// Each refusal is logged on stderr. Without this flag the limit is what the open-file limit
-    /// allows.
+    /// Refusals are counted and reported on stderr at most once a second (`refused 250
+    /// connections in the last 1.0s: …`), so a flood of connections cannot flood the log. Without
+    /// this flag the limit is what the open-file limit allows.
     #[arg(long, value_name = "N")]
     pub max_conns: Option<usize>,
 

@@ -5,6 +5,7 @@
 mod connection;
 mod listener;
 mod php_demo;
+mod refusals;
 mod stats;
 
 use std::io::Write;
@@ -90,13 +91,20 @@ pub fn run(args: ServerArgs) -> Result<()> {
         "waiting for connections: accept() on {workers} thread(s) ..."
     ));
 
+    let mut refusals = refusals::RefusalLog::new(max_conns);
     signals_runtime.block_on(async {
-        tokio::select! {
-            name = signals.recv() => {
-                eprintln!("{name}: no longer accepting; letting in-flight echoes finish");
-            }
-            () = shared.stop.cancelled() => {
-                eprintln!("shutdown requested by a client; stopping");
+        let mut report = tokio::time::interval(refusals::EVERY);
+        loop {
+            tokio::select! {
+                name = signals.recv() => {
+                    eprintln!("{name}: no longer accepting; letting in-flight echoes finish");
+                    break;
+                }
+                () = shared.stop.cancelled() => {
+                    eprintln!("shutdown requested by a client; stopping");
+                    break;
+                }
+                _ = report.tick() => refusals.report(&shared.stats),
             }
         }
     });
@@ -120,6 +128,7 @@ pub fn run(args: ServerArgs) -> Result<()> {
             args.drain_timeout
         );
     }
+    refusals.report(&shared.stats);
     let verb = if shared.php_demo {
         "sent in replies"
     } else {
@@ -191,7 +200,11 @@ fn admit(
     max_conns: usize,
 ) {
     let Some(guard) = shared.stats.try_open(max_conns) else {
-        eprintln!("refused {peer}: {max_conns} connections already open (--max-conns)");
+        // Counted, and reported once a second by the main thread: a flood of refusals must
+        // cost an atomic add each, not a line of stderr each.
+        shared.trace.say(format_args!(
+            "accept() -> {peer}: {max_conns} already open (--max-conns); close()"
+        ));
         return;
     };
     shared.trace.say(format_args!(
