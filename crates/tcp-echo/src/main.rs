@@ -6,6 +6,7 @@ mod bench;
 mod cli;
 mod client;
 mod limits;
+mod preview;
 mod server;
 mod signals;
 mod trace;
