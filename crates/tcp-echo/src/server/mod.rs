@@ -94,6 +94,8 @@ pub fn run(args: ServerArgs) -> Result<()> {
     let mut refusals = refusals::RefusalLog::new(max_conns);
     signals_runtime.block_on(async {
         let mut report = tokio::time::interval(refusals::EVERY);
+        // After a stall (a busy machine), one late report rather than a burst of catch-up lines.
+        report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 name = signals.recv() => {
