@@ -15,8 +15,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    eventually, hostile_report, hostile_scale, proc_cpu_seconds, proc_hwm_kib, proc_socket_count,
-    tcp_mem_pages, Server, PATIENCE,
+    eventually, hostile_report, hostile_scale, proc_cpu_seconds, proc_hwm_kib,
+    proc_tcp_connections, tcp_mem_pages, Server, PATIENCE,
 };
 
 /// What `--php-demo` says on connect, as the PHP manual's server does.
@@ -102,13 +102,10 @@ fn never_reading_clients(case: &str, server_args: &[&str], chunk: &'static [u8],
     let stop = Arc::new(AtomicBool::new(false));
     let rounds = Arc::new(AtomicU64::new(0));
     let polite = polite_client(server.addr, polite, Arc::clone(&stop), Arc::clone(&rounds));
-    // Once the polite client is served, every accept thread holds its listener: the sockets
-    // counted now are all the server keeps when the attackers are gone.
     assert!(
         eventually(|| rounds.load(Ordering::Relaxed) > 0),
         "polite client not served"
     );
-    let baseline = proc_socket_count(pid);
     let tcp_mem_before = tcp_mem_pages().unwrap_or(0);
     let hostile: Vec<_> = (0..clients)
         .map(|_| {
@@ -126,7 +123,8 @@ fn never_reading_clients(case: &str, server_args: &[&str], chunk: &'static [u8],
     let results: Vec<(u64, bool)> = hostile.into_iter().map(|h| h.join().unwrap()).collect();
     let closed = results.iter().filter(|(_, closed)| *closed).count();
     let sent_mib = results.iter().map(|(sent, _)| *sent).sum::<u64>() as f64 / 1048576.0;
-    let released = eventually(|| proc_socket_count(pid) == baseline);
+    // Only the polite client's connection is left.
+    let released = eventually(|| proc_tcp_connections(pid) == 1);
     let tcp_mem_after = tcp_mem_pages().unwrap_or(0);
     let peak_rss_mib = proc_hwm_kib(pid).unwrap_or(0) as f64 / 1024.0;
     let cpu_s = proc_cpu_seconds(pid).unwrap_or(0.0);

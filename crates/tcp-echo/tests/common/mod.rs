@@ -302,18 +302,40 @@ fn clock_ticks_per_second() -> f64 {
     }
 }
 
-/// Sockets the process holds open (listener and connections), from `/proc/PID/fd`.
-pub fn proc_socket_count(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|dir| {
-            dir.filter_map(Result::ok)
-                .filter(|entry| {
-                    std::fs::read_link(entry.path())
-                        .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+/// TCP connections the process holds open, listening sockets not counted: its socket inodes
+/// (`/proc/PID/fd`) that `/proc/net/tcp` or `tcp6` lists in a state other than LISTEN.
+pub fn proc_tcp_connections(pid: u32) -> usize {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    let inodes: std::collections::HashSet<String> = dir
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let target = std::fs::read_link(entry.path()).ok()?;
+            let target = target.to_string_lossy();
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_owned(),
+            )
+        })
+        .collect();
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter(|row| {
+                    let fields: Vec<&str> = row.split_whitespace().collect();
+                    // Field 3 is the state (0A is LISTEN), field 9 the inode.
+                    fields.len() > 9 && fields[3] != "0A" && inodes.contains(fields[9])
                 })
                 .count()
         })
-        .unwrap_or(0)
+        .sum()
 }
 
 /// Pages of kernel memory held by every TCP socket of the host (`/proc/net/sockstat`, `TCP: …
