@@ -61,7 +61,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let report = runtime.block_on(bench(&args, addr, threads))?;
+    // Installed before any connection is made, so Ctrl-C at any moment still gives the report.
+    let signals = {
+        let _context = runtime.enter();
+        crate::signals::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
+    };
+    let report = runtime.block_on(bench(&args, addr, threads, signals))?;
 
     if report.established == 0 {
         let why = report
@@ -127,7 +132,12 @@ fn verdict(report: &Report) -> String {
     parts.join("; ")
 }
 
-async fn bench(args: &BenchArgs, addr: SocketAddr, threads: usize) -> anyhow::Result<Report> {
+async fn bench(
+    args: &BenchArgs,
+    addr: SocketAddr,
+    threads: usize,
+    mut signals: crate::signals::Signals,
+) -> anyhow::Result<Report> {
     let plan = Arc::new(Plan {
         addr,
         mode: args.mode,
@@ -144,9 +154,8 @@ async fn bench(args: &BenchArgs, addr: SocketAddr, threads: usize) -> anyhow::Re
     let interrupted = CancellationToken::new();
     let on_ctrl_c = interrupted.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.cancel();
-        }
+        signals.recv().await;
+        on_ctrl_c.cancel();
     });
 
     let abandon = CancellationToken::new();

@@ -53,13 +53,16 @@ pub struct ServerArgs {
 
     /// Most connections open at once; more are accepted and closed at once
     ///
-    /// Each refusal is logged on stderr. Without this flag the limit is what the open-file limit
-    /// allows.
+    /// Refusals are counted and reported on stderr at most once a second (`refused 250
+    /// connections in the last 1.0s: …`), so a flood of connections cannot flood the log. Without
+    /// this flag the limit is what the open-file limit allows.
     #[arg(long, value_name = "N")]
     pub max_conns: Option<usize>,
 
-    /// Close a connection that sends nothing for this long (e.g. `30s`, `500ms`, `2m`)
+    /// Close a connection that makes no progress for this long (e.g. `30s`, `500ms`, `2m`)
     ///
+    /// No progress means the client sends nothing, or takes none of what the server writes back:
+    /// a client that sends and never reads is closed too, freeing the socket buffers it pins.
     /// Off by default: an echo server for tests should keep idle connections open.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub idle_timeout: Option<Duration>,

@@ -14,6 +14,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::cli::ClientArgs;
+use crate::preview::preview;
 use crate::trace::{family, Trace};
 
 pub fn run(args: ClientArgs) -> Result<()> {
@@ -165,11 +166,18 @@ fn read_echo(
         trace.say(format_args!("read() = {n} bytes"));
         let want = &expected[got..got + n];
         if let Some(i) = want.iter().zip(&buf[..n]).position(|(a, b)| a != b) {
+            // What the server said instead, from the first difference: often a greeting or an
+            // error message, which tells a learner more than one byte does.
+            let mut instead = buf[i..n].to_vec();
+            read_a_little_more(reader, &mut instead);
             bail!(
-                "echo mismatch at byte {}: sent 0x{:02x}, got 0x{:02x}",
+                "echo mismatch at byte {}: sent 0x{:02x}, got 0x{:02x}; from there the server \
+                 sent {} instead of {}",
                 got + i,
                 want[i],
-                buf[i]
+                buf[i],
+                preview(&instead),
+                preview(&expected[got + i..]),
             );
         }
         out.write_all(&buf[..n]).context("cannot write to stdout")?;
@@ -177,6 +185,22 @@ fn read_echo(
     }
     out.flush().context("cannot write to stdout")?;
     Ok(got)
+}
+
+/// Waits briefly for the rest of a short answer (a greeting may come in pieces), so the error
+/// can show a whole line; best effort, since the answer is shown either way.
+fn read_a_little_more(reader: &mut TcpStream, instead: &mut Vec<u8>) {
+    const ENOUGH: usize = 120;
+    reader
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .ok();
+    let mut buf = [0u8; ENOUGH];
+    while instead.len() < ENOUGH {
+        match reader.read(&mut buf[..ENOUGH - instead.len()]) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => instead.extend_from_slice(&buf[..n]),
+        }
+    }
 }
 
 /// After the full echo, anything more from the server means it was not an echo.

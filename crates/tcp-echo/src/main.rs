@@ -6,7 +6,9 @@ mod bench;
 mod cli;
 mod client;
 mod limits;
+mod preview;
 mod server;
+mod signals;
 mod trace;
 
 use std::process::ExitCode;

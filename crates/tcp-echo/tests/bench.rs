@@ -210,3 +210,51 @@ fn a_few_hundred_connections_against_tcp_echo_server() {
     assert_eq!(count_after(&stdout, "errors"), 0, "{stdout}");
     drop(server);
 }
+
+/// SIGTERM, like Ctrl-C, ends the run early with the report: the handlers are in place before
+/// the first connection is made, not whenever the coordinator first yields.
+#[cfg(unix)]
+#[test]
+fn sigterm_ends_the_run_with_the_report() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let addr = echo_server(None);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tcp-echo"))
+        .args(["bench", "--connect", &addr.to_string()])
+        .args(["--duration", "60s", "--connections", "2", "--threads", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tcp-echo bench");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("connections established") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "bench ended early"
+        );
+    }
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "bench ignored SIGTERM");
+        thread::sleep(Duration::from_millis(20));
+    };
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(status.code().is_some(), "killed by the signal: {status:?}");
+    assert!(out.contains("tcp-echo bench:"), "no report: {out:?}");
+}

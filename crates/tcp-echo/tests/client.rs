@@ -149,6 +149,15 @@ fn a_changed_byte_is_a_mismatch() {
 }
 
 #[test]
+fn a_binary_answer_is_shown_in_hex() {
+    let addr = misbehaving_server(|_| vec![0x16, 0x03, 0x01, 0x00, 0xff, 0x00]);
+    let (ok, _, err) = client(&["--connect", &addr, "--message", "hi"], b"");
+    assert!(!ok);
+    assert!(err.contains("sent 0x68, got 0x16"), "{err}");
+    assert!(err.contains("16 03 01 00 ff 00"), "{err}");
+}
+
+#[test]
 fn an_early_close_is_reported() {
     let addr = misbehaving_server(|got| got[..2].to_vec());
     let listener_closes_soon = [

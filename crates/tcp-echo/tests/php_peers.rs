@@ -99,3 +99,41 @@ fn tcp_echo_client_talks_to_the_php_manual_server() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Not an echo server: `--message` fails, and the error shows what the server said instead,
+/// its greeting, as text a learner can read, not just the first differing byte.
+#[test]
+fn message_to_the_php_manual_server_shows_its_greeting() {
+    if !have("php") {
+        return;
+    }
+    let port = free_port();
+    let mut php = Command::new("php")
+        .arg(php_script("manual_server.php"))
+        .arg("127.0.0.1")
+        .arg(port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let said = lines_of(php.stdout.take().unwrap());
+    assert_eq!(said.recv_timeout(PATIENCE).unwrap(), "listening");
+
+    let addr = format!("127.0.0.1:{port}");
+    let (status, _, err) = run_with_input(
+        Command::new(BIN).args(["client", "--connect", &addr, "--message", "hello"]),
+        b"",
+    );
+    let _ = php.kill();
+    let _ = php.wait();
+    assert!(!status.success(), "not an echo, yet exit 0: {err}");
+    assert!(
+        err.contains("echo mismatch at byte 0: sent 0x68, got 0x0a"),
+        "{err}"
+    );
+    assert!(
+        err.contains(r#""\nWelcome to the PHP Test Server. \nTo quit"#),
+        "the greeting is not shown: {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+}

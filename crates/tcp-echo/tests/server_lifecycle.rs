@@ -108,6 +108,32 @@ fn sigterm_closes_open_connections_and_exits_zero() {
     );
 }
 
+/// `listening on` is a promise that Ctrl-C and SIGTERM are heard: a signal sent the instant the
+/// line is read must still end in the summary and exit 0, never in death by the default action.
+#[cfg(unix)]
+#[test]
+fn a_signal_the_moment_it_is_ready_still_gives_a_summary() {
+    for round in 0..30 {
+        let (signo, name) = if round % 2 == 0 {
+            (libc::SIGTERM, "SIGTERM")
+        } else {
+            (libc::SIGINT, "SIGINT")
+        };
+        let server = Server::start(&[]);
+        server.signal_now(signo);
+        let (status, out, err) = server.wait();
+        assert!(
+            status.success(),
+            "round {round}: {name} right after `listening on` gave {status:?}; stderr: {err}"
+        );
+        assert!(
+            out.contains("summary: 0 connections served"),
+            "round {round}: stdout {out:?}"
+        );
+        assert!(err.contains(name), "round {round}: stderr {err:?}");
+    }
+}
+
 #[test]
 fn max_conns_accepts_and_closes_the_excess() {
     let server = Server::start(&["--max-conns", "2"]);

@@ -92,7 +92,7 @@ pub struct BenchArgs {
     /// How long the timed run lasts, after all connections are open.
     ///
     /// A number with a unit: `ms`, `s`, `m` or `h` (`500ms`, `10s`, `1.5m`); a bare number is
-    /// seconds. Ctrl-C ends the run early and still prints the report.
+    /// seconds. Ctrl-C (or SIGTERM) ends the run early and still prints the report.
     #[arg(
         short = 'd',
         long,

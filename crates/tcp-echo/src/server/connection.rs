@@ -1,11 +1,15 @@
 //! One client's connection: echo every byte back until the client closes, goes idle too long, or
 //! the server stops.
+//!
+//! "Idle" means no progress either way: nothing read, or nothing of an echo taken by the client.
+//! A client that sends and never reads makes every write block; without a deadline on those
+//! writes it would hold the task, and both ends' socket buffers (megabytes), forever.
 
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::AsyncWriteExt; // shutdown()
 use tokio::net::TcpStream;
 
 use super::Shared;
@@ -19,6 +23,8 @@ const MAX_BUF: usize = 64 * 1024;
 pub(super) enum Ended {
     PeerClosed,
     Idle(Duration),
+    /// The client took none of an echo for this long: it sends but does not read.
+    Stalled(Duration),
     ServerStopping,
     Failed(io::Error),
 }
@@ -36,6 +42,10 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
         )),
         Ok(Ended::Idle(after)) => trace.say(format_args!(
             "{peer}: idle for {after:?} (--idle-timeout); close()"
+        )),
+        Ok(Ended::Stalled(after)) => trace.say(format_args!(
+            "{peer}: took none of our write for {after:?} (--idle-timeout): it sends but does not \
+             read; close()"
         )),
         Ok(Ended::ServerStopping) => trace.say(format_args!(
             "{peer}: server stopping; shutdown(SHUT_WR), close()"
@@ -61,7 +71,7 @@ async fn echo(stream: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> io::
             () = &mut stopping => {
                 // What the client already sent is in flight: echo it, then stop.
                 return Ok(match echo_pending(stream, peer, shared).await? {
-                    Some(failed @ Ended::Failed(_)) => failed,
+                    Some(ended @ (Ended::Failed(_) | Ended::Stalled(_))) => ended,
                     _ => Ended::ServerStopping,
                 });
             }
@@ -86,7 +96,9 @@ async fn echo_pending(
         match stream.try_read_buf(&mut buf) {
             Ok(0) => return Ok(Some(Ended::PeerClosed)),
             Ok(n) => {
-                write_back(stream, &buf, peer, shared).await?;
+                if let Some(stalled) = write_back(stream, &buf, peer, shared).await? {
+                    return Ok(Some(stalled));
+                }
                 if n == buf.capacity() && n < MAX_BUF {
                     buf.reserve(n * 2);
                 }
@@ -98,21 +110,50 @@ async fn echo_pending(
     }
 }
 
+/// Echoes one read's bytes; `Some(Stalled)` when the client stopped taking them.
 async fn write_back(
     stream: &mut TcpStream,
     data: &[u8],
     peer: SocketAddr,
     shared: &Shared,
-) -> io::Result<()> {
+) -> io::Result<Option<Ended>> {
     shared
         .trace
         .say(format_args!("{peer}: read() = {} bytes", data.len()));
-    stream.write_all(data).await?;
+    if let Some(after) = write_all_or_stall(stream, data, shared.idle_timeout).await? {
+        return Ok(Some(Ended::Stalled(after)));
+    }
     shared
         .trace
         .say(format_args!("{peer}: write({} bytes) done", data.len()));
     shared.stats.add_bytes(data.len());
-    Ok(())
+    Ok(None)
+}
+
+/// Writes all of `data`, or returns `Some(idle)` once the client has taken none of it for
+/// `idle`. Any byte taken is progress and restarts the wait, so a slow reader is served.
+pub(super) async fn write_all_or_stall(
+    stream: &mut TcpStream,
+    mut data: &[u8],
+    idle: Option<Duration>,
+) -> io::Result<Option<Duration>> {
+    while !data.is_empty() {
+        // Try first: a write that fits the socket buffer needs no timer at all.
+        match stream.try_write(data) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => match idle {
+                None => stream.writable().await?,
+                Some(after) => match tokio::time::timeout(after, stream.writable()).await {
+                    Ok(ready) => ready?,
+                    Err(_) => return Ok(Some(after)),
+                },
+            },
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(None)
 }
 
 /// Completes after `timeout`, or never when there is none.

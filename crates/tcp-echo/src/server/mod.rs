@@ -5,7 +5,7 @@
 mod connection;
 mod listener;
 mod php_demo;
-mod shutdown;
+mod refusals;
 mod stats;
 
 use std::io::Write;
@@ -38,6 +38,17 @@ pub fn run(args: ServerArgs) -> Result<()> {
         .context("no address to listen on")?;
     let trace = Trace::new(args.verbose);
     let max_conns = connection_limit(args.max_conns, trace);
+
+    // The handlers exist before `listening on` is printed: whoever reads that line may signal
+    // at once. This thread's runtime hears them; the workers serve connections.
+    let signals_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let mut signals = {
+        let _context = signals_runtime.enter();
+        crate::signals::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
+    };
 
     let std_listener = listener::bind(addr, args.backlog, trace)?;
     let bound = std_listener.local_addr().context("getsockname() failed")?;
@@ -80,17 +91,22 @@ pub fn run(args: ServerArgs) -> Result<()> {
         "waiting for connections: accept() on {workers} thread(s) ..."
     ));
 
-    let signals = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    signals.block_on(async {
-        tokio::select! {
-            name = shutdown::signal() => {
-                eprintln!("{name}: no longer accepting; letting in-flight echoes finish");
-            }
-            () = shared.stop.cancelled() => {
-                eprintln!("shutdown requested by a client; stopping");
+    let mut refusals = refusals::RefusalLog::new(max_conns);
+    signals_runtime.block_on(async {
+        let mut report = tokio::time::interval(refusals::EVERY);
+        // After a stall (a busy machine), one late report rather than a burst of catch-up lines.
+        report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                name = signals.recv() => {
+                    eprintln!("{name}: no longer accepting; letting in-flight echoes finish");
+                    break;
+                }
+                () = shared.stop.cancelled() => {
+                    eprintln!("shutdown requested by a client; stopping");
+                    break;
+                }
+                _ = report.tick() => refusals.report(&shared.stats),
             }
         }
     });
@@ -114,6 +130,7 @@ pub fn run(args: ServerArgs) -> Result<()> {
             args.drain_timeout
         );
     }
+    refusals.report(&shared.stats);
     let verb = if shared.php_demo {
         "sent in replies"
     } else {
@@ -185,7 +202,11 @@ fn admit(
     max_conns: usize,
 ) {
     let Some(guard) = shared.stats.try_open(max_conns) else {
-        eprintln!("refused {peer}: {max_conns} connections already open (--max-conns)");
+        // Counted, and reported once a second by the main thread: a flood of refusals must
+        // cost an atomic add each, not a line of stderr each.
+        shared.trace.say(format_args!(
+            "accept() -> {peer}: {max_conns} already open (--max-conns); close()"
+        ));
         return;
     };
     shared.trace.say(format_args!(

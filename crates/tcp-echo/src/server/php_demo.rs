@@ -4,10 +4,10 @@
 use std::io;
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use super::connection::{idle, Ended};
+use super::connection::{idle, write_all_or_stall, Ended};
 use super::Shared;
 
 /// Sent on connect, exactly as the PHP example writes it (note the space before the first `\n`).
@@ -59,16 +59,23 @@ fn php_trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// Splits off the next complete line: up to and including `\n` or `\r` (PHP_NORMAL_READ stops at
-/// either), or `MAX_LINE` bytes when no line end came that soon.
-pub fn next_line(pending: &mut Vec<u8>) -> Option<Vec<u8>> {
-    let end = match pending.iter().position(|&b| b == b'\n' || b == b'\r') {
-        Some(i) if i < MAX_LINE => i + 1,
-        _ if pending.len() >= MAX_LINE => MAX_LINE,
-        _ => return None,
-    };
-    Some(pending.drain(..end).collect())
+/// The length of the complete line `pending` starts with: up to and including `\n` or `\r`
+/// (PHP_NORMAL_READ stops at either), or `MAX_LINE` bytes when no line end came that soon.
+///
+/// Callers walk the buffer by offset and drop what they used once per read: splitting each line
+/// off the front would move the rest every time, a cost per byte that grows with the number of
+/// lines in a read (256 moves per byte for a read of 512 bytes of empty lines).
+pub fn line_len(pending: &[u8]) -> Option<usize> {
+    let scan = &pending[..pending.len().min(MAX_LINE)];
+    match scan.iter().position(|&b| b == b'\n' || b == b'\r') {
+        Some(i) => Some(i + 1),
+        None if pending.len() >= MAX_LINE => Some(MAX_LINE),
+        None => None,
+    }
 }
+
+/// Bytes read at once; every complete line in them is answered with one write.
+const READ_CHUNK: usize = 4096;
 
 pub(super) async fn serve(
     stream: &mut TcpStream,
@@ -76,34 +83,60 @@ pub(super) async fn serve(
     shared: &Shared,
 ) -> io::Result<Ended> {
     let trace = shared.trace;
-    stream.write_all(GREETING).await?;
+    if let Some(after) = write_all_or_stall(stream, GREETING, shared.idle_timeout).await? {
+        return Ok(Ended::Stalled(after));
+    }
     trace.say(format_args!(
         "{peer}: write({} bytes): greeting",
         GREETING.len()
     ));
 
     let mut pending = Vec::new();
-    let mut chunk = [0u8; 512];
+    let mut replies = Vec::new();
+    let mut chunk = [0u8; READ_CHUNK];
     let stopping = shared.stop.cancelled();
     tokio::pin!(stopping);
     loop {
-        while let Some(line) = next_line(&mut pending) {
+        let mut used = 0;
+        let mut ending = None;
+        while let Some(len) = line_len(&pending[used..]) {
+            let line = &pending[used..used + len];
+            used += len;
             trace.say(format_args!(
                 "{peer}: line {:?}",
-                String::from_utf8_lossy(php_trim(&line))
+                String::from_utf8_lossy(php_trim(line))
             ));
-            match reply_to(&line) {
+            match reply_to(line) {
                 Reply::Ignore => {}
-                Reply::Quit => return Ok(Ended::PeerClosed),
+                Reply::Quit => {
+                    ending = Some(Ended::PeerClosed);
+                    break;
+                }
                 Reply::Shutdown => {
-                    shared.stop.cancel();
-                    return Ok(Ended::ServerStopping);
+                    ending = Some(Ended::ServerStopping);
+                    break;
                 }
-                Reply::Say(talkback) => {
-                    stream.write_all(&talkback).await?;
-                    shared.stats.add_bytes(talkback.len());
-                }
+                Reply::Say(talkback) => replies.extend_from_slice(&talkback),
             }
+        }
+        pending.drain(..used);
+        // One write for all the replies a read produced: a client sending many lines at once
+        // costs a system call per read, not one per line. A client that sends lines and never
+        // reads the replies is cut off here.
+        if !replies.is_empty() {
+            if let Some(after) = write_all_or_stall(stream, &replies, shared.idle_timeout).await? {
+                return Ok(Ended::Stalled(after));
+            }
+            shared.stats.add_bytes(replies.len());
+            replies.clear();
+        }
+        match ending {
+            Some(Ended::ServerStopping) => {
+                shared.stop.cancel();
+                return Ok(Ended::ServerStopping);
+            }
+            Some(ended) => return Ok(ended),
+            None => {}
         }
         let n = tokio::select! {
             read = stream.read(&mut chunk) => read?,
@@ -138,22 +171,41 @@ mod tests {
         );
     }
 
+    /// Splits `bytes` the way `serve` walks its buffer; returns the lines and the rest.
+    fn lines(bytes: &[u8]) -> (Vec<&[u8]>, &[u8]) {
+        let mut at = 0;
+        let mut found = Vec::new();
+        while let Some(len) = line_len(&bytes[at..]) {
+            found.push(&bytes[at..at + len]);
+            at += len;
+        }
+        (found, &bytes[at..])
+    }
+
     #[test]
     fn lines_end_at_newline_or_carriage_return() {
-        let mut pending = b"one\r\ntwo\nthr".to_vec();
-        assert_eq!(next_line(&mut pending).unwrap(), b"one\r");
-        assert_eq!(next_line(&mut pending).unwrap(), b"\n");
-        assert_eq!(next_line(&mut pending).unwrap(), b"two\n");
-        assert_eq!(next_line(&mut pending), None);
-        assert_eq!(pending, b"thr");
+        let (found, rest) = lines(b"one\r\ntwo\nthr");
+        assert_eq!(found, [&b"one\r"[..], b"\n", b"two\n"]);
+        assert_eq!(rest, b"thr");
     }
 
     #[test]
     fn long_lines_come_in_2048_byte_pieces() {
-        let mut pending = vec![b'x'; 5000];
-        assert_eq!(next_line(&mut pending).unwrap().len(), 2048);
-        assert_eq!(next_line(&mut pending).unwrap().len(), 2048);
-        assert_eq!(next_line(&mut pending), None);
-        assert_eq!(pending.len(), 904);
+        let long = vec![b'x'; 5000];
+        let (found, rest) = lines(&long);
+        assert_eq!(
+            found.iter().map(|l| l.len()).collect::<Vec<_>>(),
+            [2048, 2048]
+        );
+        assert_eq!(rest.len(), 904);
+        // A line end beyond the first 2048 bytes does not make a longer line.
+        let mut late_end = vec![b'y'; 3000];
+        late_end.push(b'\n');
+        let (found, rest) = lines(&late_end);
+        assert_eq!(
+            found.iter().map(|l| l.len()).collect::<Vec<_>>(),
+            [2048, 953]
+        );
+        assert!(rest.is_empty());
     }
 }

@@ -14,6 +14,8 @@ struct Counters {
     open: AtomicUsize,
     served: AtomicU64,
     refused: AtomicU64,
+    /// Refusals not yet reported on stderr; see `take_unreported_refusals`.
+    unreported: AtomicU64,
     bytes: AtomicU64,
 }
 
@@ -49,6 +51,7 @@ impl Stats {
             });
         if counted.is_err() {
             self.inner.refused.fetch_add(1, Ordering::Relaxed);
+            self.inner.unreported.fetch_add(1, Ordering::Relaxed);
             return None;
         }
         let number = self.inner.served.fetch_add(1, Ordering::Relaxed) + 1;
@@ -56,6 +59,11 @@ impl Stats {
             inner: Arc::clone(&self.inner),
             number,
         })
+    }
+
+    /// Refusals since the last call: each is counted here once, by whichever call takes it.
+    pub fn take_unreported_refusals(&self) -> u64 {
+        self.inner.unreported.swap(0, Ordering::Relaxed)
     }
 
     pub fn open(&self) -> usize {
@@ -94,6 +102,8 @@ mod tests {
         let second = stats.try_open(2).unwrap();
         assert_eq!((first.number(), second.number()), (1, 2));
         assert!(stats.try_open(2).is_none());
+        assert_eq!(stats.take_unreported_refusals(), 1);
+        assert_eq!(stats.take_unreported_refusals(), 0);
         drop(first);
         assert_eq!(stats.open(), 1);
         assert_eq!(stats.try_open(2).unwrap().number(), 3);

@@ -77,6 +77,15 @@ impl Server {
         assert!(status.success());
     }
 
+    /// Sends signal `signo` with kill(2) itself, so it arrives within microseconds of the call.
+    #[cfg(unix)]
+    pub fn signal_now(&self, signo: i32) {
+        let pid = libc::pid_t::try_from(self.pid()).expect("pid fits pid_t");
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+        let rc = unsafe { libc::kill(pid, signo) };
+        assert_eq!(rc, 0, "kill({pid}, {signo}) failed");
+    }
+
     /// Waits for the server to exit by itself and returns its status, stdout after the first
     /// line, and stderr.
     pub fn wait(mut self) -> (ExitStatus, String, String) {
@@ -209,4 +218,150 @@ pub fn random_bytes(len: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; len];
     rand::thread_rng().fill_bytes(&mut bytes);
     bytes
+}
+
+// ---- The hostile-client suite's measurements and report line ----
+
+/// Whether hostile tests run at the issue's full size (`SOCKLAB_HOSTILE=full`) or small.
+pub fn hostile_full() -> bool {
+    std::env::var("SOCKLAB_HOSTILE").as_deref() == Ok("full")
+}
+
+/// `small` by default, `full` when `SOCKLAB_HOSTILE=full`.
+pub fn hostile_scale(small: usize, full: usize) -> usize {
+    if hostile_full() {
+        full
+    } else {
+        small
+    }
+}
+
+/// The one line per hostile case that `scripts/bench-hostile.sh` tabulates.
+pub fn hostile_report(
+    case: &str,
+    peak_rss_mib: f64,
+    cpu_s: f64,
+    others_served: Option<bool>,
+    pass: bool,
+    note: &str,
+) {
+    let others = match others_served {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "n/a",
+    };
+    let verdict = if pass { "pass" } else { "FAIL" };
+    let note = note.replace(['\n', '\r'], " ");
+    println!(
+        "hostile: case={case} peak_rss_mib={peak_rss_mib:.1} cpu_s={cpu_s:.2} \
+         others_served={others} verdict={verdict} note={note}"
+    );
+}
+
+/// A `kB` field of `/proc/PID/status` (`VmRSS`, `VmHWM`).
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..]
+        .trim_start_matches(':')
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Resident memory now, in KiB.
+pub fn proc_rss_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmRSS")
+}
+
+/// The most resident memory the process has ever had, in KiB.
+pub fn proc_hwm_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmHWM")
+}
+
+/// CPU time used so far (user + system), from `/proc/PID/stat`.
+pub fn proc_cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: count fields after the last `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After `)`: state is field 3 of the man page, so utime (14) and stime (15) sit at 11, 12.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / clock_ticks_per_second())
+}
+
+fn clock_ticks_per_second() -> f64 {
+    // SAFETY: sysconf takes an integer and touches no memory of ours.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 {
+        ticks as f64
+    } else {
+        100.0
+    }
+}
+
+/// TCP connections the process holds open, listening sockets not counted: its socket inodes
+/// (`/proc/PID/fd`) that `/proc/net/tcp` or `tcp6` lists in a state other than LISTEN.
+pub fn proc_tcp_connections(pid: u32) -> usize {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    let inodes: std::collections::HashSet<String> = dir
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let target = std::fs::read_link(entry.path()).ok()?;
+            let target = target.to_string_lossy();
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_owned(),
+            )
+        })
+        .collect();
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter(|row| {
+                    let fields: Vec<&str> = row.split_whitespace().collect();
+                    // Field 3 is the state (0A is LISTEN), field 9 the inode.
+                    fields.len() > 9 && fields[3] != "0A" && inodes.contains(fields[9])
+                })
+                .count()
+        })
+        .sum()
+}
+
+/// Pages of kernel memory held by every TCP socket of the host (`/proc/net/sockstat`, `TCP: …
+/// mem N`). Host-wide: other programs' sockets count too, so it is reported, never asserted.
+pub fn tcp_mem_pages() -> Option<u64> {
+    let sockstat = std::fs::read_to_string("/proc/net/sockstat").ok()?;
+    let tcp = sockstat.lines().find(|l| l.starts_with("TCP:"))?;
+    let mut words = tcp.split_whitespace();
+    while let Some(word) = words.next() {
+        if word == "mem" {
+            return words.next()?.parse().ok();
+        }
+    }
+    None
+}
+
+/// Waits until `done()` holds, checking every 20 ms, for at most [`PATIENCE`]; whether it held.
+pub fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
 }
