@@ -35,7 +35,8 @@ mod lru;
 mod seq;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::hash::{Hash, Hasher};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::decode::Decoded;
@@ -224,8 +225,27 @@ impl<'a> Segment<'a> {
 }
 
 /// Order-independent key of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FlowKey(SocketAddr, SocketAddr);
+
+/// Hashed as one 36-byte string (each side's address as IPv6, then its port): a keyed
+/// hasher (std's SipHash, so crafted addresses cannot pile flows into one bucket) then runs
+/// once over it rather than once per field, on every segment. Keys that are equal encode
+/// equally, which is all `Hash` needs.
+impl Hash for FlowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut buf = [0u8; 36];
+        for (side, addr) in buf.chunks_exact_mut(18).zip([self.0, self.1]) {
+            let ip = match addr.ip() {
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+                IpAddr::V6(v6) => v6,
+            };
+            side[..16].copy_from_slice(&ip.octets());
+            side[16..].copy_from_slice(&addr.port().to_be_bytes());
+        }
+        state.write(&buf);
+    }
+}
 
 impl FlowKey {
     fn new(a: SocketAddr, b: SocketAddr) -> FlowKey {
