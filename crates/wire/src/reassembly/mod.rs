@@ -19,20 +19,28 @@
 //! counted with a fixed overhead so that floods of one-byte segments are bounded too. When a
 //! segment would exceed a cap, the flow skips ahead: every hole before its buffered data is
 //! reported as a gap, the buffered data and the new segment are delivered, and the buffer is
-//! empty again. The number of flows is capped as well; the least recently active flow is
-//! closed to make room. A flood of SYNs or random segments can therefore cost at most the
-//! caps, whatever it contains.
+//! empty again. The number of flows is capped as well; to make room the reassembler closes
+//! the least recently active flow that is not yet established, or when every flow is, the
+//! least recently active one. A flood of SYNs or random segments can therefore cost at most
+//! the caps, whatever it contains.
+//!
+//! # Which flow makes room
+//! A flow is *established* once both sides were heard and one sent a segment without SYN:
+//! the client's ACK of the handshake, or data both ways when the capture joined mid-stream.
+//! A SYN flood (answered or not) or a port scan opens flows that never get there, so under such a flood only those compete for
+//! room, and a conversation someone is watching is kept even through quiet spells (until
+//! the idle timeout). Within each group it is the least recently *seen* flow that goes, not
+//! the first opened: closing the first opened would close the longest conversations first.
 //!
 //! # Time
-//! The work per segment does not grow with the number of flows. Flows are kept in the order
-//! they were last seen, so the one to close for room, and each idle one, is found at the front
-//! in constant time, not by a scan. "Least recently seen" rather than "first opened": during
-//! a flood of new flows (a SYN flood, a port scan) the conversation someone is watching keeps
-//! sending and so stays at the back, and only flows that went quiet make room; closing the
-//! first opened would close the longest conversations first.
+//! The work per segment does not grow with the number of flows. Each group is kept in the
+//! order its flows were last seen, so the flow to close for room, and each idle one, is found
+//! at the front in constant time, not by a scan.
 
 mod lru;
 mod seq;
+
+use lru::Tier;
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -279,9 +287,15 @@ struct Flow {
     client: SocketAddr,
     half: [Half; 2],
     last_seen: Duration,
+    /// Per direction: a segment was seen.
+    heard: [bool; 2],
+    /// A segment without SYN was seen, either way.
+    past_syn: bool,
+    /// Both sides heard and one past its SYN; the flow moved to the protected tier.
+    established: bool,
 }
 
-/// Flows by key, least recently seen first.
+/// Flows by key, least recently seen first; established flows are the protected tier.
 type FlowTable = lru::LruMap<FlowKey, Flow>;
 
 struct Ctx<'s, F> {
@@ -539,6 +553,9 @@ impl Reassembler {
                         client,
                         half: [Half::default(), Half::default()],
                         last_seen: now,
+                        heard: [false; 2],
+                        past_syn: false,
+                        established: false,
                     },
                 )
             }
@@ -551,6 +568,10 @@ impl Reassembler {
             Direction::ServerToClient
         };
         let flow_buffered = flow.half[0].buffered + flow.half[1].buffered;
+        flow.heard[dir.index()] = true;
+        flow.past_syn |= !seg.flags.contains(Flags::SYN);
+        let promote = !flow.established && flow.past_syn && flow.heard == [true; 2];
+        flow.established |= promote;
         let mut cx = Ctx {
             cfg: self.cfg,
             total: &mut self.total,
@@ -570,6 +591,8 @@ impl Reassembler {
         if let Some(reason) = reason {
             let (_, mut flow) = self.flows.remove(at);
             Self::close(&mut flow, reason, &mut cx);
+        } else if promote {
+            self.flows.promote(at);
         }
     }
 
@@ -608,17 +631,20 @@ impl Reassembler {
         }
     }
 
-    /// Closes flows idle since before `now - idle_timeout`, least recently seen first.
+    /// Closes flows idle since before `now - idle_timeout`, least recently seen first in
+    /// each group (not yet established, then established).
     ///
-    /// Only the idle flows and the first active one are looked at. Flows are ordered by
-    /// arrival; a capture whose timestamps step backwards may keep a flow behind a later
-    /// one a little past its timeout, never close one before it.
+    /// Only the idle flows and the first active one of each group are looked at. Flows are
+    /// ordered by arrival; a capture whose timestamps step backwards may keep a flow behind
+    /// a later one a little past its timeout, never close one before it.
     pub fn expire(&mut self, now: Duration, mut sink: impl FnMut(Event<'_>)) {
-        while let Some(at) = self.flows.oldest() {
-            if now.saturating_sub(self.flows.get(at).last_seen) < self.cfg.idle_timeout {
-                break;
+        for tier in [Tier::Probation, Tier::Protected] {
+            while let Some(at) = self.flows.oldest_in(tier) {
+                if now.saturating_sub(self.flows.get(at).last_seen) < self.cfg.idle_timeout {
+                    break;
+                }
+                self.remove_with(at, CloseReason::IdleTimeout, &mut sink);
             }
-            self.remove_with(at, CloseReason::IdleTimeout, &mut sink);
         }
     }
 
