@@ -68,10 +68,20 @@ pub(super) struct LruMap<K, V> {
 }
 
 impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
+    #[cfg(test)]
     pub(super) fn new() -> LruMap<K, V> {
+        LruMap::with_capacity(0)
+    }
+
+    /// A map that holds `capacity` entries without growing. Growing rehashes every entry
+    /// and copies the slab, a pause of tens of milliseconds at tens of thousands of entries
+    /// in which a live capture's ring fills. Reserving costs address space, not memory,
+    /// until entries are used: only the hash table's control bytes (one per slot) are
+    /// written.
+    pub(super) fn with_capacity(capacity: usize) -> LruMap<K, V> {
         LruMap {
-            index: HashMap::new(),
-            slots: Vec::new(),
+            index: HashMap::with_capacity(capacity),
+            slots: Vec::with_capacity(capacity),
             free: Vec::new(),
             lists: [Ends {
                 head: NIL,

@@ -55,6 +55,11 @@ pub use seq::SeqNum;
 /// Bytes charged for each buffered segment on top of its data (map entry and allocation).
 pub const SEGMENT_OVERHEAD: usize = 64;
 
+/// Flows the table has room for from the start (at most `max_flows`), so that it never
+/// stops to grow while a live capture's ring fills: the default `max_flows`, and also an
+/// upper bound for a larger cap, which grows past it as needed.
+const RESERVED_FLOWS: usize = 1 << 16;
+
 /// Limits and timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
@@ -491,7 +496,7 @@ impl Reassembler {
     pub fn new(cfg: Config) -> Reassembler {
         Reassembler {
             cfg,
-            flows: FlowTable::new(),
+            flows: FlowTable::with_capacity(cfg.max_flows.min(RESERVED_FLOWS)),
             next_id: 0,
             total: 0,
             stats: Stats::default(),
