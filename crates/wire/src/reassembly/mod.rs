@@ -27,10 +27,11 @@
 //! # Which flow makes room
 //! A flow is *established* once both sides were heard and one sent a segment without SYN:
 //! the client's ACK of the handshake, or data both ways when the capture joined mid-stream.
-//! A SYN flood (answered or not) or a port scan opens flows that never get there, so under such a flood only those compete for
-//! room, and a conversation someone is watching is kept even through quiet spells (until
-//! the idle timeout). Within each group it is the least recently *seen* flow that goes, not
-//! the first opened: closing the first opened would close the longest conversations first.
+//! A SYN flood (answered or not) or a port scan opens flows that never get there, so under
+//! such a flood only those compete for room, and a conversation someone is watching is kept
+//! even through quiet spells (until the idle timeout). Within each group it is the least
+//! recently *seen* flow that goes, not the first opened: closing the first opened would
+//! close the longest conversations first.
 //!
 //! # Time
 //! The work per segment does not grow with the number of flows. Each group is kept in the
@@ -40,8 +41,6 @@
 mod lru;
 mod seq;
 
-use lru::Tier;
-
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
@@ -49,6 +48,7 @@ use std::time::Duration;
 
 use crate::decode::Decoded;
 use crate::tcp::Flags;
+use lru::Tier;
 
 pub use seq::SeqNum;
 
