@@ -3,26 +3,38 @@
 #
 #  1. Offline: decode a pcap of --packets Ethernet/IPv4/TCP packets to one line each, output to
 #     /dev/null: raw-sniff -r versus tcpdump -nr. Best of --repeat runs.
-#  2. Offline WebSocket: a 100 MB WebSocket conversation decoded frame by frame, raw-sniff
+#  2. Offline, many flows: SYNs each from its own endpoint (a port scan or SYN flood), at
+#     each of --flood-sizes, against --packets packets of one connection; raw-sniff -r versus
+#     tcpdump -nr, with each tool's ratio to its own one-connection time.
+#  3. Offline WebSocket: a 100 MB WebSocket conversation decoded frame by frame, raw-sniff
 #     --ws-only versus tshark -Y websocket.
-#  3. Live: a bounded loopback flood (tcp-echo bench, --seconds long, to 127.0.0.1 only) captured
+#  4. Live: a bounded loopback flood (tcp-echo bench, --seconds long, to 127.0.0.1 only) captured
 #     at the same time by raw-sniff -w, tcpdump -w and netsniff-ng, each with the same filter;
 #     kernel drops and CPU time per captured packet for each.
+#  5. Live SYN flood: --live-syns SYNs (at most --seconds * 6 s) to a closed port on
+#     127.0.0.1, printed by raw-sniff -i lo (streams followed, lines to /dev/null): first all
+#     from one address (one flow, the control), then each from its own address (a new flow
+#     each, as in a SYN flood or port scan); kernel drops and CPU per packet for each.
 #
-# Needs root for part 3 (it is skipped otherwise). Usage:
+# Needs root for parts 4 and 5 (they are skipped otherwise). Usage:
 #   scripts/bench-sniff.sh [--packets N] [--repeat N] [--seconds N]
+#                          [--flood-sizes "N N ..."] [--live-syns N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packets=1000000
 repeat=3
 seconds=5
+flood_sizes="40000 80000 100000 1000000"
+live_syns=1000000
 while [ $# -gt 0 ]; do
     case "$1" in
         --packets) packets="$2"; shift 2 ;;
         --repeat) repeat="$2"; shift 2 ;;
         --seconds) seconds="$2"; shift 2 ;;
-        *) echo "usage: $0 [--packets N] [--repeat N] [--seconds N]" >&2; exit 2 ;;
+        --flood-sizes) flood_sizes="$2"; shift 2 ;;
+        --live-syns) live_syns="$2"; shift 2 ;;
+        *) echo "usage: $0 [--packets N] [--repeat N] [--seconds N] [--flood-sizes \"N ...\"] [--live-syns N]" >&2; exit 2 ;;
     esac
 done
 
@@ -70,7 +82,32 @@ printf '| raw-sniff -r | %.3f | %s | %.2f |\n' "$ours" "$(rate "$ours")" "$(echo
 printf '| tcpdump -nr | %.3f | %s | 1.00 |\n' "$theirs" "$(rate "$theirs")"
 echo
 
-# --- 2. offline WebSocket decoding ---------------------------------------------------------
+# --- 2. offline, many flows ----------------------------------------------------------------
+one_pcap="$work/one-flow.pcap"
+python3 scripts/make-pcap.py "$one_pcap" "$packets" --flows one
+one_ours=$(best_of "$sniff" -r "$one_pcap")
+one_theirs=$(best_of tcpdump -nr "$one_pcap")
+echo "### Offline, many flows: SYNs each from its own endpoint against $packets packets of one connection (best of $repeat)"
+echo
+echo "| capture | packets | raw-sniff -r s | tcpdump -nr s | raw-sniff µs/packet | raw-sniff per packet vs one connection | tcpdump per packet vs one connection | tcpdump / raw-sniff |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+# Per-packet cost, each tool against its own one-connection row: 1.00 means flat.
+flow_row() { printf '| %s | %s | %.3f | %.3f | %.2f | %.2f | %.2f | %.1f |\n' "$1" "$2" "$3" "$4" "$(echo "$3 * 1000000 / $2" | bc -l)" "$(echo "($3 / $2) / ($one_ours / $packets)" | bc -l)" "$(echo "($4 / $2) / ($one_theirs / $packets)" | bc -l)" "$(echo "$4 / $3" | bc -l)"; }
+flow_row "one connection" "$packets" "$one_ours" "$one_theirs"
+rm -f "$one_pcap"
+for n in $flood_sizes; do
+    syn_pcap="$work/syn-$n.pcap"
+    python3 scripts/make-pcap.py "$syn_pcap" "$n" --flows syn-flood
+    flow_row "$n distinct flows (SYNs)" "$n" "$(best_of "$sniff" -r "$syn_pcap")" "$(best_of tcpdump -nr "$syn_pcap")"
+    rm -f "$syn_pcap"
+done
+echo
+echo "Times include start-up. raw-sniff follows every flow (at most 65,536 at once; flows not yet"
+echo "established make room first, least recently seen first); tcpdump keeps a table of"
+echo "conversations for its relative sequence numbers."
+echo
+
+# --- 3. offline WebSocket decoding ---------------------------------------------------------
 ws_mb=100
 ws_pcap="$work/ws.pcap"
 python3 scripts/make-ws-pcap.py "$ws_pcap" "$ws_mb" 1000
@@ -86,7 +123,7 @@ ws_row "raw-sniff -r --ws-only" "$ws_ours"
 ws_row "tshark -Y websocket" "$ws_theirs"
 echo
 
-# --- 3. live capture of a loopback flood ---------------------------------------------------
+# --- 4. live capture of a loopback flood ---------------------------------------------------
 if [ "$(id -u)" != 0 ]; then
     echo "(live capture comparison skipped: it needs root)"
     exit 0
@@ -141,3 +178,42 @@ echo
 echo "Captured counts are packets written to the file. Drops are each tool's own kernel count: on lo"
 echo "tcpdump's and netsniff-ng's also include the outgoing copy of every packet, which raw-sniff"
 echo "(like libpcap) does not keep. Offered load: $(grep -m1 'verified' "$work/bench.out" | sed 's/^ *//')"
+echo
+
+# --- 5. live SYN flood ----------------------------------------------------------------------
+# A port nothing listens on: bind one, note it, close it.
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+flood_row() { # label, syn-flood.py extra arguments...
+    local label=$1; shift
+    # Only the SYNs: the kernel's RST answers go the other way and the filter leaves them out.
+    "$sniff" -i lo "tcp dst port $closed" > /dev/null 2> "$work/flood.err" &
+    local fl=$!; pids+=($fl)
+    for _ in $(seq 100); do grep -q 'reading from' "$work/flood.err" && break; sleep 0.05; done
+    sleep 0.5
+    local out
+    out=$(timeout $((seconds * 6 + 30)) python3 scripts/syn-flood.py "$closed" "$live_syns" $((seconds * 6)) "$@")
+    sleep 1
+    local cpu=0
+    if [ -e "/proc/$fl/stat" ]; then
+        cpu=$(cpu_ticks $fl)
+        kill -INT $fl
+    fi
+    wait $fl 2>/dev/null || true
+    local seen recv drop
+    seen=$(grep -oP '^\d+(?= packets seen)' "$work/flood.err" || echo 0)
+    recv=$(grep -oP '\d+(?= packets received by the socket)' "$work/flood.err" || echo "?")
+    drop=$(grep -oP '\d+(?= dropped)' "$work/flood.err" || echo "?")
+    echo "| $label | $(echo "$out" | awk '{print $2}') | $(echo "$out" | grep -oP '\d+(?=/s\))') | $seen | $recv | $drop | $(per_packet "$cpu" "$seen") |"
+    grep -v -e 'reading from' -e 'packets seen' -e 'by protocol' -e '^kernel' "$work/flood.err" >&2 || true
+}
+
+echo "### Live SYN flood: SYNs to a closed port on 127.0.0.1, printed by raw-sniff -i lo (streams followed, lines to /dev/null)"
+echo
+echo "| SYNs from | SYNs sent | SYNs/s | packets seen | kernel received | kernel drops | CPU µs per packet |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+flood_row "one address (one flow, control)" --one-source
+flood_row "each its own address (a new flow each)"
+echo
+echo "The kernel counts on lo include the outgoing copy of every packet, which raw-sniff does not"
+echo "keep; drops are counted the same way. The sender is one Python process (syn-flood.py)."

@@ -19,23 +19,46 @@
 //! counted with a fixed overhead so that floods of one-byte segments are bounded too. When a
 //! segment would exceed a cap, the flow skips ahead: every hole before its buffered data is
 //! reported as a gap, the buffered data and the new segment are delivered, and the buffer is
-//! empty again. The number of flows is capped as well; the least recently active flow is
-//! closed to make room. A flood of SYNs or random segments can therefore cost at most the
-//! caps, whatever it contains.
+//! empty again. The number of flows is capped as well; to make room the reassembler closes
+//! the least recently active flow that is not yet established, or when every flow is, the
+//! least recently active one. A flood of SYNs or random segments can therefore cost at most
+//! the caps, whatever it contains.
+//!
+//! # Which flow makes room
+//! A flow is *established* once both sides were heard and one sent a segment without SYN:
+//! the client's ACK of the handshake, or data both ways when the capture joined mid-stream.
+//! A SYN flood (answered or not) or a port scan opens flows that never get there, so under
+//! such a flood only those compete for room, and a conversation someone is watching is kept
+//! even through quiet spells (until the idle timeout). Within each group it is the least
+//! recently *seen* flow that goes, not the first opened: closing the first opened would
+//! close the longest conversations first.
+//!
+//! # Time
+//! The work per segment does not grow with the number of flows. Each group is kept in the
+//! order its flows were last seen, so the flow to close for room, and each idle one, is found
+//! at the front in constant time, not by a scan.
 
+mod lru;
 mod seq;
 
-use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::decode::Decoded;
 use crate::tcp::Flags;
+use lru::Tier;
 
 pub use seq::SeqNum;
 
 /// Bytes charged for each buffered segment on top of its data (map entry and allocation).
 pub const SEGMENT_OVERHEAD: usize = 64;
+
+/// Flows the table has room for from the start (at most `max_flows`), so that it never
+/// stops to grow while a live capture's ring fills: the default `max_flows`, and also an
+/// upper bound for a larger cap, which grows past it as needed.
+const RESERVED_FLOWS: usize = 1 << 16;
 
 /// Limits and timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,8 +238,27 @@ impl<'a> Segment<'a> {
 }
 
 /// Order-independent key of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FlowKey(SocketAddr, SocketAddr);
+
+/// Hashed as one 36-byte string (each side's address as IPv6, then its port): a keyed
+/// hasher (std's SipHash, so crafted addresses cannot pile flows into one bucket) then runs
+/// once over it rather than once per field, on every segment. Keys that are equal encode
+/// equally, which is all `Hash` needs.
+impl Hash for FlowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut buf = [0u8; 36];
+        for (side, addr) in buf.chunks_exact_mut(18).zip([self.0, self.1]) {
+            let ip = match addr.ip() {
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+                IpAddr::V6(v6) => v6,
+            };
+            side[..16].copy_from_slice(&ip.octets());
+            side[16..].copy_from_slice(&addr.port().to_be_bytes());
+        }
+        state.write(&buf);
+    }
+}
 
 impl FlowKey {
     fn new(a: SocketAddr, b: SocketAddr) -> FlowKey {
@@ -250,7 +292,16 @@ struct Flow {
     client: SocketAddr,
     half: [Half; 2],
     last_seen: Duration,
+    /// Per direction: a segment was seen.
+    heard: [bool; 2],
+    /// A segment without SYN was seen, either way.
+    past_syn: bool,
+    /// Both sides heard and one past its SYN; the flow moved to the protected tier.
+    established: bool,
 }
+
+/// Flows by key, least recently seen first; established flows are the protected tier.
+type FlowTable = lru::LruMap<FlowKey, Flow>;
 
 struct Ctx<'s, F> {
     cfg: Config,
@@ -434,11 +485,10 @@ impl Half {
 #[derive(Debug)]
 pub struct Reassembler {
     cfg: Config,
-    flows: HashMap<FlowKey, Flow>,
+    flows: FlowTable,
     next_id: u64,
     total: usize,
     stats: Stats,
-    last_sweep: Duration,
 }
 
 impl Reassembler {
@@ -446,11 +496,10 @@ impl Reassembler {
     pub fn new(cfg: Config) -> Reassembler {
         Reassembler {
             cfg,
-            flows: HashMap::new(),
+            flows: FlowTable::with_capacity(cfg.max_flows.min(RESERVED_FLOWS)),
             next_id: 0,
             total: 0,
             stats: Stats::default(),
-            last_sweep: Duration::ZERO,
         }
     }
 
@@ -467,54 +516,56 @@ impl Reassembler {
         self.flows.len()
     }
 
-    /// Feeds one segment captured at `now`; events go to `sink` as they happen.
+    /// Feeds one segment captured at `now`; events go to `sink` as they happen. Flows idle
+    /// for the idle timeout are closed first.
     pub fn push(&mut self, now: Duration, seg: &Segment<'_>, mut sink: impl FnMut(Event<'_>)) {
         self.stats.segments += 1;
-        if now.saturating_sub(self.last_sweep) >= self.cfg.idle_timeout / 4 {
-            self.last_sweep = now;
-            self.expire(now, &mut sink);
-        }
+        self.expire(now, &mut sink);
         let key = FlowKey::new(seg.src, seg.dst);
         let rst = seg.flags.contains(Flags::RST);
-        if !self.flows.contains_key(&key) {
-            // Nothing to deliver and no SYN: opening a flow here would only make a ghost of
-            // the final ACK of a connection that just closed.
-            let has_data = !seg.payload.is_empty() || seg.missing > 0;
-            if rst || !(has_data || seg.flags.contains(Flags::SYN)) {
-                return;
-            }
-            if self.flows.len() >= self.cfg.max_flows {
-                self.evict_oldest(&mut sink);
-            }
-            let syn_only = seg.flags.contains(Flags::SYN) && !seg.flags.contains(Flags::ACK);
-            let synack = seg.flags.contains(Flags::SYN) && seg.flags.contains(Flags::ACK);
-            let (client, server) = if synack {
-                (seg.dst, seg.src)
-            } else {
-                (seg.src, seg.dst)
-            };
-            let id = self.next_id;
-            self.next_id += 1;
-            self.stats.flows_opened += 1;
-            sink(Event::Opened {
-                flow: id,
-                client,
-                server,
-                syn_seen: syn_only || synack,
-            });
-            self.flows.insert(
-                key,
-                Flow {
-                    id,
+        let at = match self.flows.touch(&key) {
+            Some(at) => at,
+            None => {
+                // Nothing to deliver and no SYN: opening a flow here would only make a ghost
+                // of the final ACK of a connection that just closed.
+                let has_data = !seg.payload.is_empty() || seg.missing > 0;
+                if rst || !(has_data || seg.flags.contains(Flags::SYN)) {
+                    return;
+                }
+                if self.flows.len() >= self.cfg.max_flows {
+                    self.evict_oldest(&mut sink);
+                }
+                let syn_only = seg.flags.contains(Flags::SYN) && !seg.flags.contains(Flags::ACK);
+                let synack = seg.flags.contains(Flags::SYN) && seg.flags.contains(Flags::ACK);
+                let (client, server) = if synack {
+                    (seg.dst, seg.src)
+                } else {
+                    (seg.src, seg.dst)
+                };
+                let id = self.next_id;
+                self.next_id += 1;
+                self.stats.flows_opened += 1;
+                sink(Event::Opened {
+                    flow: id,
                     client,
-                    half: [Half::default(), Half::default()],
-                    last_seen: now,
-                },
-            );
-        }
-        let Some(flow) = self.flows.get_mut(&key) else {
-            return;
+                    server,
+                    syn_seen: syn_only || synack,
+                });
+                self.flows.insert(
+                    key,
+                    Flow {
+                        id,
+                        client,
+                        half: [Half::default(), Half::default()],
+                        last_seen: now,
+                        heard: [false; 2],
+                        past_syn: false,
+                        established: false,
+                    },
+                )
+            }
         };
+        let flow = self.flows.get_mut(at);
         flow.last_seen = now;
         let dir = if seg.src == flow.client {
             Direction::ClientToServer
@@ -522,6 +573,10 @@ impl Reassembler {
             Direction::ServerToClient
         };
         let flow_buffered = flow.half[0].buffered + flow.half[1].buffered;
+        flow.heard[dir.index()] = true;
+        flow.past_syn |= !seg.flags.contains(Flags::SYN);
+        let promote = !flow.established && flow.past_syn && flow.heard == [true; 2];
+        flow.established |= promote;
         let mut cx = Ctx {
             cfg: self.cfg,
             total: &mut self.total,
@@ -529,15 +584,20 @@ impl Reassembler {
             sink: &mut sink,
         };
         let id = flow.id;
-        if rst {
-            Self::close(flow, CloseReason::Reset, &mut cx);
-            self.flows.remove(&key);
-            return;
-        }
-        flow.half[dir.index()].segment(id, dir, seg, flow_buffered, &mut cx);
-        if flow.half.iter().all(|h| h.finished) {
-            Self::close(flow, CloseReason::Fin, &mut cx);
-            self.flows.remove(&key);
+        let reason = if rst {
+            Some(CloseReason::Reset)
+        } else {
+            flow.half[dir.index()].segment(id, dir, seg, flow_buffered, &mut cx);
+            flow.half
+                .iter()
+                .all(|h| h.finished)
+                .then_some(CloseReason::Fin)
+        };
+        if let Some(reason) = reason {
+            let (_, mut flow) = self.flows.remove(at);
+            Self::close(&mut flow, reason, &mut cx);
+        } else if promote {
+            self.flows.promote(at);
         }
     }
 
@@ -558,58 +618,54 @@ impl Reassembler {
         });
     }
 
-    fn remove_with<F: FnMut(Event<'_>)>(
-        &mut self,
-        key: FlowKey,
-        reason: CloseReason,
-        sink: &mut F,
-    ) {
-        if let Some(mut flow) = self.flows.remove(&key) {
-            let mut cx = Ctx {
-                cfg: self.cfg,
-                total: &mut self.total,
-                stats: &mut self.stats,
-                sink,
-            };
-            Self::close(&mut flow, reason, &mut cx);
-        }
+    fn remove_with<F: FnMut(Event<'_>)>(&mut self, at: u32, reason: CloseReason, sink: &mut F) {
+        let (_, mut flow) = self.flows.remove(at);
+        let mut cx = Ctx {
+            cfg: self.cfg,
+            total: &mut self.total,
+            stats: &mut self.stats,
+            sink,
+        };
+        Self::close(&mut flow, reason, &mut cx);
     }
 
     fn evict_oldest<F: FnMut(Event<'_>)>(&mut self, sink: &mut F) {
-        // A linear scan, paid only when the table is full.
-        if let Some(key) = self
-            .flows
-            .iter()
-            .min_by_key(|(_, f)| (f.last_seen, f.id))
-            .map(|(k, _)| *k)
-        {
+        if let Some(at) = self.flows.oldest() {
             self.stats.flows_evicted += 1;
-            self.remove_with(key, CloseReason::Evicted, sink);
+            self.remove_with(at, CloseReason::Evicted, sink);
         }
     }
 
-    /// Closes flows idle since before `now - idle_timeout`.
+    /// Closes flows idle since before `now - idle_timeout`, least recently seen first in
+    /// each group (not yet established, then established).
+    ///
+    /// Only the idle flows and the first active one of each group are looked at. Flows are
+    /// ordered by arrival; a capture whose timestamps step backwards may keep a flow behind
+    /// a later one a little past its timeout, never close one before it.
     pub fn expire(&mut self, now: Duration, mut sink: impl FnMut(Event<'_>)) {
-        let timeout = self.cfg.idle_timeout;
-        let mut idle: Vec<(u64, FlowKey)> = self
-            .flows
-            .iter()
-            .filter(|(_, f)| now.saturating_sub(f.last_seen) >= timeout)
-            .map(|(k, f)| (f.id, *k))
-            .collect();
-        idle.sort_unstable_by_key(|(id, _)| *id);
-        for (_, key) in idle {
-            self.remove_with(key, CloseReason::IdleTimeout, &mut sink);
+        for tier in [Tier::Probation, Tier::Protected] {
+            while let Some(at) = self.flows.oldest_in(tier) {
+                if now.saturating_sub(self.flows.get(at).last_seen) < self.cfg.idle_timeout {
+                    break;
+                }
+                self.remove_with(at, CloseReason::IdleTimeout, &mut sink);
+            }
         }
+    }
+
+    /// Entries of the flow table looked at to choose flows to close.
+    #[cfg(test)]
+    fn table_examined(&self) -> u64 {
+        self.flows.examined()
     }
 
     /// Ends the input: every flow reports its remaining holes and buffered data, then
     /// closes, in the order the flows opened.
     pub fn finish(&mut self, mut sink: impl FnMut(Event<'_>)) {
-        let mut all: Vec<(u64, FlowKey)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        let mut all: Vec<(u64, u32)> = self.flows.values().map(|(at, f)| (f.id, at)).collect();
         all.sort_unstable_by_key(|(id, _)| *id);
-        for (_, key) in all {
-            self.remove_with(key, CloseReason::EndOfInput, &mut sink);
+        for (_, at) in all {
+            self.remove_with(at, CloseReason::EndOfInput, &mut sink);
         }
     }
 }

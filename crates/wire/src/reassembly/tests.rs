@@ -432,3 +432,211 @@ proptest! {
         prop_assert_eq!(s.buffered_now, 0);
     }
 }
+
+/// A flood of SYNs, each from its own endpoint, one every millisecond from `start`.
+fn flood(r: &mut Reassembler, start: u32, count: u32, mut sink: impl FnMut(Event<'_>)) {
+    for i in start..start + count {
+        let src = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | i)), 1024);
+        let s = Segment {
+            src,
+            dst: server(),
+            seq: SeqNum(i.wrapping_mul(2_654_435_761)),
+            flags: SYN,
+            payload: &[],
+            missing: 0,
+        };
+        r.push(Duration::from_millis(u64::from(i)), &s, &mut sink);
+    }
+}
+
+/// Establishes connections `from..from + count` from 192.168.x.y, three segments each.
+fn conversations(
+    r: &mut Reassembler,
+    from: u32,
+    count: u32,
+    now: Duration,
+    mut sink: impl FnMut(Event<'_>),
+) {
+    for i in from..from + count {
+        let c = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0xc0a8_0000 | i)), 5000);
+        let s = server();
+        for (src, dst, flags) in [(c, s, SYN), (s, c, SYN | ACK), (c, s, ACK)] {
+            let seg = Segment {
+                src,
+                dst,
+                seq: SeqNum(i),
+                flags,
+                payload: &[],
+                missing: 0,
+            };
+            r.push(now, &seg, &mut sink);
+        }
+    }
+}
+
+/// The work of choosing which flow to close, counted as flow-table entries examined, is the
+/// same whatever the table's size: a table that scans for its oldest flow does work in
+/// proportion to its size on every eviction (here 100 or 10,000 entries per SYN), and so
+/// quadratic work for a flood.
+#[test]
+fn flow_table_work_per_segment_does_not_grow_with_flows() {
+    let examined = |max_flows: usize| {
+        let mut r = Reassembler::new(Config {
+            max_flows,
+            ..Config::default()
+        });
+        // Some established flows, so both groups are looked at.
+        conversations(&mut r, 0, 50, Duration::ZERO, |_| {});
+        flood(&mut r, 0, 30_000, |_| {});
+        assert_eq!(r.stats().flows_evicted, 30_050 - max_flows as u64);
+        (r.table_examined(), r.stats().segments)
+    };
+    let (small, segments) = examined(100);
+    assert!(
+        small <= 3 * segments,
+        "{small} entries examined for {segments} segments"
+    );
+    let (large, segments) = examined(10_000);
+    assert!(
+        large <= 3 * segments,
+        "{large} entries examined for {segments} segments"
+    );
+    // At most one look at the oldest flow of each group for the idle check, and one per
+    // eviction: never more for a larger table.
+    assert!(
+        large <= small,
+        "a 100-times larger table examined {large} entries, a small one {small}"
+    );
+}
+
+/// Idle flows are closed as time passes, each found at the front of the table: a flood
+/// whose flows time out costs the same small work per segment as one that fills the table.
+#[test]
+fn idle_flows_expire_without_a_scan() {
+    let mut r = Reassembler::new(Config {
+        idle_timeout: Duration::from_secs(1),
+        ..Config::default()
+    });
+    let mut idle = 0;
+    flood(&mut r, 0, 30_000, |e| {
+        if let Event::Closed { reason, .. } = e {
+            assert_eq!(reason, CloseReason::IdleTimeout);
+            idle += 1;
+        }
+    });
+    // One SYN a millisecond and a one-second timeout: a second's worth stays open.
+    assert_eq!(r.flow_count(), 1_000);
+    assert_eq!(idle, 29_000);
+    assert_eq!(r.stats().flows_evicted, 0);
+    assert!(r.table_examined() <= 3 * 30_000, "{}", r.table_examined());
+}
+
+/// The flow closed for room is the one seen least recently, not the first opened: a
+/// conversation that keeps sending outlives a flood ten times the table's size.
+#[test]
+fn eviction_spares_a_conversation_that_keeps_talking() {
+    let mut run = Run::new(Config {
+        max_flows: 100,
+        ..Config::default()
+    });
+    run.now = Duration::ZERO;
+    handshake(&mut run, 1000, 5000);
+    let mut sent = Vec::new();
+    let mut evicted = 0;
+    for round in 0..20u32 {
+        let events = &mut run.events;
+        flood(&mut run.r, 1 + round * 50, 50, |e| {
+            if matches!(
+                e,
+                Event::Closed {
+                    reason: CloseReason::Evicted,
+                    ..
+                }
+            ) {
+                evicted += 1;
+            } else if !matches!(e, Event::Opened { .. }) {
+                events.push(own(e));
+            }
+        });
+        let byte = [b'a' + round as u8];
+        run.now = Duration::from_millis(u64::from(1 + round * 50 + 50));
+        run.push(seg(true, 1001 + round, PA, &byte));
+        sent.push(byte[0]);
+    }
+    // 1,000 SYNs went through a table of 100: 901 flows were evicted, none of them the
+    // conversation, which got every byte and is still open.
+    assert_eq!(evicted, 901);
+    assert_eq!(run.stream(C2S), sent);
+    assert!(!run.events.iter().any(|e| matches!(e, Ev::Closed(_))));
+    assert_eq!(run.r.flow_count(), 100);
+}
+
+/// Flows that never got past the SYN make room first: established conversations that go
+/// quiet survive a flood ten times the table's size. Once every flow is established, the
+/// least recently seen one makes room.
+#[test]
+fn eviction_spares_established_flows_through_quiet_spells() {
+    let mut r = Reassembler::new(Config {
+        max_flows: 100,
+        ..Config::default()
+    });
+    conversations(&mut r, 0, 10, Duration::ZERO, |_| {});
+    let mut closed = Vec::new();
+    flood(&mut r, 0, 1_000, |e| {
+        if let Event::Closed { flow, reason } = e {
+            assert_eq!(reason, CloseReason::Evicted);
+            closed.push(flow);
+        }
+    });
+    // Flows 0..10 are the conversations, 10.. the SYNs; the first 910 SYNs made room.
+    assert_eq!(closed, (10..920).collect::<Vec<u64>>());
+
+    let mut r = Reassembler::new(Config {
+        max_flows: 3,
+        ..Config::default()
+    });
+    conversations(&mut r, 0, 3, Duration::ZERO, |_| {});
+    // Conversation 0, the first opened, speaks again; 1 is now the least recently seen.
+    let ack = Segment {
+        src: SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0xc0a8_0000)), 5000),
+        dst: server(),
+        seq: SeqNum(1),
+        flags: ACK,
+        payload: &[],
+        missing: 0,
+    };
+    r.push(Duration::from_secs(1), &ack, |_| {});
+    let mut closed = Vec::new();
+    conversations(&mut r, 3, 1, Duration::from_secs(2), |e| {
+        if let Event::Closed { flow, .. } = e {
+            closed.push(flow);
+        }
+    });
+    assert_eq!(closed, [1]);
+    // A SYN answered by a SYN-ACK (a SYN flood on an open port) is not established: it
+    // takes the room of established flow 2, then is the first to make room itself.
+    let half_open = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 9, 9, 9)), 6000);
+    let syn = Segment {
+        src: half_open,
+        dst: server(),
+        seq: SeqNum(7),
+        flags: SYN,
+        payload: &[],
+        missing: 0,
+    };
+    let synack = Segment {
+        src: server(),
+        dst: half_open,
+        flags: SYN | ACK,
+        ..syn
+    };
+    let mut sink = |e: Event<'_>| {
+        if let Event::Closed { flow, .. } = e {
+            closed.push(flow);
+        }
+    };
+    r.push(Duration::from_secs(3), &syn, &mut sink);
+    r.push(Duration::from_secs(3), &synack, &mut sink);
+    flood(&mut r, 4_000, 1, &mut sink);
+    assert_eq!(closed, [1, 2, 4]);
+}
