@@ -59,6 +59,20 @@ pub fn run(opts: Opts) -> Result<ExitCode> {
         }
         _ => None,
     };
+    // Ready means ready: the file exists and a signal is heard from the ready line on.
+    let mut saver = match &opts.write {
+        Some(path) => Some(Saver::create(path)?),
+        None => None,
+    };
+    // The handler goes in before the ready line: whoever reads that line may signal at once,
+    // and a signal with no handler kills the process before the `-w` file is flushed.
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        // A second Ctrl-C while the first is being handled is simply the same request.
+        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
+            .context("cannot install the Ctrl-C handler")?;
+    }
     eprintln!(
         "raw-sniff: reading from {}, link type {}{}",
         source.describe(),
@@ -72,18 +86,6 @@ pub fn run(opts: Opts) -> Result<ExitCode> {
         }
     );
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        // A second Ctrl-C while the first is being handled is simply the same request.
-        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
-            .context("cannot install the Ctrl-C handler")?;
-    }
-
-    let mut saver = match &opts.write {
-        Some(path) => Some(Saver::create(path)?),
-        None => None,
-    };
     let mut printer = printer_for(&opts);
     let mut counts = Counts::default();
     let deadline = opts.duration.map(|d| Instant::now() + d);

@@ -10,6 +10,22 @@ use std::process::Command;
 
 use common::{can_capture, have, run, Sniffer};
 
+/// The packets of a pcap file raw-sniff wrote, or why it is not a complete file.
+fn pcap_packets(path: &std::path::Path) -> Result<u64, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut reader = wire::pcap::Reader::new(std::io::BufReader::new(file))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut n = 0;
+    while reader
+        .next_packet()
+        .map_err(|e| format!("{} after {n} packets: {e}", path.display()))?
+        .is_some()
+    {
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// A listener on loopback and a way to make `n` connections to it (3 packets each at least).
 fn loopback_traffic() -> (TcpListener, u16) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -121,5 +137,29 @@ fn ctrl_c_leaves_a_complete_file_with_every_packet() {
         String::from_utf8_lossy(&read.stdout).lines().count(),
         written
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A signal the instant the ready line is out must still end the run cleanly: the handler is
+/// in place before raw-sniff says it is reading, so the `-w` file is complete and the summary
+/// printed. The window, if there is one, is short, so the run is repeated.
+#[test]
+fn sigint_right_after_the_ready_line_ends_cleanly() {
+    if !can_capture() {
+        return;
+    }
+    let dir = scratch("ready");
+    for round in 0..40 {
+        let pcap = dir.join(format!("ready-{round}.pcap"));
+        // A filter nothing matches: this is about the signal, not the packets.
+        let sniffer = Sniffer::start(
+            &[],
+            &["-i", "lo", "-q", "-w", pcap.to_str().unwrap(), "udp port 9"],
+        );
+        let (status, _, err) = sniffer.interrupt_now();
+        assert!(status.success(), "round {round}: {status:?}\n{err}");
+        assert!(err.contains(" packets seen, "), "round {round}: {err}");
+        assert_eq!(pcap_packets(&pcap), Ok(0), "round {round}: {err}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
