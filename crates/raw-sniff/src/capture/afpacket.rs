@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
-use super::{Capture, Frame, LinkType, Next, Stats, Timestamp};
+use super::{Capture, Drain, Frame, LinkType, Next, Stats, Timestamp};
 
 /// How long one wait for packets lasts before the capture loop gets an `Idle`.
 const POLL_MS: i32 = 100;
@@ -177,7 +177,7 @@ impl Capture for AfPacket {
                     }
                 }
             }
-            Source::Recv(buf) => {
+            Source::Recv(buf) => loop {
                 let (len, addr) = match self.socket.recv_from_with_flags(buf, libc::MSG_TRUNC) {
                     Ok(got) => got,
                     Err(err)
@@ -201,7 +201,9 @@ impl Capture for AfPacket {
                 // wrote.
                 let ll = unsafe { addr.as_ptr().cast::<libc::sockaddr_ll>().read_unaligned() };
                 if is_loopback_echo(&ll, loopback) {
-                    return Ok(Next::Idle);
+                    // Skipped, not reported as Idle: Idle means nothing is waiting, and the
+                    // copy coming in may be next in the queue.
+                    continue;
                 }
                 let data = if cooked {
                     build_cooked(&mut self.scratch, &ll, packet);
@@ -210,14 +212,14 @@ impl Capture for AfPacket {
                     packet
                 };
                 let extra = if cooked { SLL_LEN } else { 0 };
-                Ok(Next::Frame(Frame {
+                return Ok(Next::Frame(Frame {
                     ts: super::now(),
                     link,
                     data,
                     orig_len: (len + extra) as u32,
                     csum_not_ready: false,
-                }))
-            }
+                }));
+            },
         }
     }
 
@@ -228,6 +230,22 @@ impl Capture for AfPacket {
 
     fn link_type(&self) -> LinkType {
         self.link
+    }
+
+    fn drain(&self) -> Option<Drain> {
+        Some(match self.source {
+            // The kernel closes a partly filled block at the first timer tick after a whole
+            // timeout has passed, so a frame can wait up to two; a third is margin for a
+            // loaded machine's late timers.
+            Source::Ring(_) => Drain {
+                settle: Duration::from_millis(3 * u64::from(BLOCK_TIMEOUT_MS)),
+                stamped_by_kernel: true,
+            },
+            Source::Recv(_) => Drain {
+                settle: Duration::ZERO,
+                stamped_by_kernel: false,
+            },
+        })
     }
 
     fn filters_in_kernel(&self) -> bool {
