@@ -249,3 +249,39 @@ fn ctrl_c_right_after_traffic_loses_nothing_captured() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A reader held off the CPU (as on a loaded machine) while packets trickle in must find them
+/// all in the ring afterwards: the ring's size, not the pace of the traffic, should bound what
+/// a stall can lose. Each datagram here waits out a ring block's timeout, so each can close a
+/// block of its own; 20 of them hold a few kilobytes.
+#[test]
+fn a_stalled_reader_loses_no_trickling_packets() {
+    if !can_capture() {
+        return;
+    }
+    const N: usize = 20;
+    let dir = scratch("stall");
+    let udp = UdpLoop::new();
+    let pcap = dir.join("stall.pcap");
+    let filter = format!("udp dst port {}", udp.port);
+    let sniffer = Sniffer::start(
+        &[],
+        &["-i", "lo", "-q", "-w", pcap.to_str().unwrap(), &filter],
+    );
+    let pid = libc::pid_t::try_from(sniffer.pid()).unwrap();
+    // SAFETY: kill(2) takes plain integers; the child is ours and not yet reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    for _ in 0..N {
+        udp.delivered(1);
+        // Longer than the block timeout, so the kernel closes a block for this datagram.
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    let (status, _, err) = sniffer.interrupt_now();
+    assert!(status.success(), "{err}");
+    assert!(err.contains(" 0 dropped"), "{err}");
+    assert_eq!(summary_count(&err, "written"), N as u64, "{err}");
+    assert_eq!(pcap_packets(&pcap), Ok(N as u64));
+    std::fs::remove_dir_all(&dir).ok();
+}
