@@ -193,7 +193,9 @@ impl Tracker {
         self.segment(ts, &seg, out);
     }
 
-    fn segment(&mut self, ts: Duration, seg: &Segment<'_>, out: &mut Vec<WsEvent>) {
+    /// One TCP segment, as [`Tracker::packet`] hands it on after decoding: the entry point
+    /// for segments that come from somewhere other than a captured frame (the fuzz target).
+    pub fn segment(&mut self, ts: Duration, seg: &Segment<'_>, out: &mut Vec<WsEvent>) {
         let (flows, config) = (&mut self.flows, &self.config);
         self.reassembler
             .push(ts, seg, |e| event(flows, config, e, out));
