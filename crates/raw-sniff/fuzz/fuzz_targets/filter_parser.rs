@@ -6,7 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use raw_sniff::filter::{
-    compile, compile_for_cooked_socket, parse, verify, CompileError, LinkType, Program, SNAPLEN,
+    compile, compile_for_cooked_socket, parse, verify, CompileError, LinkType, ParseErrorKind,
+    Program, SNAPLEN,
 };
 
 fn check(prog: Result<Program, CompileError>, packet: &[u8]) {
@@ -42,6 +43,18 @@ fuzz_target!(|data: &[u8]| {
     let printed = expr.to_string();
     match parse(&printed) {
         Ok(back) => assert_eq!(back, expr, "{text:?} printed as {printed:?}"),
+        // The printed form puts every operand in parentheses to show the grouping, so it
+        // nests deeper than the text it came from (`not not ip` prints as
+        // `not (not (ip))`) and can pass the parser's nesting limit when the input was
+        // just under it. That is the limit working, not a wrong print; anything else is.
+        Err(err)
+            if matches!(
+                err.kind,
+                ParseErrorKind::Unexpected {
+                    expected: "fewer nested parentheses or negations",
+                    ..
+                }
+            ) => {}
         Err(err) => panic!("{text:?} printed as {printed:?}: {}", err.render(&printed)),
     }
     for link in [LinkType::Ethernet, LinkType::LinuxSll, LinkType::RawIp] {
