@@ -42,6 +42,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
 
+# Every fuzz target for a few seconds from its seeds: a regression that panics on the kind of
+# input the seeds describe fails here, not months later. FUZZ_SECONDS=0 skips them.
+if [ "${FUZZ_SECONDS:-5}" != 0 ]; then
+    echo "== fuzz targets, ${FUZZ_SECONDS:-5} s each"
+    bash scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
+fi
+
 echo "== scripts/demo.sh --fast"
 demo_log=$(mktemp)
 bash scripts/demo.sh --fast > "$demo_log" 2>&1 || { cat "$demo_log"; echo "demo.sh failed" >&2; exit 1; }

@@ -11,7 +11,9 @@ mod run;
 mod style;
 mod summary;
 mod user_filter;
-mod ws;
+
+// The tracker lives in the library so the fuzz targets reach it; `crate::ws` keeps naming it.
+use raw_sniff::ws;
 
 use std::process::ExitCode;
 

@@ -7,12 +7,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use wire::pcap::Writer;
 
-use crate::capture::{Capture, Frame, Next};
+use crate::capture::{Capture, Drain, Frame, Next, Timestamp};
 use crate::cli::{Opts, OutputKind};
 use crate::output::explain::ExplainPrinter;
 use crate::output::json::JsonPrinter;
@@ -59,6 +59,20 @@ pub fn run(opts: Opts) -> Result<ExitCode> {
         }
         _ => None,
     };
+    // Ready means ready: the file exists and a signal is heard from the ready line on.
+    let mut saver = match &opts.write {
+        Some(path) => Some(Saver::create(path)?),
+        None => None,
+    };
+    // The handler goes in before the ready line: whoever reads that line may signal at once,
+    // and a signal with no handler kills the process before the `-w` file is flushed.
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        // A second Ctrl-C while the first is being handled is simply the same request.
+        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
+            .context("cannot install the Ctrl-C handler")?;
+    }
     eprintln!(
         "raw-sniff: reading from {}, link type {}{}",
         source.describe(),
@@ -72,18 +86,6 @@ pub fn run(opts: Opts) -> Result<ExitCode> {
         }
     );
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        // A second Ctrl-C while the first is being handled is simply the same request.
-        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
-            .context("cannot install the Ctrl-C handler")?;
-    }
-
-    let mut saver = match &opts.write {
-        Some(path) => Some(Saver::create(path)?),
-        None => None,
-    };
     let mut printer = printer_for(&opts);
     let mut counts = Counts::default();
     let deadline = opts.duration.map(|d| Instant::now() + d);
@@ -199,6 +201,19 @@ fn printer_for(opts: &Opts) -> Box<dyn Printer> {
     }
 }
 
+/// After a stop, the longest the loop goes on reading what the kernel captured before it: a
+/// full default ring is read many times over in this time, and a source that cannot tell
+/// frames captured after the stop from those before (it stamps them when read) still ends.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+
+/// A stop request being carried out: reading what was captured before it.
+struct Draining {
+    drain: Drain,
+    since: Instant,
+    /// The stop moment on the clock kernel timestamps use.
+    at: Timestamp,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn capture_loop(
     source: &mut dyn Capture,
@@ -211,8 +226,29 @@ fn capture_loop(
     counts: &mut Counts,
     ws: &mut WsStage,
 ) -> Result<()> {
+    let mut draining: Option<Draining> = None;
     loop {
-        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+        if draining.is_none()
+            && (stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d))
+        {
+            // Ctrl-C or --duration: what the kernel captured before this moment may still be
+            // on its way (a ring block not handed over yet, a socket queue not read), and it
+            // is kept like everything else.
+            match source.drain() {
+                None => return Ok(()),
+                Some(drain) => {
+                    draining = Some(Draining {
+                        drain,
+                        since: Instant::now(),
+                        at: crate::capture::now(),
+                    })
+                }
+            }
+        }
+        if draining
+            .as_ref()
+            .is_some_and(|d| d.since.elapsed() >= DRAIN_LIMIT)
+        {
             return Ok(());
         }
         if opts.count.is_some_and(|c| counts.matched >= c) {
@@ -225,11 +261,25 @@ fn capture_loop(
                 if let Some(saver) = saver {
                     saver.flush()?;
                 }
+                // Idle once the settle time is over: every frame from before the stop is in.
+                if draining
+                    .as_ref()
+                    .is_some_and(|d| d.since.elapsed() >= d.drain.settle)
+                {
+                    return Ok(());
+                }
                 continue;
             }
             Ok(Next::End) => return Ok(()),
             Err(err) => return Err(err).context("capture failed"),
         };
+        if draining
+            .as_ref()
+            .is_some_and(|d| d.drain.stamped_by_kernel && frame.ts > d.at)
+        {
+            // Captured after the stop, so neither it nor anything after belongs to this run.
+            return Ok(());
+        }
         counts.seen += 1;
         if let Some(filter) = filter {
             if !filter.matches(frame.link, frame.data, frame.orig_len)? {

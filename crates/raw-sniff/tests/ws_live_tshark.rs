@@ -484,8 +484,13 @@ fn capture_and_compare(mode: &str) -> Option<String> {
         } else {
             15
         };
-        assert!(t.len() >= least, "tshark saw {} frames", t.len());
-        assert_eq!(o.len(), t.len(), "frame count, server→client={s2c}");
+        assert!(
+            t.len() >= least,
+            "tshark saw {} frames server→client={s2c} in {}; raw-sniff said:\n{err}",
+            t.len(),
+            pcap.display()
+        );
+        assert_eq!(o.len(), t.len(), "frame count, server→client={s2c}\n{err}");
         for (i, (a, b)) in o.iter().zip(&t).enumerate() {
             // Where tshark's values could not be matched to a frame, ours are not compared.
             let a = Fields {

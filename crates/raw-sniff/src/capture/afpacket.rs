@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
-use super::{Capture, Frame, LinkType, Next, Stats, Timestamp};
+use super::{Capture, Drain, Frame, LinkType, Next, Stats, Timestamp};
 
 /// How long one wait for packets lasts before the capture loop gets an `Idle`.
 const POLL_MS: i32 = 100;
@@ -92,6 +92,14 @@ impl AfPacket {
             let _ = socket.set_recv_buffer_size(opts.buffer);
             Source::Recv(vec![MaybeUninit::uninit(); SNAPLEN])
         };
+        let loopback = loopback_index();
+        if ifindex != 0 && Some(ifindex) == loopback {
+            // Every frame on loopback passes the socket twice, going out and coming in, and
+            // only the incoming copy is kept: asking the kernel not to queue the outgoing one
+            // halves what the ring holds. Kernels before 4.20 refuse, and the copies are then
+            // skipped while reading, as with `any`.
+            let _ = setsockopt(socket.as_raw_fd(), libc::PACKET_IGNORE_OUTGOING, &1i32);
+        }
         bind(&socket, ifindex)
             .with_context(|| format!("cannot bind to interface {}", opts.iface))?;
         if opts.promisc && ifindex != 0 {
@@ -115,7 +123,7 @@ impl AfPacket {
             totals: Stats::default(),
             filtered: opts.filter.is_some(),
             iface: opts.iface.clone(),
-            loopback: loopback_index(),
+            loopback,
         })
     }
 
@@ -177,7 +185,7 @@ impl Capture for AfPacket {
                     }
                 }
             }
-            Source::Recv(buf) => {
+            Source::Recv(buf) => loop {
                 let (len, addr) = match self.socket.recv_from_with_flags(buf, libc::MSG_TRUNC) {
                     Ok(got) => got,
                     Err(err)
@@ -201,7 +209,9 @@ impl Capture for AfPacket {
                 // wrote.
                 let ll = unsafe { addr.as_ptr().cast::<libc::sockaddr_ll>().read_unaligned() };
                 if is_loopback_echo(&ll, loopback) {
-                    return Ok(Next::Idle);
+                    // Skipped, not reported as Idle: Idle means nothing is waiting, and the
+                    // copy coming in may be next in the queue.
+                    continue;
                 }
                 let data = if cooked {
                     build_cooked(&mut self.scratch, &ll, packet);
@@ -210,14 +220,14 @@ impl Capture for AfPacket {
                     packet
                 };
                 let extra = if cooked { SLL_LEN } else { 0 };
-                Ok(Next::Frame(Frame {
+                return Ok(Next::Frame(Frame {
                     ts: super::now(),
                     link,
                     data,
                     orig_len: (len + extra) as u32,
                     csum_not_ready: false,
-                }))
-            }
+                }));
+            },
         }
     }
 
@@ -228,6 +238,22 @@ impl Capture for AfPacket {
 
     fn link_type(&self) -> LinkType {
         self.link
+    }
+
+    fn drain(&self) -> Option<Drain> {
+        Some(match self.source {
+            // The kernel closes a partly filled block at the first timer tick after a whole
+            // timeout has passed, so a frame can wait up to two; a third is margin for a
+            // loaded machine's late timers.
+            Source::Ring(_) => Drain {
+                settle: Duration::from_millis(3 * u64::from(BLOCK_TIMEOUT_MS)),
+                stamped_by_kernel: true,
+            },
+            Source::Recv(_) => Drain {
+                settle: Duration::ZERO,
+                stamped_by_kernel: false,
+            },
+        })
     }
 
     fn filters_in_kernel(&self) -> bool {
@@ -408,10 +434,14 @@ impl Ring {
         let fd = socket.as_raw_fd();
         let version = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
         setsockopt(fd, libc::PACKET_VERSION, &version)?;
-        // 1 MiB blocks hold hundreds of small packets and any single 64 KiB one; some kernels
-        // refuse such large contiguous blocks, so smaller ones are tried after.
+        // The kernel hands a block over when it is full or when its timeout runs out, so
+        // trickling traffic uses a whole block per timeout however little it holds, and a
+        // reader held off the CPU for `block_nr` timeouts loses packets with the ring nearly
+        // empty. Many small blocks make that stall long (64 × 10 ms with the default 8 MiB)
+        // while 128 KiB still holds any single frame whole (64 KiB GSO on `lo`); 64 KiB
+        // blocks, tried if the kernel refuses, truncate only such super-packets.
         let mut last = io::Error::from(io::ErrorKind::OutOfMemory);
-        for block_size in [1usize << 20, 1 << 18, 1 << 16] {
+        for block_size in [1usize << 17, 1 << 16] {
             let block_nr = (buffer / block_size).max(2);
             let frame_size = 2048usize;
             let req = libc::tpacket_req3 {

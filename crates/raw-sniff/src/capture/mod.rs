@@ -16,7 +16,7 @@ pub mod sock_raw;
 pub mod windows;
 
 use std::io;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use wire::LinkType;
 
@@ -66,6 +66,19 @@ pub struct Stats {
     pub kernel_dropped: Option<u64>,
 }
 
+/// What a live source may still hold when the capture is told to stop: frames the kernel took
+/// before the stop but that this process has not read yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drain {
+    /// How long a frame already taken by the kernel can take to become readable: a TPACKET_V3
+    /// block is handed over only when full or when its timeout runs out, so a frame can sit
+    /// unseen for up to about two timeouts. Zero for a socket queue (readable at once).
+    pub settle: Duration,
+    /// Frame timestamps are the kernel's capture times, so a frame stamped after the stop was
+    /// captured after it and ends the drain. Sources that stamp at read time cannot tell.
+    pub stamped_by_kernel: bool,
+}
+
 /// A packet source.
 pub trait Capture {
     /// The next frame, `Idle` after a short wait with nothing, or `End`.
@@ -79,6 +92,12 @@ pub trait Capture {
 
     /// How packets are received, for the line printed when the capture starts.
     fn describe(&self) -> String;
+
+    /// What to read after a stop request so nothing captured before it is lost; `None` when
+    /// nothing is in flight (a file: stopping means stopping).
+    fn drain(&self) -> Option<Drain> {
+        None
+    }
 
     /// True when the kernel applies the capture filter (a BPF program attached to the socket),
     /// false when the capture loop must apply it.

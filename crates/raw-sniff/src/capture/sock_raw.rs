@@ -13,11 +13,12 @@ use std::io::{self, Read};
 use std::mem::size_of;
 use std::net::Ipv6Addr;
 use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::{Capture, Frame, LinkType, Next, Stats};
+use super::{Capture, Drain, Frame, LinkType, Next, Stats};
 
 const POLL_MS: i32 = 100;
 /// An IP datagram is at most 64 KiB; IPv6 ones get a rebuilt 40-byte header in front.
@@ -281,6 +282,14 @@ impl Capture for SockRaw {
 
     fn link_type(&self) -> LinkType {
         LinkType::Raw
+    }
+
+    fn drain(&self) -> Option<Drain> {
+        // Datagrams wait in each socket's queue, readable at once.
+        Some(Drain {
+            settle: Duration::ZERO,
+            stamped_by_kernel: false,
+        })
     }
 
     fn describe(&self) -> String {

@@ -17,7 +17,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use socket2::{Domain, Protocol, Socket, Type};
 use windows_sys::Win32::Networking::WinSock::{WSAIoctl, RCVALL_ON, SIO_RCVALL, SOCKET};
 
-use super::{Capture, Frame, LinkType, Next, Stats};
+use super::{Capture, Drain, Frame, LinkType, Next, Stats};
 
 /// An IPv4 datagram is at most 64 KiB.
 const MAX_PACKET: usize = 65_536;
@@ -138,6 +138,14 @@ impl Capture for RcvAll {
 
     fn link_type(&self) -> LinkType {
         LinkType::Raw
+    }
+
+    fn drain(&self) -> Option<Drain> {
+        // Datagrams wait in the socket's queue, readable at once.
+        Some(Drain {
+            settle: Duration::ZERO,
+            stamped_by_kernel: false,
+        })
     }
 
     fn describe(&self) -> String {

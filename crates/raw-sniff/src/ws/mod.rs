@@ -193,7 +193,9 @@ impl Tracker {
         self.segment(ts, &seg, out);
     }
 
-    fn segment(&mut self, ts: Duration, seg: &Segment<'_>, out: &mut Vec<WsEvent>) {
+    /// One TCP segment, as [`Tracker::packet`] hands it on after decoding: the entry point
+    /// for segments that come from somewhere other than a captured frame (the fuzz target).
+    pub fn segment(&mut self, ts: Duration, seg: &Segment<'_>, out: &mut Vec<WsEvent>) {
         let (flows, config) = (&mut self.flows, &self.config);
         self.reassembler
             .push(ts, seg, |e| event(flows, config, e, out));
@@ -502,7 +504,14 @@ impl Http {
                         None if resp.status == 204 || resp.status == 304 => 0,
                         None => return Step::NotHttp,
                     };
-                    if self.buf[1].len() < n + body {
+                    // The length is the peer's word, up to 2^64 - 1. A head and body larger
+                    // than the buffer may hold can never be skipped whole, so such a length
+                    // is treated like a malformed one (checked, so it cannot wrap either).
+                    let end = match n.checked_add(body) {
+                        Some(end) if end <= MAX_HTTP_BUFFER => end,
+                        _ => return Step::NotHttp,
+                    };
+                    if self.buf[1].len() < end {
                         // Put the request back and wait for the whole body.
                         self.pending.insert(0, upgrade);
                         return Step::Wait;
@@ -511,8 +520,8 @@ impl Http {
                         // The upgrade was refused: HTTP goes on.
                         self.upgrade_asked = false;
                     }
-                    self.buf[1].drain(..n + body);
-                    self.start[1] += (n + body) as u64;
+                    self.buf[1].drain(..end);
+                    self.start[1] += end as u64;
                 }
             }
         }
@@ -583,6 +592,42 @@ mod tests {
         }
         assert_eq!(t.examined(), MAX_EXAMINED);
         assert_eq!(t.skipped(), 5000 - MAX_EXAMINED as u64);
+    }
+
+    fn answer(t: &mut Tracker, n: u32, seq: u32, payload: &[u8]) {
+        let seg = Segment {
+            src: SERVER,
+            dst: client(n),
+            seq: SeqNum(seq),
+            flags: Flags(Flags::ACK.0 | Flags::PSH.0),
+            payload,
+            missing: 0,
+        };
+        t.segment(Duration::from_secs(1), &seg, &mut Vec::new());
+    }
+
+    #[test]
+    fn a_content_length_too_large_to_add_is_malformed_not_a_panic() {
+        let mut t = Tracker::new(WsConfig {
+            max_frame: DEFAULT_MAX_FRAME,
+            ..WsConfig::default()
+        });
+        // Hand-made: a refused upgrade whose response claims a body of u64::MAX bytes, whose
+        // end would lie past the end of memory; then one claiming more than is ever held.
+        for (n, length) in [(1, u64::MAX.to_string()), (2, (1u64 << 40).to_string())] {
+            send(
+                &mut t,
+                n,
+                b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            );
+            assert_eq!(t.examined(), 1);
+            let head = format!("HTTP/1.1 400 Bad Request\r\nContent-Length: {length}\r\n\r\nno");
+            answer(&mut t, n, 1, head.as_bytes());
+            // Such a body can never be skipped within the buffer's bound: the connection
+            // is no longer watched.
+            assert_eq!(t.examined(), 0, "Content-Length {length}");
+        }
     }
 
     #[test]

@@ -124,6 +124,22 @@ impl Sniffer {
         self.seen_err.join("\n")
     }
 
+    /// The process id, to signal it.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Sends SIGINT at once, from this process: `kill(1)` would first fork and exec, and the
+    /// moment right after the ready line is what some tests are about.
+    pub fn interrupt_now(self) -> (ExitStatus, String, String) {
+        let pid = libc::pid_t::try_from(self.pid()).unwrap();
+        // SAFETY: kill(2) takes plain integers; the child is ours and not yet reaped, so the
+        // pid cannot have been reused.
+        let rc = unsafe { libc::kill(pid, libc::SIGINT) };
+        assert_eq!(rc, 0, "kill -INT {pid}");
+        self.wait()
+    }
+
     /// Sends SIGINT (as Ctrl-C would) and collects the run's results.
     pub fn interrupt(self) -> (ExitStatus, String, String) {
         let pid = self.child.as_ref().unwrap().id();

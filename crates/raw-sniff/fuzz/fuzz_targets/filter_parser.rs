@@ -1,0 +1,64 @@
+//! Any text as a capture filter: parsing must end in an expression or a `ParseError` that
+//! renders, never a panic. An accepted expression must print back to itself, compile for every
+//! link type to a program the kernel's checks accept (or a clear `CompileError`), and run on
+//! any bytes with one of the two verdicts.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use raw_sniff::filter::{
+    compile, compile_for_cooked_socket, parse, verify, CompileError, LinkType, ParseErrorKind,
+    Program, SNAPLEN,
+};
+
+fn check(prog: Result<Program, CompileError>, packet: &[u8]) {
+    match prog {
+        Ok(prog) => {
+            verify(prog.instructions()).expect("a compiled program passes the kernel's checks");
+            let verdict = prog.run(packet, packet.len() as u32);
+            assert!(verdict == 0 || verdict == SNAPLEN, "verdict {verdict}");
+            let _ = prog.to_string();
+        }
+        // Only these are the input's fault; Internal is a compiler bug.
+        Err(CompileError::TooLong { .. } | CompileError::WrongFamily { .. }) => {}
+        Err(err) => panic!("{err}"),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    // The text is the input up to a NUL; what follows is a packet to run the program on.
+    let (text, packet) = match data.iter().position(|&b| b == 0) {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => (data, &[][..]),
+    };
+    let Ok(text) = std::str::from_utf8(text) else {
+        return;
+    };
+    let expr = match parse(text) {
+        Ok(expr) => expr,
+        Err(err) => {
+            let _ = err.render(text);
+            return;
+        }
+    };
+    let printed = expr.to_string();
+    match parse(&printed) {
+        Ok(back) => assert_eq!(back, expr, "{text:?} printed as {printed:?}"),
+        // The printed form puts every operand in parentheses to show the grouping, so it
+        // nests deeper than the text it came from (`not not ip` prints as
+        // `not (not (ip))`) and can pass the parser's nesting limit when the input was
+        // just under it. That is the limit working, not a wrong print; anything else is.
+        Err(err)
+            if matches!(
+                err.kind,
+                ParseErrorKind::Unexpected {
+                    expected: "fewer nested parentheses or negations",
+                    ..
+                }
+            ) => {}
+        Err(err) => panic!("{text:?} printed as {printed:?}: {}", err.render(&printed)),
+    }
+    for link in [LinkType::Ethernet, LinkType::LinuxSll, LinkType::RawIp] {
+        check(compile(&expr, link), packet);
+    }
+    check(compile_for_cooked_socket(&expr), packet);
+});
