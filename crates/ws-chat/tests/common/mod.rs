@@ -7,6 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use websocket::frame::RSV1;
 use websocket::handshake::{check_response, client_request, Response};
 use websocket::{encode_frame, Decoder, DecoderConfig, Frame, FrameHeader, MaskRule, OpCode};
 
@@ -126,9 +127,19 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr, path: &str) -> Client {
+        Client::connect_offering(addr, path, None).0
+    }
+
+    /// Connects offering `extensions` (a `Sec-WebSocket-Extensions` value); returns the client
+    /// and whether the server accepted an extension. Frames with RSV1 are then accepted too.
+    pub fn connect_offering(
+        addr: SocketAddr,
+        path: &str,
+        extensions: Option<&str>,
+    ) -> (Client, bool) {
         let mut stream = tcp(addr);
         let nonce: [u8; 16] = rand::random();
-        let (request, key) = client_request(&addr.to_string(), path, nonce, None);
+        let (request, key) = client_request(&addr.to_string(), path, nonce, extensions);
         stream.write_all(&request).unwrap();
         let mut buf = Vec::new();
         let mut chunk = [0u8; 1024];
@@ -144,17 +155,28 @@ impl Client {
                 break found;
             }
         };
-        check_response(&response, &key, &[]).expect("valid 101");
+        let offered: Vec<&str> = extensions
+            .map(|e| {
+                e.split(',')
+                    .filter_map(|o| o.split(';').next())
+                    .map(str::trim)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let accepted = !check_response(&response, &key, &offered)
+            .expect("valid 101")
+            .is_empty();
         let config = DecoderConfig {
             mask: MaskRule::Forbidden,
-            allowed_rsv: 0,
+            allowed_rsv: if accepted { RSV1 } else { 0 },
             max_frame_size: 1 << 30,
         };
-        Client {
+        let client = Client {
             stream,
             decoder: Decoder::new(config),
             pending: buf[n..].to_vec(),
-        }
+        };
+        (client, accepted)
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
@@ -219,6 +241,94 @@ pub fn frame_bytes(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     encode_frame(&mut out, &header, payload);
     out
+}
+
+/// A masked frame with RSV1 set: the first frame of a permessage-deflate message (RFC 7692).
+pub fn compressed_frame_bytes(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
+    let mut header = FrameHeader::new(opcode, payload.len() as u64);
+    header.fin = fin;
+    header.rsv1 = true;
+    header.mask = Some(rand::random());
+    let mut out = Vec::new();
+    encode_frame(&mut out, &header, payload);
+    out
+}
+
+/// Whether hostile tests run at the full size (`SOCKLAB_HOSTILE=full`) rather than the
+/// small default that keeps `cargo test` fast.
+pub fn hostile_full() -> bool {
+    std::env::var("SOCKLAB_HOSTILE").as_deref() == Ok("full")
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resident memory of `pid` now (`VmRSS`), in KiB; 0 if it cannot be read.
+pub fn proc_rss_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+/// Peak resident memory of `pid` so far (`VmHWM`), in KiB; 0 if it cannot be read.
+pub fn proc_hwm_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+/// CPU time `pid` has used, user plus system (`/proc/PID/stat` fields 14 and 15), in seconds.
+/// CPU time is work done, so unlike wall time it can bound a test on a busy machine.
+pub fn proc_cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After ')' the fields start at 3 (state), so utime (14) and stime (15) are at 11 and 12.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / clock_ticks_per_second()
+}
+
+fn clock_ticks_per_second() -> f64 {
+    // sysconf(_SC_CLK_TCK) without libc: ask getconf once; Linux uses 100 everywhere else.
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// Prints the one line `scripts/bench-hostile.sh` tabulates, and returns `pass` so a test can
+/// report before it asserts. `others_served` is `None` when the case has no bystander client.
+pub fn hostile_report(
+    case: &str,
+    peak_rss_mib: f64,
+    cpu_s: f64,
+    others_served: Option<bool>,
+    pass: bool,
+    note: &str,
+) -> bool {
+    let others = match others_served {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "n/a",
+    };
+    let verdict = if pass { "pass" } else { "FAIL" };
+    let note = note.replace(['\n', '\r'], " ");
+    println!(
+        "hostile: case={case} peak_rss_mib={peak_rss_mib:.1} cpu_s={cpu_s:.2} others_served={others} verdict={verdict} note={note}"
+    );
+    pass
 }
 
 /// Where the Python interpreter with `websockets` is, or why the test cannot run. Under CI the
