@@ -1,0 +1,268 @@
+//! Hostile clients against `ws-chat --deflate` (issue 11, items 1–3): what one peer can make the
+//! server spend in CPU and memory through permessage-deflate, and the RFC 7692 messages that
+//! must still be understood.
+//!
+//! Each case runs small by default and at the issue's size with `SOCKLAB_HOSTILE=full`, then
+//! prints one `hostile: case=…` line (see `common::hostile_report`) before asserting. Bounds
+//! are on CPU time and memory read from /proc, never on wall time, except one generous latency
+//! bound that a loaded machine cannot reach by accident.
+
+mod common;
+
+use common::{
+    compressed_frame_bytes, frame_bytes, hostile_full, hostile_report, proc_cpu_seconds,
+    proc_hwm_kib, Client, Server, WAIT,
+};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use websocket::deflate::{Deflater, Inflater};
+use websocket::OpCode;
+
+/// An empty stored DEFLATE block (BFINAL 0, BTYPE 00, LEN 0, NLEN 0xffff): the smallest thing
+/// a continuation frame of a compressed message can carry that is not empty. Hand-made.
+const EMPTY_STORED_BLOCK: [u8; 5] = [0x00, 0x00, 0x00, 0xff, 0xff];
+/// The LEN and NLEN of an empty stored block, which a sync flush ends with (RFC 7692 §7.2.1).
+const SYNC_TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// RFC 7692 §7.2.3.4: "Hello" in a DEFLATE block with BFINAL set, then one octet starting an
+/// empty stored block that the receiver's appended `00 00 ff ff` completes.
+const RFC7692_BFINAL_HELLO: [u8; 8] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+/// The same block without that octet: a sender that ends its DEFLATE stream with the BFINAL
+/// block, after which the receiver's appended `00 00 ff ff` follows the end of the stream.
+const BFINAL_HELLO_ONLY: [u8; 7] = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+/// RFC 7692 §7.2.3.2: the second "Hello" of a connection, a back-reference to the first.
+const RFC7692_HELLO_AGAIN: [u8; 5] = [0xf2, 0x00, 0x11, 0x00, 0x00];
+
+const DEFLATE_OFFER: &str = "permessage-deflate";
+
+/// A client with permessage-deflate agreed, and the inflater for what the server sends it.
+struct DeflateClient {
+    client: Client,
+    inflater: Inflater,
+}
+
+impl DeflateClient {
+    fn connect(addr: SocketAddr) -> DeflateClient {
+        let (client, accepted) = Client::connect_offering(addr, "/echo", Some(DEFLATE_OFFER));
+        assert!(accepted, "the server runs with --deflate");
+        DeflateClient {
+            client,
+            inflater: Inflater::new(false),
+        }
+    }
+
+    /// The next whole data message, inflated, or the close code if the server closed instead.
+    fn recv_message(&mut self) -> Result<Vec<u8>, u16> {
+        let mut data = Vec::new();
+        let mut compressed = false;
+        loop {
+            let Some(frame) = self.client.recv() else {
+                return Err(1006);
+            };
+            match frame.header.opcode {
+                OpCode::Close => {
+                    let p = &frame.payload;
+                    return Err(if p.len() >= 2 {
+                        u16::from_be_bytes([p[0], p[1]])
+                    } else {
+                        1005
+                    });
+                }
+                OpCode::Ping | OpCode::Pong => continue,
+                OpCode::Text | OpCode::Binary => compressed = frame.header.rsv1,
+                _ => {}
+            }
+            if compressed {
+                self.inflater
+                    .inflate(&frame.payload, &mut data, 1 << 30)
+                    .expect("server output inflates");
+            } else {
+                data.extend_from_slice(&frame.payload);
+            }
+            if frame.header.fin {
+                if compressed {
+                    self.inflater
+                        .finish_message(&mut data, 1 << 30)
+                        .expect("server output inflates");
+                }
+                return Ok(data);
+            }
+        }
+    }
+}
+
+/// `len` zero bytes compressed as one message's data (sync-flush tail stripped).
+fn compressed_zeros(len: usize) -> Vec<u8> {
+    let mut wire = Vec::new();
+    Deflater::new(true).compress(&vec![0u8; len], &mut wire);
+    wire
+}
+
+/// A first fragment of up to `target` inflated bytes, chosen (as an attacker who reads the
+/// source would) to leave the receiver's message buffer with the most spare capacity, which
+/// the old inflater zeroed on every call: the worst case for the frames that follow. The
+/// candidates are measured on this crate's own inflater, the one the server runs. Returns the
+/// inflated length and the payload, its sync flush completed.
+fn worst_fragment(target: usize) -> (usize, Vec<u8>) {
+    let mut best = (0, 0, Vec::new());
+    for i in 0..16 {
+        let len = target / 2 + target * i / 32;
+        let mut data = compressed_zeros(len);
+        data.extend_from_slice(&SYNC_TAIL);
+        let mut out = Vec::new();
+        Inflater::new(false)
+            .inflate(&data, &mut out, target)
+            .expect("inflates");
+        let spare = out.capacity() - out.len();
+        if spare >= best.0 {
+            best = (spare, len, data);
+        }
+    }
+    (best.1, best.2)
+}
+
+/// Echoes `probe` through a bystander client and returns how long the round trip took.
+fn echo_time(bystander: &mut DeflateClient, probe: &[u8]) -> Duration {
+    let start = Instant::now();
+    bystander.client.send(OpCode::Binary, true, probe);
+    let echoed = bystander.recv_message().expect("the bystander is served");
+    assert_eq!(echoed, probe);
+    start.elapsed()
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// Item 1: a large compressed first fragment, then many continuation frames that each carry
+/// an empty stored block (11 bytes on the wire), on two connections at once. Each tiny frame
+/// once made the inflater zero megabytes of spare capacity: 18 s of CPU at full size, and a
+/// bystander waited 15.6 s for an echo. Goal: < 0.5 s of CPU; the bystander is served.
+#[test]
+fn tiny_continuation_frames_cost_little_cpu_and_block_nobody() {
+    let (target_len, frames, cpu_limit) = if hostile_full() {
+        (16 << 20, 20_000, 0.5)
+    } else {
+        (4 << 20, 10_000, 0.2)
+    };
+    let server = Server::start(&["--deflate"]);
+    let pid = server.pid();
+    let mut bystander = DeflateClient::connect(server.addr);
+    echo_time(&mut bystander, b"warm up");
+    // The first fragment completes its sync flush's empty stored block (RFC 7692 §7.2.1 strips
+    // only the last one), so every continuation can be a whole empty stored block, and the
+    // final frame carries just the header octet of the empty block the receiver completes.
+    let (fragment_len, data) = worst_fragment(target_len);
+    let mut first = compressed_frame_bytes(OpCode::Binary, false, &data);
+    let tiny = frame_bytes(OpCode::Continuation, false, &EMPTY_STORED_BLOCK);
+    assert_eq!(tiny.len(), 11);
+    for _ in 0..frames {
+        first.extend_from_slice(&tiny);
+    }
+    first.extend(frame_bytes(OpCode::Continuation, true, &[0x00]));
+    let attack = std::sync::Arc::new(first);
+
+    let cpu_before = proc_cpu_seconds(pid);
+    let attackers: Vec<_> = (0..2)
+        .map(|_| {
+            let attack = std::sync::Arc::clone(&attack);
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let mut c = DeflateClient::connect(addr);
+                // Today's server needs far longer than WAIT for this: fail on content, not hang.
+                let slow = Some(WAIT * 12);
+                c.client.stream.set_read_timeout(slow).unwrap();
+                c.client.stream.set_write_timeout(slow).unwrap();
+                c.client.stream.write_all(&attack).expect("send the attack");
+                c.recv_message()
+            })
+        })
+        .collect();
+    let mut worst = Duration::ZERO;
+    let mut probes = 0;
+    while attackers.iter().any(|a| !a.is_finished()) {
+        worst = worst.max(echo_time(&mut bystander, b"are you there?"));
+        probes += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let echoes: Vec<_> = attackers.into_iter().map(|a| a.join().unwrap()).collect();
+    let cpu = proc_cpu_seconds(pid) - cpu_before;
+    let echoed_ok = echoes.iter().all(
+        |e| matches!(e, Ok(data) if data.len() == fragment_len && data.iter().all(|&b| b == 0)),
+    );
+    // Generous: far above any scheduling delay on a loaded 2-core machine, far below 15.6 s.
+    let served = worst < Duration::from_secs(3);
+    let pass = hostile_report(
+        "deflate-tiny-frames",
+        mib(proc_hwm_kib(pid)),
+        cpu,
+        Some(served),
+        echoed_ok && served && cpu < cpu_limit,
+        &format!(
+            "2 conns x {frames} empty stored-block frames after a {:.1} MiB fragment; cpu limit {cpu_limit}s; bystander worst echo {:.1} ms over {probes} probes",
+            fragment_len as f64 / (1 << 20) as f64,
+            worst.as_secs_f64() * 1000.0
+        ),
+    );
+    assert!(
+        echoed_ok,
+        "each attacker's message is echoed whole: {echoes:?}"
+    );
+    assert!(served, "bystander's worst echo took {worst:?}");
+    assert!(cpu < cpu_limit, "the attack cost {cpu:.2} s of CPU");
+    assert!(pass);
+}
+
+/// Item 3: RFC 7692 §7.2.3.4's "Hello" whose DEFLATE data ends its stream with a BFINAL block,
+/// twice without the octet that follows it in the RFC and twice with it, on one connection;
+/// then §7.2.3.2's back-reference to the last "Hello" (the window outlives the BFINAL block),
+/// then two messages from this crate's compressor with context takeover. All are echoed.
+#[test]
+fn rfc7692_bfinal_messages_are_echoed_on_one_connection() {
+    let server = Server::start(&["--deflate"]);
+    let mut c = DeflateClient::connect(server.addr);
+    let mut got = Vec::new();
+    for payload in [
+        &BFINAL_HELLO_ONLY[..],
+        &BFINAL_HELLO_ONLY,
+        &RFC7692_BFINAL_HELLO,
+        &RFC7692_BFINAL_HELLO,
+        &RFC7692_HELLO_AGAIN,
+    ] {
+        c.client
+            .send_raw(&compressed_frame_bytes(OpCode::Text, true, payload));
+        got.push(c.recv_message());
+    }
+    let mut deflater = Deflater::new(false);
+    for text in ["context takeover, once", "context takeover, twice"] {
+        let mut wire = Vec::new();
+        deflater.compress(text.as_bytes(), &mut wire);
+        c.client
+            .send_raw(&compressed_frame_bytes(OpCode::Text, true, &wire));
+        got.push(c.recv_message());
+    }
+    let expected: Vec<Result<Vec<u8>, u16>> = [
+        "Hello",
+        "Hello",
+        "Hello",
+        "Hello",
+        "Hello",
+        "context takeover, once",
+        "context takeover, twice",
+    ]
+    .iter()
+    .map(|t| Ok(t.as_bytes().to_vec()))
+    .collect();
+    let pid = server.pid();
+    let pass = hostile_report(
+        "deflate-rfc7692-bfinal",
+        mib(proc_hwm_kib(pid)),
+        proc_cpu_seconds(pid),
+        None,
+        got == expected,
+        "RFC 7692 7.2.3.4 BFINAL Hello twice without and twice with its trailing octet then 7.2.3.2 back-reference then 2 context-takeover messages",
+    );
+    assert_eq!(got, expected);
+    assert!(pass);
+}
