@@ -32,6 +32,14 @@ const PAGE: &str = include_str!("page.html");
 const MIN_READ_BUF: usize = 4 * 1024;
 const MAX_READ_BUF: usize = 256 * 1024;
 
+/// Input handed to the protocol at once. Between two slices a connection yields its worker, so
+/// a read full of tiny frames (a 64 KiB slice holds up to ~10,000) cannot keep others waiting.
+const WORK_SLICE: usize = 64 * 1024;
+
+/// Message bytes a connection may produce before it yields its worker between two messages:
+/// each one may have cost an inflate and an echo's deflate.
+const YIELD_AFTER: usize = 1 << 20;
+
 /// How long a closed connection may keep sending before we stop reading and drop it.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -384,7 +392,7 @@ impl Session<'_> {
         let mut pinged = false;
         // Set once we sent a close frame: the peer has until then to answer.
         let mut close_deadline: Option<Instant> = None;
-        let mut failed = self.on_bytes(early);
+        let mut failed = self.on_bytes(early).await;
         loop {
             if self.conn.state() == CloseState::CloseSent && close_deadline.is_none() {
                 let deadline = Instant::now() + args.shutdown_timeout;
@@ -408,7 +416,7 @@ impl Session<'_> {
                     Ok(n) => {
                         heard = true;
                         pinged = false;
-                        failed = self.on_bytes(&read_buf[..n]);
+                        failed = self.on_bytes(&read_buf[..n]).await;
                         if n == read_buf.len() && read_buf.len() < MAX_READ_BUF {
                             read_buf.resize(read_buf.len() * 2, 0);
                         }
@@ -442,28 +450,59 @@ impl Session<'_> {
         }
     }
 
-    /// Feeds received bytes to the protocol; returns true if the connection failed.
-    fn on_bytes(&mut self, bytes: &[u8]) -> bool {
-        let mut input = bytes;
-        loop {
-            match self.conn.receive(&mut input) {
-                Ok(None) => return false,
-                Ok(Some(Event::Message(message))) => self.on_message(message),
-                Ok(Some(Event::Closed(frame))) => {
-                    match frame {
-                        Some(f) => self.log(&format!("peer closed: {} {:?}", f.code, f.reason)),
-                        None => self.log("peer closed without a code (1005 No Status Received)"),
-                    }
-                    return false;
+    /// Feeds received bytes to the protocol; returns true if the connection failed. Yields the
+    /// worker between slices of input and after each megabyte of messages, so one connection's
+    /// burst costs other connections a short wait at most.
+    async fn on_bytes(&mut self, bytes: &[u8]) -> bool {
+        let mut produced = 0;
+        for (i, slice) in bytes.chunks(WORK_SLICE).enumerate() {
+            if i > 0 {
+                tokio::task::yield_now().await;
+            }
+            let mut input = slice;
+            loop {
+                if produced >= YIELD_AFTER {
+                    produced = 0;
+                    tokio::task::yield_now().await;
                 }
-                Err(err) => {
-                    self.log(&format!(
-                        "failing the connection with {}: {err}",
-                        err.close_code()
-                    ));
-                    self.conn.fail(&err);
-                    return true;
+                match self.receive(&mut input) {
+                    Received::More => break,
+                    Received::Message(len) => produced += len,
+                    Received::Closed => return false,
+                    Received::Failed => return true,
                 }
+            }
+        }
+        false
+    }
+
+    /// One step of [`Session::on_bytes`]: the next event from `input`, handled.
+    fn receive(&mut self, input: &mut &[u8]) -> Received {
+        match self.conn.receive(input) {
+            Ok(None) => Received::More,
+            Ok(Some(Event::Message(message))) => {
+                let len = match &message {
+                    Message::Text(text) => text.len(),
+                    Message::Binary(data) => data.len(),
+                    _ => 0,
+                };
+                self.on_message(message);
+                Received::Message(len)
+            }
+            Ok(Some(Event::Closed(frame))) => {
+                match frame {
+                    Some(f) => self.log(&format!("peer closed: {} {:?}", f.code, f.reason)),
+                    None => self.log("peer closed without a code (1005 No Status Received)"),
+                }
+                Received::Closed
+            }
+            Err(err) => {
+                self.log(&format!(
+                    "failing the connection with {}: {err}",
+                    err.close_code()
+                ));
+                self.conn.fail(&err);
+                Received::Failed
             }
         }
     }
@@ -549,6 +588,18 @@ impl Session<'_> {
             say!("{} {what}", self.tag);
         }
     }
+}
+
+/// What one step of reading did.
+enum Received {
+    /// The input is used up.
+    More,
+    /// A data message (of this many bytes) or a control frame was handled.
+    Message(usize),
+    /// The peer's close frame came; nothing after it counts.
+    Closed,
+    /// The connection failed; its close frame is queued.
+    Failed,
 }
 
 /// Waits for the next chat line, or forever on an endpoint without a room.
