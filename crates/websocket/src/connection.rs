@@ -5,6 +5,7 @@
 //! peer has closed. Whatever it wants to send collects in [`Connection::output`]; the caller writes
 //! those bytes and calls [`Connection::clear_output`].
 
+use crate::budget::Budget;
 use crate::close::{CloseCode, CloseFrame};
 use crate::decoder::{Decoder, DecoderConfig};
 use crate::deflate::{DeflateParams, Deflater, Inflater};
@@ -78,6 +79,9 @@ pub struct FrameTrace {
     /// The first bytes of the payload, unmasked (compressed bytes for a compressed message).
     pub preview: Vec<u8>,
 }
+
+/// Output allocation kept between writes; a larger one is freed once written.
+const KEPT_OUTPUT: usize = 64 * 1024;
 
 /// How many payload bytes a [`FrameTrace`] keeps.
 pub const PREVIEW_LEN: usize = 32;
@@ -183,6 +187,13 @@ impl Connection {
         }
     }
 
+    /// Charges what this connection buffers of incoming frames and messages (at their inflated
+    /// size) to `budget`, shared with other connections; see [`crate::budget`].
+    pub fn set_budget(&mut self, budget: Budget) {
+        self.decoder.set_budget(budget.clone());
+        self.assembler.set_budget(budget);
+    }
+
     /// Keeps a [`FrameTrace`] of every frame; read them with [`Connection::take_trace`].
     pub fn enable_trace(&mut self) {
         self.trace = Some(Vec::new());
@@ -213,9 +224,13 @@ impl Connection {
         &self.output
     }
 
-    /// Forgets the output once written; keeps the allocation for reuse.
+    /// Forgets the output once written; keeps the allocation for reuse unless it is large, so
+    /// a connection that once sent a big message does not hold that memory while it idles.
     pub fn clear_output(&mut self) {
         self.output.clear();
+        if self.output.capacity() > KEPT_OUTPUT {
+            self.output = Vec::new();
+        }
     }
 
     /// Consumes bytes from `input` and returns the next event, or `Ok(None)` once `input` is used

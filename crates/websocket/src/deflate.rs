@@ -16,11 +16,12 @@
 //! Inflating works through one fixed 32 KiB ring, the LZ77 window itself (RFC 1951 §2.2): each
 //! call decompresses into the ring and copies what came out to the message, so a tiny frame
 //! costs a tiny amount of work however large the message already is, and the message buffer
-//! grows in steps of a quarter (never doubling), keeping memory close to the bytes held. The
+//! grows in steps of a quarter ([`Charge::grow`], never doubling), keeping memory close to the bytes held. The
 //! ring also outlives the end of a DEFLATE stream: a sender may end one with a BFINAL block
 //! (RFC 7692 §7.2.3.4) and the next block, in this message or a later one, starts a new stream
 //! that may still refer back into the window when context takeover was agreed.
 
+use crate::budget::Charge;
 use crate::error::ProtocolError;
 use flate2::{Compress, Compression, FlushCompress};
 use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
@@ -146,7 +147,9 @@ pub fn negotiate(offers: &[ExtensionOffer]) -> Option<(DeflateParams, String)> {
 
 /// Compresses outgoing messages.
 pub struct Deflater {
-    compress: Compress,
+    /// Made on the first message: its tables are large (a few hundred KiB of address space,
+    /// about 100 KiB touched), and many connections never send a compressed message.
+    compress: Option<Compress>,
     reset_each_message: bool,
 }
 
@@ -162,21 +165,24 @@ impl Deflater {
     /// A compressor; `no_context_takeover` resets it after every message.
     pub fn new(no_context_takeover: bool) -> Self {
         Deflater {
-            compress: Compress::new(Compression::fast(), false),
+            compress: None,
             reset_each_message: no_context_takeover,
         }
     }
 
     /// Appends `message` compressed, without the sync-flush tail, to `out`.
     pub fn compress(&mut self, message: &[u8], out: &mut Vec<u8>) {
+        let compress = self
+            .compress
+            .get_or_insert_with(|| Compress::new(Compression::fast(), false));
         let start = out.len();
         let mut input = message;
         loop {
             out.reserve(input.len() / 2 + 64);
-            let before = self.compress.total_in();
+            let before = compress.total_in();
             // Status is not needed: progress is read from the counters.
-            let _ = self.compress.compress_vec(input, out, FlushCompress::Sync);
-            input = &input[(self.compress.total_in() - before) as usize..];
+            let _ = compress.compress_vec(input, out, FlushCompress::Sync);
+            input = &input[(compress.total_in() - before) as usize..];
             if input.is_empty() && out.len() < out.capacity() {
                 break;
             }
@@ -185,7 +191,7 @@ impl Deflater {
             out.truncate(out.len() - SYNC_TAIL.len());
         }
         if self.reset_each_message {
-            self.compress.reset();
+            compress.reset();
         }
     }
 }
@@ -193,33 +199,18 @@ impl Deflater {
 /// The LZ77 window: the farthest back a DEFLATE match may reach (RFC 1951 §3.2.5).
 const WINDOW: usize = 32 * 1024;
 
-/// Smallest step in which a message buffer grows.
-const MIN_GROWTH: usize = 4 * 1024;
-
-/// Makes room for `extra` more bytes in `out` without letting it pass `max + 1` bytes of
-/// capacity, growing by at least a quarter of what it holds. `Vec`'s own amortised growth
-/// doubles, which leaves up to half of a large message's allocation as slack; a quarter keeps
-/// the slack at most 20 % of the allocation at the cost of a few more (cheap, `mremap`ed)
-/// reallocations.
-pub(crate) fn reserve_quarter(out: &mut Vec<u8>, extra: usize, max: usize) {
-    let need = out.len().saturating_add(extra);
-    if need <= out.capacity() {
-        return;
-    }
-    let step = (out.capacity() / 4).max(MIN_GROWTH);
-    let target = need.max(
-        out.capacity()
-            .saturating_add(step)
-            .min(max.saturating_add(1)),
-    );
-    out.reserve_exact(target - out.len());
+/// The decompressor and its window.
+struct Ring {
+    core: DecompressorOxide,
+    /// The LZ77 window as a ring.
+    window: [u8; WINDOW],
 }
 
 /// Decompresses incoming messages, frame by frame, with a cap on the output.
 pub struct Inflater {
-    core: Box<DecompressorOxide>,
-    /// The LZ77 window as a ring; `pos` is where the next byte goes.
-    window: Box<[u8]>,
+    /// Made on the first compressed message: ~43 KiB that an idle connection does not need.
+    ring: Option<Box<Ring>>,
+    /// Where the next byte goes in the ring.
     pos: usize,
     /// The last block had BFINAL set: the DEFLATE stream is over, and any further data starts
     /// a new one on the same window.
@@ -242,8 +233,7 @@ impl Inflater {
     /// A decompressor; `no_context_takeover` resets it after every message.
     pub fn new(no_context_takeover: bool) -> Self {
         Inflater {
-            core: Box::default(),
-            window: vec![0; WINDOW].into_boxed_slice(),
+            ring: None,
             pos: 0,
             ended: false,
             more_output: false,
@@ -261,14 +251,13 @@ impl Inflater {
         max: usize,
     ) -> Result<(), ProtocolError> {
         self.inflate_with(input, out, max, &mut |out, extra, max| {
-            reserve_quarter(out, extra, max);
-            Ok(())
+            Charge::default().grow(out, extra, max)
         })
     }
 
     /// [`Inflater::inflate`], with `grow(out, extra, max)` called to make room for `extra`
-    /// more bytes before each append: the caller decides how the buffer grows and may refuse
-    /// (for instance when a memory budget is spent).
+    /// more bytes before each append: the caller decides how the buffer grows and may refuse,
+    /// as [`Charge::grow`] does when a memory budget is spent.
     pub fn inflate_with(
         &mut self,
         input: &[u8],
@@ -277,19 +266,28 @@ impl Inflater {
         grow: &mut dyn FnMut(&mut Vec<u8>, usize, usize) -> Result<(), ProtocolError>,
     ) -> Result<(), ProtocolError> {
         let mut input = input;
+        if input.is_empty() && !self.more_output {
+            return Ok(());
+        }
+        let ring = self.ring.get_or_insert_with(|| {
+            Box::new(Ring {
+                core: DecompressorOxide::new(),
+                window: [0; WINDOW],
+            })
+        });
         loop {
             if input.is_empty() && !self.more_output {
                 return Ok(());
             }
             if self.ended {
                 // A new DEFLATE stream after a BFINAL block, on the same window.
-                self.core.init();
+                ring.core.init();
                 self.ended = false;
             }
             let (status, used, produced) = decompress(
-                &mut self.core,
+                &mut ring.core,
                 input,
-                &mut self.window,
+                &mut ring.window,
                 self.pos,
                 inflate_flags::TINFL_FLAG_HAS_MORE_INPUT,
             );
@@ -303,7 +301,7 @@ impl Inflater {
                     });
                 }
                 grow(out, produced, max)?;
-                out.extend_from_slice(&self.window[self.pos..self.pos + produced]);
+                out.extend_from_slice(&ring.window[self.pos..self.pos + produced]);
                 self.pos = (self.pos + produced) % WINDOW;
             }
             self.more_output = status == TINFLStatus::HasMoreOutput;
@@ -327,8 +325,7 @@ impl Inflater {
     /// Ends a message: feeds the stripped sync-flush tail and resets if agreed.
     pub fn finish_message(&mut self, out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
         self.finish_message_with(out, max, &mut |out, extra, max| {
-            reserve_quarter(out, extra, max);
-            Ok(())
+            Charge::default().grow(out, extra, max)
         })
     }
 
@@ -348,7 +345,9 @@ impl Inflater {
             self.inflate_with(&SYNC_TAIL, out, max, grow)?;
         }
         if self.reset_each_message {
-            self.core.init();
+            if let Some(ring) = self.ring.as_mut() {
+                ring.core.init();
+            }
             self.ended = false;
             self.more_output = false;
         }
