@@ -66,6 +66,17 @@ pub struct ServerArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
     pub max_message: u64,
 
+    /// Memory all connections together may hold in unfinished frames and messages
+    ///
+    /// Counted as the bytes are buffered, at the decompressed size for compressed messages, so
+    /// a few KiB on the wire that inflate to `--max-message` count as what they cost. A frame or
+    /// message that would pass the limit closes its connection with 1013 Try Again Later (the
+    /// server is short of memory for now; the message itself may be fine, unlike 1009) and frees
+    /// what it held. Each connection may hold 16 KiB per buffer outside it, so small messages are
+    /// still served while large ones are refused. Example: `--max-buffered 2GiB`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "512MiB")]
+    pub max_buffered: u64,
+
     /// How long a client may take to send its whole HTTP request
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub handshake_timeout: Duration,

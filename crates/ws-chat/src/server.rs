@@ -22,7 +22,9 @@ use websocket::deflate::{negotiate, DeflateParams};
 use websocket::handshake::{
     error_response, http_response, response_101, validate_request, Request,
 };
-use websocket::{CloseCode, CloseState, Config, Connection, Event, HandshakeError, Message, Role};
+use websocket::{
+    Budget, CloseCode, CloseState, Config, Connection, Event, HandshakeError, Message, Role,
+};
 
 /// The chat page, embedded so the binary is all a user needs.
 const PAGE: &str = include_str!("page.html");
@@ -52,6 +54,8 @@ enum Endpoint {
 
 /// What every connection task shares.
 struct Shared {
+    /// `--max-buffered`: what all connections' unfinished frames and messages may hold.
+    budget: Budget,
     args: ServerArgs,
     room: Room,
     next_id: AtomicU64,
@@ -79,6 +83,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
     let limit = Arc::new(Semaphore::new(args.max_conns));
     let shared = Arc::new(Shared {
+        budget: Budget::new(usize::try_from(args.max_buffered).unwrap_or(usize::MAX)),
         args,
         room: Room::default(),
         next_id: AtomicU64::new(1),
@@ -282,6 +287,7 @@ async fn handle(
         deflate: deflate.map(|(params, _)| params),
     };
     let mut conn = Connection::new(config, rand::random());
+    conn.set_budget(shared.budget.clone());
     if verbose {
         conn.enable_trace();
     }

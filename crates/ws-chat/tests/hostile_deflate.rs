@@ -11,7 +11,7 @@ mod common;
 
 use common::{
     compressed_frame_bytes, frame_bytes, hostile_full, hostile_report, proc_cpu_seconds,
-    proc_hwm_kib, Client, Server, WAIT,
+    proc_hwm_kib, proc_rss_kib, Client, Server, WAIT,
 };
 use std::io::Write;
 use std::net::SocketAddr;
@@ -264,5 +264,110 @@ fn rfc7692_bfinal_messages_are_echoed_on_one_connection() {
         "RFC 7692 7.2.3.4 BFINAL Hello twice without and twice with its trailing octet then 7.2.3.2 back-reference then 2 context-takeover messages",
     );
     assert_eq!(got, expected);
+    assert!(pass);
+}
+
+/// Item 2: many connections each hold an unfinished compressed message that inflates to just
+/// under `--max-message` from a few KiB on the wire. The server must charge what it holds at
+/// the inflated size to `--max-buffered`, refuse (1013) what would pass it, and keep its RSS
+/// growth within 1.25x of the bytes held and its total under the budget plus 64 MiB.
+#[test]
+fn held_inflated_messages_are_charged_to_the_budget() {
+    let (conns, max_message, budget_mib): (usize, usize, u64) = if hostile_full() {
+        (200, 16 << 20, 512)
+    } else {
+        (24, 4 << 20, 48)
+    };
+    let max_message_arg = format!("{}MiB", max_message >> 20);
+    let budget_arg = format!("{budget_mib}MiB");
+    let server = Server::start(&[
+        "--deflate",
+        "--max-message",
+        &max_message_arg,
+        "--max-buffered",
+        &budget_arg,
+    ]);
+    let pid = server.pid();
+    let message_len = max_message - 1024;
+    let fragment = compressed_frame_bytes(OpCode::Binary, false, &compressed_zeros(message_len));
+    let mut bystander = DeflateClient::connect(server.addr);
+    echo_time(&mut bystander, b"before");
+    let rss_before = proc_rss_kib(pid);
+    let mut clients = Vec::new();
+    let mut held = 0usize;
+    let mut refused = 0usize;
+    let mut other_codes = Vec::new();
+    for _ in 0..conns {
+        let mut c = DeflateClient::connect(server.addr);
+        c.client.send_raw(&fragment);
+        // The pong (or the close before it) says what the server made of the fragment.
+        c.client.send(OpCode::Ping, true, b"still held?");
+        match c.client.recv() {
+            Some(f) if f.header.opcode == OpCode::Pong => held += 1,
+            Some(f) if f.header.opcode == OpCode::Close => {
+                let code = u16::from_be_bytes([f.payload[0], f.payload[1]]);
+                if code == 1013 {
+                    refused += 1;
+                } else {
+                    other_codes.push(code);
+                }
+            }
+            other => panic!("unexpected answer: {other:?}"),
+        }
+        clients.push(c);
+    }
+    let rss_held = proc_rss_kib(pid);
+    let served = echo_time(&mut bystander, b"after") < Duration::from_secs(3);
+    let held_kib = (held * message_len / 1024) as u64;
+    let growth_kib = rss_held.saturating_sub(rss_before);
+    let ratio = growth_kib as f64 / held_kib.max(1) as f64;
+    let hwm = proc_hwm_kib(pid);
+    let total_ok = mib(hwm) < (budget_mib + 64) as f64;
+    let ratio_ok = growth_kib as f64 <= 1.25 * held_kib as f64 + 8192.0;
+    let pass = hostile_report(
+        "deflate-held-messages",
+        mib(hwm),
+        proc_cpu_seconds(pid),
+        Some(served),
+        total_ok && ratio_ok && refused > 0 && other_codes.is_empty() && served,
+        &format!(
+            "{conns} conns each holding {:.1} MiB inflated from {} KiB; budget {budget_mib} MiB; held {held} refused(1013) {refused}; rss growth {:.1} MiB for {:.1} MiB held (x{ratio:.2})",
+            message_len as f64 / (1 << 20) as f64,
+            fragment.len() >> 10,
+            mib(growth_kib),
+            mib(held_kib),
+        ),
+    );
+    assert!(
+        other_codes.is_empty(),
+        "unexpected close codes {other_codes:?}"
+    );
+    assert!(refused > 0, "the budget was spent, so some were refused");
+    assert!(
+        ratio_ok,
+        "RSS grew {growth_kib} KiB for {held_kib} KiB held"
+    );
+    assert!(total_ok, "peak RSS {hwm} KiB is over the budget + 64 MiB");
+    assert!(served, "a bystander is still served");
+    // Once the holders leave, their share is free again: a new large message is accepted.
+    drop(clients);
+    let mut late = DeflateClient::connect(server.addr);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        late.client.send_raw(&fragment);
+        late.client.send(OpCode::Continuation, true, b"");
+        match late.recv_message() {
+            Ok(data) => {
+                assert_eq!(data.len(), message_len);
+                break;
+            }
+            // Closing connections release their share as their tasks end.
+            Err(1013) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+                late = DeflateClient::connect(server.addr);
+            }
+            Err(code) => panic!("a large message after the holders left got {code}"),
+        }
+    }
     assert!(pass);
 }
