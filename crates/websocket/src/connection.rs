@@ -143,6 +143,8 @@ pub struct Connection {
     output: Vec<u8>,
     mask_state: u64,
     trace: Option<Vec<FrameTrace>>,
+    /// Data messages received so far.
+    messages: u64,
 }
 
 impl Connection {
@@ -184,6 +186,7 @@ impl Connection {
             output: Vec::new(),
             mask_state: mask_seed | 1,
             trace: None,
+            messages: 0,
         }
     }
 
@@ -217,6 +220,18 @@ impl Connection {
     /// Bytes held for a partial frame or message: what one connection costs in memory.
     pub fn buffered(&self) -> usize {
         self.decoder.buffered() + self.assembler.buffered()
+    }
+
+    /// Whether a frame or message has begun arriving and is not yet whole: what a server bounds
+    /// in time, since pings between fragments keep a connection from ever being idle.
+    pub fn in_message(&self) -> bool {
+        self.assembler.in_message() || !self.decoder.is_between_frames()
+    }
+
+    /// Text and binary messages received so far: with [`Connection::in_message`], tells a
+    /// message that is slow from a stream of messages that each end quickly.
+    pub fn messages_received(&self) -> u64 {
+        self.messages
     }
 
     /// Bytes waiting to be written to the peer.
@@ -283,7 +298,10 @@ impl Connection {
                     self.state = CloseState::Closed;
                     Event::Closed(frame)
                 }
-                other => Event::Message(other),
+                other => {
+                    self.messages += 1;
+                    Event::Message(other)
+                }
             }));
         }
         Ok(None)

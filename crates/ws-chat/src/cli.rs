@@ -88,6 +88,15 @@ pub struct ServerArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub idle_timeout: Duration,
 
+    /// Longest time one message may take to arrive, from its first byte to its last
+    ///
+    /// A message still unfinished then closes its connection with 1008 Policy Violation. Pings
+    /// between fragments keep a connection from being idle, so without this a peer could hold
+    /// a message of up to `--max-message` (charged to `--max-buffered`) for ever. At the default,
+    /// a 16 MiB message needs about 280 KB/s. Example: `--message-timeout 5m` for slow links.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub message_timeout: Duration,
+
     /// On Ctrl-C or SIGTERM, how long to wait for clients to answer the 1001 close
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "3s")]
     pub shutdown_timeout: Duration,

@@ -398,8 +398,23 @@ impl Session<'_> {
         let mut pinged = false;
         // Set once we sent a close frame: the peer has until then to answer.
         let mut close_deadline: Option<Instant> = None;
+        // Armed while a frame or message is arriving: it must be whole by then. Re-armed when
+        // a message ended since, so a stream of messages is timed message by message.
+        let message_timer = sleep_until(Instant::now());
+        tokio::pin!(message_timer);
+        let mut message_deadline: Option<Instant> = None;
+        let mut messages_seen = 0;
         let mut failed = self.on_bytes(early).await;
         loop {
+            let messages = self.conn.messages_received();
+            if !self.conn.in_message() {
+                message_deadline = None;
+            } else if message_deadline.is_none() || messages != messages_seen {
+                let deadline = Instant::now() + args.message_timeout;
+                message_deadline = Some(deadline);
+                message_timer.as_mut().reset(deadline);
+            }
+            messages_seen = messages;
             if self.conn.state() == CloseState::CloseSent && close_deadline.is_none() {
                 let deadline = Instant::now() + args.shutdown_timeout;
                 close_deadline = Some(deadline);
@@ -434,6 +449,11 @@ impl Session<'_> {
                 },
                 _ = &mut cancelled, if open => {
                     self.conn.close(CloseCode::GoingAway, "server shutting down");
+                }
+                _ = &mut message_timer, if open && message_deadline.is_some() => {
+                    self.log("message not finished within --message-timeout; closing");
+                    let reason = format!("message not finished within {:?}", args.message_timeout);
+                    self.conn.close(CloseCode::Policy, &reason);
                 }
                 _ = &mut timer => {
                     if close_deadline.is_some() {

@@ -371,3 +371,91 @@ fn held_inflated_messages_are_charged_to_the_budget() {
     }
     assert!(pass);
 }
+
+/// Item 2, in time: an unfinished message kept alive by pings is not idle, but it must not be
+/// held forever either. `--message-timeout` bounds how long one message may take; the server
+/// then closes with 1008 and frees what the message held.
+#[test]
+fn an_unfinished_message_is_bounded_in_time() {
+    let server = Server::start(&[
+        "--deflate",
+        "--message-timeout",
+        "2s",
+        "--idle-timeout",
+        "1s",
+    ]);
+    let pid = server.pid();
+    let mut c = DeflateClient::connect(server.addr);
+    c.client.send_raw(&compressed_frame_bytes(
+        OpCode::Binary,
+        false,
+        &compressed_zeros(4 << 20),
+    ));
+    c.client
+        .stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let start = Instant::now();
+    let mut code = None;
+    let mut pongs = 0;
+    // Ping faster than the idle timeout, so only the message timeout can end this.
+    while start.elapsed() < WAIT * 2 {
+        c.client.send(OpCode::Ping, true, b"keepalive");
+        let mut buf = [0u8; 256];
+        match std::io::Read::read(&mut c.client.stream, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                // Server frames here are small and unmasked: pong (0x8A) or close (0x88).
+                let mut at = 0;
+                while at + 2 <= n {
+                    let len = (buf[at + 1] & 0x7f) as usize;
+                    match buf[at] {
+                        0x8A => pongs += 1,
+                        0x88 if len >= 2 => {
+                            code = Some(u16::from_be_bytes([buf[at + 2], buf[at + 3]]))
+                        }
+                        _ => {}
+                    }
+                    at += 2 + len;
+                }
+                if code.is_some() {
+                    break;
+                }
+            }
+            Err(_) => {}
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let pass = hostile_report(
+        "deflate-unfinished-message",
+        mib(proc_hwm_kib(pid)),
+        proc_cpu_seconds(pid),
+        None,
+        code == Some(1008),
+        &format!("a 4 MiB unfinished message kept alive by pings ({pongs} answered); --message-timeout 2s; closed with {code:?}"),
+    );
+    assert_eq!(code, Some(1008), "closed for taking too long");
+    assert!(pass);
+}
+
+/// The other side of `--message-timeout`: it times each message, not the connection, so a
+/// client whose messages each end in time is never cut off, however long it keeps sending.
+#[test]
+fn messages_that_each_end_in_time_are_not_cut_off() {
+    let server = Server::start(&["--deflate", "--message-timeout", "1s"]);
+    let mut c = DeflateClient::connect(server.addr);
+    let start = Instant::now();
+    let mut sent = 0;
+    // Each write ends one message and starts the next, so whenever the server looks, a message
+    // is in progress; none of them takes more than about 100 ms.
+    c.client.send(OpCode::Text, false, b"head ");
+    while start.elapsed() < Duration::from_millis(2500) {
+        std::thread::sleep(Duration::from_millis(100));
+        let mut bytes = frame_bytes(OpCode::Continuation, true, b"tail");
+        bytes.extend(frame_bytes(OpCode::Text, false, b"head "));
+        c.client.send_raw(&bytes);
+        assert_eq!(c.recv_message(), Ok(b"head tail".to_vec()));
+        sent += 1;
+    }
+    assert!(sent >= 5);
+}
