@@ -459,3 +459,45 @@ fn messages_that_each_end_in_time_are_not_cut_off() {
     }
     assert!(sent >= 5);
 }
+
+/// Python's `websockets` as the peer: several compressed messages on one connection with and
+/// without context takeover, then messages ending in a BFINAL block (which `websockets` never
+/// makes itself, so the script writes zlib's Z_FINISH output and the RFC's bytes under it)
+/// between its own. Needs `SOCKLAB_PYTHON`; skips with the reason otherwise, except under CI.
+#[test]
+fn python_websockets_compressed_streams_and_bfinal_messages() {
+    let Some(python) = common::python() else {
+        return;
+    };
+    let server = Server::start(&["--deflate"]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/deflate_streams.py");
+    let mut child = std::process::Command::new(python)
+        .args([script, &format!("ws://{}", server.addr)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start python");
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > WAIT * 6 {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "ok 5 messages with context takeover",
+            "ok 5 messages with no context takeover",
+            "ok BFINAL messages between websockets' own, three times"
+        ]
+    );
+}
