@@ -196,6 +196,10 @@ impl Deflater {
     }
 }
 
+/// How a caller makes room in a message buffer: `grow(out, extra, max)` must let `out` take
+/// `extra` more bytes, or refuse.
+pub type Grow<'a> = dyn FnMut(&mut Vec<u8>, usize, usize) -> Result<(), ProtocolError> + 'a;
+
 /// The LZ77 window: the farthest back a DEFLATE match may reach (RFC 1951 §3.2.5).
 const WINDOW: usize = 32 * 1024;
 
@@ -263,7 +267,7 @@ impl Inflater {
         input: &[u8],
         out: &mut Vec<u8>,
         max: usize,
-        grow: &mut dyn FnMut(&mut Vec<u8>, usize, usize) -> Result<(), ProtocolError>,
+        grow: &mut Grow<'_>,
     ) -> Result<(), ProtocolError> {
         let mut input = input;
         if input.is_empty() && !self.more_output {
@@ -335,7 +339,7 @@ impl Inflater {
         &mut self,
         out: &mut Vec<u8>,
         max: usize,
-        grow: &mut dyn FnMut(&mut Vec<u8>, usize, usize) -> Result<(), ProtocolError>,
+        grow: &mut Grow<'_>,
     ) -> Result<(), ProtocolError> {
         // A message whose data ends with a BFINAL block has ended its DEFLATE stream: the tail
         // a receiver appends (RFC 7692 §7.2.2) lies past that end and, like zlib, we ignore it.
