@@ -501,3 +501,79 @@ fn python_websockets_compressed_streams_and_bfinal_messages() {
         ]
     );
 }
+
+/// Item 1, the other half: work a connection may do between two yields. Two peers each send
+/// a burst of small compressed messages that inflate to 1 MiB apiece (a few KiB each on the
+/// wire, so one read holds dozens) and read their echoes. Handling a whole read, and the next
+/// reads the cooperative budget allows, at once kept a worker busy for seconds; with both
+/// workers taken, a bystander waited. The server must answer the bystander meanwhile.
+#[test]
+fn bursts_of_compressed_messages_do_not_monopolise_the_workers() {
+    let (messages, inflated) = if hostile_full() {
+        (2_000, 1 << 20)
+    } else {
+        (150, 256 << 10)
+    };
+    let server = Server::start(&["--deflate"]);
+    let pid = server.pid();
+    let mut bystander = DeflateClient::connect(server.addr);
+    echo_time(&mut bystander, b"warm up");
+    let one = compressed_frame_bytes(OpCode::Binary, true, &compressed_zeros(inflated));
+    let burst: Vec<u8> = one
+        .iter()
+        .copied()
+        .cycle()
+        .take(one.len() * messages)
+        .collect();
+    let burst = std::sync::Arc::new(burst);
+    let cpu_before = proc_cpu_seconds(pid);
+    let attackers: Vec<_> = (0..2)
+        .map(|_| {
+            let burst = std::sync::Arc::clone(&burst);
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let mut c = DeflateClient::connect(addr);
+                c.client.stream.set_read_timeout(Some(WAIT * 12)).unwrap();
+                let mut writer = c.client.stream.try_clone().unwrap();
+                writer.set_write_timeout(Some(WAIT * 12)).unwrap();
+                let sender = std::thread::spawn(move || writer.write_all(&burst).is_ok());
+                let mut echoed = 0;
+                while echoed < messages {
+                    match c.recv_message() {
+                        Ok(data) if data.len() == inflated => echoed += 1,
+                        _ => break,
+                    }
+                }
+                (sender.join().unwrap(), echoed)
+            })
+        })
+        .collect();
+    let mut worst = Duration::ZERO;
+    let mut probes = 0;
+    while attackers.iter().any(|a| !a.is_finished()) {
+        worst = worst.max(echo_time(&mut bystander, b"are you there?"));
+        probes += 1;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let results: Vec<_> = attackers.into_iter().map(|a| a.join().unwrap()).collect();
+    let cpu = proc_cpu_seconds(pid) - cpu_before;
+    let all_echoed = results.iter().all(|&(sent, n)| sent && n == messages);
+    // Generous, as in the tiny-frames case: far above scheduling noise, far below a stall.
+    let served = worst < Duration::from_secs(3);
+    let pass = hostile_report(
+        "deflate-bomb-burst",
+        mib(proc_hwm_kib(pid)),
+        cpu,
+        Some(served),
+        all_echoed && served,
+        &format!(
+            "2 conns x {messages} messages of {} KiB on the wire inflating to {} KiB; bystander worst echo {:.1} ms over {probes} probes",
+            one.len() >> 10,
+            inflated >> 10,
+            worst.as_secs_f64() * 1000.0
+        ),
+    );
+    assert!(all_echoed, "every message echoed: {results:?}");
+    assert!(served, "bystander's worst echo took {worst:?}");
+    assert!(pass);
+}
