@@ -577,3 +577,54 @@ fn bursts_of_compressed_messages_do_not_monopolise_the_workers() {
     assert!(served, "bystander's worst echo took {worst:?}");
     assert!(pass);
 }
+
+/// Headless Chromium as the peer: six compressed messages on one connection (repeats, 220 KB of
+/// text, 300 KB of binary), each compressed against the ones before. Chromium compresses with a
+/// sync flush and context takeover, so it never sends a BFINAL block; this checks what it does
+/// send. Needs `chromium` and `SOCKLAB_PYTHON`; skips with the reason otherwise, except under CI.
+#[test]
+fn chromium_compressed_messages_on_one_connection() {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("chromium").is_file()));
+    if !on_path {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "chromium is not installed, and CI must run every test"
+        );
+        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+        return;
+    }
+    let Some(python) = common::python() else {
+        return;
+    };
+    let server = Server::start(&["--deflate"]);
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/py/chromium_deflate_echo.py"
+    );
+    let mut child = std::process::Command::new(python)
+        .args([script, &format!("http://{}", server.addr)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start python");
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > WAIT * 9 {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        ["ok 6 compressed messages echoed on one connection with context takeover"]
+    );
+}
