@@ -5,6 +5,7 @@
 //! peer has closed. Whatever it wants to send collects in [`Connection::output`]; the caller writes
 //! those bytes and calls [`Connection::clear_output`].
 
+use crate::budget::Budget;
 use crate::close::{CloseCode, CloseFrame};
 use crate::decoder::{Decoder, DecoderConfig};
 use crate::deflate::{DeflateParams, Deflater, Inflater};
@@ -79,6 +80,9 @@ pub struct FrameTrace {
     pub preview: Vec<u8>,
 }
 
+/// Output allocation kept between writes; a larger one is freed once written.
+const KEPT_OUTPUT: usize = 64 * 1024;
+
 /// How many payload bytes a [`FrameTrace`] keeps.
 pub const PREVIEW_LEN: usize = 32;
 
@@ -139,6 +143,8 @@ pub struct Connection {
     output: Vec<u8>,
     mask_state: u64,
     trace: Option<Vec<FrameTrace>>,
+    /// Data messages received so far.
+    messages: u64,
 }
 
 impl Connection {
@@ -180,7 +186,15 @@ impl Connection {
             output: Vec::new(),
             mask_state: mask_seed | 1,
             trace: None,
+            messages: 0,
         }
+    }
+
+    /// Charges what this connection buffers of incoming frames and messages (at their inflated
+    /// size) to `budget`, shared with other connections; see [`crate::budget`].
+    pub fn set_budget(&mut self, budget: Budget) {
+        self.decoder.set_budget(budget.clone());
+        self.assembler.set_budget(budget);
     }
 
     /// Keeps a [`FrameTrace`] of every frame; read them with [`Connection::take_trace`].
@@ -208,14 +222,30 @@ impl Connection {
         self.decoder.buffered() + self.assembler.buffered()
     }
 
+    /// Whether a frame or message has begun arriving and is not yet whole: what a server bounds
+    /// in time, since pings between fragments keep a connection from ever being idle.
+    pub fn in_message(&self) -> bool {
+        self.assembler.in_message() || !self.decoder.is_between_frames()
+    }
+
+    /// Text and binary messages received so far: with [`Connection::in_message`], tells a
+    /// message that is slow from a stream of messages that each end quickly.
+    pub fn messages_received(&self) -> u64 {
+        self.messages
+    }
+
     /// Bytes waiting to be written to the peer.
     pub fn output(&self) -> &[u8] {
         &self.output
     }
 
-    /// Forgets the output once written; keeps the allocation for reuse.
+    /// Forgets the output once written; keeps the allocation for reuse unless it is large, so
+    /// a connection that once sent a big message does not hold that memory while it idles.
     pub fn clear_output(&mut self) {
         self.output.clear();
+        if self.output.capacity() > KEPT_OUTPUT {
+            self.output = Vec::new();
+        }
     }
 
     /// Consumes bytes from `input` and returns the next event, or `Ok(None)` once `input` is used
@@ -268,7 +298,10 @@ impl Connection {
                     self.state = CloseState::Closed;
                     Event::Closed(frame)
                 }
-                other => Event::Message(other),
+                other => {
+                    self.messages += 1;
+                    Event::Message(other)
+                }
             }));
         }
         Ok(None)

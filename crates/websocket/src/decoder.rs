@@ -7,6 +7,7 @@
 //! Storage then grows only as payload bytes really arrive, so a header that promises 16 MiB and
 //! sends nothing costs nothing.
 
+use crate::budget::{Budget, Charge};
 use crate::error::ProtocolError;
 use crate::frame::{Frame, FrameHeader, MaskRule, MAX_HEADER_LEN};
 use crate::mask::apply_mask;
@@ -71,6 +72,8 @@ enum State {
 pub struct Decoder {
     config: DecoderConfig,
     state: State,
+    /// The partial payload's allocation.
+    charge: Charge,
 }
 
 /// Smallest initial payload allocation cap; past it, storage grows with the bytes that arrive.
@@ -85,7 +88,17 @@ impl Decoder {
                 bytes: [0; MAX_HEADER_LEN],
                 len: 0,
             },
+            charge: Charge::default(),
         }
+    }
+
+    /// Charges the partial payload's buffer to `budget` from now on: a growth the budget cannot
+    /// cover fails with [`ProtocolError::BudgetSpent`].
+    pub fn set_budget(&mut self, budget: Budget) {
+        let held = self.charge.bytes();
+        self.charge = Charge::new(Some(budget));
+        // Whatever is held already was allocated without the budget: count it, fit or not.
+        let _ = self.charge.set(held);
     }
 
     /// The rules in force.
@@ -160,6 +173,7 @@ impl Decoder {
             // allocation for its frame, a header with nothing behind it gets a small one.
             let capacity =
                 payload_len.min(INITIAL_PAYLOAD_CAPACITY.max(input.len().saturating_mul(4)));
+            self.charge.set(capacity)?;
             self.state = State::Payload {
                 header: parsed,
                 payload: Vec::with_capacity(capacity),
@@ -170,6 +184,9 @@ impl Decoder {
         };
         let missing = header.payload_len as usize - payload.len();
         let take = missing.min(input.len());
+        // Growth by quarters, never past the declared length, charged before it allocates.
+        self.charge
+            .grow(payload, take, header.payload_len as usize)?;
         payload.extend_from_slice(&input[..take]);
         *input = &input[take..];
         if take < missing {
@@ -188,6 +205,8 @@ impl Decoder {
         else {
             unreachable!("matched above");
         };
+        // The payload leaves with the frame; whoever keeps it charges it.
+        let _ = self.charge.set(0);
         if let Some(key) = header.mask {
             apply_mask(&mut payload, key, 0);
         }
@@ -219,6 +238,47 @@ mod tests {
     const MASKED_HELLO: [u8; 11] = [
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ];
+
+    #[test]
+    fn a_partial_payload_is_charged_as_it_grows() {
+        let budget = Budget::new(600_000);
+        let mut decoder = Decoder::new(DecoderConfig::server());
+        decoder.set_budget(budget.clone());
+        let mut header = FrameHeader::new(OpCode::Binary, 1_000_000);
+        header.mask = Some([1, 2, 3, 4]);
+        let mut bytes = Vec::new();
+        encode_frame(&mut bytes, &header, &vec![0; 1_000_000]);
+        let mut input = &bytes[..100_000];
+        assert_eq!(decoder.decode(&mut input), Ok(None));
+        let used = budget.used();
+        // The first allocation is up to four times what arrived, and all of it is charged.
+        assert!(
+            (100_000 - crate::budget::FREE_BYTES..=400_000).contains(&used),
+            "{used}"
+        );
+        let mut rest = &bytes[100_000..];
+        let err = decoder.decode(&mut rest).unwrap_err();
+        assert_eq!(u16::from(err.close_code()), 1013);
+        drop(decoder);
+        assert_eq!(budget.used(), 0);
+        // A frame that fits gives its share back once it is out.
+        let mut decoder = Decoder::new(DecoderConfig::server());
+        decoder.set_budget(budget.clone());
+        let mut header = FrameHeader::new(OpCode::Binary, 150_000);
+        header.mask = Some([1, 2, 3, 4]);
+        let mut bytes = Vec::new();
+        encode_frame(&mut bytes, &header, &vec![9; 150_000]);
+        let frames = {
+            let mut input = &bytes[..];
+            let mut frames = Vec::new();
+            while let Some(f) = decoder.decode(&mut input).unwrap() {
+                frames.push(f);
+            }
+            frames
+        };
+        assert_eq!(frames[0].payload.len(), 150_000);
+        assert_eq!(budget.used(), 0);
+    }
 
     #[test]
     fn one_byte_at_a_time() {

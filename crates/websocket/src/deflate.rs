@@ -12,9 +12,20 @@
 //! 32 KiB window and cannot promise a smaller one; 15 is accepted. `client_max_window_bits` needs
 //! nothing from us (the decompressor accepts any window) so it is not echoed.
 //! `client_no_context_takeover` is echoed and the decompressor resets per message.
+//!
+//! Inflating works through one fixed 32 KiB ring, the LZ77 window itself (RFC 1951 §2.2): each
+//! call decompresses into the ring and copies what came out to the message, so a tiny frame
+//! costs a tiny amount of work however large the message already is, and the message buffer
+//! grows in steps of a quarter ([`Charge::grow`], never doubling), keeping memory close to the bytes held. The
+//! ring also outlives the end of a DEFLATE stream: a sender may end one with a BFINAL block
+//! (RFC 7692 §7.2.3.4) and the next block, in this message or a later one, starts a new stream
+//! that may still refer back into the window when context takeover was agreed.
 
+use crate::budget::Charge;
 use crate::error::ProtocolError;
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Compress, Compression, FlushCompress};
+use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+use miniz_oxide::inflate::TINFLStatus;
 
 /// The extension's registered name.
 pub const EXTENSION_NAME: &str = "permessage-deflate";
@@ -136,7 +147,9 @@ pub fn negotiate(offers: &[ExtensionOffer]) -> Option<(DeflateParams, String)> {
 
 /// Compresses outgoing messages.
 pub struct Deflater {
-    compress: Compress,
+    /// Made on the first message: its tables are large (a few hundred KiB of address space,
+    /// about 100 KiB touched), and many connections never send a compressed message.
+    compress: Option<Compress>,
     reset_each_message: bool,
 }
 
@@ -152,21 +165,24 @@ impl Deflater {
     /// A compressor; `no_context_takeover` resets it after every message.
     pub fn new(no_context_takeover: bool) -> Self {
         Deflater {
-            compress: Compress::new(Compression::fast(), false),
+            compress: None,
             reset_each_message: no_context_takeover,
         }
     }
 
     /// Appends `message` compressed, without the sync-flush tail, to `out`.
     pub fn compress(&mut self, message: &[u8], out: &mut Vec<u8>) {
+        let compress = self
+            .compress
+            .get_or_insert_with(|| Compress::new(Compression::fast(), false));
         let start = out.len();
         let mut input = message;
         loop {
             out.reserve(input.len() / 2 + 64);
-            let before = self.compress.total_in();
+            let before = compress.total_in();
             // Status is not needed: progress is read from the counters.
-            let _ = self.compress.compress_vec(input, out, FlushCompress::Sync);
-            input = &input[(self.compress.total_in() - before) as usize..];
+            let _ = compress.compress_vec(input, out, FlushCompress::Sync);
+            input = &input[(compress.total_in() - before) as usize..];
             if input.is_empty() && out.len() < out.capacity() {
                 break;
             }
@@ -175,14 +191,36 @@ impl Deflater {
             out.truncate(out.len() - SYNC_TAIL.len());
         }
         if self.reset_each_message {
-            self.compress.reset();
+            compress.reset();
         }
     }
 }
 
+/// How a caller makes room in a message buffer: `grow(out, extra, max)` must let `out` take
+/// `extra` more bytes, or refuse.
+pub type Grow<'a> = dyn FnMut(&mut Vec<u8>, usize, usize) -> Result<(), ProtocolError> + 'a;
+
+/// The LZ77 window: the farthest back a DEFLATE match may reach (RFC 1951 §3.2.5).
+const WINDOW: usize = 32 * 1024;
+
+/// The decompressor and its window.
+struct Ring {
+    core: DecompressorOxide,
+    /// The LZ77 window as a ring.
+    window: [u8; WINDOW],
+}
+
 /// Decompresses incoming messages, frame by frame, with a cap on the output.
 pub struct Inflater {
-    decompress: Decompress,
+    /// Made on the first compressed message: ~43 KiB that an idle connection does not need.
+    ring: Option<Box<Ring>>,
+    /// Where the next byte goes in the ring.
+    pos: usize,
+    /// The last block had BFINAL set: the DEFLATE stream is over, and any further data starts
+    /// a new one on the same window.
+    ended: bool,
+    /// The decompressor holds output that did not fit before the ring's end.
+    more_output: bool,
     reset_each_message: bool,
 }
 
@@ -190,6 +228,7 @@ impl std::fmt::Debug for Inflater {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Inflater")
             .field("reset_each_message", &self.reset_each_message)
+            .field("ended", &self.ended)
             .finish()
     }
 }
@@ -198,7 +237,10 @@ impl Inflater {
     /// A decompressor; `no_context_takeover` resets it after every message.
     pub fn new(no_context_takeover: bool) -> Self {
         Inflater {
-            decompress: Decompress::new(false),
+            ring: None,
+            pos: 0,
+            ended: false,
+            more_output: false,
             reset_each_message: no_context_takeover,
         }
     }
@@ -212,40 +254,73 @@ impl Inflater {
         out: &mut Vec<u8>,
         max: usize,
     ) -> Result<(), ProtocolError> {
+        self.inflate_with(input, out, max, &mut |out, extra, max| {
+            Charge::default().grow(out, extra, max)
+        })
+    }
+
+    /// [`Inflater::inflate`], with `grow(out, extra, max)` called to make room for `extra`
+    /// more bytes before each append: the caller decides how the buffer grows and may refuse,
+    /// as [`Charge::grow`] does when a memory budget is spent.
+    pub fn inflate_with(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        max: usize,
+        grow: &mut Grow<'_>,
+    ) -> Result<(), ProtocolError> {
         let mut input = input;
+        if input.is_empty() && !self.more_output {
+            return Ok(());
+        }
+        let ring = self.ring.get_or_insert_with(|| {
+            Box::new(Ring {
+                core: DecompressorOxide::new(),
+                window: [0; WINDOW],
+            })
+        });
         loop {
-            if out.len() > max {
-                return Err(ProtocolError::MessageTooLarge {
-                    len: out.len() as u64,
-                    max: max as u64,
-                });
-            }
-            if out.len() == out.capacity() {
-                // At most one byte past the limit, to tell "exactly max" from "over max".
-                out.reserve((input.len() * 4 + 256).min(max + 1 - out.len()).max(1));
-            }
-            let (before_in, before_out) = (self.decompress.total_in(), self.decompress.total_out());
-            let status = self
-                .decompress
-                .decompress_vec(input, out, FlushDecompress::Sync)
-                .map_err(|e| ProtocolError::Inflate(e.to_string()))?;
-            let used = (self.decompress.total_in() - before_in) as usize;
-            let produced = self.decompress.total_out() - before_out;
-            input = &input[used..];
-            if status == Status::StreamEnd {
-                // A block with BFINAL ends the DEFLATE stream; whatever follows starts anew.
-                self.decompress.reset(false);
-            }
-            if out.len() > max {
-                return Err(ProtocolError::MessageTooLarge {
-                    len: out.len() as u64,
-                    max: max as u64,
-                });
-            }
-            if input.is_empty() && out.len() < out.capacity() {
+            if input.is_empty() && !self.more_output {
                 return Ok(());
             }
-            if used == 0 && produced == 0 && out.len() < out.capacity() {
+            if self.ended {
+                // A new DEFLATE stream after a BFINAL block, on the same window.
+                ring.core.init();
+                self.ended = false;
+            }
+            let (status, used, produced) = decompress(
+                &mut ring.core,
+                input,
+                &mut ring.window,
+                self.pos,
+                inflate_flags::TINFL_FLAG_HAS_MORE_INPUT,
+            );
+            input = &input[used..];
+            if produced > 0 {
+                let len = out.len() + produced;
+                if len > max {
+                    return Err(ProtocolError::MessageTooLarge {
+                        len: len as u64,
+                        max: max as u64,
+                    });
+                }
+                grow(out, produced, max)?;
+                out.extend_from_slice(&ring.window[self.pos..self.pos + produced]);
+                self.pos = (self.pos + produced) % WINDOW;
+            }
+            self.more_output = status == TINFLStatus::HasMoreOutput;
+            match status {
+                TINFLStatus::Done => self.ended = true,
+                TINFLStatus::NeedsMoreInput | TINFLStatus::HasMoreOutput => {}
+                other => {
+                    return Err(ProtocolError::Inflate(format!(
+                        "invalid DEFLATE data ({other:?})"
+                    )))
+                }
+            }
+            // A call that filled the ring to its end reports more output even when none is
+            // left; the next one then needs input, which is fine once all has been taken.
+            if used == 0 && produced == 0 && status != TINFLStatus::Done && !input.is_empty() {
                 return Err(ProtocolError::Inflate("no progress".into()));
             }
         }
@@ -253,9 +328,32 @@ impl Inflater {
 
     /// Ends a message: feeds the stripped sync-flush tail and resets if agreed.
     pub fn finish_message(&mut self, out: &mut Vec<u8>, max: usize) -> Result<(), ProtocolError> {
-        self.inflate(&SYNC_TAIL, out, max)?;
+        self.finish_message_with(out, max, &mut |out, extra, max| {
+            Charge::default().grow(out, extra, max)
+        })
+    }
+
+    /// [`Inflater::finish_message`] with a caller's growth rule, as for
+    /// [`Inflater::inflate_with`].
+    pub fn finish_message_with(
+        &mut self,
+        out: &mut Vec<u8>,
+        max: usize,
+        grow: &mut Grow<'_>,
+    ) -> Result<(), ProtocolError> {
+        // A message whose data ends with a BFINAL block has ended its DEFLATE stream: the tail
+        // a receiver appends (RFC 7692 §7.2.2) lies past that end and, like zlib, we ignore it.
+        // Feeding it to a fresh stream would leave a half-read stored block that fails the
+        // next message.
+        if !self.ended {
+            self.inflate_with(&SYNC_TAIL, out, max, grow)?;
+        }
         if self.reset_each_message {
-            self.decompress.reset(false);
+            if let Some(ring) = self.ring.as_mut() {
+                ring.core.init();
+            }
+            self.ended = false;
+            self.more_output = false;
         }
         Ok(())
     }
@@ -286,6 +384,89 @@ mod tests {
             .unwrap();
         inflater.finish_message(&mut out, 100).unwrap();
         assert_eq!(out, b"Hello");
+    }
+
+    fn inflate_message(inflater: &mut Inflater, payload: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+        let mut out = Vec::new();
+        inflater.inflate(payload, &mut out, 1000)?;
+        inflater.finish_message(&mut out, 1000)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn rfc7692_section_7_2_3_4_bfinal_block_twice_then_a_back_reference() {
+        // RFC 7692 §7.2.3.4: "Hello" in a block with BFINAL set, then 0x00 starting the empty
+        // stored block that the appended 00 00 ff ff completes.
+        let rfc = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+        // The same without the last octet: the stream ends with the BFINAL block and the tail
+        // the receiver appends lies past its end (once made the next message fail with 1007).
+        let bare = &rfc[..7];
+        // RFC 7692 §7.2.3.2: "Hello" again as a back-reference to the previous one.
+        let again = [0xf2, 0x00, 0x11, 0x00, 0x00];
+        let mut inflater = Inflater::new(false);
+        for payload in [bare, bare, &rfc, &rfc, &again, bare, &again] {
+            assert_eq!(
+                inflate_message(&mut inflater, payload).as_deref(),
+                Ok(&b"Hello"[..]),
+                "{payload:02x?}"
+            );
+        }
+        // Split anywhere across frames, the same holds.
+        for cut in 0..=rfc.len() {
+            let mut inflater = Inflater::new(false);
+            for _ in 0..2 {
+                let mut out = Vec::new();
+                inflater.inflate(&rfc[..cut], &mut out, 100).unwrap();
+                inflater.inflate(&rfc[cut..], &mut out, 100).unwrap();
+                inflater.finish_message(&mut out, 100).unwrap();
+                assert_eq!(out, b"Hello", "cut at {cut}");
+            }
+        }
+        // Several blocks in one message, one of them final: what follows starts a new stream.
+        let mut two = bare.to_vec();
+        two.extend_from_slice(&rfc);
+        assert_eq!(
+            inflate_message(&mut Inflater::new(false), &two).as_deref(),
+            Ok(&b"HelloHello"[..])
+        );
+    }
+
+    #[test]
+    fn messages_that_fill_the_window_exactly() {
+        let mut deflater = Deflater::new(false);
+        let mut inflater = Inflater::new(false);
+        for len in [WINDOW - 1, WINDOW, WINDOW + 1, 2 * WINDOW, 5 * WINDOW] {
+            let message: Vec<u8> = (0..len).map(|i| (i % 7) as u8).collect();
+            let mut wire = Vec::new();
+            deflater.compress(&message, &mut wire);
+            let mut out = Vec::new();
+            inflater.inflate(&wire, &mut out, 1 << 20).unwrap();
+            inflater.finish_message(&mut out, 1 << 20).unwrap();
+            assert!(out == message, "{len}");
+        }
+    }
+
+    #[test]
+    fn tiny_frames_after_a_large_one_leave_the_buffer_alone() {
+        let mut deflater = Deflater::new(false);
+        let mut wire = Vec::new();
+        deflater.compress(&vec![0u8; 3_000_000], &mut wire);
+        wire.extend_from_slice(&SYNC_TAIL);
+        let mut inflater = Inflater::new(false);
+        let mut out = Vec::new();
+        inflater.inflate(&wire, &mut out, 16 << 20).unwrap();
+        assert_eq!(out.len(), 3_000_000);
+        // Growth by quarters: the slack is at most a fifth of the allocation.
+        assert!(out.capacity() * 4 <= out.len() * 5, "{}", out.capacity());
+        let capacity = out.capacity();
+        for _ in 0..20_000 {
+            // Hand-made: an empty stored block.
+            inflater
+                .inflate(&[0x00, 0x00, 0x00, 0xff, 0xff], &mut out, 16 << 20)
+                .unwrap();
+        }
+        inflater.finish_message(&mut out, 16 << 20).unwrap();
+        assert_eq!((out.len(), out.capacity()), (3_000_000, capacity));
     }
 
     #[test]

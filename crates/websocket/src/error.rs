@@ -84,6 +84,15 @@ pub enum ProtocolError {
     /// A compressed message that does not inflate (RFC 7692 §6.2).
     #[error("compressed message does not inflate: {0} (RFC 7692 §6.2)")]
     Inflate(String),
+    /// Buffering more of a frame or message would pass the server's memory budget
+    /// ([`crate::budget::Budget`]): not the peer's fault alone, so it may try again later.
+    #[error("buffering {wanted} bytes would pass the memory budget of {limit} shared by all connections")]
+    BudgetSpent {
+        /// The buffer size that was refused.
+        wanted: u64,
+        /// The budget's limit.
+        limit: u64,
+    },
     /// A data frame after the peer's close frame (RFC 6455 §5.5.1).
     #[error("frame received after the peer's close frame (RFC 6455 §5.5.1)")]
     FrameAfterClose,
@@ -91,13 +100,17 @@ pub enum ProtocolError {
 
 impl ProtocolError {
     /// The close code RFC 6455 §7.4.1 asks for when failing the connection for this error:
-    /// 1007 for bad payload data, 1009 for a message too big, 1002 for the rest.
+    /// 1007 for bad payload data, 1009 for a message too big, 1013 when the server's memory
+    /// budget is spent, 1002 for the rest.
     pub fn close_code(&self) -> CloseCode {
         match self {
             Self::InvalidUtf8 { .. } | Self::InvalidCloseReason | Self::Inflate(_) => {
                 CloseCode::InvalidPayload
             }
             Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => CloseCode::TooBig,
+            // RFC 6455 §7.4.1 1009 is for a message too big for the endpoint; this one is not,
+            // the server is short of memory for now. IANA's 1013 says exactly that.
+            Self::BudgetSpent { .. } => CloseCode::TryAgainLater,
             _ => CloseCode::ProtocolError,
         }
     }

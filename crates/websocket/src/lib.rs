@@ -14,6 +14,7 @@ here touches a socket: bytes go in, frames, messages and bytes to send come out.
 - [`Assembler`] joins fragments into [`Message`]s, checking text as UTF-8 fragment by fragment
   ([`Utf8Validator`]) and inflating compressed messages ([`deflate`]).
 - [`Connection`] adds the closing handshake and ping answers, and collects bytes to send.
+- [`Budget`] bounds the bytes all connections buffer together, charged at their inflated size.
 - [`CloseCode`] and [`CLOSE_CODES`] name every status code; [`handshake`] parses and answers the
   HTTP Upgrade.
 - Every [`ProtocolError`] knows the close code to fail the connection with.
@@ -35,6 +36,7 @@ assert_eq!(server.output(), [0x81, 0x05, b'H', b'e', b'l', b'l', b'o']);
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod budget;
 pub mod close;
 pub mod connection;
 pub mod decoder;
@@ -47,6 +49,7 @@ pub mod message;
 pub mod opcode;
 pub mod utf8;
 
+pub use budget::Budget;
 pub use close::{CloseCode, CloseCodeInfo, CloseFrame, CloseRange, CLOSE_CODES};
 pub use connection::{CloseState, Config, Connection, Event, FrameTrace, Role};
 pub use decoder::{Decoder, DecoderConfig};

@@ -8,6 +8,7 @@
 //!   message when its fragment arrives, not when the message ends.
 //! - The size limit counts the (decompressed) message as it grows.
 
+use crate::budget::{Budget, Charge};
 use crate::close::CloseFrame;
 use crate::deflate::Inflater;
 use crate::error::ProtocolError;
@@ -47,6 +48,8 @@ pub struct Assembler {
     max_message_size: usize,
     partial: Option<Partial>,
     inflater: Option<Inflater>,
+    /// The open message's allocation, charged at its inflated size.
+    charge: Charge,
 }
 
 impl Assembler {
@@ -57,7 +60,17 @@ impl Assembler {
             max_message_size,
             partial: None,
             inflater,
+            charge: Charge::default(),
         }
+    }
+
+    /// Charges the open message's buffer to `budget` from now on: a growth the budget cannot
+    /// cover fails the message with [`ProtocolError::BudgetSpent`].
+    pub fn set_budget(&mut self, budget: Budget) {
+        let held = self.charge.bytes();
+        self.charge = Charge::new(Some(budget));
+        // Cannot fail by much: whatever is held already was allocated without the budget.
+        let _ = self.charge.set(held);
     }
 
     /// Whether a fragmented message is open.
@@ -109,13 +122,13 @@ impl Assembler {
                     utf8: Utf8Validator::new(),
                     checked: 0,
                 });
-                self.append(&payload, header.fin)
+                self.append_or_drop(&payload, header.fin)
             }
             OpCode::Continuation => {
                 if self.partial.is_none() {
                     return Err(ProtocolError::UnexpectedContinuation);
                 }
-                self.append(&payload, header.fin)
+                self.append_or_drop(&payload, header.fin)
             }
             OpCode::ReservedData(n) | OpCode::ReservedControl(n) => {
                 Err(ProtocolError::ReservedOpcode(n))
@@ -133,8 +146,25 @@ impl Assembler {
         Ok(())
     }
 
+    /// [`Assembler::append`]; a message that fails is dropped at once, and its charge given
+    /// back, rather than held until the connection goes.
+    fn append_or_drop(
+        &mut self,
+        payload: &[u8],
+        fin: bool,
+    ) -> Result<Option<Message>, ProtocolError> {
+        let result = self.append(payload, fin);
+        if result.is_err() || fin {
+            self.partial = None;
+            // Only gives back: cannot fail.
+            let _ = self.charge.set(0);
+        }
+        result
+    }
+
     fn append(&mut self, payload: &[u8], fin: bool) -> Result<Option<Message>, ProtocolError> {
         let max = self.max_message_size;
+        let charge = &mut self.charge;
         let Some(partial) = self.partial.as_mut() else {
             return Err(ProtocolError::UnexpectedContinuation);
         };
@@ -142,9 +172,10 @@ impl Assembler {
             let Some(inflater) = self.inflater.as_mut() else {
                 return Err(ProtocolError::ReservedBits { rsv: 0b100 });
             };
-            inflater.inflate(payload, &mut partial.data, max)?;
+            let mut grow = |out: &mut Vec<u8>, extra, max| charge.grow(out, extra, max);
+            inflater.inflate_with(payload, &mut partial.data, max, &mut grow)?;
             if fin {
-                inflater.finish_message(&mut partial.data, max)?;
+                inflater.finish_message_with(&mut partial.data, max, &mut grow)?;
             }
         } else {
             let len = partial.data.len() + payload.len();
@@ -154,6 +185,7 @@ impl Assembler {
                     max: max as u64,
                 });
             }
+            charge.grow(&mut partial.data, payload.len(), max)?;
             partial.data.extend_from_slice(payload);
         }
         if partial.text {
@@ -367,6 +399,43 @@ mod tests {
             run(vec![frame(OpCode::Close, true, &[0x03, 0xEE])]),
             Err(ProtocolError::InvalidCloseCode(1006))
         );
+    }
+
+    #[test]
+    fn held_messages_are_charged_to_the_budget_and_refused_past_it() {
+        let budget = Budget::new(1 << 20);
+        let mut wire = Vec::new();
+        Deflater::new(false).compress(&vec![0u8; 3 << 20], &mut wire);
+        assert!(wire.len() < 20_000);
+        let mut a = Assembler::new(16 << 20, Some(Inflater::new(false)));
+        a.set_budget(budget.clone());
+        let mut first = frame(OpCode::Binary, false, &wire);
+        first.header.rsv1 = true;
+        let err = a.push(first).unwrap_err();
+        assert!(matches!(err, ProtocolError::BudgetSpent { .. }), "{err:?}");
+        assert_eq!(u16::from(err.close_code()), 1013);
+        assert!(!a.in_message());
+        assert_eq!(budget.used(), 0, "a refused message gives its share back");
+        // A message that fits is charged while it is open, and given back when it is done.
+        let mut b = Assembler::new(16 << 20, None);
+        b.set_budget(budget.clone());
+        assert_eq!(
+            b.push(frame(OpCode::Binary, false, &[1; 300_000])),
+            Ok(None)
+        );
+        let held = budget.used();
+        assert!(
+            (300_000 - crate::budget::FREE_BYTES..400_000).contains(&held),
+            "{held}"
+        );
+        // Meanwhile another connection's small message needs nothing from the budget.
+        let mut c = Assembler::new(16 << 20, None);
+        c.set_budget(Budget::new(0));
+        assert!(c.push(frame(OpCode::Text, false, b"small")).is_ok());
+        assert!(c.push(frame(OpCode::Continuation, true, b" one")).is_ok());
+        let done = b.push(frame(OpCode::Continuation, true, &[2; 10])).unwrap();
+        assert!(matches!(done, Some(Message::Binary(d)) if d.len() == 300_010));
+        assert_eq!(budget.used(), 0);
     }
 
     #[test]

@@ -86,6 +86,17 @@ pub struct ServerArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
     pub max_message: u64,
 
+    /// Memory all connections together may hold in unfinished frames and messages
+    ///
+    /// Counted as the bytes are buffered, at the decompressed size for compressed messages, so
+    /// a few KiB on the wire that inflate to `--max-message` count as what they cost. A frame or
+    /// message that would pass the limit closes its connection with 1013 Try Again Later (the
+    /// server is short of memory for now; the message itself may be fine, unlike 1009) and frees
+    /// what it held. Each connection may hold 16 KiB per buffer outside it, so small messages are
+    /// still served while large ones are refused. Example: `--max-buffered 2GiB`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "512MiB")]
+    pub max_buffered: u64,
+
     /// How long a client may take to send its whole HTTP request
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub handshake_timeout: Duration,
@@ -98,6 +109,15 @@ pub struct ServerArgs {
     /// drain half of it before it is closed with 1008 (senders wait for it meanwhile).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub idle_timeout: Duration,
+
+    /// Longest time one message may take to arrive, from its first byte to its last
+    ///
+    /// A message still unfinished then closes its connection with 1008 Policy Violation. Pings
+    /// between fragments keep a connection from being idle, so without this a peer could hold
+    /// a message of up to `--max-message` (charged to `--max-buffered`) for ever. At the default,
+    /// a 16 MiB message needs about 280 KB/s. Example: `--message-timeout 5m` for slow links.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub message_timeout: Duration,
 
     /// On Ctrl-C or SIGTERM, how long to wait for clients to answer the 1001 close
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "3s")]

@@ -23,7 +23,9 @@ use websocket::deflate::{negotiate, DeflateParams};
 use websocket::handshake::{
     error_response, http_response, response_101, validate_request, Request,
 };
-use websocket::{CloseCode, CloseState, Config, Connection, Event, HandshakeError, Message, Role};
+use websocket::{
+    Budget, CloseCode, CloseState, Config, Connection, Event, HandshakeError, Message, Role,
+};
 
 /// The chat page, embedded so the binary is all a user needs.
 const PAGE: &str = include_str!("page.html");
@@ -32,6 +34,14 @@ const PAGE: &str = include_str!("page.html");
 /// ten thousand idle connections cost little and a bulk sender still gets large reads.
 const MIN_READ_BUF: usize = 4 * 1024;
 const MAX_READ_BUF: usize = 256 * 1024;
+
+/// Input handed to the protocol at once. Between two slices a connection yields its worker, so
+/// a read full of tiny frames (a 64 KiB slice holds up to ~10,000) cannot keep others waiting.
+const WORK_SLICE: usize = 64 * 1024;
+
+/// Message bytes a connection may produce before it yields its worker between two messages:
+/// each one may have cost an inflate and an echo's deflate.
+const YIELD_AFTER: usize = 1 << 20;
 
 /// How long a closed connection may keep sending before we stop reading and drop it.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
@@ -45,6 +55,8 @@ enum Endpoint {
 
 /// What every connection task shares.
 struct Shared {
+    /// `--max-buffered`: what all connections' unfinished frames and messages may hold.
+    budget: Budget,
     args: ServerArgs,
     room: Room,
     next_id: AtomicU64,
@@ -78,6 +90,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let shared = Arc::new(Shared {
         // A member whose queue stays full is dropped after the time a blocked write is allowed.
         room: Room::new(args.idle_timeout),
+        budget: Budget::new(usize::try_from(args.max_buffered).unwrap_or(usize::MAX)),
         args,
         next_id: AtomicU64::new(1),
     });
@@ -325,6 +338,7 @@ async fn handle(
         deflate: deflate.map(|(params, _)| params),
     };
     let mut conn = Connection::new(config, rand::random());
+    conn.set_budget(shared.budget.clone());
     if verbose {
         conn.enable_trace();
     }
@@ -450,8 +464,23 @@ impl Session<'_> {
         let mut pinged = false;
         // Set once we sent a close frame: the peer has until then to answer.
         let mut close_deadline: Option<Instant> = None;
-        let mut failed = self.on_bytes(early);
+        // Armed while a frame or message is arriving: it must be whole by then. Re-armed when
+        // a message ended since, so a stream of messages is timed message by message.
+        let message_timer = sleep_until(Instant::now());
+        tokio::pin!(message_timer);
+        let mut message_deadline: Option<Instant> = None;
+        let mut messages_seen = 0;
+        let mut failed = self.on_bytes(early).await;
         loop {
+            let messages = self.conn.messages_received();
+            if !self.conn.in_message() {
+                message_deadline = None;
+            } else if message_deadline.is_none() || messages != messages_seen {
+                let deadline = Instant::now() + args.message_timeout;
+                message_deadline = Some(deadline);
+                message_timer.as_mut().reset(deadline);
+            }
+            messages_seen = messages;
             if self.conn.state() == CloseState::CloseSent && close_deadline.is_none() {
                 let deadline = Instant::now() + args.shutdown_timeout;
                 close_deadline = Some(deadline);
@@ -471,7 +500,7 @@ impl Session<'_> {
                 self.shared.room.leave(self.id);
                 self.pending = None;
                 let unread = std::mem::take(&mut self.unread);
-                failed = self.on_bytes(&unread);
+                failed = self.on_bytes(&unread).await;
                 continue;
             }
             let blocked = self.pending.is_some();
@@ -484,7 +513,7 @@ impl Session<'_> {
                     Ok(n) => {
                         heard = true;
                         pinged = false;
-                        failed = self.on_bytes(&read_buf[..n]);
+                        failed = self.on_bytes(&read_buf[..n]).await;
                         if n == read_buf.len() && read_buf.len() < MAX_READ_BUF {
                             read_buf.resize(read_buf.len() * 2, 0);
                         }
@@ -497,10 +526,15 @@ impl Session<'_> {
                 () = broadcast(&self.shared.room, self.pending.as_ref()), if blocked => {
                     self.pending = None;
                     let unread = std::mem::take(&mut self.unread);
-                    failed = self.on_bytes(&unread);
+                    failed = self.on_bytes(&unread).await;
                 }
                 _ = &mut cancelled, if open => {
                     self.conn.close(CloseCode::GoingAway, "server shutting down");
+                }
+                _ = &mut message_timer, if open && message_deadline.is_some() => {
+                    self.log("message not finished within --message-timeout; closing");
+                    let reason = format!("message not finished within {:?}", args.message_timeout);
+                    self.conn.close(CloseCode::Policy, &reason);
                 }
                 _ = &mut timer => {
                     if close_deadline.is_some() {
@@ -524,33 +558,65 @@ impl Session<'_> {
         }
     }
 
-    /// Feeds received bytes to the protocol; returns true if the connection failed. Once a chat
-    /// line is pending, the rest is kept in `unread` for when it has been delivered.
-    fn on_bytes(&mut self, bytes: &[u8]) -> bool {
-        let mut input = bytes;
-        loop {
-            if self.pending.is_some() {
-                self.unread.extend_from_slice(input);
-                return false;
+    /// Feeds received bytes to the protocol; returns true if the connection failed. Yields the
+    /// worker between slices of input and after each megabyte of messages, so one connection's
+    /// burst costs other connections a short wait at most. Once a chat line is pending, the rest
+    /// is kept in `unread` for when it has been delivered.
+    async fn on_bytes(&mut self, bytes: &[u8]) -> bool {
+        let mut produced = 0;
+        for (i, slice) in bytes.chunks(WORK_SLICE).enumerate() {
+            if i > 0 {
+                tokio::task::yield_now().await;
             }
-            match self.conn.receive(&mut input) {
-                Ok(None) => return false,
-                Ok(Some(Event::Message(message))) => self.on_message(message),
-                Ok(Some(Event::Closed(frame))) => {
-                    match frame {
-                        Some(f) => self.log(&format!("peer closed: {} {:?}", f.code, f.reason)),
-                        None => self.log("peer closed without a code (1005 No Status Received)"),
-                    }
+            let mut input = slice;
+            loop {
+                if self.pending.is_some() {
+                    let decoded = i * WORK_SLICE + (slice.len() - input.len());
+                    self.unread.extend_from_slice(&bytes[decoded..]);
                     return false;
                 }
-                Err(err) => {
-                    self.log(&format!(
-                        "failing the connection with {}: {err}",
-                        err.close_code()
-                    ));
-                    self.conn.fail(&err);
-                    return true;
+                if produced >= YIELD_AFTER {
+                    produced = 0;
+                    tokio::task::yield_now().await;
                 }
+                match self.receive(&mut input) {
+                    Received::More => break,
+                    Received::Message(len) => produced += len,
+                    Received::Closed => return false,
+                    Received::Failed => return true,
+                }
+            }
+        }
+        false
+    }
+
+    /// One step of [`Session::on_bytes`]: the next event from `input`, handled.
+    fn receive(&mut self, input: &mut &[u8]) -> Received {
+        match self.conn.receive(input) {
+            Ok(None) => Received::More,
+            Ok(Some(Event::Message(message))) => {
+                let len = match &message {
+                    Message::Text(text) => text.len(),
+                    Message::Binary(data) => data.len(),
+                    _ => 0,
+                };
+                self.on_message(message);
+                Received::Message(len)
+            }
+            Ok(Some(Event::Closed(frame))) => {
+                match frame {
+                    Some(f) => self.log(&format!("peer closed: {} {:?}", f.code, f.reason)),
+                    None => self.log("peer closed without a code (1005 No Status Received)"),
+                }
+                Received::Closed
+            }
+            Err(err) => {
+                self.log(&format!(
+                    "failing the connection with {}: {err}",
+                    err.close_code()
+                ));
+                self.conn.fail(&err);
+                Received::Failed
             }
         }
     }
@@ -645,6 +711,18 @@ async fn broadcast(room: &Room, line: Option<&Arc<str>>) {
         Some(line) => room.broadcast(line).await,
         None => std::future::pending().await,
     }
+}
+
+/// What one step of reading did.
+enum Received {
+    /// The input is used up.
+    More,
+    /// A data message (of this many bytes) or a control frame was handled.
+    Message(usize),
+    /// The peer's close frame came; nothing after it counts.
+    Closed,
+    /// The connection failed; its close frame is queued.
+    Failed,
 }
 
 /// Waits for the next chat line, or forever on an endpoint without a room.

@@ -7,6 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use websocket::frame::RSV1;
 use websocket::handshake::{check_response, client_request, Response};
 use websocket::{encode_frame, Decoder, DecoderConfig, Frame, FrameHeader, MaskRule, OpCode};
 
@@ -143,18 +144,35 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr, path: &str) -> Client {
-        Client::handshake(tcp(addr), addr, path).unwrap_or_else(|err| panic!("{err}"))
+        Client::connect_offering(addr, path, None).0
+    }
+
+    /// Connects offering `extensions` (a `Sec-WebSocket-Extensions` value); returns the client
+    /// and whether the server accepted an extension. Frames with RSV1 are then accepted too.
+    pub fn connect_offering(
+        addr: SocketAddr,
+        path: &str,
+        extensions: Option<&str>,
+    ) -> (Client, bool) {
+        Client::handshake_offering(tcp(addr), addr, path, extensions)
+            .unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// Opens `path` over an already connected `stream`; `Err` says what the server answered
     /// instead of a valid 101.
-    pub fn handshake(
+    pub fn handshake(stream: TcpStream, addr: SocketAddr, path: &str) -> Result<Client, String> {
+        Client::handshake_offering(stream, addr, path, None).map(|(client, _)| client)
+    }
+
+    /// [`Client::handshake`] offering `extensions`; also says whether the server accepted one.
+    pub fn handshake_offering(
         mut stream: TcpStream,
         addr: SocketAddr,
         path: &str,
-    ) -> Result<Client, String> {
+        extensions: Option<&str>,
+    ) -> Result<(Client, bool), String> {
         let nonce: [u8; 16] = rand::random();
-        let (request, key) = client_request(&addr.to_string(), path, nonce, None);
+        let (request, key) = client_request(&addr.to_string(), path, nonce, extensions);
         stream
             .write_all(&request)
             .map_err(|e| format!("send request: {e}"))?;
@@ -175,22 +193,33 @@ impl Client {
                 break found;
             }
         };
-        check_response(&response, &key, &[]).map_err(|e| {
-            format!(
-                "{e}: {}",
-                String::from_utf8_lossy(&buf).lines().last().unwrap_or("")
-            )
-        })?;
+        let offered: Vec<&str> = extensions
+            .map(|e| {
+                e.split(',')
+                    .filter_map(|o| o.split(';').next())
+                    .map(str::trim)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let accepted = !check_response(&response, &key, &offered)
+            .map_err(|e| {
+                format!(
+                    "{e}: {}",
+                    String::from_utf8_lossy(&buf).lines().last().unwrap_or("")
+                )
+            })?
+            .is_empty();
         let config = DecoderConfig {
             mask: MaskRule::Forbidden,
-            allowed_rsv: 0,
+            allowed_rsv: if accepted { RSV1 } else { 0 },
             max_frame_size: 1 << 30,
         };
-        Ok(Client {
+        let client = Client {
             stream,
             decoder: Decoder::new(config),
             pending: buf[n..].to_vec(),
-        })
+        };
+        Ok((client, accepted))
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
@@ -257,6 +286,94 @@ pub fn frame_bytes(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A masked frame with RSV1 set: the first frame of a permessage-deflate message (RFC 7692).
+pub fn compressed_frame_bytes(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
+    let mut header = FrameHeader::new(opcode, payload.len() as u64);
+    header.fin = fin;
+    header.rsv1 = true;
+    header.mask = Some(rand::random());
+    let mut out = Vec::new();
+    encode_frame(&mut out, &header, payload);
+    out
+}
+
+/// Whether hostile tests run at the full size (`SOCKLAB_HOSTILE=full`) rather than the
+/// small default that keeps `cargo test` fast.
+pub fn hostile_full() -> bool {
+    std::env::var("SOCKLAB_HOSTILE").as_deref() == Ok("full")
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resident memory of `pid` now (`VmRSS`), in KiB; 0 if it cannot be read.
+pub fn proc_rss_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+/// Peak resident memory of `pid` so far (`VmHWM`), in KiB; 0 if it cannot be read.
+pub fn proc_hwm_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+/// CPU time `pid` has used, user plus system (`/proc/PID/stat` fields 14 and 15), in seconds.
+/// CPU time is work done, so unlike wall time it can bound a test on a busy machine.
+pub fn proc_cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After ')' the fields start at 3 (state), so utime (14) and stime (15) are at 11 and 12.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / clock_ticks_per_second()
+}
+
+fn clock_ticks_per_second() -> f64 {
+    // sysconf(_SC_CLK_TCK) without libc: ask getconf once; Linux uses 100 everywhere else.
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// Prints the one line `scripts/bench-hostile.sh` tabulates, and returns `pass` so a test can
+/// report before it asserts. `others_served` is `None` when the case has no bystander client.
+pub fn hostile_report(
+    case: &str,
+    peak_rss_mib: f64,
+    cpu_s: f64,
+    others_served: Option<bool>,
+    pass: bool,
+    note: &str,
+) -> bool {
+    let others = match others_served {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "n/a",
+    };
+    let verdict = if pass { "pass" } else { "FAIL" };
+    let note = note.replace(['\n', '\r'], " ");
+    println!(
+        "hostile: case={case} peak_rss_mib={peak_rss_mib:.1} cpu_s={cpu_s:.2} others_served={others} verdict={verdict} note={note}"
+    );
+    pass
+}
+
 /// Where the Python interpreter with `websockets` is, or why the test cannot run. Under CI the
 /// absence is a failure, not a skip: CI installs it.
 pub fn python() -> Option<String> {
@@ -270,65 +387,4 @@ pub fn python() -> Option<String> {
             None
         }
     }
-}
-
-/// Whether the hostile-client tests run at the full size (`SOCKLAB_HOSTILE=full`, as
-/// `scripts/bench-hostile.sh` sets) rather than the few-second default.
-pub fn hostile_full() -> bool {
-    std::env::var("SOCKLAB_HOSTILE").as_deref() == Ok("full")
-}
-
-/// The one line a hostile test prints, which `scripts/bench-hostile.sh` tabulates.
-pub fn hostile_report(
-    case: &str,
-    peak_rss_mib: f64,
-    cpu_s: f64,
-    others_served: Option<bool>,
-    pass: bool,
-    note: &str,
-) {
-    let others = match others_served {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "n/a",
-    };
-    let verdict = if pass { "pass" } else { "FAIL" };
-    let note = note.replace('\n', " ");
-    println!("hostile: case={case} peak_rss_mib={peak_rss_mib:.1} cpu_s={cpu_s:.2} others_served={others} verdict={verdict} note={note}");
-}
-
-/// A `kB` field of `/proc/PID/status`, or 0 once the process is gone.
-fn proc_status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resident memory now (VmRSS), in KiB.
-pub fn proc_rss_kib(pid: u32) -> u64 {
-    proc_status_kib(pid, "VmRSS:")
-}
-
-/// Peak resident memory so far (VmHWM), in KiB.
-pub fn proc_hwm_kib(pid: u32) -> u64 {
-    proc_status_kib(pid, "VmHWM:")
-}
-
-/// User plus system CPU time used so far, in seconds, from `/proc/PID/stat`.
-pub fn proc_cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at state, field 3; utime and
-    // stime are fields 14 and 15, in clock ticks of USER_HZ, 100 on Linux.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    (ticks(11) + ticks(12)) as f64 / 100.0
 }
