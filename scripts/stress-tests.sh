@@ -44,7 +44,7 @@ if [ "${#PATTERNS[@]}" -eq 0 ]; then
         # tcp-echo: every test target starts the server or a peer
         server_echo server_lifecycle client php_peers bench 'hostile*'
         # ws-chat
-        protocol python_interop chromium
+        protocol python_interop chromium signals
         # raw-sniff: live capture on lo and in network namespaces
         'live_*' filter_live ws_live_tshark
         # examples
