@@ -38,7 +38,7 @@
 //! order its flows were last seen, so the flow to close for room, and each idle one, is found
 //! at the front in constant time, not by a scan.
 
-mod lru;
+pub mod lru;
 mod seq;
 
 use std::collections::BTreeMap;
