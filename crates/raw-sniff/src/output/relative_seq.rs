@@ -3,6 +3,7 @@
 //! numbers and sets the bases; later packets count from them in each direction, so `seq 1:6`
 //! reads as "bytes 1 to 5 of this stream".
 
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use wire::reassembly::lru::LruMap;
@@ -10,6 +11,40 @@ use wire::tcp::Flags;
 
 /// One endpoint: address and port.
 type End = (IpAddr, u16);
+
+/// A conversation's two endpoints in a fixed order, packed: per side a family byte, the
+/// address (an IPv4 one in the first four bytes) and the port. A new conversation hashes its
+/// key three times (looked up, inserted, and later removed to make room), so the key is
+/// hashed as one string, with one call of the keyed hasher (std's SipHash, so crafted
+/// addresses cannot pile conversations into one bucket), not once per field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key([u8; 38]);
+
+impl Key {
+    fn new(a: End, b: End) -> Key {
+        let mut buf = [0u8; 38];
+        for (side, (ip, port)) in buf.chunks_exact_mut(19).zip([a, b]) {
+            match ip {
+                IpAddr::V4(v4) => {
+                    side[0] = 4;
+                    side[1..5].copy_from_slice(&v4.octets());
+                }
+                IpAddr::V6(v6) => {
+                    side[0] = 6;
+                    side[1..17].copy_from_slice(&v6.octets());
+                }
+            }
+            side[17..].copy_from_slice(&port.to_be_bytes());
+        }
+        Key(buf)
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(&self.0);
+    }
+}
 
 /// Conversations remembered at most. Past that the least recently seen one is forgotten,
 /// preferring one that never got past its SYN, so that a flood of new connections (a SYN
@@ -21,7 +56,7 @@ const MAX_CONVERSATIONS: usize = 65_536;
 pub struct RelativeSeq {
     /// Keyed by the endpoints in a fixed order; the bases are for the direction from the
     /// first endpoint to the second. Established conversations are the protected tier.
-    bases: LruMap<(End, End), Bases>,
+    bases: LruMap<Key, Bases>,
 }
 
 impl Default for RelativeSeq {
@@ -50,7 +85,11 @@ impl RelativeSeq {
     pub fn observe(&mut self, src: End, dst: End, flags: Flags, seq: u32, ack: u32) -> (u32, u32) {
         let syn = flags.contains(Flags::SYN);
         let reversed = src > dst;
-        let key = if reversed { (dst, src) } else { (src, dst) };
+        let key = if reversed {
+            Key::new(dst, src)
+        } else {
+            Key::new(src, dst)
+        };
         let at = match self.bases.touch(&key) {
             Some(at) => at,
             None => {
