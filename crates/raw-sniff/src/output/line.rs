@@ -97,7 +97,7 @@ impl<W: Write> LinePrinter<W> {
                 let (seq, ack) = self.seq.observe(
                     (src, tcp.src_port()),
                     (dst, tcp.dst_port()),
-                    flags.contains(Flags::SYN),
+                    flags,
                     tcp.seq_number(),
                     tcp.ack_number(),
                 );

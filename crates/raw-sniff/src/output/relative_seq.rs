@@ -3,60 +3,143 @@
 //! numbers and sets the bases; later packets count from them in each direction, so `seq 1:6`
 //! reads as "bytes 1 to 5 of this stream".
 
-use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
+
+use wire::reassembly::lru::LruMap;
+use wire::tcp::Flags;
 
 /// One endpoint: address and port.
 type End = (IpAddr, u16);
 
-/// Conversations remembered at most; past that the table starts over rather than grow without
-/// bound under a flood of new connections.
+/// A conversation's two endpoints in a fixed order, packed: per side a family byte, the
+/// address (an IPv4 one in the first four bytes) and the port. A new conversation hashes its
+/// key three times (looked up, inserted, and later removed to make room), so the key is
+/// hashed as one string, with one call of the keyed hasher (std's SipHash, so crafted
+/// addresses cannot pile conversations into one bucket), not once per field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key([u8; 38]);
+
+impl Key {
+    fn new(a: End, b: End) -> Key {
+        let mut buf = [0u8; 38];
+        for (side, (ip, port)) in buf.chunks_exact_mut(19).zip([a, b]) {
+            match ip {
+                IpAddr::V4(v4) => {
+                    side[0] = 4;
+                    side[1..5].copy_from_slice(&v4.octets());
+                }
+                IpAddr::V6(v6) => {
+                    side[0] = 6;
+                    side[1..17].copy_from_slice(&v6.octets());
+                }
+            }
+            side[17..].copy_from_slice(&port.to_be_bytes());
+        }
+        Key(buf)
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(&self.0);
+    }
+}
+
+/// Conversations remembered at most. Past that the least recently seen one is forgotten,
+/// preferring one that never got past its SYN, so that a flood of new connections (a SYN
+/// flood, a port scan) neither grows the table without bound nor takes their bases from the
+/// conversations being watched.
 const MAX_CONVERSATIONS: usize = 65_536;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RelativeSeq {
     /// Keyed by the endpoints in a fixed order; the bases are for the direction from the
-    /// first endpoint to the second.
-    bases: HashMap<(End, End), Bases>,
+    /// first endpoint to the second. Established conversations are the protected tier.
+    bases: LruMap<Key, Bases>,
+}
+
+impl Default for RelativeSeq {
+    fn default() -> RelativeSeq {
+        RelativeSeq {
+            // Reserved whole so that the table never stops to rehash in the middle of a
+            // flood, while a live capture's ring fills; untouched pages cost no memory.
+            bases: LruMap::with_capacity(MAX_CONVERSATIONS),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Bases {
     seq: u32,
     ack: u32,
+    /// Each direction heard, first endpoint's first.
+    heard: [bool; 2],
+    /// A segment with neither SYN nor RST was seen, either way. RST is left out because a
+    /// scanned closed port answers a SYN with one: that conversation never got going.
+    past_syn: bool,
 }
 
 impl RelativeSeq {
-    /// The (seq, ack) to print for a segment from `src` to `dst`.
-    pub fn observe(&mut self, src: End, dst: End, syn: bool, seq: u32, ack: u32) -> (u32, u32) {
+    /// The (seq, ack) to print for a segment from `src` to `dst` with `flags`.
+    pub fn observe(&mut self, src: End, dst: End, flags: Flags, seq: u32, ack: u32) -> (u32, u32) {
+        let syn = flags.contains(Flags::SYN);
         let reversed = src > dst;
-        let key = if reversed { (dst, src) } else { (src, dst) };
-        match self.bases.get(&key) {
-            Some(b) if !syn => {
-                if reversed {
-                    (seq.wrapping_sub(b.ack), ack.wrapping_sub(b.seq))
-                } else {
-                    (seq.wrapping_sub(b.seq), ack.wrapping_sub(b.ack))
-                }
-            }
-            _ => {
+        let key = if reversed {
+            Key::new(dst, src)
+        } else {
+            Key::new(src, dst)
+        };
+        let at = match self.bases.touch(&key) {
+            Some(at) => at,
+            None => {
                 if self.bases.len() >= MAX_CONVERSATIONS {
-                    self.bases.clear();
+                    if let Some(oldest) = self.bases.oldest() {
+                        self.bases.remove(oldest);
+                    }
                 }
-                let bases = if reversed {
+                // Placeholder bases: the first packet seen sets them below, as a SYN does.
+                self.bases.insert(
+                    key,
                     Bases {
-                        seq: ack.wrapping_sub(1),
-                        ack: seq,
-                    }
-                } else {
-                    Bases {
-                        seq,
-                        ack: ack.wrapping_sub(1),
-                    }
-                };
-                self.bases.insert(key, bases);
-                (seq, ack)
+                        seq: 0,
+                        ack: 0,
+                        heard: [false; 2],
+                        past_syn: false,
+                    },
+                )
             }
+        };
+        let b = self.bases.get_mut(at);
+        let first = b.heard == [false; 2];
+        b.heard[usize::from(reversed)] = true;
+        let was_established = b.past_syn && b.heard == [true; 2];
+        b.past_syn |= !syn && !flags.contains(Flags::RST);
+        if !was_established && b.past_syn && b.heard == [true; 2] {
+            // Both sides spoke and the handshake is over: a scan's conversations never get
+            // here, so only they compete for room when the table is full.
+            self.bases.promote(at);
+        }
+        let b = self.bases.get_mut(at);
+        if syn || first {
+            *b = if reversed {
+                Bases {
+                    seq: ack.wrapping_sub(1),
+                    ack: seq,
+                    ..*b
+                }
+            } else {
+                Bases {
+                    seq,
+                    ack: ack.wrapping_sub(1),
+                    ..*b
+                }
+            };
+            (seq, ack)
+        } else if reversed {
+            (seq.wrapping_sub(b.ack), ack.wrapping_sub(b.seq))
+        } else {
+            (seq.wrapping_sub(b.seq), ack.wrapping_sub(b.ack))
         }
     }
 }
@@ -65,19 +148,23 @@ impl RelativeSeq {
 mod tests {
     use super::*;
 
+    const SYN: Flags = Flags::SYN;
+    const SYN_ACK: Flags = Flags(Flags::SYN.0 | Flags::ACK.0);
+    const ACK: Flags = Flags::ACK;
+
     #[test]
     fn absolute_on_syn_then_relative_in_both_directions() {
         let a = ("10.0.0.1".parse().unwrap(), 40000);
         let b = ("10.0.0.2".parse().unwrap(), 80);
         let mut rel = RelativeSeq::default();
         // Handshake: absolute numbers, as tcpdump prints them.
-        assert_eq!(rel.observe(a, b, true, 1000, 0), (1000, 0));
-        assert_eq!(rel.observe(b, a, true, u32::MAX, 1001), (u32::MAX, 1001));
-        assert_eq!(rel.observe(a, b, false, 1001, 0), (1, 1));
+        assert_eq!(rel.observe(a, b, SYN, 1000, 0), (1000, 0));
+        assert_eq!(rel.observe(b, a, SYN_ACK, u32::MAX, 1001), (u32::MAX, 1001));
+        assert_eq!(rel.observe(a, b, ACK, 1001, 0), (1, 1));
         // Six bytes each way; the server's sequence space wraps past 2^32.
-        assert_eq!(rel.observe(a, b, false, 1001, 0), (1, 1));
-        assert_eq!(rel.observe(b, a, false, 0, 1007), (1, 7));
-        assert_eq!(rel.observe(b, a, false, 6, 1007), (7, 7));
+        assert_eq!(rel.observe(a, b, ACK, 1001, 0), (1, 1));
+        assert_eq!(rel.observe(b, a, ACK, 0, 1007), (1, 7));
+        assert_eq!(rel.observe(b, a, ACK, 6, 1007), (7, 7));
     }
 
     #[test]
@@ -85,8 +172,55 @@ mod tests {
         let a = ("::1".parse().unwrap(), 5);
         let b = ("::1".parse().unwrap(), 6);
         let mut rel = RelativeSeq::default();
-        assert_eq!(rel.observe(b, a, false, 500, 900), (500, 900));
-        assert_eq!(rel.observe(b, a, false, 510, 900), (10, 1));
-        assert_eq!(rel.observe(a, b, false, 900, 510), (1, 10));
+        assert_eq!(rel.observe(b, a, ACK, 500, 900), (500, 900));
+        assert_eq!(rel.observe(b, a, ACK, 510, 900), (10, 1));
+        assert_eq!(rel.observe(a, b, ACK, 900, 510), (1, 10));
+    }
+
+    /// A scanner's endpoint `n`: distinct for each `n` below 2^32.
+    fn scanner(n: u32) -> End {
+        let addr = std::net::Ipv4Addr::from(0x0b00_0000 + n / 50_000);
+        (IpAddr::V4(addr), 1 + (n % 50_000) as u16)
+    }
+
+    #[test]
+    fn a_conversation_keeps_its_bases_through_a_port_scan() {
+        let a = ("10.0.0.1".parse().unwrap(), 40000);
+        let b = ("10.0.0.2".parse().unwrap(), 80);
+        let mut rel = RelativeSeq::default();
+        rel.observe(a, b, SYN, 1000, 0);
+        rel.observe(b, a, SYN_ACK, 5000, 1001);
+        rel.observe(a, b, ACK, 1001, 5001);
+        assert_eq!(rel.observe(a, b, ACK, 1001, 5001), (1, 1));
+        // More new conversations than the table holds: SYNs from distinct endpoints, every
+        // other one answered by the RST of a closed port. The table used to start over
+        // here, and the conversation's next segment came out absolute.
+        for n in 0..100_000 {
+            rel.observe(scanner(n), b, SYN, n, 0);
+            if n % 2 == 0 {
+                rel.observe(b, scanner(n), Flags(Flags::RST.0 | Flags::ACK.0), 0, n + 1);
+            }
+            assert!(rel.bases.len() <= MAX_CONVERSATIONS);
+        }
+        assert_eq!(rel.observe(a, b, ACK, 1006, 5001), (6, 1));
+        assert_eq!(rel.observe(b, a, ACK, 5001, 1006), (1, 6));
+        // Making room looked at one entry per conversation forgotten, not at the table.
+        assert_eq!(rel.bases.examined(), 100_001 - MAX_CONVERSATIONS as u64);
+    }
+
+    #[test]
+    fn the_least_recently_seen_conversation_is_forgotten_first() {
+        let b = ("10.0.0.2".parse().unwrap(), 80);
+        let mut rel = RelativeSeq::default();
+        // Established conversations only, so the protected tier alone is full.
+        for n in 0..MAX_CONVERSATIONS as u32 {
+            rel.observe(scanner(n), b, ACK, 100, 200);
+            rel.observe(b, scanner(n), ACK, 200, 101);
+        }
+        // Conversation 0 seen again, so 1 is now the least recently seen.
+        assert_eq!(rel.observe(scanner(0), b, ACK, 101, 200), (1, 1));
+        rel.observe(scanner(1_000_000), b, SYN, 7, 0);
+        assert_eq!(rel.observe(scanner(0), b, ACK, 102, 200), (2, 1));
+        assert_eq!(rel.observe(scanner(1), b, ACK, 101, 200), (101, 200));
     }
 }

@@ -9,7 +9,9 @@
 //! Memory is bounded by the reassembler's caps, [`MAX_HTTP_BUFFER`] per direction while the
 //! handshake is read, per direction one frame (at most `max_frame`) once upgraded, and at
 //! most [`MAX_EXAMINED`] connections examined at once. A connection whose client does not
-//! open with something like a request method costs nothing here past its first bytes.
+//! open with something like a request method costs nothing here past its first bytes, and
+//! one that carries no byte (a SYN flood's, a port scan's) costs nothing at all: the
+//! reassembler reports a flow only when its first bytes come.
 
 pub mod frames;
 
@@ -102,11 +104,6 @@ pub struct WsConfig {
 }
 
 enum FlowState {
-    /// Opened, nothing sent yet: costs only its addresses.
-    Opened {
-        client: SocketAddr,
-        server: SocketAddr,
-    },
     /// Reading the HTTP heads.
     Http(Box<Http>),
     /// Upgraded: one decoder per direction.
@@ -130,24 +127,34 @@ struct Http {
 /// memory whatever the traffic; connections past it are counted, not examined.
 pub const MAX_EXAMINED: usize = 1024;
 
-/// Flows the reassembler reported, by its flow number. A flow that is not HTTP (or not
-/// WebSocket once its first exchange is seen) is dropped from here at once.
+/// The flows being examined, by the reassembler's flow number: at most [`MAX_EXAMINED`].
+/// A flow that is not HTTP (or not WebSocket once its first exchange is seen) is never put
+/// here or is dropped at once, so nothing here is looked at but the flow of each event.
 #[derive(Default)]
 struct Flows {
     map: HashMap<u64, FlowState>,
-    /// Entries in the `Http` or `Ws` state.
-    examined: usize,
+    /// The flow the reassembler just reported opened, with its client and server: its first
+    /// bytes or gap are the very next event, which decides whether it goes into `map`. One
+    /// slot is enough, since the reassembler reports a flow only then.
+    opening: Option<(u64, SocketAddr, SocketAddr)>,
     /// Connections not examined because `MAX_EXAMINED` were already.
     skipped: u64,
 }
 
 impl Flows {
     fn forget(&mut self, flow: u64) -> Option<FlowState> {
-        let state = self.map.remove(&flow)?;
-        if !matches!(state, FlowState::Opened { .. }) {
-            self.examined -= 1;
+        self.map.remove(&flow)
+    }
+
+    /// The client and server of `flow` if it was just opened and nothing decided yet.
+    fn take_opening(&mut self, flow: u64) -> Option<(SocketAddr, SocketAddr)> {
+        match self.opening {
+            Some((f, client, server)) if f == flow => {
+                self.opening = None;
+                Some((client, server))
+            }
+            _ => None,
         }
-        Some(state)
     }
 }
 
@@ -168,7 +175,12 @@ fn index(dir: Direction) -> usize {
 impl Tracker {
     pub fn new(config: WsConfig) -> Tracker {
         Tracker {
-            reassembler: Reassembler::new(Config::default()),
+            reassembler: Reassembler::new(Config {
+                // Flows that carry nothing are no business of the tracker: a SYN flood then
+                // costs it nothing.
+                announce_at_first_delivery: true,
+                ..Config::default()
+            }),
             flows: Flows::default(),
             config,
         }
@@ -182,7 +194,7 @@ impl Tracker {
     /// Connections being examined now.
     #[cfg(test)]
     fn examined(&self) -> usize {
-        self.flows.examined
+        self.flows.map.len()
     }
 
     /// Feeds one captured frame; what it completes goes to `out`.
@@ -215,9 +227,7 @@ fn event(flows: &mut Flows, config: &WsConfig, e: Event<'_>, out: &mut Vec<WsEve
             client,
             server,
             ..
-        } => {
-            flows.map.insert(flow, FlowState::Opened { client, server });
-        }
+        } => flows.opening = Some((flow, client, server)),
         Event::Data {
             flow,
             dir,
@@ -240,22 +250,21 @@ fn event(flows: &mut Flows, config: &WsConfig, e: Event<'_>, out: &mut Vec<WsEve
             Some(FlowState::Http(_)) => {
                 flows.forget(flow);
             }
-            Some(FlowState::Opened { client, server }) => {
-                let (client, server) = (*client, *server);
-                if is_ws_port(config, client, server) {
-                    start_joined(flows, config, flow, client, server, out);
-                    if let Some(FlowState::Ws(dirs)) = flows.map.get_mut(&flow) {
-                        let mut outputs = Vec::new();
-                        dirs[index(dir)].gap(offset, len, &mut outputs);
-                        push_outputs(flow, dir, outputs, out);
+            None => {
+                if let Some((client, server)) = flows.take_opening(flow) {
+                    if is_ws_port(config, client, server) {
+                        start_joined(flows, config, flow, client, server, out);
+                        if let Some(FlowState::Ws(dirs)) = flows.map.get_mut(&flow) {
+                            let mut outputs = Vec::new();
+                            dirs[index(dir)].gap(offset, len, &mut outputs);
+                            push_outputs(flow, dir, outputs, out);
+                        }
                     }
-                } else {
-                    flows.forget(flow);
                 }
             }
-            None => {}
         },
         Event::Closed { flow, reason } => {
+            flows.take_opening(flow);
             if let Some(FlowState::Ws(_)) = flows.forget(flow) {
                 out.push(WsEvent::Closed { flow, reason });
             }
@@ -276,8 +285,7 @@ fn start_joined(
     server: SocketAddr,
     out: &mut Vec<WsEvent>,
 ) {
-    if flows.examined >= MAX_EXAMINED {
-        flows.forget(flow);
+    if flows.map.len() >= MAX_EXAMINED {
         flows.skipped += 1;
         return;
     }
@@ -303,7 +311,6 @@ fn start_joined(
             joining(Direction::ServerToClient),
         ])),
     );
-    flows.examined += 1;
 }
 
 fn data(
@@ -315,8 +322,7 @@ fn data(
     bytes: &[u8],
     out: &mut Vec<WsEvent>,
 ) {
-    if let Some(FlowState::Opened { client, server }) = flows.map.get(&flow) {
-        let (client, server) = (*client, *server);
+    if let Some((client, server)) = flows.take_opening(flow) {
         if is_ws_port(config, client, server) {
             start_joined(flows, config, flow, client, server, out);
         } else if dir == Direction::ClientToServer
@@ -324,8 +330,7 @@ fn data(
             && bytes.first().is_some_and(u8::is_ascii_uppercase)
         {
             // Starts like a request method: worth reading as HTTP.
-            if flows.examined >= MAX_EXAMINED {
-                flows.forget(flow);
+            if flows.map.len() >= MAX_EXAMINED {
                 flows.skipped += 1;
                 return;
             }
@@ -340,9 +345,8 @@ fn data(
                     upgrade_asked: false,
                 })),
             );
-            flows.examined += 1;
         } else {
-            flows.forget(flow);
+            // Not HTTP, or the server spoke first: never looked at again.
             return;
         }
     }
@@ -350,7 +354,6 @@ fn data(
         return;
     };
     let forget = match state {
-        FlowState::Opened { .. } => false,
         FlowState::Ws(dirs) => {
             let mut outputs = Vec::new();
             dirs[index(dir)].data(bytes, &mut outputs);
@@ -642,5 +645,104 @@ mod tests {
         assert_eq!(t.examined(), 0);
         assert!(t.flows.map.is_empty());
         assert_eq!(t.skipped(), 0);
+    }
+
+    fn syn(
+        t: &mut Tracker,
+        from: SocketAddr,
+        to: SocketAddr,
+        flags: Flags,
+        seq: u32,
+    ) -> Vec<WsEvent> {
+        let seg = Segment {
+            src: from,
+            dst: to,
+            seq: SeqNum(seq),
+            flags,
+            payload: &[],
+            missing: 0,
+        };
+        let mut out = Vec::new();
+        t.segment(Duration::from_secs(1), &seg, &mut out);
+        out
+    }
+
+    /// A scanner's endpoint `n`, distinct for each `n` below 2^24.
+    fn prober(n: u32) -> SocketAddr {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + n)), 1024)
+    }
+
+    #[test]
+    fn a_syn_flood_costs_no_entry_and_a_handshake_through_it_is_decoded() {
+        let mut t = Tracker::new(WsConfig {
+            max_frame: DEFAULT_MAX_FRAME,
+            ..WsConfig::default()
+        });
+        let c = client(1);
+        syn(&mut t, c, SERVER, Flags::SYN, 0);
+        syn(&mut t, SERVER, c, Flags(Flags::SYN.0 | Flags::ACK.0), 0);
+        syn(&mut t, c, SERVER, Flags::ACK, 1);
+        // More SYNs from distinct endpoints than the reassembler follows at once, half of
+        // them answered by the SYN-ACK of an open port.
+        for n in 0..100_000 {
+            let mut out = syn(&mut t, prober(n), SERVER, Flags::SYN, n);
+            if n % 2 == 0 {
+                out.extend(syn(
+                    &mut t,
+                    SERVER,
+                    prober(n),
+                    Flags(Flags::SYN.0 | Flags::ACK.0),
+                    7,
+                ));
+            }
+            assert!(out.is_empty());
+        }
+        // Not one was recorded: the map never even allocated.
+        assert_eq!(t.flows.map.capacity(), 0);
+        assert!(t.flows.opening.is_none());
+        // The connection that was established before the flood is still followed.
+        let mut out = Vec::new();
+        let request = b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
+                        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                        Sec-WebSocket-Version: 13\r\n\r\n";
+        let response = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                         Connection: Upgrade\r\n\
+                         Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\
+                         \x81\x02hi";
+        for (src, dst, payload) in [(c, SERVER, &request[..]), (SERVER, c, &response[..])] {
+            let seg = Segment {
+                src,
+                dst,
+                seq: SeqNum(1),
+                flags: Flags(Flags::ACK.0 | Flags::PSH.0),
+                payload,
+                missing: 0,
+            };
+            t.segment(Duration::from_secs(1), &seg, &mut out);
+        }
+        assert!(
+            matches!(&out[..], [WsEvent::Handshake(hs), WsEvent::Frame { .. }]
+                if hs.client == c && hs.server == SERVER && hs.accept_ok),
+            "{out:?}"
+        );
+        assert_eq!(t.examined(), 1);
+    }
+
+    #[test]
+    fn a_connection_whose_server_speaks_first_is_never_examined() {
+        let mut t = Tracker::new(WsConfig {
+            max_frame: DEFAULT_MAX_FRAME,
+            ..WsConfig::default()
+        });
+        let c = client(1);
+        syn(&mut t, c, SERVER, Flags::SYN, 0);
+        syn(&mut t, SERVER, c, Flags(Flags::SYN.0 | Flags::ACK.0), 0);
+        syn(&mut t, c, SERVER, Flags::ACK, 1);
+        answer(&mut t, 1, 1, b"220 mail.example ESMTP\r\n");
+        // A request-like first line from the client after the banner is not the start of
+        // the stream: as before, nothing is examined.
+        send(&mut t, 1, b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n");
+        assert_eq!(t.examined(), 0);
+        assert_eq!(t.flows.map.capacity(), 0);
     }
 }

@@ -17,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
         max_flows: 4,
         idle_timeout: Duration::from_secs(5),
         max_window: 1 << 20,
+        // Chunks are 6 bytes: the leftover says which way flows are reported.
+        announce_at_first_delivery: data.len() % 2 == 1,
     };
+    // Flows reported open: each delivers only in between its Opened and its Closed.
+    let mut open = std::collections::HashSet::new();
     let mut r = Reassembler::new(cfg);
     let payload = [0xabu8; 64];
     let mut delivered = 0u64;
@@ -44,22 +48,27 @@ fuzz_target!(|data: &[u8]| {
             payload: &payload[..len],
             missing: u32::from(chunk[5] & 3),
         };
-        r.push(now, &seg, |e| {
-            if let Event::Data { bytes, .. } = e {
-                delivered += bytes.len() as u64;
-            }
-        });
+        r.push(now, &seg, |e| check(e, &mut open, &mut delivered));
         let s = r.stats();
         assert!(s.buffered_now <= cfg.max_buffered_total);
         assert!(r.flow_count() <= cfg.max_flows);
     }
-    r.finish(|e| {
-        if let Event::Data { bytes, .. } = e {
-            delivered += bytes.len() as u64;
-        }
-    });
+    r.finish(|e| check(e, &mut open, &mut delivered));
+    assert!(open.is_empty());
     let s = r.stats();
     assert_eq!(s.buffered_now, 0);
     assert_eq!(s.delivered_bytes, delivered);
     assert_eq!(r.flow_count(), 0);
 });
+
+fn check(e: Event<'_>, open: &mut std::collections::HashSet<u64>, delivered: &mut u64) {
+    match e {
+        Event::Opened { flow, .. } => assert!(open.insert(flow)),
+        Event::Data { flow, bytes, .. } => {
+            assert!(open.contains(&flow));
+            *delivered += bytes.len() as u64;
+        }
+        Event::Gap { flow, .. } => assert!(open.contains(&flow)),
+        Event::Closed { flow, .. } => assert!(open.remove(&flow)),
+    }
+}

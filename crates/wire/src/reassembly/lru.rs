@@ -1,14 +1,37 @@
-//! The flow table: a hash map whose entries also sit on recency lists, so that the least
-//! recently seen flow is found, and any flow moved to the recent end, in constant time.
+//! A map that also keeps its entries in order of last use, in two tiers, so that the entry to
+//! give up first is found, and any entry moved to the recent end, in constant time: the
+//! reassembler's flow table, and a bounded table of anything else keyed per flow (the
+//! sniffer's relative sequence numbers) that must not cost more per new key than per known
+//! one.
 //!
 //! There are two lists, as in a segmented LRU: entries start on the probation list and move
 //! to the protected one when [`LruMap::promote`]d; [`LruMap::oldest`] offers the least
 //! recently used entry on probation, and a protected one only when none is on probation.
+//! A flood of new keys (a SYN flood, a port scan) therefore only displaces other keys on
+//! probation, while the entries a caller promoted (established conversations) stay.
 //!
 //! Entries live in a slab (`Vec` of slots plus a free list) and link to each other by slot
 //! index, an intrusive doubly linked list without pointers or `unsafe`. The map gives a key's
-//! slot. Slots are reused but never handed out: callers hold a slot only between two calls
-//! that do not remove it, so no generation counter is needed.
+//! slot. Slots are reused and carry no generation: a slot number names its entry only until
+//! that entry is removed, so callers hold one only between two calls that do not remove it
+//! (a stale slot panics or names another entry; it can never reach freed memory).
+//!
+//! ```
+//! use wire::reassembly::lru::LruMap;
+//!
+//! // Room for two: the caller evicts before inserting a third.
+//! let mut m = LruMap::with_capacity(2);
+//! let a = m.insert("established", 1);
+//! m.promote(a);
+//! m.insert("syn-only", 2);
+//! if m.len() >= 2 {
+//!     let victim = m.oldest().unwrap();
+//!     assert_eq!(m.remove(victim), ("syn-only", 2));
+//! }
+//! m.insert("scan", 3);
+//! let at = m.touch(&"established").unwrap();
+//! assert_eq!(*m.get(at), 1);
+//! ```
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -18,7 +41,7 @@ const NIL: u32 = u32::MAX;
 
 /// Which list an entry is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Tier {
+pub enum Tier {
     /// Where entries start; offered first by [`LruMap::oldest`].
     Probation,
     /// Offered only once no entry is on probation.
@@ -54,9 +77,9 @@ struct Slot<K, V> {
     tier: Tier,
 }
 
-/// A map from `K` to `V` ordered by last use.
+/// A map from `K` to `V` ordered by last use; see the [module](self) documentation.
 #[derive(Debug)]
-pub(super) struct LruMap<K, V> {
+pub struct LruMap<K, V> {
     index: HashMap<K, u32>,
     slots: Vec<Option<Slot<K, V>>>,
     free: Vec<u32>,
@@ -67,9 +90,15 @@ pub(super) struct LruMap<K, V> {
     examined: u64,
 }
 
+impl<K: Copy + Eq + Hash, V> Default for LruMap<K, V> {
+    fn default() -> LruMap<K, V> {
+        LruMap::new()
+    }
+}
+
 impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
-    #[cfg(test)]
-    pub(super) fn new() -> LruMap<K, V> {
+    /// An empty map that grows as needed.
+    pub fn new() -> LruMap<K, V> {
         LruMap::with_capacity(0)
     }
 
@@ -78,7 +107,7 @@ impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
     /// in which a live capture's ring fills. Reserving costs address space, not memory,
     /// until entries are used: only the hash table's control bytes (one per slot) are
     /// written.
-    pub(super) fn with_capacity(capacity: usize) -> LruMap<K, V> {
+    pub fn with_capacity(capacity: usize) -> LruMap<K, V> {
         LruMap {
             index: HashMap::with_capacity(capacity),
             slots: Vec::with_capacity(capacity),
@@ -91,12 +120,18 @@ impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
         }
     }
 
-    pub(super) fn len(&self) -> usize {
+    /// Entries in the map.
+    pub fn len(&self) -> usize {
         self.index.len()
     }
 
+    /// Whether the map has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
     /// The slot of `key`, now the most recently used of its tier.
-    pub(super) fn touch(&mut self, key: &K) -> Option<u32> {
+    pub fn touch(&mut self, key: &K) -> Option<u32> {
         let at = *self.index.get(key)?;
         let tier = self.slot(at).tier;
         if at != self.lists[tier.index()].tail {
@@ -107,7 +142,7 @@ impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
     }
 
     /// Moves the entry in slot `at` to the protected tier, as its most recently used.
-    pub(super) fn promote(&mut self, at: u32) {
+    pub fn promote(&mut self, at: u32) {
         if self.slot(at).tier == Tier::Probation {
             self.unlink(at);
             self.link_tail(at, Tier::Protected);
@@ -116,7 +151,7 @@ impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
 
     /// Adds `key`, which must not be present, on probation as the most recently used;
     /// returns its slot.
-    pub(super) fn insert(&mut self, key: K, value: V) -> u32 {
+    pub fn insert(&mut self, key: K, value: V) -> u32 {
         let slot = Slot {
             key,
             value,
@@ -144,13 +179,13 @@ impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
 
     /// The slot of the entry to give up first: the least recently used on probation, or when
     /// none is, the least recently used protected one.
-    pub(super) fn oldest(&mut self) -> Option<u32> {
+    pub fn oldest(&mut self) -> Option<u32> {
         self.oldest_in(Tier::Probation)
             .or_else(|| self.oldest_in(Tier::Protected))
     }
 
     /// The least recently used entry of one tier.
-    pub(super) fn oldest_in(&mut self, tier: Tier) -> Option<u32> {
+    pub fn oldest_in(&mut self, tier: Tier) -> Option<u32> {
         let head = self.lists[tier.index()].head;
         if head == NIL {
             return None;
@@ -159,16 +194,18 @@ impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
         Some(head)
     }
 
-    pub(super) fn get(&self, at: u32) -> &V {
+    /// The value in slot `at`.
+    pub fn get(&self, at: u32) -> &V {
         &self.slot(at).value
     }
 
-    pub(super) fn get_mut(&mut self, at: u32) -> &mut V {
+    /// The value in slot `at`, to change in place.
+    pub fn get_mut(&mut self, at: u32) -> &mut V {
         &mut self.slot_mut(at).value
     }
 
     /// Takes the entry in slot `at` out of the map.
-    pub(super) fn remove(&mut self, at: u32) -> (K, V) {
+    pub fn remove(&mut self, at: u32) -> (K, V) {
         self.unlink(at);
         let slot = self.slots[at as usize].take().expect("slot in use");
         self.index.remove(&slot.key);
@@ -177,16 +214,17 @@ impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
     }
 
     /// Every entry, in no particular order.
-    pub(super) fn values(&self) -> impl Iterator<Item = (u32, &V)> {
+    pub fn values(&self) -> impl Iterator<Item = (u32, &V)> {
         self.slots
             .iter()
             .enumerate()
             .filter_map(|(at, s)| s.as_ref().map(|s| (at as u32, &s.value)))
     }
 
-    /// See the field.
-    #[cfg(test)]
-    pub(super) fn examined(&self) -> u64 {
+    /// Entries looked at so far to choose one to give up: one per call of [`LruMap::oldest`]
+    /// or [`LruMap::oldest_in`] that found one, whatever the map's size. Tests count it to
+    /// show that eviction does not scan.
+    pub fn examined(&self) -> u64 {
         self.examined
     }
 

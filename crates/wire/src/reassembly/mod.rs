@@ -6,7 +6,9 @@
 //! until the hole before them fills; when bytes are lost for good the reassembler says so
 //! with [`Event::Gap`] and moves on rather than waiting forever. A flow opens on a SYN or
 //! on the first segment carrying data; a bare ACK, FIN or RST for an unknown flow is
-//! ignored.
+//! ignored. A consumer that only reads bytes can have flows reported only once they deliver
+//! something ([`Config::announce_at_first_delivery`]), so that SYNs which go nowhere cost it
+//! nothing.
 //!
 //! # Overlap policy
 //! The first copy of a byte wins: bytes already delivered are never delivered again, and
@@ -38,7 +40,7 @@
 //! order its flows were last seen, so the flow to close for room, and each idle one, is found
 //! at the front in constant time, not by a scan.
 
-mod lru;
+pub mod lru;
 mod seq;
 
 use std::collections::BTreeMap;
@@ -74,6 +76,13 @@ pub struct Config {
     /// Segments starting further than this beyond the next expected byte are dropped as
     /// out of window (TCP windows are at most 2^30 bytes, RFC 7323 §2.3).
     pub max_window: u32,
+    /// Report a flow only once it has something to report: its [`Event::Opened`] comes
+    /// just before its first [`Event::Data`] or [`Event::Gap`] (and nothing of any other
+    /// flow comes between them), and a flow that never delivers a byte or a gap (a SYN that
+    /// went nowhere, a scan's probe) is never reported at all, not even its
+    /// [`Event::Closed`]. For a consumer that only looks at bytes, so that a flood of new
+    /// flows costs it nothing. Off by default: every flow is reported when it opens.
+    pub announce_at_first_delivery: bool,
 }
 
 impl Default for Config {
@@ -84,6 +93,7 @@ impl Default for Config {
             max_flows: 65_536,
             idle_timeout: Duration::from_secs(120),
             max_window: 1 << 30,
+            announce_at_first_delivery: false,
         }
     }
 }
@@ -126,7 +136,8 @@ pub enum CloseReason {
 /// reassembler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event<'a> {
-    /// A new flow.
+    /// A new flow; with [`Config::announce_at_first_delivery`], one about to deliver its
+    /// first bytes or gap.
     Opened {
         /// Flow number.
         flow: u64,
@@ -159,7 +170,7 @@ pub enum Event<'a> {
         /// Number of missing bytes.
         len: u64,
     },
-    /// The flow ended; no more events for it.
+    /// The flow ended; no more events for it. Only for flows that were [`Event::Opened`].
     Closed {
         /// Flow number.
         flow: u64,
@@ -298,6 +309,22 @@ struct Flow {
     past_syn: bool,
     /// Both sides heard and one past its SYN; the flow moved to the protected tier.
     established: bool,
+    /// Whether the flow opened on a SYN, for an [`Event::Opened`] reported late.
+    syn_seen: bool,
+    /// [`Event::Opened`] was reported.
+    announced: bool,
+}
+
+impl Flow {
+    /// The [`Event::Opened`] of this flow, known by `key`.
+    fn opened(&self, key: FlowKey) -> Event<'static> {
+        Event::Opened {
+            flow: self.id,
+            client: self.client,
+            server: if key.0 == self.client { key.1 } else { key.0 },
+            syn_seen: self.syn_seen,
+        }
+    }
 }
 
 /// Flows by key, least recently seen first; established flows are the protected tier.
@@ -308,12 +335,16 @@ struct Ctx<'s, F> {
     total: &'s mut usize,
     stats: &'s mut Stats,
     sink: &'s mut F,
+    /// The flow's [`Event::Opened`], while it is still to be reported before its first
+    /// delivery ([`Config::announce_at_first_delivery`]).
+    announce: Option<Event<'static>>,
 }
 
 impl<F: FnMut(Event<'_>)> Ctx<'_, F> {
     fn data(&mut self, flow: u64, dir: Direction, offset: u64, bytes: &[u8]) {
         if !bytes.is_empty() {
             self.stats.delivered_bytes += bytes.len() as u64;
+            self.announce();
             (self.sink)(Event::Data {
                 flow,
                 dir,
@@ -326,12 +357,19 @@ impl<F: FnMut(Event<'_>)> Ctx<'_, F> {
     fn gap(&mut self, flow: u64, dir: Direction, offset: u64, len: u64) {
         if len > 0 {
             self.stats.gap_bytes += len;
+            self.announce();
             (self.sink)(Event::Gap {
                 flow,
                 dir,
                 offset,
                 len,
             });
+        }
+    }
+
+    fn announce(&mut self) {
+        if let Some(opened) = self.announce.take() {
+            (self.sink)(opened);
         }
     }
 }
@@ -545,12 +583,15 @@ impl Reassembler {
                 let id = self.next_id;
                 self.next_id += 1;
                 self.stats.flows_opened += 1;
-                sink(Event::Opened {
-                    flow: id,
-                    client,
-                    server,
-                    syn_seen: syn_only || synack,
-                });
+                let announced = !self.cfg.announce_at_first_delivery;
+                if announced {
+                    sink(Event::Opened {
+                        flow: id,
+                        client,
+                        server,
+                        syn_seen: syn_only || synack,
+                    });
+                }
                 self.flows.insert(
                     key,
                     Flow {
@@ -561,6 +602,8 @@ impl Reassembler {
                         heard: [false; 2],
                         past_syn: false,
                         established: false,
+                        syn_seen: syn_only || synack,
+                        announced,
                     },
                 )
             }
@@ -582,6 +625,7 @@ impl Reassembler {
             total: &mut self.total,
             stats: &mut self.stats,
             sink: &mut sink,
+            announce: (!flow.announced).then(|| flow.opened(key)),
         };
         let id = flow.id;
         let reason = if rst {
@@ -593,6 +637,7 @@ impl Reassembler {
                 .all(|h| h.finished)
                 .then_some(CloseReason::Fin)
         };
+        flow.announced = cx.announce.is_none();
         if let Some(reason) = reason {
             let (_, mut flow) = self.flows.remove(at);
             Self::close(&mut flow, reason, &mut cx);
@@ -612,19 +657,23 @@ impl Reassembler {
                 }
             }
         }
-        (cx.sink)(Event::Closed {
-            flow: flow.id,
-            reason,
-        });
+        // A flow still unannounced delivered nothing, even now: it was never reported.
+        if cx.announce.is_none() {
+            (cx.sink)(Event::Closed {
+                flow: flow.id,
+                reason,
+            });
+        }
     }
 
     fn remove_with<F: FnMut(Event<'_>)>(&mut self, at: u32, reason: CloseReason, sink: &mut F) {
-        let (_, mut flow) = self.flows.remove(at);
+        let (key, mut flow) = self.flows.remove(at);
         let mut cx = Ctx {
             cfg: self.cfg,
             total: &mut self.total,
             stats: &mut self.stats,
             sink,
+            announce: (!flow.announced).then(|| flow.opened(key)),
         };
         Self::close(&mut flow, reason, &mut cx);
     }

@@ -640,3 +640,137 @@ fn eviction_spares_established_flows_through_quiet_spells() {
     flood(&mut r, 4_000, 1, &mut sink);
     assert_eq!(closed, [1, 2, 4]);
 }
+
+fn announcing() -> Config {
+    Config {
+        announce_at_first_delivery: true,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn announced_at_first_delivery_a_flow_with_data_reports_the_same_events() {
+    let script = |run: &mut Run| {
+        handshake(run, 1000, 5000);
+        run.push(seg(true, 1001, PA, b"GET / "));
+        run.push(seg(false, 5001, PA, b"200 OK"));
+        run.push(seg(true, 1007, FA, b""));
+        run.push(seg(false, 5007, FA, b""));
+    };
+    let mut early = Run::new(Config::default());
+    script(&mut early);
+    let mut late = Run::new(announcing());
+    script(&mut late);
+    assert_eq!(late.events, early.events);
+    assert_eq!(
+        late.events[0],
+        Ev::Opened {
+            client: client(),
+            syn_seen: true
+        }
+    );
+    assert_eq!(late.events.last(), Some(&Ev::Closed(CloseReason::Fin)));
+}
+
+#[test]
+fn announced_at_first_delivery_opened_names_both_sides_and_comes_just_before_the_bytes() {
+    let mut r = Reassembler::new(announcing());
+    let mut events = Vec::new();
+    // The capture missed the SYN: the SYN-ACK names the client as its receiver.
+    for s in [
+        seg(false, 5000, SYN | ACK, b""),
+        seg(true, 1001, ACK, b""),
+        seg(true, 1001, PA, b"hi"),
+    ] {
+        r.push(Duration::from_secs(1), &s, |e| {
+            events.push(match e {
+                Event::Opened {
+                    client,
+                    server,
+                    syn_seen,
+                    ..
+                } => format!("opened {client} {server} {syn_seen}"),
+                e => format!("{:?}", own(e)),
+            })
+        });
+    }
+    assert_eq!(
+        events,
+        [
+            "opened 10.0.0.1:40000 10.0.0.2:80 true".to_owned(),
+            format!("{:?}", Ev::Data(C2S, 0, b"hi".to_vec())),
+        ]
+    );
+}
+
+#[test]
+fn announced_at_first_delivery_silent_flows_are_never_reported() {
+    let mut r = Reassembler::new(Config {
+        max_flows: 100,
+        ..announcing()
+    });
+    let mut events = 0;
+    for i in 0..10_000u32 {
+        let src = SocketAddr::new(IpAddr::V6(Ipv6Addr::from(u128::from(i) << 16)), 1024);
+        let s = Segment {
+            src,
+            dst: server(),
+            seq: SeqNum(i.wrapping_mul(2_654_435_761)),
+            flags: SYN,
+            payload: &[],
+            missing: 0,
+        };
+        r.push(Duration::from_millis(u64::from(i)), &s, |_| events += 1);
+        // Every other probe answered by a closed port's RST, which closes its flow.
+        if i % 2 == 0 {
+            let rst = Segment {
+                src: server(),
+                dst: src,
+                seq: SeqNum(0),
+                flags: Flags(Flags::RST.0 | Flags::ACK.0),
+                payload: &[],
+                missing: 0,
+            };
+            r.push(Duration::from_millis(u64::from(i)), &rst, |_| events += 1);
+        }
+    }
+    // Some time out, the rest end with the input: still nothing to say about any.
+    r.expire(Duration::from_secs(9_000 + 120), |_| events += 1);
+    let mut more = Run::new(announcing());
+    more.push(seg(true, 1000, SYN, b""));
+    more.push(seg(false, 5000, SYN | ACK, b""));
+    more.push(seg(true, 1001, ACK, b""));
+    more.finish();
+    r.finish(|_| events += 1);
+    assert_eq!(events, 0);
+    assert!(more.events.is_empty(), "{:?}", more.events);
+    assert_eq!(r.stats().flows_opened, 10_000);
+    assert!(r.stats().flows_evicted > 0);
+}
+
+#[test]
+fn announced_at_first_delivery_bytes_flushed_at_the_end_are_reported_whole() {
+    let mut early = Run::new(Config::default());
+    let mut late = Run::new(announcing());
+    for run in [&mut early, &mut late] {
+        // The first segment after the handshake was lost: the next waits in the buffer
+        // until the input ends, then comes out after a gap.
+        handshake(run, 1000, 5000);
+        run.push(seg(true, 1004, PA, b"later"));
+        assert!(run.events.iter().all(|e| matches!(e, Ev::Opened { .. })));
+        run.finish();
+    }
+    assert_eq!(late.events, early.events);
+    assert_eq!(
+        late.events,
+        [
+            Ev::Opened {
+                client: client(),
+                syn_seen: true
+            },
+            Ev::Gap(C2S, 0, 3),
+            Ev::Data(C2S, 3, b"later".to_vec()),
+            Ev::Closed(CloseReason::EndOfInput),
+        ]
+    );
+}
