@@ -27,6 +27,16 @@ pub const TRAILER: FieldDef = FieldDef {
     meaning: "Bytes past the IP packet's length: Ethernet pads frames to 60 bytes (IEEE 802.3 §3.2.8), some NICs add trailers.",
 };
 
+/// Bytes inside the IP packet after the end the transport header states.
+pub const BEYOND_LENGTH: FieldDef = FieldDef {
+    name: "data.beyond_length",
+    at: 0,
+    len: 0,
+    mask: 0,
+    label: "Past the datagram",
+    meaning: "Bytes inside the IP packet but after the end the UDP length field states: not part of the datagram, so no application receives them (RFC 768).",
+};
+
 /// Option bytes that do not parse.
 const BAD_OPTIONS: FieldDef = FieldDef {
     name: "options.malformed",
@@ -155,6 +165,12 @@ impl Decoded<'_> {
         if !self.payload.is_empty() {
             f(placed(PAYLOAD, self.payload_offset, self.payload.len()));
         }
+        // UDP bounds its payload by its own length field, which may end before the IP packet.
+        let payload_end = self.payload_offset + self.payload.len();
+        let trailer_at = self.frame.len() - self.trailer.len();
+        if self.transport.is_some() && payload_end < trailer_at {
+            f(placed(BEYOND_LENGTH, payload_end, trailer_at - payload_end));
+        }
         if !self.trailer.is_empty() {
             f(placed(
                 TRAILER,
@@ -259,6 +275,20 @@ mod tests {
         let d = decode(LinkType::Ethernet, &x);
         assert_eq!(d.ext_headers().count(), 1);
         every_byte_once(&d);
+    }
+
+    #[test]
+    fn udp_length_shorter_than_the_ip_packet() {
+        // Hand-made from the real datagram: UDP length 8 (header only) where IP carries 10, so
+        // its two payload bytes belong to neither the datagram nor the Ethernet padding.
+        let mut f = ETH_IPV4_UDP.to_vec();
+        f[38..40].copy_from_slice(&8u16.to_be_bytes());
+        let d = decode(LinkType::Ethernet, &f);
+        assert!(d.payload.is_empty() && d.trailer.is_empty());
+        every_byte_once(&d);
+        let mut last = None;
+        d.walk_fields(|fd| last = Some((fd.name, fd.at, fd.len)));
+        assert_eq!(last, Some(("data.beyond_length", 42, 2)));
     }
 
     proptest! {
