@@ -470,30 +470,14 @@ fn python_websockets_compressed_streams_and_bfinal_messages() {
         return;
     };
     let server = Server::start(&["--deflate"]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/deflate_streams.py");
-    let mut child = std::process::Command::new(python)
-        .args([script, &format!("ws://{}", server.addr)])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start python");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > WAIT * 6 {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let lines = common::run_script(
+        &python,
+        "deflate_streams.py",
+        &[format!("ws://{}", server.addr)],
+        WAIT * 6,
     );
     assert_eq!(
-        stdout.lines().collect::<Vec<_>>(),
+        lines,
         [
             "ok 5 messages with context takeover",
             "ok 5 messages with no context takeover",
@@ -584,47 +568,21 @@ fn bursts_of_compressed_messages_do_not_monopolise_the_workers() {
 /// send. Needs `chromium` and `SOCKLAB_PYTHON`; skips with the reason otherwise, except under CI.
 #[test]
 fn chromium_compressed_messages_on_one_connection() {
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("chromium").is_file()));
-    if !on_path {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium is not installed, and CI must run every test"
-        );
-        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+    if !common::chromium() {
         return;
     }
     let Some(python) = common::python() else {
         return;
     };
     let server = Server::start(&["--deflate"]);
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/py/chromium_deflate_echo.py"
-    );
-    let mut child = std::process::Command::new(python)
-        .args([script, &format!("http://{}", server.addr)])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start python");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > WAIT * 9 {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let lines = common::run_script(
+        &python,
+        "chromium_deflate_echo.py",
+        &[format!("http://{}", server.addr)],
+        WAIT * 9,
     );
     assert_eq!(
-        stdout.lines().collect::<Vec<_>>(),
+        lines,
         ["ok 6 compressed messages echoed on one connection with context takeover"]
     );
 }

@@ -388,3 +388,47 @@ pub fn python() -> Option<String> {
         }
     }
 }
+
+/// Whether Debian's `chromium` is on PATH. Without it the caller skips and says why, except
+/// under CI, where scripts/test.sh installs it and its absence is a failure.
+pub fn chromium() -> bool {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("chromium").is_file()));
+    if !on_path {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "chromium is not installed, and CI must run every test (scripts/test.sh installs it)"
+        );
+        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+    }
+    on_path
+}
+
+/// Runs a Python script of `tests/py` with `args`, killed after `limit`; asserts it exited 0
+/// (showing both its outputs if not) and returns its standard output, line by line.
+pub fn run_script(python: &str, script: &str, args: &[String], limit: Duration) -> Vec<String> {
+    let path = format!("{}/tests/py/{script}", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(python)
+        .arg(&path)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start python");
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script} {args:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout.lines().map(str::to_owned).collect()
+}
