@@ -51,6 +51,14 @@ pub struct ServerArgs {
     #[arg(long)]
     pub deflate: bool,
 
+    /// Length of the kernel's queue of connections not yet accepted
+    ///
+    /// Passed to listen(2); the kernel caps it at net.core.somaxconn. When a burst of clients
+    /// fills the queue faster than the server accepts, the kernel drops their SYNs and each
+    /// waits a whole second to retry, so a short queue turns a burst into seconds of delay.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub backlog: u32,
+
     /// Most connections open at once; more are accepted and closed at once
     ///
     /// Connections still in their handshake count too (and are also held to --max-handshakes).

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::sync::CancellationToken;
@@ -64,7 +64,7 @@ struct Shared {
 
 /// Binds, prints `listening on ADDR`, and serves until Ctrl-C or SIGTERM.
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(&args.listen).await.with_context(|| {
+    let listener = listen(&args.listen, args.backlog).await.with_context(|| {
         format!(
             "cannot listen on {} (in use? ports below 1024 need root)",
             args.listen
@@ -168,6 +168,27 @@ fn refuse(stream: &TcpStream, peer: SocketAddr, why: &str, verbose: bool) {
     if verbose {
         say!("refused {peer}: {why}");
     }
+}
+
+/// Binds the first address `listen` names, with a queue of `backlog` connections not yet
+/// accepted (`TcpListener::bind` asks for only 128).
+async fn listen(listen: &str, backlog: u32) -> std::io::Result<TcpListener> {
+    let addr = tokio::net::lookup_host(listen)
+        .await?
+        .next()
+        .ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to bind")
+        })?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As TcpListener::bind does: a restarted server may bind while old connections linger.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }
 
 /// Raises the soft open-file limit to the hard one (every connection is a descriptor) and
