@@ -132,6 +132,32 @@ fn send_all(
     })
 }
 
+/// Every one of `clients` sends `lines` lines of `len` bytes, unpaced, while reading the
+/// `clients.len() * lines` lines the room delivers; returns what each member received.
+fn exchange(
+    clients: Vec<Client>,
+    lines: usize,
+    len: usize,
+) -> Vec<Result<Vec<(usize, usize)>, String>> {
+    let expected = clients.len() * lines;
+    let done = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| send_all(&c.stream, i, lines, len, &done))
+        .collect();
+    let readers: Vec<_> = clients
+        .into_iter()
+        .map(|mut c| std::thread::spawn(move || receive(&mut c, expected)))
+        .collect();
+    let results = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    done.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    results
+}
+
 /// The burst: every member broadcasts unpaced at once, and every member must receive
 /// every line, each sender's in order; the room also gives one order to all, so every member
 /// must see the very same sequence.
@@ -143,22 +169,7 @@ fn every_member_of_a_bursting_room_gets_every_line() {
         (10, 300)
     };
     let server = Server::start(&[]);
-    let clients = join(server.addr, members, 0);
-    let done = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = clients
-        .iter()
-        .enumerate()
-        .map(|(i, c)| send_all(&c.stream, i, lines, LINE_LEN, &done))
-        .collect();
-    let readers: Vec<_> = clients
-        .into_iter()
-        .map(|mut c| std::thread::spawn(move || receive(&mut c, members * lines)))
-        .collect();
-    let results: Vec<_> = readers.into_iter().map(|r| r.join().unwrap()).collect();
-    done.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.join().unwrap();
-    }
+    let results = exchange(join(server.addr, members, 0), lines, LINE_LEN);
     let pid = server.pid();
     let (hwm_mib, cpu) = (proc_hwm_kib(pid) as f64 / 1024.0, proc_cpu_seconds(pid));
     let counts: Vec<usize> = results
@@ -198,12 +209,7 @@ fn every_member_of_a_bursting_room_gets_every_line() {
 fn a_lone_member_flooding_itself_gets_every_line() {
     let lines = if hostile_full() { 20_000 } else { 5_000 };
     let server = Server::start(&[]);
-    let mut clients = join(server.addr, 1, 0);
-    let done = Arc::new(AtomicBool::new(false));
-    let writer = send_all(&clients[0].stream, 0, lines, LINE_LEN, &done);
-    let result = receive(&mut clients[0], lines);
-    done.store(true, Ordering::Relaxed);
-    writer.join().unwrap();
+    let result = exchange(join(server.addr, 1, 0), lines, LINE_LEN).remove(0);
     let pid = server.pid();
     let ok = result
         .as_ref()
@@ -262,22 +268,7 @@ fn never_reads(case: &str, senders: usize, lines: usize, len: usize) {
     stalled.set_nonblocking(false).unwrap();
     stalled.set_read_timeout(Some(WAIT)).unwrap();
     let mut stalled = Client::handshake(stalled, server.addr, "/chat").unwrap();
-    let clients = join(server.addr, senders, 1);
-    let done = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = clients
-        .iter()
-        .enumerate()
-        .map(|(i, c)| send_all(&c.stream, i, lines, len, &done))
-        .collect();
-    let readers: Vec<_> = clients
-        .into_iter()
-        .map(|mut c| std::thread::spawn(move || receive(&mut c, senders * lines)))
-        .collect();
-    let results: Vec<_> = readers.into_iter().map(|r| r.join().unwrap()).collect();
-    done.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.join().unwrap();
-    }
+    let results = exchange(join(server.addr, senders, 1), lines, len);
     let pid = server.pid();
     let (hwm_mib, cpu) = (proc_hwm_kib(pid) as f64 / 1024.0, proc_cpu_seconds(pid));
     // Now read what the stalled member was sent: the server must have closed it (bounded).
