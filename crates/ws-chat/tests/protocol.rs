@@ -444,7 +444,11 @@ fn closed_stdout_ends_the_server_cleanly() {
     // Like `ws-chat --verbose | head -1`: the reader goes away, then the server has more to say.
     drop(stdout);
     let _ = http(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    // The server learns the reader is gone only from a write that fails, and a write succeeds
+    // while any copy of the pipe's read end is open: a process another test is spawning holds
+    // one until its exec. So, until the server exits, keep giving it lines to write.
     let start = std::time::Instant::now();
+    let mut polls = 0u32;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -453,6 +457,12 @@ fn closed_stdout_ends_the_server_cleanly() {
             start.elapsed() < common::WAIT,
             "server kept running with stdout closed"
         );
+        polls += 1;
+        if polls % 10 == 0 {
+            if let Ok(mut again) = std::net::TcpStream::connect(addr) {
+                let _ = again.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            }
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     let mut stderr = String::new();
