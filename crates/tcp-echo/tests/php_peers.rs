@@ -3,7 +3,8 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
 
 use common::{free_port, have, lines_of, run_with_input, Server, BIN, PATIENCE};
 
@@ -56,10 +57,11 @@ fn php_client_shutdown_stops_the_server_with_exit_zero() {
     assert!(stdout.contains("summary: 1 connection served"), "{stdout}");
 }
 
-#[test]
-fn tcp_echo_client_talks_to_the_php_manual_server() {
+/// Starts the PHP manual's example server on a free port, once it says it is listening: the
+/// process, the lines it prints, and its address. `None` (having said why) without php.
+fn manual_server() -> Option<(Child, Receiver<String>, String)> {
     if !have("php") {
-        return;
+        return None;
     }
     let port = free_port();
     let mut php = Command::new("php")
@@ -72,8 +74,14 @@ fn tcp_echo_client_talks_to_the_php_manual_server() {
         .unwrap();
     let said = lines_of(php.stdout.take().unwrap());
     assert_eq!(said.recv_timeout(PATIENCE).unwrap(), "listening");
+    Some((php, said, format!("127.0.0.1:{port}")))
+}
 
-    let addr = format!("127.0.0.1:{port}");
+#[test]
+fn tcp_echo_client_talks_to_the_php_manual_server() {
+    let Some((mut php, said, addr)) = manual_server() else {
+        return;
+    };
     let (status, out, err) = run_with_input(
         Command::new(BIN).args(["client", "--interactive", "--connect", &addr]),
         b"hello php\nquit\n",
@@ -104,22 +112,9 @@ fn tcp_echo_client_talks_to_the_php_manual_server() {
 /// its greeting, as text a learner can read, not just the first differing byte.
 #[test]
 fn message_to_the_php_manual_server_shows_its_greeting() {
-    if !have("php") {
+    let Some((mut php, _said, addr)) = manual_server() else {
         return;
-    }
-    let port = free_port();
-    let mut php = Command::new("php")
-        .arg(php_script("manual_server.php"))
-        .arg("127.0.0.1")
-        .arg(port.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let said = lines_of(php.stdout.take().unwrap());
-    assert_eq!(said.recv_timeout(PATIENCE).unwrap(), "listening");
-
-    let addr = format!("127.0.0.1:{port}");
+    };
     let (status, _, err) = run_with_input(
         Command::new(BIN).args(["client", "--connect", &addr, "--message", "hello"]),
         b"",
