@@ -11,23 +11,23 @@ use crate::field::{set_u16, set_u8, u16_at, u8_at};
 /// move the address fields, see [`Packet::check_len`].
 pub mod field {
     field_table! {
-        HTYPE = "arp.hw.type", 0, 2, 0, "Hardware type",
+        HTYPE = "arp.hw.type", 0, 2, 0, Kind::Hex, "Hardware type",
             "Link-layer address family, 1 for Ethernet (RFC 826, 'ar$hrd').";
-        PTYPE = "arp.proto.type", 2, 2, 0, "Protocol type",
+        PTYPE = "arp.proto.type", 2, 2, 0, crate::ethernet::EtherType::KIND, "Protocol type",
             "Network address family as an EtherType, 0x0800 for IPv4 (RFC 826, 'ar$pro').";
-        HLEN = "arp.hw.size", 4, 1, 0, "Hardware size",
+        HLEN = "arp.hw.size", 4, 1, 0, Kind::Number, "Hardware size",
             "Length of a hardware address in bytes, 6 for Ethernet (RFC 826, 'ar$hln').";
-        PLEN = "arp.proto.size", 5, 1, 0, "Protocol size",
+        PLEN = "arp.proto.size", 5, 1, 0, Kind::Number, "Protocol size",
             "Length of a protocol address in bytes, 4 for IPv4 (RFC 826, 'ar$pln').";
-        OPER = "arp.opcode", 6, 2, 0, "Opcode",
+        OPER = "arp.opcode", 6, 2, 0, crate::arp::Operation::KIND, "Opcode",
             "1 request (who has this IP?), 2 reply (I have it) (RFC 826, 'ar$op').";
-        SHA = "arp.src.hw_mac", 8, 6, 0, "Sender MAC",
+        SHA = "arp.src.hw_mac", 8, 6, 0, Kind::Mac, "Sender MAC",
             "Hardware address of the sender (RFC 826, 'ar$sha').";
-        SPA = "arp.src.proto_ipv4", 14, 4, 0, "Sender IP",
+        SPA = "arp.src.proto_ipv4", 14, 4, 0, Kind::Ipv4, "Sender IP",
             "Protocol address of the sender (RFC 826, 'ar$spa').";
-        THA = "arp.dst.hw_mac", 18, 6, 0, "Target MAC",
+        THA = "arp.dst.hw_mac", 18, 6, 0, Kind::Mac, "Target MAC",
             "Hardware address of the target, zero in a request (RFC 826, 'ar$tha').";
-        TPA = "arp.dst.proto_ipv4", 24, 4, 0, "Target IP",
+        TPA = "arp.dst.proto_ipv4", 24, 4, 0, Kind::Ipv4, "Target IP",
             "Protocol address being asked about or answered to (RFC 826, 'ar$tpa').";
     }
 }
@@ -43,6 +43,14 @@ enum_with_unknown! {
         /// The sender has the address asked for.
         Reply = 2 => "reply",
     }
+}
+
+impl Operation {
+    /// Field kind of a field holding one of these ARP operations.
+    pub const KIND: crate::field::Kind = crate::field::Kind::Code {
+        hex: false,
+        names: Self::NAMES,
+    };
 }
 
 packet_view! {

@@ -8,11 +8,11 @@ use crate::field::u16_at;
 /// Field table of the Ethernet II header.
 pub mod field {
     field_table! {
-        DST = "eth.dst", 0, 6, 0, "Destination",
+        DST = "eth.dst", 0, 6, 0, Kind::Mac, "Destination",
             "MAC address of the receiving interface; ff:ff:ff:ff:ff:ff reaches every host on the segment (IEEE 802.3 §3.2.4).";
-        SRC = "eth.src", 6, 6, 0, "Source",
+        SRC = "eth.src", 6, 6, 0, Kind::Mac, "Source",
             "MAC address of the sending interface (IEEE 802.3 §3.2.5).";
-        TYPE = "eth.type", 12, 2, 0, "EtherType",
+        TYPE = "eth.type", 12, 2, 0, crate::ethernet::EtherType::KIND, "EtherType",
             "Protocol of the payload, e.g. 0x0800 IPv4, 0x86dd IPv6; values up to 1500 are an 802.3 length instead (IEEE 802.3 §3.2.6).";
     }
 }
@@ -66,6 +66,14 @@ enum_with_unknown! {
         /// 802.1ad service VLAN tag (Q-in-Q outer tag).
         QinQ = 0x88a8 => "802.1ad",
     }
+}
+
+impl EtherType {
+    /// Field kind of a field holding one of these EtherTypes.
+    pub const KIND: crate::field::Kind = crate::field::Kind::Code {
+        hex: true,
+        names: Self::NAMES,
+    };
 }
 
 impl EtherType {

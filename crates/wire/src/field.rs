@@ -3,6 +3,55 @@
 //! Getters read through these constants, printers label bytes from them, and the explain
 //! output quotes `meaning`, so a field's offset and its description can never disagree.
 
+/// What a field holds, so a printer knows how to show it without knowing the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A count, length, port or small number: decimal.
+    Number,
+    /// An identifier or type code best read in hex (IP ID, flow label, hardware type).
+    Hex,
+    /// One bit: set or not set.
+    Flag,
+    /// A length or offset counted in `unit`-byte units; `shown_in_bytes` when Wireshark's
+    /// field of this name gives bytes rather than the units on the wire.
+    Units {
+        /// Bytes per unit.
+        unit: u8,
+        /// Wireshark's value is `units × unit`.
+        shown_in_bytes: bool,
+    },
+    /// A number with registered names (EtherType, IP protocol, ICMP type): `names` lists
+    /// them, `hex` says whether the number itself reads in hex.
+    Code {
+        /// Shown as `0x0800` rather than `2048`.
+        hex: bool,
+        /// Value and name, for every value with a name.
+        names: &'static [(u32, &'static str)],
+    },
+    /// An Internet checksum, which the decoder judges.
+    Checksum,
+    /// An IPv4 address.
+    Ipv4,
+    /// An IPv6 address.
+    Ipv6,
+    /// A 6-byte MAC address.
+    Mac,
+    /// Bytes with no finer structure here: shown in hex.
+    Bytes,
+    /// A type-length-value option, typed by its protocol (TCP options, IPv4 options).
+    Option,
+}
+
+impl Kind {
+    /// The name of `value` in a [`Kind::Code`] field.
+    pub fn name_of(&self, value: u32) -> Option<&'static str> {
+        match self {
+            Kind::Code { names, .. } => names.iter().find(|(v, _)| *v == value).map(|(_, n)| *n),
+            _ => None,
+        }
+    }
+}
+
 /// One header field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldDef {
@@ -15,6 +64,8 @@ pub struct FieldDef {
     /// For sub-byte fields, the bits of the big-endian value of `len` bytes that belong to it;
     /// `0` means the field is whole bytes.
     pub mask: u32,
+    /// What the value is, which decides how it is typed and shown.
+    pub kind: Kind,
     /// Short label for explain output and error messages.
     pub label: &'static str,
     /// One sentence for a learner, citing the defining RFC section.
@@ -68,9 +119,11 @@ macro_rules! field_table {
     (
         $(
             $(#[$attr:meta])*
-            $konst:ident = $name:literal, $at:expr, $len:expr, $mask:expr, $label:literal, $meaning:literal;
+            $konst:ident = $name:literal, $at:expr, $len:expr, $mask:expr, $kind:expr, $label:literal, $meaning:literal;
         )+
     ) => {
+        #[allow(unused_imports)]
+        use $crate::field::Kind;
         $(
             $(#[$attr])*
             #[doc = concat!("`", $name, "`: ", $meaning)]
@@ -79,6 +132,7 @@ macro_rules! field_table {
                 at: $at,
                 len: $len,
                 mask: $mask,
+                kind: $kind,
                 label: $label,
                 meaning: $meaning,
             };
@@ -160,6 +214,27 @@ pub(crate) fn set_bits16(buf: &mut [u8], f: FieldDef, v: u16) {
 pub(crate) mod table_check {
     use super::FieldDef;
 
+    /// A field's kind must fit its size: one bit for a flag, the address's width for an
+    /// address, at most 4 bytes for anything read as a number.
+    pub(crate) fn kind_fits(f: &FieldDef) {
+        use super::Kind;
+        let fits = match f.kind {
+            Kind::Flag => f.mask.count_ones() == 1,
+            Kind::Ipv4 => f.len == 4 && f.mask == 0,
+            Kind::Ipv6 => f.len == 16 && f.mask == 0,
+            Kind::Mac => f.len == 6 && f.mask == 0,
+            Kind::Number | Kind::Hex | Kind::Units { .. } | Kind::Code { .. } | Kind::Checksum => {
+                f.len <= 4 && f.mask.count_ones() != 1
+            }
+            Kind::Bytes | Kind::Option => f.mask == 0,
+        };
+        assert!(
+            fits,
+            "{}: kind {:?} does not fit {} bytes, mask {:#x}",
+            f.name, f.kind, f.len, f.mask
+        );
+    }
+
     /// Checks a field table: names unique and carrying `prefix`, entries in wire order, and
     /// every byte of `0..header_len` covered exactly once (sub-byte fields sharing bytes must
     /// split their masks without overlap and together fill them).
@@ -177,6 +252,7 @@ pub(crate) mod table_check {
                 f.name
             );
             assert!(f.len > 0, "{} is empty", f.name);
+            kind_fits(f);
         }
         names.sort_unstable();
         names.dedup();
@@ -240,6 +316,7 @@ mod tests {
             at: 1,
             len: 2,
             mask: 0x1ff0,
+            kind: Kind::Number,
             label: "x",
             meaning: "x",
         };

@@ -11,15 +11,15 @@ use crate::icmp_common as common;
 /// Field table of the ICMP header, with bytes 4–7 as echo messages use them.
 pub mod field {
     field_table! {
-        TYPE = "icmp.type", 0, 1, 0, "Type",
+        TYPE = "icmp.type", 0, 1, 0, crate::icmpv4::Message::KIND, "Type",
             "Kind of message: 0 echo reply, 3 destination unreachable, 8 echo request, 11 time exceeded (RFC 792).";
-        CODE = "icmp.code", 1, 1, 0, "Code",
+        CODE = "icmp.code", 1, 1, 0, Kind::Number, "Code",
             "Detail within the type, e.g. for unreachable 3 = port unreachable (RFC 792).";
-        CHECKSUM = "icmp.checksum", 2, 2, 0, "Checksum",
+        CHECKSUM = "icmp.checksum", 2, 2, 0, Kind::Checksum, "Checksum",
             "Ones'-complement checksum of the whole ICMP message, no pseudo-header (RFC 792).";
-        IDENT = "icmp.ident", 4, 2, 0, "Identifier",
+        IDENT = "icmp.ident", 4, 2, 0, Kind::Number, "Identifier",
             "Echo: chosen by the sender to match replies to requests, often the process ID (RFC 792).";
-        SEQ = "icmp.seq", 6, 2, 0, "Sequence number",
+        SEQ = "icmp.seq", 6, 2, 0, Kind::Number, "Sequence number",
             "Echo: counts requests so replies can be matched and losses seen (RFC 792).";
     }
 
@@ -30,6 +30,7 @@ pub mod field {
         at: 4,
         len: 4,
         mask: 0,
+        kind: crate::field::Kind::Number,
         label: "Rest of header",
         meaning:
             "Type-specific: zero, a next-hop MTU (RFC 1191), a pointer, or a gateway (RFC 792).",
@@ -64,6 +65,14 @@ enum_with_unknown! {
         /// Timestamp reply.
         TimestampReply = 14 => "timestamp reply",
     }
+}
+
+impl Message {
+    /// Field kind of a field holding one of these ICMP types.
+    pub const KIND: crate::field::Kind = crate::field::Kind::Code {
+        hex: false,
+        names: Self::NAMES,
+    };
 }
 
 impl Message {

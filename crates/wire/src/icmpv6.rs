@@ -15,15 +15,15 @@ const PROTOCOL: u8 = 58;
 /// Field table of the ICMPv6 header, with bytes 4–7 as echo messages use them.
 pub mod field {
     field_table! {
-        TYPE = "icmpv6.type", 0, 1, 0, "Type",
+        TYPE = "icmpv6.type", 0, 1, 0, crate::icmpv6::Message::KIND, "Type",
             "Kind of message: below 128 errors (1 unreachable, 2 too big, 3 time exceeded), 128/129 echo, 133–137 neighbour discovery (RFC 4443 §2.1).";
-        CODE = "icmpv6.code", 1, 1, 0, "Code",
+        CODE = "icmpv6.code", 1, 1, 0, Kind::Number, "Code",
             "Detail within the type, e.g. for unreachable 4 = port unreachable (RFC 4443 §3.1).";
-        CHECKSUM = "icmpv6.checksum", 2, 2, 0, "Checksum",
+        CHECKSUM = "icmpv6.checksum", 2, 2, 0, Kind::Checksum, "Checksum",
             "Ones'-complement checksum of the IPv6 pseudo-header and the whole message (RFC 4443 §2.3).";
-        IDENT = "icmpv6.echo.identifier", 4, 2, 0, "Identifier",
+        IDENT = "icmpv6.echo.identifier", 4, 2, 0, Kind::Number, "Identifier",
             "Echo: chosen by the sender to match replies to requests (RFC 4443 §4.1).";
-        SEQ = "icmpv6.echo.sequence_number", 6, 2, 0, "Sequence number",
+        SEQ = "icmpv6.echo.sequence_number", 6, 2, 0, Kind::Number, "Sequence number",
             "Echo: counts requests so replies can be matched (RFC 4443 §4.1).";
     }
 
@@ -33,6 +33,7 @@ pub mod field {
         at: 4,
         len: 4,
         mask: 0,
+        kind: crate::field::Kind::Number,
         label: "Rest of header",
         meaning: "Type-specific: zero, the next-hop MTU of packet too big (RFC 4443 §3.2), a pointer, or flags (RFC 4861).",
     };
@@ -74,6 +75,14 @@ enum_with_unknown! {
         /// Version 2 multicast listener report (RFC 3810).
         Mldv2Report = 143 => "multicast listener report v2",
     }
+}
+
+impl Message {
+    /// Field kind of a field holding one of these ICMPv6 types.
+    pub const KIND: crate::field::Kind = crate::field::Kind::Code {
+        hex: false,
+        names: Self::NAMES,
+    };
 }
 
 impl Message {

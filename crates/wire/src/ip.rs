@@ -40,6 +40,14 @@ enum_with_unknown! {
 }
 
 impl IpProtocol {
+    /// Field kind of a field holding one of these IP protocol numbers.
+    pub const KIND: crate::field::Kind = crate::field::Kind::Code {
+        hex: false,
+        names: Self::NAMES,
+    };
+}
+
+impl IpProtocol {
     /// True for the IPv6 extension headers this crate walks through to reach the upper layer.
     pub fn is_ipv6_extension(self) -> bool {
         matches!(

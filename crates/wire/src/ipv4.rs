@@ -13,35 +13,35 @@ use crate::ip::IpProtocol;
 /// Field table of the IPv4 fixed header.
 pub mod field {
     field_table! {
-        VERSION = "ip.version", 0, 1, 0xf0, "Version",
+        VERSION = "ip.version", 0, 1, 0xf0, Kind::Number, "Version",
             "Always 4 for IPv4 (RFC 791 §3.1).";
-        IHL = "ip.hdr_len", 0, 1, 0x0f, "IHL",
+        IHL = "ip.hdr_len", 0, 1, 0x0f, Kind::Units { unit: 4, shown_in_bytes: true }, "IHL",
             "Header length in 32-bit words, 5 (20 bytes) to 15 (60 bytes) with options (RFC 791 §3.1).";
-        DSCP = "ip.dsfield.dscp", 1, 1, 0xfc, "DSCP",
+        DSCP = "ip.dsfield.dscp", 1, 1, 0xfc, Kind::Number, "DSCP",
             "Differentiated services code point: the traffic class routers may queue by (RFC 2474 §3).";
-        ECN = "ip.dsfield.ecn", 1, 1, 0x03, "ECN",
+        ECN = "ip.dsfield.ecn", 1, 1, 0x03, Kind::Number, "ECN",
             "Explicit congestion notification: 0 not capable, 1/2 capable, 3 congestion seen (RFC 3168 §5).";
-        TOTAL_LEN = "ip.len", 2, 2, 0, "Total length",
+        TOTAL_LEN = "ip.len", 2, 2, 0, Kind::Number, "Total length",
             "Length of the whole datagram, header and data, in bytes (RFC 791 §3.1).";
-        IDENT = "ip.id", 4, 2, 0, "Identification",
+        IDENT = "ip.id", 4, 2, 0, Kind::Hex, "Identification",
             "Chosen by the sender so fragments of one datagram can be put back together (RFC 791 §3.1, RFC 6864).";
-        FLAG_RB = "ip.flags.rb", 6, 2, 0x8000, "Reserved bit",
+        FLAG_RB = "ip.flags.rb", 6, 2, 0x8000, Kind::Flag, "Reserved bit",
             "Must be zero (RFC 791 §3.1).";
-        FLAG_DF = "ip.flags.df", 6, 2, 0x4000, "Don't fragment",
+        FLAG_DF = "ip.flags.df", 6, 2, 0x4000, Kind::Flag, "Don't fragment",
             "Routers must drop rather than fragment this datagram; path MTU discovery relies on it (RFC 791 §3.1, RFC 1191).";
-        FLAG_MF = "ip.flags.mf", 6, 2, 0x2000, "More fragments",
+        FLAG_MF = "ip.flags.mf", 6, 2, 0x2000, Kind::Flag, "More fragments",
             "Set on every fragment but the last (RFC 791 §3.1).";
-        FRAG_OFFSET = "ip.frag_offset", 6, 2, 0x1fff, "Fragment offset",
+        FRAG_OFFSET = "ip.frag_offset", 6, 2, 0x1fff, Kind::Units { unit: 8, shown_in_bytes: true }, "Fragment offset",
             "Where this fragment's data goes in the original datagram, in 8-byte units (RFC 791 §3.1).";
-        TTL = "ip.ttl", 8, 1, 0, "TTL",
+        TTL = "ip.ttl", 8, 1, 0, Kind::Number, "TTL",
             "Hops left: each router decrements it and drops the datagram at 0, sending ICMP time exceeded (RFC 791 §3.1).";
-        PROTOCOL = "ip.proto", 9, 1, 0, "Protocol",
+        PROTOCOL = "ip.proto", 9, 1, 0, crate::ip::IpProtocol::KIND, "Protocol",
             "What the data is: 1 ICMP, 6 TCP, 17 UDP (RFC 791 §3.1, IANA protocol numbers).";
-        CHECKSUM = "ip.checksum", 10, 2, 0, "Header checksum",
+        CHECKSUM = "ip.checksum", 10, 2, 0, Kind::Checksum, "Header checksum",
             "Ones'-complement checksum of the header only, recomputed by every router since TTL changes (RFC 791 §3.1).";
-        SRC = "ip.src", 12, 4, 0, "Source",
+        SRC = "ip.src", 12, 4, 0, Kind::Ipv4, "Source",
             "Address of the sender (RFC 791 §3.1).";
-        DST = "ip.dst", 16, 4, 0, "Destination",
+        DST = "ip.dst", 16, 4, 0, Kind::Ipv4, "Destination",
             "Address of the receiver (RFC 791 §3.1).";
     }
 }
@@ -100,6 +100,7 @@ impl Ipv4Option<'_> {
             at: self.at,
             len: self.len,
             mask: 0,
+            kind: crate::field::Kind::Option,
             label: self.kind.name().unwrap_or("unknown option"),
             meaning:
                 "An IPv4 option; the type's top bit says whether fragments copy it (RFC 791 §3.1).",

@@ -10,21 +10,21 @@ use crate::ip::IpProtocol;
 /// Field table of the IPv6 fixed header.
 pub mod field {
     field_table! {
-        VERSION = "ipv6.version", 0, 4, 0xf000_0000, "Version",
+        VERSION = "ipv6.version", 0, 4, 0xf000_0000, Kind::Number, "Version",
             "Always 6 for IPv6 (RFC 8200 §3).";
-        TCLASS = "ipv6.tclass", 0, 4, 0x0ff0_0000, "Traffic class",
+        TCLASS = "ipv6.tclass", 0, 4, 0x0ff0_0000, Kind::Number, "Traffic class",
             "DSCP (upper 6 bits) and ECN (lower 2), as in IPv4's former TOS byte (RFC 8200 §7, RFC 2474).";
-        FLOW = "ipv6.flow", 0, 4, 0x000f_ffff, "Flow label",
+        FLOW = "ipv6.flow", 0, 4, 0x000f_ffff, Kind::Hex, "Flow label",
             "Chosen by the sender to mark packets of one flow so routers can keep them on one path (RFC 8200 §6, RFC 6437).";
-        PAYLOAD_LEN = "ipv6.plen", 4, 2, 0, "Payload length",
+        PAYLOAD_LEN = "ipv6.plen", 4, 2, 0, Kind::Number, "Payload length",
             "Bytes after this 40-byte header, extension headers included (RFC 8200 §3).";
-        NEXT_HEADER = "ipv6.nxt", 6, 1, 0, "Next header",
+        NEXT_HEADER = "ipv6.nxt", 6, 1, 0, crate::ip::IpProtocol::KIND, "Next header",
             "What follows: an extension header or the upper layer, e.g. 6 TCP, 58 ICMPv6 (RFC 8200 §3).";
-        HOP_LIMIT = "ipv6.hlim", 7, 1, 0, "Hop limit",
+        HOP_LIMIT = "ipv6.hlim", 7, 1, 0, Kind::Number, "Hop limit",
             "Hops left, decremented by each router; IPv6's TTL (RFC 8200 §3).";
-        SRC = "ipv6.src", 8, 16, 0, "Source",
+        SRC = "ipv6.src", 8, 16, 0, Kind::Ipv6, "Source",
             "Address of the sender (RFC 8200 §3).";
-        DST = "ipv6.dst", 24, 16, 0, "Destination",
+        DST = "ipv6.dst", 24, 16, 0, Kind::Ipv6, "Destination",
             "Address of the receiver, or of the next hop of a routing header (RFC 8200 §3).";
     }
 }

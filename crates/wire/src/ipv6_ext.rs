@@ -11,9 +11,9 @@ use crate::ip::IpProtocol;
 /// Field table shared by hop-by-hop options headers.
 pub mod hbh {
     field_table! {
-        NEXT_HEADER = "ipv6.hopopts.nxt", 0, 1, 0, "Next header",
+        NEXT_HEADER = "ipv6.hopopts.nxt", 0, 1, 0, crate::ip::IpProtocol::KIND, "Next header",
             "What follows this header (RFC 8200 §4.3).";
-        LEN = "ipv6.hopopts.len", 1, 1, 0, "Length",
+        LEN = "ipv6.hopopts.len", 1, 1, 0, Kind::Number, "Length",
             "Header length in 8-byte units, not counting the first 8 bytes (RFC 8200 §4.3).";
     }
 }
@@ -21,9 +21,9 @@ pub mod hbh {
 /// Field table of destination options headers.
 pub mod dstopts {
     field_table! {
-        NEXT_HEADER = "ipv6.dstopts.nxt", 0, 1, 0, "Next header",
+        NEXT_HEADER = "ipv6.dstopts.nxt", 0, 1, 0, crate::ip::IpProtocol::KIND, "Next header",
             "What follows this header (RFC 8200 §4.6).";
-        LEN = "ipv6.dstopts.len", 1, 1, 0, "Length",
+        LEN = "ipv6.dstopts.len", 1, 1, 0, Kind::Number, "Length",
             "Header length in 8-byte units, not counting the first 8 bytes (RFC 8200 §4.6).";
     }
 }
@@ -31,13 +31,13 @@ pub mod dstopts {
 /// Field table of routing headers.
 pub mod routing {
     field_table! {
-        NEXT_HEADER = "ipv6.routing.nxt", 0, 1, 0, "Next header",
+        NEXT_HEADER = "ipv6.routing.nxt", 0, 1, 0, crate::ip::IpProtocol::KIND, "Next header",
             "What follows this header (RFC 8200 §4.4).";
-        LEN = "ipv6.routing.len", 1, 1, 0, "Length",
+        LEN = "ipv6.routing.len", 1, 1, 0, Kind::Number, "Length",
             "Header length in 8-byte units, not counting the first 8 bytes (RFC 8200 §4.4).";
-        TYPE = "ipv6.routing.type", 2, 1, 0, "Routing type",
+        TYPE = "ipv6.routing.type", 2, 1, 0, Kind::Number, "Routing type",
             "Variant of routing header, e.g. 4 segment routing (RFC 8754); type 0 is deprecated (RFC 5095).";
-        SEGMENTS_LEFT = "ipv6.routing.segleft", 3, 1, 0, "Segments left",
+        SEGMENTS_LEFT = "ipv6.routing.segleft", 3, 1, 0, Kind::Number, "Segments left",
             "Route segments still to visit before the final destination (RFC 8200 §4.4).";
     }
 }
@@ -45,17 +45,17 @@ pub mod routing {
 /// Field table of the fragment header.
 pub mod fragment {
     field_table! {
-        NEXT_HEADER = "ipv6.fragment.nxt", 0, 1, 0, "Next header",
+        NEXT_HEADER = "ipv6.fragment.nxt", 0, 1, 0, crate::ip::IpProtocol::KIND, "Next header",
             "Type of the fragmentable part, the same in every fragment (RFC 8200 §4.5).";
-        RESERVED = "ipv6.fragment.reserved_octet", 1, 1, 0, "Reserved",
+        RESERVED = "ipv6.fragment.reserved_octet", 1, 1, 0, Kind::Number, "Reserved",
             "Zero on transmission (RFC 8200 §4.5).";
-        OFFSET = "ipv6.fragment.offset", 2, 2, 0xfff8, "Fragment offset",
+        OFFSET = "ipv6.fragment.offset", 2, 2, 0xfff8, Kind::Units { unit: 8, shown_in_bytes: false }, "Fragment offset",
             "Where this fragment's data goes, in 8-byte units (RFC 8200 §4.5).";
-        RES = "ipv6.fragment.reserved_bits", 2, 2, 0x0006, "Reserved bits",
+        RES = "ipv6.fragment.reserved_bits", 2, 2, 0x0006, Kind::Number, "Reserved bits",
             "Zero on transmission (RFC 8200 §4.5).";
-        MORE = "ipv6.fragment.more", 2, 2, 0x0001, "More fragments",
+        MORE = "ipv6.fragment.more", 2, 2, 0x0001, Kind::Flag, "More fragments",
             "Set on every fragment but the last (RFC 8200 §4.5).";
-        IDENT = "ipv6.fragment.id", 4, 4, 0, "Identification",
+        IDENT = "ipv6.fragment.id", 4, 4, 0, Kind::Number, "Identification",
             "Same value in all fragments of one original packet (RFC 8200 §4.5).";
     }
 }

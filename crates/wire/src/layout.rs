@@ -13,6 +13,7 @@ pub const PAYLOAD: FieldDef = FieldDef {
     at: 0,
     len: 0,
     mask: 0,
+    kind: crate::field::Kind::Bytes,
     label: "Payload",
     meaning: "Bytes after the last decoded header: application data, or what could not be decoded (see the stop reason).",
 };
@@ -23,6 +24,7 @@ pub const TRAILER: FieldDef = FieldDef {
     at: 0,
     len: 0,
     mask: 0,
+    kind: crate::field::Kind::Bytes,
     label: "Padding",
     meaning: "Bytes past the IP packet's length: Ethernet pads frames to 60 bytes (IEEE 802.3 §3.2.8), some NICs add trailers.",
 };
@@ -33,6 +35,7 @@ pub const BEYOND_LENGTH: FieldDef = FieldDef {
     at: 0,
     len: 0,
     mask: 0,
+    kind: crate::field::Kind::Bytes,
     label: "Past the datagram",
     meaning: "Bytes inside the IP packet but after the end the UDP length field states: not part of the datagram, so no application receives them (RFC 768).",
 };
@@ -43,6 +46,7 @@ const BAD_OPTIONS: FieldDef = FieldDef {
     at: 0,
     len: 0,
     mask: 0,
+    kind: crate::field::Kind::Bytes,
     label: "Malformed options",
     meaning: "Option bytes whose type/length structure is broken; shown raw.",
 };
@@ -53,6 +57,7 @@ const EXT_DATA: FieldDef = FieldDef {
     at: 0,
     len: 0,
     mask: 0,
+    kind: crate::field::Kind::Bytes,
     label: "Options / data",
     meaning: "The rest of an IPv6 extension header: option TLVs and padding, routing addresses, or authentication data (RFC 8200 §4).",
 };
@@ -63,6 +68,7 @@ const ARP_ADDRESSES: FieldDef = FieldDef {
     at: 0,
     len: 0,
     mask: 0,
+    kind: crate::field::Kind::Bytes,
     label: "Addresses",
     meaning: "Sender and target hardware and protocol addresses, sized by the two length fields (RFC 826).",
 };

@@ -45,6 +45,9 @@ macro_rules! enum_with_unknown {
         }
 
         impl $name {
+            /// Every value with a name, for field tables whose kind is a code.
+            pub const NAMES: &'static [(u32, &'static str)] = &[$( ($value as u32, $label) ),*];
+
             /// The short human name, or `None` for a value without one.
             pub fn name(self) -> Option<&'static str> {
                 match self {

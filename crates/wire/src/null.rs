@@ -8,7 +8,7 @@ use crate::error::{Layer, Result, WireError};
 /// Field table of the 4-byte loopback header.
 pub mod field {
     field_table! {
-        FAMILY = "null.family", 0, 4, 0, "Family",
+        FAMILY = "null.family", 0, 4, 0, Kind::Hex, "Family",
             "Address family of the payload: 2 IPv4; 24, 28 or 30 IPv6 depending on the BSD (libpcap LINKTYPE_NULL).";
     }
 }

@@ -10,17 +10,17 @@ use crate::field::{u16_at, u32_at, u8_at};
 /// Field table of the 16-byte SLL header.
 pub mod field {
     field_table! {
-        PKTTYPE = "sll.pkttype", 0, 2, 0, "Packet type",
+        PKTTYPE = "sll.pkttype", 0, 2, 0, Kind::Number, "Packet type",
             "Who the packet was for: 0 to us, 1 broadcast, 2 multicast, 3 another host, 4 sent by us (packet(7), sll_pkttype).";
-        HATYPE = "sll.hatype", 2, 2, 0, "Link-layer type",
+        HATYPE = "sll.hatype", 2, 2, 0, Kind::Hex, "Link-layer type",
             "ARPHRD_ type of the interface, 1 Ethernet, 772 loopback (packet(7), sll_hatype).";
-        HALEN = "sll.halen", 4, 2, 0, "Address length",
+        HALEN = "sll.halen", 4, 2, 0, Kind::Number, "Address length",
             "How many bytes of the address field are used (packet(7), sll_halen).";
-        ADDR = "sll.src.eth", 6, 6, 0, "Source address",
+        ADDR = "sll.src.eth", 6, 6, 0, Kind::Mac, "Source address",
             "Link-layer address of the sender; `halen` says how many bytes of the 8-byte field it uses (packet(7), sll_addr).";
-        UNUSED = "sll.unused", 12, 2, 0, "Unused",
+        UNUSED = "sll.unused", 12, 2, 0, Kind::Number, "Unused",
             "The last two bytes of the 8-byte address field, unused by 6-byte Ethernet addresses (packet(7), sll_addr).";
-        PROTOCOL = "sll.etype", 14, 2, 0, "Protocol",
+        PROTOCOL = "sll.etype", 14, 2, 0, crate::ethernet::EtherType::KIND, "Protocol",
             "EtherType of the payload (packet(7), sll_protocol).";
     }
 }
@@ -28,21 +28,21 @@ pub mod field {
 /// Field table of the 20-byte SLL2 header.
 pub mod field2 {
     field_table! {
-        PROTOCOL = "sll.etype", 0, 2, 0, "Protocol",
+        PROTOCOL = "sll.etype", 0, 2, 0, crate::ethernet::EtherType::KIND, "Protocol",
             "EtherType of the payload (libpcap LINKTYPE_LINUX_SLL2).";
-        RESERVED = "sll.reserved", 2, 2, 0, "Reserved",
+        RESERVED = "sll.reserved", 2, 2, 0, Kind::Number, "Reserved",
             "Must be zero; Wireshark does not show it (libpcap LINKTYPE_LINUX_SLL2).";
-        IFINDEX = "sll.ifindex", 4, 4, 0, "Interface index",
+        IFINDEX = "sll.ifindex", 4, 4, 0, Kind::Number, "Interface index",
             "Kernel index of the interface the packet crossed, as `ip link` numbers them (packet(7), sll_ifindex).";
-        HATYPE = "sll.hatype", 8, 2, 0, "Link-layer type",
+        HATYPE = "sll.hatype", 8, 2, 0, Kind::Hex, "Link-layer type",
             "ARPHRD_ type of the interface, 1 Ethernet, 772 loopback (packet(7), sll_hatype).";
-        PKTTYPE = "sll.pkttype", 10, 1, 0, "Packet type",
+        PKTTYPE = "sll.pkttype", 10, 1, 0, Kind::Number, "Packet type",
             "Who the packet was for: 0 to us, 1 broadcast, 2 multicast, 3 another host, 4 sent by us (packet(7), sll_pkttype).";
-        HALEN = "sll.halen", 11, 1, 0, "Address length",
+        HALEN = "sll.halen", 11, 1, 0, Kind::Number, "Address length",
             "How many bytes of the address field are used (packet(7), sll_halen).";
-        ADDR = "sll.src.eth", 12, 6, 0, "Source address",
+        ADDR = "sll.src.eth", 12, 6, 0, Kind::Mac, "Source address",
             "Link-layer address of the sender; `halen` says how many bytes of the 8-byte field it uses (packet(7), sll_addr).";
-        UNUSED = "sll.unused", 18, 2, 0, "Unused",
+        UNUSED = "sll.unused", 18, 2, 0, Kind::Number, "Unused",
             "The last two bytes of the 8-byte address field, unused by 6-byte Ethernet addresses (packet(7), sll_addr).";
     }
 }

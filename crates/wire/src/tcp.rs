@@ -9,41 +9,41 @@ use crate::field::{bits16, set_u16, set_u32, u16_at, u32_at, FieldDef};
 /// Field table of the TCP fixed header.
 pub mod field {
     field_table! {
-        SRC_PORT = "tcp.srcport", 0, 2, 0, "Source port",
+        SRC_PORT = "tcp.srcport", 0, 2, 0, Kind::Number, "Source port",
             "Port of the sending socket (RFC 9293 §3.1).";
-        DST_PORT = "tcp.dstport", 2, 2, 0, "Destination port",
+        DST_PORT = "tcp.dstport", 2, 2, 0, Kind::Number, "Destination port",
             "Port of the receiving socket (RFC 9293 §3.1).";
-        SEQ = "tcp.seq_raw", 4, 4, 0, "Sequence number",
+        SEQ = "tcp.seq_raw", 4, 4, 0, Kind::Number, "Sequence number",
             "Stream position of the first data byte; on SYN, the initial sequence number (RFC 9293 §3.1, §3.4).";
-        ACK = "tcp.ack_raw", 8, 4, 0, "Acknowledgment number",
+        ACK = "tcp.ack_raw", 8, 4, 0, Kind::Number, "Acknowledgment number",
             "Next sequence number the sender expects to receive, valid when ACK is set (RFC 9293 §3.1).";
-        DATA_OFFSET = "tcp.hdr_len", 12, 2, 0xf000, "Data offset",
+        DATA_OFFSET = "tcp.hdr_len", 12, 2, 0xf000, Kind::Units { unit: 4, shown_in_bytes: true }, "Data offset",
             "Header length in 32-bit words, 5 to 15 (RFC 9293 §3.1).";
-        RESERVED = "tcp.flags.res", 12, 2, 0x0e00, "Reserved",
+        RESERVED = "tcp.flags.res", 12, 2, 0x0e00, Kind::Number, "Reserved",
             "Must be zero (RFC 9293 §3.1).";
-        FLAG_NS = "tcp.flags.ns", 12, 2, 0x0100, "Nonce",
+        FLAG_NS = "tcp.flags.ns", 12, 2, 0x0100, Kind::Flag, "Nonce",
             "ECN nonce, historic (RFC 3540, now RFC 8311 calls it AE).";
-        FLAG_CWR = "tcp.flags.cwr", 12, 2, 0x0080, "CWR",
+        FLAG_CWR = "tcp.flags.cwr", 12, 2, 0x0080, Kind::Flag, "CWR",
             "Congestion window reduced: the sender reacted to an ECN echo (RFC 3168 §6.1).";
-        FLAG_ECE = "tcp.flags.ece", 12, 2, 0x0040, "ECE",
+        FLAG_ECE = "tcp.flags.ece", 12, 2, 0x0040, Kind::Flag, "ECE",
             "ECN echo: congestion was seen, or on SYN, ECN is supported (RFC 3168 §6.1).";
-        FLAG_URG = "tcp.flags.urg", 12, 2, 0x0020, "URG",
+        FLAG_URG = "tcp.flags.urg", 12, 2, 0x0020, Kind::Flag, "URG",
             "The urgent pointer field is significant (RFC 9293 §3.1).";
-        FLAG_ACK = "tcp.flags.ack", 12, 2, 0x0010, "ACK",
+        FLAG_ACK = "tcp.flags.ack", 12, 2, 0x0010, Kind::Flag, "ACK",
             "The acknowledgment number is significant; set on all segments after the SYN (RFC 9293 §3.1).";
-        FLAG_PSH = "tcp.flags.push", 12, 2, 0x0008, "PSH",
+        FLAG_PSH = "tcp.flags.push", 12, 2, 0x0008, Kind::Flag, "PSH",
             "Push: deliver buffered data to the application now (RFC 9293 §3.9.1).";
-        FLAG_RST = "tcp.flags.reset", 12, 2, 0x0004, "RST",
+        FLAG_RST = "tcp.flags.reset", 12, 2, 0x0004, Kind::Flag, "RST",
             "Reset: abort the connection (RFC 9293 §3.5.2).";
-        FLAG_SYN = "tcp.flags.syn", 12, 2, 0x0002, "SYN",
+        FLAG_SYN = "tcp.flags.syn", 12, 2, 0x0002, Kind::Flag, "SYN",
             "Synchronize sequence numbers: opens a connection (RFC 9293 §3.5).";
-        FLAG_FIN = "tcp.flags.fin", 12, 2, 0x0001, "FIN",
+        FLAG_FIN = "tcp.flags.fin", 12, 2, 0x0001, Kind::Flag, "FIN",
             "No more data from the sender: closes its direction (RFC 9293 §3.6).";
-        WINDOW = "tcp.window_size_value", 14, 2, 0, "Window",
+        WINDOW = "tcp.window_size_value", 14, 2, 0, Kind::Number, "Window",
             "Bytes the receiver accepts, before scaling by the window scale option (RFC 9293 §3.1, RFC 7323 §2).";
-        CHECKSUM = "tcp.checksum", 16, 2, 0, "Checksum",
+        CHECKSUM = "tcp.checksum", 16, 2, 0, Kind::Checksum, "Checksum",
             "Ones'-complement checksum of pseudo-header, header and data (RFC 9293 §3.1).";
-        URGENT = "tcp.urgent_pointer", 18, 2, 0, "Urgent pointer",
+        URGENT = "tcp.urgent_pointer", 18, 2, 0, Kind::Number, "Urgent pointer",
             "Offset from the sequence number to the end of urgent data, if URG (RFC 9293 §3.1).";
     }
 }
@@ -355,6 +355,7 @@ impl PlacedOption<'_> {
             at: self.at,
             len: self.len,
             mask: 0,
+            kind: crate::field::Kind::Option,
             label: match self.option {
                 TcpOption::EndOfList => "EOL",
                 TcpOption::Nop => "NOP",

@@ -9,13 +9,13 @@ use crate::field::{set_u16, u16_at};
 /// Field table of the UDP header.
 pub mod field {
     field_table! {
-        SRC_PORT = "udp.srcport", 0, 2, 0, "Source port",
+        SRC_PORT = "udp.srcport", 0, 2, 0, Kind::Number, "Source port",
             "Port of the sending socket, or 0 when no reply is expected (RFC 768).";
-        DST_PORT = "udp.dstport", 2, 2, 0, "Destination port",
+        DST_PORT = "udp.dstport", 2, 2, 0, Kind::Number, "Destination port",
             "Port of the receiving socket (RFC 768).";
-        LENGTH = "udp.length", 4, 2, 0, "Length",
+        LENGTH = "udp.length", 4, 2, 0, Kind::Number, "Length",
             "Bytes of header and data, at least 8 (RFC 768).";
-        CHECKSUM = "udp.checksum", 6, 2, 0, "Checksum",
+        CHECKSUM = "udp.checksum", 6, 2, 0, Kind::Checksum, "Checksum",
             "Ones'-complement checksum of pseudo-header, header and data; 0 over IPv4 means none was computed (RFC 768, RFC 8200 §8.1).";
     }
 }

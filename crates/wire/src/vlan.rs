@@ -9,13 +9,13 @@ use crate::field::{bits16, set_bits16, set_u16, u16_at};
 /// Field table of one VLAN tag (the 4 bytes after the 0x8100 / 0x88a8 EtherType).
 pub mod field {
     field_table! {
-        PCP = "vlan.priority", 0, 2, 0xe000, "Priority",
+        PCP = "vlan.priority", 0, 2, 0xe000, Kind::Number, "Priority",
             "Priority code point, 0 (best effort) to 7, used for queueing (IEEE 802.1Q §6.9.3).";
-        DEI = "vlan.dei", 0, 2, 0x1000, "DEI",
+        DEI = "vlan.dei", 0, 2, 0x1000, Kind::Flag, "DEI",
             "Drop eligible indicator: this frame may be dropped first under congestion (IEEE 802.1Q §6.9.3).";
-        VID = "vlan.id", 0, 2, 0x0fff, "VLAN ID",
+        VID = "vlan.id", 0, 2, 0x0fff, Kind::Number, "VLAN ID",
             "The virtual LAN the frame belongs to, 1 to 4094; 0 means priority tag only (IEEE 802.1Q §9.6).";
-        TYPE = "vlan.etype", 2, 2, 0, "EtherType",
+        TYPE = "vlan.etype", 2, 2, 0, crate::ethernet::EtherType::KIND, "EtherType",
             "Protocol of what follows the tag, another tag when stacked (IEEE 802.1Q §9.5).";
     }
 }
