@@ -204,11 +204,10 @@ impl CloseFrame {
     /// which the receiver reports as 1005 (RFC 6455 §7.1.5). A single byte, a code that may not
     /// be sent, or a reason that is not UTF-8 are errors.
     pub fn parse(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
-        match payload {
-            [] => Ok(None),
-            [_] => Err(ProtocolError::CloseFrameTooShort),
-            [hi, lo, reason @ ..] => {
-                let code = CloseCode::from(u16::from_be_bytes([*hi, *lo]));
+        match Self::split(payload) {
+            None if payload.is_empty() => Ok(None),
+            None => Err(ProtocolError::CloseFrameTooShort),
+            Some((code, reason)) => {
                 if !code.is_allowed_on_wire() {
                     return Err(ProtocolError::InvalidCloseCode(code.into()));
                 }
@@ -217,6 +216,18 @@ impl CloseFrame {
                     .to_owned();
                 Ok(Some(CloseFrame { code, reason }))
             }
+        }
+    }
+
+    /// Splits a close payload into its code and raw reason bytes without judging either:
+    /// what an observer (a sniffer) shows, where a peer would apply [`CloseFrame::parse`]'s
+    /// rules. `None` when the payload is too short to hold a code.
+    pub fn split(payload: &[u8]) -> Option<(CloseCode, &[u8])> {
+        match payload {
+            [hi, lo, reason @ ..] => {
+                Some((CloseCode::from(u16::from_be_bytes([*hi, *lo])), reason))
+            }
+            _ => None,
         }
     }
 

@@ -65,11 +65,18 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if b.len() < 8 {
             return Err(WireError::truncated(Layer::Arp, 8, b.len()));
         }
-        let need = 8 + 2 * (usize::from(b[HLEN.at]) + usize::from(b[PLEN.at]));
+        let need = self.header_len();
         if b.len() < need {
             return Err(WireError::truncated(Layer::Arp, need, b.len()));
         }
         Ok(())
+    }
+
+    /// Length of the whole ARP packet: 8 fixed bytes and the four addresses the two length
+    /// fields announce.
+    pub fn header_len(&self) -> usize {
+        let b = self.buffer.as_ref();
+        8 + 2 * (usize::from(b[HLEN.at]) + usize::from(b[PLEN.at]))
     }
 
     /// Hardware type (1 = Ethernet).

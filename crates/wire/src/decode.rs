@@ -263,9 +263,7 @@ impl<'a> Decoded<'a> {
             EtherType::Arp => match arp::Packet::new_checked(&self.frame[at..]) {
                 Ok(p) => {
                     self.network = Some((at, Network::Arp(p)));
-                    let len =
-                        8 + 2 * (usize::from(p.hardware_len()) + usize::from(p.protocol_len()));
-                    self.set_payload(at + len);
+                    self.set_payload(at + p.header_len());
                     self.trailer = self.payload;
                     self.payload = &[];
                 }
@@ -469,6 +467,17 @@ impl<'a> Decoded<'a> {
                     ),
                 }
             })
+    }
+
+    /// The datagram an ICMP or ICMPv6 error message quotes, decoded as raw IP. It is usually
+    /// cut a few bytes into its transport header, which decoding tolerates.
+    pub fn quoted(&self) -> Option<Decoded<'a>> {
+        let bytes = match self.transport {
+            Some((_, Transport::Icmpv4(p))) => p.quoted(),
+            Some((_, Transport::Icmpv6(p))) => p.quoted(),
+            _ => None,
+        }?;
+        Some(decode(LinkType::Raw, bytes))
     }
 
     /// Source and destination IP addresses.

@@ -54,6 +54,62 @@ impl Layer {
     }
 }
 
+impl Layer {
+    /// What a person calls the header: "Ethernet II", "IPv4", "TCP".
+    pub fn title(self) -> &'static str {
+        match self {
+            Layer::Ethernet => "Ethernet II",
+            Layer::Vlan => "802.1Q VLAN tag",
+            Layer::Arp => "ARP",
+            Layer::Sll => "Linux cooked capture (SLL)",
+            Layer::Sll2 => "Linux cooked capture v2 (SLL2)",
+            Layer::Null => "BSD loopback",
+            Layer::Ipv4 => "IPv4",
+            Layer::Ipv6 => "IPv6",
+            Layer::Ipv6Ext => "IPv6 extension header",
+            Layer::Tcp => "TCP",
+            Layer::Udp => "UDP",
+            Layer::Icmpv4 => "ICMP",
+            Layer::Icmpv6 => "ICMPv6",
+        }
+    }
+
+    /// Wireshark's protocol name, under which its fields are grouped (`ip`, `tcp`): the key
+    /// of the header's object in JSON output.
+    pub fn key(self) -> &'static str {
+        match self {
+            Layer::Sll2 => "sll",
+            Layer::Ipv4 => "ip",
+            Layer::Ipv6Ext => "ipv6.ext",
+            other => other.name(),
+        }
+    }
+
+    /// Which part of a receiving host reads and removes this header: the answer to "what
+    /// does the kernel strip off before my socket sees the data?".
+    pub fn consumer(self) -> &'static str {
+        match self {
+            Layer::Ethernet | Layer::Vlan => {
+                "read by the network card and driver; the kernel strips it before IP"
+            }
+            Layer::Sll | Layer::Sll2 => {
+                "not on the wire: the kernel writes it for captures on 'any'"
+            }
+            Layer::Null => "not on the wire: the BSD loopback driver's address family",
+            Layer::Arp => "read by the kernel's neighbour table; never reaches a socket",
+            Layer::Ipv4 | Layer::Ipv6 | Layer::Ipv6Ext => {
+                "read by the kernel's IP layer, which strips it before TCP/UDP"
+            }
+            Layer::Tcp | Layer::Udp => {
+                "read by the kernel's transport layer; only the payload reaches recv()"
+            }
+            Layer::Icmpv4 | Layer::Icmpv6 => {
+                "answered by the kernel itself (ping replies, errors to sockets)"
+            }
+        }
+    }
+}
+
 impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -364,6 +364,16 @@ impl<T: AsRef<[u8]>> Packet<T> {
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
+    /// The options, borrowing the captured buffer rather than this view, so they outlive it.
+    pub fn buffer_options(&self) -> Options<'a> {
+        let b: &'a [u8] = self.buffer.as_ref();
+        Options {
+            bytes: &b[HEADER_LEN..self.header_len()],
+            pos: 0,
+            done: false,
+        }
+    }
+
     /// The data after the header, up to the total length or the end of the buffer, whichever
     /// comes first (bytes past the total length are link-layer padding).
     pub fn payload(&self) -> &'a [u8] {

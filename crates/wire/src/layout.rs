@@ -1,11 +1,15 @@
-//! Where every byte of a decoded frame belongs: [`Decoded::walk_fields`] reports each header
+//! Where every byte of a decoded frame belongs: [`Decoded::walk`] reports each header
 //! field (fixed fields from the protocols' tables, options and extension headers as decoded)
 //! at its absolute offset, then the payload and any trailer, so an explain printer can label
 //! every byte exactly once without parsing anything itself.
 
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::checksum::ChecksumStatus;
 use crate::decode::{Decoded, Link, Network, Transport};
-use crate::field::FieldDef;
-use crate::{arp, ethernet, ipv4, ipv6, null, sll, tcp, udp, vlan};
+use crate::error::Layer;
+use crate::field::{FieldDef, Kind};
+use crate::{arp, ethernet, icmpv4, icmpv6, ipv4, ipv6, null, sll, tcp, udp, vlan};
 
 /// Bytes after the last decoded header.
 pub const PAYLOAD: FieldDef = FieldDef {
@@ -73,9 +77,338 @@ const ARP_ADDRESSES: FieldDef = FieldDef {
     meaning: "Sender and target hardware and protocol addresses, sized by the two length fields (RFC 826).",
 };
 
-fn table(f: &mut impl FnMut(FieldDef), fields: &[FieldDef], base: usize) {
-    for d in fields {
-        f(d.shifted(base));
+/// A header of the frame, as the walk enters it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// Which header it is; [`Layer::title`], [`Layer::key`] and [`Layer::consumer`] name it.
+    pub layer: Layer,
+    /// Offset of its first byte in the frame.
+    pub offset: usize,
+    /// Its bytes: the fixed part and any options or extension data.
+    pub bytes: &'a [u8],
+}
+
+/// What part of the frame a field belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A field of the header just entered, in its table or sized by it.
+    Header,
+    /// An option (TCP, IPv4), or option bytes that do not parse; options may repeat.
+    Option,
+    /// Bytes after the last decoded header.
+    Payload,
+    /// Bytes inside the IP packet after the end the transport header states.
+    BeyondLength,
+    /// Bytes after the network packet's stated length: padding or a trailer.
+    Trailer,
+}
+
+/// A field's value, typed by its [`Kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// Numbers, flags, codes, lengths in units and checksums: masked and shifted down.
+    Number(u32),
+    /// An IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 address.
+    Ipv6(Ipv6Addr),
+    /// A MAC address.
+    Mac([u8; 6]),
+    /// Bytes with no finer structure here.
+    Bytes(&'a [u8]),
+    /// A TCP option, parsed.
+    TcpOption(tcp::TcpOption<'a>),
+    /// An IPv4 option, parsed.
+    Ipv4Option(ipv4::Ipv4Option<'a>),
+}
+
+impl<'a> Value<'a> {
+    /// Reads a field's value from its own bytes as its kind says.
+    pub fn read(def: &FieldDef, bytes: &'a [u8]) -> Value<'a> {
+        match (def.kind, bytes.len()) {
+            (Kind::Ipv4, 4) => Value::Ipv4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])),
+            (Kind::Ipv6, 16) => {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(bytes);
+                Value::Ipv6(Ipv6Addr::from(a))
+            }
+            (Kind::Mac, 6) => {
+                let mut a = [0u8; 6];
+                a.copy_from_slice(bytes);
+                Value::Mac(a)
+            }
+            (Kind::Bytes | Kind::Option, _) | (_, 0 | 5..) => Value::Bytes(bytes),
+            _ => {
+                let raw = bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
+                Value::Number(if def.mask == 0 {
+                    raw
+                } else {
+                    (raw & def.mask) >> def.mask.trailing_zeros()
+                })
+            }
+        }
+    }
+}
+
+/// One field at its absolute place, with its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field<'a> {
+    /// The field's table entry, placed at its absolute offset in the frame.
+    pub def: FieldDef,
+    /// Where it belongs.
+    pub role: Role,
+    /// Its bytes (shared with its siblings for sub-byte fields).
+    pub bytes: &'a [u8],
+    /// Its value.
+    pub value: Value<'a>,
+    /// For [`Kind::Checksum`] fields, the decoder's verdict.
+    pub checksum: Option<ChecksumStatus>,
+}
+
+/// A fact about a header that no single field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Summary {
+    /// TCP: every flag bit, and the length of the segment's data.
+    Tcp {
+        /// The flags.
+        flags: tcp::Flags,
+        /// Bytes of data the segment carries.
+        payload_len: usize,
+    },
+}
+
+/// What the walk reports, in wire order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item<'a> {
+    /// A header begins; its fields follow.
+    Header(Header<'a>),
+    /// A field of the current header, or the payload, the bytes past the datagram or the
+    /// trailer.
+    Field(Field<'a>),
+    /// A fact about the current header, after its fields.
+    Summary(Summary),
+}
+
+/// Whether the transport checksum can be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Checksums {
+    /// Judge every checksum from the bytes.
+    #[default]
+    Judge,
+    /// The capturing host said the transport checksum was not filled in yet (offload): the
+    /// IP checksum is judged, the transport's is reported unverified.
+    TransportNotFilledIn,
+    /// Judge none (saves the work when no printer shows them).
+    Skip,
+}
+
+struct Walker<'a, 'f, F: FnMut(Item<'a>)> {
+    d: &'f Decoded<'a>,
+    checksums: Checksums,
+    f: F,
+}
+
+impl<'a, F: FnMut(Item<'a>)> Walker<'a, '_, F> {
+    fn header(&mut self, layer: Layer, offset: usize, len: usize) {
+        let frame = self.d.frame;
+        let start = offset.min(frame.len());
+        let bytes = &frame[start..(offset + len).min(frame.len())];
+        (self.f)(Item::Header(Header {
+            layer,
+            offset,
+            bytes,
+        }));
+    }
+
+    fn field(&mut self, def: FieldDef, role: Role) {
+        let Some(bytes) = self.d.frame.get(def.range()) else {
+            return;
+        };
+        let checksum = match def.kind {
+            Kind::Checksum => self.checksum(def.at),
+            _ => None,
+        };
+        let value = Value::read(&def, bytes);
+        (self.f)(Item::Field(Field {
+            def,
+            role,
+            bytes,
+            value,
+            checksum,
+        }));
+    }
+
+    fn typed(&mut self, def: FieldDef, role: Role, value: Value<'a>) {
+        if let Some(bytes) = self.d.frame.get(def.range()) {
+            (self.f)(Item::Field(Field {
+                def,
+                role,
+                bytes,
+                value,
+                checksum: None,
+            }));
+        }
+    }
+
+    fn table(&mut self, fields: &[FieldDef], base: usize) {
+        for d in fields {
+            self.field(d.shifted(base), Role::Header);
+        }
+    }
+
+    /// The verdict on the checksum at absolute offset `at`: the IP header's own, or the
+    /// transport's.
+    fn checksum(&self, at: usize) -> Option<ChecksumStatus> {
+        if self.checksums == Checksums::Skip {
+            return None;
+        }
+        let in_transport = self.d.transport.is_some_and(|(t, _)| at >= t);
+        if !in_transport {
+            return self.d.ip_checksum();
+        }
+        match self.checksums {
+            Checksums::Judge | Checksums::Skip => self.d.transport_checksum(),
+            Checksums::TransportNotFilledIn => Some(ChecksumStatus::Unverified(
+                crate::checksum::Unverified::Offloaded,
+            )),
+        }
+    }
+
+    fn walk(&mut self) {
+        let d = *self.d;
+        match d.link {
+            Some(Link::Ethernet(_)) => {
+                self.header(Layer::Ethernet, 0, ethernet::HEADER_LEN);
+                self.table(ethernet::field::FIELDS, 0);
+            }
+            Some(Link::Sll(p)) => match p.version() {
+                sll::Version::V1 => {
+                    self.header(Layer::Sll, 0, p.header_len());
+                    self.table(sll::field::FIELDS, 0);
+                }
+                sll::Version::V2 => {
+                    self.header(Layer::Sll2, 0, p.header_len());
+                    self.table(sll::field2::FIELDS, 0);
+                }
+            },
+            Some(Link::Null(_)) => {
+                self.header(Layer::Null, 0, null::HEADER_LEN);
+                self.table(null::field::FIELDS, 0);
+            }
+            None => {}
+        }
+        for t in d.vlan_tags() {
+            self.header(Layer::Vlan, t.offset, vlan::HEADER_LEN);
+            self.table(vlan::field::FIELDS, t.offset);
+        }
+        match d.network {
+            Some((at, Network::Ipv4(p))) => {
+                let end = at + p.header_len();
+                self.header(Layer::Ipv4, at, p.header_len());
+                self.table(ipv4::field::FIELDS, at);
+                let mut pos = at + ipv4::HEADER_LEN;
+                for o in p.buffer_options() {
+                    let Ok(o) = o else { break };
+                    let def = o.field();
+                    self.typed(
+                        placed(def, at + def.at, def.len),
+                        Role::Option,
+                        Value::Ipv4Option(o),
+                    );
+                    pos = at + def.at + def.len;
+                }
+                if pos < end {
+                    self.field(placed(BAD_OPTIONS, pos, end - pos), Role::Option);
+                }
+            }
+            Some((at, Network::Ipv6(_))) => {
+                self.header(Layer::Ipv6, at, ipv6::HEADER_LEN);
+                self.table(ipv6::field::FIELDS, at);
+                for h in d.ext_headers() {
+                    let len = h.header.header_len();
+                    self.header(Layer::Ipv6Ext, h.offset, len);
+                    let fixed = h.header.fields();
+                    self.table(fixed, h.offset);
+                    let fixed_len = fixed.last().map_or(0, FieldDef::end);
+                    if len > fixed_len {
+                        self.field(
+                            placed(EXT_DATA, h.offset + fixed_len, len - fixed_len),
+                            Role::Header,
+                        );
+                    }
+                }
+            }
+            Some((at, Network::Arp(p))) => {
+                self.header(Layer::Arp, at, p.header_len());
+                if p.hardware_len() == 6 && p.protocol_len() == 4 {
+                    self.table(arp::field::FIELDS, at);
+                } else {
+                    self.table(&arp::field::FIELDS[..5], at);
+                    if p.header_len() > 8 {
+                        self.field(
+                            placed(ARP_ADDRESSES, at + 8, p.header_len() - 8),
+                            Role::Header,
+                        );
+                    }
+                }
+            }
+            None => {}
+        }
+        match d.transport {
+            Some((at, Transport::Tcp(p))) => {
+                self.header(Layer::Tcp, at, p.header_len());
+                self.table(tcp::field::FIELDS, at);
+                let end = at + p.header_len();
+                let mut pos = at + tcp::HEADER_LEN;
+                for o in p.buffer_options() {
+                    let Ok(o) = o else { break };
+                    self.typed(
+                        o.field().shifted(at),
+                        Role::Option,
+                        Value::TcpOption(o.option),
+                    );
+                    pos = at + o.at + o.len;
+                }
+                if pos < end {
+                    self.field(placed(BAD_OPTIONS, pos, end - pos), Role::Option);
+                }
+                (self.f)(Item::Summary(Summary::Tcp {
+                    flags: p.flags(),
+                    payload_len: d.payload.len(),
+                }));
+            }
+            Some((at, Transport::Udp(_))) => {
+                self.header(Layer::Udp, at, udp::HEADER_LEN);
+                self.table(udp::field::FIELDS, at);
+            }
+            Some((at, Transport::Icmpv4(p))) => {
+                self.header(Layer::Icmpv4, at, icmpv4::HEADER_LEN);
+                self.table(p.fields(), at);
+            }
+            Some((at, Transport::Icmpv6(p))) => {
+                self.header(Layer::Icmpv6, at, icmpv6::HEADER_LEN);
+                self.table(p.fields(), at);
+            }
+            None => {}
+        }
+        if !d.payload.is_empty() {
+            self.field(
+                placed(PAYLOAD, d.payload_offset, d.payload.len()),
+                Role::Payload,
+            );
+        }
+        // UDP bounds its payload by its own length field, which may end before the IP packet.
+        let payload_end = d.payload_offset + d.payload.len();
+        let trailer_at = d.frame.len() - d.trailer.len();
+        if d.transport.is_some() && payload_end < trailer_at {
+            self.field(
+                placed(BEYOND_LENGTH, payload_end, trailer_at - payload_end),
+                Role::BeyondLength,
+            );
+        }
+        if !d.trailer.is_empty() {
+            self.field(placed(TRAILER, trailer_at, d.trailer.len()), Role::Trailer);
+        }
     }
 }
 
@@ -83,107 +416,29 @@ fn placed(f: FieldDef, at: usize, len: usize) -> FieldDef {
     FieldDef { at, len, ..f }
 }
 
-impl Decoded<'_> {
-    /// Calls `f` with every field of every decoded layer, in wire order, each placed at its
-    /// absolute offset (`FieldDef::at`). Sub-byte fields share bytes and are reported one by
-    /// one with their masks. Does not allocate.
+impl<'a> Decoded<'a> {
+    /// Reports every header of the frame and, after each, every field it holds with its
+    /// absolute place and typed value, options included; then the payload, any bytes past
+    /// the datagram's stated end, and any trailer. Every captured byte belongs to exactly
+    /// one field (sub-byte fields share their bytes and split them by mask). This is the one
+    /// description of a frame that printers need: they never parse bytes themselves.
+    pub fn walk(&self, checksums: Checksums, f: impl FnMut(Item<'a>)) {
+        Walker {
+            d: self,
+            checksums,
+            f,
+        }
+        .walk();
+    }
+
+    /// Calls `f` with every field's placed table entry, in wire order: [`Decoded::walk`]
+    /// without checksum verdicts. Does not allocate.
     pub fn walk_fields(&self, mut f: impl FnMut(FieldDef)) {
-        let f = &mut f;
-        match self.link {
-            Some(Link::Ethernet(_)) => table(f, ethernet::field::FIELDS, 0),
-            Some(Link::Sll(p)) => match p.version() {
-                sll::Version::V1 => table(f, sll::field::FIELDS, 0),
-                sll::Version::V2 => table(f, sll::field2::FIELDS, 0),
-            },
-            Some(Link::Null(_)) => table(f, null::field::FIELDS, 0),
-            None => {}
-        }
-        for t in self.vlan_tags() {
-            table(f, vlan::field::FIELDS, t.offset);
-        }
-        match self.network {
-            Some((at, Network::Ipv4(p))) => {
-                table(f, ipv4::field::FIELDS, at);
-                let end = at + p.header_len();
-                let mut pos = at + ipv4::HEADER_LEN;
-                for o in p.options() {
-                    match o {
-                        Ok(o) => {
-                            let d = o.field();
-                            f(placed(d, at + d.at, d.len));
-                            pos = at + d.at + d.len;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                if pos < end {
-                    f(placed(BAD_OPTIONS, pos, end - pos));
-                }
+        self.walk(Checksums::Skip, |item| {
+            if let Item::Field(field) = item {
+                f(field.def);
             }
-            Some((at, Network::Ipv6(_))) => {
-                table(f, ipv6::field::FIELDS, at);
-                for h in self.ext_headers() {
-                    let fixed = h.header.fields();
-                    table(f, fixed, h.offset);
-                    let fixed_len = fixed.last().map_or(0, FieldDef::end);
-                    let len = h.header.header_len();
-                    if len > fixed_len {
-                        f(placed(EXT_DATA, h.offset + fixed_len, len - fixed_len));
-                    }
-                }
-            }
-            Some((at, Network::Arp(p))) => {
-                if p.hardware_len() == 6 && p.protocol_len() == 4 {
-                    table(f, arp::field::FIELDS, at);
-                } else {
-                    table(f, &arp::field::FIELDS[..5], at);
-                    let n = 2 * (usize::from(p.hardware_len()) + usize::from(p.protocol_len()));
-                    if n > 0 {
-                        f(placed(ARP_ADDRESSES, at + 8, n));
-                    }
-                }
-            }
-            None => {}
-        }
-        match self.transport {
-            Some((at, Transport::Tcp(p))) => {
-                table(f, tcp::field::FIELDS, at);
-                let end = at + p.header_len();
-                let mut pos = at + tcp::HEADER_LEN;
-                for o in p.options() {
-                    match o {
-                        Ok(o) => {
-                            f(o.field().shifted(at));
-                            pos = at + o.at + o.len;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                if pos < end {
-                    f(placed(BAD_OPTIONS, pos, end - pos));
-                }
-            }
-            Some((at, Transport::Udp(_))) => table(f, udp::field::FIELDS, at),
-            Some((at, Transport::Icmpv4(p))) => table(f, p.fields(), at),
-            Some((at, Transport::Icmpv6(p))) => table(f, p.fields(), at),
-            None => {}
-        }
-        if !self.payload.is_empty() {
-            f(placed(PAYLOAD, self.payload_offset, self.payload.len()));
-        }
-        // UDP bounds its payload by its own length field, which may end before the IP packet.
-        let payload_end = self.payload_offset + self.payload.len();
-        let trailer_at = self.frame.len() - self.trailer.len();
-        if self.transport.is_some() && payload_end < trailer_at {
-            f(placed(BEYOND_LENGTH, payload_end, trailer_at - payload_end));
-        }
-        if !self.trailer.is_empty() {
-            f(placed(
-                TRAILER,
-                self.frame.len() - self.trailer.len(),
-                self.trailer.len(),
-            ));
-        }
+        });
     }
 }
 
@@ -295,6 +550,55 @@ mod tests {
         let mut last = None;
         d.walk_fields(|fd| last = Some((fd.name, fd.at, fd.len)));
         assert_eq!(last, Some(("data.beyond_length", 42, 2)));
+    }
+
+    /// Every packet of the capture files in `tests/data`, whole and cut at every length.
+    #[test]
+    fn capture_files_labelled_exactly_once() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let mut packets = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let mut reader = crate::pcap::Reader::new(&bytes[..]).unwrap();
+            while let Ok(Some(record)) = reader.next_packet() {
+                for cut in 0..=record.data.len() {
+                    every_byte_once(&decode(record.link, &record.data[..cut]));
+                }
+                packets += 1;
+            }
+        }
+        assert!(packets > 20, "only {packets} packets in {dir}");
+    }
+
+    #[test]
+    fn every_field_carries_its_typed_value() {
+        let d = decode(LinkType::Ethernet, &ETH_IPV4_TCP_SYN);
+        let mut seen = Vec::new();
+        d.walk(Checksums::Judge, |item| match item {
+            Item::Header(h) => seen.push(format!("[{}@{}]", h.layer.key(), h.offset)),
+            Item::Field(f) => match f.value {
+                Value::TcpOption(o) => seen.push(format!("{}={o:?}", f.def.name)),
+                Value::Ipv4(a) => seen.push(format!("{}={a}", f.def.name)),
+                Value::Number(n) if f.def.kind == Kind::Checksum => {
+                    seen.push(format!("{}={n:#x} {:?}", f.def.name, f.checksum))
+                }
+                _ => {}
+            },
+            Item::Summary(Summary::Tcp { flags, .. }) => seen.push(format!("flags={flags}")),
+        });
+        let text = seen.join(" ");
+        for want in [
+            "[eth@0]",
+            "[ip@14]",
+            "ip.src=127.0.0.1",
+            "[tcp@34]",
+            "tcp.options.mss_val=Mss(65495)",
+            "Some(Good)",
+            "flags=S",
+        ] {
+            assert!(text.contains(want), "{want} not in {text}");
+        }
     }
 
     proptest! {

@@ -22,9 +22,12 @@
 //! [`WireError`] (layer and absolute byte) that stopped it. Checksums are judged on request
 //! ([`Decoded::transport_checksum`]) and reported as a [`ChecksumStatus`], never enforced.
 //!
-//! [`Decoded::walk_fields`] ([`layout`]) reports every field of every decoded layer at its
-//! absolute offset, options and payload included, so an explain printer can label each
-//! byte without parsing anything.
+//! [`Decoded::walk`] ([`layout`]) is the one description of a frame every printer reads:
+//! each header (with its title, Wireshark key and who strips it on a receiving host), then
+//! each of its fields at its absolute offset with its table entry and its value typed by the
+//! field's [`field::Kind`] (options parsed, checksums judged), then payload, bytes past the
+//! datagram and trailer. Every captured byte belongs to exactly one field, which is tested
+//! here, so printers label, show and serialise without matching names or parsing bytes.
 //!
 //! [`pcap`] reads pcap and pcapng files and writes pcap; [`reassembly`] turns TCP segments
 //! into per-direction byte streams with bounded memory.

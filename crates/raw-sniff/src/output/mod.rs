@@ -3,7 +3,6 @@
 
 pub mod explain;
 pub mod json;
-pub mod layers;
 pub mod line;
 pub mod relative_seq;
 pub mod values;

@@ -1,144 +1,59 @@
-//! A field's value from its bytes, typed for printing, and what a value means where the number
-//! alone says little (protocol numbers, ICMP types, TCP options).
+//! A field's value as the printers show it. The walk in `wire` types each value by its field's
+//! kind; this file only decides how each kind reads: numbers in decimal or hex, a code with its
+//! name, a length with its unit, a flag as set or not, a checksum with its verdict.
 
-use std::fmt::{self, Write as _};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::fmt::Write as _;
 
-use wire::FieldDef;
-
-/// A field's value as its type asks it to be shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    Number(u32),
-    Ipv4(Ipv4Addr),
-    Ipv6(Ipv6Addr),
-    Mac([u8; 6]),
-    Bytes(Vec<u8>),
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Number(n) => write!(f, "{n}"),
-            Value::Ipv4(a) => write!(f, "{a}"),
-            Value::Ipv6(a) => write!(f, "{a}"),
-            Value::Mac(m) => write!(
-                f,
-                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-                m[0], m[1], m[2], m[3], m[4], m[5]
-            ),
-            Value::Bytes(b) => f.write_str(&hex(b)),
-        }
-    }
-}
-
-/// Fields holding an address: the table's names follow Wireshark's, whose address fields end
-/// in these words.
-fn is_address(name: &str) -> bool {
-    [".src", ".dst", ".addr", "_ipv4", "_mac", ".src.eth"]
-        .iter()
-        .any(|end| name.ends_with(end))
-}
-
-/// Option entries: kind, length and data, shown whole.
-fn is_option(name: &str) -> bool {
-    name.starts_with("tcp.option") || name.starts_with("ip.opt")
-}
-
-/// The value of `field` read from `bytes` (the field's own bytes), `None` if not captured.
-pub fn read(field: &FieldDef, bytes: &[u8]) -> Value {
-    if is_option(field.name) {
-        return Value::Bytes(bytes.to_vec());
-    }
-    match (bytes.len(), is_address(field.name)) {
-        (4, true) => Value::Ipv4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])),
-        (16, true) => Value::Ipv6(Ipv6Addr::from(
-            <[u8; 16]>::try_from(bytes).unwrap_or([0; 16]),
-        )),
-        (6, true) => Value::Mac(<[u8; 6]>::try_from(bytes).unwrap_or([0; 6])),
-        (1..=4, _) => {
-            let raw = bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
-            Value::Number(if field.mask == 0 {
-                raw
-            } else {
-                (raw & field.mask) >> field.mask.trailing_zeros()
-            })
-        }
-        _ => Value::Bytes(bytes.to_vec()),
-    }
-}
-
-/// What a value stands for, where a name says more than the number.
-pub fn annotation(field: &FieldDef, value: &Value) -> Option<String> {
-    let Value::Number(n) = *value else {
-        return None;
-    };
-    let byte = n as u8;
-    let name = match field.name {
-        "eth.type" | "vlan.etype" | "sll.etype" | "arp.proto.type" => {
-            wire::ethernet::EtherType::from(n as u16).to_string()
-        }
-        "ip.proto" | "ipv6.nxt" | "ipv6.hopopts.nxt" | "ipv6.dstopts.nxt" | "ipv6.routing.nxt"
-        | "ipv6.fragment.nxt" => wire::IpProtocol::from(byte).to_string(),
-        "icmp.type" => wire::icmpv4::Message::from(byte).to_string(),
-        "icmpv6.type" => wire::icmpv6::Message::from(byte).to_string(),
-        "arp.opcode" => wire::arp::Operation::from(n as u16).to_string(),
-        "ip.hdr_len" | "tcp.hdr_len" => format!("{} bytes", n * 4),
-        "ip.frag_offset" | "ipv6.fragment.offset" => format!("{} bytes", n * 8),
-        "ip.version" | "ipv6.version" | "ip.ttl" | "ipv6.hlim" | "ip.len" | "ipv6.plen"
-        | "udp.length" | "tcp.srcport" | "tcp.dstport" | "udp.srcport" | "udp.dstport" => {
-            return None
-        }
-        _ if field.mask != 0 && field.mask.count_ones() == 1 => {
-            return Some(if n == 1 { "set" } else { "not set" }.to_owned())
-        }
-        _ => return None,
-    };
-    Some(name)
-}
+use wire::field::Kind;
+use wire::layout::{Field, Value};
 
 /// The value as the printers show it: hex where the number is a code or a checksum, with its
 /// name or unit after it, and for checksums the verdict.
-pub fn show(field: &FieldDef, value: &Value, checksum: Option<wire::ChecksumStatus>) -> String {
-    if let Value::Bytes(bytes) = value {
-        if field.name.starts_with("tcp.option") {
-            if let Ok((_, option)) = wire::tcp::TcpOption::parse(bytes, 0) {
-                return tcp_option_text(&option);
+pub fn show(field: &Field<'_>) -> String {
+    let def = &field.def;
+    let n = match field.value {
+        Value::Number(n) => n,
+        Value::Ipv4(a) => return a.to_string(),
+        Value::Ipv6(a) => return a.to_string(),
+        Value::Mac(m) => return mac(&m),
+        Value::TcpOption(option) => return tcp_option_text(&option),
+        Value::Ipv4Option(_) | Value::Bytes(_) => return hex(field.bytes),
+    };
+    let mut text = match def.kind {
+        Kind::Hex | Kind::Checksum | Kind::Code { hex: true, .. } => {
+            format!("{n:#0width$x}", width = 2 + 2 * def.len)
+        }
+        _ => n.to_string(),
+    };
+    match def.kind {
+        Kind::Code { .. } => match def.kind.name_of(n) {
+            Some(name) => {
+                let _ = write!(text, " ({name})");
+            }
+            None => {
+                let _ = write!(text, " (unknown ({n}))");
+            }
+        },
+        Kind::Units { unit, .. } => {
+            let _ = write!(text, " ({} bytes)", n * u32::from(unit));
+        }
+        Kind::Flag => text.push_str(if n == 1 { " (set)" } else { " (not set)" }),
+        Kind::Checksum => {
+            if let Some(status) = field.checksum {
+                let _ = write!(text, " [{status}]");
             }
         }
-    }
-    let mut text = match value {
-        Value::Number(n) if shows_as_hex(field.name) => {
-            format!("{n:#0width$x}", width = 2 + 2 * field.len)
-        }
-        other => other.to_string(),
-    };
-    if let Some(note) = annotation(field, value) {
-        let _ = write!(text, " ({note})");
-    }
-    if field.name.ends_with("checksum") {
-        if let Some(status) = checksum {
-            let _ = write!(text, " [{status}]");
-        }
+        _ => {}
     }
     text
 }
 
-fn shows_as_hex(name: &str) -> bool {
-    name.ends_with("checksum")
-        || matches!(
-            name,
-            "eth.type"
-                | "vlan.etype"
-                | "sll.etype"
-                | "arp.proto.type"
-                | "arp.hw.type"
-                | "sll.hatype"
-                | "ip.id"
-                | "ipv6.flow"
-                | "null.family"
-                | "ip.opt.type"
-        )
+/// A MAC address as `02:00:00:00:00:01`.
+pub fn mac(m: &[u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
 }
 
 /// A TCP option as tcpdump words it: `mss 1460`, `sackOK`, `TS val 1 ecr 0`, `wscale 7`.
@@ -173,8 +88,10 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// A sub-byte field's bits as Wireshark shows them: `.... 0101` for the low nibble of a byte.
-pub fn bit_picture(field: &FieldDef, bytes: &[u8]) -> Option<String> {
-    if field.mask == 0 {
+pub fn bit_picture(field: &Field<'_>) -> Option<String> {
+    let bytes = field.bytes;
+    let mask = field.def.mask;
+    if mask == 0 {
         return None;
     }
     let bits = bytes.len() * 8;
@@ -182,7 +99,7 @@ pub fn bit_picture(field: &FieldDef, bytes: &[u8]) -> Option<String> {
     let mut out = String::with_capacity(bits + bits / 4);
     for i in (0..bits).rev() {
         let bit = 1u32 << i;
-        out.push(if field.mask & bit == 0 {
+        out.push(if mask & bit == 0 {
             '.'
         } else if raw & bit != 0 {
             '1'
@@ -199,44 +116,54 @@ pub fn bit_picture(field: &FieldDef, bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wire::ipv4::field as ip;
+    use wire::layout::{Checksums, Item};
 
-    #[test]
-    fn values_take_their_field_type() {
-        assert_eq!(read(&ip::SRC, &[127, 0, 0, 1]).to_string(), "127.0.0.1");
-        assert_eq!(read(&ip::TTL, &[64]), Value::Number(64));
-        assert_eq!(read(&ip::IHL, &[0x45]), Value::Number(5));
-        assert_eq!(read(&ip::FLAG_DF, &[0x40, 0x00]), Value::Number(1));
-        assert_eq!(
-            read(&wire::ethernet::field::SRC, &[2, 0, 0, 0, 0, 1]).to_string(),
-            "02:00:00:00:00:01"
-        );
+    /// The fields of a frame as the printers get them.
+    fn fields(frame: &[u8]) -> Vec<Field<'_>> {
+        let d = wire::decode(wire::LinkType::Raw, frame);
+        let mut out = Vec::new();
+        d.walk(Checksums::Judge, |item| {
+            if let Item::Field(f) = item {
+                out.push(f);
+            }
+        });
+        out
     }
 
     #[test]
-    fn numbers_are_named_where_a_name_helps() {
-        assert_eq!(
-            annotation(&ip::PROTOCOL, &Value::Number(6)).as_deref(),
-            Some("TCP")
+    fn each_kind_reads_as_it_should() {
+        // An IPv4 header (DF, TTL 64, UDP) from 127.0.0.1 to 127.0.0.1 with an 8-byte datagram.
+        let mut ip = vec![
+            0x45, 0, 0, 28, 0x1c, 0x46, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1, 0, 7, 0,
+            7, 0, 8, 0, 0,
+        ];
+        wire::ipv4::Packet::new_unchecked(&mut ip[..]).fill_checksum();
+        let shown: Vec<(&str, String)> =
+            fields(&ip).iter().map(|f| (f.def.name, show(f))).collect();
+        let get = |name: &str| shown.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert_eq!(get("ip.src"), "127.0.0.1");
+        assert_eq!(get("ip.ttl"), "64");
+        assert_eq!(get("ip.hdr_len"), "5 (20 bytes)");
+        assert_eq!(get("ip.flags.df"), "1 (set)");
+        assert_eq!(get("ip.flags.mf"), "0 (not set)");
+        assert_eq!(get("ip.proto"), "17 (UDP)");
+        assert_eq!(get("ip.id"), "0x1c46");
+        assert!(
+            get("ip.checksum").ends_with("[good]"),
+            "{}",
+            get("ip.checksum")
         );
-        assert_eq!(
-            annotation(&ip::IHL, &Value::Number(5)).as_deref(),
-            Some("20 bytes")
-        );
-        assert_eq!(
-            annotation(&ip::FLAG_DF, &Value::Number(1)).as_deref(),
-            Some("set")
-        );
-        assert_eq!(annotation(&ip::TTL, &Value::Number(64)), None);
     }
 
     #[test]
     fn bits_are_drawn_under_their_mask() {
-        assert_eq!(bit_picture(&ip::IHL, &[0x45]).as_deref(), Some(".... 0101"));
-        assert_eq!(
-            bit_picture(&ip::VERSION, &[0x45]).as_deref(),
-            Some("0100 ....")
-        );
-        assert_eq!(bit_picture(&ip::TTL, &[64]), None);
+        let ip = [
+            0x45u8, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+        ];
+        let f = fields(&ip);
+        assert_eq!(bit_picture(&f[0]).as_deref(), Some("0100 ...."));
+        assert_eq!(bit_picture(&f[1]).as_deref(), Some(".... 0101"));
+        let ttl = f.iter().find(|f| f.def.name == "ip.ttl").unwrap();
+        assert_eq!(bit_picture(ttl), None);
     }
 }

@@ -4,11 +4,11 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use wire::{ChecksumStatus, Decoded, FieldDef};
+use wire::layout::{Checksums, Item, Role};
+use wire::Decoded;
 
-use super::layers::{layers, Layer};
 use super::line::LinePrinter;
-use super::values::{read, show};
+use super::values::show;
 use super::{Printer, Style};
 use crate::capture::Frame;
 
@@ -31,25 +31,6 @@ impl<W: Write> VerbosePrinter<W> {
     }
 }
 
-/// The checksum verdict for a checksum field of `layer`, as the decoder judged it.
-pub fn checksum_for(
-    layer: &Layer<'_>,
-    field: &FieldDef,
-    frame: &Frame<'_>,
-    d: &Decoded<'_>,
-) -> Option<ChecksumStatus> {
-    if !field.name.ends_with("checksum") {
-        return None;
-    }
-    if layer.key == "ip" {
-        return d.ip_checksum();
-    }
-    if frame.csum_not_ready {
-        return Some(ChecksumStatus::Unverified(wire::Unverified::Offloaded));
-    }
-    d.transport_checksum()
-}
-
 impl<W: Write> Printer for VerbosePrinter<W> {
     fn packet(&mut self, n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> io::Result<()> {
         let s = self.style;
@@ -63,55 +44,57 @@ impl<W: Write> Printer for VerbosePrinter<W> {
             frame.data.len(),
             frame.link
         );
-        for layer in layers(d) {
-            let end = layer.offset + layer.bytes.len();
-            let _ = writeln!(
-                self.text,
-                "  {} (bytes {}-{})",
-                s.title(layer.title),
-                layer.offset,
-                end.saturating_sub(1)
-            );
-            for field in &layer.fields {
-                let Some(bytes) = layer.field_bytes(field) else {
-                    let _ = writeln!(
-                        self.text,
-                        "    {:<18} {} not captured",
-                        field.label, field.name
-                    );
-                    continue;
-                };
-                let value = read(field, bytes);
-                let checksum = checksum_for(&layer, field, frame, d);
+        let checksums = if frame.csum_not_ready {
+            Checksums::TransportNotFilledIn
+        } else {
+            Checksums::Judge
+        };
+        let text = &mut self.text;
+        d.walk(checksums, |item| match item {
+            Item::Header(h) => {
+                let end = h.offset + h.bytes.len();
                 let _ = writeln!(
-                    self.text,
-                    "    {:<18} {} = {}",
-                    field.label,
-                    s.name(field.name),
-                    show(field, &value, checksum)
+                    text,
+                    "  {} (bytes {}-{})",
+                    s.title(h.layer.title()),
+                    h.offset,
+                    end.saturating_sub(1)
                 );
-                let _ = writeln!(self.text, "    {:<18} {}", "", s.dim(field.meaning));
             }
-        }
-        if !d.payload.is_empty() {
-            let _ = writeln!(
-                self.text,
-                "  {} (bytes {}-{}): {} bytes {}",
-                s.title("Payload"),
-                d.payload_offset,
-                d.payload_offset + d.payload.len() - 1,
-                d.payload.len(),
-                super::quoted(d.payload, 64)
-            );
-        }
-        if !d.trailer.is_empty() {
-            let _ = writeln!(
-                self.text,
-                "  {}: {} bytes after the IP packet (Ethernet pads frames to 60 bytes)",
-                s.title("Trailer"),
-                d.trailer.len()
-            );
-        }
+            Item::Field(f) => match f.role {
+                Role::Header | Role::Option => {
+                    let _ = writeln!(
+                        text,
+                        "    {:<18} {} = {}",
+                        f.def.label,
+                        s.name(f.def.name),
+                        show(&f)
+                    );
+                    let _ = writeln!(text, "    {:<18} {}", "", s.dim(f.def.meaning));
+                }
+                Role::Payload => {
+                    let _ = writeln!(
+                        text,
+                        "  {} (bytes {}-{}): {} bytes {}",
+                        s.title("Payload"),
+                        f.def.at,
+                        f.def.end() - 1,
+                        f.bytes.len(),
+                        super::quoted(f.bytes, 64)
+                    );
+                }
+                Role::BeyondLength => {}
+                Role::Trailer => {
+                    let _ = writeln!(
+                        text,
+                        "  {}: {} bytes after the IP packet (Ethernet pads frames to 60 bytes)",
+                        s.title("Trailer"),
+                        f.bytes.len()
+                    );
+                }
+            },
+            Item::Summary(_) => {}
+        });
         self.text.push('\n');
         self.out.write_all(self.text.as_bytes())
     }

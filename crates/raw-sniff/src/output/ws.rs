@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value as Json};
-use websocket::{CloseCode, OpCode};
+use websocket::{CloseFrame, OpCode};
 use wire::reassembly::{CloseReason, Direction};
 
 use super::values::hex;
@@ -25,16 +25,6 @@ fn dir_text(dir: Direction) -> &'static str {
 
 fn key_hex(key: [u8; 4]) -> String {
     hex(&key)
-}
-
-fn close_parts(payload: &[u8]) -> Option<(u16, String)> {
-    let [a, b, reason @ ..] = payload else {
-        return None;
-    };
-    Some((
-        u16::from_be_bytes([*a, *b]),
-        String::from_utf8_lossy(reason).into_owned(),
-    ))
 }
 
 /// Text escaped as Rust escapes a string (quotes, control characters), cut to `max` bytes at
@@ -174,15 +164,18 @@ fn frame_line(dir: Direction, f: &SeenFrame, max: usize) -> String {
     let _ = write!(s, " len={}", h.payload_len);
     let partial = (f.payload.len() as u64) < h.payload_len;
     match h.opcode {
-        OpCode::Close => match close_parts(&f.payload) {
+        OpCode::Close => match CloseFrame::split(&f.payload) {
             Some((code, reason)) => {
-                let code = CloseCode::from(code);
                 let meaning = code.info().map(|i| i.meaning).unwrap_or("");
                 let _ = write!(s, " code={code}");
                 if !meaning.is_empty() {
                     let _ = write!(s, " ({meaning})");
                 }
-                let _ = write!(s, " reason={}", text_shown(reason.as_bytes(), max));
+                let _ = write!(
+                    s,
+                    " reason={}",
+                    text_shown(String::from_utf8_lossy(reason).as_bytes(), max)
+                );
             }
             None if f.payload.is_empty() => s.push_str(" (no status code)"),
             None => {
@@ -298,9 +291,12 @@ pub fn json(ev: &WsEvent, full: bool) -> Json {
                     );
                 }
                 OpCode::Close => {
-                    if let Some((code, reason)) = close_parts(&frame.payload) {
-                        let cc = CloseCode::from(code);
-                        m.insert("websocket.payload.close.status_code".into(), json!(code));
+                    if let Some((cc, reason)) = CloseFrame::split(&frame.payload) {
+                        let reason = String::from_utf8_lossy(reason);
+                        m.insert(
+                            "websocket.payload.close.status_code".into(),
+                            json!(u16::from(cc)),
+                        );
                         m.insert("ws.close.name".into(), json!(cc.name()));
                         if let Some(info) = cc.info() {
                             m.insert("ws.close.meaning".into(), json!(info.meaning));
