@@ -173,7 +173,7 @@ impl Repr {
             return Err(WireError::malformed(
                 Layer::Arp,
                 HTYPE.at,
-                "hardware type",
+                &HTYPE,
                 Reason::NotEqual {
                     value: p.hardware_type().into(),
                     expected: 1,
@@ -184,7 +184,7 @@ impl Repr {
             return Err(WireError::malformed(
                 Layer::Arp,
                 PTYPE.at,
-                "protocol type",
+                &PTYPE,
                 Reason::NotEqual {
                     value: p.protocol_type().into(),
                     expected: 0x0800,
@@ -195,7 +195,7 @@ impl Repr {
             return Err(WireError::malformed(
                 Layer::Arp,
                 HLEN.at,
-                "hardware size",
+                &HLEN,
                 Reason::NotEqual {
                     value: p.hardware_len().into(),
                     expected: 6,
@@ -206,7 +206,7 @@ impl Repr {
             return Err(WireError::malformed(
                 Layer::Arp,
                 PLEN.at,
-                "protocol size",
+                &PLEN,
                 Reason::NotEqual {
                     value: p.protocol_len().into(),
                     expected: 4,

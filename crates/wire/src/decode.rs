@@ -202,7 +202,7 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
                     d.stop = Some(WireError::malformed(
                         Layer::Ipv4,
                         0,
-                        "version",
+                        &ipv4::field::VERSION,
                         Reason::Other(if v == 0 {
                             "0: neither IPv4 nor IPv6"
                         } else {
@@ -234,7 +234,7 @@ impl<'a> Decoded<'a> {
                 self.stop = Some(WireError::malformed(
                     Layer::Vlan,
                     at,
-                    "tag count",
+                    &vlan::field::TYPE,
                     Reason::Above {
                         value: n as u64 + 1,
                         max: MAX_VLANS as u64,
@@ -284,7 +284,7 @@ impl<'a> Decoded<'a> {
             self.stop = Some(WireError::malformed(
                 Layer::Ipv4,
                 at,
-                "version",
+                &ipv4::field::VERSION,
                 Reason::NotEqual {
                     value: p.version().into(),
                     expected: 4,
@@ -321,7 +321,7 @@ impl<'a> Decoded<'a> {
             self.stop = Some(WireError::malformed(
                 Layer::Ipv6,
                 at,
-                "version",
+                &ipv6::field::VERSION,
                 Reason::NotEqual {
                     value: p.version().into(),
                     expected: 6,
@@ -345,7 +345,7 @@ impl<'a> Decoded<'a> {
                 self.stop = Some(WireError::malformed(
                     Layer::Ipv6Ext,
                     pos,
-                    "chain length",
+                    &ipv6::field::NEXT_HEADER,
                     Reason::Above {
                         value: n as u64 + 1,
                         max: MAX_EXT_HEADERS as u64,
@@ -695,14 +695,14 @@ mod tests {
         let mut f = ETH_IPV4_TCP_SYN;
         f[14] = 0x43;
         let d = decode(LinkType::Ethernet, &f);
-        assert_eq!(d.stop.unwrap().to_string(), "ipv4 at byte 14: IHL 3 (< 5)");
+        assert_eq!(d.stop.unwrap().to_string(), "ipv4 at byte 14: ip.hdr_len 3 (< 5)");
         assert!(d.link.is_some() && d.network.is_none());
         let mut f = ETH_IPV4_TCP_SYN;
         f[46] = 0x30;
         let d = decode(LinkType::Ethernet, &f);
         assert_eq!(
             d.stop.unwrap().to_string(),
-            "tcp at byte 46: data offset 3 (< 5)"
+            "tcp at byte 46: tcp.hdr_len 3 (< 5)"
         );
         assert!(d.ipv4().is_some());
     }

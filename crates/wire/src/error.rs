@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::field::FieldDef;
+
 /// The protocol layer an error or a field belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layer {
@@ -173,14 +175,14 @@ pub enum WireError {
         have: usize,
     },
     /// A field holds a value the protocol forbids.
-    #[error("{layer} at byte {offset}: {field} {reason}")]
+    #[error("{layer} at byte {offset}: {} {reason}", field.name)]
     Malformed {
         /// Layer being decoded.
         layer: Layer,
         /// Absolute offset of the offending field.
         offset: usize,
-        /// The field's short label, as in the layer's field table.
-        field: &'static str,
+        /// The field's entry in its layer's table, whose `name` is Wireshark's.
+        field: &'static FieldDef,
         /// What is wrong with it.
         reason: Reason,
     },
@@ -243,7 +245,7 @@ impl WireError {
     pub(crate) fn malformed(
         layer: Layer,
         offset: usize,
-        field: &'static str,
+        field: &'static FieldDef,
         reason: Reason,
     ) -> Self {
         WireError::Malformed {
@@ -264,9 +266,14 @@ mod tests {
 
     #[test]
     fn display_is_one_line_with_layer_and_offset() {
-        let e = WireError::malformed(Layer::Ipv4, 0, "IHL", Reason::Below { value: 3, min: 5 })
-            .add_offset(14);
-        assert_eq!(e.to_string(), "ipv4 at byte 14: IHL 3 (< 5)");
+        let e = WireError::malformed(
+            Layer::Ipv4,
+            0,
+            &crate::ipv4::field::IHL,
+            Reason::Below { value: 3, min: 5 },
+        )
+        .add_offset(14);
+        assert_eq!(e.to_string(), "ipv4 at byte 14: ip.hdr_len 3 (< 5)");
         let t = WireError::truncated(Layer::Tcp, 20, 7).add_offset(34);
         assert_eq!(
             t.to_string(),

@@ -46,6 +46,17 @@ pub mod field {
     }
 }
 
+/// The length byte of an option, at its offset inside the option: named in errors about it.
+pub const OPTION_LEN: FieldDef = FieldDef {
+    name: "ip.opt.len",
+    at: 1,
+    len: 1,
+    mask: 0,
+    kind: crate::field::Kind::Number,
+    label: "Option length",
+    meaning: "Bytes the option takes, type and length bytes included: at least 2 (RFC 791 §3.1).",
+};
+
 pub use field::HEADER_LEN;
 use field::{
     CHECKSUM, DSCP, DST, ECN, FLAG_DF, FLAG_MF, FLAG_RB, FRAG_OFFSET, IDENT, IHL, PROTOCOL, SRC,
@@ -152,7 +163,7 @@ impl<'a> Iterator for Options<'a> {
                     return Some(Err(WireError::malformed(
                         Layer::Ipv4,
                         at,
-                        "option length",
+                        &OPTION_LEN,
                         Reason::Other("missing"),
                     )));
                 };
@@ -173,7 +184,7 @@ impl<'a> Iterator for Options<'a> {
                     return Some(Err(WireError::malformed(
                         Layer::Ipv4,
                         at + 1,
-                        "option length",
+                        &OPTION_LEN,
                         reason,
                     )));
                 }
@@ -208,7 +219,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
             return Err(WireError::malformed(
                 Layer::Ipv4,
                 IHL.at,
-                "IHL",
+                &IHL,
                 Reason::Below {
                     value: ihl.into(),
                     min: 5,
@@ -226,7 +237,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
             return Err(WireError::malformed(
                 Layer::Ipv4,
                 TOTAL_LEN.at,
-                "total length",
+                &TOTAL_LEN,
                 Reason::Below {
                     value: total as u64,
                     min: hl as u64,
@@ -499,7 +510,7 @@ impl<'a> Repr<'a> {
             return Err(WireError::malformed(
                 Layer::Ipv4,
                 VERSION.at,
-                "version",
+                &VERSION,
                 Reason::NotEqual {
                     value: p.version().into(),
                     expected: 4,
@@ -661,7 +672,7 @@ mod tests {
         let mut b = ETH_IPV4_TCP_SYN[14..].to_vec();
         b[0] = 0x43;
         let e = Packet::new_checked(&b[..]).unwrap_err();
-        assert_eq!(e.to_string(), "ipv4 at byte 0: IHL 3 (< 5)");
+        assert_eq!(e.to_string(), "ipv4 at byte 0: ip.hdr_len 3 (< 5)");
         b[0] = 0x4f; // 60-byte header in a 60-byte buffer: present, but the options are garbage
         assert!(Packet::new_checked(&b[..]).is_ok());
         b[0] = 0x45;
@@ -669,7 +680,7 @@ mod tests {
         assert!(matches!(
             Packet::new_checked(&b[..]),
             Err(WireError::Malformed {
-                field: "total length",
+                field: &TOTAL_LEN,
                 ..
             })
         ));
@@ -692,7 +703,7 @@ mod tests {
         assert!(matches!(
             Repr::parse(&Packet::new_unchecked(&b[..])),
             Err(WireError::Malformed {
-                field: "version",
+                field: &VERSION,
                 ..
             })
         ));
@@ -737,7 +748,7 @@ mod tests {
         b[26] = 1; // option length 1
         let p = Packet::new_unchecked(&b[..]);
         let e = p.options().find_map(|o| o.err()).unwrap();
-        assert_eq!(e.to_string(), "ipv4 at byte 26: option length 1 (< 2)");
+        assert_eq!(e.to_string(), "ipv4 at byte 26: ip.opt.len 1 (< 2)");
     }
 
     /// Everything a `Repr` holds, with the options owned so a strategy can produce them.

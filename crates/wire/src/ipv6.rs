@@ -211,7 +211,7 @@ impl Repr {
             return Err(WireError::malformed(
                 Layer::Ipv6,
                 0,
-                "version",
+                &VERSION,
                 Reason::NotEqual {
                     value: p.version().into(),
                     expected: 6,

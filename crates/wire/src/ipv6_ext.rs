@@ -60,6 +60,17 @@ pub mod fragment {
     }
 }
 
+/// The length byte of an option, at its offset inside the option: named in errors about it.
+pub const OPTION_LEN: FieldDef = FieldDef {
+    name: "ipv6.opt.length",
+    at: 1,
+    len: 1,
+    mask: 0,
+    kind: crate::field::Kind::Number,
+    label: "Option length",
+    meaning: "Bytes of option data after the type and length bytes (RFC 8200 §4.2).",
+};
+
 enum_with_unknown! {
     /// Option types in hop-by-hop and destination options headers (IANA "Destination
     /// Options and Hop-by-Hop Options").
@@ -115,7 +126,7 @@ impl<'a> Iterator for Options<'a> {
             return Some(Err(WireError::malformed(
                 Layer::Ipv6Ext,
                 at,
-                "option length",
+                &OPTION_LEN,
                 Reason::Other("missing"),
             )));
         };
@@ -125,7 +136,7 @@ impl<'a> Iterator for Options<'a> {
             return Some(Err(WireError::malformed(
                 Layer::Ipv6Ext,
                 at + 1,
-                "option length",
+                &OPTION_LEN,
                 Reason::Above {
                     value: len as u64,
                     max: rest.len() as u64 - 2,
@@ -176,7 +187,7 @@ impl<T: AsRef<[u8]>> Header<T> {
             return Err(WireError::malformed(
                 Layer::Ipv6Ext,
                 0,
-                "next header",
+                &crate::ipv6::field::NEXT_HEADER,
                 Reason::Other("not an extension header"),
             ));
         }

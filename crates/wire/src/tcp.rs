@@ -48,6 +48,17 @@ pub mod field {
     }
 }
 
+/// The length byte of an option, at its offset inside the option: named in errors about it.
+pub const OPTION_LEN: FieldDef = FieldDef {
+    name: "tcp.option_len",
+    at: 1,
+    len: 1,
+    mask: 0,
+    kind: crate::field::Kind::Number,
+    label: "Option length",
+    meaning: "Bytes the option takes, kind and length bytes included: at least 2 (RFC 9293 §3.1).",
+};
+
 pub use field::HEADER_LEN;
 use field::{ACK, CHECKSUM, DATA_OFFSET, DST_PORT, SEQ, SRC_PORT, URGENT, WINDOW};
 
@@ -185,7 +196,7 @@ impl<'a> TcpOption<'a> {
             return Err(WireError::malformed(
                 Layer::Tcp,
                 at,
-                "option length",
+                &OPTION_LEN,
                 Reason::Other("missing"),
             ));
         };
@@ -194,7 +205,7 @@ impl<'a> TcpOption<'a> {
             return Err(WireError::malformed(
                 Layer::Tcp,
                 at + 1,
-                "option length",
+                &OPTION_LEN,
                 Reason::Below {
                     value: len as u64,
                     min: 2,
@@ -205,7 +216,7 @@ impl<'a> TcpOption<'a> {
             return Err(WireError::malformed(
                 Layer::Tcp,
                 at + 1,
-                "option length",
+                &OPTION_LEN,
                 Reason::Above {
                     value: len as u64,
                     max: bytes.len() as u64,
@@ -220,7 +231,7 @@ impl<'a> TcpOption<'a> {
                 Err(WireError::malformed(
                     Layer::Tcp,
                     at + 1,
-                    "option length",
+                    &OPTION_LEN,
                     Reason::NotEqual {
                         value: len as u64,
                         expected: n as u64,
@@ -247,7 +258,7 @@ impl<'a> TcpOption<'a> {
                     return Err(WireError::malformed(
                         Layer::Tcp,
                         at + 1,
-                        "SACK length",
+                        &OPTION_LEN,
                         Reason::Other("not 2 + 8n with 1 ≤ n ≤ 4"),
                     ));
                 }
@@ -421,7 +432,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
             return Err(WireError::malformed(
                 Layer::Tcp,
                 DATA_OFFSET.at,
-                "data offset",
+                &DATA_OFFSET,
                 Reason::Below {
                     value: off.into(),
                     min: 5,
@@ -856,7 +867,7 @@ mod tests {
         b[12] = 0x40;
         assert_eq!(
             Packet::new_checked(&b[..]).unwrap_err().to_string(),
-            "tcp at byte 12: data offset 4 (< 5)"
+            "tcp at byte 12: tcp.hdr_len 4 (< 5)"
         );
         b[12] = 0xf0;
         assert_eq!(
@@ -874,7 +885,7 @@ mod tests {
         let p = Packet::new_checked(&b[..]).unwrap();
         assert_eq!(
             Repr::parse(&p).unwrap_err().to_string(),
-            "tcp at byte 21: option length 5 (expected 4)"
+            "tcp at byte 21: tcp.option_len 5 (expected 4)"
         );
         b[21] = 0;
         assert!(Repr::parse(&Packet::new_checked(&b[..]).unwrap()).is_err());

@@ -41,7 +41,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
             return Err(WireError::malformed(
                 Layer::Udp,
                 LENGTH.at,
-                "length",
+                &LENGTH,
                 Reason::Below {
                     value: len.into(),
                     min: 8,
@@ -239,7 +239,7 @@ mod tests {
         b[5] = 7;
         assert_eq!(
             Packet::new_checked(&b[..]).unwrap_err().to_string(),
-            "udp at byte 4: length 7 (< 8)"
+            "udp at byte 4: udp.length 7 (< 8)"
         );
         b[5] = 20;
         let p = Packet::new_unchecked(&b[..]);
