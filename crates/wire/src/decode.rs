@@ -695,7 +695,10 @@ mod tests {
         let mut f = ETH_IPV4_TCP_SYN;
         f[14] = 0x43;
         let d = decode(LinkType::Ethernet, &f);
-        assert_eq!(d.stop.unwrap().to_string(), "ipv4 at byte 14: ip.hdr_len 3 (< 5)");
+        assert_eq!(
+            d.stop.unwrap().to_string(),
+            "ipv4 at byte 14: ip.hdr_len 3 (< 5)"
+        );
         assert!(d.link.is_some() && d.network.is_none());
         let mut f = ETH_IPV4_TCP_SYN;
         f[46] = 0x30;

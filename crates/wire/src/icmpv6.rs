@@ -2,12 +2,10 @@
 //! type and code names, echo identifier and sequence, checksum over the IPv6 pseudo-header,
 //! and the packet quoted by error messages.
 
-use core::fmt;
-
 use crate::checksum::{ChecksumStatus, PseudoHeader};
 use crate::error::{Layer, Result};
 use crate::field::{u16_at, u8_at, FieldDef};
-use crate::icmp_common as common;
+use crate::icmp as common;
 
 /// Protocol number of ICMPv6, used in its pseudo-header.
 const PROTOCOL: u8 = 58;
@@ -188,164 +186,38 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
 }
 
 /// A decoded ICMPv6 message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repr<'a> {
-    /// Echo request.
-    EchoRequest {
-        /// Identifier.
-        ident: u16,
-        /// Sequence number.
-        seq_no: u16,
-        /// Data echoed back.
-        data: &'a [u8],
-    },
-    /// Echo reply.
-    EchoReply {
-        /// Identifier.
-        ident: u16,
-        /// Sequence number.
-        seq_no: u16,
-        /// Data echoed back.
-        data: &'a [u8],
-    },
-    /// An error message quoting the packet that caused it.
-    Error {
-        /// Type.
-        msg_type: Message,
-        /// Code.
-        code: u8,
-        /// Bytes 4–7 (MTU, pointer or zero).
-        rest: u32,
-        /// The quoted packet.
-        quoted: &'a [u8],
-    },
-    /// Any other message (neighbour discovery, MLD, ...).
-    Other {
-        /// Type.
-        msg_type: Message,
-        /// Code.
-        code: u8,
-        /// Bytes 4–7.
-        rest: u32,
-        /// Data after the header.
-        data: &'a [u8],
-    },
+pub type Repr<'a> = crate::icmp::Repr<'a, Message>;
+
+impl crate::icmp::MessageType for Message {
+    const PROTOCOL: &'static str = "ICMPv6";
+    const ECHO_REQUEST: Self = Message::EchoRequest;
+    const ECHO_REPLY: Self = Message::EchoReply;
+
+    fn is_error(self) -> bool {
+        Message::is_error(self)
+    }
+
+    fn code_name(self, code: u8) -> Option<&'static str> {
+        code_name(self, code)
+    }
 }
 
 impl<'a> Repr<'a> {
     /// Decodes a message. The checksum is not enforced: see [`Packet::verify_checksum`].
     pub fn parse<T: AsRef<[u8]> + ?Sized>(p: &Packet<&'a T>) -> Result<Repr<'a>> {
         p.check_len()?;
-        let (msg_type, code, rest, data) =
-            (p.msg_type(), p.code(), p.rest_of_header(), p.payload());
-        Ok(match msg_type {
-            Message::EchoRequest if code == 0 => Repr::EchoRequest {
-                ident: p.echo_ident(),
-                seq_no: p.echo_seq_no(),
-                data,
-            },
-            Message::EchoReply if code == 0 => Repr::EchoReply {
-                ident: p.echo_ident(),
-                seq_no: p.echo_seq_no(),
-                data,
-            },
-            t if t.is_error() => Repr::Error {
-                msg_type,
-                code,
-                rest,
-                quoted: data,
-            },
-            _ => Repr::Other {
-                msg_type,
-                code,
-                rest,
-                data,
-            },
-        })
-    }
-
-    fn parts(&self) -> (Message, u8, u32, &'a [u8]) {
-        match *self {
-            Repr::EchoRequest {
-                ident,
-                seq_no,
-                data,
-            } => (
-                Message::EchoRequest,
-                0,
-                (u32::from(ident) << 16) | u32::from(seq_no),
-                data,
-            ),
-            Repr::EchoReply {
-                ident,
-                seq_no,
-                data,
-            } => (
-                Message::EchoReply,
-                0,
-                (u32::from(ident) << 16) | u32::from(seq_no),
-                data,
-            ),
-            Repr::Error {
-                msg_type,
-                code,
-                rest,
-                quoted,
-            } => (msg_type, code, rest, quoted),
-            Repr::Other {
-                msg_type,
-                code,
-                rest,
-                data,
-            } => (msg_type, code, rest, data),
-        }
-    }
-
-    /// Header plus data.
-    pub fn buffer_len(&self) -> usize {
-        HEADER_LEN + self.parts().3.len()
+        Ok(Repr::from_parts(
+            p.msg_type(),
+            p.code(),
+            p.rest_of_header(),
+            p.payload(),
+        ))
     }
 
     /// Writes the message and its checksum into a buffer of exactly [`Repr::buffer_len`] bytes.
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, p: &mut Packet<T>, pseudo: &PseudoHeader) {
-        let (t, code, rest, data) = self.parts();
-        let b = p.buffer.as_mut();
-        b[0] = t.into();
-        b[1] = code;
-        b[4..8].copy_from_slice(&rest.to_be_bytes());
-        b[8..8 + data.len()].copy_from_slice(data);
+        self.write(p.buffer.as_mut());
         p.fill_checksum(pseudo);
-    }
-}
-
-impl fmt::Display for Repr<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Repr::EchoRequest {
-                ident,
-                seq_no,
-                data,
-            } => write!(
-                f,
-                "ICMPv6 echo request id {ident} seq {seq_no} len {}",
-                data.len()
-            ),
-            Repr::EchoReply {
-                ident,
-                seq_no,
-                data,
-            } => write!(
-                f,
-                "ICMPv6 echo reply id {ident} seq {seq_no} len {}",
-                data.len()
-            ),
-            Repr::Error { msg_type, code, .. } | Repr::Other { msg_type, code, .. } => {
-                match code_name(msg_type, code) {
-                    Some(name) => write!(f, "ICMPv6 {msg_type} ({name})"),
-                    None => write!(f, "ICMPv6 {msg_type} code {code}"),
-                }
-            }
-        }
     }
 }
 

@@ -70,7 +70,7 @@ pub mod checksum;
 pub mod decode;
 pub mod error;
 pub mod ethernet;
-mod icmp_common;
+pub mod icmp;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ip;
