@@ -8,8 +8,8 @@
 //!   `2m`, `1h 30m`, `1.5`), with a one-line [`DurationError`] clap shows as is.
 //! * [`raise_open_file_limit`]: servers and load generators hold one descriptor per
 //!   connection, so they raise the soft limit to the hard one before they start.
-//! * [`Signals`]: SIGINT and SIGTERM handlers installed by a plain call before a binary says it
-//!   is ready, then awaited wherever it waits for work.
+//! * `Signals` (feature `signals`, on by default): SIGINT and SIGTERM handlers installed by a
+//!   plain call before a binary says it is ready, then awaited wherever it waits for work.
 //!
 //! ```
 //! use std::time::Duration;
@@ -23,9 +23,11 @@
 mod broken_pipe;
 mod duration;
 mod open_files;
+#[cfg(feature = "signals")]
 mod signals;
 
 pub use broken_pipe::is_broken_pipe;
 pub use duration::{parse_duration, DurationError};
 pub use open_files::raise_open_file_limit;
+#[cfg(feature = "signals")]
 pub use signals::Signals;
