@@ -5,6 +5,7 @@
 mod connection;
 mod listener;
 mod php_demo;
+mod progress;
 mod refusals;
 mod stats;
 
