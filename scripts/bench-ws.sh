@@ -56,7 +56,9 @@ field() { # line, name
 declare -A RESULT
 for server in ws-chat tungstenite fastwebsockets; do
     case "$server" in
-        ws-chat) start_server "$server" "$BIN/ws-chat" --listen 127.0.0.1:0 ;;
+        # Every load connection comes from 127.0.0.1, and 100 of them handshake at once: above the
+        # per-address cap (64) that keeps one hostile host from taking every handshake slot.
+        ws-chat) start_server "$server" "$BIN/ws-chat" --listen 127.0.0.1:0 --max-handshakes-per-ip 1024 ;;
         tungstenite) start_server "$server" "$BIN/echo-tungstenite" 127.0.0.1:0 ;;
         fastwebsockets) start_server "$server" "$BIN/echo-fastwebsockets" 127.0.0.1:0 ;;
     esac
