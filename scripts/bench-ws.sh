@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # /echo round trips per second for ws-chat beside two baselines built in the same run: an echo
-# server on tokio-tungstenite and one on fastwebsockets (crates/ws-chat/examples, feature
-# `baselines`). The load client is `ws-chat bench` for all three, so only the server differs.
+# server on tokio-tungstenite and one on fastwebsockets (the binaries of crates/ws-baselines).
+# The load client is `ws-chat bench` for all three, so only the server differs.
 # Cases: 64-byte messages over 1 and 100 connections (messages/s), 1 MiB messages (MB/s).
 # Loopback only; every run is bounded by DURATION (default 5s). The client and the server share
 # the machine's cores, so compare the ratios, not the absolute figures, across machines. On a
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 DURATION="${DURATION:-5s}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --locked -q -p ws-chat --features baselines --bin ws-chat --example echo_tungstenite --example echo_fastwebsockets
+cargo build --release --locked -q -p ws-chat -p ws-baselines --bin ws-chat --bin echo-tungstenite --bin echo-fastwebsockets
 BIN="$CARGO_TARGET_DIR/release"
 TMP="$(mktemp -d)"
 SERVER_PID=""
@@ -56,9 +56,11 @@ field() { # line, name
 declare -A RESULT
 for server in ws-chat tungstenite fastwebsockets; do
     case "$server" in
-        ws-chat) start_server "$server" "$BIN/ws-chat" --listen 127.0.0.1:0 ;;
-        tungstenite) start_server "$server" "$BIN/examples/echo_tungstenite" 127.0.0.1:0 ;;
-        fastwebsockets) start_server "$server" "$BIN/examples/echo_fastwebsockets" 127.0.0.1:0 ;;
+        # Every load connection comes from 127.0.0.1, and 100 of them handshake at once: above the
+        # per-address cap (64) that keeps one hostile host from taking every handshake slot.
+        ws-chat) start_server "$server" "$BIN/ws-chat" --listen 127.0.0.1:0 --max-handshakes-per-ip 1024 ;;
+        tungstenite) start_server "$server" "$BIN/echo-tungstenite" 127.0.0.1:0 ;;
+        fastwebsockets) start_server "$server" "$BIN/echo-fastwebsockets" 127.0.0.1:0 ;;
     esac
     for case in "1 64" "100 64" "1 1MiB"; do
         read -r conns size <<<"$case"

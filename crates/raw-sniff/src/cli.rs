@@ -71,7 +71,7 @@ pub struct Opts {
     pub count: Option<u64>,
 
     /// Stop after this long (e.g. `10s`, `2m`, `1h 30m`)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = support::parse_duration)]
     pub duration: Option<Duration>,
 
     /// Put the interface in promiscuous mode: also frames addressed to other hosts

@@ -23,19 +23,11 @@ fn main() -> ExitCode {
     let opts = cli::Opts::parse();
     match run::run(opts) {
         Ok(code) => code,
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        // `raw-sniff | head` closing early is the reader's choice, not an error.
+        Err(err) if support::is_broken_pipe(&*err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("raw-sniff: {err:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// `raw-sniff | head` closing early is the reader's choice, not an error.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

@@ -5,7 +5,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{run, BIN};
+use common::BIN;
+use test_support::run;
 
 /// A small deterministic generator, so a failure names a case that can be run again.
 struct Rng(u64);

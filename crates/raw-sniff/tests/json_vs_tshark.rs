@@ -6,7 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use common::{have, run, BIN};
+use common::BIN;
+use test_support::{have, run};
 
 /// Fields compared, as tshark names them; the JSON object holding each is its prefix.
 const FIELDS: &[&str] = &[

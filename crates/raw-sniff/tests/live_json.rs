@@ -7,8 +7,9 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::Command;
 
-use common::{can_capture, have, run, NetPair, Sniffer};
+use common::{can_capture, NetPair, Sniffer};
 use serde_json::Value;
+use test_support::{have, run};
 
 fn packets(out: &str) -> Vec<Value> {
     out.lines()

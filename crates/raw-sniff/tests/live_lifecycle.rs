@@ -8,7 +8,8 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 
-use common::{can_capture, have, run, Sniffer};
+use common::{can_capture, Sniffer};
+use test_support::{have, run};
 
 /// The packets of a pcap file raw-sniff wrote, or why it is not a complete file.
 fn pcap_packets(path: &std::path::Path) -> Result<u64, String> {
@@ -189,7 +190,7 @@ struct UdpLoop {
 impl UdpLoop {
     fn new() -> UdpLoop {
         let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        rx.set_read_timeout(Some(common::PATIENCE)).unwrap();
+        rx.set_read_timeout(Some(test_support::PATIENCE)).unwrap();
         let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = rx.local_addr().unwrap().port();
         UdpLoop { rx, tx, port }

@@ -5,7 +5,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{can_capture, have, run, NetPair, Sniffer, BIN};
+use common::{can_capture, NetPair, Sniffer, BIN};
+use test_support::{have, run};
 
 /// An echo server in namespace `ns`, killed on drop.
 struct Peer(std::process::Child);

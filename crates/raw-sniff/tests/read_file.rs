@@ -5,7 +5,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{run, BIN};
+use common::BIN;
+use test_support::run;
 
 /// Real loopback traffic (TCP, UDP, ICMP over IPv4 and IPv6) captured with tcpdump.
 const LO_MIXED: &str = concat!(
@@ -90,7 +91,7 @@ fn read_then_write_keeps_every_packet() {
     let (ok, second, _) = sniff(&["-r", copy.to_str().unwrap()]);
     assert!(ok);
     assert_eq!(first, second);
-    if common::have("tcpdump") {
+    if test_support::have("tcpdump") {
         let out = run(Command::new("tcpdump").args(["-nr", copy.to_str().unwrap()]));
         assert!(
             out.status.success(),
@@ -144,7 +145,7 @@ pub fn assert_same_lines_as_tcpdump(pcap: &str) {
 
 #[test]
 fn lines_match_tcpdump_on_real_captures() {
-    if !common::have("tcpdump") {
+    if !test_support::have("tcpdump") {
         return;
     }
     for name in ["lo-mixed", "lo-ping", "any-sll-udp"] {

@@ -14,7 +14,8 @@ use wire::pcap::{Timestamp, Writer};
 use wire::tcp::Flags;
 use wire::{ethernet, ipv4, tcp, IpProtocol, LinkType};
 
-use common::{run, BIN};
+use common::BIN;
+use test_support::run;
 
 const CLIENT: (Ipv4Addr, u16) = (Ipv4Addr::new(127, 0, 0, 1), 40_000);
 const SERVER: (Ipv4Addr, u16) = (Ipv4Addr::new(127, 0, 0, 1), 9_001);

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{can_capture, have, run, Sniffer};
+use common::{can_capture, Sniffer};
+use test_support::{have, run};
 
 /// The client: one connection with a small MSS (so frames straddle segments) carrying text,
 /// UTF-8, binary, a 16-bit and a 64-bit length, fragments, a ping and close 1000; then one

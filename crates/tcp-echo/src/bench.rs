@@ -42,7 +42,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let addr = resolve(&args.connect)?;
 
     let needed = args.connections + crate::limits::RESERVED_FDS;
-    if let Some(limit) = crate::limits::raise_open_files() {
+    if let Some(limit) = support::raise_open_file_limit() {
         if limit < needed {
             bail!(
                 "--connections {} needs about {needed} open files, but the limit is {limit} \
@@ -64,7 +64,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     // Installed before any connection is made, so Ctrl-C at any moment still gives the report.
     let signals = {
         let _context = runtime.enter();
-        crate::signals::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
+        support::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
     };
     let report = runtime.block_on(bench(&args, addr, threads, signals))?;
 
@@ -136,7 +136,7 @@ async fn bench(
     args: &BenchArgs,
     addr: SocketAddr,
     threads: usize,
-    mut signals: crate::signals::Signals,
+    mut signals: support::Signals,
 ) -> anyhow::Result<Report> {
     let plan = Arc::new(Plan {
         addr,

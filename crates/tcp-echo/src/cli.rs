@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use support::parse_duration;
 
 /// A TCP echo server, client and load generator that shows the socket calls it makes.
 ///
@@ -110,31 +111,6 @@ pub struct ClientArgs {
     /// Print each socket call as it happens (on stderr)
     #[arg(short, long)]
     pub verbose: bool,
-}
-
-/// Parses `10s`, `500ms`, `2m`, `1h` or a bare number of seconds (`1.5`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration such as 10s, 500ms or 2m"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "us" | "µs" => value / 1_000_000.0,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown unit '{unit}' in '{text}': use ms, s, m or h"
-            ))
-        }
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("'{text}' is out of range"))
 }
 
 #[cfg(test)]

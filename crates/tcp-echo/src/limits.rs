@@ -1,21 +1,6 @@
 //! The open-file limit: every connection is a file descriptor, so a server meant to hold 10,000
-//! connections must raise the soft limit before it accepts them.
-
-/// Raises the soft open-file limit to the hard limit and returns the limit now in force, or
-/// `None` where the platform has no such limit.
-#[cfg(unix)]
-pub fn raise_open_files() -> Option<u64> {
-    let (soft, hard) = rlimit::Resource::NOFILE.get().ok()?;
-    if soft < hard && rlimit::Resource::NOFILE.set(hard, hard).is_ok() {
-        return Some(hard);
-    }
-    Some(soft)
-}
-
-#[cfg(not(unix))]
-pub fn raise_open_files() -> Option<u64> {
-    None
-}
+//! connections must raise the soft limit (`support::raise_open_file_limit`) before it accepts
+//! them, and know how many of the descriptors are not for connections.
 
 /// File descriptors the process needs besides connections: stdio, the listener, the runtime's
 /// own (epoll, eventfd, signal pipe) and some slack for accept's transient use.

@@ -8,7 +8,6 @@ mod client;
 mod limits;
 mod preview;
 mod server;
-mod signals;
 mod trace;
 
 use std::process::ExitCode;
@@ -24,19 +23,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        // `tcp-echo client | head` closing early is the reader's choice, not an error.
+        Err(err) if support::is_broken_pipe(&*err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("tcp-echo: {err:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// `tcp-echo client | head` closing early is the reader's choice, not an error.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

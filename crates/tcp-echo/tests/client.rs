@@ -8,7 +8,8 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 
-use common::{free_port, have, random_bytes, run_with_input, wait_for_listener, Server, BIN};
+use common::{random_bytes, Server, BIN};
+use test_support::{free_port, have, run_with_input, wait_for_listener};
 
 fn client(args: &[&str], stdin: &[u8]) -> (bool, Vec<u8>, String) {
     let (status, out, err) = run_with_input(Command::new(BIN).arg("client").args(args), stdin);

@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{
+use common::Server;
+use test_support::{
     eventually, hostile_report, hostile_scale, proc_cpu_seconds, proc_hwm_kib,
-    proc_tcp_connections, tcp_mem_pages, Server, PATIENCE,
+    proc_tcp_connections, tcp_mem_pages, PATIENCE,
 };
 
 /// What `--php-demo` says on connect, as the PHP manual's server does.
@@ -118,7 +119,7 @@ fn never_reading_clients(case: &str, server_args: &[&str], chunk: &'static [u8],
         eventually(|| rounds.load(Ordering::Relaxed) > 0),
         "polite client not served"
     );
-    let tcp_mem_before = tcp_mem_pages().unwrap_or(0);
+    let tcp_mem_before = tcp_mem_pages();
     let hostile: Vec<_> = (0..clients)
         .map(|_| {
             let addr = server.addr;
@@ -129,7 +130,7 @@ fn never_reading_clients(case: &str, server_args: &[&str], chunk: &'static [u8],
     // Watch the host's TCP memory while the attack is on, until every attacker is cut off.
     let mut tcp_mem_peak = tcp_mem_before;
     while !hostile.iter().all(|h| h.is_finished()) {
-        tcp_mem_peak = tcp_mem_peak.max(tcp_mem_pages().unwrap_or(0));
+        tcp_mem_peak = tcp_mem_peak.max(tcp_mem_pages());
         thread::sleep(Duration::from_millis(50));
     }
     let results: Vec<(u64, bool)> = hostile.into_iter().map(|h| h.join().unwrap()).collect();
@@ -137,9 +138,9 @@ fn never_reading_clients(case: &str, server_args: &[&str], chunk: &'static [u8],
     let sent_mib = results.iter().map(|(sent, _)| *sent).sum::<u64>() as f64 / 1048576.0;
     // Only the polite client's connection is left, if that.
     let released = eventually(|| proc_tcp_connections(pid) <= 1);
-    let tcp_mem_after = tcp_mem_pages().unwrap_or(0);
-    let peak_rss_mib = proc_hwm_kib(pid).unwrap_or(0) as f64 / 1024.0;
-    let cpu_s = proc_cpu_seconds(pid).unwrap_or(0.0);
+    let tcp_mem_after = tcp_mem_pages();
+    let peak_rss_mib = proc_hwm_kib(pid) as f64 / 1024.0;
+    let cpu_s = proc_cpu_seconds(pid);
 
     stop.store(true, Ordering::Relaxed);
     let polite = polite.join().unwrap();
@@ -270,8 +271,8 @@ fn refusal_flood_is_summarised_once_a_second() {
 
     // The one admitted client is still served after the flood.
     let others_served = held.write_all(b"mine").is_ok() && held.read_exact(&mut back).is_ok();
-    let peak_rss_mib = proc_hwm_kib(pid).unwrap_or(0) as f64 / 1024.0;
-    let cpu_s = proc_cpu_seconds(pid).unwrap_or(0.0);
+    let peak_rss_mib = proc_hwm_kib(pid) as f64 / 1024.0;
+    let cpu_s = proc_cpu_seconds(pid);
     drop(held);
     server.signal("INT");
     let (status, out, err) = server.wait();

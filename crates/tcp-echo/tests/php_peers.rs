@@ -6,7 +6,8 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 
-use common::{free_port, have, lines_of, run_with_input, Server, BIN, PATIENCE};
+use common::{Server, BIN};
+use test_support::{free_port, have, lines_of, run_with_input, PATIENCE};
 
 const GREETING: &str =
     "\nWelcome to the PHP Test Server. \nTo quit, type 'quit'. To shut down the server type 'shutdown'.\n";

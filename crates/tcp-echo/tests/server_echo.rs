@@ -7,7 +7,8 @@ use std::net::{Shutdown, TcpStream};
 use std::process::Command;
 use std::thread;
 
-use common::{have, random_bytes, run_with_input, Server};
+use common::{random_bytes, Server};
+use test_support::{have, run_with_input};
 
 fn echo_once(addr: std::net::SocketAddr, payload: &[u8]) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).unwrap();

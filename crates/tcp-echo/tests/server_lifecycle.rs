@@ -7,7 +7,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{run_with_input, Server, BIN, PATIENCE};
+use common::{Server, BIN};
+use test_support::{run_with_input, PATIENCE};
 
 fn run_server_expecting_failure(args: &[&str]) -> String {
     let (status, out, err) = run_with_input(Command::new(BIN).args(args), b"");

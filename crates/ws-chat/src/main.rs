@@ -33,7 +33,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // A closed stdout (`ws-chat --verbose | head`) is the reader's choice, not a failure.
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if support::is_broken_pipe(&*err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("ws-chat: {err:#}");
             ExitCode::FAILURE
@@ -41,18 +41,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|e| e.downcast_ref::<std::io::Error>())
-        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-}
-
 /// Writes one line to stdout; see [`say!`].
 pub fn print_line(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let written = out.write_fmt(args).and_then(|()| out.write_all(b"\n"));
-    if matches!(&written, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe) {
+    if matches!(&written, Err(e) if support::is_broken_pipe(e)) {
         std::process::exit(0);
     }
 }

@@ -75,9 +75,11 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         .context("cannot read the bound address")?;
     // Handlers first: from the moment `listening on` is read, a signal must mean a graceful
     // shutdown, never death by the signal's default action.
-    let mut shutdown = Shutdown::install()?;
+    let mut shutdown =
+        support::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
     say!("listening on {addr}");
-    let files = raise_open_file_limit();
+    // Every connection is a descriptor: take all the room the hard limit allows.
+    let files = support::raise_open_file_limit();
     if files.is_some_and(|n| n < args.max_conns as u64 + 64) {
         eprintln!(
             "ws-chat: warning: the open-file limit is {}, below --max-conns {}; accepts will fail past it",
@@ -98,7 +100,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let tracker = TaskTracker::new();
     loop {
         tokio::select! {
-            () = shutdown.recv() => break,
+            _ = shutdown.recv() => break,
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(pair) => pair,
@@ -189,62 +191,6 @@ async fn listen(listen: &str, backlog: u32) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(backlog)
-}
-
-/// Raises the soft open-file limit to the hard one (every connection is a descriptor) and
-/// returns the limit in force, if it can be read.
-fn raise_open_file_limit() -> Option<u64> {
-    #[cfg(unix)]
-    {
-        let (soft, hard) = rlimit::Resource::NOFILE.get().ok()?;
-        if soft < hard && rlimit::Resource::NOFILE.set(hard, hard).is_ok() {
-            return Some(hard);
-        }
-        Some(soft)
-    }
-    #[cfg(not(unix))]
-    None
-}
-
-/// The Ctrl-C (SIGINT) and, on Unix, SIGTERM listeners. They are registered when made, not
-/// when first awaited (as `tokio::signal::ctrl_c()` would be), so a signal that arrives any time
-/// after [`Shutdown::install`] is caught.
-struct Shutdown {
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(not(unix))]
-    ctrl_c: tokio::signal::windows::CtrlC,
-}
-
-impl Shutdown {
-    fn install() -> anyhow::Result<Shutdown> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            Ok(Shutdown {
-                int: signal(SignalKind::interrupt()).context("cannot install a Ctrl-C handler")?,
-                term: signal(SignalKind::terminate())
-                    .context("cannot install a SIGTERM handler")?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Shutdown {
-            ctrl_c: tokio::signal::windows::ctrl_c().context("cannot install a Ctrl-C handler")?,
-        })
-    }
-
-    /// Resolves on the next signal.
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.int.recv() => {}
-            _ = self.term.recv() => {}
-        }
-        #[cfg(not(unix))]
-        self.ctrl_c.recv().await;
-    }
 }
 
 /// Serves one TCP connection from accept to close. Errors end only this connection.

@@ -1,17 +1,16 @@
 //! Hostile and heavy traffic in the `/chat` room: unpaced bursts from every member at once, and
 //! a member that never reads. Small by default; `SOCKLAB_HOSTILE=full` runs the issue's full
-//! size. Each test prints one `hostile:` line (see `common::hostile_report`).
+//! size. Each test prints one `hostile:` line (see `test_support::hostile_report`).
 
 mod common;
 
-use common::{
-    frame_bytes, hostile_full, hostile_report, proc_cpu_seconds, proc_hwm_kib, Client, Server, WAIT,
-};
+use common::{frame_bytes, Client, Server, WAIT};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use test_support::{hostile_full, hostile_report, proc_cpu_seconds, proc_hwm_kib};
 use websocket::OpCode;
 
 /// Size of every test line, as in the issue.

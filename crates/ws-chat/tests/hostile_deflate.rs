@@ -3,19 +3,17 @@
 //! must still be understood.
 //!
 //! Each case runs small by default and at the size with `SOCKLAB_HOSTILE=full`, then
-//! prints one `hostile: case=…` line (see `common::hostile_report`) before asserting. Bounds
+//! prints one `hostile: case=…` line (see `test_support::hostile_report`) before asserting. Bounds
 //! are on CPU time and memory read from /proc, never on wall time, except one generous latency
 //! bound that a loaded machine cannot reach by accident.
 
 mod common;
 
-use common::{
-    compressed_frame_bytes, frame_bytes, hostile_full, hostile_report, proc_cpu_seconds,
-    proc_hwm_kib, proc_rss_kib, Client, Server, WAIT,
-};
+use common::{compressed_frame_bytes, frame_bytes, Client, Server, WAIT};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+use test_support::{hostile_full, hostile_report, proc_cpu_seconds, proc_hwm_kib, proc_rss_kib};
 use websocket::deflate::{Deflater, Inflater};
 use websocket::OpCode;
 

@@ -1,17 +1,16 @@
 //! Hostile clients against the opening handshake: requests that smuggle frames in a body, and
 //! slowloris floods of handshakes that never finish. Small by default; `SOCKLAB_HOSTILE=full`
-//! runs the full size. Each test prints one `hostile:` line (see `common::hostile_report`).
+//! runs the full size. Each test prints one `hostile:` line (see `test_support::hostile_report`).
 
 mod common;
 
-use common::{
-    frame_bytes, hostile_report, proc_cpu_seconds, proc_hwm_kib, tcp, tcp_from, Client, Server,
-};
+use common::{frame_bytes, tcp, tcp_from, Client, Server};
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use test_support::{hostile_report, proc_cpu_seconds, proc_hwm_kib};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 use websocket::OpCode;
@@ -89,7 +88,7 @@ fn upgrade_with_a_body_or_two_hosts_is_refused() {
 /// (127.0.0.3) opens `/echo` again and again. Every legitimate try must get its echo.
 #[test]
 fn slowloris_from_one_address_leaves_room_for_others() {
-    let full = common::hostile_full();
+    let full = test_support::hostile_full();
     // Small: enough attackers to fill a lowered --max-conns. Full: the 10,000 half-open
     // handshakes against the default --max-conns, attackers returning every 15 s (~670/s).
     // The legitimate tries span more than one pause, so they meet the returning attackers.

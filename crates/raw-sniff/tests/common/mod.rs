@@ -1,23 +1,17 @@
 //! Running the real `raw-sniff` binary, with root where capture needs it, and the network
-//! namespaces live tests capture in.
+//! namespaces live tests capture in. The harness the other binaries' tests share (bounded runs,
+//! peers, signals) is the `test-support` crate.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+
+use test_support::{
+    drain_lines, is_root, lines_of, read_to_end, run, wait_exit, wait_for_line, PATIENCE,
+};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_raw-sniff");
-/// Only reached when something is broken; loaded CI machines are slow.
-pub const PATIENCE: Duration = Duration::from_secs(20);
-
-pub fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
-}
 
 /// Whether a capture test can run. Without root it is skipped with the reason printed;
 /// in CI (CI=true) it must run, so missing root is a failure.
@@ -25,30 +19,11 @@ pub fn can_capture() -> bool {
     if is_root() {
         return true;
     }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI must run as root: live-capture tests may not be skipped"
+    test_support::skip(
+        "live capture needs root (run the tests with sudo to include it)",
+        "CI must run as root: live-capture tests may not be skipped",
     );
-    eprintln!("skipped: live capture needs root (run the tests with sudo to include it)");
     false
-}
-
-/// Whether a peer program is installed; missing is a skip, except in CI.
-pub fn have(program: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{program} is not installed, and CI must run every test (scripts/test.sh installs it)"
-        );
-        eprintln!("skipped: {program} is not installed (scripts/test.sh installs it)");
-    }
-    found
 }
 
 /// A raw-sniff run in the background; its stderr is watched so a test can wait until the
@@ -77,46 +52,23 @@ impl Sniffer {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start raw-sniff");
-        let mut out = child.stdout.take().unwrap();
-        let stdout = thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = out.read_to_end(&mut bytes);
-            bytes
-        });
-        let err = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
+        let stdout = read_to_end(child.stdout.take().unwrap());
+        let stderr = lines_of(child.stderr.take().unwrap());
+        let seen_err = match wait_for_line(&stderr, PATIENCE, |line| {
+            line.starts_with("raw-sniff: reading from")
+        }) {
+            Ok(seen) => seen,
+            Err(seen) => {
+                let _ = child.kill();
+                panic!("raw-sniff did not start: {seen:?}");
             }
-        });
-        let mut sniffer = Sniffer {
-            child: Some(child),
-            stderr: rx,
-            stdout,
-            seen_err: Vec::new(),
         };
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match sniffer.stderr.recv_timeout(left) {
-                Ok(line) => {
-                    let ready = line.starts_with("raw-sniff: reading from");
-                    sniffer.seen_err.push(line);
-                    if ready {
-                        break;
-                    }
-                }
-                Err(_) => {
-                    let _ = sniffer.child.as_mut().unwrap().kill();
-                    panic!("raw-sniff did not start: {:?}", sniffer.seen_err);
-                }
-            }
+        Sniffer {
+            child: Some(child),
+            stderr,
+            stdout,
+            seen_err,
         }
-        sniffer
     }
 
     /// What raw-sniff printed on stderr while starting.
@@ -132,19 +84,14 @@ impl Sniffer {
     /// Sends SIGINT at once, from this process: `kill(1)` would first fork and exec, and the
     /// moment right after the ready line is what some tests are about.
     pub fn interrupt_now(self) -> (ExitStatus, String, String) {
-        let pid = libc::pid_t::try_from(self.pid()).unwrap();
-        // SAFETY: kill(2) takes plain integers; the child is ours and not yet reaped, so the
-        // pid cannot have been reused.
-        let rc = unsafe { libc::kill(pid, libc::SIGINT) };
-        assert_eq!(rc, 0, "kill -INT {pid}");
+        test_support::signal_now(self.pid(), libc::SIGINT);
         self.wait()
     }
 
     /// Sends SIGINT (as Ctrl-C would) and collects the run's results.
     pub fn interrupt(self) -> (ExitStatus, String, String) {
-        let pid = self.child.as_ref().unwrap().id();
         let _ = Command::new("kill")
-            .args(["-INT", &pid.to_string()])
+            .args(["-INT", &self.pid().to_string()])
             .status();
         self.wait()
     }
@@ -152,21 +99,12 @@ impl Sniffer {
     /// Waits for the run to end by itself (-c, --duration, end of file).
     pub fn wait(mut self) -> (ExitStatus, String, String) {
         let mut child = self.child.take().unwrap();
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("raw-sniff did not stop within {PATIENCE:?}");
-            }
-            thread::sleep(Duration::from_millis(20));
+        let Some(status) = wait_exit(&mut child, PATIENCE) else {
+            let _ = child.kill();
+            panic!("raw-sniff did not stop within {PATIENCE:?}");
         };
         let mut err = std::mem::take(&mut self.seen_err);
-        while let Ok(line) = self.stderr.recv_timeout(PATIENCE) {
-            err.push(line);
-        }
+        err.extend(drain_lines(&self.stderr, PATIENCE));
         let stdout = std::mem::replace(&mut self.stdout, thread::spawn(Vec::new));
         let out = String::from_utf8_lossy(&stdout.join().unwrap()).into_owned();
         (status, out, err.join("\n"))
@@ -178,30 +116,6 @@ impl Drop for Sniffer {
         if let Some(child) = &mut self.child {
             let _ = child.kill();
             let _ = child.wait();
-        }
-    }
-}
-
-/// Runs a command to completion, bounded in time.
-pub fn run(cmd: &mut Command) -> Output {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let id = child.id();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(PATIENCE) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &id.to_string()])
-                .status();
-            panic!("{cmd:?} did not finish within {PATIENCE:?}");
         }
     }
 }

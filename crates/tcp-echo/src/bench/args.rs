@@ -154,7 +154,7 @@ pub struct BenchArgs {
 /// Parses a duration as the other subcommands do (`10s`, `500ms`, `2m`, a bare number of
 /// seconds), refusing zero: a zero-length run or timeout can only fail.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let duration = crate::cli::parse_duration(text)?;
+    let duration = support::parse_duration(text).map_err(|err| err.to_string())?;
     if duration.is_zero() {
         return Err(format!(
             "'{}' is zero; give a positive duration",

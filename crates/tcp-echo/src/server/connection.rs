@@ -7,27 +7,17 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use tokio::io::AsyncWriteExt; // shutdown()
 use tokio::net::TcpStream;
 
+use super::progress::{idle, write_all_or_stall, Ended};
 use super::Shared;
 
 /// The first read buffer; it doubles up to `MAX_BUF` while reads keep filling it, so a bulk
 /// stream gets large reads and a chatty client small ones.
 const MIN_BUF: usize = 4 * 1024;
 const MAX_BUF: usize = 64 * 1024;
-
-/// Why a connection ended, for the trace.
-pub(super) enum Ended {
-    PeerClosed,
-    Idle(Duration),
-    /// The client took none of an echo for this long: it sends but does not read.
-    Stalled(Duration),
-    ServerStopping,
-    Failed(io::Error),
-}
 
 pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: &Shared) {
     let ended = if shared.php_demo {
@@ -128,41 +118,4 @@ async fn write_back(
         .say(format_args!("{peer}: write({} bytes) done", data.len()));
     shared.stats.add_bytes(data.len());
     Ok(None)
-}
-
-/// Writes all of `data`, or returns `Some(idle)` once the client has taken none of it for
-/// `idle`. Any byte taken is progress and restarts the wait, so a slow reader is served.
-pub(super) async fn write_all_or_stall(
-    stream: &mut TcpStream,
-    mut data: &[u8],
-    idle: Option<Duration>,
-) -> io::Result<Option<Duration>> {
-    while !data.is_empty() {
-        // Try first: a write that fits the socket buffer needs no timer at all.
-        match stream.try_write(data) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => data = &data[n..],
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => match idle {
-                None => stream.writable().await?,
-                Some(after) => match tokio::time::timeout(after, stream.writable()).await {
-                    Ok(ready) => ready?,
-                    Err(_) => return Ok(Some(after)),
-                },
-            },
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(None)
-}
-
-/// Completes after `timeout`, or never when there is none.
-pub(super) async fn idle(timeout: Option<Duration>) -> Duration {
-    match timeout {
-        Some(after) => {
-            tokio::time::sleep(after).await;
-            after
-        }
-        None => std::future::pending().await,
-    }
 }

@@ -5,6 +5,7 @@
 mod connection;
 mod listener;
 mod php_demo;
+mod progress;
 mod refusals;
 mod stats;
 
@@ -47,7 +48,7 @@ pub fn run(args: ServerArgs) -> Result<()> {
         .context("cannot start the async runtime")?;
     let mut signals = {
         let _context = signals_runtime.enter();
-        crate::signals::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
+        support::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
     };
 
     let std_listener = listener::bind(addr, args.backlog, trace)?;
@@ -142,7 +143,7 @@ pub fn run(args: ServerArgs) -> Result<()> {
 
 /// The effective cap on open connections: the user's, or what the open-file limit allows.
 fn connection_limit(requested: Option<usize>, trace: Trace) -> usize {
-    let Some(files) = limits::raise_open_files() else {
+    let Some(files) = support::raise_open_file_limit() else {
         return requested.unwrap_or(usize::MAX);
     };
     let allowed = files.saturating_sub(limits::RESERVED_FDS) as usize;

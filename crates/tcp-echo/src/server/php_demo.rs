@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use super::connection::{idle, write_all_or_stall, Ended};
+use super::progress::{idle, write_all_or_stall, Ended};
 use super::Shared;
 
 /// Sent on connect, exactly as the PHP example writes it (note the space before the first `\n`).

@@ -1,12 +1,13 @@
-//! Shared test helpers: start the real binary on port 0, and a small blocking client built from
-//! the `websocket` crate's codec so tests can send exactly the bytes they mean, hostile or not.
+//! Start the real binary on port 0, and a small blocking client built from the `websocket`
+//! crate's codec so tests can send exactly the bytes they mean, hostile or not. The harness the
+//! other binaries' tests share (/proc readers, hostile reports, skips) is `test-support`.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use websocket::frame::RSV1;
 use websocket::handshake::{check_response, client_request, Response};
 use websocket::{encode_frame, Decoder, DecoderConfig, Frame, FrameHeader, MaskRule, OpCode};
@@ -30,20 +31,17 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("start ws-chat");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut first = String::new();
-        stdout.read_line(&mut first).expect("read first line");
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line was {first:?}"))
-            .parse()
-            .expect("address");
+        let stdout = test_support::lines_of(child.stdout.take().expect("stdout"));
+        let Ok(first) = stdout.recv_timeout(WAIT) else {
+            let _ = child.kill();
+            panic!("ws-chat printed no first line");
+        };
+        let addr = test_support::listening_address(&first);
         // Keep reading so a verbose server never blocks on a full pipe.
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&lines);
         std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
+            for line in stdout {
                 sink.lock().unwrap().push(line);
             }
         });
@@ -61,36 +59,18 @@ impl Server {
 
     /// Sends `signal` (`TERM`, `INT`) and waits (bounded) for the exit status.
     pub fn signal(&mut self, signal: &str) -> ExitStatus {
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(
-                start.elapsed() < WAIT * 2,
-                "server did not exit after SIG{signal}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        test_support::signal(self.child.id(), signal);
+        test_support::wait_exit(&mut self.child, WAIT * 2)
+            .unwrap_or_else(|| panic!("server did not exit after SIG{signal}"))
     }
 
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().expect("wait").is_none()
     }
 
+    /// Resident memory now, in KiB; 0 if it cannot be read.
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+        test_support::proc_rss_kib(self.child.id())
     }
 }
 
@@ -297,83 +277,6 @@ pub fn compressed_frame_bytes(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<
     out
 }
 
-/// Whether hostile tests run at the full size (`SOCKLAB_HOSTILE=full`) rather than the
-/// small default that keeps `cargo test` fast.
-pub fn hostile_full() -> bool {
-    std::env::var("SOCKLAB_HOSTILE").as_deref() == Ok("full")
-}
-
-fn proc_status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resident memory of `pid` now (`VmRSS`), in KiB; 0 if it cannot be read.
-pub fn proc_rss_kib(pid: u32) -> u64 {
-    proc_status_kib(pid, "VmRSS:")
-}
-
-/// Peak resident memory of `pid` so far (`VmHWM`), in KiB; 0 if it cannot be read.
-pub fn proc_hwm_kib(pid: u32) -> u64 {
-    proc_status_kib(pid, "VmHWM:")
-}
-
-/// CPU time `pid` has used, user plus system (`/proc/PID/stat` fields 14 and 15), in seconds.
-/// CPU time is work done, so unlike wall time it can bound a test on a busy machine.
-pub fn proc_cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name is in parentheses and may hold spaces: count fields after the last ')'.
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After ')' the fields start at 3 (state), so utime (14) and stime (15) are at 11 and 12.
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
-        .sum();
-    ticks as f64 / clock_ticks_per_second()
-}
-
-fn clock_ticks_per_second() -> f64 {
-    // sysconf(_SC_CLK_TCK) without libc: ask getconf once; Linux uses 100 everywhere else.
-    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *TICKS.get_or_init(|| {
-        Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8(o.stdout).ok())
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(100.0)
-    })
-}
-
-/// Prints the one line `scripts/bench-hostile.sh` tabulates, and returns `pass` so a test can
-/// report before it asserts. `others_served` is `None` when the case has no bystander client.
-pub fn hostile_report(
-    case: &str,
-    peak_rss_mib: f64,
-    cpu_s: f64,
-    others_served: Option<bool>,
-    pass: bool,
-    note: &str,
-) -> bool {
-    let others = match others_served {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "n/a",
-    };
-    let verdict = if pass { "pass" } else { "FAIL" };
-    let note = note.replace(['\n', '\r'], " ");
-    println!(
-        "hostile: case={case} peak_rss_mib={peak_rss_mib:.1} cpu_s={cpu_s:.2} others_served={others} verdict={verdict} note={note}"
-    );
-    pass
-}
-
 /// Where the Python interpreter with `websockets` is, or why the test cannot run. Under CI the
 /// absence is a failure, not a skip: CI installs it.
 pub fn python() -> Option<String> {
@@ -382,8 +285,7 @@ pub fn python() -> Option<String> {
         _ => {
             let reason =
                 "SOCKLAB_PYTHON is not set (scripts/test.sh sets it to a venv with websockets)";
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{reason}");
-            eprintln!("skipped: {reason}");
+            test_support::skip(reason, reason);
             None
         }
     }
@@ -392,14 +294,12 @@ pub fn python() -> Option<String> {
 /// Whether Debian's `chromium` is on PATH. Without it the caller skips and says why, except
 /// under CI, where scripts/test.sh installs it and its absence is a failure.
 pub fn chromium() -> bool {
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("chromium").is_file()));
+    let on_path = test_support::on_path("chromium");
     if !on_path {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium is not installed, and CI must run every test (scripts/test.sh installs it)"
+        test_support::skip(
+            "chromium is not installed (apt-get install chromium)",
+            "chromium is not installed, and CI must run every test (scripts/test.sh installs it)",
         );
-        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
     }
     on_path
 }
@@ -415,13 +315,8 @@ pub fn run_script(python: &str, script: &str, args: &[String], limit: Duration) 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start python");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    if test_support::wait_exit(&mut child, limit).is_none() {
+        let _ = child.kill();
     }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -1,7 +1,6 @@
 //! The websocket crate's receive path beside tungstenite's on the same bytes: a server reading
 //! masked binary frames from memory and producing messages (parse, checks, copy, unmask).
-//! Built only with `--features baselines`:
-//! `cargo bench -p ws-chat --features baselines --bench codec_vs_tungstenite`
+//! `cargo bench -p ws-baselines --bench codec_vs_tungstenite`
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;

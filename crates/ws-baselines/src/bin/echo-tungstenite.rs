@@ -1,8 +1,8 @@
 //! Baseline for scripts/bench-ws.sh: an `/echo` server on tokio-tungstenite, written the way its
 //! documentation shows (accept, then forward every text/binary message back). Not part of
-//! ws-chat; built only with `--features baselines`.
+//! ws-chat.
 //!
-//! Run: `cargo run --release -p ws-chat --features baselines --example echo_tungstenite -- 127.0.0.1:0`
+//! Run: `cargo run --release -p ws-baselines --bin echo-tungstenite -- 127.0.0.1:0`
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;

@@ -1,9 +1,9 @@
 //! Baseline for scripts/bench-ws.sh: an `/echo` server on fastwebsockets, shaped like its own
 //! echo example (a FragmentCollector that writes text/binary frames back). The HTTP upgrade is
 //! done with this project's handshake functions instead of hyper, so the comparison is of the
-//! frame path alone. Not part of ws-chat; built only with `--features baselines`.
+//! frame path alone. Not part of ws-chat.
 //!
-//! Run: `cargo run --release -p ws-chat --features baselines --example echo_fastwebsockets -- 127.0.0.1:0`
+//! Run: `cargo run --release -p ws-baselines --bin echo-fastwebsockets -- 127.0.0.1:0`
 
 use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

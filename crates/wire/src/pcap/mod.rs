@@ -1,0 +1,265 @@
+//! Capture files: reading classic pcap (both byte orders, micro- and nanosecond stamps) and
+//! pcapng (section header, interface description, enhanced and simple packet blocks, several
+//! interfaces and sections), and writing classic pcap.
+//!
+//! A file cut off mid-record, as a capture killed without flushing leaves it, yields every
+//! complete packet and then one [`PcapError::Truncated`] naming the byte where the cut record
+//! starts. Lengths read from the file are bounded before anything is allocated, so a hostile
+//! file cannot make the reader reserve gigabytes.
+//!
+//! The reader is one type for both formats: [`Reader::new`] reads the magic number and hands
+//! every later record to `classic` or `pcapng`; [`Writer`] (in `writer`) writes classic pcap.
+
+mod classic;
+mod pcapng;
+#[cfg(test)]
+mod tests;
+mod writer;
+
+use std::io::{self, Read};
+
+use crate::decode::LinkType;
+
+use classic::{PCAP_MAGIC_NS, PCAP_MAGIC_US};
+use pcapng::{Interface, NG_SHB};
+pub use writer::Writer;
+
+/// Largest record accepted. Real snap lengths are at most 262144; anything bigger is a
+/// corrupt length field, and refusing it bounds the reader's memory.
+pub const MAX_RECORD_LEN: usize = 1 << 20;
+
+/// Why a capture file could not be read (further).
+#[derive(Debug, thiserror::Error)]
+pub enum PcapError {
+    /// The underlying reader failed.
+    #[error("reading capture: {0}")]
+    Io(#[from] io::Error),
+    /// The file starts with neither a pcap nor a pcapng magic number.
+    #[error("not a pcap or pcapng file (magic {0:#010x})")]
+    BadMagic(u32),
+    /// The file ends inside a header or record.
+    #[error("capture file cut off in {what} starting at byte {offset}: need {needed} bytes, have {have}")]
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+        /// Byte where it starts.
+        offset: u64,
+        /// Bytes it needs.
+        needed: usize,
+        /// Bytes present.
+        have: usize,
+    },
+    /// A header or block holds an impossible value.
+    #[error("malformed capture file at byte {offset}: {reason}")]
+    Malformed {
+        /// Byte where the offending header or block starts.
+        offset: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// A capture timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp {
+    /// Seconds since the Unix epoch.
+    pub secs: u64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+}
+
+/// One packet read from a file; `data` borrows the reader's buffer until the next call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// When it was captured.
+    pub ts: Timestamp,
+    /// Link type of its interface.
+    pub link: LinkType,
+    /// Interface index within the file (always 0 for classic pcap).
+    pub interface: u32,
+    /// Captured bytes.
+    pub data: &'a [u8],
+    /// Length on the wire, which exceeds `data.len()` when the snap length cut it.
+    pub orig_len: u32,
+}
+
+#[derive(Debug)]
+enum Format {
+    Pcap {
+        big_endian: bool,
+        nanos: bool,
+        link: LinkType,
+    },
+    PcapNg {
+        big_endian: bool,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// Reads packets from a pcap or pcapng stream (give it a `BufReader` for files).
+#[derive(Debug)]
+pub struct Reader<R> {
+    inner: R,
+    format: Format,
+    buf: Vec<u8>,
+    offset: u64,
+    done: bool,
+}
+
+/// Reads until `buf` is full or the stream ends; returns how much was read.
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn u16_of(b: &[u8], big: bool) -> u16 {
+    let a = [b[0], b[1]];
+    if big {
+        u16::from_be_bytes(a)
+    } else {
+        u16::from_le_bytes(a)
+    }
+}
+
+fn u32_of(b: &[u8], big: bool) -> u32 {
+    let a = [b[0], b[1], b[2], b[3]];
+    if big {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    }
+}
+
+/// The link type sits in the low 16 bits; pcap puts FCS information above it.
+fn link_of(v: u32) -> LinkType {
+    LinkType::from(v & 0xffff)
+}
+
+impl<R: Read> Reader<R> {
+    /// Reads the file header and detects the format.
+    pub fn new(mut inner: R) -> Result<Reader<R>, PcapError> {
+        let mut head = [0u8; 24];
+        let n = read_full(&mut inner, &mut head[..4])?;
+        if n < 4 {
+            return Err(PcapError::Truncated {
+                what: "file header",
+                offset: 0,
+                needed: 4,
+                have: n,
+            });
+        }
+        let le = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let be = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        if le == NG_SHB {
+            let mut len = [0u8; 4];
+            let n = read_full(&mut inner, &mut len)?;
+            if n < 4 {
+                return Err(PcapError::Truncated {
+                    what: "section header block",
+                    offset: 0,
+                    needed: 12,
+                    have: 4 + n,
+                });
+            }
+            let mut r = Reader {
+                inner,
+                format: Format::PcapNg {
+                    big_endian: false,
+                    interfaces: Vec::new(),
+                },
+                buf: Vec::new(),
+                offset: 0,
+                done: false,
+            };
+            r.read_shb_after_type(len, 0)?;
+            return Ok(r);
+        }
+        let (big_endian, nanos) = match (le, be) {
+            (PCAP_MAGIC_US, _) => (false, false),
+            (PCAP_MAGIC_NS, _) => (false, true),
+            (_, PCAP_MAGIC_US) => (true, false),
+            (_, PCAP_MAGIC_NS) => (true, true),
+            _ => return Err(PcapError::BadMagic(be)),
+        };
+        let n = read_full(&mut inner, &mut head[4..])?;
+        if n < 20 {
+            return Err(PcapError::Truncated {
+                what: "file header",
+                offset: 0,
+                needed: 24,
+                have: 4 + n,
+            });
+        }
+        let link = link_of(u32_of(&head[20..], big_endian));
+        Ok(Reader {
+            inner,
+            format: Format::Pcap {
+                big_endian,
+                nanos,
+                link,
+            },
+            buf: Vec::new(),
+            offset: 24,
+            done: false,
+        })
+    }
+
+    /// Link type of the first interface (the only one in classic pcap), once known.
+    pub fn link_type(&self) -> Option<LinkType> {
+        match &self.format {
+            Format::Pcap { link, .. } => Some(*link),
+            Format::PcapNg { interfaces, .. } => interfaces.first().map(|i| i.link),
+        }
+    }
+
+    /// The next packet, `Ok(None)` at the clean end of the file. After an error the reader
+    /// is finished and returns `Ok(None)`.
+    pub fn next_packet(&mut self) -> Result<Option<Record<'_>>, PcapError> {
+        if self.done {
+            return Ok(None);
+        }
+        let r = match self.format {
+            Format::Pcap {
+                big_endian,
+                nanos,
+                link,
+            } => self.next_pcap(big_endian, nanos, link),
+            Format::PcapNg { .. } => self.next_ng(),
+        };
+        match r {
+            Ok(Some(meta)) => Ok(Some(Record {
+                ts: meta.ts,
+                link: meta.link,
+                interface: meta.interface,
+                data: &self.buf[meta.data.clone()],
+                orig_len: meta.orig_len,
+            })),
+            Ok(None) => {
+                self.done = true;
+                Ok(None)
+            }
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Where the next record's parts are in the reader's buffer, before it is lent out as a
+/// [`Record`].
+struct Meta {
+    ts: Timestamp,
+    link: LinkType,
+    interface: u32,
+    data: core::ops::Range<usize>,
+    orig_len: u32,
+}
