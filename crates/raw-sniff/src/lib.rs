@@ -5,3 +5,8 @@
 
 pub mod filter;
 pub mod ws;
+
+/// The most bytes of one frame that raw-sniff keeps: tcpdump's default, enough for a 64 KiB
+/// GRO/TSO super-packet on `lo` whole. It is the receive buffer of the capture sockets, the
+/// value a matching filter program returns, and the snap length written into `-w` files.
+pub const SNAPLEN: u32 = 262_144;

@@ -333,9 +333,8 @@ impl Saver {
 
     fn start(&mut self, link: wire::LinkType) -> Result<()> {
         if let Some(file) = self.file.take() {
-            let snaplen = 262_144;
             self.writer = Some(
-                Writer::new(file, link, snaplen, true)
+                Writer::new(file, link, raw_sniff::SNAPLEN, true)
                     .with_context(|| format!("cannot write {}", self.path.display()))?,
             );
         }

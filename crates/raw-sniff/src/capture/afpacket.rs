@@ -21,7 +21,7 @@ use super::{Capture, Drain, Frame, LinkType, Next, Stats, Timestamp};
 /// How long one wait for packets lasts before the capture loop gets an `Idle`.
 const POLL_MS: i32 = 100;
 /// Largest frame kept whole: a GRO/TSO super-packet on `lo` reaches 64 KiB.
-pub const SNAPLEN: usize = 262_144;
+const SNAPLEN: usize = raw_sniff::SNAPLEN as usize;
 /// A block the kernel hands over at the latest this long after its first packet, so a quiet
 /// link still shows packets at once.
 const BLOCK_TIMEOUT_MS: u32 = 10;
