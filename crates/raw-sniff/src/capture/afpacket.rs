@@ -21,7 +21,7 @@ use super::{Capture, Drain, Frame, LinkType, Next, Stats, Timestamp};
 /// How long one wait for packets lasts before the capture loop gets an `Idle`.
 const POLL_MS: i32 = 100;
 /// Largest frame kept whole: a GRO/TSO super-packet on `lo` reaches 64 KiB.
-const SNAPLEN: usize = raw_sniff::SNAPLEN as usize;
+const SNAPLEN: usize = crate::SNAPLEN as usize;
 /// A block the kernel hands over at the latest this long after its first packet, so a quiet
 /// link still shows packets at once.
 const BLOCK_TIMEOUT_MS: u32 = 10;
@@ -34,6 +34,7 @@ const SLL_LEN: usize = 16;
 pub struct Options {
     /// Interface name, or `any` for all of them.
     pub iface: String,
+    /// Also take frames addressed to other hosts.
     pub promisc: bool,
     /// Bytes of kernel buffer (the ring's size).
     pub buffer: usize,
@@ -45,6 +46,7 @@ pub struct Options {
     pub filter: Option<Vec<SockFilter>>,
 }
 
+/// A Linux packet socket, read through the TPACKET_V3 ring or with `recvfrom`.
 pub struct AfPacket {
     socket: Socket,
     link: LinkType,
@@ -68,6 +70,7 @@ enum Source {
 }
 
 impl AfPacket {
+    /// Opens and binds the socket, with the filter attached before any packet is queued.
     pub fn open(opts: &Options) -> Result<AfPacket> {
         let (ifindex, cooked) = interface(&opts.iface)?;
         let ty = if cooked { Type::DGRAM } else { Type::RAW };

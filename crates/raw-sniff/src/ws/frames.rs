@@ -71,14 +71,27 @@ pub struct SeenMessage {
 pub enum Note {
     /// A gap in the capture.
     Gap {
+        /// Stream offset of the first byte lost.
         offset: u64,
+        /// Bytes lost.
         len: u64,
+        /// What the loss did to framing.
         outcome: GapOutcome,
     },
     /// A frame boundary was found again.
-    Resync { offset: u64, skipped: u64 },
+    Resync {
+        /// Stream offset of the frame header found.
+        offset: u64,
+        /// Bytes passed over while looking for it.
+        skipped: u64,
+    },
     /// Decoding of this direction stopped for good.
-    GaveUp { offset: u64, why: String },
+    GaveUp {
+        /// Stream offset where decoding stopped.
+        offset: u64,
+        /// Why.
+        why: String,
+    },
 }
 
 /// What a gap did to framing.
@@ -93,8 +106,11 @@ pub enum GapOutcome {
 /// What decoding produced, in stream order.
 #[derive(Debug, Clone)]
 pub enum Output {
+    /// A frame, decoded.
     Frame(SeenFrame),
+    /// A whole data message, assembled.
     Message(SeenMessage),
+    /// Something else worth saying.
     Note(Note),
 }
 
