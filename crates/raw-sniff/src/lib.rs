@@ -12,7 +12,7 @@
 //! - [`ws`]: the WebSocket tracker, which finds WebSocket conversations in reassembled TCP
 //!   and decodes their frames and messages.
 //! - [`output`]: the printers (line, verbose, explain, JSON), each an [`output::Printer`] over a
-//!   frame decoded once by [`wire::decode`] and the tracker's events.
+//!   frame decoded once by [`wire::decode()`] and the tracker's events.
 //! - [`session`]: the capture loop that ties them together, with the `-w` file, the stop
 //!   conditions and the summary.
 //!
