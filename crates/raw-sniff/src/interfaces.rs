@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 
+/// Prints the interfaces a capture can be opened on, one a line, on stdout.
 #[cfg(unix)]
 pub fn list() -> Result<()> {
     let mut out = String::new();
@@ -29,6 +30,7 @@ pub fn list() -> Result<()> {
     Ok(())
 }
 
+/// Prints the interface addresses a capture can be opened on, one a line, on stdout.
 #[cfg(windows)]
 pub fn list() -> Result<()> {
     crate::capture::windows::list_interfaces()

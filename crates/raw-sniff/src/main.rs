@@ -1,27 +1,23 @@
 //! `raw-sniff`: capture on raw sockets and decode every layer by hand.
 //!
-//! main parses the options and wires a capture backend, the filter, the pcap writer and a
-//! printer together; every piece does one job in its own module.
+//! main parses the options, turns them into the library's `Config` and runs a `Session`;
+//! everything about packets lives in the `raw_sniff` library, and this binary only in what is
+//! about the command line.
 
-mod capture;
 mod cli;
-mod interfaces;
-mod output;
-mod run;
-mod style;
-mod summary;
-mod user_filter;
-
-// The tracker lives in the library so the fuzz targets reach it; `crate::ws` keeps naming it.
-use raw_sniff::ws;
+mod config;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
+use anyhow::{bail, Context, Result};
 use clap::Parser;
+use raw_sniff::session::{self, Session};
 
 fn main() -> ExitCode {
     let opts = cli::Opts::parse();
-    match run::run(opts) {
+    match run(opts) {
         Ok(code) => code,
         // `raw-sniff | head` closing early is the reader's choice, not an error.
         Err(err) if support::is_broken_pipe(&*err) => ExitCode::SUCCESS,
@@ -30,4 +26,32 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run(opts: cli::Opts) -> Result<ExitCode> {
+    if opts.list_interfaces {
+        raw_sniff::interfaces::list()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = config::construct_config(&opts)?;
+    if opts.dump_filter {
+        let Some(program) = session::filter_program(&config)? else {
+            bail!("--dump-filter needs a filter expression");
+        };
+        print!("{program}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let session = Session::open(config)?;
+    // The handler goes in before the session announces itself: whoever reads that line may
+    // signal at once, and a signal with no handler kills the process before the `-w` file is
+    // flushed.
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        // A second Ctrl-C while the first is being handled is simply the same request.
+        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    session.run(&stop)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,12 +2,14 @@
 
 use wire::tcp::Flags;
 
+/// How text is painted: with ANSI colours or not at all.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     color: bool,
 }
 
 impl Style {
+    /// Colours on (`true`) or plain text.
     pub fn new(color: bool) -> Style {
         Style { color }
     }

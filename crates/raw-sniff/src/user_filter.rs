@@ -2,8 +2,8 @@
 //! (`any`) captures. The same compiled BPF program runs in the interpreter, so a filter means
 //! the same thing on every path.
 
+use crate::filter::{self, Expr, Program};
 use anyhow::{anyhow, bail, Result};
-use raw_sniff::filter::{self, Expr, Program};
 
 /// The filter's link type for a capture's, where the compiler supports it.
 pub fn filter_link(link: wire::LinkType) -> Option<filter::LinkType> {
@@ -44,6 +44,7 @@ pub struct UserFilter {
 }
 
 impl UserFilter {
+    /// A filter for `expr`, compiled for each link type when first met.
     pub fn new(expr: Expr) -> UserFilter {
         UserFilter {
             expr,
@@ -51,6 +52,7 @@ impl UserFilter {
         }
     }
 
+    /// Whether the frame passes; fails if the filter cannot be compiled for `link`.
     pub fn matches(&mut self, link: wire::LinkType, data: &[u8], orig_len: u32) -> Result<bool> {
         let program = match self.programs.iter().position(|(l, _)| *l == link) {
             Some(i) => &self.programs[i].1,

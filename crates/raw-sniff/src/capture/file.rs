@@ -9,6 +9,7 @@ use wire::pcap::{PcapError, Reader};
 
 use super::{Capture, Frame, Next, Stats};
 
+/// A pcap or pcapng file read to its end.
 pub struct PcapFile {
     reader: Reader<BufReader<File>>,
     path: std::path::PathBuf,
@@ -16,6 +17,7 @@ pub struct PcapFile {
 }
 
 impl PcapFile {
+    /// Opens the file and reads its header.
     pub fn open(path: &Path) -> Result<PcapFile> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let reader = Reader::new(BufReader::with_capacity(1 << 20, file))

@@ -2,17 +2,21 @@
 //! SIO_RCVALL socket, a capture file — sits behind one small trait, so everything after the
 //! socket (filtering, decoding, printing, writing) is the same code whatever the source.
 //!
-//! `unsafe` in this program lives only in these backends (the mmap ring, socket options the
+//! `unsafe` in raw-sniff lives only in these backends (the mmap ring, socket options the
 //! safe wrappers do not cover, dropping privileges), each block with a `// SAFETY:` comment.
 
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 pub mod afpacket;
 pub mod file;
 #[cfg(unix)]
+#[allow(unsafe_code)]
 pub mod privileges;
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 pub mod sock_raw;
 #[cfg(windows)]
+#[allow(unsafe_code)]
 pub mod windows;
 
 use std::io;
@@ -36,8 +40,11 @@ pub fn now() -> Timestamp {
 /// One captured frame. `data` may be shorter than `orig_len` when the capture was truncated.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame<'a> {
+    /// When the frame was captured (by the kernel where it says, else when it was read).
     pub ts: Timestamp,
+    /// What the first byte of `data` is the start of.
     pub link: LinkType,
+    /// The captured bytes, from the link header on (from the IP header for `Raw`).
     pub data: &'a [u8],
     /// The frame's length on the wire.
     pub orig_len: u32,

@@ -28,8 +28,11 @@ const IPV6_HEADER: usize = 40;
 /// A transport protocol to open raw sockets for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IpProto {
+    /// TCP, protocol 6 in both families.
     Tcp,
+    /// UDP, protocol 17 in both families.
     Udp,
+    /// ICMP (1) on IPv4 and ICMPv6 (58) on IPv6.
     Icmp,
 }
 
@@ -51,6 +54,7 @@ struct RawSocket {
     v6_next_header: Option<u8>,
 }
 
+/// `--ip-raw` capture: one raw socket per protocol and address family, polled together.
 pub struct SockRaw {
     sockets: Vec<RawSocket>,
     protocols: Vec<IpProto>,
@@ -60,6 +64,7 @@ pub struct SockRaw {
 }
 
 impl SockRaw {
+    /// Opens an IPv4 and (where the host has IPv6) an IPv6 raw socket for each protocol.
     pub fn open(protocols: &[IpProto]) -> Result<SockRaw> {
         let mut sockets = Vec::new();
         for &proto in protocols {

@@ -26,6 +26,7 @@ const POLL: Duration = Duration::from_millis(100);
 /// WSAEACCES: the socket call needs Administrator rights.
 const WSAEACCES: i32 = 10013;
 
+/// A raw IPv4 socket in `SIO_RCVALL` mode on one interface address.
 pub struct RcvAll {
     socket: Socket,
     addr: Ipv4Addr,

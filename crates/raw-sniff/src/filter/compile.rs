@@ -49,6 +49,7 @@
 
 use super::ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
 use super::bpf::{op, Program, SockFilter, MAX_INSNS, SKF_AD_PROTOCOL};
+use crate::SNAPLEN;
 use std::net::IpAddr;
 
 /// What precedes the network layer in the packets a program will see.
@@ -74,9 +75,6 @@ impl LinkType {
         }
     }
 }
-
-/// The snap length returned for an accepted packet: keep it all (tcpdump's default).
-pub const SNAPLEN: u32 = 262_144;
 
 /// Why an expression could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

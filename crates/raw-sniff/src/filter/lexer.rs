@@ -5,7 +5,7 @@
 //! it stands. That is how `portrange 80-90`, `10.0.0.0/8` and `::1` stay single tokens, and how
 //! an error can say "expected a port number after 'port'" rather than "unexpected letter".
 
-use super::parser::{Found, ParseError, ParseErrorKind};
+use super::error::{Found, ParseError, ParseErrorKind};
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

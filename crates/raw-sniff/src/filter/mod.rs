@@ -30,12 +30,15 @@
 pub mod ast;
 pub mod bpf;
 pub mod compile;
+pub mod error;
 pub mod interp;
 mod lexer;
 pub mod parser;
 
+pub use crate::SNAPLEN;
 pub use ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
 pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS, SKF_AD_PROTOCOL};
-pub use compile::{compile, compile_for_cooked_socket, CompileError, LinkType, SNAPLEN};
+pub use compile::{compile, compile_for_cooked_socket, CompileError, LinkType};
+pub use error::{Found, ParseError, ParseErrorKind};
 pub use interp::run;
-pub use parser::{parse, Found, ParseError, ParseErrorKind};
+pub use parser::parse;

@@ -39,30 +39,47 @@ pub enum WsEvent {
     Handshake(Handshake),
     /// Decoding started on a `--ws-port` connection without a captured handshake.
     Joined {
+        /// The TCP flow's number, shared by every event of the connection.
         flow: u64,
+        /// The connection's client side, as the TCP reassembler told them apart.
         client: SocketAddr,
+        /// The connection's server side.
         server: SocketAddr,
     },
     /// One frame.
     Frame {
+        /// The TCP flow's number.
         flow: u64,
+        /// Who sent it.
         dir: Direction,
+        /// The frame.
         frame: SeenFrame,
     },
     /// A whole data message (with `--ws-messages`, or when it was compressed).
     Message {
+        /// The TCP flow's number.
         flow: u64,
+        /// Who sent it.
         dir: Direction,
+        /// The message.
         message: SeenMessage,
     },
     /// A gap, resynchronisation or giving up.
     Note {
+        /// The TCP flow's number.
         flow: u64,
+        /// The direction it is about.
         dir: Direction,
+        /// What happened.
         note: Note,
     },
     /// A WebSocket connection's TCP flow ended.
-    Closed { flow: u64, reason: CloseReason },
+    Closed {
+        /// The TCP flow's number.
+        flow: u64,
+        /// How the flow ended.
+        reason: CloseReason,
+    },
 }
 
 impl WsEvent {
@@ -80,19 +97,27 @@ impl WsEvent {
 /// The opening handshake as captured.
 #[derive(Debug, Clone)]
 pub struct Handshake {
+    /// The TCP flow's number, shared by every event of the connection.
     pub flow: u64,
+    /// The side that sent the Upgrade request.
     pub client: SocketAddr,
+    /// The side that answered it.
     pub server: SocketAddr,
+    /// The request target (`GET /chat HTTP/1.1` gives `/chat`).
     pub path: String,
+    /// `Sec-WebSocket-Key` as sent (RFC 6455 §4.1).
     pub key: String,
+    /// `Sec-WebSocket-Accept` as answered, if the response had one.
     pub accept: Option<String>,
     /// Whether `accept` is what the key asks for (RFC 6455 §4.2.2).
     pub accept_ok: bool,
+    /// `Sec-WebSocket-Extensions` as the server agreed them (RFC 6455 §9.1).
     pub extensions: Option<String>,
+    /// `Sec-WebSocket-Protocol` as the server chose it (RFC 6455 §1.9).
     pub protocol: Option<String>,
 }
 
-/// Options from the command line.
+/// How the tracker follows streams.
 #[derive(Debug, Clone, Default)]
 pub struct WsConfig {
     /// Ports decoded as WebSocket from their first byte, handshake or not.
@@ -173,6 +198,7 @@ fn index(dir: Direction) -> usize {
 }
 
 impl Tracker {
+    /// A tracker with nothing seen yet.
     pub fn new(config: WsConfig) -> Tracker {
         Tracker {
             reassembler: Reassembler::new(Config {

@@ -1,0 +1,231 @@
+//! Linux `AF_PACKET` capture: a packet socket bound to one interface (or all of them) that gets
+//! every frame with its link-layer header, before the TCP/IP stack has looked at it.
+//!
+//! Frames arrive through a TPACKET_V3 ring shared with the kernel by `mmap`, as libpcap does
+//! (`ring.rs`); where the ring cannot be set up, a plain `recvfrom` loop takes over
+//! (`recv.rs`). `socket.rs` opens, binds and configures the socket, and `cooked.rs` builds the
+//! link header that cooked sockets leave out. This file puts them together behind
+//! [`Capture`].
+
+mod cooked;
+mod recv;
+mod ring;
+mod socket;
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use socket2::{Domain, Protocol, SockFilter, Socket, Type};
+
+use super::{Capture, Drain, Frame, LinkType, Next, Stats};
+use cooked::{build_cooked, SLL_LEN};
+use recv::Recv;
+use ring::{Ring, BLOCK_TIMEOUT_MS};
+use socket::{
+    bind, interface, is_loopback_echo, loopback_index, open_error, promiscuous, setsockopt,
+};
+
+/// How long one wait for packets lasts before the capture loop gets an `Idle`.
+const POLL_MS: i32 = 100;
+/// Largest frame kept whole: a GRO/TSO super-packet on `lo` reaches 64 KiB.
+const SNAPLEN: usize = crate::SNAPLEN as usize;
+
+/// What to open.
+#[derive(Debug)]
+pub struct Options {
+    /// Interface name, or `any` for all of them.
+    pub iface: String,
+    /// Also take frames addressed to other hosts.
+    pub promisc: bool,
+    /// Bytes of kernel buffer (the ring's size).
+    pub buffer: usize,
+    /// Use the mmap ring (otherwise `recvfrom`).
+    pub ring: bool,
+    /// Classic BPF program to attach before any packet is queued. It sees frames as the socket
+    /// gets them, so it must be compiled for [`link_type_for`] and only for Ethernet-like
+    /// interfaces (a cooked socket's frames have no link header until one is built here).
+    pub filter: Option<Vec<SockFilter>>,
+}
+
+/// A Linux packet socket, read through the TPACKET_V3 ring or with `recvfrom`.
+pub struct AfPacket {
+    socket: Socket,
+    link: LinkType,
+    /// `any` and link types without an Ethernet-like header: the kernel gives the network
+    /// packet and a `sockaddr_ll`, from which an SLL header is built.
+    cooked: bool,
+    source: Source,
+    /// Cooked frames are assembled here (SLL header + packet).
+    scratch: Vec<u8>,
+    totals: Stats,
+    filtered: bool,
+    iface: String,
+    /// Index of the loopback interface. Every frame sent on it is seen twice by a packet
+    /// socket, once going out and once coming in; like libpcap, only the incoming copy is kept.
+    loopback: Option<i32>,
+}
+
+/// How frames are read off the socket.
+enum Source {
+    Ring(Ring),
+    Recv(Recv),
+}
+
+impl AfPacket {
+    /// Opens and binds the socket, with the filter attached before any packet is queued.
+    pub fn open(opts: &Options) -> Result<AfPacket> {
+        let (ifindex, cooked) = interface(&opts.iface)?;
+        let ty = if cooked { Type::DGRAM } else { Type::RAW };
+        // Protocol 0: nothing is queued until bind() names ETH_P_ALL, so no packet slips past the
+        // filter or arrives before the ring exists.
+        let socket = Socket::new(Domain::PACKET, ty, Some(Protocol::from(0)))
+            .map_err(|err| open_error(err, &opts.iface))?;
+        if let Some(program) = &opts.filter {
+            socket
+                .attach_filter(program)
+                .context("cannot attach the capture filter (SO_ATTACH_FILTER)")?;
+        }
+        let source = if opts.ring {
+            match Ring::new(&socket, opts.buffer) {
+                Ok(ring) => Source::Ring(ring),
+                Err(err) => {
+                    eprintln!("raw-sniff: no mmap ring ({err}); falling back to recvfrom()");
+                    Source::Recv(Recv::new(SNAPLEN))
+                }
+            }
+        } else {
+            let _ = socket.set_recv_buffer_size(opts.buffer);
+            Source::Recv(Recv::new(SNAPLEN))
+        };
+        let loopback = loopback_index();
+        if ifindex != 0 && Some(ifindex) == loopback {
+            // Every frame on loopback passes the socket twice, going out and coming in, and
+            // only the incoming copy is kept: asking the kernel not to queue the outgoing one
+            // halves what the ring holds. Kernels before 4.20 refuse, and the copies are then
+            // skipped while reading, as with `any`.
+            let _ = setsockopt(socket.as_raw_fd(), libc::PACKET_IGNORE_OUTGOING, &1i32);
+        }
+        bind(&socket, ifindex)
+            .with_context(|| format!("cannot bind to interface {}", opts.iface))?;
+        if opts.promisc && ifindex != 0 {
+            promiscuous(&socket, ifindex).context("cannot enable promiscuous mode")?;
+        }
+        if matches!(source, Source::Recv(_)) {
+            socket
+                .set_read_timeout(Some(Duration::from_millis(POLL_MS as u64)))
+                .context("cannot set a receive timeout")?;
+        }
+        Ok(AfPacket {
+            socket,
+            link: if cooked {
+                LinkType::LinuxSll
+            } else {
+                LinkType::Ethernet
+            },
+            cooked,
+            source,
+            scratch: Vec::with_capacity(SNAPLEN + SLL_LEN),
+            totals: Stats::default(),
+            filtered: opts.filter.is_some(),
+            iface: opts.iface.clone(),
+            loopback,
+        })
+    }
+
+    fn read_kernel_stats(&mut self) {
+        // The kernel resets these counters on every read, so they are added up here.
+        let ring = matches!(self.source, Source::Ring(_));
+        if let Some((received, dropped)) = socket::take_stats(self.socket.as_raw_fd(), ring) {
+            // tp_packets already includes the drops.
+            *self.totals.kernel_received.get_or_insert(0) += u64::from(received);
+            *self.totals.kernel_dropped.get_or_insert(0) += u64::from(dropped);
+        }
+    }
+}
+
+impl Capture for AfPacket {
+    fn next(&mut self) -> io::Result<Next<'_>> {
+        let fd = self.socket.as_raw_fd();
+        let loopback = self.loopback;
+        // The kernel's capture time on the ring; recvfrom reports none, so it is the read time.
+        let (ts, data, orig_len, csum_not_ready, addr) = match &mut self.source {
+            Source::Ring(ring) => {
+                match ring.next_wanted(fd, |ll| !is_loopback_echo(ll, loopback))? {
+                    None => return Ok(Next::Idle),
+                    Some(raw) => (raw.ts, raw.data, raw.orig_len, raw.csum_not_ready, raw.addr),
+                }
+            }
+            Source::Recv(recv) => match recv.next(&self.socket, loopback)? {
+                None => return Ok(Next::Idle),
+                Some(got) => (super::now(), got.data, got.len as u32, false, got.addr),
+            },
+        };
+        let (data, orig_len) = if self.cooked {
+            build_cooked(&mut self.scratch, &addr, data);
+            (&self.scratch[..], orig_len + SLL_LEN as u32)
+        } else {
+            (data, orig_len)
+        };
+        Ok(Next::Frame(Frame {
+            ts,
+            link: self.link,
+            data,
+            orig_len,
+            csum_not_ready,
+        }))
+    }
+
+    fn stats(&mut self) -> Stats {
+        self.read_kernel_stats();
+        self.totals
+    }
+
+    fn link_type(&self) -> LinkType {
+        self.link
+    }
+
+    fn drain(&self) -> Option<Drain> {
+        Some(match self.source {
+            // The kernel closes a partly filled block at the first timer tick after a whole
+            // timeout has passed, so a frame can wait up to two; a third is margin for a
+            // loaded machine's late timers.
+            Source::Ring(_) => Drain {
+                settle: Duration::from_millis(3 * u64::from(BLOCK_TIMEOUT_MS)),
+                stamped_by_kernel: true,
+            },
+            Source::Recv(_) => Drain {
+                settle: Duration::ZERO,
+                stamped_by_kernel: false,
+            },
+        })
+    }
+
+    fn filters_in_kernel(&self) -> bool {
+        self.filtered
+    }
+
+    fn describe(&self) -> String {
+        let how = match self.source {
+            Source::Ring(_) => "TPACKET_V3 mmap ring",
+            Source::Recv(_) => "recvfrom()",
+        };
+        let kind = if self.cooked {
+            "SOCK_DGRAM"
+        } else {
+            "SOCK_RAW"
+        };
+        format!("AF_PACKET {kind} socket on {}, {how}", self.iface)
+    }
+}
+
+/// The link type a capture on `iface` will deliver, before opening it.
+pub fn link_type_for(iface: &str) -> Result<LinkType> {
+    let (_, cooked) = interface(iface)?;
+    Ok(if cooked {
+        LinkType::LinuxSll
+    } else {
+        LinkType::Ethernet
+    })
+}

@@ -1,0 +1,60 @@
+//! The parsed command line turned into the library's [`Config`], as fd's `construct_config`
+//! does: every default applied and every override settled here, so the session reads decided
+//! values and never a flag. It lives in the binary because it is about the command line: the
+//! library knows nothing of clap, `Opts` or which flag overrides which.
+
+use std::io::{self, IsTerminal};
+
+use anyhow::Result;
+use raw_sniff::session::{Config, Live, Output, Source, WsOptions};
+use raw_sniff::user_filter;
+
+use crate::cli::{Opts, OutputKind};
+
+/// The session's configuration; fails only on a filter that does not parse.
+pub fn construct_config(opts: &Opts) -> Result<Config> {
+    let filter = match opts.filter_text() {
+        Some(text) => Some(user_filter::parse(&text)?),
+        None => None,
+    };
+    let source = if let Some(path) = &opts.read {
+        Source::File(path.clone())
+    } else if opts.ip_raw {
+        Source::IpRaw
+    } else {
+        Source::Interface(Live {
+            iface: opts.iface.clone(),
+            promisc: opts.promisc,
+            buffer: opts.buffer_size.saturating_mul(1 << 20),
+            ring: !opts.no_ring,
+        })
+    };
+    let output = if opts.quiet {
+        Output::Quiet
+    } else {
+        match opts.output_kind() {
+            OutputKind::Line => Output::Line,
+            OutputKind::Verbose => Output::Verbose,
+            OutputKind::Explain => Output::Explain,
+            OutputKind::Json => Output::Json,
+        }
+    };
+    Ok(Config {
+        source,
+        filter,
+        output,
+        color: io::stdout().is_terminal()
+            && !opts.no_color
+            && std::env::var_os("NO_COLOR").is_none(),
+        ws: WsOptions {
+            ports: opts.ws_port.clone(),
+            full: opts.ws_full,
+            messages: opts.ws_messages,
+            only: opts.ws_only,
+        },
+        write: opts.write.clone(),
+        count: opts.count,
+        duration: opts.duration,
+        user: opts.user.clone(),
+    })
+}

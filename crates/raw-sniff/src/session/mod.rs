@@ -1,0 +1,225 @@
+//! A capture session: open the source, drop privileges, then for each frame filter, save,
+//! decode once and print; on a stop request, `count` or `duration`, flush everything and
+//! summarise.
+//!
+//! A [`Session`] is built from a [`Config`] in two steps, so the caller can act between them:
+//! [`Session::open`] does everything that can fail before the first packet (the source, the
+//! privilege drop, the filter, the `-w` file), and [`Session::run`] announces the capture on
+//! stderr, reads until told to stop and prints the summary. Between the two the caller
+//! installs whatever sets the stop flag: a signal arriving before its handler exists should
+//! end the process, as it always has, not start a drain.
+
+mod config;
+mod open;
+mod saver;
+mod stdout;
+mod ws_stage;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+pub use config::{Config, Live, Output, Source, WsOptions};
+
+use crate::capture::{Capture, Drain, Next, Timestamp};
+use crate::filter::Program;
+use crate::output::Printer;
+use crate::summary::{Counts, Summary};
+use crate::user_filter::{self, UserFilter};
+use saver::Saver;
+use ws_stage::WsStage;
+
+/// After a stop, the longest the loop goes on reading what the kernel captured before it: a
+/// full default ring is read many times over in this time, and a source that cannot tell
+/// frames captured after the stop from those before (it stamps them when read) still ends.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+
+/// The compiled form of `config`'s filter for the link type its source delivers, as
+/// `tcpdump -d` shows it; `None` when there is no filter. The source is opened to learn its
+/// link type, and closed again.
+pub fn filter_program(config: &Config) -> Result<Option<Program>> {
+    let source = open::open_source(&config.source, config.filter.as_ref())?;
+    config
+        .filter
+        .as_ref()
+        .map(|expr| user_filter::compile(expr, source.link_type()))
+        .transpose()
+}
+
+/// An open capture, ready to run.
+pub struct Session {
+    config: Config,
+    source: Box<dyn Capture>,
+    /// The filter, where the kernel does not run it.
+    filter: Option<UserFilter>,
+    saver: Option<Saver>,
+    printer: Box<dyn Printer>,
+    counts: Counts,
+    ws: WsStage,
+}
+
+/// A stop request being carried out: reading what was captured before it.
+struct Draining {
+    drain: Drain,
+    since: Instant,
+    /// The stop moment on the clock kernel timestamps use.
+    at: Timestamp,
+}
+
+impl Session {
+    /// Opens the source, drops privileges to `config.user`, readies the filter and creates
+    /// the `-w` file: everything that can fail before the first packet.
+    pub fn open(config: Config) -> Result<Session> {
+        let source = open::open_source(&config.source, config.filter.as_ref())?;
+        #[cfg(unix)]
+        if let Some(user) = &config.user {
+            crate::capture::privileges::drop_to(user)
+                .with_context(|| format!("cannot drop privileges to {user}"))?;
+        }
+        #[cfg(not(unix))]
+        if config.user.is_some() {
+            anyhow::bail!("--user is available on Unix only");
+        }
+        let filter = match &config.filter {
+            Some(expr) if !source.filters_in_kernel() => {
+                // Fail now, not at the first packet, if this link type cannot be filtered.
+                user_filter::compile(expr, source.link_type())?;
+                Some(UserFilter::new(expr.clone()))
+            }
+            _ => None,
+        };
+        // Ready means ready: the file exists before the capture is announced.
+        let saver = match &config.write {
+            Some(path) => Some(Saver::create(path)?),
+            None => None,
+        };
+        let quiet = config.output == Output::Quiet;
+        Ok(Session {
+            printer: stdout::printer_for(config.output, config.color),
+            ws: WsStage::new(&config.ws, quiet),
+            config,
+            source,
+            filter,
+            saver,
+            counts: Counts::default(),
+        })
+    }
+
+    /// Announces the capture on stderr, then captures until the source ends, `count` packets
+    /// have matched, `duration` has passed or `stop` is set; flushes stdout and the `-w` file
+    /// and prints the summary on stderr, whatever ended the capture.
+    pub fn run(mut self, stop: &AtomicBool) -> Result<()> {
+        eprintln!(
+            "raw-sniff: reading from {}, link type {}{}",
+            self.source.describe(),
+            self.source.link_type(),
+            if self.source.filters_in_kernel() {
+                ", filter run by the kernel"
+            } else if self.filter.is_some() {
+                ", filter run here"
+            } else {
+                ""
+            }
+        );
+        let deadline = self.config.duration.map(|d| Instant::now() + d);
+        let outcome = self.capture_loop(stop, deadline);
+        // What the streams still hold (buffered segments, flows never closed) is reported last.
+        let outcome = outcome.and_then(|()| self.ws.finish(self.printer.as_mut()));
+
+        // Whatever ended the loop, what was captured is flushed before anything is reported.
+        let flushed = self.finish();
+        let summary = Summary {
+            counts: &self.counts,
+            kernel: self.source.stats(),
+            written_to: self.config.write.as_deref(),
+        };
+        eprint!("{summary}");
+        outcome?;
+        flushed
+    }
+
+    fn capture_loop(&mut self, stop: &AtomicBool, deadline: Option<Instant>) -> Result<()> {
+        let mut draining: Option<Draining> = None;
+        loop {
+            if draining.is_none()
+                && (stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d))
+            {
+                // A stop or the deadline: what the kernel captured before this moment may
+                // still be on its way (a ring block not handed over yet, a socket queue not
+                // read), and it is kept like everything else.
+                match self.source.drain() {
+                    None => return Ok(()),
+                    Some(drain) => {
+                        draining = Some(Draining {
+                            drain,
+                            since: Instant::now(),
+                            at: crate::capture::now(),
+                        })
+                    }
+                }
+            }
+            if draining
+                .as_ref()
+                .is_some_and(|d| d.since.elapsed() >= DRAIN_LIMIT)
+            {
+                return Ok(());
+            }
+            if self.config.count.is_some_and(|c| self.counts.matched >= c) {
+                return Ok(());
+            }
+            let frame = match self.source.next() {
+                Ok(Next::Frame(frame)) => frame,
+                Ok(Next::Idle) => {
+                    self.printer.flush()?;
+                    if let Some(saver) = &mut self.saver {
+                        saver.flush()?;
+                    }
+                    // Idle once the settle time is over: every frame from before the stop is in.
+                    if draining
+                        .as_ref()
+                        .is_some_and(|d| d.since.elapsed() >= d.drain.settle)
+                    {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                Ok(Next::End) => return Ok(()),
+                Err(err) => return Err(err).context("capture failed"),
+            };
+            if draining
+                .as_ref()
+                .is_some_and(|d| d.drain.stamped_by_kernel && frame.ts > d.at)
+            {
+                // Captured after the stop, so neither it nor anything after belongs to this run.
+                return Ok(());
+            }
+            self.counts.seen += 1;
+            if let Some(filter) = &mut self.filter {
+                if !filter.matches(frame.link, frame.data, frame.orig_len)? {
+                    continue;
+                }
+            }
+            self.counts.matched += 1;
+            if let Some(saver) = &mut self.saver {
+                saver.write(&frame)?;
+                self.counts.written += 1;
+            }
+            let decoded = wire::decode(frame.link, frame.data);
+            self.counts.count_protocol(&decoded);
+            if !self.config.ws.only {
+                self.printer.packet(self.counts.matched, &frame, &decoded)?;
+            }
+            self.ws.packet(&frame, &decoded, self.printer.as_mut())?;
+        }
+    }
+
+    /// Flushes stdout and completes the `-w` file.
+    fn finish(&mut self) -> Result<()> {
+        let printed = self.printer.flush();
+        if let Some(saver) = &mut self.saver {
+            saver.close(self.source.link_type())?;
+        }
+        printed.context("cannot write to stdout")
+    }
+}

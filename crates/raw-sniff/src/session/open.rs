@@ -1,0 +1,82 @@
+//! Opening the packet source a [`Config`](super::Config) names, with the filter in the kernel
+//! where the source can take it.
+
+use anyhow::Result;
+
+use super::config::{Live, Source};
+use crate::capture::Capture;
+use crate::filter::Expr;
+
+/// Opens `source`; a Linux packet socket gets `filter` compiled into the kernel.
+pub(super) fn open_source(source: &Source, filter: Option<&Expr>) -> Result<Box<dyn Capture>> {
+    match source {
+        Source::File(path) => Ok(Box::new(crate::capture::file::PcapFile::open(path)?)),
+        Source::IpRaw => open_ip_raw(),
+        Source::Interface(live) => open_interface(live, filter),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn open_ip_raw() -> Result<Box<dyn Capture>> {
+    use crate::capture::sock_raw::{IpProto, SockRaw};
+    Ok(Box::new(SockRaw::open(&[
+        IpProto::Tcp,
+        IpProto::Udp,
+        IpProto::Icmp,
+    ])?))
+}
+
+#[cfg(target_os = "linux")]
+fn open_interface(live: &Live, filter: Option<&Expr>) -> Result<Box<dyn Capture>> {
+    use crate::capture::afpacket::{link_type_for, AfPacket, Options};
+    use crate::user_filter;
+    let iface = live.iface.clone().unwrap_or_else(|| "any".to_owned());
+    // The kernel runs the filter on frames as the socket gets them: with their Ethernet
+    // header, or for a cooked socket from the network header on, asking the kernel for the
+    // protocol the missing link header would have held.
+    let link = link_type_for(&iface)?;
+    let program = match filter {
+        Some(expr) if link == wire::LinkType::Ethernet => Some(user_filter::compile(expr, link)?),
+        Some(expr) => Some(
+            crate::filter::compile_for_cooked_socket(expr)
+                .map_err(|err| anyhow::anyhow!("cannot compile the filter: {err}"))?,
+        ),
+        None => None,
+    };
+    let filter = program.map(|p| {
+        p.instructions()
+            .iter()
+            .map(|i| socket2::SockFilter::new(i.code, i.jt, i.jf, i.k))
+            .collect()
+    });
+    Ok(Box::new(AfPacket::open(&Options {
+        iface,
+        promisc: live.promisc,
+        buffer: live.buffer,
+        ring: live.ring,
+        filter,
+    })?))
+}
+
+// SIO_RCVALL is both Windows' raw IP socket and its only live capture.
+#[cfg(windows)]
+fn open_ip_raw() -> Result<Box<dyn Capture>> {
+    Ok(Box::new(crate::capture::windows::RcvAll::open(None)?))
+}
+
+#[cfg(windows)]
+fn open_interface(live: &Live, _filter: Option<&Expr>) -> Result<Box<dyn Capture>> {
+    Ok(Box::new(crate::capture::windows::RcvAll::open(
+        live.iface.as_deref(),
+    )?))
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
+fn open_ip_raw() -> Result<Box<dyn Capture>> {
+    anyhow::bail!("live capture is implemented for Linux and Windows; use --read FILE here")
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
+fn open_interface(_live: &Live, _filter: Option<&Expr>) -> Result<Box<dyn Capture>> {
+    open_ip_raw()
+}

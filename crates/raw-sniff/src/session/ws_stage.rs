@@ -1,0 +1,78 @@
+//! The second input of the printers: WebSocket events out of reassembled TCP streams.
+
+use anyhow::Result;
+
+use super::config::WsOptions;
+use crate::capture::Frame;
+use crate::output::Printer;
+use crate::ws::{Tracker, WsConfig, WsEvent, DEFAULT_MAX_FRAME, MAX_EXAMINED};
+
+/// Largest frame decoded whole with `--ws-full`.
+const FULL_MAX_FRAME: u64 = 16 << 20;
+
+/// Follows TCP streams for WebSocket and hands what it finds to the printer.
+pub(super) struct WsStage {
+    tracker: Tracker,
+    events: Vec<WsEvent>,
+    full: bool,
+    messages: bool,
+    /// With -q nothing would be shown, so streams are not followed at all.
+    off: bool,
+}
+
+impl WsStage {
+    pub(super) fn new(opts: &WsOptions, quiet: bool) -> WsStage {
+        WsStage {
+            tracker: Tracker::new(WsConfig {
+                ports: opts.ports.clone(),
+                max_frame: if opts.full {
+                    FULL_MAX_FRAME
+                } else {
+                    DEFAULT_MAX_FRAME
+                },
+                messages: opts.messages,
+            }),
+            events: Vec::new(),
+            full: opts.full,
+            messages: opts.messages,
+            off: quiet,
+        }
+    }
+
+    pub(super) fn packet(
+        &mut self,
+        frame: &Frame<'_>,
+        decoded: &wire::Decoded<'_>,
+        printer: &mut dyn Printer,
+    ) -> Result<()> {
+        if self.off {
+            return Ok(());
+        }
+        let ts = std::time::Duration::new(frame.ts.secs, frame.ts.nanos);
+        self.tracker.packet(ts, decoded, &mut self.events);
+        self.print(printer)
+    }
+
+    pub(super) fn finish(&mut self, printer: &mut dyn Printer) -> Result<()> {
+        self.tracker.finish(&mut self.events);
+        if self.tracker.skipped() > 0 {
+            eprintln!(
+                "raw-sniff: {} TCP connections were not examined for WebSocket ({} were at once)",
+                self.tracker.skipped(),
+                MAX_EXAMINED
+            );
+        }
+        self.print(printer)
+    }
+
+    fn print(&mut self, printer: &mut dyn Printer) -> Result<()> {
+        for event in self.events.drain(..) {
+            if self.messages && event.is_plain_data_frame() {
+                // Its message is printed instead.
+                continue;
+            }
+            printer.ws(&event, self.full)?;
+        }
+        Ok(())
+    }
+}
