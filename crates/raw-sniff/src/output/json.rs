@@ -2,10 +2,13 @@
 //! keyed by Wireshark's protocol name (`eth`, `ip`, `tcp`) whose members are named after
 //! Wireshark's display-filter fields (`ip.src`, `tcp.seq_raw`), so moving between the two is
 //! easy. Options, which can repeat, are arrays under `<protocol>.options`.
+//!
+//! The object is written straight from wire's walk into one reused buffer: building a
+//! `serde_json::Value` tree first cost more than everything else the printer does.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use serde_json::{json, Map, Value as Json};
 use wire::field::Kind;
 use wire::layout::{Checksums, Field, Item, Role, Summary, Value};
 use wire::{ChecksumStatus, Decoded};
@@ -14,113 +17,151 @@ use super::values::{hex, show};
 use super::Printer;
 use crate::capture::Frame;
 
+/// Prints each packet as one JSON object on its own line.
 pub struct JsonPrinter<W: Write> {
     out: W,
+    text: String,
 }
 
 impl<W: Write> JsonPrinter<W> {
+    /// A printer writing to `out`.
     pub fn new(out: W) -> Self {
-        JsonPrinter { out }
+        JsonPrinter {
+            out,
+            text: String::with_capacity(4096),
+        }
     }
 }
 
-/// The JSON object for one packet.
-pub fn packet_json(n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> Json {
-    let mut packet = Map::new();
-    packet.insert(
-        "frame".into(),
-        json!({
-            "frame.number": n,
-            "frame.time_epoch": format!("{}.{:09}", frame.ts.secs, frame.ts.nanos),
-            "frame.len": frame.orig_len,
-            "frame.cap_len": frame.data.len(),
-            "frame.link_type": frame.link.to_string(),
-        }),
+/// Writes the JSON object for one packet to `out`, without a newline.
+pub fn write_packet(out: &mut String, n: u64, frame: &Frame<'_>, d: &Decoded<'_>) {
+    let _ = write!(
+        out,
+        "{{\"frame\":{{\"frame.number\":{n},\"frame.time_epoch\":\"{}.{:09}\",\"frame.len\":{},\"frame.cap_len\":{},\"frame.link_type\":",
+        frame.ts.secs,
+        frame.ts.nanos,
+        frame.orig_len,
+        frame.data.len()
     );
+    string(out, &frame.link.to_string());
+    out.push('}');
     let checksums = if frame.csum_not_ready {
         Checksums::TransportNotFilledIn
     } else {
         Checksums::Judge
     };
-    // The header being filled: its key, its fields, and its options (which can repeat).
-    let mut open: Option<(&'static str, Map<String, Json>, Vec<Json>)> = None;
+    let mut objects = Objects::default();
     d.walk(checksums, |item| match item {
-        Item::Header(h) => {
-            close(&mut packet, open.take());
-            open = Some((h.layer.key(), Map::new(), Vec::new()));
-        }
-        Item::Field(f) => {
-            let Some((_, fields, options)) = open.as_mut() else {
-                return;
-            };
-            match f.role {
-                Role::Header => {
-                    fields.insert(f.def.name.into(), value_json(&f));
-                    if let Some(status) = f.checksum {
-                        fields.insert(format!("{}.status", f.def.name), status_json(status));
-                    }
-                }
-                Role::Option => options.push(json!({
-                    "name": f.def.name,
-                    "label": f.def.label,
-                    "value": show(&f),
-                    "bytes": hex(f.bytes),
-                })),
-                Role::Payload | Role::BeyondLength | Role::Trailer => {
-                    close(&mut packet, open.take())
+        Item::Header(h) => objects.open(out, h.layer.key()),
+        Item::Field(f) => match f.role {
+            Role::Header if objects.is_open() => {
+                objects.member(out, f.def.name);
+                value(out, &f);
+                if let Some(status) = f.checksum {
+                    objects.member(out, &format!("{}.status", f.def.name));
+                    string(out, &status_text(status));
                 }
             }
-        }
-        Item::Summary(Summary::Tcp { flags, payload_len }) => {
-            if let Some((_, fields, _)) = open.as_mut() {
-                fields.insert("tcp.flags".into(), json!(flags.0));
-                fields.insert("tcp.flags.str".into(), json!(super::line::tcp_flags(flags)));
-                fields.insert("tcp.len".into(), json!(payload_len));
+            Role::Option if objects.is_open() => {
+                let entry = &mut objects.options;
+                entry.push(if entry.is_empty() { '[' } else { ',' });
+                entry.push_str("{\"name\":");
+                string(entry, f.def.name);
+                entry.push_str(",\"label\":");
+                string(entry, f.def.label);
+                entry.push_str(",\"value\":");
+                string(entry, &show(&f));
+                entry.push_str(",\"bytes\":\"");
+                entry.push_str(&hex(f.bytes));
+                entry.push_str("\"}");
             }
+            _ => objects.close(out),
+        },
+        Item::Summary(Summary::Tcp { flags, payload_len }) if objects.is_open() => {
+            objects.member(out, "tcp.flags");
+            let _ = write!(out, "{}", flags.0);
+            objects.member(out, "tcp.flags.str");
+            string(out, &super::line::tcp_flags(flags));
+            objects.member(out, "tcp.len");
+            let _ = write!(out, "{payload_len}");
         }
+        Item::Summary(_) => {}
     });
-    close(&mut packet, open.take());
+    objects.close(out);
     if !d.payload.is_empty() {
-        packet.insert(
-            "data".into(),
-            json!({ "data.len": d.payload.len(), "data.data": hex(d.payload) }),
+        let _ = write!(
+            out,
+            ",\"data\":{{\"data.len\":{},\"data.data\":\"{}\"}}",
+            d.payload.len(),
+            hex(d.payload)
         );
     }
     if let Some(stop) = &d.stop {
-        packet.insert("error".into(), json!(stop.to_string()));
+        out.push_str(",\"error\":");
+        string(out, &stop.to_string());
     }
     if d.truncated {
-        packet.insert("truncated".into(), json!(true));
+        out.push_str(",\"truncated\":true");
     }
-    Json::Object(packet)
+    out.push('}');
 }
 
-/// Puts a finished header's object into the packet under its key.
-fn close(packet: &mut Map<String, Json>, header: Option<(&str, Map<String, Json>, Vec<Json>)>) {
-    let Some((key, mut fields, options)) = header else {
-        return;
-    };
-    if !options.is_empty() {
-        fields.insert(format!("{key}.options"), Json::Array(options));
-    }
-    // A frame can hold two headers of one kind (IPv6 extension headers); keep both.
-    let key = unique_key(packet, key);
-    packet.insert(key, Json::Object(fields));
+/// The header objects of one packet: which one is open, its options so far, and the keys
+/// used, so a second header of one kind (IPv6 extension headers) gets `key#2`.
+#[derive(Default)]
+struct Objects {
+    key: Option<&'static str>,
+    members: usize,
+    options: String,
+    used: Vec<&'static str>,
 }
 
-fn unique_key(map: &Map<String, Json>, key: &str) -> String {
-    if !map.contains_key(key) {
-        return key.to_owned();
+impl Objects {
+    fn is_open(&self) -> bool {
+        self.key.is_some()
     }
-    (2..)
-        .map(|i| format!("{key}#{i}"))
-        .find(|k| !map.contains_key(k))
-        .unwrap_or_default()
+
+    fn open(&mut self, out: &mut String, key: &'static str) {
+        self.close(out);
+        out.push(',');
+        let seen = self.used.iter().filter(|k| **k == key).count();
+        if seen == 0 {
+            string(out, key);
+        } else {
+            string(out, &format!("{key}#{}", seen + 1));
+        }
+        out.push_str(":{");
+        self.used.push(key);
+        self.key = Some(key);
+        self.members = 0;
+    }
+
+    fn member(&mut self, out: &mut String, name: &str) {
+        if self.members > 0 {
+            out.push(',');
+        }
+        self.members += 1;
+        string(out, name);
+        out.push(':');
+    }
+
+    fn close(&mut self, out: &mut String) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        if !self.options.is_empty() {
+            self.member(out, &format!("{key}.options"));
+            out.push_str(&self.options);
+            out.push(']');
+            self.options.clear();
+        }
+        out.push('}');
+    }
 }
 
 /// A field's value as JSON: numbers as numbers, in the unit Wireshark's field of the same
 /// name uses, so the same name means the same number in both; anything else as text.
-fn value_json(f: &Field<'_>) -> Json {
+fn value(out: &mut String, f: &Field<'_>) {
     match (f.value, f.def.kind) {
         (
             Value::Number(n),
@@ -128,25 +169,64 @@ fn value_json(f: &Field<'_>) -> Json {
                 unit,
                 shown_in_bytes: true,
             },
-        ) => json!(n * u32::from(unit)),
-        (Value::Number(n), _) => json!(n),
-        (Value::Bytes(_) | Value::Ipv4Option(_) | Value::TcpOption(_), _) => json!(hex(f.bytes)),
-        _ => json!(show(f)),
+        ) => {
+            let _ = write!(out, "{}", n * u32::from(unit));
+        }
+        (Value::Number(n), _) => {
+            let _ = write!(out, "{n}");
+        }
+        (Value::Bytes(_) | Value::Ipv4Option(_) | Value::TcpOption(_), _) => {
+            out.push('"');
+            out.push_str(&hex(f.bytes));
+            out.push('"');
+        }
+        _ => string(out, &show(f)),
     }
 }
 
-fn status_json(status: ChecksumStatus) -> Json {
+fn status_text(status: ChecksumStatus) -> String {
     match status {
-        ChecksumStatus::Good => json!("good"),
-        ChecksumStatus::Bad { expected, .. } => json!(format!("bad, expected {expected:#06x}")),
-        ChecksumStatus::Unverified(why) => json!(format!("unverified: {why}")),
+        ChecksumStatus::Good => "good".to_owned(),
+        ChecksumStatus::Bad { expected, .. } => format!("bad, expected {expected:#06x}"),
+        ChecksumStatus::Unverified(why) => format!("unverified: {why}"),
     }
+}
+
+/// A JSON string, escaped as serde_json escapes it (quote, backslash and control characters;
+/// everything else as is), so the bytes match what a serde_json writer would produce.
+fn string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 impl<W: Write> Printer for JsonPrinter<W> {
     fn packet(&mut self, n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &packet_json(n, frame, d))?;
-        self.out.write_all(b"\n")
+        self.text.clear();
+        write_packet(&mut self.text, n, frame, d);
+        self.text.push('\n');
+        self.out.write_all(self.text.as_bytes())
     }
 
     fn ws(&mut self, event: &crate::ws::WsEvent, full: bool) -> io::Result<()> {
@@ -156,5 +236,53 @@ impl<W: Write> Printer for JsonPrinter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written strings are what serde_json writes for every character class.
+    #[test]
+    fn strings_escape_as_serde_json_does() {
+        let all: String = (0u32..0x100)
+            .filter_map(char::from_u32)
+            .chain("é→😀\"\\/".chars())
+            .collect();
+        let mut ours = String::new();
+        string(&mut ours, &all);
+        assert_eq!(ours, serde_json::to_string(&all).unwrap());
+    }
+
+    /// Every packet of the capture files becomes one object that serde_json reads back, with
+    /// a header object per layer.
+    #[test]
+    fn packets_parse_as_json() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../wire/tests/data");
+        let mut packets = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let mut reader = wire::pcap::Reader::new(&bytes[..]).unwrap();
+            while let Ok(Some(record)) = reader.next_packet() {
+                let frame = Frame {
+                    ts: record.ts,
+                    link: record.link,
+                    data: record.data,
+                    orig_len: record.orig_len,
+                    csum_not_ready: false,
+                };
+                let d = wire::decode(frame.link, frame.data);
+                let mut text = String::new();
+                write_packet(&mut text, 1, &frame, &d);
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert!(v["frame"]["frame.number"] == 1, "{text}");
+                if d.network.is_some() {
+                    assert!(v.get("ip").or(v.get("ipv6")).or(v.get("arp")).is_some());
+                }
+                packets += 1;
+            }
+        }
+        assert!(packets > 20);
     }
 }
