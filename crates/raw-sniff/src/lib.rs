@@ -42,8 +42,6 @@
 pub mod capture;
 pub mod filter;
 pub mod interfaces;
-// The printers are documented by their own module docs; their items are not all documented yet.
-#[allow(missing_docs)]
 pub mod output;
 pub mod session;
 pub mod style;

@@ -20,7 +20,9 @@ pub struct Row {
     pub bytes: Range<usize>,
     /// Layer title at the start of a layer, shown as a heading.
     pub heading: Option<String>,
+    /// The field's label and Wireshark name, or what the bytes are.
     pub label: String,
+    /// The field's value as shown, with its bits drawn for sub-byte fields.
     pub value: String,
 }
 
@@ -137,6 +139,7 @@ fn plain(bytes: Range<usize>, label: &str, value: &str) -> Row {
     }
 }
 
+/// Prints each packet as a labelled hex dump (`-x`).
 pub struct ExplainPrinter<W: Write> {
     out: W,
     style: Style,
@@ -144,6 +147,7 @@ pub struct ExplainPrinter<W: Write> {
 }
 
 impl<W: Write> ExplainPrinter<W> {
+    /// A printer writing to `out` in `style`.
     pub fn new(out: W, style: Style) -> Self {
         ExplainPrinter {
             out,

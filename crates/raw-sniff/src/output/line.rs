@@ -15,6 +15,7 @@ use super::{time_of_day, Printer};
 use crate::capture::Frame;
 use crate::style::Style;
 
+/// Prints one line per packet, like `tcpdump -n`.
 pub struct LinePrinter<W: Write> {
     out: W,
     style: Style,
@@ -23,6 +24,7 @@ pub struct LinePrinter<W: Write> {
 }
 
 impl<W: Write> LinePrinter<W> {
+    /// A printer writing to `out` in `style`.
     pub fn new(out: W, style: Style) -> Self {
         LinePrinter {
             out,

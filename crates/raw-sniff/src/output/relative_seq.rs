@@ -52,6 +52,8 @@ impl Hash for Key {
 /// conversations being watched.
 const MAX_CONVERSATIONS: usize = 65_536;
 
+/// Each TCP conversation's initial sequence numbers, so the line printer can show sequence
+/// and acknowledgement numbers relative to them, as tcpdump does.
 #[derive(Debug)]
 pub struct RelativeSeq {
     /// Keyed by the endpoints in a fixed order; the bases are for the direction from the

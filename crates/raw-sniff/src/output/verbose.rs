@@ -12,6 +12,7 @@ use super::values::show;
 use super::{Printer, Style};
 use crate::capture::Frame;
 
+/// Prints every field of every header with its value and meaning (`-v`).
 pub struct VerbosePrinter<W: Write> {
     out: W,
     style: Style,
@@ -21,6 +22,7 @@ pub struct VerbosePrinter<W: Write> {
 }
 
 impl<W: Write> VerbosePrinter<W> {
+    /// A printer writing to `out` in `style`.
     pub fn new(out: W, style: Style) -> Self {
         VerbosePrinter {
             out,
