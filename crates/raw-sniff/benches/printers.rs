@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use raw_sniff::capture::{Frame, Timestamp};
+use raw_sniff::capture::{CapturedFrame, Timestamp};
 use raw_sniff::output::explain::ExplainPrinter;
 use raw_sniff::output::json::JsonPrinter;
 use raw_sniff::output::line::LinePrinter;
@@ -34,8 +34,8 @@ struct Captured {
 }
 
 impl Captured {
-    fn frame(&self) -> Frame<'_> {
-        Frame {
+    fn frame(&self) -> CapturedFrame<'_> {
+        CapturedFrame {
             ts: self.ts,
             link: self.link,
             data: &self.data,
@@ -72,7 +72,7 @@ fn test_data() -> Vec<Captured> {
 
 fn printers(c: &mut Criterion) {
     let packets = test_data();
-    let frames: Vec<Frame<'_>> = packets.iter().map(Captured::frame).collect();
+    let frames: Vec<CapturedFrame<'_>> = packets.iter().map(Captured::frame).collect();
     let decoded: Vec<_> = frames
         .iter()
         .map(|f| wire::decode(f.link, f.data))

@@ -6,7 +6,7 @@
 //!
 //! - [`capture`]: where packets come from. Every source (the Linux `AF_PACKET` ring, IP raw
 //!   sockets, Windows' `SIO_RCVALL` socket, a capture file) sits behind the
-//!   [`capture::Capture`] trait and yields borrowed [`capture::Frame`]s.
+//!   [`capture::Capture`] trait and yields borrowed [`capture::CapturedFrame`]s.
 //! - [`filter`]: the capture-filter language (a subset of tcpdump's), parsed to an AST and
 //!   compiled to classic BPF, which the kernel or [`filter::run`] executes.
 //! - [`ws`]: the WebSocket tracker, which finds WebSocket conversations in reassembled TCP

@@ -6,12 +6,12 @@ use crate::filter::{self, Expr, Program};
 use anyhow::{anyhow, bail, Result};
 
 /// The filter's link type for a capture's, where the compiler supports it.
-pub fn filter_link(link: wire::LinkType) -> Option<filter::LinkType> {
+pub fn filter_link(link: wire::LinkType) -> Option<filter::Framing> {
     match link {
-        wire::LinkType::Ethernet => Some(filter::LinkType::Ethernet),
-        wire::LinkType::LinuxSll => Some(filter::LinkType::LinuxSll),
+        wire::LinkType::Ethernet => Some(filter::Framing::Ethernet),
+        wire::LinkType::LinuxSll => Some(filter::Framing::LinuxSll),
         wire::LinkType::Raw | wire::LinkType::Ipv4 | wire::LinkType::Ipv6 => {
-            Some(filter::LinkType::RawIp)
+            Some(filter::Framing::RawIp)
         }
         _ => None,
     }

@@ -19,7 +19,7 @@ use std::net::{Ipv6Addr, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
 use raw_sniff::filter::{
-    compile, compile_for_cooked_socket, parse, run, LinkType, Program, SNAPLEN,
+    compile, compile_for_cooked_socket, parse, run, Framing, Program, SNAPLEN,
 };
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -372,7 +372,7 @@ fn kernel_keeps_what_the_interpreter_accepts() {
     compare(
         Type::RAW,
         "raw",
-        |f| compile(&parse(f).unwrap(), LinkType::Ethernet).unwrap(),
+        |f| compile(&parse(f).unwrap(), Framing::Ethernet).unwrap(),
         |prog, _, frame| Some(run(prog.instructions(), frame, frame.len() as u32) == SNAPLEN),
     );
 }
@@ -399,7 +399,7 @@ fn cooked_socket_keeps_what_the_cooked_frame_filter_accepts() {
             frame.extend_from_slice(&[0; 8]); // address, padded to 8
             frame.extend_from_slice(&proto.to_be_bytes());
             frame.extend_from_slice(packet);
-            let sll = compile(&parse(f).unwrap(), LinkType::LinuxSll).unwrap();
+            let sll = compile(&parse(f).unwrap(), Framing::LinuxSll).unwrap();
             Some(sll.run(&frame, frame.len() as u32) == SNAPLEN)
         },
     );

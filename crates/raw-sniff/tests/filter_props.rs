@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use packets::{Frame, Link, Net, Transport};
 use proptest::prelude::*;
 use raw_sniff::filter::{
-    compile, compile_for_cooked_socket, parse, run, verify, AddrProto, Dir, Expr, IpNet, LinkType,
+    compile, compile_for_cooked_socket, parse, run, verify, AddrProto, Dir, Expr, Framing, IpNet,
     PortProto, PortRange, Primitive, Proto, MAX_INSNS, SNAPLEN,
 };
 
@@ -27,15 +27,15 @@ type R<T> = Result<T, Truncated>;
 
 struct Pkt<'a> {
     b: &'a [u8],
-    link: LinkType,
+    link: Framing,
 }
 
 impl Pkt<'_> {
     fn nh(&self) -> usize {
         match self.link {
-            LinkType::Ethernet => 14,
-            LinkType::LinuxSll => 16,
-            LinkType::RawIp => 0,
+            Framing::Ethernet => 14,
+            Framing::LinuxSll => 16,
+            Framing::RawIp => 0,
         }
     }
 
@@ -58,9 +58,9 @@ impl Pkt<'_> {
 
     fn is(&self, ethertype: u32) -> R<bool> {
         match self.link {
-            LinkType::Ethernet => Ok(self.u16(12)? == ethertype),
-            LinkType::LinuxSll => Ok(self.u16(14)? == ethertype),
-            LinkType::RawIp => match ethertype {
+            Framing::Ethernet => Ok(self.u16(12)? == ethertype),
+            Framing::LinuxSll => Ok(self.u16(14)? == ethertype),
+            Framing::RawIp => match ethertype {
                 0x0800 => Ok(self.u8(0)? >> 4 == 4),
                 0x86dd => Ok(self.u8(0)? >> 4 == 6),
                 _ => Ok(false),
@@ -342,12 +342,12 @@ fn net_layer(raw: bool) -> impl Strategy<Value = Net> {
     }
 }
 
-fn frame() -> impl Strategy<Value = (LinkType, Frame)> {
+fn frame() -> impl Strategy<Value = (Framing, Frame)> {
     let link = prop_oneof![
-        Just((LinkType::Ethernet, Link::Ethernet { vlan: None })),
-        Just((LinkType::Ethernet, Link::Ethernet { vlan: Some(7) })),
-        Just((LinkType::LinuxSll, Link::Sll)),
-        Just((LinkType::RawIp, Link::Raw)),
+        Just((Framing::Ethernet, Link::Ethernet { vlan: None })),
+        Just((Framing::Ethernet, Link::Ethernet { vlan: Some(7) })),
+        Just((Framing::LinuxSll, Link::Sll)),
+        Just((Framing::RawIp, Link::Raw)),
     ];
     link.prop_flat_map(|(lt, link)| {
         (
@@ -438,7 +438,7 @@ fn masked(addr: IpAddr, prefix: u8) -> Option<IpNet> {
     IpNet::new(addr, prefix)
 }
 
-fn check(e: &Expr, lt: LinkType, frame: &Frame) -> Result<(), TestCaseError> {
+fn check(e: &Expr, lt: Framing, frame: &Frame) -> Result<(), TestCaseError> {
     let prog = compile(e, lt).map_err(|err| TestCaseError::fail(format!("{e}: {err}")))?;
     let (bytes, wire) = frame.bytes();
     let want = match (Pkt {
@@ -468,7 +468,7 @@ proptest! {
 
     #[test]
     fn compiled_programs_pass_the_kernel_checks(e in expr()) {
-        for lt in [LinkType::Ethernet, LinkType::LinuxSll, LinkType::RawIp] {
+        for lt in [Framing::Ethernet, Framing::LinuxSll, Framing::RawIp] {
             let prog = compile(&e, lt).map_err(|err| TestCaseError::fail(format!("{e}: {err}")))?;
             prop_assert!(prog.len() <= MAX_INSNS);
             prop_assert_eq!(verify(prog.instructions()), Ok(()));
@@ -503,7 +503,7 @@ proptest! {
         bytes in prop::collection::vec(any::<u8>(), 0..120),
         wire in any::<u32>(),
     ) {
-        for lt in [LinkType::Ethernet, LinkType::LinuxSll, LinkType::RawIp] {
+        for lt in [Framing::Ethernet, Framing::LinuxSll, Framing::RawIp] {
             let prog = compile(&e, lt).map_err(|err| TestCaseError::fail(err.to_string()))?;
             let got = run(prog.instructions(), &bytes, wire);
             prop_assert!(got == 0 || got == SNAPLEN);
@@ -539,32 +539,32 @@ fn each_primitive_on_a_matching_packet() {
         },
         caplen: None,
     };
-    let cases: &[(&str, &Frame, LinkType, bool)] = &[
-        ("tcp", &tcp80, LinkType::Ethernet, true),
-        ("ip", &tcp80, LinkType::Ethernet, true),
-        ("udp", &tcp80, LinkType::Ethernet, false),
-        ("dst port 80", &tcp80, LinkType::Ethernet, true),
-        ("src port 80", &tcp80, LinkType::Ethernet, false),
+    let cases: &[(&str, &Frame, Framing, bool)] = &[
+        ("tcp", &tcp80, Framing::Ethernet, true),
+        ("ip", &tcp80, Framing::Ethernet, true),
+        ("udp", &tcp80, Framing::Ethernet, false),
+        ("dst port 80", &tcp80, Framing::Ethernet, true),
+        ("src port 80", &tcp80, Framing::Ethernet, false),
         // The options are NOPs: a compiler ignoring the IHL would read port 257 here.
-        ("port 257", &tcp80, LinkType::Ethernet, false),
-        ("tcp portrange 79-81", &tcp80, LinkType::Ethernet, true),
-        ("udp port 80", &tcp80, LinkType::Ethernet, false),
-        ("src host 10.0.0.1", &tcp80, LinkType::Ethernet, true),
-        ("dst net 192.168.0.0/16", &tcp80, LinkType::Ethernet, true),
+        ("port 257", &tcp80, Framing::Ethernet, false),
+        ("tcp portrange 79-81", &tcp80, Framing::Ethernet, true),
+        ("udp port 80", &tcp80, Framing::Ethernet, false),
+        ("src host 10.0.0.1", &tcp80, Framing::Ethernet, true),
+        ("dst net 192.168.0.0/16", &tcp80, Framing::Ethernet, true),
         (
             "src and dst net 10.0.0.0/8",
             &tcp80,
-            LinkType::Ethernet,
+            Framing::Ethernet,
             false,
         ),
-        ("arp host 10.0.0.1", &tcp80, LinkType::Ethernet, false),
-        ("udp", &v6_frag_udp, LinkType::RawIp, true),
-        ("ip6 and not ip", &v6_frag_udp, LinkType::RawIp, true),
+        ("arp host 10.0.0.1", &tcp80, Framing::Ethernet, false),
+        ("udp", &v6_frag_udp, Framing::RawIp, true),
+        ("ip6 and not ip", &v6_frag_udp, Framing::RawIp, true),
         // A port after a fragment header is not looked for, as in tcpdump.
-        ("port 53", &v6_frag_udp, LinkType::RawIp, false),
-        ("src net 2001:db8::/32", &v6_frag_udp, LinkType::RawIp, true),
-        ("dst host fe80::1", &v6_frag_udp, LinkType::RawIp, true),
-        ("host 10.0.0.1", &v6_frag_udp, LinkType::RawIp, false),
+        ("port 53", &v6_frag_udp, Framing::RawIp, false),
+        ("src net 2001:db8::/32", &v6_frag_udp, Framing::RawIp, true),
+        ("dst host fe80::1", &v6_frag_udp, Framing::RawIp, true),
+        ("host 10.0.0.1", &v6_frag_udp, Framing::RawIp, false),
     ];
     for (text, frame, lt, want) in cases {
         let e = parse(text).unwrap();

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use packets::{pcap_file, v4, v6, Frame, Link, Net, Transport, PCAP_FIRST_SECOND};
-use raw_sniff::filter::{compile, parse, run, verify, LinkType, Listing, SockFilter, SNAPLEN};
+use raw_sniff::filter::{compile, parse, run, verify, Framing, Listing, SockFilter, SNAPLEN};
 
 const EXPRESSIONS: &[&str] = &[
     "ip",
@@ -517,9 +517,9 @@ fn matches_equal_tcpdumps() {
     let mut compared = 0;
 
     for (link, lt) in [
-        (Link::Ethernet { vlan: None }, LinkType::Ethernet),
-        (Link::Sll, LinkType::LinuxSll),
-        (Link::Raw, LinkType::RawIp),
+        (Link::Ethernet { vlan: None }, Framing::Ethernet),
+        (Link::Sll, Framing::LinuxSll),
+        (Link::Raw, Framing::RawIp),
     ] {
         let frames = frames(link);
         let packets: Vec<(Vec<u8>, u32)> = frames.iter().map(|(_, f)| f.bytes()).collect();
@@ -608,7 +608,7 @@ fn oracle_sees_a_wrong_answer() {
     let file = dir.0.join("eth.pcap");
     std::fs::write(&file, pcap_file(1, &packets)).unwrap();
     // `port 80` evaluated as `tcp port 80` would miss the UDP and SCTP packets.
-    let narrower = compile(&parse("tcp port 80").unwrap(), LinkType::Ethernet).unwrap();
+    let narrower = compile(&parse("tcp port 80").unwrap(), Framing::Ethernet).unwrap();
     let mine: BTreeSet<usize> = packets
         .iter()
         .enumerate()
@@ -679,7 +679,7 @@ fn long_jumps_list_and_run_like_tcpdumps() {
         .collect();
     assert_eq!(listing, tcpdump("-d"));
 
-    let ours = compile(&parse(&expr).unwrap(), LinkType::Ethernet).unwrap();
+    let ours = compile(&parse(&expr).unwrap(), Framing::Ethernet).unwrap();
     let matched = tcpdump_matches(&file, &expr);
     assert!(!matched.is_empty());
     for (i, (data, wire)) in packets.iter().enumerate() {

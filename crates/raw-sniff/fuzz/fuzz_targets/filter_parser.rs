@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use raw_sniff::filter::{
-    compile, compile_for_cooked_socket, parse, verify, CompileError, LinkType, ParseErrorKind,
+    compile, compile_for_cooked_socket, parse, verify, CompileError, Framing, ParseErrorKind,
     Program, SNAPLEN,
 };
 
@@ -57,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
             ) => {}
         Err(err) => panic!("{text:?} printed as {printed:?}: {}", err.render(&printed)),
     }
-    for link in [LinkType::Ethernet, LinkType::LinuxSll, LinkType::RawIp] {
+    for link in [Framing::Ethernet, Framing::LinuxSll, Framing::RawIp] {
         check(compile(&expr, link), packet);
     }
     check(compile_for_cooked_socket(&expr), packet);

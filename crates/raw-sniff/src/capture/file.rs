@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use wire::pcap::{PcapError, Reader};
 
-use super::{Capture, Frame, Next, Stats};
+use super::{Capture, CapturedFrame, Next, Stats};
 
 /// A pcap or pcapng file read to its end.
 pub struct PcapFile {
@@ -36,7 +36,7 @@ impl Capture for PcapFile {
             return Ok(Next::End);
         }
         match self.reader.next_packet() {
-            Ok(Some(record)) => Ok(Next::Frame(Frame {
+            Ok(Some(record)) => Ok(Next::Frame(CapturedFrame {
                 ts: record.ts,
                 link: record.link,
                 data: record.data,

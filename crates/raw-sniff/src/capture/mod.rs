@@ -39,7 +39,7 @@ pub fn now() -> Timestamp {
 
 /// One captured frame. `data` may be shorter than `orig_len` when the capture was truncated.
 #[derive(Debug, Clone, Copy)]
-pub struct Frame<'a> {
+pub struct CapturedFrame<'a> {
     /// When the frame was captured (by the kernel where it says, else when it was read).
     pub ts: Timestamp,
     /// What the first byte of `data` is the start of.
@@ -57,7 +57,7 @@ pub struct Frame<'a> {
 #[derive(Debug)]
 pub enum Next<'a> {
     /// A frame, borrowed until the next call (so ring blocks can go back to the kernel).
-    Frame(Frame<'a>),
+    Frame(CapturedFrame<'a>),
     /// Nothing arrived for a short while: the loop may check Ctrl-C, `--duration` and flush.
     Idle,
     /// The source is exhausted (end of a capture file).

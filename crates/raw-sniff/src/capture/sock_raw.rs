@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Result};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::{Capture, Drain, Frame, LinkType, Next, Stats};
+use super::{Capture, CapturedFrame, Drain, LinkType, Next, Stats};
 
 const POLL_MS: i32 = 100;
 /// An IP datagram is at most 64 KiB; IPv6 ones get a rebuilt 40-byte header in front.
@@ -235,7 +235,7 @@ impl Capture for SockRaw {
                 match got {
                     Ok((header, n)) => {
                         let len = header + n;
-                        return Ok(Next::Frame(Frame {
+                        return Ok(Next::Frame(CapturedFrame {
                             ts: super::now(),
                             link: LinkType::Raw,
                             data: &self.buf[..len],

@@ -17,7 +17,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use socket2::{Domain, Protocol, Socket, Type};
 use windows_sys::Win32::Networking::WinSock::{WSAIoctl, RCVALL_ON, SIO_RCVALL, SOCKET};
 
-use super::{Capture, Drain, Frame, LinkType, Next, Stats};
+use super::{Capture, CapturedFrame, Drain, LinkType, Next, Stats};
 
 /// An IPv4 datagram is at most 64 KiB.
 const MAX_PACKET: usize = 65_536;
@@ -111,7 +111,7 @@ impl Capture for RcvAll {
                 // SAFETY: recv initialised the first `len` bytes of the buffer.
                 let data =
                     unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), len) };
-                Ok(Next::Frame(Frame {
+                Ok(Next::Frame(CapturedFrame {
                     ts: super::now(),
                     link: LinkType::Raw,
                     data,

@@ -42,7 +42,7 @@
 //!   "match everything" (a caller with no filter should attach none).
 //! - There is no optimiser: programs are up to a few times longer than libpcap's, so the 4096
 //!   instruction limit is reached sooner (around 150 `port` primitives on Ethernet).
-//! - A [`LinkType::LinuxSll`] program expects the 16-byte cooked header in the buffer, as in a
+//! - A [`Framing::LinuxSll`] program expects the 16-byte cooked header in the buffer, as in a
 //!   capture file or a frame rebuilt in user space. A kernel `SOCK_DGRAM` packet socket runs
 //!   its filter on the packet from the network header, so such a program must not be attached
 //!   there; attach one from [`compile_for_cooked_socket`] instead.
@@ -54,7 +54,7 @@ use std::net::IpAddr;
 
 /// What precedes the network layer in the packets a program will see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LinkType {
+pub enum Framing {
     /// Ethernet II (`DLT_EN10MB`, pcap link type 1): ethertype at byte 12, network header at 14.
     Ethernet,
     /// Linux cooked capture v1 (`DLT_LINUX_SLL`, pcap link type 113), as libpcap writes for
@@ -65,13 +65,13 @@ pub enum LinkType {
     RawIp,
 }
 
-impl LinkType {
+impl Framing {
     /// Offset of the network-layer header.
     fn net_offset(self) -> u32 {
         match self {
-            LinkType::Ethernet => 14,
-            LinkType::LinuxSll => 16,
-            LinkType::RawIp => 0,
+            Framing::Ethernet => 14,
+            Framing::LinuxSll => 16,
+            Framing::RawIp => 0,
         }
     }
 }
@@ -98,7 +98,7 @@ pub enum CompileError {
 
 /// Compiles `expr` to a verified classic BPF program for packets of `link`. The program
 /// returns [`SNAPLEN`] for a packet that matches and 0 for one that does not.
-pub fn compile(expr: &Expr, link: LinkType) -> Result<Program, CompileError> {
+pub fn compile(expr: &Expr, link: Framing) -> Result<Program, CompileError> {
     generate(expr, Frames::Link(link))
 }
 
@@ -109,11 +109,11 @@ pub fn compile(expr: &Expr, link: LinkType) -> Result<Program, CompileError> {
 /// to read the ethertype from, so the program asks the kernel for it instead: `ldh [proto]`,
 /// the ancillary load `SKF_AD_OFF + SKF_AD_PROTOCOL`. Otherwise it is the program
 /// [`compile`] makes, with the network header at offset 0, and it matches what a
-/// [`LinkType::LinuxSll`] program matches on the cooked frame built from the same packet.
+/// [`Framing::LinuxSll`] program matches on the cooked frame built from the same packet.
 ///
 /// Only the kernel can answer the ancillary load: [`super::run`] rejects every packet with
 /// this program. Filter frames read from files or rebuilt in user space with a
-/// [`LinkType::LinuxSll`] program instead.
+/// [`Framing::LinuxSll`] program instead.
 pub fn compile_for_cooked_socket(expr: &Expr) -> Result<Program, CompileError> {
     generate(expr, Frames::CookedSocket)
 }
@@ -122,7 +122,7 @@ pub fn compile_for_cooked_socket(expr: &Expr) -> Result<Program, CompileError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Frames {
     /// Frames with this link header (or none).
-    Link(LinkType),
+    Link(Framing),
     /// Network-layer packets in a kernel `SOCK_DGRAM` packet socket.
     CookedSocket,
 }
@@ -226,8 +226,8 @@ impl Gen {
     /// Tests the link layer for IPv4 (0x0800), IPv6 (0x86dd), ARP or RARP.
     fn ethertype(&mut self, ethertype: u16, t: Label, f: Label) {
         match self.frames {
-            Frames::Link(link @ (LinkType::Ethernet | LinkType::LinuxSll)) => {
-                let at = if link == LinkType::Ethernet { 12 } else { 14 };
+            Frames::Link(link @ (Framing::Ethernet | Framing::LinuxSll)) => {
+                let at = if link == Framing::Ethernet { 12 } else { 14 };
                 self.stmt(op::LD | op::H | op::ABS, at);
                 self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
             }
@@ -235,7 +235,7 @@ impl Gen {
                 self.stmt(op::LD | op::H | op::ABS, SKF_AD_PROTOCOL);
                 self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
             }
-            Frames::Link(LinkType::RawIp) => {
+            Frames::Link(Framing::RawIp) => {
                 let version = match ethertype {
                     0x0800 => 0x40,
                     0x86dd => 0x60,
@@ -599,7 +599,7 @@ mod tests {
     use super::*;
     use crate::filter::{parse, verify};
 
-    fn prog(expr: &str, link: LinkType) -> Program {
+    fn prog(expr: &str, link: Framing) -> Program {
         compile(&parse(expr).unwrap(), link).unwrap()
     }
 
@@ -620,14 +620,14 @@ mod tests {
     fn simple_programs_read_like_tcpdumps() {
         // Same code as `tcpdump -d ip`.
         assert_eq!(
-            prog("ip", LinkType::Ethernet).to_string(),
+            prog("ip", Framing::Ethernet).to_string(),
             "(000) ldh      [12]\n\
              (001) jeq      #0x800           jt 2\tjf 3\n\
              (002) ret      #262144\n\
              (003) ret      #0\n"
         );
         assert_eq!(
-            prog("ip6", LinkType::RawIp).to_string(),
+            prog("ip6", Framing::RawIp).to_string(),
             "(000) ldb      [0]\n\
              (001) and      #0xf0\n\
              (002) jeq      #0x60            jt 3\tjf 4\n\
@@ -636,17 +636,17 @@ mod tests {
         );
         // Without a link header there is no ARP: the program rejects everything.
         assert_eq!(
-            prog("arp", LinkType::RawIp).to_string(),
+            prog("arp", Framing::RawIp).to_string(),
             "(000) ja       2\n(001) ret      #262144\n(002) ret      #0\n"
         );
-        assert!(prog("ip", LinkType::LinuxSll)
+        assert!(prog("ip", Framing::LinuxSll)
             .to_string()
             .starts_with("(000) ldh      [14]\n"));
     }
 
     #[test]
     fn ports_use_the_ihl_and_skip_later_fragments() {
-        let p = prog("dst port 80", LinkType::Ethernet);
+        let p = prog("dst port 80", Framing::Ethernet);
         let listing = p.to_string();
         assert!(listing.contains("ldxb     4*([14]&0xf)"), "{listing}");
         assert!(listing.contains("jset     #0x1fff"), "{listing}");
@@ -667,7 +667,7 @@ mod tests {
         // Each `port` is about 25 instructions, so early exits jump well past 255.
         let ports: Vec<String> = (1..=60).map(|p| p.to_string()).collect();
         let expr = format!("port {}", ports.join(" or "));
-        let p = prog(&expr, LinkType::Ethernet);
+        let p = prog(&expr, Framing::Ethernet);
         assert!(p.len() > 1000, "{}", p.len());
         assert!(p
             .instructions()
@@ -687,7 +687,7 @@ mod tests {
             );
         }
         // The same through a `not`, which swaps every exit.
-        let p = prog(&format!("not ({expr})"), LinkType::Ethernet);
+        let p = prog(&format!("not ({expr})"), Framing::Ethernet);
         assert_eq!(p.run(&eth_ipv4_tcp(60, 9999), 54), 0);
         assert_eq!(p.run(&eth_ipv4_tcp(61, 9999), 54), SNAPLEN);
     }
@@ -696,7 +696,7 @@ mod tests {
     fn too_long_is_an_error_not_a_bad_program() {
         let ports: Vec<String> = (1..=400).map(|p| p.to_string()).collect();
         let expr = parse(&format!("port {}", ports.join(" or "))).unwrap();
-        match compile(&expr, LinkType::Ethernet) {
+        match compile(&expr, Framing::Ethernet) {
             Err(CompileError::TooLong { len }) => assert!(len > MAX_INSNS),
             other => panic!("expected TooLong, got {other:?}"),
         }
@@ -710,7 +710,7 @@ mod tests {
             addr: "10.0.0.1".parse().unwrap(),
         });
         assert!(matches!(
-            compile(&e, LinkType::Ethernet),
+            compile(&e, Framing::Ethernet),
             Err(CompileError::WrongFamily { .. })
         ));
     }
@@ -763,7 +763,7 @@ mod tests {
         let mut matched = 0;
         for expr in exprs {
             let e = parse(expr).unwrap();
-            let sll = compile(&e, LinkType::LinuxSll).unwrap();
+            let sll = compile(&e, Framing::LinuxSll).unwrap();
             let kernel = compile_for_cooked_socket(&e).unwrap();
             assert!(kernel.to_string().contains("ldh      [proto]"), "{kernel}");
             for (ethertype, pkt) in &packets {
@@ -791,7 +791,7 @@ mod tests {
 
     #[test]
     fn zero_length_prefix_needs_only_the_ethertype() {
-        let p = prog("net 0.0.0.0/0", LinkType::RawIp);
+        let p = prog("net 0.0.0.0/0", Framing::RawIp);
         // An IPv4 header cut short still matches: no address is read.
         assert_eq!(p.run(&[0x45], 20), SNAPLEN);
         assert_eq!(p.run(&[0x60], 40), 0);

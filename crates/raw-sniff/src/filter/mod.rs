@@ -6,7 +6,7 @@
 //! capture path.
 //!
 //! - [`parse`] turns text into an [`Expr`], or a [`ParseError`] that points at the bad token.
-//! - [`compile()`] turns an [`Expr`] into a [`Program`] for a [`LinkType`]; the docs of the
+//! - [`compile()`] turns an [`Expr`] into a [`Program`] for a [`Framing`]; the docs of the
 //!   [`mod@compile`] module say exactly what each primitive matches, and where that differs
 //!   from tcpdump.
 //! - [`compile_for_cooked_socket`] makes the kernel-side program for a `SOCK_DGRAM` packet
@@ -15,10 +15,10 @@
 //! - `Display` on a [`Program`] lists it as `tcpdump -d` does.
 //!
 //! ```
-//! use raw_sniff::filter::{compile, parse, LinkType};
+//! use raw_sniff::filter::{compile, parse, Framing};
 //!
 //! let expr = parse("tcp dst port 80 or 443").unwrap();
-//! let prog = compile(&expr, LinkType::RawIp).unwrap();
+//! let prog = compile(&expr, Framing::RawIp).unwrap();
 //!
 //! // A minimal IPv4 header (protocol 6) and the first bytes of a TCP header to port 443.
 //! let mut pkt = vec![0x45, 0, 0, 24, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
@@ -38,7 +38,7 @@ pub mod parser;
 pub use crate::SNAPLEN;
 pub use ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
 pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS, SKF_AD_PROTOCOL};
-pub use compile::{compile, compile_for_cooked_socket, CompileError, LinkType};
+pub use compile::{compile, compile_for_cooked_socket, CompileError, Framing};
 pub use error::{Found, ParseError, ParseErrorKind};
 pub use interp::run;
 pub use parser::parse;

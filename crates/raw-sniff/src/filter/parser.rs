@@ -866,7 +866,7 @@ mod tests {
         let e = parse(&ok).unwrap();
         // The longest accepted expression is still compiled (to an error), shown and dropped
         // without exhausting a test thread's stack.
-        assert!(crate::filter::compile(&e, crate::filter::LinkType::Ethernet).is_err());
+        assert!(crate::filter::compile(&e, crate::filter::Framing::Ethernet).is_err());
         assert!(e.to_string().len() > ok.len());
         let too_long = vec!["ip"; MAX_PRIMITIVES + 1].join(" or ");
         let err = parse(&too_long).unwrap_err();

@@ -11,7 +11,7 @@ use wire::Decoded;
 
 use super::values::{bit_picture, show};
 use super::{Printer, Style};
-use crate::capture::Frame;
+use crate::capture::CapturedFrame;
 
 /// One labelled run of bytes, or a sub-byte field sharing the previous run's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct Row {
 
 /// Every byte of the frame in one row, in order, from wire's walk. The walk labels each byte
 /// exactly once; the rows add a heading per header and name any bytes it does not describe.
-pub fn rows(frame: &Frame<'_>, d: &Decoded<'_>) -> Vec<Row> {
+pub fn rows(frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> Vec<Row> {
     let mut rows = Vec::new();
     if d.link.is_none() && frame.link == wire::LinkType::Raw {
         rows.push(Row {
@@ -163,7 +163,7 @@ const PER_LINE: usize = 16;
 const MAX_LINES: usize = 4;
 
 impl<W: Write> Printer for ExplainPrinter<W> {
-    fn packet(&mut self, n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> io::Result<()> {
+    fn packet(&mut self, n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> io::Result<()> {
         let s = self.style;
         self.text.clear();
         let _ = writeln!(
@@ -244,8 +244,8 @@ fn spaced(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn frame(data: &[u8]) -> Frame<'_> {
-        Frame {
+    fn frame(data: &[u8]) -> CapturedFrame<'_> {
+        CapturedFrame {
             ts: wire::pcap::Timestamp { secs: 0, nanos: 0 },
             link: wire::LinkType::Ethernet,
             data,

@@ -15,7 +15,7 @@ use wire::{ChecksumStatus, Decoded};
 
 use super::values::{hex, show};
 use super::Printer;
-use crate::capture::Frame;
+use crate::capture::CapturedFrame;
 
 /// Prints each packet as one JSON object on its own line.
 pub struct JsonPrinter<W: Write> {
@@ -34,7 +34,7 @@ impl<W: Write> JsonPrinter<W> {
 }
 
 /// Writes the JSON object for one packet to `out`, without a newline.
-pub fn write_packet(out: &mut String, n: u64, frame: &Frame<'_>, d: &Decoded<'_>) {
+pub fn write_packet(out: &mut String, n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) {
     let _ = write!(
         out,
         "{{\"frame\":{{\"frame.number\":{n},\"frame.time_epoch\":\"{}.{:09}\",\"frame.len\":{},\"frame.cap_len\":{},\"frame.link_type\":",
@@ -222,7 +222,7 @@ fn string(out: &mut String, s: &str) {
 }
 
 impl<W: Write> Printer for JsonPrinter<W> {
-    fn packet(&mut self, n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> io::Result<()> {
+    fn packet(&mut self, n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> io::Result<()> {
         self.text.clear();
         write_packet(&mut self.text, n, frame, d);
         self.text.push('\n');
@@ -265,7 +265,7 @@ mod tests {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             let mut reader = wire::pcap::Reader::new(&bytes[..]).unwrap();
             while let Ok(Some(record)) = reader.next_packet() {
-                let frame = Frame {
+                let frame = CapturedFrame {
                     ts: record.ts,
                     link: record.link,
                     data: record.data,

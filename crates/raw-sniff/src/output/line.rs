@@ -12,7 +12,7 @@ use wire::Decoded;
 
 use super::relative_seq::RelativeSeq;
 use super::{time_of_day, Printer};
-use crate::capture::Frame;
+use crate::capture::CapturedFrame;
 use crate::style::Style;
 
 /// Prints one line per packet, like `tcpdump -n`.
@@ -35,7 +35,7 @@ impl<W: Write> LinePrinter<W> {
     }
 
     /// The line for one packet, without the trailing newline.
-    pub fn format(&mut self, frame: &Frame<'_>, d: &Decoded<'_>) -> &str {
+    pub fn format(&mut self, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> &str {
         self.line.clear();
         let s = self.style;
         let _ = write!(self.line, "{} ", s.dim(&time_of_day(frame.ts)));
@@ -77,7 +77,7 @@ impl<W: Write> LinePrinter<W> {
         &self.line
     }
 
-    fn ip_line(&mut self, label: &str, frame: &Frame<'_>, d: &Decoded<'_>) {
+    fn ip_line(&mut self, label: &str, frame: &CapturedFrame<'_>, d: &Decoded<'_>) {
         let s = self.style;
         let (src, dst) = d.addrs().expect("network layer is IP");
         self.line.push_str(label);
@@ -186,7 +186,7 @@ impl<W: Write> LinePrinter<W> {
 }
 
 impl<W: Write> Printer for LinePrinter<W> {
-    fn packet(&mut self, _n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> io::Result<()> {
+    fn packet(&mut self, _n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> io::Result<()> {
         self.format(frame, d);
         self.out.write_all(self.line.as_bytes())?;
         self.out.write_all(b"\n")

@@ -13,14 +13,19 @@ use std::io;
 
 use wire::Decoded;
 
-use crate::capture::Frame;
+use crate::capture::CapturedFrame;
 pub use crate::style::Style;
 use crate::ws::WsEvent;
 
 /// A way of showing packets.
 pub trait Printer {
     /// Shows packet number `n` (1-based, counting packets that matched the filter).
-    fn packet(&mut self, n: u64, frame: &Frame<'_>, decoded: &Decoded<'_>) -> io::Result<()>;
+    fn packet(
+        &mut self,
+        n: u64,
+        frame: &CapturedFrame<'_>,
+        decoded: &Decoded<'_>,
+    ) -> io::Result<()>;
 
     /// Shows a WebSocket event that the last packet completed (decoded once, by
     /// [`crate::ws::Tracker`]); `full` asks for payloads unshortened.

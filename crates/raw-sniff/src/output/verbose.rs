@@ -10,7 +10,7 @@ use wire::Decoded;
 use super::line::LinePrinter;
 use super::values::show;
 use super::{Printer, Style};
-use crate::capture::Frame;
+use crate::capture::CapturedFrame;
 
 /// Prints every field of every header with its value and meaning (`-v`).
 pub struct VerbosePrinter<W: Write> {
@@ -34,7 +34,7 @@ impl<W: Write> VerbosePrinter<W> {
 }
 
 impl<W: Write> Printer for VerbosePrinter<W> {
-    fn packet(&mut self, n: u64, frame: &Frame<'_>, d: &Decoded<'_>) -> io::Result<()> {
+    fn packet(&mut self, n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> io::Result<()> {
         let s = self.style;
         self.text.clear();
         let summary = self.line.format(frame, d).to_owned();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use wire::pcap::Writer;
 
-use crate::capture::Frame;
+use crate::capture::CapturedFrame;
 
 /// The `-w` file. Its header names the link type, known only from the first frame of a file
 /// that mixes interfaces, so the pcap writer starts with that frame.
@@ -38,7 +38,7 @@ impl Saver {
         Ok(())
     }
 
-    pub(super) fn write(&mut self, frame: &Frame<'_>) -> Result<()> {
+    pub(super) fn write(&mut self, frame: &CapturedFrame<'_>) -> Result<()> {
         self.start(frame.link)?;
         if let Some(writer) = &mut self.writer {
             writer

@@ -3,7 +3,7 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 use super::config::Output;
-use crate::capture::Frame;
+use crate::capture::CapturedFrame;
 use crate::output::explain::ExplainPrinter;
 use crate::output::json::JsonPrinter;
 use crate::output::line::LinePrinter;
@@ -59,7 +59,7 @@ impl Write for Out {
 struct Silent;
 
 impl Printer for Silent {
-    fn packet(&mut self, _: u64, _: &Frame<'_>, _: &wire::Decoded<'_>) -> io::Result<()> {
+    fn packet(&mut self, _: u64, _: &CapturedFrame<'_>, _: &wire::Decoded<'_>) -> io::Result<()> {
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::config::WsOptions;
-use crate::capture::Frame;
+use crate::capture::CapturedFrame;
 use crate::output::Printer;
 use crate::ws::{Tracker, WsConfig, WsEvent, DEFAULT_MAX_FRAME, MAX_EXAMINED};
 
@@ -41,7 +41,7 @@ impl WsStage {
 
     pub(super) fn packet(
         &mut self,
-        frame: &Frame<'_>,
+        frame: &CapturedFrame<'_>,
         decoded: &wire::Decoded<'_>,
         printer: &mut dyn Printer,
     ) -> Result<()> {

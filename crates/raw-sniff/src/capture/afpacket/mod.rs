@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
-use super::{Capture, Drain, Frame, LinkType, Next, Stats};
+use super::{Capture, CapturedFrame, Drain, LinkType, Next, Stats};
 use cooked::{build_cooked, SLL_LEN};
 use recv::Recv;
 use ring::{Ring, BLOCK_TIMEOUT_MS};
@@ -168,7 +168,7 @@ impl Capture for AfPacket {
         } else {
             (data, orig_len)
         };
-        Ok(Next::Frame(Frame {
+        Ok(Next::Frame(CapturedFrame {
             ts,
             link: self.link,
             data,
