@@ -20,6 +20,23 @@ pub mod field {
 pub use field::HEADER_LEN;
 use field::{DST, SRC, TYPE};
 
+/// Ethernet II in the link registry.
+pub static LINK: crate::link::LinkDef = crate::link::LinkDef {
+    title: "Ethernet II",
+    key: "eth",
+    consumer: "read by the network card and driver; the kernel strips it before IP",
+    parse: parse_link,
+    walk: |_, f| crate::link::walk_table(field::FIELDS, f),
+};
+
+fn parse_link(frame: &[u8]) -> Result<crate::link::Parsed> {
+    let f = Frame::new_checked(frame)?;
+    Ok(crate::link::Parsed {
+        len: HEADER_LEN,
+        next: crate::link::Next::EtherType(f.ethertype()),
+    })
+}
+
 /// A 48-bit IEEE MAC address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct MacAddr(pub [u8; 6]);

@@ -3,9 +3,9 @@
 //! at its absolute offset, then the payload and any trailer, so an explain printer can label
 //! every byte exactly once without parsing anything itself.
 
-use crate::decode::{Decoded, Link, Network, Transport};
+use crate::decode::{Decoded, Network, Transport};
 use crate::field::FieldDef;
-use crate::{arp, ethernet, ipv4, ipv6, null, sll, tcp, udp, vlan};
+use crate::{arp, ipv4, ipv6, tcp, udp, vlan};
 
 /// Bytes after the last decoded header.
 pub const PAYLOAD: FieldDef = FieldDef {
@@ -89,14 +89,8 @@ impl Decoded<'_> {
     /// one with their masks. Does not allocate.
     pub fn walk_fields(&self, mut f: impl FnMut(FieldDef)) {
         let f = &mut f;
-        match self.link {
-            Some(Link::Ethernet(_)) => table(f, ethernet::field::FIELDS, 0),
-            Some(Link::Sll(p)) => match p.version() {
-                sll::Version::V1 => table(f, sll::field::FIELDS, 0),
-                sll::Version::V2 => table(f, sll::field2::FIELDS, 0),
-            },
-            Some(Link::Null(_)) => table(f, null::field::FIELDS, 0),
-            None => {}
+        for l in self.links() {
+            l.walk_fields(f);
         }
         for t in self.vlan_tags() {
             table(f, vlan::field::FIELDS, t.offset);

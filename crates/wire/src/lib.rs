@@ -17,6 +17,10 @@
 //! offset, mask and a sentence on what it means. Getters read through it, so the labels a
 //! printer shows and the bytes a getter reads cannot drift apart.
 //!
+//! [`link`] is the registry of link-level headers: for each, a title, a sentence on who
+//! consumes it, a parse that says what follows and a walk over its fields, and one table
+//! from a capture's link type to the header it starts with.
+//!
 //! [`decode()`] runs the layers in order over one captured frame and returns a [`Decoded`]:
 //! every layer it could read, with its offset, and in [`Decoded::stop`] the typed
 //! [`WireError`] (layer and absolute byte) that stopped it. Checksums are judged on request
@@ -75,6 +79,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6_ext;
 pub mod layout;
+pub mod link;
 pub mod null;
 pub mod pcap;
 pub mod reassembly;

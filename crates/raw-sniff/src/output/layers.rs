@@ -2,7 +2,7 @@
 //! that describes it. The verbose, explain and JSON printers all walk this one list, so the
 //! name, offset and meaning of a field come from wire's tables and nowhere else.
 
-use wire::decode::{Link, Network, Transport};
+use wire::decode::{Network, Transport};
 use wire::{Decoded, FieldDef};
 
 /// One header of a frame.
@@ -37,35 +37,18 @@ pub fn layers<'a>(d: &Decoded<'a>) -> Vec<Layer<'a>> {
     let frame = d.frame;
     let slice = |at: usize, len: usize| &frame[at.min(frame.len())..(at + len).min(frame.len())];
     let mut out = Vec::new();
-    match &d.link {
-        Some(Link::Ethernet(_)) => out.push(fixed(
-            "Ethernet II",
-            "eth",
-            0,
-            frame,
-            wire::ethernet::field::FIELDS,
-        )),
-        Some(Link::Sll(p)) => {
-            let table = if p.header_len() == 16 {
-                wire::sll::field::FIELDS
-            } else {
-                wire::sll::field2::FIELDS
-            };
-            let title = if p.header_len() == 16 {
-                "Linux cooked capture (SLL)"
-            } else {
-                "Linux cooked capture v2 (SLL2)"
-            };
-            out.push(fixed(title, "sll", 0, frame, table));
-        }
-        Some(Link::Null(_)) => out.push(fixed(
-            "BSD loopback",
-            "null",
-            0,
-            frame,
-            wire::null::field::FIELDS,
-        )),
-        None => {}
+    for link in d.links() {
+        let mut fields = Vec::new();
+        (link.def.walk)(link.header, &mut |f| fields.push(f));
+        out.push(Layer {
+            title: link.def.title,
+            key: link.def.key,
+            offset: link.offset,
+            bytes: link.header,
+            fixed: fields.len(),
+            fields,
+            consumer: link.def.consumer,
+        });
     }
     for tag in d.vlan_tags() {
         out.push(fixed(
@@ -178,9 +161,7 @@ fn fixed<'a>(
 /// kernel strip off before my socket sees the data?".
 fn consumer(key: &str) -> &'static str {
     match key {
-        "eth" | "vlan" => "read by the network card and driver; the kernel strips it before IP",
-        "sll" => "not on the wire: the kernel writes it for captures on 'any'",
-        "null" => "not on the wire: the BSD loopback driver's address family",
+        "vlan" => "read by the network card and driver; the kernel strips it before IP",
         "arp" => "read by the kernel's neighbour table; never reaches a socket",
         "ip" | "ipv6" => "read by the kernel's IP layer, which strips it before TCP/UDP",
         "tcp" | "udp" => "read by the kernel's transport layer; only the payload reaches recv()",
