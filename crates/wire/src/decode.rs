@@ -21,6 +21,26 @@ enum_with_unknown! {
         Null = 0 => "NULL",
         /// Ethernet II.
         Ethernet = 1 => "EN10MB",
+        /// SLIP with libpcap's 16-byte pseudo-header.
+        Slip = 8 => "SLIP",
+        /// PPP, with or without address and control.
+        Ppp = 9 => "PPP",
+        /// PPP in HDLC-like framing (RFC 1662), or Cisco HDLC.
+        PppHdlc = 50 => "PPP_HDLC",
+        /// Cisco HDLC.
+        CHdlc = 104 => "C_HDLC",
+        /// IEEE 802.11 without radio information.
+        Ieee80211 = 105 => "IEEE802_11",
+        /// Frame Relay.
+        FrameRelay = 107 => "FRELAY",
+        /// Radiotap header, then IEEE 802.11.
+        Radiotap = 127 => "IEEE802_11_RADIOTAP",
+        /// Linux netfilter log.
+        Nflog = 239 => "NFLOG",
+        /// IP over InfiniBand.
+        Ipoib = 242 => "IPOIB",
+        /// Apple PKTAP.
+        Pktap = 258 => "PKTAP",
         /// Raw IPv4 or IPv6 (version nibble decides): what an `AF_INET` `SOCK_RAW` yields.
         Raw = 101 => "RAW",
         /// Raw IP under its DLT number 12, which some older or BSD-written files carry.
@@ -1000,13 +1020,75 @@ mod tests {
                 let p = crate::null::Packet::new_checked(h).unwrap();
                 let _ = crate::null::Repr::parse(&p).map(|r| r.to_string());
             }
+            "llc" => {
+                let p = crate::llc::Packet::new_checked(h).unwrap();
+                let _ = (
+                    p.dsap(),
+                    p.ssap(),
+                    p.control(),
+                    p.is_snap(),
+                    p.oui(),
+                    p.pid(),
+                );
+            }
+            "wlan" => {
+                let p = crate::ieee80211::Packet::new_checked(h).unwrap();
+                let _ = (p.duration(), p.seq_number(), p.frag_number(), p.qos_tid());
+                for n in 1..=4 {
+                    let _ = p.addr(n);
+                }
+            }
+            "radiotap" => {
+                let p = crate::radiotap::Packet::new_checked(h).unwrap();
+                let _ = (p.present(), p.rate(), p.channel_mhz(), p.signal_dbm());
+            }
+            "ppp"
+                if !(l.def == &crate::ppp::LINK_HDLC && matches!(h.first(), Some(0x0f | 0x8f))) =>
+            {
+                let p = crate::ppp::Packet::new_checked(h).unwrap();
+                let _ = (p.protocol(), p.header_len());
+            }
+            "ppp" | "chdlc" => {
+                let p = crate::chdlc::Packet::new_checked(h).unwrap();
+                let _ = (p.address(), p.protocol());
+            }
+            "slip" => {
+                let p = crate::slip::Packet::new_checked(h).unwrap();
+                let _ = (p.outbound(), p.compression());
+            }
+            "fr" => {
+                let p = crate::frame_relay::Packet::new_checked(h).unwrap();
+                let _ = (p.dlci(), p.encapsulation(), p.cisco_type());
+            }
+            "nflog" => {
+                let p = crate::nflog::Packet::new_checked(h).unwrap();
+                let _ = (p.family(), p.resource_id(), p.attributes_end());
+            }
+            "ipoib" => {
+                let p = crate::ipoib::Packet::new_checked(h).unwrap();
+                let _ = (p.dst_qpn(), p.dst_gid(), p.ethertype());
+            }
+            "pktap" => {
+                let p = crate::pktap::Packet::new_checked(h).unwrap();
+                let _ = (p.dlt(), p.ifname(), p.pid(), p.record_type());
+            }
             _ => {}
         }
     }
 
     use proptest::prelude::*;
 
-    const LINKS: [LinkType; 9] = [
+    const LINKS: [LinkType; 19] = [
+        LinkType::Slip,
+        LinkType::Ppp,
+        LinkType::PppHdlc,
+        LinkType::CHdlc,
+        LinkType::Ieee80211,
+        LinkType::FrameRelay,
+        LinkType::Radiotap,
+        LinkType::Nflog,
+        LinkType::Ipoib,
+        LinkType::Pktap,
         LinkType::Ethernet,
         LinkType::Raw,
         LinkType::LinuxSll,
@@ -1041,6 +1123,21 @@ mod tests {
                 exercise(&decode(lt, &f[..cut]), 0);
             }
         }
+        for (lt, f) in other_link_frames() {
+            for cut in 0..=f.len() {
+                exercise(&decode(lt, &f[..cut]), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn other_links_reach_the_datagram() {
+        for (lt, f) in other_link_frames() {
+            let d = decode(lt, &f);
+            assert!(d.stop.is_none(), "{lt}: {:?}", d.stop);
+            let named = matches!(d.links().last().map(|l| l.next()), Some(Next::Named(_)));
+            assert!(named || d.payload == b"x\n", "{lt}: {:?}", d.payload);
+        }
     }
 
     proptest! {
@@ -1049,6 +1146,19 @@ mod tests {
         #[test]
         fn random_bytes_never_panic(link in 0usize..LINKS.len(), bytes in proptest::collection::vec(any::<u8>(), 0..160)) {
             exercise(&decode(LINKS[link], &bytes), 0);
+        }
+
+        #[test]
+        fn other_links_mutated_never_panic(which in any::<prop::sample::Index>(), edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6), cut in any::<prop::sample::Index>()) {
+            let frames = other_link_frames();
+            let (lt, f) = &frames[which.index(frames.len())];
+            let mut f = f.clone();
+            for (i, v) in edits {
+                let i = i.index(f.len());
+                f[i] = v;
+            }
+            let cut = cut.index(f.len() + 1);
+            exercise(&decode(*lt, &f[..cut]), 0);
         }
 
         #[test]

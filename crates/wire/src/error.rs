@@ -17,6 +17,26 @@ pub enum Layer {
     Sll2,
     /// BSD loopback / null header.
     Null,
+    /// IEEE 802.2 LLC header, with SNAP when it has one.
+    Llc,
+    /// IEEE 802.11 MAC header.
+    Ieee80211,
+    /// Radiotap capture header.
+    Radiotap,
+    /// PPP header (with or without HDLC-like framing).
+    Ppp,
+    /// Cisco HDLC header.
+    Chdlc,
+    /// libpcap's SLIP pseudo-header.
+    Slip,
+    /// Frame Relay Q.922 address and encapsulation.
+    FrameRelay,
+    /// Linux NFLOG header and TLVs.
+    Nflog,
+    /// IP over InfiniBand header.
+    Ipoib,
+    /// Apple PKTAP header.
+    Pktap,
     /// IPv4 header.
     Ipv4,
     /// IPv6 fixed header.
@@ -43,6 +63,16 @@ impl Layer {
             Layer::Sll => "sll",
             Layer::Sll2 => "sll2",
             Layer::Null => "null",
+            Layer::Llc => "llc",
+            Layer::Ieee80211 => "wlan",
+            Layer::Radiotap => "radiotap",
+            Layer::Ppp => "ppp",
+            Layer::Chdlc => "chdlc",
+            Layer::Slip => "slip",
+            Layer::FrameRelay => "fr",
+            Layer::Nflog => "nflog",
+            Layer::Ipoib => "ipoib",
+            Layer::Pktap => "pktap",
             Layer::Ipv4 => "ipv4",
             Layer::Ipv6 => "ipv6",
             Layer::Ipv6Ext => "ipv6 extension",

@@ -258,6 +258,26 @@ mod tests {
     }
 
     #[test]
+    fn every_link_type_labelled_exactly_once() {
+        for (lt, f) in other_link_frames() {
+            let d = decode(lt, &f);
+            assert!(d.stop.is_none(), "{lt}: {:?}", d.stop);
+            for cut in 0..=f.len() {
+                every_byte_once(&decode(lt, &f[..cut]));
+            }
+        }
+        // The 802.11 data frame goes through LLC/SNAP to IP, each header labelled.
+        let (lt, f) = other_link_frames().pop().unwrap();
+        let d = decode(lt, &f);
+        let keys: Vec<&str> = d.links().map(|l| l.def.key).collect();
+        assert_eq!(keys, ["radiotap", "wlan", "llc"]);
+        let mut names = Vec::new();
+        d.walk_fields(|fd| names.push(fd.name));
+        assert!(names.contains(&"radiotap.datarate") && names.contains(&"wlan.qos"));
+        assert!(names.contains(&"llc.type") && names.contains(&"ip.dst"));
+    }
+
+    #[test]
     fn padding_vlan_and_extension_headers() {
         let mut f = ETH_IPV4_UDP.to_vec();
         f.extend_from_slice(&[0; 16]);
@@ -307,6 +327,25 @@ mod tests {
         fn random_bytes_labelled_exactly_once(link in 0u32..3, bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
             let lt = [LinkType::Ethernet, LinkType::Raw, LinkType::LinuxSll2][link as usize];
             every_byte_once(&decode(lt, &bytes));
+        }
+
+        #[test]
+        fn other_links_mutated_labelled_exactly_once(which in any::<prop::sample::Index>(), edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6), cut in any::<prop::sample::Index>()) {
+            let frames = other_link_frames();
+            let (lt, f) = &frames[which.index(frames.len())];
+            let mut f = f.clone();
+            for (i, v) in edits {
+                let i = i.index(f.len());
+                f[i] = v;
+            }
+            let cut = cut.index(f.len() + 1);
+            every_byte_once(&decode(*lt, &f[..cut]));
+        }
+
+        #[test]
+        fn other_links_random_bytes_labelled_exactly_once(link in any::<prop::sample::Index>(), bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let frames = other_link_frames();
+            every_byte_once(&decode(frames[link.index(frames.len())].0, &bytes));
         }
     }
 }

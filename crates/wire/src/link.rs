@@ -84,9 +84,20 @@ pub enum Start {
 
 /// The one table from link type to the header its frames start with.
 pub fn for_link_type(link: LinkType) -> Start {
-    use crate::{ethernet, null, sll};
+    use crate::{chdlc, ethernet, frame_relay, ieee80211, ipoib, nflog, null, pktap, ppp};
+    use crate::{radiotap, slip, sll};
     match link {
         LinkType::Ethernet => Start::Header(&ethernet::LINK),
+        LinkType::Slip => Start::Header(&slip::LINK),
+        LinkType::Ppp => Start::Header(&ppp::LINK),
+        LinkType::PppHdlc => Start::Header(&ppp::LINK_HDLC),
+        LinkType::CHdlc => Start::Header(&chdlc::LINK),
+        LinkType::Ieee80211 => Start::Header(&ieee80211::LINK),
+        LinkType::FrameRelay => Start::Header(&frame_relay::LINK),
+        LinkType::Radiotap => Start::Header(&radiotap::LINK),
+        LinkType::Nflog => Start::Header(&nflog::LINK),
+        LinkType::Ipoib => Start::Header(&ipoib::LINK),
+        LinkType::Pktap => Start::Header(&pktap::LINK),
         LinkType::LinuxSll => Start::Header(&sll::LINK),
         LinkType::LinuxSll2 => Start::Header(&sll::LINK_V2),
         LinkType::Null | LinkType::Loop => Start::Header(&null::LINK),
