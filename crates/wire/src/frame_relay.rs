@@ -202,13 +202,14 @@ impl<T: AsRef<[u8]>> Packet<T> {
         (u16::from(b[0] >> 2) << 4) | u16::from(b[1] >> 4)
     }
 
-    /// Which encapsulation follows the address: Cisco's when an IPv4 EtherType follows it
-    /// directly (as tcpdump decides), else RFC 2427 whatever the control byte holds.
+    /// Which encapsulation follows the address: Cisco's when the two bytes after it are
+    /// not a UI control byte and read as an EtherType (above 1500, as tcpdump decides),
+    /// else RFC 2427 whatever the control byte holds.
     pub fn encapsulation(&self) -> Encapsulation {
         let b = self.buffer.as_ref();
         let n = self.address_len();
         match (b[n], b[n + 1]) {
-            (0x08, 0x00) => Encapsulation::Cisco,
+            (c, t) if c != 0x03 && u16::from_be_bytes([c, t]) > 1500 => Encapsulation::Cisco,
             (_, 0x00) => Encapsulation::Nlpid { at: n + 2 },
             _ => Encapsulation::Nlpid { at: n + 1 },
         }
@@ -269,6 +270,11 @@ mod tests {
         assert_eq!(
             parse_link(&[0x18, 0x41, 0x08, 0x00]).unwrap().next,
             Next::EtherType(EtherType::Ipv4)
+        );
+        // Hand-made Cisco encapsulation of IPv6; tshark reads fr.chdlctype 0x86dd.
+        assert_eq!(
+            parse_link(&[0x48, 0xe1, 0x86, 0xdd]).unwrap().next,
+            Next::EtherType(EtherType::Ipv6)
         );
         assert!(Packet::new_checked(&snap[..9]).is_err());
         assert!(Packet::new_checked(&[0x18, 0x40, 0x40, 0x40][..]).is_err());
