@@ -63,7 +63,8 @@ fn parse_link(b: &[u8]) -> Result<Parsed> {
             0xe0 => Next::Named("IPX"),
             0xf0 => Next::Named("NetBIOS"),
             0xf4 => Next::Named("LAN management"),
-            _ => Next::Undecoded,
+            // Still worth naming: the frame is 802.3 with LLC, just not a SAP known here.
+            _ => Next::Named("802.2 LLC"),
         }
     };
     Ok(Parsed {
