@@ -46,7 +46,7 @@ fn frames() -> (Vec<u8>, Vec<u8>) {
 fn ours(frame: &[u8]) -> u64 {
     let d = decode(LinkType::Ethernet, frame);
     let mut acc = 0u64;
-    if let Some(wire::decode::Link::Ethernet(e)) = d.link {
+    if let Some(e) = d.link.and_then(|l| l.ethernet()) {
         acc += u64::from(e.src_addr().0[5])
             + u64::from(e.dst_addr().0[5])
             + u64::from(u16::from(e.ethertype()));

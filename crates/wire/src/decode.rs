@@ -8,9 +8,11 @@ use std::net::IpAddr;
 
 use crate::checksum::{ChecksumStatus, PseudoHeader, Unverified};
 use crate::error::{Layer, Reason, WireError};
-use crate::ethernet::{self, EtherType};
+use crate::ethernet::EtherType;
+use crate::field::FieldDef;
 use crate::ip::IpProtocol;
-use crate::{arp, icmpv4, icmpv6, ipv4, ipv6, ipv6_ext, null, sll, tcp, udp, vlan};
+use crate::link::{self, LinkDef, Next, Start};
+use crate::{arp, icmpv4, icmpv6, ipv4, ipv6, ipv6_ext, tcp, udp, vlan};
 
 enum_with_unknown! {
     /// Link-layer header type of a capture (tcpdump.org "LINK-LAYER HEADER TYPES").
@@ -19,6 +21,26 @@ enum_with_unknown! {
         Null = 0 => "NULL",
         /// Ethernet II.
         Ethernet = 1 => "EN10MB",
+        /// SLIP with libpcap's 16-byte pseudo-header.
+        Slip = 8 => "SLIP",
+        /// PPP, with or without address and control.
+        Ppp = 9 => "PPP",
+        /// PPP in HDLC-like framing (RFC 1662), or Cisco HDLC.
+        PppHdlc = 50 => "PPP_HDLC",
+        /// Cisco HDLC.
+        CHdlc = 104 => "C_HDLC",
+        /// IEEE 802.11 without radio information.
+        Ieee80211 = 105 => "IEEE802_11",
+        /// Frame Relay.
+        FrameRelay = 107 => "FRELAY",
+        /// Radiotap header, then IEEE 802.11.
+        Radiotap = 127 => "IEEE802_11_RADIOTAP",
+        /// Linux netfilter log.
+        Nflog = 239 => "NFLOG",
+        /// IP over InfiniBand.
+        Ipoib = 242 => "IPOIB",
+        /// Apple PKTAP.
+        Pktap = 258 => "PKTAP",
         /// Raw IPv4 or IPv6 (version nibble decides): what an `AF_INET` `SOCK_RAW` yields.
         Raw = 101 => "RAW",
         /// Raw IP under its DLT number 12, which some older or BSD-written files carry.
@@ -38,27 +60,55 @@ enum_with_unknown! {
     }
 }
 
-/// The link-layer header found.
+/// A link-level header found: which kind, where, and its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link<'a> {
-    /// Ethernet II.
-    Ethernet(ethernet::Frame<&'a [u8]>),
-    /// Linux cooked capture, v1 or v2.
-    Sll(sll::Packet<&'a [u8]>),
-    /// BSD loopback.
-    Null(null::Packet<&'a [u8]>),
+pub struct Link<'a> {
+    /// The header's entry in the link registry.
+    pub def: &'static LinkDef,
+    /// Offset of its first byte in the frame.
+    pub offset: usize,
+    /// Exactly its bytes.
+    pub header: &'a [u8],
 }
 
-impl Link<'_> {
+impl<'a> Link<'a> {
     /// Bytes the header takes.
     pub fn header_len(&self) -> usize {
-        match self {
-            Link::Ethernet(_) => ethernet::HEADER_LEN,
-            Link::Sll(p) => p.header_len(),
-            Link::Null(_) => null::HEADER_LEN,
-        }
+        self.header.len()
+    }
+
+    /// What follows the header.
+    pub fn next(&self) -> Next {
+        (self.def.parse)(self.header).map_or(Next::Undecoded, |p| p.next)
+    }
+
+    /// The Ethernet II view, if this is one.
+    pub fn ethernet(&self) -> Option<crate::ethernet::Frame<&'a [u8]>> {
+        (self.def == &crate::ethernet::LINK)
+            .then(|| crate::ethernet::Frame::new_unchecked(self.header))
+    }
+
+    /// The Linux cooked capture view, if this is one (either version).
+    pub fn sll(&self) -> Option<crate::sll::Packet<&'a [u8]>> {
+        let version = if self.def == &crate::sll::LINK {
+            crate::sll::Version::V1
+        } else if self.def == &crate::sll::LINK_V2 {
+            crate::sll::Version::V2
+        } else {
+            return None;
+        };
+        Some(crate::sll::Packet::new_unchecked(self.header, version))
+    }
+
+    /// Calls `f` with each field of the header at its absolute offset in the frame.
+    pub fn walk_fields(&self, f: &mut dyn FnMut(FieldDef)) {
+        let at = self.offset;
+        (self.def.walk)(self.header, &mut |d: FieldDef| f(d.shifted(at)));
     }
 }
+
+/// Most link-level headers decoded in a row (PKTAP, radiotap, 802.11, LLC).
+pub const MAX_LINKS: usize = 4;
 
 /// Most VLAN tags kept; deeper stacks stop decoding.
 pub const MAX_VLANS: usize = 4;
@@ -114,8 +164,11 @@ pub struct Decoded<'a> {
     pub frame: &'a [u8],
     /// Link type it was decoded as.
     pub link_type: LinkType,
-    /// Link-layer header, at offset 0 (none for raw IP).
+    /// Outermost link-level header, at offset 0 (none for raw IP); see [`Decoded::links`]
+    /// for the ones inside it.
     pub link: Option<Link<'a>>,
+    /// Offsets, lengths and kinds of the link-level headers inside `link`.
+    inner_links: [(u32, u32, Option<&'static LinkDef>); MAX_LINKS - 1],
     /// Offsets of the VLAN tags, outermost first (see [`Decoded::vlan_tags`]). Offsets
     /// rather than views keep `Decoded` small, which the per-packet copy pays for.
     vlan_at: [u32; MAX_VLANS],
@@ -146,6 +199,7 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
         frame,
         link_type: link,
         link: None,
+        inner_links: [(0, 0, None); MAX_LINKS - 1],
         vlan_at: [0; MAX_VLANS],
         vlan_count: 0,
         network: None,
@@ -158,64 +212,10 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
         truncated: false,
         stop: None,
     };
-    match link {
-        LinkType::Ethernet => match ethernet::Frame::new_checked(frame) {
-            Ok(f) => {
-                d.link = Some(Link::Ethernet(f));
-                d.set_payload(ethernet::HEADER_LEN);
-                d.ethertype(ethernet::HEADER_LEN, f.ethertype());
-            }
-            Err(e) => d.stop = Some(e),
-        },
-        LinkType::LinuxSll | LinkType::LinuxSll2 => {
-            let v = if link == LinkType::LinuxSll {
-                sll::Version::V1
-            } else {
-                sll::Version::V2
-            };
-            match sll::Packet::new_checked(frame, v) {
-                Ok(p) => {
-                    d.link = Some(Link::Sll(p));
-                    d.set_payload(p.header_len());
-                    d.ethertype(p.header_len(), p.protocol());
-                }
-                Err(e) => d.stop = Some(e),
-            }
-        }
-        LinkType::Null | LinkType::Loop => match null::Packet::new_checked(frame) {
-            Ok(p) => {
-                d.link = Some(Link::Null(p));
-                d.set_payload(null::HEADER_LEN);
-                match p.family() {
-                    null::Family::Ipv4 => d.decode_ipv4(null::HEADER_LEN),
-                    null::Family::Ipv6 => d.decode_ipv6(null::HEADER_LEN),
-                    null::Family::Unknown(_) => {}
-                }
-            }
-            Err(e) => d.stop = Some(e),
-        },
-        LinkType::Raw | LinkType::RawDlt12 | LinkType::RawDlt14 => {
-            match frame.first().map(|b| b >> 4) {
-                Some(4) => d.decode_ipv4(0),
-                Some(6) => d.decode_ipv6(0),
-                Some(v) => {
-                    d.stop = Some(WireError::malformed(
-                        Layer::Ipv4,
-                        0,
-                        &ipv4::field::VERSION,
-                        Reason::Other(if v == 0 {
-                            "0: neither IPv4 nor IPv6"
-                        } else {
-                            "neither 4 nor 6"
-                        }),
-                    ))
-                }
-                None => d.stop = Some(WireError::truncated(Layer::Ipv4, 1, 0)),
-            }
-        }
-        LinkType::Ipv4 => d.decode_ipv4(0),
-        LinkType::Ipv6 => d.decode_ipv6(0),
-        LinkType::Unknown(_) => {}
+    match link::for_link_type(link) {
+        Start::Header(def) => d.links_from(0, def),
+        Start::Bare(next) => d.next(0, next),
+        Start::Unknown => {}
     }
     d
 }
@@ -225,6 +225,82 @@ impl<'a> Decoded<'a> {
         let at = at.min(self.frame.len());
         self.payload = &self.frame[at..];
         self.payload_offset = at;
+    }
+
+    /// Decodes link-level headers from `at`, each announcing the next, then what the last
+    /// one announces.
+    fn links_from(&mut self, mut at: usize, mut def: &'static LinkDef) {
+        let mut n = 0;
+        loop {
+            let parsed = match (def.parse)(&self.frame[at..]) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.stop = Some(e.add_offset(at));
+                    return;
+                }
+            };
+            let len = parsed.len.min(self.frame.len() - at);
+            if n == 0 {
+                self.link = Some(Link {
+                    def,
+                    offset: at,
+                    header: &self.frame[at..at + len],
+                });
+            } else {
+                self.inner_links[n - 1] = (at as u32, len as u32, Some(def));
+            }
+            n += 1;
+            at += len;
+            self.set_payload(at);
+            match parsed.next {
+                Next::Link(inner) if n < MAX_LINKS => def = inner,
+                Next::Link(_) => return,
+                other => return self.next(at, other),
+            }
+        }
+    }
+
+    /// Decodes what a link header (or the link type itself) says starts at `at`.
+    fn next(&mut self, at: usize, next: Next) {
+        match next {
+            Next::EtherType(et) => self.ethertype(at, et),
+            Next::Ipv4 => self.decode_ipv4(at),
+            Next::Ipv6 => self.decode_ipv6(at),
+            Next::Ip => match self.frame.get(at).map(|b| b >> 4) {
+                Some(4) => self.decode_ipv4(at),
+                Some(6) => self.decode_ipv6(at),
+                Some(v) => {
+                    self.stop = Some(WireError::malformed(
+                        Layer::Ipv4,
+                        at,
+                        &ipv4::field::VERSION,
+                        Reason::Other(if v == 0 {
+                            "0: neither IPv4 nor IPv6"
+                        } else {
+                            "neither 4 nor 6"
+                        }),
+                    ))
+                }
+                None => self.stop = Some(WireError::truncated(Layer::Ipv4, 1, 0).add_offset(at)),
+            },
+            Next::Link(def) if self.link.is_none() => self.links_from(at, def),
+            Next::Link(_) | Next::Named(_) | Next::Undecoded => {}
+        }
+    }
+
+    /// Every link-level header decoded, outermost first.
+    pub fn links(&self) -> impl Iterator<Item = Link<'a>> + '_ {
+        let frame = self.frame;
+        self.link
+            .into_iter()
+            .chain(self.inner_links.iter().filter_map(move |&(at, len, def)| {
+                let (at, len) = (at as usize, len as usize);
+                def.map(|def| Link {
+                    def,
+                    offset: at,
+                    header: &frame[at..at + len],
+                })
+            }))
     }
 
     fn ethertype(&mut self, mut at: usize, mut et: EtherType) {
@@ -588,7 +664,8 @@ mod tests {
     fn ethernet_ipv4_tcp() {
         let d = decode(LinkType::Ethernet, &ETH_IPV4_TCP_DATA);
         assert!(d.stop.is_none());
-        assert!(matches!(d.link, Some(Link::Ethernet(_))));
+        assert_eq!(d.link.unwrap().def, &crate::ethernet::LINK);
+        assert_eq!(d.link.unwrap().header_len(), 14);
         assert_eq!(d.network.unwrap().0, 14);
         assert_eq!(d.transport.unwrap().0, 34);
         assert_eq!(d.payload, b"hello\n");
@@ -815,29 +892,14 @@ mod tests {
             assert!(e.offset() <= n, "{e} beyond {n}");
             let _ = e.to_string();
         }
-        match d.link {
-            Some(Link::Ethernet(f)) => {
-                let _ = (
-                    f.src_addr(),
-                    f.dst_addr(),
-                    f.ethertype(),
-                    Repr::parse(&f).map(|r| r.to_string()),
-                );
-            }
-            Some(Link::Sll(p)) => {
-                let _ = (
-                    p.packet_type(),
-                    p.hardware_type(),
-                    p.address(),
-                    p.protocol(),
-                    p.ifindex(),
-                );
-                let _ = sll::Repr::parse(&p).map(|r| r.to_string());
-            }
-            Some(Link::Null(p)) => {
-                let _ = null::Repr::parse(&p).map(|r| r.to_string());
-            }
-            None => {}
+        let mut link_end = 0;
+        for l in d.links() {
+            assert_eq!(l.offset, link_end, "link headers follow one another");
+            link_end = l.offset + l.header_len();
+            assert!(link_end <= n);
+            let _ = l.next();
+            l.walk_fields(&mut |f| assert!(f.end() <= link_end, "{} beyond its header", f.name));
+            exercise_link(&l);
         }
         for t in d.vlan_tags() {
             let _ = vlan::Repr::parse(&t.tag).map(|r| r.to_string());
@@ -937,10 +999,108 @@ mod tests {
         }
     }
 
-    use crate::ethernet::Repr;
+    /// Reads every getter of a link header's view, as a printer would.
+    fn exercise_link(l: &Link<'_>) {
+        let h = l.header;
+        match l.def.key {
+            "eth" => {
+                let f = crate::ethernet::Frame::new_checked(h).unwrap();
+                let _ = (
+                    f.src_addr(),
+                    f.dst_addr(),
+                    f.ethertype(),
+                    crate::ethernet::Repr::parse(&f).map(|r| r.to_string()),
+                );
+            }
+            "sll" => {
+                let v = if h.len() == crate::sll::HEADER_LEN {
+                    crate::sll::Version::V1
+                } else {
+                    crate::sll::Version::V2
+                };
+                let p = crate::sll::Packet::new_checked(h, v).unwrap();
+                let _ = (
+                    p.packet_type(),
+                    p.hardware_type(),
+                    p.address(),
+                    p.protocol(),
+                    p.ifindex(),
+                );
+                let _ = crate::sll::Repr::parse(&p).map(|r| r.to_string());
+            }
+            "null" => {
+                let p = crate::null::Packet::new_checked(h).unwrap();
+                let _ = crate::null::Repr::parse(&p).map(|r| r.to_string());
+            }
+            "llc" => {
+                let p = crate::llc::Packet::new_checked(h).unwrap();
+                let _ = (
+                    p.dsap(),
+                    p.ssap(),
+                    p.control(),
+                    p.is_snap(),
+                    p.oui(),
+                    p.pid(),
+                );
+            }
+            "wlan" => {
+                let p = crate::ieee80211::Packet::new_checked(h).unwrap();
+                let _ = (p.duration(), p.seq_number(), p.frag_number(), p.qos_tid());
+                for n in 1..=4 {
+                    let _ = p.addr(n);
+                }
+            }
+            "radiotap" => {
+                let p = crate::radiotap::Packet::new_checked(h).unwrap();
+                let _ = (p.present(), p.rate(), p.channel_mhz(), p.signal_dbm());
+            }
+            "ppp"
+                if !(l.def == &crate::ppp::LINK_HDLC && matches!(h.first(), Some(0x0f | 0x8f))) =>
+            {
+                let p = crate::ppp::Packet::new_checked(h).unwrap();
+                let _ = (p.protocol(), p.header_len());
+            }
+            "ppp" | "chdlc" => {
+                let p = crate::chdlc::Packet::new_checked(h).unwrap();
+                let _ = (p.address(), p.protocol());
+            }
+            "slip" => {
+                let p = crate::slip::Packet::new_checked(h).unwrap();
+                let _ = (p.outbound(), p.compression());
+            }
+            "fr" => {
+                let p = crate::frame_relay::Packet::new_checked(h).unwrap();
+                let _ = (p.dlci(), p.encapsulation(), p.cisco_type());
+            }
+            "nflog" => {
+                let p = crate::nflog::Packet::new_checked(h).unwrap();
+                let _ = (p.family(), p.resource_id(), p.attributes_end());
+            }
+            "ipoib" => {
+                let p = crate::ipoib::Packet::new_checked(h).unwrap();
+                let _ = (p.dst_qpn(), p.dst_gid(), p.ethertype());
+            }
+            "pktap" => {
+                let p = crate::pktap::Packet::new_checked(h).unwrap();
+                let _ = (p.dlt(), p.ifname(), p.pid(), p.record_type());
+            }
+            _ => {}
+        }
+    }
+
     use proptest::prelude::*;
 
-    const LINKS: [LinkType; 9] = [
+    const LINKS: [LinkType; 19] = [
+        LinkType::Slip,
+        LinkType::Ppp,
+        LinkType::PppHdlc,
+        LinkType::CHdlc,
+        LinkType::Ieee80211,
+        LinkType::FrameRelay,
+        LinkType::Radiotap,
+        LinkType::Nflog,
+        LinkType::Ipoib,
+        LinkType::Pktap,
         LinkType::Ethernet,
         LinkType::Raw,
         LinkType::LinuxSll,
@@ -975,6 +1135,21 @@ mod tests {
                 exercise(&decode(lt, &f[..cut]), 0);
             }
         }
+        for (lt, f) in other_link_frames() {
+            for cut in 0..=f.len() {
+                exercise(&decode(lt, &f[..cut]), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn other_links_reach_the_datagram() {
+        for (lt, f) in other_link_frames() {
+            let d = decode(lt, &f);
+            assert!(d.stop.is_none(), "{lt}: {:?}", d.stop);
+            let named = matches!(d.links().last().map(|l| l.next()), Some(Next::Named(_)));
+            assert!(named || d.payload == b"x\n", "{lt}: {:?}", d.payload);
+        }
     }
 
     proptest! {
@@ -983,6 +1158,19 @@ mod tests {
         #[test]
         fn random_bytes_never_panic(link in 0usize..LINKS.len(), bytes in proptest::collection::vec(any::<u8>(), 0..160)) {
             exercise(&decode(LINKS[link], &bytes), 0);
+        }
+
+        #[test]
+        fn other_links_mutated_never_panic(which in any::<prop::sample::Index>(), edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6), cut in any::<prop::sample::Index>()) {
+            let frames = other_link_frames();
+            let (lt, f) = &frames[which.index(frames.len())];
+            let mut f = f.clone();
+            for (i, v) in edits {
+                let i = i.index(f.len());
+                f[i] = v;
+            }
+            let cut = cut.index(f.len() + 1);
+            exercise(&decode(*lt, &f[..cut]), 0);
         }
 
         #[test]

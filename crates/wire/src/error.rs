@@ -19,6 +19,26 @@ pub enum Layer {
     Sll2,
     /// BSD loopback / null header.
     Null,
+    /// IEEE 802.2 LLC header, with SNAP when it has one.
+    Llc,
+    /// IEEE 802.11 MAC header.
+    Ieee80211,
+    /// Radiotap capture header.
+    Radiotap,
+    /// PPP header (with or without HDLC-like framing).
+    Ppp,
+    /// Cisco HDLC header.
+    Chdlc,
+    /// libpcap's SLIP pseudo-header.
+    Slip,
+    /// Frame Relay Q.922 address and encapsulation.
+    FrameRelay,
+    /// Linux NFLOG header and TLVs.
+    Nflog,
+    /// IP over InfiniBand header.
+    Ipoib,
+    /// Apple PKTAP header.
+    Pktap,
     /// IPv4 header.
     Ipv4,
     /// IPv6 fixed header.
@@ -45,6 +65,16 @@ impl Layer {
             Layer::Sll => "sll",
             Layer::Sll2 => "sll2",
             Layer::Null => "null",
+            Layer::Llc => "llc",
+            Layer::Ieee80211 => "wlan",
+            Layer::Radiotap => "radiotap",
+            Layer::Ppp => "ppp",
+            Layer::Chdlc => "chdlc",
+            Layer::Slip => "slip",
+            Layer::FrameRelay => "fr",
+            Layer::Nflog => "nflog",
+            Layer::Ipoib => "ipoib",
+            Layer::Pktap => "pktap",
             Layer::Ipv4 => "ipv4",
             Layer::Ipv6 => "ipv6",
             Layer::Ipv6Ext => "ipv6 extension",
@@ -52,62 +82,6 @@ impl Layer {
             Layer::Udp => "udp",
             Layer::Icmpv4 => "icmp",
             Layer::Icmpv6 => "icmpv6",
-        }
-    }
-}
-
-impl Layer {
-    /// What a person calls the header: "Ethernet II", "IPv4", "TCP".
-    pub fn title(self) -> &'static str {
-        match self {
-            Layer::Ethernet => "Ethernet II",
-            Layer::Vlan => "802.1Q VLAN tag",
-            Layer::Arp => "ARP",
-            Layer::Sll => "Linux cooked capture (SLL)",
-            Layer::Sll2 => "Linux cooked capture v2 (SLL2)",
-            Layer::Null => "BSD loopback",
-            Layer::Ipv4 => "IPv4",
-            Layer::Ipv6 => "IPv6",
-            Layer::Ipv6Ext => "IPv6 extension header",
-            Layer::Tcp => "TCP",
-            Layer::Udp => "UDP",
-            Layer::Icmpv4 => "ICMP",
-            Layer::Icmpv6 => "ICMPv6",
-        }
-    }
-
-    /// Wireshark's protocol name, under which its fields are grouped (`ip`, `tcp`): the key
-    /// of the header's object in JSON output.
-    pub fn key(self) -> &'static str {
-        match self {
-            Layer::Sll2 => "sll",
-            Layer::Ipv4 => "ip",
-            Layer::Ipv6Ext => "ipv6.ext",
-            other => other.name(),
-        }
-    }
-
-    /// Which part of a receiving host reads and removes this header: the answer to "what
-    /// does the kernel strip off before my socket sees the data?".
-    pub fn consumer(self) -> &'static str {
-        match self {
-            Layer::Ethernet | Layer::Vlan => {
-                "read by the network card and driver; the kernel strips it before IP"
-            }
-            Layer::Sll | Layer::Sll2 => {
-                "not on the wire: the kernel writes it for captures on 'any'"
-            }
-            Layer::Null => "not on the wire: the BSD loopback driver's address family",
-            Layer::Arp => "read by the kernel's neighbour table; never reaches a socket",
-            Layer::Ipv4 | Layer::Ipv6 | Layer::Ipv6Ext => {
-                "read by the kernel's IP layer, which strips it before TCP/UDP"
-            }
-            Layer::Tcp | Layer::Udp => {
-                "read by the kernel's transport layer; only the payload reaches recv()"
-            }
-            Layer::Icmpv4 | Layer::Icmpv6 => {
-                "answered by the kernel itself (ping replies, errors to sockets)"
-            }
         }
     }
 }

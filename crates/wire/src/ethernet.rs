@@ -20,6 +20,48 @@ pub mod field {
 pub use field::HEADER_LEN;
 use field::{DST, SRC, TYPE};
 
+/// Ethernet II in the link registry.
+pub static LINK: crate::link::LinkDef = crate::link::LinkDef {
+    title: "Ethernet II",
+    key: "eth",
+    consumer: "read by the network card and driver; the kernel strips it before IP",
+    parse: parse_link,
+    walk: walk_link,
+};
+
+/// The type field of an IEEE 802.3 frame, where it holds the length of what follows.
+pub const LENGTH: crate::field::FieldDef = crate::field::FieldDef {
+    name: "eth.len",
+    kind: crate::field::Kind::Number,
+    label: "Length",
+    meaning: "Length of the 802.2 LLC data that follows: a type field of 1500 or less is a length, and an LLC header says what the payload is (IEEE 802.3 §3.2.6).",
+    ..TYPE
+};
+
+fn parse_link(frame: &[u8]) -> Result<crate::link::Parsed> {
+    use crate::link::Next;
+    let f = Frame::new_checked(frame)?;
+    let et = f.ethertype();
+    Ok(crate::link::Parsed {
+        len: HEADER_LEN,
+        next: if et.is_length() {
+            Next::Link(&crate::llc::LINK)
+        } else {
+            Next::EtherType(et)
+        },
+    })
+}
+
+fn walk_link(frame: &[u8], f: &mut dyn FnMut(crate::field::FieldDef)) {
+    f(DST);
+    f(SRC);
+    if Frame::new_unchecked(frame).ethertype().is_length() {
+        f(LENGTH);
+    } else {
+        f(TYPE);
+    }
+}
+
 /// A 48-bit IEEE MAC address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct MacAddr(pub [u8; 6]);

@@ -28,6 +28,12 @@ pub enum Kind {
         /// Value and name, for every value with a name.
         names: &'static [(u32, &'static str)],
     },
+    /// A number stored least significant byte first (radiotap, NFLOG and PKTAP headers, which
+    /// use the capturing host's order); `hex` says whether it reads in hex.
+    LittleEndian {
+        /// Shown as `0x002f` rather than `47`.
+        hex: bool,
+    },
     /// An Internet checksum, which the decoder judges.
     Checksum,
     /// An IPv4 address.
@@ -226,6 +232,7 @@ pub(crate) mod table_check {
             Kind::Number | Kind::Hex | Kind::Units { .. } | Kind::Code { .. } | Kind::Checksum => {
                 f.len <= 4 && f.mask.count_ones() != 1
             }
+            Kind::LittleEndian { .. } => f.len <= 4 && f.mask == 0,
             Kind::Bytes | Kind::Option => f.mask == 0,
         };
         assert!(

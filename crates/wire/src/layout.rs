@@ -6,10 +6,9 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::checksum::ChecksumStatus;
-use crate::decode::{Decoded, Link, Network, Transport};
-use crate::error::Layer;
+use crate::decode::{Decoded, Network, Transport};
 use crate::field::{FieldDef, Kind};
-use crate::{arp, ethernet, icmpv4, icmpv6, ipv4, ipv6, null, sll, tcp, udp, vlan};
+use crate::{arp, icmpv4, icmpv6, ipv4, ipv6, tcp, udp, vlan};
 
 /// Bytes after the last decoded header.
 pub const PAYLOAD: FieldDef = FieldDef {
@@ -80,8 +79,14 @@ const ARP_ADDRESSES: FieldDef = FieldDef {
 /// A header of the frame, as the walk enters it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header<'a> {
-    /// Which header it is; [`Layer::title`], [`Layer::key`] and [`Layer::consumer`] name it.
-    pub layer: Layer,
+    /// What a person calls it: "Ethernet II", "IPv4", "TCP".
+    pub title: &'static str,
+    /// Wireshark's protocol name, under which its fields are grouped (`eth`, `ip`): the key
+    /// of the header's object in JSON output.
+    pub key: &'static str,
+    /// Who reads and removes it on a receiving host: the answer to "what does the kernel
+    /// strip off before my socket sees the data?".
+    pub consumer: &'static str,
     /// Offset of its first byte in the frame.
     pub offset: usize,
     /// Its bytes: the fixed part and any options or extension data.
@@ -138,6 +143,12 @@ impl<'a> Value<'a> {
                 Value::Mac(a)
             }
             (Kind::Bytes | Kind::Option, _) | (_, 0 | 5..) => Value::Bytes(bytes),
+            (Kind::LittleEndian { .. }, _) => Value::Number(
+                bytes
+                    .iter()
+                    .rev()
+                    .fold(0u32, |acc, b| (acc << 8) | u32::from(*b)),
+            ),
             _ => {
                 let raw = bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
                 Value::Number(if def.mask == 0 {
@@ -202,6 +213,32 @@ pub enum Checksums {
     Skip,
 }
 
+/// A header's title, Wireshark key and consumer; link headers carry theirs in the registry.
+#[derive(Clone, Copy)]
+struct Names(&'static str, &'static str, &'static str);
+
+const FROM_IP: &str = "read by the kernel's IP layer, which strips it before TCP/UDP";
+const FROM_TRANSPORT: &str =
+    "read by the kernel's transport layer; only the payload reaches recv()";
+const FROM_ICMP: &str = "answered by the kernel itself (ping replies, errors to sockets)";
+const VLAN: Names = Names(
+    "802.1Q VLAN tag",
+    "vlan",
+    "read by the network card and driver; the kernel strips it before IP",
+);
+const ARP: Names = Names(
+    "ARP",
+    "arp",
+    "read by the kernel's neighbour table; never reaches a socket",
+);
+const IPV4: Names = Names("IPv4", "ip", FROM_IP);
+const IPV6: Names = Names("IPv6", "ipv6", FROM_IP);
+const IPV6_EXT: Names = Names("IPv6 extension header", "ipv6.ext", FROM_IP);
+const TCP: Names = Names("TCP", "tcp", FROM_TRANSPORT);
+const UDP: Names = Names("UDP", "udp", FROM_TRANSPORT);
+const ICMPV4: Names = Names("ICMP", "icmp", FROM_ICMP);
+const ICMPV6: Names = Names("ICMPv6", "icmpv6", FROM_ICMP);
+
 struct Walker<'a, 'f, F: FnMut(Item<'a>)> {
     d: &'f Decoded<'a>,
     checksums: Checksums,
@@ -209,12 +246,15 @@ struct Walker<'a, 'f, F: FnMut(Item<'a>)> {
 }
 
 impl<'a, F: FnMut(Item<'a>)> Walker<'a, '_, F> {
-    fn header(&mut self, layer: Layer, offset: usize, len: usize) {
+    fn header(&mut self, names: Names, offset: usize, len: usize) {
+        let Names(title, key, consumer) = names;
         let frame = self.d.frame;
         let start = offset.min(frame.len());
         let bytes = &frame[start..(offset + len).min(frame.len())];
         (self.f)(Item::Header(Header {
-            layer,
+            title,
+            key,
+            consumer,
             offset,
             bytes,
         }));
@@ -276,35 +316,23 @@ impl<'a, F: FnMut(Item<'a>)> Walker<'a, '_, F> {
 
     fn walk(&mut self) {
         let d = *self.d;
-        match d.link {
-            Some(Link::Ethernet(_)) => {
-                self.header(Layer::Ethernet, 0, ethernet::HEADER_LEN);
-                self.table(ethernet::field::FIELDS, 0);
+        for l in d.links() {
+            let names = Names(l.def.title, l.def.key, l.def.consumer);
+            self.header(names, l.offset, l.header.len());
+            let mut fields = Vec::new();
+            l.walk_fields(&mut |fd| fields.push(fd));
+            for fd in fields {
+                self.field(fd, Role::Header);
             }
-            Some(Link::Sll(p)) => match p.version() {
-                sll::Version::V1 => {
-                    self.header(Layer::Sll, 0, p.header_len());
-                    self.table(sll::field::FIELDS, 0);
-                }
-                sll::Version::V2 => {
-                    self.header(Layer::Sll2, 0, p.header_len());
-                    self.table(sll::field2::FIELDS, 0);
-                }
-            },
-            Some(Link::Null(_)) => {
-                self.header(Layer::Null, 0, null::HEADER_LEN);
-                self.table(null::field::FIELDS, 0);
-            }
-            None => {}
         }
         for t in d.vlan_tags() {
-            self.header(Layer::Vlan, t.offset, vlan::HEADER_LEN);
+            self.header(VLAN, t.offset, vlan::HEADER_LEN);
             self.table(vlan::field::FIELDS, t.offset);
         }
         match d.network {
             Some((at, Network::Ipv4(p))) => {
                 let end = at + p.header_len();
-                self.header(Layer::Ipv4, at, p.header_len());
+                self.header(IPV4, at, p.header_len());
                 self.table(ipv4::field::FIELDS, at);
                 let mut pos = at + ipv4::HEADER_LEN;
                 for o in p.buffer_options() {
@@ -322,11 +350,11 @@ impl<'a, F: FnMut(Item<'a>)> Walker<'a, '_, F> {
                 }
             }
             Some((at, Network::Ipv6(_))) => {
-                self.header(Layer::Ipv6, at, ipv6::HEADER_LEN);
+                self.header(IPV6, at, ipv6::HEADER_LEN);
                 self.table(ipv6::field::FIELDS, at);
                 for h in d.ext_headers() {
                     let len = h.header.header_len();
-                    self.header(Layer::Ipv6Ext, h.offset, len);
+                    self.header(IPV6_EXT, h.offset, len);
                     let fixed = h.header.fields();
                     self.table(fixed, h.offset);
                     let fixed_len = fixed.last().map_or(0, FieldDef::end);
@@ -339,7 +367,7 @@ impl<'a, F: FnMut(Item<'a>)> Walker<'a, '_, F> {
                 }
             }
             Some((at, Network::Arp(p))) => {
-                self.header(Layer::Arp, at, p.header_len());
+                self.header(ARP, at, p.header_len());
                 if p.hardware_len() == 6 && p.protocol_len() == 4 {
                     self.table(arp::field::FIELDS, at);
                 } else {
@@ -356,7 +384,7 @@ impl<'a, F: FnMut(Item<'a>)> Walker<'a, '_, F> {
         }
         match d.transport {
             Some((at, Transport::Tcp(p))) => {
-                self.header(Layer::Tcp, at, p.header_len());
+                self.header(TCP, at, p.header_len());
                 self.table(tcp::field::FIELDS, at);
                 let end = at + p.header_len();
                 let mut pos = at + tcp::HEADER_LEN;
@@ -378,15 +406,15 @@ impl<'a, F: FnMut(Item<'a>)> Walker<'a, '_, F> {
                 }));
             }
             Some((at, Transport::Udp(_))) => {
-                self.header(Layer::Udp, at, udp::HEADER_LEN);
+                self.header(UDP, at, udp::HEADER_LEN);
                 self.table(udp::field::FIELDS, at);
             }
             Some((at, Transport::Icmpv4(p))) => {
-                self.header(Layer::Icmpv4, at, icmpv4::HEADER_LEN);
+                self.header(ICMPV4, at, icmpv4::HEADER_LEN);
                 self.table(p.fields(), at);
             }
             Some((at, Transport::Icmpv6(p))) => {
-                self.header(Layer::Icmpv6, at, icmpv6::HEADER_LEN);
+                self.header(ICMPV6, at, icmpv6::HEADER_LEN);
                 self.table(p.fields(), at);
             }
             None => {}
@@ -519,6 +547,26 @@ mod tests {
     }
 
     #[test]
+    fn every_link_type_labelled_exactly_once() {
+        for (lt, f) in other_link_frames() {
+            let d = decode(lt, &f);
+            assert!(d.stop.is_none(), "{lt}: {:?}", d.stop);
+            for cut in 0..=f.len() {
+                every_byte_once(&decode(lt, &f[..cut]));
+            }
+        }
+        // The 802.11 data frame goes through LLC/SNAP to IP, each header labelled.
+        let (lt, f) = other_link_frames().pop().unwrap();
+        let d = decode(lt, &f);
+        let keys: Vec<&str> = d.links().map(|l| l.def.key).collect();
+        assert_eq!(keys, ["radiotap", "wlan", "llc"]);
+        let mut names = Vec::new();
+        d.walk_fields(|fd| names.push(fd.name));
+        assert!(names.contains(&"radiotap.datarate") && names.contains(&"wlan.qos"));
+        assert!(names.contains(&"llc.type") && names.contains(&"ip.dst"));
+    }
+
+    #[test]
     fn padding_vlan_and_extension_headers() {
         let mut f = ETH_IPV4_UDP.to_vec();
         f.extend_from_slice(&[0; 16]);
@@ -576,7 +624,7 @@ mod tests {
         let d = decode(LinkType::Ethernet, &ETH_IPV4_TCP_SYN);
         let mut seen = Vec::new();
         d.walk(Checksums::Judge, |item| match item {
-            Item::Header(h) => seen.push(format!("[{}@{}]", h.layer.key(), h.offset)),
+            Item::Header(h) => seen.push(format!("[{}@{}]", h.key, h.offset)),
             Item::Field(f) => match f.value {
                 Value::TcpOption(o) => seen.push(format!("{}={o:?}", f.def.name)),
                 Value::Ipv4(a) => seen.push(format!("{}={a}", f.def.name)),
@@ -617,6 +665,25 @@ mod tests {
         fn random_bytes_labelled_exactly_once(link in 0u32..3, bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
             let lt = [LinkType::Ethernet, LinkType::Raw, LinkType::LinuxSll2][link as usize];
             every_byte_once(&decode(lt, &bytes));
+        }
+
+        #[test]
+        fn other_links_mutated_labelled_exactly_once(which in any::<prop::sample::Index>(), edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6), cut in any::<prop::sample::Index>()) {
+            let frames = other_link_frames();
+            let (lt, f) = &frames[which.index(frames.len())];
+            let mut f = f.clone();
+            for (i, v) in edits {
+                let i = i.index(f.len());
+                f[i] = v;
+            }
+            let cut = cut.index(f.len() + 1);
+            every_byte_once(&decode(*lt, &f[..cut]));
+        }
+
+        #[test]
+        fn other_links_random_bytes_labelled_exactly_once(link in any::<prop::sample::Index>(), bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let frames = other_link_frames();
+            every_byte_once(&decode(frames[link.index(frames.len())].0, &bytes));
         }
     }
 }

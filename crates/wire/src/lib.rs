@@ -5,7 +5,8 @@
 //! input makes it panic; it does no I/O except reading and writing capture files.
 //!
 //! # Brief overview
-//! Each protocol module (`ethernet`, `vlan`, `arp`, `sll`, `null`, `ipv4`, `ipv6`,
+//! Each protocol module (`ethernet`, `llc`, `vlan`, `arp`, `sll`, `null`, `ppp`, `chdlc`,
+//! `slip`, `frame_relay`, `nflog`, `ipoib`, `pktap`, `radiotap`, `ieee80211`, `ipv4`, `ipv6`,
 //! `ipv6_ext`, `tcp`, `udp`, `icmpv4`, `icmpv6`) works on two levels, as smoltcp's `wire` does:
 //!
 //! * a `Packet<T: AsRef<[u8]>>` view reads and writes fields in place. `new_checked` tests
@@ -16,6 +17,10 @@
 //! Each module also has a `field` table of [`FieldDef`]s: every field's Wireshark name,
 //! offset, mask and a sentence on what it means. Getters read through it, so the labels a
 //! printer shows and the bytes a getter reads cannot drift apart.
+//!
+//! [`link`] is the registry of link-level headers: for each, a title, a sentence on who
+//! consumes it, a parse that says what follows and a walk over its fields, and one table
+//! from a capture's link type to the header it starts with.
 //!
 //! [`decode()`] runs the layers in order over one captured frame and returns a [`Decoded`]:
 //! every layer it could read, with its offset, and in [`Decoded::stop`] the typed
@@ -66,21 +71,32 @@ mod macros;
 pub mod field;
 
 pub mod arp;
+pub mod chdlc;
 pub mod checksum;
 pub mod decode;
 pub mod error;
 pub mod ethernet;
+pub mod frame_relay;
 pub mod icmp;
 pub mod icmpv4;
 pub mod icmpv6;
+pub mod ieee80211;
 pub mod ip;
+pub mod ipoib;
 pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6_ext;
 pub mod layout;
+pub mod link;
+pub mod llc;
+pub mod nflog;
 pub mod null;
 pub mod pcap;
+pub mod pktap;
+pub mod ppp;
+pub mod radiotap;
 pub mod reassembly;
+pub mod slip;
 pub mod sll;
 pub mod tcp;
 pub mod udp;

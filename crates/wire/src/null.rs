@@ -15,6 +15,29 @@ pub mod field {
 
 pub use field::HEADER_LEN;
 
+/// BSD loopback in the link registry.
+pub static LINK: crate::link::LinkDef = crate::link::LinkDef {
+    title: "BSD loopback",
+    key: "null",
+    consumer: "not on the wire: the BSD loopback driver's address family",
+    parse: parse_link,
+    walk: |_, f| crate::link::walk_table(field::FIELDS, f),
+};
+
+fn parse_link(frame: &[u8]) -> Result<crate::link::Parsed> {
+    use crate::link::Next;
+    let p = Packet::new_checked(frame)?;
+    let next = match p.family() {
+        Family::Ipv4 => Next::Ipv4,
+        Family::Ipv6 => Next::Ipv6,
+        Family::Unknown(_) => Next::Undecoded,
+    };
+    Ok(crate::link::Parsed {
+        len: HEADER_LEN,
+        next,
+    })
+}
+
 /// What a loopback header announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {

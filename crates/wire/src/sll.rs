@@ -51,6 +51,34 @@ pub use field::HEADER_LEN;
 /// Length of the SLL2 header.
 pub const HEADER_LEN_V2: usize = field2::HEADER_LEN;
 
+const CONSUMER: &str = "not on the wire: the kernel writes it for captures on 'any'";
+
+/// SLL in the link registry.
+pub static LINK: crate::link::LinkDef = crate::link::LinkDef {
+    title: "Linux cooked capture (SLL)",
+    key: "sll",
+    consumer: CONSUMER,
+    parse: |b| parse_link(b, Version::V1),
+    walk: |_, f| crate::link::walk_table(field::FIELDS, f),
+};
+
+/// SLL2 in the link registry.
+pub static LINK_V2: crate::link::LinkDef = crate::link::LinkDef {
+    title: "Linux cooked capture v2 (SLL2)",
+    key: "sll",
+    consumer: CONSUMER,
+    parse: |b| parse_link(b, Version::V2),
+    walk: |_, f| crate::link::walk_table(field2::FIELDS, f),
+};
+
+fn parse_link(frame: &[u8], v: Version) -> Result<crate::link::Parsed> {
+    let p = Packet::new_checked(frame, v)?;
+    Ok(crate::link::Parsed {
+        len: p.header_len(),
+        next: crate::link::Next::EtherType(p.protocol()),
+    })
+}
+
 enum_with_unknown! {
     /// Direction of a packet relative to the capturing host (packet(7) `PACKET_*`).
     pub enum PacketType(u16) {

@@ -103,3 +103,53 @@ pub(crate) static SLL2_IPV4_UDP: [u8; 58] = [
     0x7f, 0x00, 0x00, 0x01, 0x7f, 0x00, 0x00, 0x01, 0xe3, 0x4c, 0xb7, 0x9b, 0x00, 0x12, 0xfe, 0x25,
     0x75, 0x64, 0x70, 0x2d, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a,
 ];
+
+/// Hand-made frames of every link type but Ethernet II and Linux cooked capture, each
+/// carrying the real IPv4 UDP datagram of [`ETH_IPV4_UDP`] where the link carries IP.
+pub(crate) fn other_link_frames() -> Vec<(crate::LinkType, Vec<u8>)> {
+    use crate::LinkType as L;
+    let ip = &ETH_IPV4_UDP[14..];
+    let with = |head: &[u8], tail: &[u8]| [head, tail].concat();
+    let mut nflog = vec![2, 0, 0, 5, 6, 0, 10, 0, b'a', b'b', 0, 0];
+    nflog.extend_from_slice(&((4 + ip.len()) as u16).to_le_bytes());
+    nflog.extend_from_slice(&[9, 0]);
+    let mut ipoib = vec![0u8; 44];
+    ipoib[20..24].copy_from_slice(&[0x80, 0, 0x01, 0x23]);
+    ipoib[40] = 0x08;
+    let mut pktap = vec![0u8; 108];
+    pktap[0] = 108;
+    pktap[4] = 1;
+    pktap[8] = 1;
+    let mut slip = vec![0u8; 16];
+    slip[1] = 0x40;
+    let mut dot3 = ETH_IPV4_UDP[..12].to_vec();
+    dot3.extend_from_slice(&((8 + ip.len()) as u16).to_be_bytes());
+    dot3.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]);
+    let wlan = with(&crate::ieee80211::tests::QOS_DATA_IPV4[..34], ip);
+    let radiotap = with(&crate::radiotap::tests::HEADER, &wlan);
+    vec![
+        (L::Ethernet, with(&dot3, ip)),
+        (
+            L::Ethernet,
+            with(&ETH_IPV4_UDP[..12], &[0x00, 0x26, 0x42, 0x42, 0x03, 0, 0]),
+        ),
+        (L::Ppp, with(&[0xff, 0x03, 0x00, 0x21], ip)),
+        (L::Ppp, with(&[0x21], ip)),
+        (L::Ppp, vec![0xc0, 0x21, 0x01, 0x01, 0x00, 0x04]),
+        (L::PppHdlc, with(&[0xff, 0x03, 0x00, 0x21], ip)),
+        (L::PppHdlc, with(&[0x0f, 0x00, 0x08, 0x00], ip)),
+        (L::CHdlc, with(&[0x8f, 0x00, 0x08, 0x00], ip)),
+        (L::Slip, with(&slip, ip)),
+        (L::FrameRelay, with(&[0x18, 0x41, 0x03, 0xcc], ip)),
+        (
+            L::FrameRelay,
+            with(&[0x18, 0x41, 0x03, 0x00, 0x80, 0, 0, 0, 0x08, 0x00], ip),
+        ),
+        (L::FrameRelay, with(&[0x18, 0x40, 0x41, 0x08, 0x00], ip)),
+        (L::Nflog, with(&nflog, ip)),
+        (L::Ipoib, with(&ipoib, ip)),
+        (L::Pktap, with(&pktap, &ETH_IPV4_UDP)),
+        (L::Ieee80211, wlan),
+        (L::Radiotap, radiotap),
+    ]
+}

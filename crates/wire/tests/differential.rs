@@ -7,12 +7,12 @@ use std::net::IpAddr;
 
 use proptest::prelude::*;
 use wire::checksum::{ChecksumStatus, PseudoHeader};
-use wire::decode::{Link, Network, Transport};
+use wire::decode::{Network, Transport};
 use wire::{decode, ethernet, ipv4, ipv6, tcp, udp, IpProtocol, LinkType};
 
 fn compare(link: LinkType, frame: &[u8]) {
     let d = decode(link, frame);
-    if let Some(Link::Ethernet(f)) = d.link {
+    if let Some(f) = d.link.and_then(|l| l.ethernet()) {
         let p = pnet_packet::ethernet::EthernetPacket::new(frame).expect("pnet ethernet");
         assert_eq!(f.dst_addr().0, p.get_destination().octets());
         assert_eq!(f.src_addr().0, p.get_source().octets());

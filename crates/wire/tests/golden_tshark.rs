@@ -209,7 +209,7 @@ fn our_row(link: LinkType, frame: &[u8]) -> Vec<String> {
         row[i] = v;
     };
     set("frame.len", frame.len().to_string());
-    if let Some(wire::decode::Link::Sll(h)) = d.link {
+    if let Some(h) = d.link.and_then(|l| l.sll()) {
         set("sll.pkttype", u16::from(h.packet_type()).to_string());
         set("sll.hatype", h.hardware_type().to_string());
         set("sll.halen", h.address_len().to_string());

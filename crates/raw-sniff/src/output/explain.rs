@@ -54,7 +54,7 @@ pub fn rows(frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> Vec<Row> {
                 rows.push(plain(at..h.offset, "bytes between headers", ""));
                 at = h.offset;
             }
-            heading = Some(format!("{}: {}", h.layer.title(), h.layer.consumer()));
+            heading = Some(format!("{}: {}", h.title, h.consumer));
             header_end = h.offset + h.bytes.len();
         }
         Item::Field(f) if matches!(f.role, Role::Header | Role::Option) => {

@@ -52,7 +52,7 @@ pub fn write_packet(out: &mut String, n: u64, frame: &CapturedFrame<'_>, d: &Dec
     };
     let mut objects = Objects::default();
     d.walk(checksums, |item| match item {
-        Item::Header(h) => objects.open(out, h.layer.key()),
+        Item::Header(h) => objects.open(out, h.key),
         Item::Field(f) => match f.role {
             Role::Header if objects.is_open() => {
                 objects.member(out, f.def.name);

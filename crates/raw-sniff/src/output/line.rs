@@ -293,9 +293,9 @@ fn mac_text(bytes: &[u8]) -> String {
 }
 
 fn link_name(d: &Decoded<'_>) -> String {
-    match d.link {
-        Some(wire::decode::Link::Ethernet(f)) => format!("ethertype {}", f.ethertype()),
-        Some(wire::decode::Link::Sll(p)) => format!("ethertype {}", p.protocol()),
+    match d.links().last().map(|l| l.next()) {
+        Some(wire::link::Next::EtherType(et)) => format!("ethertype {et}"),
+        Some(wire::link::Next::Named(name)) => name.to_string(),
         _ => format!("{}", d.link_type),
     }
 }

@@ -20,7 +20,10 @@ pub fn show(field: &Field<'_>) -> String {
         Value::Ipv4Option(_) | Value::Bytes(_) => return hex(field.bytes),
     };
     let mut text = match def.kind {
-        Kind::Hex | Kind::Checksum | Kind::Code { hex: true, .. } => {
+        Kind::Hex
+        | Kind::Checksum
+        | Kind::Code { hex: true, .. }
+        | Kind::LittleEndian { hex: true } => {
             format!("{n:#0width$x}", width = 2 + 2 * def.len)
         }
         _ => n.to_string(),

@@ -58,7 +58,7 @@ impl<W: Write> Printer for VerbosePrinter<W> {
                 let _ = writeln!(
                     text,
                     "  {} (bytes {}-{})",
-                    s.title(h.layer.title()),
+                    s.title(h.title),
                     h.offset,
                     end.saturating_sub(1)
                 );
