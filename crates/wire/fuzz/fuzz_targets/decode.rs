@@ -1,13 +1,15 @@
-//! Decodes arbitrary bytes as every link type, reads what a printer would read, and checks
-//! that any header `Repr::parse` accepts survives emit → parse unchanged.
+//! Decodes arbitrary bytes as every link type, reads what a printer would read, checks that
+//! the field walk labels every captured byte exactly once, and that any header
+//! `Repr::parse` accepts survives emit → parse unchanged.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use wire::checksum::PseudoHeader;
 use wire::decode::{Network, Transport};
+use wire::layout::{Checksums, Item};
 use wire::{decode, ipv4, tcp, udp, LinkType};
 
-const LINKS: [LinkType; 8] = [
+const LINKS: [LinkType; 19] = [
     LinkType::Ethernet,
     LinkType::Raw,
     LinkType::LinuxSll,
@@ -16,7 +18,49 @@ const LINKS: [LinkType; 8] = [
     LinkType::Loop,
     LinkType::Ipv4,
     LinkType::Ipv6,
+    LinkType::Slip,
+    LinkType::Ppp,
+    LinkType::PppHdlc,
+    LinkType::CHdlc,
+    LinkType::Ieee80211,
+    LinkType::FrameRelay,
+    LinkType::Radiotap,
+    LinkType::Nflog,
+    LinkType::Ipoib,
+    LinkType::Pktap,
+    LinkType::RawDlt12,
 ];
+
+/// Every captured byte belongs to exactly one field of the walk; fields sharing bytes (flag
+/// bits) split them by mask.
+fn labelled_once(d: &wire::Decoded<'_>) {
+    let mut count = vec![0u8; d.frame.len()];
+    let mut group: Option<(usize, usize, u32)> = None;
+    d.walk(Checksums::Judge, |item| {
+        let Item::Field(f) = item else { return };
+        let def = f.def;
+        assert!(def.end() <= d.frame.len(), "{} past the frame", def.name);
+        assert_eq!(f.bytes.len(), def.len);
+        if def.mask != 0 {
+            if let Some((at, len, seen)) = group {
+                if at == def.at && len == def.len {
+                    assert_eq!(seen & def.mask, 0, "{} overlaps its siblings", def.name);
+                    group = Some((at, len, seen | def.mask));
+                    return;
+                }
+            }
+            group = Some((def.at, def.len, def.mask));
+        } else {
+            group = None;
+        }
+        for c in &mut count[def.range()] {
+            *c += 1;
+        }
+    });
+    if let Some(i) = count.iter().position(|&c| c != 1) {
+        panic!("byte {i} labelled {} times", count[i]);
+    }
+}
 
 fn walk(d: &wire::Decoded<'_>, depth: u8) {
     let _ = (
@@ -110,5 +154,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let d = decode(LINKS[usize::from(which) % LINKS.len()], frame);
+    labelled_once(&d);
     walk(&d, 0);
 });
