@@ -1,7 +1,7 @@
 //! Cisco HDLC (link type 104): Cisco's framing of serial links, an address byte, a control
 //! byte and an EtherType.
 
-use crate::error::{Layer, Result, WireError};
+use crate::error::{Layer, Result};
 use crate::ethernet::EtherType;
 use crate::field::u16_at;
 use crate::link::{LinkDef, Next, Parsed};
@@ -45,19 +45,10 @@ fn parse_link(b: &[u8]) -> Result<Parsed> {
 
 packet_view! {
     /// A view of a Cisco HDLC header.
-    Packet
+    Packet, fixed HEADER_LEN, Layer::Chdlc
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Checks that the header is complete.
-    pub fn check_len(&self) -> Result<()> {
-        let have = self.buffer.as_ref().len();
-        if have < HEADER_LEN {
-            return Err(WireError::truncated(Layer::Chdlc, HEADER_LEN, have));
-        }
-        Ok(())
-    }
-
     /// Address byte.
     pub fn address(&self) -> u8 {
         self.buffer.as_ref()[field::ADDRESS.at]
@@ -72,6 +63,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::WireError;
 
     #[test]
     fn table() {

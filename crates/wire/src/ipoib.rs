@@ -1,7 +1,7 @@
 //! IP over InfiniBand (link type 242, RFC 4391): the capture records two 20-byte InfiniBand
 //! hardware addresses, then the 4-byte IPoIB encapsulation header with an EtherType.
 
-use crate::error::{Layer, Result, WireError};
+use crate::error::{Layer, Result};
 use crate::ethernet::EtherType;
 use crate::field::u16_at;
 use crate::link::{LinkDef, Next, Parsed};
@@ -45,19 +45,10 @@ fn parse_link(b: &[u8]) -> Result<Parsed> {
 
 packet_view! {
     /// A view of an IPoIB capture header.
-    Packet
+    Packet, fixed HEADER_LEN, Layer::Ipoib
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Checks that the header is complete.
-    pub fn check_len(&self) -> Result<()> {
-        let have = self.buffer.as_ref().len();
-        if have < HEADER_LEN {
-            return Err(WireError::truncated(Layer::Ipoib, HEADER_LEN, have));
-        }
-        Ok(())
-    }
-
     /// Destination queue pair number.
     pub fn dst_qpn(&self) -> u32 {
         field::DADDR_QPN.read(self.buffer.as_ref()).unwrap_or(0)

@@ -72,6 +72,21 @@ macro_rules! enum_with_unknown {
 /// its buffer, with `into_inner`, `new_unchecked` and `new_checked`, which runs the type's own
 /// `check_len`. Only the checks differ between protocols, so only they are written out.
 macro_rules! packet_view {
+    // A header of fixed length: its `check_len` only asks that many bytes.
+    ($(#[$attr:meta])* $name:ident, fixed $len:expr, $layer:expr) => {
+        packet_view! { $(#[$attr])* $name }
+
+        impl<T: AsRef<[u8]>> $name<T> {
+            /// Checks that the header is complete.
+            pub fn check_len(&self) -> $crate::error::Result<()> {
+                let have = self.buffer.as_ref().len();
+                if have < $len {
+                    return Err($crate::error::WireError::truncated($layer, $len, have));
+                }
+                Ok(())
+            }
+        }
+    };
     ($(#[$attr:meta])* $name:ident) => {
         $(#[$attr])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]

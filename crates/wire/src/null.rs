@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::error::{Layer, Result, WireError};
+use crate::error::{Layer, Result};
 
 /// Field table of the 4-byte loopback header.
 pub mod field {
@@ -62,19 +62,10 @@ impl Family {
 
 packet_view! {
     /// A view of a loopback header.
-    Packet
+    Packet, fixed HEADER_LEN, Layer::Null
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Checks that the header is complete.
-    pub fn check_len(&self) -> Result<()> {
-        let have = self.buffer.as_ref().len();
-        if have < HEADER_LEN {
-            return Err(WireError::truncated(Layer::Null, HEADER_LEN, have));
-        }
-        Ok(())
-    }
-
     /// The address family number. LINKTYPE_NULL stores it in the byte order of the host that
     /// captured, which the file does not record; family numbers are small, so whichever order
     /// leaves the high half zero is the right one.

@@ -1,7 +1,7 @@
 //! SLIP as libpcap records it (link type 8): a 16-byte pseudo-header, the direction and a
 //! copy of the Van Jacobson compressed header the line carried, then the IP packet.
 
-use crate::error::{Layer, Result, WireError};
+use crate::error::{Layer, Result};
 use crate::link::{LinkDef, Next, Parsed};
 
 /// Field table of the 16-byte pseudo-header.
@@ -38,19 +38,10 @@ fn parse_link(b: &[u8]) -> Result<Parsed> {
 
 packet_view! {
     /// A view of the SLIP pseudo-header.
-    Packet
+    Packet, fixed HEADER_LEN, Layer::Slip
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Checks that the pseudo-header is complete.
-    pub fn check_len(&self) -> Result<()> {
-        let have = self.buffer.as_ref().len();
-        if have < HEADER_LEN {
-            return Err(WireError::truncated(Layer::Slip, HEADER_LEN, have));
-        }
-        Ok(())
-    }
-
     /// True when the capturing host sent the packet.
     pub fn outbound(&self) -> bool {
         self.buffer.as_ref()[field::DIRECTION.at] == 1

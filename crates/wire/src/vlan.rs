@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::error::{Layer, Result, WireError};
+use crate::error::{Layer, Result};
 use crate::ethernet::EtherType;
 use crate::field::{bits16, set_bits16, set_u16, u16_at};
 
@@ -25,19 +25,10 @@ use field::{DEI, PCP, TYPE, VID};
 
 packet_view! {
     /// A view of one VLAN tag.
-    Packet
+    Packet, fixed HEADER_LEN, Layer::Vlan
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// Checks that the tag is complete.
-    pub fn check_len(&self) -> Result<()> {
-        let have = self.buffer.as_ref().len();
-        if have < HEADER_LEN {
-            return Err(WireError::truncated(Layer::Vlan, HEADER_LEN, have));
-        }
-        Ok(())
-    }
-
     /// Priority code point.
     pub fn pcp(&self) -> u8 {
         bits16(self.buffer.as_ref(), PCP) as u8
