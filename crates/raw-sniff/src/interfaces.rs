@@ -1,10 +1,10 @@
 //! `-D`: the interfaces a capture can be opened on.
 
-use anyhow::Result;
+use crate::capture::CaptureError;
 
 /// Prints the interfaces a capture can be opened on, one a line, on stdout.
 #[cfg(unix)]
-pub fn list() -> Result<()> {
+pub fn list() -> Result<(), CaptureError> {
     let mut out = String::new();
     for (i, iface) in pnet_datalink::interfaces().iter().enumerate() {
         let mut flags = vec![if iface.is_up() { "Up" } else { "Down" }];
@@ -32,6 +32,6 @@ pub fn list() -> Result<()> {
 
 /// Prints the interface addresses a capture can be opened on, one a line, on stdout.
 #[cfg(windows)]
-pub fn list() -> Result<()> {
+pub fn list() -> Result<(), CaptureError> {
     crate::capture::windows::list_interfaces()
 }

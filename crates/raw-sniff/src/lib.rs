@@ -16,6 +16,11 @@
 //! - [`session`]: the capture loop that ties them together, with the `-w` file, the stop
 //!   conditions and the summary.
 //!
+//! Errors are typed ([`capture::CaptureError`], [`user_filter::FilterError`],
+//! [`session::SessionError`]), each with the failed system call's `io::Error` as its source
+//! where there is one. The library writes nothing to stderr: the caller prints the
+//! [`session::Summary`], and [`note::Note`]s reach it through a callback as they happen.
+//!
 //! `unsafe` lives only in the capture backends that talk to the kernel, each block with a
 //! `// SAFETY:` comment; everything else is safe code.
 //!
@@ -23,7 +28,7 @@
 //! use raw_sniff::capture::{Capture, Next};
 //! use raw_sniff::output::{line::LinePrinter, Printer, Style};
 //!
-//! # fn main() -> anyhow::Result<()> {
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../wire/tests/data/lo-mixed.pcap");
 //! let mut file = raw_sniff::capture::file::PcapFile::open(path.as_ref())?;
 //! let mut printer = LinePrinter::new(Vec::new(), Style::new(false));
@@ -42,6 +47,7 @@
 pub mod capture;
 pub mod filter;
 pub mod interfaces;
+pub mod note;
 pub mod output;
 pub mod session;
 pub mod style;

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use raw_sniff::session::{self, Session};
+use raw_sniff::note::Note;
+use raw_sniff::session::{self, FilterSite, Session, SessionError};
 
 fn main() -> ExitCode {
     let opts = cli::Opts::parse();
@@ -35,13 +36,13 @@ fn run(opts: cli::Opts) -> Result<ExitCode> {
     }
     let config = config::construct_config(&opts)?;
     if opts.dump_filter {
-        let Some(program) = session::filter_program(&config)? else {
+        let Some(program) = session::filter_program(&config, &mut print_note)? else {
             bail!("--dump-filter needs a filter expression");
         };
         print!("{program}");
         return Ok(ExitCode::SUCCESS);
     }
-    let session = Session::open(config)?;
+    let session = Session::open(config, &mut print_note)?;
     // The handler goes in before the session announces itself: whoever reads that line may
     // signal at once, and a signal with no handler kills the process before the `-w` file is
     // flushed.
@@ -52,6 +53,39 @@ fn run(opts: cli::Opts) -> Result<ExitCode> {
         ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
             .context("cannot install the Ctrl-C handler")?;
     }
-    session.run(&stop)?;
+    announce(&session);
+    let finished = session.run(&stop, &mut print_note);
+    eprint!("{}", finished.summary);
+    finished.result.map_err(report)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A note from the library, on stderr as the program's own words.
+fn print_note(note: Note) {
+    eprintln!("raw-sniff: {note}");
+}
+
+/// The line that says the capture has started, and how: tests and scripts wait for it before
+/// making traffic, so it comes only once the `-w` file exists and Ctrl-C is handled.
+fn announce(session: &Session) {
+    let filter = match session.filter_site() {
+        Some(FilterSite::Kernel) => ", filter run by the kernel",
+        Some(FilterSite::Here) => ", filter run here",
+        None => "",
+    };
+    eprintln!(
+        "raw-sniff: reading from {}, link type {}{filter}",
+        session.source_description(),
+        session.link_type(),
+    );
+}
+
+/// A capture's error as main reports it. A failed print has nothing to add to its
+/// `io::Error`, and its variant is transparent, which hides that error from the source chain:
+/// reporting the `io::Error` itself keeps its text alone and lets `is_broken_pipe` find it.
+fn report(err: SessionError) -> anyhow::Error {
+    match err {
+        SessionError::Output(io) => io.into(),
+        other => other.into(),
+    }
 }

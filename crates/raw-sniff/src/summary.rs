@@ -1,6 +1,7 @@
-//! What the capture saw, printed on stderr at the end as tcpdump does.
+//! What the capture saw, for the caller to print on stderr at the end as tcpdump does.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use wire::decode::{Network, Transport};
 use wire::Decoded;
@@ -34,17 +35,20 @@ impl Counts {
     }
 }
 
-pub struct Summary<'a> {
-    pub counts: &'a Counts,
-    pub kernel: Stats,
-    pub written_to: Option<&'a std::path::Path>,
+/// The end-of-capture report: packets seen, matched and written, by protocol, and what the
+/// kernel dropped where it says. `Display` gives its lines, each ending in a newline.
+#[derive(Debug)]
+pub struct Summary {
+    pub(crate) counts: Counts,
+    pub(crate) kernel: Stats,
+    pub(crate) written_to: Option<PathBuf>,
 }
 
-impl fmt::Display for Summary<'_> {
+impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = self.counts;
+        let c = &self.counts;
         write!(f, "{} packets seen, {} matched", c.seen, c.matched)?;
-        if let Some(path) = self.written_to {
+        if let Some(path) = &self.written_to {
             write!(f, ", {} written to {}", c.written, path.display())?;
         }
         writeln!(f)?;

@@ -2,8 +2,34 @@
 //! (`any`) captures. The same compiled BPF program runs in the interpreter, so a filter means
 //! the same thing on every path.
 
-use crate::filter::{self, Expr, Program};
-use anyhow::{anyhow, bail, Result};
+use crate::filter::{self, CompileError, Expr, ParseError, Program};
+
+/// A filter the user gave that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FilterError {
+    /// The expression does not parse. The message shows it with a caret under the bad token,
+    /// so the parse error is part of the message rather than its source: a source would be
+    /// printed after the caret line, and a second time.
+    #[error(
+        "bad filter: {error} (column {})\n  {text}\n  {}",
+        error.column + 1,
+        error.caret()
+    )]
+    Parse {
+        /// The expression as given.
+        text: String,
+        /// What is wrong with it, and where (boxed: it is large, and every `Result` carrying
+        /// this error would be as large).
+        error: Box<ParseError>,
+    },
+    /// The compiler has no framing for this link type.
+    #[error("capture filters are not supported on link type {0}")]
+    UnsupportedLink(wire::LinkType),
+    /// The expression parses but cannot be compiled.
+    #[error("cannot compile the filter")]
+    Compile(#[source] CompileError),
+}
 
 /// The filter's link type for a capture's, where the compiler supports it.
 pub fn filter_link(link: wire::LinkType) -> Option<filter::Framing> {
@@ -18,22 +44,19 @@ pub fn filter_link(link: wire::LinkType) -> Option<filter::Framing> {
 }
 
 /// Parses a filter; the error names the bad token and shows it with a caret underneath.
-pub fn parse(text: &str) -> Result<Expr> {
-    filter::parse(text).map_err(|err| {
-        anyhow!(
-            "bad filter: {err} (column {})\n  {text}\n  {}",
-            err.column + 1,
-            err.caret()
-        )
+pub fn parse(text: &str) -> Result<Expr, FilterError> {
+    filter::parse(text).map_err(|error| FilterError::Parse {
+        text: text.to_owned(),
+        error: Box::new(error),
     })
 }
 
 /// Compiles for one link type, with an error that says which.
-pub fn compile(expr: &Expr, link: wire::LinkType) -> Result<Program> {
+pub fn compile(expr: &Expr, link: wire::LinkType) -> Result<Program, FilterError> {
     let Some(target) = filter_link(link) else {
-        bail!("capture filters are not supported on link type {link}");
+        return Err(FilterError::UnsupportedLink(link));
     };
-    filter::compile(expr, target).map_err(|err| anyhow!("cannot compile the filter: {err}"))
+    filter::compile(expr, target).map_err(FilterError::Compile)
 }
 
 /// A filter applied in user space, one compiled program per link type met (a pcapng file may
@@ -53,7 +76,12 @@ impl UserFilter {
     }
 
     /// Whether the frame passes; fails if the filter cannot be compiled for `link`.
-    pub fn matches(&mut self, link: wire::LinkType, data: &[u8], orig_len: u32) -> Result<bool> {
+    pub fn matches(
+        &mut self,
+        link: wire::LinkType,
+        data: &[u8],
+        orig_len: u32,
+    ) -> Result<bool, FilterError> {
         let program = match self.programs.iter().position(|(l, _)| *l == link) {
             Some(i) => &self.programs[i].1,
             None => {

@@ -4,10 +4,9 @@ use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use wire::pcap::{PcapError, Reader};
 
-use super::{Capture, CapturedFrame, Next, Stats};
+use super::{Capture, CaptureError, CapturedFrame, Next, Stats};
 
 /// A pcap or pcapng file read to its end.
 pub struct PcapFile {
@@ -18,10 +17,17 @@ pub struct PcapFile {
 
 impl PcapFile {
     /// Opens the file and reads its header.
-    pub fn open(path: &Path) -> Result<PcapFile> {
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let reader = Reader::new(BufReader::with_capacity(1 << 20, file))
-            .with_context(|| format!("cannot read {}", path.display()))?;
+    pub fn open(path: &Path) -> Result<PcapFile, CaptureError> {
+        let file = File::open(path).map_err(|source| CaptureError::OpenFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        let reader = Reader::new(BufReader::with_capacity(1 << 20, file)).map_err(|source| {
+            CaptureError::ReadFile {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
         Ok(PcapFile {
             reader,
             path: path.to_owned(),

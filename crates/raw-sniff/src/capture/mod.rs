@@ -8,6 +8,7 @@
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 pub mod afpacket;
+mod error;
 pub mod file;
 #[cfg(unix)]
 #[allow(unsafe_code)]
@@ -22,6 +23,7 @@ pub mod windows;
 use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use error::CaptureError;
 pub use wire::LinkType;
 
 pub use wire::pcap::Timestamp;

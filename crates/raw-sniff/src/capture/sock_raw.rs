@@ -15,10 +15,9 @@ use std::net::Ipv6Addr;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use anyhow::{anyhow, Result};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::{Capture, CapturedFrame, Drain, LinkType, Next, Stats};
+use super::{Capture, CaptureError, CapturedFrame, Drain, LinkType, Next, Stats};
 
 const POLL_MS: i32 = 100;
 /// An IP datagram is at most 64 KiB; IPv6 ones get a rebuilt 40-byte header in front.
@@ -65,7 +64,7 @@ pub struct SockRaw {
 
 impl SockRaw {
     /// Opens an IPv4 and (where the host has IPv6) an IPv6 raw socket for each protocol.
-    pub fn open(protocols: &[IpProto]) -> Result<SockRaw> {
+    pub fn open(protocols: &[IpProto]) -> Result<SockRaw, CaptureError> {
         let mut sockets = Vec::new();
         for &proto in protocols {
             for v6 in [false, true] {
@@ -74,27 +73,22 @@ impl SockRaw {
                 let socket = match Socket::new(domain, Type::RAW, Some(Protocol::from(number))) {
                     Ok(socket) => socket,
                     Err(err) if matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
-                        return Err(anyhow!(
-                            "raw sockets need root or CAP_NET_RAW: run with sudo, or once \
-                             `sudo setcap cap_net_raw+ep $(command -v raw-sniff)`"
-                        ))
+                        return Err(CaptureError::RawSocketNeedsPrivilege)
                     }
                     // A host without IPv6 still captures IPv4.
                     Err(_) if v6 => continue,
-                    Err(err) => {
-                        return Err(anyhow!(
-                            "socket(AF_INET, SOCK_RAW, {proto:?}) failed: {err}"
-                        ))
-                    }
+                    Err(source) => return Err(CaptureError::RawSocket { proto, source }),
                 };
-                socket.set_nonblocking(true)?;
+                socket
+                    .set_nonblocking(true)
+                    .map_err(CaptureError::RawSocketOption)?;
                 if v6 {
                     for option in [
                         libc::IPV6_RECVPKTINFO,
                         libc::IPV6_RECVHOPLIMIT,
                         libc::IPV6_RECVTCLASS,
                     ] {
-                        enable(&socket, option)?;
+                        enable(&socket, option).map_err(CaptureError::RawSocketOption)?;
                     }
                 }
                 sockets.push(RawSocket {

@@ -13,11 +13,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::os::windows::io::AsRawSocket;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
 use socket2::{Domain, Protocol, Socket, Type};
 use windows_sys::Win32::Networking::WinSock::{WSAIoctl, RCVALL_ON, SIO_RCVALL, SOCKET};
 
-use super::{Capture, CapturedFrame, Drain, LinkType, Next, Stats};
+use super::{Capture, CaptureError, CapturedFrame, Drain, LinkType, Next, Stats};
 
 /// An IPv4 datagram is at most 64 KiB.
 const MAX_PACKET: usize = 65_536;
@@ -36,40 +35,38 @@ pub struct RcvAll {
 impl RcvAll {
     /// Opens the capture on the interface with IPv4 address `iface` (given as an address, as
     /// `raw-sniff -D` lists them on Windows), or on the first non-loopback address.
-    pub fn open(iface: Option<&str>) -> Result<RcvAll> {
+    pub fn open(iface: Option<&str>) -> Result<RcvAll, CaptureError> {
         let addr = match iface {
-            Some(text) => text.parse::<Ipv4Addr>().map_err(|_| {
-                anyhow!("on Windows, --iface takes an interface's IPv4 address (see raw-sniff -D), not {text:?}")
-            })?,
+            Some(text) => text
+                .parse::<Ipv4Addr>()
+                .map_err(|_| CaptureError::NotAnAddress(text.to_owned()))?,
             None => host_addresses()?
                 .into_iter()
                 .find(|a| !a.is_loopback())
-                .ok_or_else(|| anyhow!("no IPv4 address to capture on; pass one with --iface"))?,
+                .ok_or(CaptureError::NoAddress)?,
         };
         // IPPROTO_IP (0): with SIO_RCVALL the socket receives every protocol.
         let socket =
             Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(0))).map_err(|err| {
                 if err.raw_os_error() == Some(WSAEACCES) {
-                    anyhow!(
-                        "raw sockets need Administrator rights: run the terminal as Administrator"
-                    )
+                    CaptureError::RawSocketNeedsAdministrator
                 } else {
-                    anyhow!("socket(AF_INET, SOCK_RAW) failed: {err}")
+                    CaptureError::WindowsRawSocket(err)
                 }
             })?;
         socket
             .bind(&SocketAddr::new(IpAddr::V4(addr), 0).into())
-            .with_context(|| format!("cannot bind the raw socket to {addr}"))?;
+            .map_err(|source| CaptureError::BindAddress { addr, source })?;
         enable_receive_all(&socket).map_err(|err| {
             if err.raw_os_error() == Some(WSAEACCES) {
-                anyhow!("SIO_RCVALL needs Administrator rights: run the terminal as Administrator")
+                CaptureError::ReceiveAllNeedsAdministrator
             } else {
-                anyhow!("WSAIoctl(SIO_RCVALL) on {addr} failed: {err}")
+                CaptureError::ReceiveAll { addr, source: err }
             }
         })?;
         socket
             .set_read_timeout(Some(POLL))
-            .context("cannot set a receive timeout")?;
+            .map_err(CaptureError::ReceiveTimeout)?;
         Ok(RcvAll {
             socket,
             addr,
@@ -158,14 +155,16 @@ impl Capture for RcvAll {
 }
 
 /// This computer's IPv4 addresses, found by resolving its own name.
-fn host_addresses() -> Result<Vec<Ipv4Addr>> {
+fn host_addresses() -> Result<Vec<Ipv4Addr>, CaptureError> {
     let Some(name) = std::env::var_os("COMPUTERNAME") else {
-        bail!("cannot tell this computer's name (COMPUTERNAME is not set); pass --iface ADDRESS");
+        return Err(CaptureError::NoComputerName);
     };
     let name = name.to_string_lossy().into_owned();
-    let addrs = (name.as_str(), 0)
-        .to_socket_addrs()
-        .with_context(|| format!("cannot resolve this computer's name {name}"))?;
+    let resolved = (name.as_str(), 0).to_socket_addrs();
+    let addrs = match resolved {
+        Ok(addrs) => addrs,
+        Err(source) => return Err(CaptureError::ResolveComputerName { name, source }),
+    };
     let mut v4: Vec<Ipv4Addr> = addrs
         .filter_map(|a| match a.ip() {
             IpAddr::V4(ip) => Some(ip),
@@ -177,7 +176,7 @@ fn host_addresses() -> Result<Vec<Ipv4Addr>> {
 }
 
 /// `-D` on Windows: the IPv4 addresses `--iface` accepts.
-pub fn list_interfaces() -> Result<()> {
+pub fn list_interfaces() -> Result<(), CaptureError> {
     for (i, addr) in host_addresses()?.iter().enumerate() {
         println!("{}. {addr}", i + 1);
     }

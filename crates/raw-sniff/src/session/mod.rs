@@ -4,12 +4,17 @@
 //!
 //! A [`Session`] is built from a [`Config`] in two steps, so the caller can act between them:
 //! [`Session::open`] does everything that can fail before the first packet (the source, the
-//! privilege drop, the filter, the `-w` file), and [`Session::run`] announces the capture on
-//! stderr, reads until told to stop and prints the summary. Between the two the caller
-//! installs whatever sets the stop flag: a signal arriving before its handler exists should
-//! end the process, as it always has, not start a drain.
+//! privilege drop, the filter, the `-w` file), and [`Session::run`] reads until told to stop
+//! and returns the [`Summary`]. Between the two the caller installs whatever sets the stop
+//! flag, then announces the capture (what it says is [`Session::source_description`],
+//! [`Session::link_type`] and [`Session::filter_site`]): a signal arriving before its handler
+//! exists should end the process, as it always has, not start a drain.
+//!
+//! The session prints nothing on stderr itself: notes go to the caller's `on_note` as they
+//! happen, and the summary and errors are returned.
 
 mod config;
+mod error;
 mod open;
 mod saver;
 mod stdout;
@@ -18,14 +23,16 @@ mod ws_stage;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-
 pub use config::{Config, Live, Output, Source, WsOptions};
+pub use error::SessionError;
 
-use crate::capture::{Capture, Drain, Next, Timestamp};
+pub use crate::summary::Summary;
+
+use crate::capture::{Capture, Drain, LinkType, Next, Timestamp};
 use crate::filter::Program;
+use crate::note::Note;
 use crate::output::Printer;
-use crate::summary::{Counts, Summary};
+use crate::summary::Counts;
 use crate::user_filter::{self, UserFilter};
 use saver::Saver;
 use ws_stage::WsStage;
@@ -37,14 +44,37 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 /// The compiled form of `config`'s filter for the link type its source delivers, as
 /// `tcpdump -d` shows it; `None` when there is no filter. The source is opened to learn its
-/// link type, and closed again.
-pub fn filter_program(config: &Config) -> Result<Option<Program>> {
-    let source = open::open_source(&config.source, config.filter.as_ref())?;
-    config
+/// link type, and closed again; what it says on the way goes to `on_note`.
+pub fn filter_program(
+    config: &Config,
+    on_note: &mut dyn FnMut(Note),
+) -> Result<Option<Program>, SessionError> {
+    let source = open::open_source(&config.source, config.filter.as_ref(), on_note)?;
+    let program = config
         .filter
         .as_ref()
         .map(|expr| user_filter::compile(expr, source.link_type()))
-        .transpose()
+        .transpose()?;
+    Ok(program)
+}
+
+/// Where a capture's filter runs, for the line announcing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterSite {
+    /// In the kernel, attached to the socket: frames that do not match are never copied.
+    Kernel,
+    /// Here, in the interpreter, on every frame read.
+    Here,
+}
+
+/// How a capture ended: what it saw, and the error that cut it short if one did. The summary
+/// is there either way, as the frames before an error were captured all the same.
+#[derive(Debug)]
+pub struct Finished {
+    /// What the capture saw.
+    pub summary: Summary,
+    /// `Err` when an error ended the capture; stdout and the `-w` file were flushed anyway.
+    pub result: Result<(), SessionError>,
 }
 
 /// An open capture, ready to run.
@@ -69,17 +99,22 @@ struct Draining {
 
 impl Session {
     /// Opens the source, drops privileges to `config.user`, readies the filter and creates
-    /// the `-w` file: everything that can fail before the first packet.
-    pub fn open(config: Config) -> Result<Session> {
-        let source = open::open_source(&config.source, config.filter.as_ref())?;
+    /// the `-w` file: everything that can fail before the first packet. What the source has
+    /// to say on the way (a fallback it took) goes to `on_note`.
+    pub fn open(config: Config, on_note: &mut dyn FnMut(Note)) -> Result<Session, SessionError> {
+        let source = open::open_source(&config.source, config.filter.as_ref(), on_note)?;
         #[cfg(unix)]
         if let Some(user) = &config.user {
-            crate::capture::privileges::drop_to(user)
-                .with_context(|| format!("cannot drop privileges to {user}"))?;
+            crate::capture::privileges::drop_to(user).map_err(|source| {
+                SessionError::DropPrivileges {
+                    user: user.clone(),
+                    source,
+                }
+            })?;
         }
         #[cfg(not(unix))]
         if config.user.is_some() {
-            anyhow::bail!("--user is available on Unix only");
+            return Err(SessionError::UserUnsupported);
         }
         let filter = match &config.filter {
             Some(expr) if !source.filters_in_kernel() => {
@@ -106,40 +141,53 @@ impl Session {
         })
     }
 
-    /// Announces the capture on stderr, then captures until the source ends, `count` packets
-    /// have matched, `duration` has passed or `stop` is set; flushes stdout and the `-w` file
-    /// and prints the summary on stderr, whatever ended the capture.
-    pub fn run(mut self, stop: &AtomicBool) -> Result<()> {
-        eprintln!(
-            "raw-sniff: reading from {}, link type {}{}",
-            self.source.describe(),
-            self.source.link_type(),
-            if self.source.filters_in_kernel() {
-                ", filter run by the kernel"
-            } else if self.filter.is_some() {
-                ", filter run here"
-            } else {
-                ""
-            }
-        );
+    /// How packets are received, for the line announcing the capture.
+    pub fn source_description(&self) -> String {
+        self.source.describe()
+    }
+
+    /// The link type of the frames (a file may mix several; this is its first).
+    pub fn link_type(&self) -> LinkType {
+        self.source.link_type()
+    }
+
+    /// Where the filter runs; `None` without a filter.
+    pub fn filter_site(&self) -> Option<FilterSite> {
+        if self.source.filters_in_kernel() {
+            Some(FilterSite::Kernel)
+        } else if self.filter.is_some() {
+            Some(FilterSite::Here)
+        } else {
+            None
+        }
+    }
+
+    /// Captures until the source ends, `count` packets have matched, `duration` has passed or
+    /// `stop` is set; flushes stdout and the `-w` file and returns the summary, whatever ended
+    /// the capture. Notes on the way go to `on_note`.
+    pub fn run(mut self, stop: &AtomicBool, on_note: &mut dyn FnMut(Note)) -> Finished {
         let deadline = self.config.duration.map(|d| Instant::now() + d);
         let outcome = self.capture_loop(stop, deadline);
         // What the streams still hold (buffered segments, flows never closed) is reported last.
-        let outcome = outcome.and_then(|()| self.ws.finish(self.printer.as_mut()));
+        let outcome = outcome.and_then(|()| self.ws.finish(self.printer.as_mut(), on_note));
 
         // Whatever ended the loop, what was captured is flushed before anything is reported.
         let flushed = self.finish();
-        let summary = Summary {
-            counts: &self.counts,
-            kernel: self.source.stats(),
-            written_to: self.config.write.as_deref(),
-        };
-        eprint!("{summary}");
-        outcome?;
-        flushed
+        Finished {
+            summary: Summary {
+                kernel: self.source.stats(),
+                counts: self.counts,
+                written_to: self.config.write,
+            },
+            result: outcome.and(flushed),
+        }
     }
 
-    fn capture_loop(&mut self, stop: &AtomicBool, deadline: Option<Instant>) -> Result<()> {
+    fn capture_loop(
+        &mut self,
+        stop: &AtomicBool,
+        deadline: Option<Instant>,
+    ) -> Result<(), SessionError> {
         let mut draining: Option<Draining> = None;
         loop {
             if draining.is_none()
@@ -171,7 +219,7 @@ impl Session {
             let frame = match self.source.next() {
                 Ok(Next::Frame(frame)) => frame,
                 Ok(Next::Idle) => {
-                    self.printer.flush()?;
+                    self.printer.flush().map_err(SessionError::Output)?;
                     if let Some(saver) = &mut self.saver {
                         saver.flush()?;
                     }
@@ -185,7 +233,7 @@ impl Session {
                     continue;
                 }
                 Ok(Next::End) => return Ok(()),
-                Err(err) => return Err(err).context("capture failed"),
+                Err(err) => return Err(SessionError::Read(err)),
             };
             if draining
                 .as_ref()
@@ -208,18 +256,20 @@ impl Session {
             let decoded = wire::decode(frame.link, frame.data);
             self.counts.count_protocol(&decoded);
             if !self.config.ws.only {
-                self.printer.packet(self.counts.matched, &frame, &decoded)?;
+                self.printer
+                    .packet(self.counts.matched, &frame, &decoded)
+                    .map_err(SessionError::Output)?;
             }
             self.ws.packet(&frame, &decoded, self.printer.as_mut())?;
         }
     }
 
     /// Flushes stdout and completes the `-w` file.
-    fn finish(&mut self) -> Result<()> {
+    fn finish(&mut self) -> Result<(), SessionError> {
         let printed = self.printer.flush();
         if let Some(saver) = &mut self.saver {
             saver.close(self.source.link_type())?;
         }
-        printed.context("cannot write to stdout")
+        printed.map_err(SessionError::FlushOutput)
     }
 }

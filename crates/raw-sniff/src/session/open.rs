@@ -1,23 +1,28 @@
 //! Opening the packet source a [`Config`](super::Config) names, with the filter in the kernel
 //! where the source can take it.
 
-use anyhow::Result;
-
 use super::config::{Live, Source};
+use super::SessionError;
 use crate::capture::Capture;
 use crate::filter::Expr;
+use crate::note::Note;
 
-/// Opens `source`; a Linux packet socket gets `filter` compiled into the kernel.
-pub(super) fn open_source(source: &Source, filter: Option<&Expr>) -> Result<Box<dyn Capture>> {
+/// Opens `source`; a Linux packet socket gets `filter` compiled into the kernel. What the
+/// source has to say on the way goes to `on_note`.
+pub(super) fn open_source(
+    source: &Source,
+    filter: Option<&Expr>,
+    on_note: &mut dyn FnMut(Note),
+) -> Result<Box<dyn Capture>, SessionError> {
     match source {
         Source::File(path) => Ok(Box::new(crate::capture::file::PcapFile::open(path)?)),
         Source::IpRaw => open_ip_raw(),
-        Source::Interface(live) => open_interface(live, filter),
+        Source::Interface(live) => open_interface(live, filter, on_note),
     }
 }
 
 #[cfg(target_os = "linux")]
-fn open_ip_raw() -> Result<Box<dyn Capture>> {
+fn open_ip_raw() -> Result<Box<dyn Capture>, SessionError> {
     use crate::capture::sock_raw::{IpProto, SockRaw};
     Ok(Box::new(SockRaw::open(&[
         IpProto::Tcp,
@@ -27,9 +32,13 @@ fn open_ip_raw() -> Result<Box<dyn Capture>> {
 }
 
 #[cfg(target_os = "linux")]
-fn open_interface(live: &Live, filter: Option<&Expr>) -> Result<Box<dyn Capture>> {
+fn open_interface(
+    live: &Live,
+    filter: Option<&Expr>,
+    on_note: &mut dyn FnMut(Note),
+) -> Result<Box<dyn Capture>, SessionError> {
     use crate::capture::afpacket::{link_type_for, AfPacket, Options};
-    use crate::user_filter;
+    use crate::user_filter::{self, FilterError};
     let iface = live.iface.clone().unwrap_or_else(|| "any".to_owned());
     // The kernel runs the filter on frames as the socket gets them: with their Ethernet
     // header, or for a cooked socket from the network header on, asking the kernel for the
@@ -37,10 +46,9 @@ fn open_interface(live: &Live, filter: Option<&Expr>) -> Result<Box<dyn Capture>
     let link = link_type_for(&iface)?;
     let program = match filter {
         Some(expr) if link == wire::LinkType::Ethernet => Some(user_filter::compile(expr, link)?),
-        Some(expr) => Some(
-            crate::filter::compile_for_cooked_socket(expr)
-                .map_err(|err| anyhow::anyhow!("cannot compile the filter: {err}"))?,
-        ),
+        Some(expr) => {
+            Some(crate::filter::compile_for_cooked_socket(expr).map_err(FilterError::Compile)?)
+        }
         None => None,
     };
     let filter = program.map(|p| {
@@ -49,34 +57,43 @@ fn open_interface(live: &Live, filter: Option<&Expr>) -> Result<Box<dyn Capture>
             .map(|i| socket2::SockFilter::new(i.code, i.jt, i.jf, i.k))
             .collect()
     });
-    Ok(Box::new(AfPacket::open(&Options {
+    let options = Options {
         iface,
         promisc: live.promisc,
         buffer: live.buffer,
         ring: live.ring,
         filter,
-    })?))
+    };
+    Ok(Box::new(AfPacket::open(&options, on_note)?))
 }
 
 // SIO_RCVALL is both Windows' raw IP socket and its only live capture.
 #[cfg(windows)]
-fn open_ip_raw() -> Result<Box<dyn Capture>> {
+fn open_ip_raw() -> Result<Box<dyn Capture>, SessionError> {
     Ok(Box::new(crate::capture::windows::RcvAll::open(None)?))
 }
 
 #[cfg(windows)]
-fn open_interface(live: &Live, _filter: Option<&Expr>) -> Result<Box<dyn Capture>> {
+fn open_interface(
+    live: &Live,
+    _filter: Option<&Expr>,
+    _on_note: &mut dyn FnMut(Note),
+) -> Result<Box<dyn Capture>, SessionError> {
     Ok(Box::new(crate::capture::windows::RcvAll::open(
         live.iface.as_deref(),
     )?))
 }
 
 #[cfg(not(any(target_os = "linux", windows)))]
-fn open_ip_raw() -> Result<Box<dyn Capture>> {
-    anyhow::bail!("live capture is implemented for Linux and Windows; use --read FILE here")
+fn open_ip_raw() -> Result<Box<dyn Capture>, SessionError> {
+    Err(crate::capture::CaptureError::LiveUnsupported.into())
 }
 
 #[cfg(not(any(target_os = "linux", windows)))]
-fn open_interface(_live: &Live, _filter: Option<&Expr>) -> Result<Box<dyn Capture>> {
+fn open_interface(
+    _live: &Live,
+    _filter: Option<&Expr>,
+    _on_note: &mut dyn FnMut(Note),
+) -> Result<Box<dyn Capture>, SessionError> {
     open_ip_raw()
 }

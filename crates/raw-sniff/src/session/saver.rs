@@ -1,12 +1,12 @@
 //! The `-w` file.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use wire::pcap::Writer;
 
+use super::SessionError;
 use crate::capture::CapturedFrame;
 
 /// The `-w` file. Its header names the link type, known only from the first frame of a file
@@ -18,9 +18,11 @@ pub(super) struct Saver {
 }
 
 impl Saver {
-    pub(super) fn create(path: &Path) -> Result<Saver> {
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    pub(super) fn create(path: &Path) -> Result<Saver, SessionError> {
+        let file = File::create(path).map_err(|source| SessionError::CreateFile {
+            path: path.to_owned(),
+            source,
+        })?;
         Ok(Saver {
             file: Some(BufWriter::with_capacity(1 << 20, file)),
             writer: None,
@@ -28,38 +30,43 @@ impl Saver {
         })
     }
 
-    fn start(&mut self, link: wire::LinkType) -> Result<()> {
+    fn start(&mut self, link: wire::LinkType) -> Result<(), SessionError> {
         if let Some(file) = self.file.take() {
-            self.writer = Some(
-                Writer::new(file, link, crate::SNAPLEN, true)
-                    .with_context(|| format!("cannot write {}", self.path.display()))?,
-            );
+            let writer = Writer::new(file, link, crate::SNAPLEN, true);
+            self.writer = Some(writer.map_err(|err| self.write_error(err))?);
         }
         Ok(())
     }
 
-    pub(super) fn write(&mut self, frame: &CapturedFrame<'_>) -> Result<()> {
+    pub(super) fn write(&mut self, frame: &CapturedFrame<'_>) -> Result<(), SessionError> {
         self.start(frame.link)?;
         if let Some(writer) = &mut self.writer {
-            writer
-                .write_packet(frame.ts, frame.data, frame.orig_len)
-                .with_context(|| format!("cannot write {}", self.path.display()))?;
+            if let Err(err) = writer.write_packet(frame.ts, frame.data, frame.orig_len) {
+                return Err(self.write_error(err));
+            }
         }
         Ok(())
     }
 
-    pub(super) fn flush(&mut self) -> Result<()> {
+    pub(super) fn flush(&mut self) -> Result<(), SessionError> {
         if let Some(writer) = &mut self.writer {
-            writer
-                .flush()
-                .with_context(|| format!("cannot write {}", self.path.display()))?;
+            if let Err(err) = writer.flush() {
+                return Err(self.write_error(err));
+            }
         }
         Ok(())
     }
 
     /// Completes the file; an empty capture still gets a valid header.
-    pub(super) fn close(&mut self, link: wire::LinkType) -> Result<()> {
+    pub(super) fn close(&mut self, link: wire::LinkType) -> Result<(), SessionError> {
         self.start(link)?;
         self.flush()
+    }
+
+    fn write_error(&self, source: io::Error) -> SessionError {
+        SessionError::WriteFile {
+            path: self.path.clone(),
+            source,
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! The second input of the printers: WebSocket events out of reassembled TCP streams.
 
-use anyhow::Result;
-
 use super::config::WsOptions;
+use super::SessionError;
 use crate::capture::CapturedFrame;
+use crate::note::Note;
 use crate::output::Printer;
 use crate::ws::{Tracker, WsConfig, WsEvent, DEFAULT_MAX_FRAME, MAX_EXAMINED};
 
@@ -44,7 +44,7 @@ impl WsStage {
         frame: &CapturedFrame<'_>,
         decoded: &wire::Decoded<'_>,
         printer: &mut dyn Printer,
-    ) -> Result<()> {
+    ) -> Result<(), SessionError> {
         if self.off {
             return Ok(());
         }
@@ -53,25 +53,32 @@ impl WsStage {
         self.print(printer)
     }
 
-    pub(super) fn finish(&mut self, printer: &mut dyn Printer) -> Result<()> {
+    /// Reports what the streams still hold, and tells `on_note` if connections went
+    /// unexamined.
+    pub(super) fn finish(
+        &mut self,
+        printer: &mut dyn Printer,
+        on_note: &mut dyn FnMut(Note),
+    ) -> Result<(), SessionError> {
         self.tracker.finish(&mut self.events);
         if self.tracker.skipped() > 0 {
-            eprintln!(
-                "raw-sniff: {} TCP connections were not examined for WebSocket ({} were at once)",
-                self.tracker.skipped(),
-                MAX_EXAMINED
-            );
+            on_note(Note::WsNotExamined {
+                skipped: self.tracker.skipped(),
+                at_once: MAX_EXAMINED,
+            });
         }
         self.print(printer)
     }
 
-    fn print(&mut self, printer: &mut dyn Printer) -> Result<()> {
+    fn print(&mut self, printer: &mut dyn Printer) -> Result<(), SessionError> {
         for event in self.events.drain(..) {
             if self.messages && event.is_plain_data_frame() {
                 // Its message is printed instead.
                 continue;
             }
-            printer.ws(&event, self.full)?;
+            printer
+                .ws(&event, self.full)
+                .map_err(SessionError::Output)?;
         }
         Ok(())
     }

@@ -16,10 +16,10 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
-use super::{Capture, CapturedFrame, Drain, LinkType, Next, Stats};
+use super::{Capture, CaptureError, CapturedFrame, Drain, LinkType, Next, Stats};
+use crate::note::Note;
 use cooked::{build_cooked, SLL_LEN};
 use recv::Recv;
 use ring::{Ring, BLOCK_TIMEOUT_MS};
@@ -75,7 +75,8 @@ enum Source {
 
 impl AfPacket {
     /// Opens and binds the socket, with the filter attached before any packet is queued.
-    pub fn open(opts: &Options) -> Result<AfPacket> {
+    /// Falling back to `recvfrom` when the ring cannot be had is told to `on_note`.
+    pub fn open(opts: &Options, on_note: &mut dyn FnMut(Note)) -> Result<AfPacket, CaptureError> {
         let (ifindex, cooked) = interface(&opts.iface)?;
         let ty = if cooked { Type::DGRAM } else { Type::RAW };
         // Protocol 0: nothing is queued until bind() names ETH_P_ALL, so no packet slips past the
@@ -85,13 +86,13 @@ impl AfPacket {
         if let Some(program) = &opts.filter {
             socket
                 .attach_filter(program)
-                .context("cannot attach the capture filter (SO_ATTACH_FILTER)")?;
+                .map_err(CaptureError::AttachFilter)?;
         }
         let source = if opts.ring {
             match Ring::new(&socket, opts.buffer) {
                 Ok(ring) => Source::Ring(ring),
                 Err(err) => {
-                    eprintln!("raw-sniff: no mmap ring ({err}); falling back to recvfrom()");
+                    on_note(Note::NoRing(err));
                     Source::Recv(Recv::new(SNAPLEN))
                 }
             }
@@ -107,15 +108,17 @@ impl AfPacket {
             // skipped while reading, as with `any`.
             let _ = setsockopt(socket.as_raw_fd(), libc::PACKET_IGNORE_OUTGOING, &1i32);
         }
-        bind(&socket, ifindex)
-            .with_context(|| format!("cannot bind to interface {}", opts.iface))?;
+        bind(&socket, ifindex).map_err(|source| CaptureError::Bind {
+            iface: opts.iface.clone(),
+            source,
+        })?;
         if opts.promisc && ifindex != 0 {
-            promiscuous(&socket, ifindex).context("cannot enable promiscuous mode")?;
+            promiscuous(&socket, ifindex).map_err(CaptureError::Promiscuous)?;
         }
         if matches!(source, Source::Recv(_)) {
             socket
                 .set_read_timeout(Some(Duration::from_millis(POLL_MS as u64)))
-                .context("cannot set a receive timeout")?;
+                .map_err(CaptureError::ReceiveTimeout)?;
         }
         Ok(AfPacket {
             socket,
@@ -221,7 +224,7 @@ impl Capture for AfPacket {
 }
 
 /// The link type a capture on `iface` will deliver, before opening it.
-pub fn link_type_for(iface: &str) -> Result<LinkType> {
+pub fn link_type_for(iface: &str) -> Result<LinkType, CaptureError> {
     let (_, cooked) = interface(iface)?;
     Ok(if cooked {
         LinkType::LinuxSll

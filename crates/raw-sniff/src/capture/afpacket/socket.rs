@@ -6,19 +6,20 @@ use std::io;
 use std::mem::size_of;
 use std::os::fd::{AsRawFd, RawFd};
 
-use anyhow::{anyhow, bail, Result};
 use socket2::Socket;
+
+use crate::capture::CaptureError;
 
 const ETH_P_ALL: u16 = 0x0003;
 
 /// An interface's index (0 for `any`) and whether frames must be cooked: only Ethernet and
 /// loopback devices hand over a 14-byte Ethernet header.
-pub(super) fn interface(name: &str) -> Result<(i32, bool)> {
+pub(super) fn interface(name: &str) -> Result<(i32, bool), CaptureError> {
     if name == "any" {
         return Ok((0, true));
     }
     if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-        bail!("bad interface name {name:?}");
+        return Err(CaptureError::BadInterfaceName(name.to_owned()));
     }
     let dir = format!("/sys/class/net/{name}");
     let read = |file: &str| -> Option<i64> {
@@ -29,7 +30,7 @@ pub(super) fn interface(name: &str) -> Result<(i32, bool)> {
             .ok()
     };
     let Some(index) = read("ifindex") else {
-        bail!("no interface named {name} (list them with `raw-sniff -D`)");
+        return Err(CaptureError::NoSuchInterface(name.to_owned()));
     };
     const ARPHRD_ETHER: i64 = 1;
     const ARPHRD_LOOPBACK: i64 = 772;
@@ -60,14 +61,11 @@ pub(super) fn is_loopback_echo(ll: &libc::sockaddr_ll, loopback: Option<i32>) ->
 }
 
 /// The error for a socket that could not be created, saying which privilege it needs.
-pub(super) fn open_error(err: io::Error, iface: &str) -> anyhow::Error {
+pub(super) fn open_error(err: io::Error, iface: &str) -> CaptureError {
     if matches!(err.raw_os_error(), Some(libc::EPERM | libc::EACCES)) {
-        anyhow!(
-            "capturing on {iface} needs root or CAP_NET_RAW: run with sudo, or once \
-             `sudo setcap cap_net_raw,cap_net_admin+ep $(command -v raw-sniff)`"
-        )
+        CaptureError::PacketSocketNeedsPrivilege(iface.to_owned())
     } else {
-        anyhow!("socket(AF_PACKET) failed: {err}")
+        CaptureError::PacketSocket(err)
     }
 }
 
