@@ -50,6 +50,13 @@ fn a_file_that_cannot_be_opened_or_read_is_named() {
         &["-r", path],
         &format!("raw-sniff: cannot read {path}: not a pcap or pcapng file (magic 0x68656c6c)\n"),
     );
+    // A read that fails says so once: the io error is the cause, not repeated after it.
+    let dir = std::env::temp_dir();
+    let dir = dir.to_str().unwrap();
+    fails_with(
+        &["-r", dir],
+        &format!("raw-sniff: cannot read {dir}: reading capture: Is a directory (os error 21)\n"),
+    );
     fails_with(
         &["-r", LO_MIXED, "-w", "/nonexistent/dir/x.pcap"],
         "raw-sniff: cannot create /nonexistent/dir/x.pcap: No such file or directory (os error 2)\n",

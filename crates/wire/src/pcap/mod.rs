@@ -31,8 +31,9 @@ pub const MAX_RECORD_LEN: usize = 1 << 20;
 /// Why a capture file could not be read (further).
 #[derive(Debug, thiserror::Error)]
 pub enum PcapError {
-    /// The underlying reader failed.
-    #[error("reading capture: {0}")]
+    /// The underlying reader failed; the io::Error is the source, so a report that prints
+    /// the chain says it once.
+    #[error("reading capture")]
     Io(#[from] io::Error),
     /// The file starts with neither a pcap nor a pcapng magic number.
     #[error("not a pcap or pcapng file (magic {0:#010x})")]
