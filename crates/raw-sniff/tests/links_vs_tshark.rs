@@ -33,7 +33,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "fr.ea",
         "tshark names the EA bit of both address bytes fr.ea; raw-sniff calls the second fr.ea_last",
     ),
-    ("fr.nlpid", "tshark shows the pad byte before the NLPID as fr.nlpid 0x00"),
     ("pktap.ifname", "tshark shows the name as text, raw-sniff as NUL-padded bytes"),
     ("pktap.cmdname", "tshark shows the name as text, raw-sniff as NUL-padded bytes"),
     ("pktap.ecmdname", "tshark shows the name as text, raw-sniff as NUL-padded bytes"),
