@@ -36,8 +36,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("pktap.ifname", "tshark shows the name as text, raw-sniff as NUL-padded bytes"),
     ("pktap.cmdname", "tshark shows the name as text, raw-sniff as NUL-padded bytes"),
     ("pktap.ecmdname", "tshark shows the name as text, raw-sniff as NUL-padded bytes"),
-    ("pktap.ifunit", "tshark shows a little-endian number, raw-sniff bytes"),
-    ("pktap.epid", "tshark shows a little-endian number, raw-sniff bytes"),
     ("wlan.duration", "tshark shows a little-endian number, raw-sniff bytes"),
     ("wlan.qos", "tshark shows a little-endian number, raw-sniff bytes"),
     (
