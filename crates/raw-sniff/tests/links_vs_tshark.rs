@@ -36,8 +36,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("pktap.ifname", "tshark shows the name as text, raw-sniff as NUL-padded bytes"),
     ("pktap.cmdname", "tshark shows the name as text, raw-sniff as NUL-padded bytes"),
     ("pktap.ecmdname", "tshark shows the name as text, raw-sniff as NUL-padded bytes"),
-    ("wlan.duration", "tshark shows a little-endian number, raw-sniff bytes"),
-    ("wlan.qos", "tshark shows a little-endian number, raw-sniff bytes"),
     (
         "wlan.seq",
         "tshark's is the 12-bit sequence number (wlan.frag the fragment), raw-sniff's the whole little-endian sequence control as bytes",
