@@ -37,9 +37,10 @@ pub mod field {
     }
 }
 
-/// The optional pad byte before an NLPID.
+/// The optional pad byte before an NLPID. Wireshark reports it as an NLPID of 0x00, so it
+/// carries that field's name.
 pub const PAD: FieldDef = FieldDef {
-    name: "fr.pad",
+    name: "fr.nlpid",
     at: 3,
     len: 1,
     mask: 0,
@@ -261,7 +262,7 @@ mod tests {
             names[8..],
             [
                 "fr.control",
-                "fr.pad",
+                "fr.nlpid",
                 "fr.nlpid",
                 "fr.snap.oui",
                 "fr.snaptype"

@@ -2,8 +2,9 @@
 //! the addresses the DS bits call for, sequence control, QoS and HT control. Data frames
 //! continue into 802.2 LLC; management and control frames are named, not dissected.
 //!
-//! 802.11 numbers are little-endian, unlike every other header in this crate, so its
-//! multi-byte numbers are shown as bytes and read by the typed getters.
+//! 802.11 numbers are little-endian, unlike the IP headers that follow: duration and QoS
+//! control read as little-endian numbers, as Wireshark shows them; sequence control, whose
+//! two parts split the little-endian value, stays bytes, read by the typed getters.
 
 use crate::error::{Layer, Result, WireError};
 use crate::ethernet::MacAddr;
@@ -33,7 +34,7 @@ pub mod field {
             "More fragments of this MSDU follow (IEEE 802.11-2020 §9.2.4.1.5).";
         DS = "wlan.fc.ds", 1, 1, 0x03, Kind::Number, "DS status",
             "To DS (bit 0) and From DS (bit 1): which way the frame crosses the distribution system, which decides what each address means (IEEE 802.11-2020 §9.2.4.1.4).";
-        DURATION = "wlan.duration", 2, 2, 0, Kind::Bytes, "Duration",
+        DURATION = "wlan.duration", 2, 2, 0, Kind::LittleEndian { hex: false }, "Duration",
             "Microseconds the medium stays reserved, little-endian; other stations set their NAV from it (IEEE 802.11-2020 §9.2.4.2).";
         ADDR1 = "wlan.ra", 4, 6, 0, Kind::Mac, "Receiver address",
             "Address 1: the station that receives the frame over the air (IEEE 802.11-2020 §9.3.2.1).";
@@ -63,7 +64,7 @@ pub const QOS: FieldDef = FieldDef {
     at: 0,
     len: 2,
     mask: 0,
-    kind: crate::field::Kind::Bytes,
+    kind: crate::field::Kind::LittleEndian { hex: true },
     label: "QoS control",
     meaning: "Little-endian: traffic identifier (priority) in the low 4 bits, ack policy, A-MSDU present (IEEE 802.11-2020 §9.2.4.5).",
 };

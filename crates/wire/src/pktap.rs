@@ -34,9 +34,9 @@ pub mod field {
             "Traffic service class of the socket (Darwin net/pktap.h, pth_svc).";
         IFTYPE = "pktap.iftype", 80, 2, 0, Kind::LittleEndian { hex: false }, "Interface type",
             "IFT_ type of the interface (Darwin net/pktap.h, pth_iftype).";
-        IFUNIT = "pktap.ifunit", 82, 2, 0, Kind::Bytes, "Interface unit",
+        IFUNIT = "pktap.ifunit", 82, 2, 0, Kind::LittleEndian { hex: false }, "Interface unit",
             "Unit number of the interface, the 0 of en0 (Darwin net/pktap.h, pth_ifunit).";
-        EPID = "pktap.epid", 84, 4, 0, Kind::Bytes, "Effective process ID",
+        EPID = "pktap.epid", 84, 4, 0, Kind::LittleEndian { hex: false }, "Effective process ID",
             "Process on whose behalf the socket acts (Darwin net/pktap.h, pth_epid).";
         ECMDNAME = "pktap.ecmdname", 88, 20, 0, Kind::Bytes, "Effective command name",
             "That process's command name (Darwin net/pktap.h, pth_ecomm).";
