@@ -45,8 +45,9 @@ if [ "${#PATTERNS[@]}" -eq 0 ]; then
         server_echo server_lifecycle client php_peers bench 'hostile*'
         # ws-chat
         protocol python_interop chromium signals
-        # raw-sniff: live capture on lo and in network namespaces
-        'live_*' filter_live ws_live_tshark
+        # raw-sniff: live capture on lo and in network namespaces, and the messages a live
+        # capture prints before and after it starts
+        'live_*' filter_live ws_live_tshark messages
         # examples
         examples_run
     )
