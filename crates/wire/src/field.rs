@@ -29,11 +29,20 @@ pub enum Kind {
         names: &'static [(u32, &'static str)],
     },
     /// A number stored least significant byte first (radiotap, NFLOG and PKTAP headers, which
-    /// use the capturing host's order); `hex` says whether it reads in hex.
+    /// use the capturing host's order); `hex` says whether it reads in hex. A mask applies to
+    /// the value read least significant byte first, as the protocol's bit numbering does.
     LittleEndian {
         /// Shown as `0x002f` rather than `47`.
         hex: bool,
     },
+    /// A two's-complement signed number (radiotap's dBm fields): decimal with its sign.
+    Signed {
+        /// Stored least significant byte first.
+        little_endian: bool,
+    },
+    /// A string in a fixed-size or NUL-terminated field (PKTAP's interface and command
+    /// names): the text before the first NUL; the padding after it is not part of the value.
+    Text,
     /// An Internet checksum, which the decoder judges.
     Checksum,
     /// An IPv4 address.
@@ -50,9 +59,12 @@ pub enum Kind {
 
 impl Kind {
     /// The name of `value` in a [`Kind::Code`] field.
-    pub fn name_of(&self, value: u32) -> Option<&'static str> {
+    pub fn name_of(&self, value: u64) -> Option<&'static str> {
         match self {
-            Kind::Code { names, .. } => names.iter().find(|(v, _)| *v == value).map(|(_, n)| *n),
+            Kind::Code { names, .. } => names
+                .iter()
+                .find(|(v, _)| u64::from(*v) == value)
+                .map(|(_, n)| *n),
             _ => None,
         }
     }
@@ -67,8 +79,9 @@ pub struct FieldDef {
     pub at: usize,
     /// Number of bytes the field touches.
     pub len: usize,
-    /// For sub-byte fields, the bits of the big-endian value of `len` bytes that belong to it;
-    /// `0` means the field is whole bytes.
+    /// For sub-byte fields, the bits of the value of `len` bytes that belong to it (read
+    /// big-endian, or least significant byte first for [`Kind::LittleEndian`]); `0` means the
+    /// field is whole bytes.
     pub mask: u32,
     /// What the value is, which decides how it is typed and shown.
     pub kind: Kind,
@@ -221,19 +234,24 @@ pub(crate) mod table_check {
     use super::FieldDef;
 
     /// A field's kind must fit its size: one bit for a flag, the address's width for an
-    /// address, at most 4 bytes for anything read as a number.
+    /// address, at most 8 bytes for anything read as a number, and at most the mask's 4 bytes
+    /// for a number split by a mask.
     pub(crate) fn kind_fits(f: &FieldDef) {
         use super::Kind;
+        let number = f.len <= 8 && (f.mask == 0 || f.len <= 4);
         let fits = match f.kind {
             Kind::Flag => f.mask.count_ones() == 1,
             Kind::Ipv4 => f.len == 4 && f.mask == 0,
             Kind::Ipv6 => f.len == 16 && f.mask == 0,
             Kind::Mac => f.len == 6 && f.mask == 0,
-            Kind::Number | Kind::Hex | Kind::Units { .. } | Kind::Code { .. } | Kind::Checksum => {
-                f.len <= 4 && f.mask.count_ones() != 1
-            }
-            Kind::LittleEndian { .. } => f.len <= 4 && f.mask == 0,
-            Kind::Bytes | Kind::Option => f.mask == 0,
+            Kind::Number
+            | Kind::Hex
+            | Kind::Units { .. }
+            | Kind::Code { .. }
+            | Kind::Checksum
+            | Kind::LittleEndian { .. } => number && f.mask.count_ones() != 1,
+            Kind::Signed { .. } => number && f.mask == 0,
+            Kind::Bytes | Kind::Option | Kind::Text => f.mask == 0,
         };
         assert!(
             fits,

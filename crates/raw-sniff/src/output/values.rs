@@ -13,6 +13,8 @@ pub fn show(field: &Field<'_>) -> String {
     let def = &field.def;
     let n = match field.value {
         Value::Number(n) => n,
+        Value::Signed(n) => return n.to_string(),
+        Value::Text(t) => return text(t),
         Value::Ipv4(a) => return a.to_string(),
         Value::Ipv6(a) => return a.to_string(),
         Value::Mac(m) => return mac(&m),
@@ -38,7 +40,7 @@ pub fn show(field: &Field<'_>) -> String {
             }
         },
         Kind::Units { unit, .. } => {
-            let _ = write!(text, " ({} bytes)", n * u32::from(unit));
+            let _ = write!(text, " ({} bytes)", n * u64::from(unit));
         }
         Kind::Flag => text.push_str(if n == 1 { " (set)" } else { " (not set)" }),
         Kind::Checksum => {
@@ -49,6 +51,17 @@ pub fn show(field: &Field<'_>) -> String {
         _ => {}
     }
     text
+}
+
+/// A text field as is where every character prints, else quoted with Rust's escapes
+/// (`"a\tb"`, `"\xff"`, `""`), so control characters, bytes that are not UTF-8 and an
+/// empty name stay visible.
+pub fn text(t: &[u8]) -> String {
+    match std::str::from_utf8(t) {
+        Ok(s) if !s.is_empty() && !s.chars().any(char::is_control) => s.to_owned(),
+        Ok(s) => format!("{s:?}"),
+        Err(_) => format!("\"{}\"", t.escape_ascii()),
+    }
 }
 
 /// A MAC address as `02:00:00:00:00:01`.
@@ -156,6 +169,15 @@ mod tests {
             "{}",
             get("ip.checksum")
         );
+    }
+
+    #[test]
+    fn text_prints_as_is_or_quoted() {
+        assert_eq!(text(b"en0"), "en0");
+        assert_eq!(text(b""), "\"\"");
+        assert_eq!(text(b"a\tb"), "\"a\\tb\"");
+        assert_eq!(text(b"\xffz"), "\"\\xffz\"");
+        assert_eq!(text("caf\u{e9}".as_bytes()), "caf\u{e9}");
     }
 
     #[test]
