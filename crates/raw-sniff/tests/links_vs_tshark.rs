@@ -33,10 +33,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "fr.ea",
         "tshark names the EA bit of both address bytes fr.ea; raw-sniff calls the second fr.ea_last",
     ),
-    (
-        "wlan.seq",
-        "tshark's is the 12-bit sequence number (wlan.frag the fragment), raw-sniff's the whole little-endian sequence control as bytes",
-    ),
     ("radiotap.datarate", "tshark shows Mb/s, raw-sniff the 500 kb/s units on the wire"),
 ];
 

@@ -104,6 +104,11 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// A sub-byte field's bits as Wireshark shows them: `.... 0101` for the low nibble of a byte.
+///
+/// A little-endian field's bits are drawn in the order of its value, most significant first,
+/// not in wire order: its mask applies to that value, and Wireshark draws 802.11 sequence
+/// control so (`0000 0101 0111 .... = Sequence number: 87` over the bytes `70 05`), which
+/// keeps each part's bits together where wire order would split the sequence number.
 pub fn bit_picture(field: &Field<'_>) -> Option<String> {
     let bytes = field.bytes;
     let mask = field.def.mask;
@@ -111,7 +116,11 @@ pub fn bit_picture(field: &Field<'_>) -> Option<String> {
         return None;
     }
     let bits = bytes.len() * 8;
-    let raw = bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
+    let fold = |acc: u32, b: &u8| (acc << 8) | u32::from(*b);
+    let raw = match field.def.kind {
+        Kind::LittleEndian { .. } => bytes.iter().rev().fold(0, fold),
+        _ => bytes.iter().fold(0, fold),
+    };
     let mut out = String::with_capacity(bits + bits / 4);
     for i in (0..bits).rev() {
         let bit = 1u32 << i;
@@ -168,6 +177,39 @@ mod tests {
             get("ip.checksum").ends_with("[good]"),
             "{}",
             get("ip.checksum")
+        );
+    }
+
+    /// 802.11 sequence control `73 05` is the little-endian 0x0573: fragment 3, sequence 87,
+    /// drawn as Wireshark draws them.
+    #[test]
+    fn little_endian_bits_are_drawn_in_value_order() {
+        let mut frame = [0u8; 24];
+        frame[0] = 0x40; // probe request: management, no body needed
+        frame[22..24].copy_from_slice(&[0x73, 0x05]);
+        let d = wire::decode(wire::LinkType::Ieee80211, &frame);
+        let mut seen = Vec::new();
+        d.walk(Checksums::Judge, |item| {
+            if let Item::Field(f) = item {
+                if f.def.name == "wlan.frag" || f.def.name == "wlan.seq" {
+                    seen.push((f.def.name, show(&f), bit_picture(&f).unwrap()));
+                }
+            }
+        });
+        assert_eq!(
+            seen,
+            [
+                (
+                    "wlan.frag",
+                    "3".to_owned(),
+                    ".... .... .... 0011".to_owned()
+                ),
+                (
+                    "wlan.seq",
+                    "87".to_owned(),
+                    "0000 0101 0111 ....".to_owned()
+                ),
+            ]
         );
     }
 
