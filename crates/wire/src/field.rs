@@ -20,6 +20,16 @@ pub enum Kind {
         /// Wireshark's value is `units × unit`.
         shown_in_bytes: bool,
     },
+    /// A number counted in steps of `times / per` of `unit` (radiotap's rate, in 500 kb/s):
+    /// Wireshark's field of this name gives the scaled value, `12` on the wire being 6 Mb/s.
+    Scaled {
+        /// Numerator of one step in `unit`.
+        times: u32,
+        /// Denominator of one step in `unit`.
+        per: u32,
+        /// The unit of the scaled value, as printed after it.
+        unit: &'static str,
+    },
     /// A number with registered names (EtherType, IP protocol, ICMP type): `names` lists
     /// them, `hex` says whether the number itself reads in hex.
     Code {
@@ -58,6 +68,17 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// `value` in a [`Kind::Scaled`] field's unit, as few digits as it needs (`5.5`, `6`);
+    /// `None` for other kinds.
+    pub fn scaled(&self, value: u64) -> Option<f64> {
+        match self {
+            Kind::Scaled { times, per, .. } => {
+                Some(value as f64 * f64::from(*times) / f64::from(*per))
+            }
+            _ => None,
+        }
+    }
+
     /// The name of `value` in a [`Kind::Code`] field.
     pub fn name_of(&self, value: u64) -> Option<&'static str> {
         match self {
@@ -247,6 +268,7 @@ pub(crate) mod table_check {
             Kind::Number
             | Kind::Hex
             | Kind::Units { .. }
+            | Kind::Scaled { .. }
             | Kind::Code { .. }
             | Kind::Checksum
             | Kind::LittleEndian { .. } => number && f.mask.count_ones() != 1,
@@ -348,5 +370,20 @@ mod tests {
         assert_eq!(f.read(&[0, 0x12, 0x34]), Some(0x123));
         assert_eq!(f.read(&[0, 0x12]), None);
         assert_eq!(f.shifted(10).at, 11);
+    }
+
+    #[test]
+    fn scaled_values_in_their_unit() {
+        let rate = Kind::Scaled {
+            times: 1,
+            per: 2,
+            unit: "Mb/s",
+        };
+        assert_eq!(
+            rate.scaled(11).map(|v| v.to_string()).as_deref(),
+            Some("5.5")
+        );
+        assert_eq!(rate.scaled(12).map(|v| v.to_string()).as_deref(), Some("6"));
+        assert_eq!(Kind::Number.scaled(12), None);
     }
 }

@@ -42,7 +42,7 @@ const fn rt(
 const KNOWN: [(usize, usize, FieldDef); 28] = [
     (8, 8, rt("radiotap.mactime", "TSFT", "Little-endian microsecond timer of the card when the frame's first bit arrived (radiotap.org, TSFT).", Kind::LittleEndian { hex: false })),
     (1, 1, rt("radiotap.flags", "Flags", "0x10 the frame ends with an FCS, 0x02 short preamble, 0x40 failed FCS check (radiotap.org, Flags).", Kind::Hex)),
-    (1, 1, rt("radiotap.datarate", "Rate", "Data rate in units of 500 kb/s (radiotap.org, Rate).", Kind::Number)),
+    (1, 1, rt("radiotap.datarate", "Rate", "Data rate in units of 500 kb/s (radiotap.org, Rate).", Kind::Scaled { times: 1, per: 2, unit: "Mb/s" })),
     (2, 4, rt("radiotap.channel", "Channel", "Little-endian frequency in MHz, then channel flags (2.4/5 GHz, OFDM, CCK) (radiotap.org, Channel).", Kind::Bytes)),
     (2, 2, rt("radiotap.fhss", "FHSS", "Hop set and pattern of frequency-hopping radios (radiotap.org, FHSS).", Kind::Bytes)),
     (1, 1, rt("radiotap.dbm_antsignal", "Signal", "Signal power at the antenna in dBm, a signed byte (radiotap.org, Antenna signal).", Kind::Signed { little_endian: false })),

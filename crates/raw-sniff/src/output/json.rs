@@ -172,6 +172,9 @@ fn value(out: &mut String, f: &Field<'_>) {
         ) => {
             let _ = write!(out, "{}", n * u64::from(unit));
         }
+        (Value::Number(n), Kind::Scaled { .. }) => {
+            let _ = write!(out, "{}", f.def.kind.scaled(n).unwrap_or_default());
+        }
         (Value::Number(n), _) => {
             let _ = write!(out, "{n}");
         }

@@ -42,6 +42,11 @@ pub fn show(field: &Field<'_>) -> String {
         Kind::Units { unit, .. } => {
             let _ = write!(text, " ({} bytes)", n * u64::from(unit));
         }
+        Kind::Scaled { unit, .. } => {
+            if let Some(v) = def.kind.scaled(n) {
+                let _ = write!(text, " ({v} {unit})");
+            }
+        }
         Kind::Flag => text.push_str(if n == 1 { " (set)" } else { " (not set)" }),
         Kind::Checksum => {
             if let Some(status) = field.checksum {
