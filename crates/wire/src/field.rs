@@ -20,6 +20,16 @@ pub enum Kind {
         /// Wireshark's value is `units × unit`.
         shown_in_bytes: bool,
     },
+    /// A number counted in steps of `times / per` of `unit` (radiotap's rate, in 500 kb/s):
+    /// Wireshark's field of this name gives the scaled value, `12` on the wire being 6 Mb/s.
+    Scaled {
+        /// Numerator of one step in `unit`.
+        times: u32,
+        /// Denominator of one step in `unit`.
+        per: u32,
+        /// The unit of the scaled value, as printed after it.
+        unit: &'static str,
+    },
     /// A number with registered names (EtherType, IP protocol, ICMP type): `names` lists
     /// them, `hex` says whether the number itself reads in hex.
     Code {
@@ -29,11 +39,20 @@ pub enum Kind {
         names: &'static [(u32, &'static str)],
     },
     /// A number stored least significant byte first (radiotap, NFLOG and PKTAP headers, which
-    /// use the capturing host's order); `hex` says whether it reads in hex.
+    /// use the capturing host's order); `hex` says whether it reads in hex. A mask applies to
+    /// the value read least significant byte first, as the protocol's bit numbering does.
     LittleEndian {
         /// Shown as `0x002f` rather than `47`.
         hex: bool,
     },
+    /// A two's-complement signed number (radiotap's dBm fields): decimal with its sign.
+    Signed {
+        /// Stored least significant byte first.
+        little_endian: bool,
+    },
+    /// A string in a fixed-size or NUL-terminated field (PKTAP's interface and command
+    /// names): the text before the first NUL; the padding after it is not part of the value.
+    Text,
     /// An Internet checksum, which the decoder judges.
     Checksum,
     /// An IPv4 address.
@@ -49,10 +68,24 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The name of `value` in a [`Kind::Code`] field.
-    pub fn name_of(&self, value: u32) -> Option<&'static str> {
+    /// `value` in a [`Kind::Scaled`] field's unit, as few digits as it needs (`5.5`, `6`);
+    /// `None` for other kinds.
+    pub fn scaled(&self, value: u64) -> Option<f64> {
         match self {
-            Kind::Code { names, .. } => names.iter().find(|(v, _)| *v == value).map(|(_, n)| *n),
+            Kind::Scaled { times, per, .. } => {
+                Some(value as f64 * f64::from(*times) / f64::from(*per))
+            }
+            _ => None,
+        }
+    }
+
+    /// The name of `value` in a [`Kind::Code`] field.
+    pub fn name_of(&self, value: u64) -> Option<&'static str> {
+        match self {
+            Kind::Code { names, .. } => names
+                .iter()
+                .find(|(v, _)| u64::from(*v) == value)
+                .map(|(_, n)| *n),
             _ => None,
         }
     }
@@ -67,8 +100,9 @@ pub struct FieldDef {
     pub at: usize,
     /// Number of bytes the field touches.
     pub len: usize,
-    /// For sub-byte fields, the bits of the big-endian value of `len` bytes that belong to it;
-    /// `0` means the field is whole bytes.
+    /// For sub-byte fields, the bits of the value of `len` bytes that belong to it (read
+    /// big-endian, or least significant byte first for [`Kind::LittleEndian`]); `0` means the
+    /// field is whole bytes.
     pub mask: u32,
     /// What the value is, which decides how it is typed and shown.
     pub kind: Kind,
@@ -221,19 +255,25 @@ pub(crate) mod table_check {
     use super::FieldDef;
 
     /// A field's kind must fit its size: one bit for a flag, the address's width for an
-    /// address, at most 4 bytes for anything read as a number.
+    /// address, at most 8 bytes for anything read as a number, and at most the mask's 4 bytes
+    /// for a number split by a mask.
     pub(crate) fn kind_fits(f: &FieldDef) {
         use super::Kind;
+        let number = f.len <= 8 && (f.mask == 0 || f.len <= 4);
         let fits = match f.kind {
             Kind::Flag => f.mask.count_ones() == 1,
             Kind::Ipv4 => f.len == 4 && f.mask == 0,
             Kind::Ipv6 => f.len == 16 && f.mask == 0,
             Kind::Mac => f.len == 6 && f.mask == 0,
-            Kind::Number | Kind::Hex | Kind::Units { .. } | Kind::Code { .. } | Kind::Checksum => {
-                f.len <= 4 && f.mask.count_ones() != 1
-            }
-            Kind::LittleEndian { .. } => f.len <= 4 && f.mask == 0,
-            Kind::Bytes | Kind::Option => f.mask == 0,
+            Kind::Number
+            | Kind::Hex
+            | Kind::Units { .. }
+            | Kind::Scaled { .. }
+            | Kind::Code { .. }
+            | Kind::Checksum
+            | Kind::LittleEndian { .. } => number && f.mask.count_ones() != 1,
+            Kind::Signed { .. } => number && f.mask == 0,
+            Kind::Bytes | Kind::Option | Kind::Text => f.mask == 0,
         };
         assert!(
             fits,
@@ -330,5 +370,20 @@ mod tests {
         assert_eq!(f.read(&[0, 0x12, 0x34]), Some(0x123));
         assert_eq!(f.read(&[0, 0x12]), None);
         assert_eq!(f.shifted(10).at, 11);
+    }
+
+    #[test]
+    fn scaled_values_in_their_unit() {
+        let rate = Kind::Scaled {
+            times: 1,
+            per: 2,
+            unit: "Mb/s",
+        };
+        assert_eq!(
+            rate.scaled(11).map(|v| v.to_string()).as_deref(),
+            Some("5.5")
+        );
+        assert_eq!(rate.scaled(12).map(|v| v.to_string()).as_deref(), Some("6"));
+        assert_eq!(Kind::Number.scaled(12), None);
     }
 }

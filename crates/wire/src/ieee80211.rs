@@ -3,8 +3,8 @@
 //! continue into 802.2 LLC; management and control frames are named, not dissected.
 //!
 //! 802.11 numbers are little-endian, unlike the IP headers that follow: duration and QoS
-//! control read as little-endian numbers, as Wireshark shows them; sequence control, whose
-//! two parts split the little-endian value, stays bytes, read by the typed getters.
+//! control read as little-endian numbers, as Wireshark shows them, and sequence control is
+//! split by masks on its little-endian value into the fragment and sequence numbers.
 
 use crate::error::{Layer, Result, WireError};
 use crate::ethernet::MacAddr;
@@ -42,8 +42,10 @@ pub mod field {
             "Address 2: the station that sent the frame over the air (IEEE 802.11-2020 §9.3.2.1).";
         ADDR3 = "wlan.addr3", 16, 6, 0, Kind::Mac, "Address 3",
             "BSSID, final destination or original source, depending on the DS bits (IEEE 802.11-2020 Table 9-30).";
-        SEQ = "wlan.seq", 22, 2, 0, Kind::Bytes, "Sequence control",
-            "Little-endian: fragment number in the low 4 bits, sequence number in the high 12; duplicates are detected by it (IEEE 802.11-2020 §9.2.4.4).";
+        FRAG = "wlan.frag", 22, 2, 0x000f, Kind::LittleEndian { hex: false }, "Fragment number",
+            "Low 4 bits of the little-endian sequence control: which fragment of the MSDU this is, 0 for the first or only one (IEEE 802.11-2020 §9.2.4.4.3).";
+        SEQ = "wlan.seq", 22, 2, 0xfff0, Kind::LittleEndian { hex: false }, "Sequence number",
+            "High 12 bits of the little-endian sequence control: counts MSDUs modulo 4096, so a receiver can drop duplicates (IEEE 802.11-2020 §9.2.4.4.2).";
     }
 }
 
@@ -287,14 +289,19 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Some(MacAddr::from_bytes(&self.buffer.as_ref()[f.range()]))
     }
 
+    /// A masked field of a little-endian 16-bit word, shifted down.
+    fn le_bits16(&self, f: FieldDef) -> u16 {
+        (u32::from(self.le16(f)) & f.mask).wrapping_shr(f.mask.trailing_zeros()) as u16
+    }
+
     /// Sequence number (management and data frames).
     pub fn seq_number(&self) -> Option<u16> {
-        (self.frame_type() != TYPE_CONTROL).then(|| self.le16(field::SEQ) >> 4)
+        (self.frame_type() != TYPE_CONTROL).then(|| self.le_bits16(field::SEQ))
     }
 
     /// Fragment number (management and data frames).
     pub fn frag_number(&self) -> Option<u8> {
-        (self.frame_type() != TYPE_CONTROL).then(|| (self.le16(field::SEQ) & 0x0f) as u8)
+        (self.frame_type() != TYPE_CONTROL).then(|| self.le_bits16(field::FRAG) as u8)
     }
 
     /// Traffic identifier of a QoS data frame.

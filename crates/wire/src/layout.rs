@@ -112,7 +112,11 @@ pub enum Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
     /// Numbers, flags, codes, lengths in units and checksums: masked and shifted down.
-    Number(u32),
+    Number(u64),
+    /// A [`Kind::Signed`] number.
+    Signed(i64),
+    /// A [`Kind::Text`] field's bytes before the first NUL.
+    Text(&'a [u8]),
     /// An IPv4 address.
     Ipv4(Ipv4Addr),
     /// An IPv6 address.
@@ -128,7 +132,8 @@ pub enum Value<'a> {
 }
 
 impl<'a> Value<'a> {
-    /// Reads a field's value from its own bytes as its kind says.
+    /// Reads a field's value from its own bytes as its kind says. A number kind wider than
+    /// 8 bytes, or with no bytes, reads as bytes.
     pub fn read(def: &FieldDef, bytes: &'a [u8]) -> Value<'a> {
         match (def.kind, bytes.len()) {
             (Kind::Ipv4, 4) => Value::Ipv4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])),
@@ -142,22 +147,38 @@ impl<'a> Value<'a> {
                 a.copy_from_slice(bytes);
                 Value::Mac(a)
             }
-            (Kind::Bytes | Kind::Option, _) | (_, 0 | 5..) => Value::Bytes(bytes),
-            (Kind::LittleEndian { .. }, _) => Value::Number(
-                bytes
-                    .iter()
-                    .rev()
-                    .fold(0u32, |acc, b| (acc << 8) | u32::from(*b)),
-            ),
-            _ => {
-                let raw = bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
-                Value::Number(if def.mask == 0 {
-                    raw
-                } else {
-                    (raw & def.mask) >> def.mask.trailing_zeros()
-                })
+            (Kind::Text, _) => {
+                let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+                Value::Text(&bytes[..end])
             }
+            (Kind::Bytes | Kind::Option, _) | (_, 0 | 9..) => Value::Bytes(bytes),
+            (Kind::Signed { little_endian }, n) => {
+                // Sign-extend by moving the value's top bit to bit 63 and back.
+                let unused = 64 - 8 * n as u32;
+                Value::Signed(((unsigned(bytes, little_endian) << unused) as i64) >> unused)
+            }
+            (Kind::LittleEndian { .. }, _) => Value::Number(masked(def, unsigned(bytes, true))),
+            _ => Value::Number(masked(def, unsigned(bytes, false))),
         }
+    }
+}
+
+/// Up to 8 bytes as an unsigned number, most or least significant byte first.
+fn unsigned(bytes: &[u8], little_endian: bool) -> u64 {
+    let fold = |acc: u64, b: &u8| (acc << 8) | u64::from(*b);
+    if little_endian {
+        bytes.iter().rev().fold(0, fold)
+    } else {
+        bytes.iter().fold(0, fold)
+    }
+}
+
+/// A field's bits of `raw`, shifted down; the whole of `raw` for a field without a mask.
+fn masked(def: &FieldDef, raw: u64) -> u64 {
+    if def.mask == 0 {
+        raw
+    } else {
+        (raw & u64::from(def.mask)) >> def.mask.trailing_zeros()
     }
 }
 
@@ -647,6 +668,52 @@ mod tests {
         ] {
             assert!(text.contains(want), "{want} not in {text}");
         }
+    }
+
+    #[test]
+    fn wide_signed_and_text_values() {
+        let def = |len, kind| FieldDef {
+            name: "x",
+            at: 0,
+            len,
+            mask: 0,
+            kind,
+            label: "x",
+            meaning: "x",
+        };
+        let le = Kind::LittleEndian { hex: false };
+        let tsft = [1, 2, 3, 4, 5, 6, 7, 0x88];
+        assert_eq!(
+            Value::read(&def(8, le), &tsft),
+            Value::Number(0x8807_0605_0403_0201)
+        );
+        let signed = Kind::Signed {
+            little_endian: false,
+        };
+        assert_eq!(Value::read(&def(1, signed), &[0xd8]), Value::Signed(-40));
+        assert_eq!(Value::read(&def(1, signed), &[0x7f]), Value::Signed(127));
+        assert_eq!(
+            Value::read(
+                &def(
+                    2,
+                    Kind::Signed {
+                        little_endian: true
+                    }
+                ),
+                &[0xfe, 0xff]
+            ),
+            Value::Signed(-2)
+        );
+        assert_eq!(Value::read(&def(8, signed), &[0xff; 8]), Value::Signed(-1));
+        assert_eq!(
+            Value::read(&def(6, Kind::Text), b"en0\0\0x"),
+            Value::Text(b"en0")
+        );
+        assert_eq!(
+            Value::read(&def(3, Kind::Text), b"abc"),
+            Value::Text(b"abc")
+        );
+        assert_eq!(Value::read(&def(9, le), &[0; 9]), Value::Bytes(&[0; 9]));
     }
 
     proptest! {

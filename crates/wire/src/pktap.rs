@@ -16,7 +16,7 @@ pub mod field {
             "1 for a packet (Darwin net/pktap.h, pth_type_next).";
         DLT = "pktap.dlt", 8, 4, 0, Kind::LittleEndian { hex: false }, "DLT",
             "Link type of the frame that follows, 1 Ethernet (Darwin net/pktap.h, pth_dlt).";
-        IFNAME = "pktap.ifname", 12, 24, 0, Kind::Bytes, "Interface name",
+        IFNAME = "pktap.ifname", 12, 24, 0, Kind::Text, "Interface name",
             "Name of the interface the packet crossed, NUL-padded, e.g. en0 (Darwin net/pktap.h, pth_ifname).";
         FLAGS = "pktap.flags", 36, 4, 0, Kind::LittleEndian { hex: true }, "Flags",
             "Direction and other flags: 0x1 in, 0x2 out (Darwin net/pktap.h, pth_flags).";
@@ -28,7 +28,7 @@ pub mod field {
             "Bytes of link-layer trailer in the frame (Darwin net/pktap.h, pth_frame_post_length).";
         PID = "pktap.pid", 52, 4, 0, Kind::LittleEndian { hex: false }, "Process ID",
             "Process that sent or received the packet, -1 unknown (Darwin net/pktap.h, pth_pid).";
-        CMDNAME = "pktap.cmdname", 56, 20, 0, Kind::Bytes, "Command name",
+        CMDNAME = "pktap.cmdname", 56, 20, 0, Kind::Text, "Command name",
             "That process's command name (Darwin net/pktap.h, pth_comm).";
         SVC_CLASS = "pktap.svc_class", 76, 4, 0, Kind::LittleEndian { hex: true }, "Service class",
             "Traffic service class of the socket (Darwin net/pktap.h, pth_svc).";
@@ -38,7 +38,7 @@ pub mod field {
             "Unit number of the interface, the 0 of en0 (Darwin net/pktap.h, pth_ifunit).";
         EPID = "pktap.epid", 84, 4, 0, Kind::LittleEndian { hex: false }, "Effective process ID",
             "Process on whose behalf the socket acts (Darwin net/pktap.h, pth_epid).";
-        ECMDNAME = "pktap.ecmdname", 88, 20, 0, Kind::Bytes, "Effective command name",
+        ECMDNAME = "pktap.ecmdname", 88, 20, 0, Kind::Text, "Effective command name",
             "That process's command name (Darwin net/pktap.h, pth_ecomm).";
     }
 }

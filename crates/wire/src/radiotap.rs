@@ -40,17 +40,17 @@ const fn rt(
 
 /// The fields of the radiotap namespace by presence bit: alignment, size and description.
 const KNOWN: [(usize, usize, FieldDef); 28] = [
-    (8, 8, rt("radiotap.mactime", "TSFT", "Little-endian microsecond timer of the card when the frame's first bit arrived (radiotap.org, TSFT).", Kind::Bytes)),
+    (8, 8, rt("radiotap.mactime", "TSFT", "Little-endian microsecond timer of the card when the frame's first bit arrived (radiotap.org, TSFT).", Kind::LittleEndian { hex: false })),
     (1, 1, rt("radiotap.flags", "Flags", "0x10 the frame ends with an FCS, 0x02 short preamble, 0x40 failed FCS check (radiotap.org, Flags).", Kind::Hex)),
-    (1, 1, rt("radiotap.datarate", "Rate", "Data rate in units of 500 kb/s (radiotap.org, Rate).", Kind::Number)),
+    (1, 1, rt("radiotap.datarate", "Rate", "Data rate in units of 500 kb/s (radiotap.org, Rate).", Kind::Scaled { times: 1, per: 2, unit: "Mb/s" })),
     (2, 4, rt("radiotap.channel", "Channel", "Little-endian frequency in MHz, then channel flags (2.4/5 GHz, OFDM, CCK) (radiotap.org, Channel).", Kind::Bytes)),
     (2, 2, rt("radiotap.fhss", "FHSS", "Hop set and pattern of frequency-hopping radios (radiotap.org, FHSS).", Kind::Bytes)),
-    (1, 1, rt("radiotap.dbm_antsignal", "Signal", "Signal power at the antenna in dBm, a signed byte (radiotap.org, Antenna signal).", Kind::Bytes)),
-    (1, 1, rt("radiotap.dbm_antnoise", "Noise", "Noise power at the antenna in dBm, a signed byte (radiotap.org, Antenna noise).", Kind::Bytes)),
+    (1, 1, rt("radiotap.dbm_antsignal", "Signal", "Signal power at the antenna in dBm, a signed byte (radiotap.org, Antenna signal).", Kind::Signed { little_endian: false })),
+    (1, 1, rt("radiotap.dbm_antnoise", "Noise", "Noise power at the antenna in dBm, a signed byte (radiotap.org, Antenna noise).", Kind::Signed { little_endian: false })),
     (2, 2, rt("radiotap.quality", "Lock quality", "Barker code lock quality (radiotap.org, Lock quality).", Kind::LittleEndian { hex: false })),
     (2, 2, rt("radiotap.txattenuation", "TX attenuation", "Transmit power below the maximum, unitless (radiotap.org, TX attenuation).", Kind::LittleEndian { hex: false })),
     (2, 2, rt("radiotap.db_txattenuation", "dB TX attenuation", "Transmit power below the maximum in dB (radiotap.org, dB TX attenuation).", Kind::LittleEndian { hex: false })),
-    (1, 1, rt("radiotap.txpower", "TX power", "Transmit power in dBm, signed (radiotap.org, dBm TX power).", Kind::Bytes)),
+    (1, 1, rt("radiotap.txpower", "TX power", "Transmit power in dBm, signed (radiotap.org, dBm TX power).", Kind::Signed { little_endian: false })),
     (1, 1, rt("radiotap.antenna", "Antenna", "Index of the antenna that received the frame (radiotap.org, Antenna).", Kind::Number)),
     (1, 1, rt("radiotap.db_antsignal", "Signal (dB)", "Signal power relative to an arbitrary reference, in dB (radiotap.org, dB antenna signal).", Kind::Number)),
     (1, 1, rt("radiotap.db_antnoise", "Noise (dB)", "Noise power relative to an arbitrary reference, in dB (radiotap.org, dB antenna noise).", Kind::Number)),

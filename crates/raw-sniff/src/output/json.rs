@@ -170,11 +170,22 @@ fn value(out: &mut String, f: &Field<'_>) {
                 shown_in_bytes: true,
             },
         ) => {
-            let _ = write!(out, "{}", n * u32::from(unit));
+            let _ = write!(out, "{}", n * u64::from(unit));
+        }
+        (Value::Number(n), Kind::Scaled { .. }) => {
+            let _ = write!(out, "{}", f.def.kind.scaled(n).unwrap_or_default());
         }
         (Value::Number(n), _) => {
             let _ = write!(out, "{n}");
         }
+        (Value::Signed(n), _) => {
+            let _ = write!(out, "{n}");
+        }
+        // Valid UTF-8 as the string it is; anything else with its odd bytes escaped.
+        (Value::Text(t), _) => match std::str::from_utf8(t) {
+            Ok(s) => string(out, s),
+            Err(_) => string(out, &t.escape_ascii().to_string()),
+        },
         (Value::Bytes(_) | Value::Ipv4Option(_) | Value::TcpOption(_), _) => {
             out.push('"');
             out.push_str(&hex(f.bytes));

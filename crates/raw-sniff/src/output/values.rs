@@ -13,6 +13,8 @@ pub fn show(field: &Field<'_>) -> String {
     let def = &field.def;
     let n = match field.value {
         Value::Number(n) => n,
+        Value::Signed(n) => return n.to_string(),
+        Value::Text(t) => return text(t),
         Value::Ipv4(a) => return a.to_string(),
         Value::Ipv6(a) => return a.to_string(),
         Value::Mac(m) => return mac(&m),
@@ -38,7 +40,12 @@ pub fn show(field: &Field<'_>) -> String {
             }
         },
         Kind::Units { unit, .. } => {
-            let _ = write!(text, " ({} bytes)", n * u32::from(unit));
+            let _ = write!(text, " ({} bytes)", n * u64::from(unit));
+        }
+        Kind::Scaled { unit, .. } => {
+            if let Some(v) = def.kind.scaled(n) {
+                let _ = write!(text, " ({v} {unit})");
+            }
         }
         Kind::Flag => text.push_str(if n == 1 { " (set)" } else { " (not set)" }),
         Kind::Checksum => {
@@ -49,6 +56,17 @@ pub fn show(field: &Field<'_>) -> String {
         _ => {}
     }
     text
+}
+
+/// A text field as is where every character prints, else quoted with Rust's escapes
+/// (`"a\tb"`, `"\xff"`, `""`), so control characters, bytes that are not UTF-8 and an
+/// empty name stay visible.
+pub fn text(t: &[u8]) -> String {
+    match std::str::from_utf8(t) {
+        Ok(s) if !s.is_empty() && !s.chars().any(char::is_control) => s.to_owned(),
+        Ok(s) => format!("{s:?}"),
+        Err(_) => format!("\"{}\"", t.escape_ascii()),
+    }
 }
 
 /// A MAC address as `02:00:00:00:00:01`.
@@ -91,6 +109,11 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// A sub-byte field's bits as Wireshark shows them: `.... 0101` for the low nibble of a byte.
+///
+/// A little-endian field's bits are drawn in the order of its value, most significant first,
+/// not in wire order: its mask applies to that value, and Wireshark draws 802.11 sequence
+/// control so (`0000 0101 0111 .... = Sequence number: 87` over the bytes `70 05`), which
+/// keeps each part's bits together where wire order would split the sequence number.
 pub fn bit_picture(field: &Field<'_>) -> Option<String> {
     let bytes = field.bytes;
     let mask = field.def.mask;
@@ -98,7 +121,11 @@ pub fn bit_picture(field: &Field<'_>) -> Option<String> {
         return None;
     }
     let bits = bytes.len() * 8;
-    let raw = bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
+    let fold = |acc: u32, b: &u8| (acc << 8) | u32::from(*b);
+    let raw = match field.def.kind {
+        Kind::LittleEndian { .. } => bytes.iter().rev().fold(0, fold),
+        _ => bytes.iter().fold(0, fold),
+    };
     let mut out = String::with_capacity(bits + bits / 4);
     for i in (0..bits).rev() {
         let bit = 1u32 << i;
@@ -156,6 +183,48 @@ mod tests {
             "{}",
             get("ip.checksum")
         );
+    }
+
+    /// 802.11 sequence control `73 05` is the little-endian 0x0573: fragment 3, sequence 87,
+    /// drawn as Wireshark draws them.
+    #[test]
+    fn little_endian_bits_are_drawn_in_value_order() {
+        let mut frame = [0u8; 24];
+        frame[0] = 0x40; // probe request: management, no body needed
+        frame[22..24].copy_from_slice(&[0x73, 0x05]);
+        let d = wire::decode(wire::LinkType::Ieee80211, &frame);
+        let mut seen = Vec::new();
+        d.walk(Checksums::Judge, |item| {
+            if let Item::Field(f) = item {
+                if f.def.name == "wlan.frag" || f.def.name == "wlan.seq" {
+                    seen.push((f.def.name, show(&f), bit_picture(&f).unwrap()));
+                }
+            }
+        });
+        assert_eq!(
+            seen,
+            [
+                (
+                    "wlan.frag",
+                    "3".to_owned(),
+                    ".... .... .... 0011".to_owned()
+                ),
+                (
+                    "wlan.seq",
+                    "87".to_owned(),
+                    "0000 0101 0111 ....".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_prints_as_is_or_quoted() {
+        assert_eq!(text(b"en0"), "en0");
+        assert_eq!(text(b""), "\"\"");
+        assert_eq!(text(b"a\tb"), "\"a\\tb\"");
+        assert_eq!(text(b"\xffz"), "\"\\xffz\"");
+        assert_eq!(text("caf\u{e9}".as_bytes()), "caf\u{e9}");
     }
 
     #[test]
