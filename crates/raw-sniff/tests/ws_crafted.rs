@@ -9,10 +9,9 @@ use std::process::Command;
 
 use serde_json::Value;
 use websocket::{encode_frame, FrameHeader, OpCode};
-use wire::checksum::PseudoHeader;
 use wire::pcap::{Timestamp, Writer};
 use wire::tcp::Flags;
-use wire::{ethernet, ipv4, tcp, IpProtocol, LinkType};
+use wire::LinkType;
 
 use common::BIN;
 use test_support::run;
@@ -34,47 +33,7 @@ fn packet(from_client: bool, seq: u32, ack: u32, flags: Flags, payload: &[u8]) -
     } else {
         (SERVER, CLIENT)
     };
-    let pseudo = PseudoHeader::V4 {
-        src: src.0,
-        dst: dst.0,
-    };
-    let t = tcp::Repr {
-        src_port: src.1,
-        dst_port: dst.1,
-        seq_number: seq,
-        ack_number: ack,
-        flags,
-        window_len: 65_535,
-        urgent_at: 0,
-        options: tcp::OptionsRepr::default(),
-        payload,
-    };
-    let mut l4 = vec![0u8; t.buffer_len()];
-    t.emit(&mut tcp::Packet::new_unchecked(&mut l4[..]), &pseudo);
-    let ip = ipv4::Repr {
-        src_addr: src.0,
-        dst_addr: dst.0,
-        protocol: IpProtocol::Tcp,
-        payload_len: l4.len(),
-        ttl: 64,
-        dscp: 0,
-        ecn: 0,
-        ident: 1,
-        dont_frag: true,
-        more_frags: false,
-        frag_offset: 0,
-        options: &[],
-    };
-    let mut f = vec![0u8; 14 + ip.buffer_len()];
-    ethernet::Repr {
-        src_addr: ethernet::MacAddr([0; 6]),
-        dst_addr: ethernet::MacAddr([0; 6]),
-        ethertype: ethernet::EtherType::Ipv4,
-    }
-    .emit(&mut ethernet::Frame::new_unchecked(&mut f[..14]));
-    ip.emit(&mut ipv4::Packet::new_unchecked(&mut f[14..]));
-    f.extend(l4);
-    f
+    test_support::frames::ethernet_ipv4_tcp(src, dst, seq, ack, flags, payload)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

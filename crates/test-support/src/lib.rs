@@ -23,6 +23,7 @@
 // Only `signal` and `procfs` call libc, each call with a `// SAFETY:` comment.
 #![deny(unsafe_code)]
 
+pub mod frames;
 pub mod hostile;
 pub mod net;
 pub mod process;
