@@ -64,18 +64,30 @@ fn manual_server() -> Option<(Child, Receiver<String>, String)> {
     if !have("php") {
         return None;
     }
-    let port = free_port();
-    let mut php = Command::new("php")
-        .arg(php_script("manual_server.php"))
-        .arg("127.0.0.1")
-        .arg(port.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let said = lines_of(php.stdout.take().unwrap());
-    assert_eq!(said.recv_timeout(PATIENCE).unwrap(), "listening");
-    Some((php, said, format!("127.0.0.1:{port}")))
+    // The script cannot listen on port 0 and say which port it got, so it is given a port that
+    // was free a moment ago; another test (or a socket still in TIME_WAIT, which the manual's
+    // script does not override with SO_REUSEADDR) may take it first. Then try another.
+    let mut tries = 0;
+    loop {
+        let port = free_port();
+        let mut php = Command::new("php")
+            .arg(php_script("manual_server.php"))
+            .arg("127.0.0.1")
+            .arg(port.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let said = lines_of(php.stdout.take().unwrap());
+        let first = said.recv_timeout(PATIENCE).unwrap();
+        tries += 1;
+        if first.contains("Address already in use") && tries < 5 {
+            let _ = php.wait();
+            continue;
+        }
+        assert_eq!(first, "listening");
+        return Some((php, said, format!("127.0.0.1:{port}")));
+    }
 }
 
 #[test]
