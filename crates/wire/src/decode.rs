@@ -1090,27 +1090,7 @@ mod tests {
 
     use proptest::prelude::*;
 
-    const LINKS: [LinkType; 19] = [
-        LinkType::Slip,
-        LinkType::Ppp,
-        LinkType::PppHdlc,
-        LinkType::CHdlc,
-        LinkType::Ieee80211,
-        LinkType::FrameRelay,
-        LinkType::Radiotap,
-        LinkType::Nflog,
-        LinkType::Ipoib,
-        LinkType::Pktap,
-        LinkType::Ethernet,
-        LinkType::Raw,
-        LinkType::LinuxSll,
-        LinkType::LinuxSll2,
-        LinkType::Null,
-        LinkType::Loop,
-        LinkType::Ipv4,
-        LinkType::Ipv6,
-        LinkType::Unknown(147),
-    ];
+    const LINKS: &[LinkType] = crate::link::DECODED;
 
     fn real_frames() -> [(LinkType, &'static [u8]); 11] {
         [

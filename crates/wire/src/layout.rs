@@ -729,8 +729,8 @@ mod tests {
         }
 
         #[test]
-        fn random_bytes_labelled_exactly_once(link in 0u32..3, bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
-            let lt = [LinkType::Ethernet, LinkType::Raw, LinkType::LinuxSll2][link as usize];
+        fn random_bytes_labelled_exactly_once(link in any::<prop::sample::Index>(), bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
+            let lt = crate::link::DECODED[link.index(crate::link::DECODED.len())];
             every_byte_once(&decode(lt, &bytes));
         }
 

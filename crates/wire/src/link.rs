@@ -82,6 +82,31 @@ pub enum Start {
     Unknown,
 }
 
+/// Every link type [`for_link_type`] knows, for tests, fuzzing and tools that go through them
+/// all; a test checks it lists each one the table decodes.
+pub const DECODED: &[LinkType] = &[
+    LinkType::Null,
+    LinkType::Ethernet,
+    LinkType::Slip,
+    LinkType::Ppp,
+    LinkType::RawDlt12,
+    LinkType::RawDlt14,
+    LinkType::PppHdlc,
+    LinkType::Raw,
+    LinkType::CHdlc,
+    LinkType::Ieee80211,
+    LinkType::FrameRelay,
+    LinkType::Loop,
+    LinkType::LinuxSll,
+    LinkType::Radiotap,
+    LinkType::Ipv4,
+    LinkType::Ipv6,
+    LinkType::Nflog,
+    LinkType::Ipoib,
+    LinkType::Pktap,
+    LinkType::LinuxSll2,
+];
+
 /// The one table from link type to the header its frames start with.
 pub fn for_link_type(link: LinkType) -> Start {
     use crate::{chdlc, ethernet, frame_relay, ieee80211, ipoib, nflog, null, pktap, ppp};
@@ -121,5 +146,21 @@ pub fn next_for_link_type(link: LinkType) -> Next {
 pub(crate) fn walk_table(fields: &[FieldDef], f: &mut dyn FnMut(FieldDef)) {
     for d in fields {
         f(*d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `DECODED` lists exactly the link types the table decodes: every number up to 300 that
+    /// the table knows is in it, and nothing in it is unknown.
+    #[test]
+    fn decoded_lists_every_known_link_type() {
+        for n in 0..300u32 {
+            let lt = LinkType::from(n);
+            let known = !matches!(for_link_type(lt), Start::Unknown);
+            assert_eq!(known, DECODED.contains(&lt), "link type {n} ({lt})");
+        }
     }
 }

@@ -9,27 +9,7 @@ use wire::decode::{Network, Transport};
 use wire::layout::{Checksums, Item};
 use wire::{decode, ipv4, tcp, udp, LinkType};
 
-const LINKS: [LinkType; 19] = [
-    LinkType::Ethernet,
-    LinkType::Raw,
-    LinkType::LinuxSll,
-    LinkType::LinuxSll2,
-    LinkType::Null,
-    LinkType::Loop,
-    LinkType::Ipv4,
-    LinkType::Ipv6,
-    LinkType::Slip,
-    LinkType::Ppp,
-    LinkType::PppHdlc,
-    LinkType::CHdlc,
-    LinkType::Ieee80211,
-    LinkType::FrameRelay,
-    LinkType::Radiotap,
-    LinkType::Nflog,
-    LinkType::Ipoib,
-    LinkType::Pktap,
-    LinkType::RawDlt12,
-];
+const LINKS: &[LinkType] = wire::link::DECODED;
 
 /// Every captured byte belongs to exactly one field of the walk; fields sharing bytes (flag
 /// bits) split them by mask.
