@@ -18,7 +18,7 @@ use raw_sniff::output::explain::ExplainPrinter;
 use raw_sniff::output::json::JsonPrinter;
 use raw_sniff::output::line::LinePrinter;
 use raw_sniff::output::verbose::VerbosePrinter;
-use raw_sniff::output::{Printer, Style};
+use raw_sniff::output::{PacketNumber, Printer, Style};
 use raw_sniff::ws::{Tracker, WsConfig, WsEvent, DEFAULT_MAX_FRAME};
 use websocket::{encode_frame, FrameHeader, OpCode};
 use wire::tcp::Flags;
@@ -84,7 +84,9 @@ fn printers(c: &mut Criterion) {
         g.bench_function(format!("{name}_{n}_packets"), |b| {
             b.iter(|| {
                 for (i, (frame, d)) in frames.iter().zip(&decoded).enumerate() {
-                    printer.packet(i as u64 + 1, frame, d).unwrap();
+                    printer
+                        .packet(PacketNumber::unfiltered(i as u64 + 1), frame, d)
+                        .unwrap();
                 }
                 printer.flush().unwrap();
             })

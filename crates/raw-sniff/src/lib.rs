@@ -26,7 +26,7 @@
 //!
 //! ```
 //! use raw_sniff::capture::{Capture, Next};
-//! use raw_sniff::output::{line::LinePrinter, Printer, Style};
+//! use raw_sniff::output::{line::LinePrinter, PacketNumber, Printer, Style};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../wire/tests/data/lo-mixed.pcap");
@@ -35,7 +35,8 @@
 //! let mut n = 0;
 //! while let Next::Frame(frame) = file.next()? {
 //!     n += 1;
-//!     printer.packet(n, &frame, &wire::decode(frame.link, frame.data))?;
+//!     let decoded = wire::decode(frame.link, frame.data);
+//!     printer.packet(PacketNumber::unfiltered(n), &frame, &decoded)?;
 //! }
 //! assert!(n > 0);
 //! # Ok(())

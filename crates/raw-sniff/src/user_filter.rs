@@ -36,9 +36,11 @@ pub fn filter_link(link: wire::LinkType) -> Option<filter::Framing> {
     match link {
         wire::LinkType::Ethernet => Some(filter::Framing::Ethernet),
         wire::LinkType::LinuxSll => Some(filter::Framing::LinuxSll),
-        wire::LinkType::Raw | wire::LinkType::Ipv4 | wire::LinkType::Ipv6 => {
-            Some(filter::Framing::RawIp)
-        }
+        wire::LinkType::Raw => Some(filter::Framing::RawIp),
+        // libpcap trusts these link types rather than the version nibble; so does the
+        // filter, so that it matches what tcpdump matches.
+        wire::LinkType::Ipv4 => Some(filter::Framing::Ipv4),
+        wire::LinkType::Ipv6 => Some(filter::Framing::Ipv6),
         _ => None,
     }
 }

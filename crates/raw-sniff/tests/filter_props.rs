@@ -35,7 +35,7 @@ impl Pkt<'_> {
         match self.link {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
-            Framing::RawIp => 0,
+            Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
         }
     }
 
@@ -65,6 +65,9 @@ impl Pkt<'_> {
                 0x86dd => Ok(self.u8(0)? >> 4 == 6),
                 _ => Ok(false),
             },
+            // The link type alone says which IP version every packet is.
+            Framing::Ipv4 => Ok(ethertype == 0x0800),
+            Framing::Ipv6 => Ok(ethertype == 0x86dd),
         }
     }
 
@@ -342,12 +345,22 @@ fn net_layer(raw: bool) -> impl Strategy<Value = Net> {
     }
 }
 
+const ALL_FRAMINGS: [Framing; 5] = [
+    Framing::Ethernet,
+    Framing::LinuxSll,
+    Framing::RawIp,
+    Framing::Ipv4,
+    Framing::Ipv6,
+];
+
 fn frame() -> impl Strategy<Value = (Framing, Frame)> {
     let link = prop_oneof![
         Just((Framing::Ethernet, Link::Ethernet { vlan: None })),
         Just((Framing::Ethernet, Link::Ethernet { vlan: Some(7) })),
         Just((Framing::LinuxSll, Link::Sll)),
         Just((Framing::RawIp, Link::Raw)),
+        Just((Framing::Ipv4, Link::Raw)),
+        Just((Framing::Ipv6, Link::Raw)),
     ];
     link.prop_flat_map(|(lt, link)| {
         (
@@ -468,7 +481,7 @@ proptest! {
 
     #[test]
     fn compiled_programs_pass_the_kernel_checks(e in expr()) {
-        for lt in [Framing::Ethernet, Framing::LinuxSll, Framing::RawIp] {
+        for lt in ALL_FRAMINGS {
             let prog = compile(&e, lt).map_err(|err| TestCaseError::fail(format!("{e}: {err}")))?;
             prop_assert!(prog.len() <= MAX_INSNS);
             prop_assert_eq!(verify(prog.instructions()), Ok(()));
@@ -503,7 +516,7 @@ proptest! {
         bytes in prop::collection::vec(any::<u8>(), 0..120),
         wire in any::<u32>(),
     ) {
-        for lt in [Framing::Ethernet, Framing::LinuxSll, Framing::RawIp] {
+        for lt in ALL_FRAMINGS {
             let prog = compile(&e, lt).map_err(|err| TestCaseError::fail(err.to_string()))?;
             let got = run(prog.instructions(), &bytes, wire);
             prop_assert!(got == 0 || got == SNAPLEN);

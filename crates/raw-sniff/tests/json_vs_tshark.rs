@@ -149,3 +149,54 @@ fn json_fields_equal_tsharks() {
         }
     }
 }
+
+/// `frame.number` is the frame's place in the file, as in Wireshark, not its place among the
+/// packets a filter kept: lo-mixed.pcap starts with packets none of these filters keep.
+#[test]
+fn json_frame_numbers_with_a_filter_equal_tsharks() {
+    if !have("tshark") {
+        return;
+    }
+    let pcap = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../wire/tests/data/lo-mixed.pcap"
+    );
+    // Our capture filter, and tshark's display filter for the same packets.
+    for (filter, display) in [("ip6", "ipv6"), ("icmp", "icmp"), ("udp", "udp && !icmp")] {
+        let out = run(Command::new("tshark").args([
+            "-n",
+            "-r",
+            pcap,
+            "-Y",
+            display,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ]));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim().parse().unwrap())
+            .collect();
+        let out = run(Command::new(BIN).args(["-r", pcap, "--json", filter]));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|line| {
+                let packet: serde_json::Value = serde_json::from_str(line).unwrap();
+                packet["frame"]["frame.number"].as_u64().unwrap()
+            })
+            .collect();
+        assert!(!theirs.is_empty() && theirs[0] > 1, "{filter}: {theirs:?}");
+        assert_eq!(ours, theirs, "frame.number of the packets '{filter}' keeps");
+    }
+}

@@ -156,3 +156,98 @@ fn lines_match_tcpdump_on_real_captures() {
         assert_same_lines_as_tcpdump(&pcap);
     }
 }
+
+/// lo-mixed.pcap's frames with the Ethernet header swapped for a Linux cooked one, as
+/// `(seconds, microseconds, frame)`.
+fn lo_mixed_as_linux_sll() -> Vec<(u32, u32, Vec<u8>)> {
+    let mut reader = wire::pcap::Reader::new(std::fs::File::open(LO_MIXED).unwrap()).unwrap();
+    let mut frames = Vec::new();
+    while let Some(p) = reader.next_packet().unwrap() {
+        // Packet type 0 (to us), ARPHRD_LOOPBACK, 6-byte address, padding, protocol.
+        let mut f = vec![0, 0, 3, 4, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+        f.extend_from_slice(&p.data[12..]);
+        let micros = p.ts.nanos / 1000;
+        frames.push((p.ts.secs as u32, micros, f));
+    }
+    frames
+}
+
+/// A little-endian pcapng file: a section header, one interface of `linktype` (microsecond
+/// timestamps), an enhanced packet block for each frame.
+fn pcapng_file(linktype: u16, frames: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
+    let block = |kind: u32, body: &[u8]| {
+        let mut body = body.to_vec();
+        body.resize(body.len().div_ceil(4) * 4, 0);
+        let total = (12 + body.len()) as u32;
+        let mut b = [kind, total].map(u32::to_le_bytes).concat();
+        b.extend_from_slice(&body);
+        b.extend_from_slice(&total.to_le_bytes());
+        b
+    };
+    let mut shb = [0x1a2b_3c4du32.to_le_bytes(), [1, 0, 0, 0]].concat();
+    shb.extend_from_slice(&[0xff; 8]);
+    let mut out = block(0x0a0d_0d0a, &shb);
+    let mut idb = linktype.to_le_bytes().to_vec();
+    idb.extend_from_slice(&[0, 0]);
+    idb.extend_from_slice(&262_144u32.to_le_bytes());
+    out.extend(block(1, &idb));
+    for (secs, micros, data) in frames {
+        let units = u64::from(*secs) * 1_000_000 + u64::from(*micros);
+        let len = data.len() as u32;
+        let mut epb = [0, (units >> 32) as u32, units as u32, len, len]
+            .map(u32::to_le_bytes)
+            .concat();
+        epb.extend_from_slice(data);
+        out.extend(block(6, &epb));
+    }
+    out
+}
+
+/// The same frames as a classic pcap file.
+fn pcap_file(linktype: u32, frames: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
+    let mut out = [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, linktype]
+        .map(u32::to_le_bytes)
+        .concat();
+    for (secs, micros, data) in frames {
+        let len = data.len() as u32;
+        out.extend([*secs, *micros, len, len].map(u32::to_le_bytes).concat());
+        out.extend_from_slice(data);
+    }
+    out
+}
+
+#[test]
+fn a_pcapng_file_names_its_interfaces_link_type_and_filters_as_its_pcap_twin() {
+    let frames = lo_mixed_as_linux_sll();
+    let ng = temp("sll.pcapng");
+    let classic = temp("sll.pcap");
+    std::fs::write(&ng, pcapng_file(113, &frames)).unwrap();
+    std::fs::write(&classic, pcap_file(113, &frames)).unwrap();
+    let (ng, classic) = (ng.to_str().unwrap(), classic.to_str().unwrap());
+
+    let (ok, all, err) = sniff(&["-r", ng]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        err.lines().next().unwrap(),
+        format!("raw-sniff: reading from file {ng}, link type LINUX_SLL")
+    );
+    assert_eq!(all.lines().count(), frames.len());
+    for filter in ["udp", "ip6", "icmp", "tcp port 47001"] {
+        let (ok, ours, err) = sniff(&["-r", ng, filter]);
+        assert!(ok, "{err}");
+        assert!(
+            err.lines()
+                .next()
+                .unwrap()
+                .contains(", link type LINUX_SLL, "),
+            "{err}"
+        );
+        let (ok, twin, err) = sniff(&["-r", classic, filter]);
+        assert!(ok, "{err}");
+        assert!(
+            !ours.is_empty() && ours.lines().count() < frames.len(),
+            "{filter}: {ours}"
+        );
+        assert_eq!(ours, twin, "'{filter}' on the pcapng and the pcap file");
+    }
+}

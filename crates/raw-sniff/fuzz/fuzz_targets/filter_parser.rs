@@ -57,7 +57,13 @@ fuzz_target!(|data: &[u8]| {
             ) => {}
         Err(err) => panic!("{text:?} printed as {printed:?}: {}", err.render(&printed)),
     }
-    for link in [Framing::Ethernet, Framing::LinuxSll, Framing::RawIp] {
+    for link in [
+        Framing::Ethernet,
+        Framing::LinuxSll,
+        Framing::RawIp,
+        Framing::Ipv4,
+        Framing::Ipv6,
+    ] {
         check(compile(&expr, link), packet);
     }
     check(compile_for_cooked_socket(&expr), packet);

@@ -69,6 +69,8 @@ impl Capture for PcapFile {
     }
 
     fn link_type(&self) -> wire::LinkType {
+        // The reader knows a pcapng file's first interface once opened; a file with none
+        // has no packets either, so any answer does.
         self.reader.link_type().unwrap_or(wire::LinkType::Ethernet)
     }
 

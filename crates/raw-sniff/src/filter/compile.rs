@@ -63,6 +63,11 @@ pub enum Framing {
     /// No link header (`DLT_RAW`, pcap link type 101): the packet starts with an IPv4 or IPv6
     /// header, told apart by the version nibble.
     RawIp,
+    /// Raw IPv4 (`DLT_IPV4`, pcap link type 228): as libpcap does, every packet is read as
+    /// IPv4, whatever its version nibble says.
+    Ipv4,
+    /// Raw IPv6 (`DLT_IPV6`, pcap link type 229): every packet is read as IPv6.
+    Ipv6,
 }
 
 impl Framing {
@@ -71,7 +76,7 @@ impl Framing {
         match self {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
-            Framing::RawIp => 0,
+            Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
         }
     }
 }
@@ -245,6 +250,14 @@ impl Gen {
                 self.stmt(op::LD | op::B | op::ABS, 0);
                 self.stmt(op::ALU | op::AND | op::K, 0xf0);
                 self.jump(op::JMP | op::JEQ | op::K, version, t, f);
+            }
+            Frames::Link(link @ (Framing::Ipv4 | Framing::Ipv6)) => {
+                let only = if link == Framing::Ipv4 {
+                    0x0800
+                } else {
+                    0x86dd
+                };
+                self.ja(if ethertype == only { t } else { f });
             }
         }
     }

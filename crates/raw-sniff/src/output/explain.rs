@@ -10,7 +10,7 @@ use wire::layout::{Checksums, Item, Role};
 use wire::Decoded;
 
 use super::values::{bit_picture, show};
-use super::{Printer, Style};
+use super::{PacketNumber, Printer, Style};
 use crate::capture::CapturedFrame;
 
 /// One labelled run of bytes, or a sub-byte field sharing the previous run's bytes.
@@ -163,7 +163,15 @@ const PER_LINE: usize = 16;
 const MAX_LINES: usize = 4;
 
 impl<W: Write> Printer for ExplainPrinter<W> {
-    fn packet(&mut self, n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> io::Result<()> {
+    fn packet(
+        &mut self,
+        n: PacketNumber,
+        frame: &CapturedFrame<'_>,
+        d: &Decoded<'_>,
+    ) -> io::Result<()> {
+        // Numbered among the matches, as tcpdump's `-#` numbers what it prints; JSON's
+        // frame.number follows Wireshark instead and counts every frame of the capture.
+        let n = n.matched;
         let s = self.style;
         self.text.clear();
         let _ = writeln!(

@@ -14,7 +14,7 @@ use wire::layout::{Checksums, Field, Item, Role, Summary, Value};
 use wire::{ChecksumStatus, Decoded};
 
 use super::values::{hex, show};
-use super::Printer;
+use super::{PacketNumber, Printer};
 use crate::capture::CapturedFrame;
 
 /// Prints each packet as one JSON object on its own line.
@@ -33,7 +33,8 @@ impl<W: Write> JsonPrinter<W> {
     }
 }
 
-/// Writes the JSON object for one packet to `out`, without a newline.
+/// Writes the JSON object for frame number `n` (its place in the capture) to `out`, without a
+/// newline.
 pub fn write_packet(out: &mut String, n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) {
     let _ = write!(
         out,
@@ -233,9 +234,15 @@ fn string(out: &mut String, s: &str) {
 }
 
 impl<W: Write> Printer for JsonPrinter<W> {
-    fn packet(&mut self, n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> io::Result<()> {
+    fn packet(
+        &mut self,
+        n: PacketNumber,
+        frame: &CapturedFrame<'_>,
+        d: &Decoded<'_>,
+    ) -> io::Result<()> {
         self.text.clear();
-        write_packet(&mut self.text, n, frame, d);
+        // Wireshark's frame.number is the frame's place in the capture, not among the matches.
+        write_packet(&mut self.text, n.in_capture, frame, d);
         self.text.push('\n');
         self.out.write_all(self.text.as_bytes())
     }

@@ -11,7 +11,7 @@ use wire::tcp::Flags;
 use wire::Decoded;
 
 use super::relative_seq::RelativeSeq;
-use super::{time_of_day, Printer};
+use super::{time_of_day, PacketNumber, Printer};
 use crate::capture::CapturedFrame;
 use crate::style::Style;
 
@@ -186,7 +186,12 @@ impl<W: Write> LinePrinter<W> {
 }
 
 impl<W: Write> Printer for LinePrinter<W> {
-    fn packet(&mut self, _n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> io::Result<()> {
+    fn packet(
+        &mut self,
+        _n: PacketNumber,
+        frame: &CapturedFrame<'_>,
+        d: &Decoded<'_>,
+    ) -> io::Result<()> {
         self.format(frame, d);
         self.out.write_all(self.line.as_bytes())?;
         self.out.write_all(b"\n")

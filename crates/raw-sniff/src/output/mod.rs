@@ -17,12 +17,32 @@ use crate::capture::CapturedFrame;
 pub use crate::style::Style;
 use crate::ws::WsEvent;
 
+/// A packet's two numbers, both 1-based; they differ once a filter has dropped packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketNumber {
+    /// Its place among the packets the filter kept, as tcpdump's `-#` counts.
+    pub matched: u64,
+    /// Its place in the file, or among the frames a live capture delivered, matched or not:
+    /// Wireshark's `frame.number`.
+    pub in_capture: u64,
+}
+
+impl PacketNumber {
+    /// The numbers of the `n`th packet where nothing was filtered out, so both are `n`.
+    pub fn unfiltered(n: u64) -> PacketNumber {
+        PacketNumber {
+            matched: n,
+            in_capture: n,
+        }
+    }
+}
+
 /// A way of showing packets.
 pub trait Printer {
-    /// Shows packet number `n` (1-based, counting packets that matched the filter).
+    /// Shows the packet numbered `n`.
     fn packet(
         &mut self,
-        n: u64,
+        n: PacketNumber,
         frame: &CapturedFrame<'_>,
         decoded: &Decoded<'_>,
     ) -> io::Result<()>;

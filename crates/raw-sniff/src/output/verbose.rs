@@ -9,7 +9,7 @@ use wire::Decoded;
 
 use super::line::LinePrinter;
 use super::values::show;
-use super::{Printer, Style};
+use super::{PacketNumber, Printer, Style};
 use crate::capture::CapturedFrame;
 
 /// Prints every field of every header with its value and meaning (`-v`).
@@ -34,7 +34,15 @@ impl<W: Write> VerbosePrinter<W> {
 }
 
 impl<W: Write> Printer for VerbosePrinter<W> {
-    fn packet(&mut self, n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> io::Result<()> {
+    fn packet(
+        &mut self,
+        n: PacketNumber,
+        frame: &CapturedFrame<'_>,
+        d: &Decoded<'_>,
+    ) -> io::Result<()> {
+        // Numbered among the matches, as tcpdump's `-#` numbers what it prints; JSON's
+        // frame.number follows Wireshark instead and counts every frame of the capture.
+        let n = n.matched;
         let s = self.style;
         self.text.clear();
         let summary = self.line.format(frame, d).to_owned();

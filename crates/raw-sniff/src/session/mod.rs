@@ -31,7 +31,7 @@ pub use crate::summary::Summary;
 use crate::capture::{Capture, Drain, LinkType, Next, Timestamp};
 use crate::filter::Program;
 use crate::note::Note;
-use crate::output::Printer;
+use crate::output::{PacketNumber, Printer};
 use crate::summary::Counts;
 use crate::user_filter::{self, UserFilter};
 use saver::Saver;
@@ -257,7 +257,14 @@ impl Session {
             self.counts.count_protocol(&decoded);
             if !self.config.ws.only {
                 self.printer
-                    .packet(self.counts.matched, &frame, &decoded)
+                    .packet(
+                        PacketNumber {
+                            matched: self.counts.matched,
+                            in_capture: self.counts.seen,
+                        },
+                        &frame,
+                        &decoded,
+                    )
                     .map_err(SessionError::Output)?;
             }
             self.ws.packet(&frame, &decoded, self.printer.as_mut())?;

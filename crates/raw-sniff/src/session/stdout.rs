@@ -8,7 +8,7 @@ use crate::output::explain::ExplainPrinter;
 use crate::output::json::JsonPrinter;
 use crate::output::line::LinePrinter;
 use crate::output::verbose::VerbosePrinter;
-use crate::output::Printer;
+use crate::output::{PacketNumber, Printer};
 use crate::style::Style;
 use crate::ws::WsEvent;
 
@@ -59,7 +59,12 @@ impl Write for Out {
 struct Silent;
 
 impl Printer for Silent {
-    fn packet(&mut self, _: u64, _: &CapturedFrame<'_>, _: &wire::Decoded<'_>) -> io::Result<()> {
+    fn packet(
+        &mut self,
+        _: PacketNumber,
+        _: &CapturedFrame<'_>,
+        _: &wire::Decoded<'_>,
+    ) -> io::Result<()> {
         Ok(())
     }
 

@@ -145,7 +145,8 @@ fn link_of(v: u32) -> LinkType {
 }
 
 impl<R: Read> Reader<R> {
-    /// Reads the file header and detects the format.
+    /// Reads the file header and detects the format; for pcapng, also the blocks up to the
+    /// first interface description.
     pub fn new(mut inner: R) -> Result<Reader<R>, PcapError> {
         let mut head = [0u8; 24];
         let n = read_full(&mut inner, &mut head[..4])?;
@@ -181,6 +182,7 @@ impl<R: Read> Reader<R> {
                 done: false,
             };
             r.read_shb_after_type(len, 0)?;
+            r.read_to_first_interface()?;
             return Ok(r);
         }
         let (big_endian, nanos) = match (le, be) {
@@ -213,7 +215,9 @@ impl<R: Read> Reader<R> {
         })
     }
 
-    /// Link type of the first interface (the only one in classic pcap), once known.
+    /// Link type of the first interface (the only one in classic pcap). A pcapng file is read
+    /// up to its first interface description when opened, so this is `None` only for one
+    /// that has none at all.
     pub fn link_type(&self) -> Option<LinkType> {
         match &self.format {
             Format::Pcap { link, .. } => Some(*link),

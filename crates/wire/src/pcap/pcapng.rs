@@ -45,71 +45,115 @@ impl TsResol {
     }
 }
 
+/// What one pcapng block turned out to be.
+enum Block {
+    /// A packet to deliver.
+    Packet(Meta),
+    /// An interface description, now in the interface table.
+    Interface,
+    /// Anything else: a section header, statistics, names, custom blocks.
+    Other,
+    /// The clean end of the file.
+    End,
+}
+
 impl<R: Read> Reader<R> {
     pub(super) fn next_ng(&mut self) -> Result<Option<Meta>, PcapError> {
         loop {
+            match self.next_ng_block()? {
+                Block::Packet(meta) => return Ok(Some(meta)),
+                Block::End => return Ok(None),
+                Block::Interface | Block::Other => {}
+            }
+        }
+    }
+
+    /// Reads the blocks before the first interface description, so that the first
+    /// interface's link type is known before the first packet is asked for (a reader of the
+    /// file needs it to say what it reads and to compile a filter). A packet block before
+    /// any interface description is an error, as it would be when read as a packet.
+    pub(super) fn read_to_first_interface(&mut self) -> Result<(), PcapError> {
+        loop {
             let start = self.offset;
-            let mut h = [0u8; 8];
-            let n = read_full(&mut self.inner, &mut h)?;
-            if n == 0 {
-                return Ok(None);
-            }
-            if n < 8 {
-                return Err(PcapError::Truncated {
-                    what: "block header",
-                    offset: start,
-                    needed: 8,
-                    have: n,
-                });
-            }
-            let Format::PcapNg {
-                big_endian: big, ..
-            } = self.format
-            else {
-                unreachable!("pcapng reader")
-            };
-            let block_type = u32_of(&h, big);
-            if block_type == NG_SHB {
-                // A new section may switch byte order: its own magic decides how to read
-                // the length already read.
-                let mut len = [0u8; 4];
-                len.copy_from_slice(&h[4..]);
-                self.read_shb_after_type(len, start)?;
-                continue;
-            }
-            let total = u32_of(&h[4..], big) as usize;
-            if total < 12 || total % 4 != 0 || total > MAX_RECORD_LEN + 64 {
-                return Err(PcapError::Malformed {
-                    offset: start,
-                    reason: "block length not a multiple of 4 in 12..=1 MiB",
-                });
-            }
-            self.buf.resize(total - 8, 0);
-            let got = read_full(&mut self.inner, &mut self.buf)?;
-            if got < total - 8 {
-                return Err(PcapError::Truncated {
-                    what: "block",
-                    offset: start,
-                    needed: total,
-                    have: 8 + got,
-                });
-            }
-            self.offset += total as u64;
-            if u32_of(&self.buf[total - 12..], big) as usize != total {
-                return Err(PcapError::Malformed {
-                    offset: start,
-                    reason: "block trailing length differs from leading length",
-                });
-            }
-            let body_len = total - 12;
-            match block_type {
-                NG_IDB => self.read_idb(body_len, big, start)?,
-                NG_EPB | NG_OPB => {
-                    return self.read_epb(block_type, body_len, big, start).map(Some)
+            match self.next_ng_block()? {
+                Block::Interface | Block::End => return Ok(()),
+                Block::Other => {}
+                // Unreachable in practice: a packet block naming an interface not yet
+                // described is already an error.
+                Block::Packet(_) => {
+                    return Err(PcapError::Malformed {
+                        offset: start,
+                        reason: "packet refers to an interface not yet described",
+                    })
                 }
-                NG_SPB => return self.read_spb(body_len, big, start).map(Some),
-                _ => {} // statistics, name resolution, custom blocks: nothing to deliver
             }
+        }
+    }
+
+    fn next_ng_block(&mut self) -> Result<Block, PcapError> {
+        let start = self.offset;
+        let mut h = [0u8; 8];
+        let n = read_full(&mut self.inner, &mut h)?;
+        if n == 0 {
+            return Ok(Block::End);
+        }
+        if n < 8 {
+            return Err(PcapError::Truncated {
+                what: "block header",
+                offset: start,
+                needed: 8,
+                have: n,
+            });
+        }
+        let Format::PcapNg {
+            big_endian: big, ..
+        } = self.format
+        else {
+            unreachable!("pcapng reader")
+        };
+        let block_type = u32_of(&h, big);
+        if block_type == NG_SHB {
+            // A new section may switch byte order: its own magic decides how to read
+            // the length already read.
+            let mut len = [0u8; 4];
+            len.copy_from_slice(&h[4..]);
+            self.read_shb_after_type(len, start)?;
+            return Ok(Block::Other);
+        }
+        let total = u32_of(&h[4..], big) as usize;
+        if total < 12 || total % 4 != 0 || total > MAX_RECORD_LEN + 64 {
+            return Err(PcapError::Malformed {
+                offset: start,
+                reason: "block length not a multiple of 4 in 12..=1 MiB",
+            });
+        }
+        self.buf.resize(total - 8, 0);
+        let got = read_full(&mut self.inner, &mut self.buf)?;
+        if got < total - 8 {
+            return Err(PcapError::Truncated {
+                what: "block",
+                offset: start,
+                needed: total,
+                have: 8 + got,
+            });
+        }
+        self.offset += total as u64;
+        if u32_of(&self.buf[total - 12..], big) as usize != total {
+            return Err(PcapError::Malformed {
+                offset: start,
+                reason: "block trailing length differs from leading length",
+            });
+        }
+        let body_len = total - 12;
+        match block_type {
+            NG_IDB => self
+                .read_idb(body_len, big, start)
+                .map(|()| Block::Interface),
+            NG_EPB | NG_OPB => self
+                .read_epb(block_type, body_len, big, start)
+                .map(Block::Packet),
+            NG_SPB => self.read_spb(body_len, big, start).map(Block::Packet),
+            _ => Ok(Block::Other), // statistics, name resolution, custom blocks
         }
     }
 

@@ -267,3 +267,45 @@ fn garbage_is_an_error_not_a_panic() {
     let (_, err) = all(&f);
     assert!(matches!(err, Some(PcapError::Malformed { offset: 24, .. })));
 }
+
+/// Reads a little-endian u32 of the sample file, to check where its blocks are.
+fn le32(f: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(f[at..at + 4].try_into().unwrap())
+}
+
+#[test]
+fn pcapng_link_type_is_known_when_opened() {
+    // The sample with its first interface made Linux cooked, and a block before it.
+    let mut f = sample_pcapng(false);
+    assert_eq!(le32(&f, 28), NG_IDB);
+    f[36..38].copy_from_slice(&113u16.to_le_bytes());
+    let unknown: Vec<u8> = [0x0bad, 16, 0x0403_0201, 16u32]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    f.splice(28..28, unknown);
+    let r = Reader::new(&f[..]).unwrap();
+    assert_eq!(r.link_type(), Some(LinkType::LinuxSll));
+    let (p, err) = all(&f);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(p.len(), 3);
+    assert_eq!(p[0].1, LinkType::LinuxSll);
+}
+
+#[test]
+fn pcapng_packet_before_any_interface_is_an_error_when_opened() {
+    // The sample without its two interface descriptions: the section header, then a packet.
+    let mut f = sample_pcapng(false);
+    assert_eq!(
+        (le32(&f, 28), le32(&f, 48), le32(&f, 80)),
+        (NG_IDB, NG_IDB, NG_EPB)
+    );
+    f.drain(28..80);
+    assert!(matches!(
+        Reader::new(&f[..]),
+        Err(PcapError::Malformed { offset: 28, .. })
+    ));
+    // A section header alone is a file with no packets and no link type.
+    let r = Reader::new(&f[..28]).unwrap();
+    assert_eq!(r.link_type(), None);
+}
