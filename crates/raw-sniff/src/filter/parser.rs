@@ -5,7 +5,10 @@
 //! ```text
 //! expr      := unary (("and" | "&&" | "or" | "||") unary)*    -- equal precedence, left to right
 //! unary     := ("not" | "!") unary | "(" expr ")" | primitive
-//! primitive := proto                                          -- tcp, udp, icmp, icmp6, arp, ip, ip6
+//! primitive := relation                                       -- tcp[13] & 2 != 0 (parse_arith.rs)
+//!            | "less" number | "greater" number               -- len <= N, len >= N
+//!            | ("ip" | "ip6") "proto" (number | "\" name)     -- ip proto 6, ip proto \tcp
+//!            | proto                                          -- tcp, udp, icmp, icmp6, arp, ip, ip6
 //!            | [proto] [dir] [type] value                     -- at least one qualifier
 //!            | value                                          -- qualifiers of the previous primitive
 //! dir       := "src" | "dst" | "src or dst" | "src and dst"
@@ -24,10 +27,18 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
+use super::ast::{
+    AddrProto, Arith, ArithOp, Dir, Expr, IpNet, LoadProto, PortProto, PortRange, Primitive, Proto,
+    RelOp,
+};
 use super::lexer::{lex, Tok, Token};
+use super::names;
 
 pub use super::error::{Found, ParseError, ParseErrorKind};
+
+#[path = "parse_arith.rs"]
+mod arith;
+use arith::Start;
 
 /// Parses a filter expression into an [`Expr`].
 pub fn parse(input: &str) -> Result<Expr, ParseError> {
@@ -179,7 +190,31 @@ impl<'a> Parser<'a> {
                 found,
             }));
         };
+        match self.relation_start() {
+            Start::Committed => return self.relation(depth).map_err(|(e, _)| e),
+            Start::Maybe => {
+                let saved = (self.tokens.clone(), self.pos, self.primitives);
+                match self.relation(depth) {
+                    Ok(e) => return Ok(e),
+                    Err((e, true)) => return Err(e),
+                    Err((_, false)) => (self.tokens, self.pos, self.primitives) = saved,
+                }
+            }
+            Start::No => {}
+        }
         match t.tok {
+            Tok::Word(w @ ("less" | "greater")) => {
+                self.pos += 1;
+                self.count_primitive()?;
+                let n = self.number_after(w)?;
+                let op = if w == "less" { RelOp::Le } else { RelOp::Ge };
+                self.last = None;
+                Ok(Expr::Prim(Primitive::Compare {
+                    op,
+                    lhs: Arith::Len,
+                    rhs: Arith::Num(n),
+                }))
+            }
             Tok::Bang | Tok::Word("not") => {
                 self.pos += 1;
                 Ok(Expr::not(self.unary(depth + 1)?))
@@ -209,13 +244,19 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn primitive(&mut self) -> Result<Expr, ParseError> {
+    /// Counts a primitive (or a node of arithmetic) against [`MAX_PRIMITIVES`].
+    fn count_primitive(&mut self) -> Result<(), ParseError> {
         self.primitives += 1;
         if self.primitives > MAX_PRIMITIVES {
             return Err(self.err_here(|_| ParseErrorKind::TooLong {
                 max: MAX_PRIMITIVES,
             }));
         }
+        Ok(())
+    }
+
+    fn primitive(&mut self) -> Result<Expr, ParseError> {
+        self.count_primitive()?;
         let first = self.peek();
         let mut proto = None;
         let mut proto_tok = None;
@@ -227,6 +268,11 @@ impl<'a> Parser<'a> {
             proto_tok = self.bump();
             proto = Some(p);
             after = p.to_string();
+        }
+        if let (Some(p @ (Proto::Ip | Proto::Ip6)), Some("proto")) = (proto, self.peek_word()) {
+            self.pos += 1;
+            self.last = None;
+            return self.net_proto(p == Proto::Ip6);
         }
         if let Some(d) = self.peek_word().and_then(dir_keyword) {
             self.pos += 1;
