@@ -105,7 +105,10 @@ impl<'a> Parser<'a> {
             Some(Tok::Word(w)) if load_proto(w).is_some() && next_is_bracket => Start::Committed,
             Some(Tok::Word(w)) => {
                 let first = &w[..piece_len(w)];
-                if first == "len" || first == "-" || names::constant(first).is_some() {
+                // `len-5` is one (unknown) name, as in libpcap; say so rather than "unknown
+                // primitive".
+                let len_like = first.split('-').next() == Some("len");
+                if len_like || first == "-" || names::constant(first).is_some() {
                     Start::Committed
                 } else if first.starts_with(|c: char| c.is_ascii_digit()) {
                     Start::Maybe
