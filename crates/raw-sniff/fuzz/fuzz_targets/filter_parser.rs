@@ -18,13 +18,14 @@ fn check(prog: Result<Program, CompileError>, packet: &[u8]) {
             assert!(verdict == 0 || verdict == SNAPLEN, "verdict {verdict}");
             let _ = prog.to_string();
         }
-        // Only these are the input's fault; Internal is a compiler bug, and so is
-        // DivisionByZero, which the parser refuses first.
+        // Only these are the input's fault; Internal is a compiler bug.
         Err(
             CompileError::TooLong { .. }
             | CompileError::WrongFamily { .. }
             | CompileError::TooComplex
-            | CompileError::NeedsLinkHeader,
+            | CompileError::NeedsLinkHeader
+            | CompileError::DivisionByZero
+            | CompileError::ShiftTooFar,
         ) => {}
         Err(err) => panic!("{err}"),
     }

@@ -104,9 +104,12 @@ pub enum CompileError {
     /// Arithmetic nested deeper than BPF's 16 scratch memory slots can hold.
     #[error("the arithmetic is nested too deeply for BPF's 16 scratch memory slots")]
     TooComplex,
-    /// `/ 0` or `% 0`, which libpcap refuses too.
+    /// A division or remainder by an expression that is constantly 0, which libpcap refuses too.
     #[error("division by zero")]
     DivisionByZero,
+    /// A shift by an expression that is constantly 32 or more, which the kernel refuses.
+    #[error("shift by more than 31 bits")]
+    ShiftTooFar,
     /// An AST the parser would never produce, e.g. `ip6 host 1.2.3.4`.
     #[error("'{primitive}' mixes an address family with a protocol that cannot carry it")]
     WrongFamily {

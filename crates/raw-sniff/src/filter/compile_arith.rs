@@ -11,6 +11,10 @@
 //!   (one slot per pending left operand), and compared unsigned. A load past the end of the
 //!   packet, or a division by zero at run time, rejects the whole packet, as BPF does.
 //! - `len` is the packet's length on the wire.
+//! - Parts that read nothing from the packet are folded to constants first, as libpcap's
+//!   optimiser folds them: `ip[-1]` reads byte 13 of the frame, a division by `(2 - 2)` is an
+//!   error, and a load at a constant offset of 2 GiB or more, which no packet can satisfy,
+//!   compiles to `ret #0`.
 
 use super::*;
 use crate::filter::ast::{Arith, ArithOp, LoadProto, RelOp};
@@ -46,7 +50,7 @@ impl Gen {
             self.place(ok);
         }
         self.eval(lhs, 0)?;
-        let src = if let Arith::Num(k) = *rhs {
+        let src = if let Some(k) = constant(rhs)? {
             (op::K, k)
         } else {
             self.stmt(op::ST, 0);
@@ -106,6 +110,10 @@ impl Gen {
 
     /// Leaves the value of `e` in A, using scratch slots from `slot` up.
     fn eval(&mut self, e: &Arith, slot: u32) -> Result<(), CompileError> {
+        if let Some(k) = constant(e)? {
+            self.stmt(op::LD | op::IMM, k);
+            return Ok(());
+        }
         match e {
             Arith::Num(k) => self.stmt(op::LD | op::IMM, *k),
             Arith::Len => {
@@ -128,20 +136,25 @@ impl Gen {
                     LoadProto::Icmp6 => nh + 40,
                     _ => nh,
                 };
-                match (&**index, behind_ihl) {
-                    (Arith::Num(k), false) => {
-                        self.stmt(op::LD | width | op::ABS, base.wrapping_add(*k));
+                match (constant(index)?, behind_ihl) {
+                    (Some(k), _) if (base.wrapping_add(k) as i32) < 0 => {
+                        // Past any packet (and a negative offset to the kernel): the load
+                        // fails, so the packet is rejected.
+                        self.stmt(op::RET | op::K, 0);
                     }
-                    (Arith::Num(k), true) => {
+                    (Some(k), false) => {
+                        self.stmt(op::LD | width | op::ABS, base.wrapping_add(k));
+                    }
+                    (Some(k), true) => {
                         self.stmt(op::LDX | op::B | op::MSH, nh);
-                        self.stmt(op::LD | width | op::IND, base.wrapping_add(*k));
+                        self.stmt(op::LD | width | op::IND, base.wrapping_add(k));
                     }
-                    (_, false) => {
+                    (None, false) => {
                         self.eval(index, slot)?;
                         self.stmt(op::MISC | op::TAX, 0);
                         self.stmt(op::LD | width | op::IND, base);
                     }
-                    (_, true) => {
+                    (None, true) => {
                         self.eval(index, slot)?;
                         let slot = check_slot(slot)?;
                         self.stmt(op::ST, slot);
@@ -158,22 +171,11 @@ impl Gen {
                 self.stmt(op::ALU | op::NEG, 0);
             }
             Arith::Bin(o, a, b) => {
-                let alu = match o {
-                    ArithOp::Add => op::ADD,
-                    ArithOp::Sub => op::SUB,
-                    ArithOp::Mul => op::MUL,
-                    ArithOp::Div => op::DIV,
-                    ArithOp::Mod => op::MOD,
-                    ArithOp::And => op::AND,
-                    ArithOp::Or => op::OR,
-                    ArithOp::Xor => op::XOR,
-                    ArithOp::Shl => op::LSH,
-                    ArithOp::Shr => op::RSH,
-                };
+                let alu = alu_op(*o);
                 self.eval(a, slot)?;
-                if let Arith::Num(k) = **b {
-                    if k == 0 && matches!(o, ArithOp::Div | ArithOp::Mod) {
-                        return Err(CompileError::DivisionByZero);
+                if let Some(k) = constant(b)? {
+                    if k >= 32 && matches!(o, ArithOp::Shl | ArithOp::Shr) {
+                        return Err(CompileError::ShiftTooFar);
                     }
                     self.stmt(op::ALU | alu | op::K, k);
                 } else {
@@ -188,6 +190,53 @@ impl Gen {
         }
         Ok(())
     }
+}
+
+fn alu_op(o: ArithOp) -> u16 {
+    match o {
+        ArithOp::Add => op::ADD,
+        ArithOp::Sub => op::SUB,
+        ArithOp::Mul => op::MUL,
+        ArithOp::Div => op::DIV,
+        ArithOp::Mod => op::MOD,
+        ArithOp::And => op::AND,
+        ArithOp::Or => op::OR,
+        ArithOp::Xor => op::XOR,
+        ArithOp::Shl => op::LSH,
+        ArithOp::Shr => op::RSH,
+    }
+}
+
+/// The value of `e` when it reads nothing from the packet, or `None`: wrapping 32-bit
+/// arithmetic, shifts by 32 or more giving 0, as libpcap's optimiser folds. A divisor that is
+/// constantly 0 is an error, in libpcap too.
+fn constant(e: &Arith) -> Result<Option<u32>, CompileError> {
+    Ok(match e {
+        Arith::Num(k) => Some(*k),
+        Arith::Len | Arith::Load { .. } => None,
+        Arith::Neg(a) => constant(a)?.map(u32::wrapping_neg),
+        Arith::Bin(o, a, b) => {
+            let (a, b) = (constant(a)?, constant(b)?);
+            if b == Some(0) && matches!(o, ArithOp::Div | ArithOp::Mod) {
+                return Err(CompileError::DivisionByZero);
+            }
+            let (Some(a), Some(b)) = (a, b) else {
+                return Ok(None);
+            };
+            Some(match o {
+                ArithOp::Add => a.wrapping_add(b),
+                ArithOp::Sub => a.wrapping_sub(b),
+                ArithOp::Mul => a.wrapping_mul(b),
+                ArithOp::Div => a / b,
+                ArithOp::Mod => a % b,
+                ArithOp::And => a & b,
+                ArithOp::Or => a | b,
+                ArithOp::Xor => a ^ b,
+                ArithOp::Shl => a.checked_shl(b).unwrap_or(0),
+                ArithOp::Shr => a.checked_shr(b).unwrap_or(0),
+            })
+        }
+    })
 }
 
 /// `slot`, or an error when the expression needs more scratch memory than BPF has.
@@ -214,5 +263,44 @@ fn loads(e: &Arith, out: &mut Vec<LoadProto>) {
             loads(a, out);
             loads(b, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::filter::{compile, parse, Framing, SNAPLEN};
+
+    fn matches(text: &str, packet: &[u8]) -> bool {
+        let prog = compile(&parse(text).unwrap(), Framing::RawIp).unwrap();
+        prog.run(packet, packet.len() as u32) == SNAPLEN
+    }
+
+    #[test]
+    fn constant_offsets_fold_and_unreachable_ones_reject() {
+        let pkt = [
+            0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        assert!(matches("ip[1 + 2 * 4] = 17 - 0", &pkt));
+        // 0x80000000 is past any packet: the load fails and rejects, even under `not`.
+        assert!(!matches("link[0x80000000] = 0 or udp", &pkt));
+        assert!(!matches("not link[0x80000000] = 0", &pkt));
+        assert!(matches("link[0 - 0x80000000 + 0x80000000] = 0x45", &pkt));
+        // As libpcap folds it, `ip[-1]` on Ethernet is byte 13 of the frame, the ethertype's
+        // low byte.
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[0x08, 0x00]);
+        frame.extend_from_slice(&pkt);
+        let prog = compile(&parse("ip[0 - 1] = 0").unwrap(), Framing::Ethernet).unwrap();
+        assert_eq!(prog.run(&frame, frame.len() as u32), SNAPLEN);
+        assert!(prog.to_string().contains("ldb      [13]"));
+    }
+
+    #[test]
+    fn folded_bad_divisors_and_shifts_are_errors() {
+        use crate::filter::CompileError;
+        let err = |t: &str| compile(&parse(t).unwrap(), Framing::Ethernet).unwrap_err();
+        assert_eq!(err("ip[0] = 4 / (2 - 2)"), CompileError::DivisionByZero);
+        assert_eq!(err("ip[0] % (1 - 1) = 0"), CompileError::DivisionByZero);
+        assert_eq!(err("ip[0] << (30 + 2) = 0"), CompileError::ShiftTooFar);
     }
 }

@@ -204,6 +204,9 @@ pub enum ParseErrorKind {
     /// `/ 0` or `% 0`: libpcap refuses to compile a division by a constant zero.
     #[error("division by zero")]
     DivisionByZero,
+    /// `<< 32` or more: libpcap refuses it, and so does the kernel.
+    #[error("shift by more than 31 bits")]
+    ShiftTooFar,
     /// `ip proto \name` with a protocol name this parser does not know.
     #[error("unknown {family} protocol name '{name}'")]
     UnknownProtoName {

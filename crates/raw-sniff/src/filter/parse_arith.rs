@@ -180,9 +180,15 @@ impl<'a> Parser<'a> {
             self.count_primitive()?;
             let rhs_tok = self.arith_peek();
             let rhs = self.arith(op.precedence() + 1, depth)?;
-            if matches!(op, ArithOp::Div | ArithOp::Mod) && rhs == Arith::Num(0) {
-                let t = rhs_tok.expect("a parsed operand has a token");
-                return Err(self.err_at(t, ParseErrorKind::DivisionByZero));
+            let t = rhs_tok.expect("a parsed operand has a token");
+            match (op, &rhs) {
+                (ArithOp::Div | ArithOp::Mod, Arith::Num(0)) => {
+                    return Err(self.err_at(t, ParseErrorKind::DivisionByZero))
+                }
+                (ArithOp::Shl | ArithOp::Shr, Arith::Num(32..)) => {
+                    return Err(self.err_at(t, ParseErrorKind::ShiftTooFar))
+                }
+                _ => {}
             }
             lhs = Arith::Bin(op, Box::new(lhs), Box::new(rhs));
         }
