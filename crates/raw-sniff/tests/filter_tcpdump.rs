@@ -126,6 +126,13 @@ const EXPRESSIONS: &[&str] = &[
     "ip[9] = 2 + 2 * 2",
     "ip[9] = 1 << 4 | 1",
     "ip[9] = 2 ^ 6 & 4",
+    // libpcap's grammar gives `^` no precedence: it takes the operand before it and all after.
+    "ip[9] = 17 | 1 ^ 1",
+    "ip[9] = 1 ^ 16 | 1",
+    "ip[9] = 6 ^ 3 | 5 or ip[9] = 0x11",
+    "ip[9] = 2 * 3 ^ 1 + 2",
+    "ip[9] = - 1 ^ 7 + 0xfffffffa + 6",
+    "ip[9] = 1 ^ 2 ^ 4 - 1 + 6",
     "ip[9] = 20 - 8 - 6",
     "ip[9] = 48 / 4 / 2",
     "ip[9] = 1 + 16 >> 0 & 0xff",

@@ -107,7 +107,10 @@ impl ArithOp {
         }
     }
 
-    /// Binding strength as in C (higher binds tighter); all are left-associative.
+    /// Binding strength as in C (higher binds tighter); all are left-associative. `^` is the
+    /// exception in the filter language: libpcap's grammar gives it no precedence, so it takes
+    /// the operand just before it and everything after it (`1 ^ 16 | 1` is `1 ^ (16 | 1)`);
+    /// the parser handles it apart and the value here only places it among the others.
     pub fn precedence(self) -> u8 {
         match self {
             ArithOp::Mul | ArithOp::Div | ArithOp::Mod => 6,

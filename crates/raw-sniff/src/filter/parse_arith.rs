@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! relation := arith relop arith                      -- relop: > < >= <= = == !=
-//! arith    := unary (binop unary)*                   -- C precedence: * / %, + -, << >>, &, ^, |
-//! unary    := "-" unary | number | name | "len" | "(" arith ")"
+//! arith    := operand (binop operand)*               -- C precedence: * / %, + -, << >>, &, |
+//! operand  := unary ["^" arith]                      -- libpcap's `^`: see arith_operand
+//! unary    := "-" operand | number | name | "len" | "(" arith ")"
 //!           | load-proto "[" arith [":" (1|2|4)] "]"  -- link ether ip ip6 arp tcp udp icmp icmp6
 //! ```
 //!
@@ -171,7 +172,7 @@ impl<'a> Parser<'a> {
 
     /// Binary operators binding at least as tightly as `min`, by precedence climbing.
     fn arith(&mut self, min: u8, depth: usize) -> Result<Arith, ParseError> {
-        let mut lhs = self.arith_unary(depth)?;
+        let mut lhs = self.arith_operand(depth)?;
         while let Some(op) = self.arith_sym().and_then(ArithOp::from_symbol) {
             if op.precedence() < min {
                 break;
@@ -195,6 +196,22 @@ impl<'a> Parser<'a> {
         Ok(lhs)
     }
 
+    /// An operand, and a `^` after it with everything to its right.
+    ///
+    /// libpcap's grammar gives `^` no precedence, so yacc shifts on it: `^` takes only the
+    /// operand just before it on its left and the whole rest of the arithmetic on its right.
+    /// `1 ^ 16 | 1` is 16 to tcpdump (17 in C), `2 * 3 ^ 1` is 4 (7 in C), `-1 ^ 7` is -6.
+    fn arith_operand(&mut self, depth: usize) -> Result<Arith, ParseError> {
+        let lhs = self.arith_unary(depth)?;
+        if self.arith_sym() != Some("^") {
+            return Ok(lhs);
+        }
+        self.pos += 1;
+        self.count_primitive()?;
+        let rhs = self.arith(0, depth + 1)?;
+        Ok(Arith::Bin(ArithOp::Xor, Box::new(lhs), Box::new(rhs)))
+    }
+
     fn arith_unary(&mut self, depth: usize) -> Result<Arith, ParseError> {
         if depth > MAX_DEPTH {
             return Err(self.err_here(|found| ParseErrorKind::Unexpected {
@@ -210,7 +227,8 @@ impl<'a> Parser<'a> {
             Tok::Word("-") => {
                 self.pos += 1;
                 self.count_primitive()?;
-                Ok(Arith::Neg(Box::new(self.arith_unary(depth + 1)?)))
+                // Unary minus binds tighter than every operator but `^` (see arith_operand).
+                Ok(Arith::Neg(Box::new(self.arith_operand(depth + 1)?)))
             }
             Tok::LParen => {
                 self.pos += 1;

@@ -715,6 +715,11 @@ mod tests {
             p("1 | 2 ^ 3 & 4 << 5 = 0"),
             "(1 | (2 ^ (3 & (4 << 5)))) = 0"
         );
+        // libpcap's `^`: the operand before it, and everything after it.
+        assert_eq!(p("1 ^ 16 | 1 = 0"), "(1 ^ (16 | 1)) = 0");
+        assert_eq!(p("2 * 3 ^ 1 + 1 = 0"), "(2 * (3 ^ (1 + 1))) = 0");
+        assert_eq!(p("-1 ^ 7 = 0"), "(- (1 ^ 7)) = 0");
+        assert_eq!(p("-1 * 7 = 0"), "((- 1) * 7) = 0");
         assert_eq!(p("-len < -(1)"), "(- len) < (- 1)");
         assert_eq!(p("ip[0]-1 = 010"), "(ip[0 : 1] - 1) = 8");
         assert_eq!(
