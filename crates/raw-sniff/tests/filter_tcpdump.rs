@@ -178,6 +178,16 @@ const EXPRESSIONS: &[&str] = &[
     "ip6 proto 58",
     "ip6 proto \\tcp",
     "ip6 proto 17",
+    // Mixed arithmetic, as in the listing test below.
+    "ip[0] - ip[1] * 2 / 3 | 4 ^ 5 % 7 > 9",
+    "ether[0] * 3000000000 = 1705032704",
+    "len - len = 0",
+    "greater 60 and less 90",
+    "udp[8:4] = 0x70696e67",
+    "ip6[6] = 58 or ip6[40] = 17",
+    "ip[9] % 5 = 1 or ip[9] & 0x10 = 0x10",
+    "ip[8] - ip[9] = 58",
+    "arp[7] = 1 or udp",
 ];
 
 /// The packets, in pcap order. Link layer is chosen per file; `vlan` packets only go in the
@@ -991,7 +1001,7 @@ fn rejected_expressions_are_rejected_by_tcpdump_too() {
     }
 }
 
-/// Expressions outside our subset (arithmetic, packet length, byte offsets, VLAN) still give
+/// Expressions of every kind, some outside our subset (VLAN, `ether proto`, `rarp`), give
 /// tcpdump programs using every kind of instruction: our lister must print them as `tcpdump -d`
 /// does, and our interpreter must accept the packets tcpdump's own interpreter accepts.
 #[test]
