@@ -149,6 +149,23 @@ impl Peers {
             (format!("port {} or {p1}", long.join(" or ")), true),
             (format!("dst portrange {lo}-{hi}"), true),
             ("net 127.0.0.0/8 and udp".to_string(), true),
+            // Relations: loads behind the IHL, arithmetic, `len`, and a division by a load
+            // that is 0 for UDP (rejecting it) and not for TCP.
+            (format!("udp[2:2] = {p1} or udp[2:2] = {p2}"), true),
+            (
+                "ip proto \\udp and greater 30 and ip[2:2] < 1500".to_string(),
+                true,
+            ),
+            ("ip6 proto 17".to_string(), false),
+            ("ip[8] != 0 and ip[8] / (ip[9] - 17) = 0".to_string(), true),
+            (
+                format!("tcp[tcpflags] & (tcp-syn|tcp-ack) != 0 and tcp[2:2] ^ 0 = {tport}"),
+                false,
+            ),
+            (
+                "tcp[((tcp[12:1] & 0xf0) >> 2):4] != 0 and len - 20 > 1".to_string(),
+                false,
+            ),
         ]
     }
 

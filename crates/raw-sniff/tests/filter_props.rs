@@ -15,8 +15,9 @@ use std::net::IpAddr;
 use packets::{Frame, Link, Net, Transport};
 use proptest::prelude::*;
 use raw_sniff::filter::{
-    compile, compile_for_cooked_socket, parse, run, verify, AddrProto, Dir, Expr, Framing, IpNet,
-    PortProto, PortRange, Primitive, Proto, MAX_INSNS, SNAPLEN,
+    compile, compile_for_cooked_socket, parse, run, verify, AddrProto, Arith, ArithOp,
+    CompileError, Dir, Expr, Framing, IpNet, LoadProto, PortProto, PortRange, Primitive, Proto,
+    RelOp, MAX_INSNS, SNAPLEN,
 };
 
 /// A load fell outside the captured bytes.
@@ -27,6 +28,8 @@ type R<T> = Result<T, Truncated>;
 
 struct Pkt<'a> {
     b: &'a [u8],
+    /// The length on the wire, for `len`.
+    wire: u32,
     link: Framing,
 }
 
@@ -143,6 +146,32 @@ impl Pkt<'_> {
                 self.addr(proto, dir, &net)
             }
             Primitive::Net { proto, dir, net } => self.addr(proto, dir, &net),
+            Primitive::NetProto { v6: false, number } => self.v4_proto(number),
+            Primitive::NetProto { v6: true, number } => self.v6_proto(number),
+            Primitive::Compare {
+                op,
+                ref lhs,
+                ref rhs,
+            } => {
+                // Every header a load counts from must be there before anything is computed.
+                let mut headers = Vec::new();
+                headers_of(lhs, &mut headers);
+                headers_of(rhs, &mut headers);
+                for h in headers {
+                    if !self.has(h)? {
+                        return Ok(false);
+                    }
+                }
+                let (a, b) = (self.value(lhs)?, self.value(rhs)?);
+                Ok(match op {
+                    RelOp::Eq => a == b,
+                    RelOp::Ne => a != b,
+                    RelOp::Lt => a < b,
+                    RelOp::Le => a <= b,
+                    RelOp::Gt => a > b,
+                    RelOp::Ge => a >= b,
+                })
+            }
             Primitive::Port { proto, dir, range } => {
                 let protos: &[u32] = match proto {
                     PortProto::Any => &[6, 17, 132],
@@ -165,6 +194,61 @@ impl Pkt<'_> {
                 }
             }
         }
+    }
+
+    /// Whether the header `proto[…]` counts from is in the packet (pcap-filter(7)).
+    fn has(&self, proto: LoadProto) -> R<bool> {
+        let nh = self.nh();
+        let v4_transport = |p: u32| -> R<bool> {
+            Ok(self.is(0x0800)? && self.u8(nh + 9)? == p && self.u16(nh + 6)? & 0x1fff == 0)
+        };
+        match proto {
+            LoadProto::Link => Ok(true),
+            LoadProto::Ip => self.is(0x0800),
+            LoadProto::Ip6 => self.is(0x86dd),
+            LoadProto::Arp => self.is(0x0806),
+            LoadProto::Tcp => v4_transport(6),
+            LoadProto::Udp => v4_transport(17),
+            LoadProto::Icmp => v4_transport(1),
+            LoadProto::Icmp6 => Ok(self.is(0x86dd)? && self.u8(nh + 6)? == 58),
+        }
+    }
+
+    /// An arithmetic value; a division by zero rejects the packet as a short read does.
+    fn value(&self, e: &Arith) -> R<u32> {
+        let nh = self.nh();
+        Ok(match e {
+            Arith::Num(n) => *n,
+            Arith::Len => self.wire,
+            Arith::Load { proto, index, size } => {
+                let base = match proto {
+                    LoadProto::Link => 0,
+                    LoadProto::Ip | LoadProto::Ip6 | LoadProto::Arp => nh as u32,
+                    LoadProto::Icmp6 => nh as u32 + 40,
+                    LoadProto::Tcp | LoadProto::Udp | LoadProto::Icmp => {
+                        nh as u32 + 4 * (self.u8(nh)? & 0xf)
+                    }
+                };
+                let at = self.value(index)?.checked_add(base).ok_or(Truncated)?;
+                self.bytes(at as usize, usize::from(*size))?
+            }
+            Arith::Neg(a) => self.value(a)?.wrapping_neg(),
+            Arith::Bin(op, a, b) => {
+                let (a, b) = (self.value(a)?, self.value(b)?);
+                match op {
+                    ArithOp::Add => a.wrapping_add(b),
+                    ArithOp::Sub => a.wrapping_sub(b),
+                    ArithOp::Mul => a.wrapping_mul(b),
+                    ArithOp::Div => a.checked_div(b).ok_or(Truncated)?,
+                    ArithOp::Mod => a.checked_rem(b).ok_or(Truncated)?,
+                    ArithOp::And => a & b,
+                    ArithOp::Or => a | b,
+                    ArithOp::Xor => a ^ b,
+                    ArithOp::Shl => a.checked_shl(b).unwrap_or(0),
+                    ArithOp::Shr => a.checked_shr(b).unwrap_or(0),
+                }
+            }
+        })
     }
 
     fn addr(&self, proto: AddrProto, dir: Dir, net: &IpNet) -> R<bool> {
@@ -197,6 +281,99 @@ const V6: &[&str] = &[
     "::1",
 ];
 const PORTS: &[u16] = &[0, 22, 53, 80, 443, 257, 8080, 65535];
+
+/// The headers a relation's loads count from, each once, in the order they are written.
+fn headers_of(e: &Arith, out: &mut Vec<LoadProto>) {
+    match e {
+        Arith::Num(_) | Arith::Len => {}
+        Arith::Load { proto, index, .. } => {
+            if !out.contains(proto) {
+                out.push(*proto);
+            }
+            headers_of(index, out);
+        }
+        Arith::Neg(a) => headers_of(a, out),
+        Arith::Bin(_, a, b) => {
+            headers_of(a, out);
+            headers_of(b, out);
+        }
+    }
+}
+
+/// Arithmetic over small offsets and values, so loads land inside the test packets as often
+/// as past them; divisors are never the literal 0, which does not compile.
+fn arith() -> impl Strategy<Value = Arith> {
+    let load_proto = prop::sample::select(vec![
+        LoadProto::Link,
+        LoadProto::Ip,
+        LoadProto::Ip6,
+        LoadProto::Arp,
+        LoadProto::Tcp,
+        LoadProto::Udp,
+        LoadProto::Icmp,
+        LoadProto::Icmp6,
+    ]);
+    let leaf = prop_oneof![
+        prop_oneof![0..64u32, any::<u32>()].prop_map(Arith::Num),
+        Just(Arith::Len),
+        (
+            load_proto.clone(),
+            0..80u32,
+            prop::sample::select(vec![1u8, 2, 4])
+        )
+            .prop_map(|(proto, i, size)| Arith::Load {
+                proto,
+                index: Box::new(Arith::Num(i)),
+                size
+            }),
+    ];
+    let op = prop::sample::select(vec![
+        ArithOp::Add,
+        ArithOp::Sub,
+        ArithOp::Mul,
+        ArithOp::Div,
+        ArithOp::Mod,
+        ArithOp::And,
+        ArithOp::Or,
+        ArithOp::Xor,
+        ArithOp::Shl,
+        ArithOp::Shr,
+    ]);
+    leaf.prop_recursive(3, 12, 2, move |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|a| Arith::Neg(Box::new(a))),
+            (op.clone(), inner.clone(), inner.clone()).prop_map(|(op, a, b)| {
+                let b = match (op, b) {
+                    // A divisor that folds to 0 does not compile; one that is 0 at run time
+                    // (a load) rejects the packet, and stays possible.
+                    (ArithOp::Div | ArithOp::Mod, b) => {
+                        Arith::Bin(ArithOp::Or, Box::new(b), Box::new(Arith::Num(1)))
+                    }
+                    // Shifts by 32 or more differ between CPUs in the kernel; keep them small.
+                    (ArithOp::Shl | ArithOp::Shr, b) => {
+                        Arith::Bin(ArithOp::And, Box::new(b), Box::new(Arith::Num(31)))
+                    }
+                    (_, b) => b,
+                };
+                Arith::Bin(op, Box::new(a), Box::new(b))
+            }),
+            (
+                load_proto.clone(),
+                inner,
+                prop::sample::select(vec![1u8, 2, 4])
+            )
+                .prop_map(|(proto, i, size)| Arith::Load {
+                    proto,
+                    index: Box::new(Arith::Bin(
+                        ArithOp::And,
+                        Box::new(i),
+                        Box::new(Arith::Num(63))
+                    )),
+                    size
+                }),
+        ]
+    })
+}
 
 fn ip_addr() -> impl Strategy<Value = IpAddr> {
     prop_oneof![
@@ -260,7 +437,22 @@ fn primitive() -> impl Strategy<Value = Primitive> {
                 hi: lo.saturating_add(width),
             },
         });
-    prop_oneof![proto, host, net, ports]
+    let rel = prop::sample::select(vec![
+        RelOp::Eq,
+        RelOp::Ne,
+        RelOp::Lt,
+        RelOp::Le,
+        RelOp::Gt,
+        RelOp::Ge,
+    ]);
+    let compare =
+        (rel, arith(), arith()).prop_map(|(op, lhs, rhs)| Primitive::Compare { op, lhs, rhs });
+    let net_proto = (
+        any::<bool>(),
+        prop::sample::select(vec![1u32, 6, 17, 58, 132, 300]),
+    )
+        .prop_map(|(v6, number)| Primitive::NetProto { v6, number });
+    prop_oneof![4 => proto, 4 => host, 4 => net, 4 => ports, 4 => compare, 1 => net_proto]
 }
 
 fn expr() -> impl Strategy<Value = Expr> {
@@ -456,6 +648,7 @@ fn check(e: &Expr, lt: Framing, frame: &Frame) -> Result<(), TestCaseError> {
     let (bytes, wire) = frame.bytes();
     let want = match (Pkt {
         b: &bytes,
+        wire,
         link: lt,
     })
     .eval(e)
@@ -486,9 +679,12 @@ proptest! {
             prop_assert!(prog.len() <= MAX_INSNS);
             prop_assert_eq!(verify(prog.instructions()), Ok(()));
         }
-        let cooked = compile_for_cooked_socket(&e)
-            .map_err(|err| TestCaseError::fail(format!("{e}: {err}")))?;
-        prop_assert_eq!(verify(cooked.instructions()), Ok(()));
+        match compile_for_cooked_socket(&e) {
+            Ok(cooked) => prop_assert_eq!(verify(cooked.instructions()), Ok(())),
+            // A cooked socket has no link header to load from; only that may fail.
+            Err(CompileError::NeedsLinkHeader) => prop_assert!(e.to_string().contains("link[")),
+            Err(err) => return Err(TestCaseError::fail(format!("{e}: {err}"))),
+        }
     }
 
     #[test]
@@ -586,6 +782,7 @@ fn each_primitive_on_a_matching_packet() {
         assert_eq!(got, *want, "{text}");
         let direct = (Pkt {
             b: &bytes,
+            wire,
             link: *lt,
         })
         .eval(&e)

@@ -8,6 +8,8 @@
 use std::fmt;
 use std::net::IpAddr;
 
+pub use super::arith::{Arith, ArithOp, LoadProto, RelOp};
+
 /// A filter expression.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Expr {
@@ -52,6 +54,24 @@ pub enum Primitive {
         dir: Dir,
         /// The ports, inclusive; `port N` is the range `N-N`.
         range: PortRange,
+    },
+    /// `ip proto N` / `ip6 proto N`: the IPv4 protocol or IPv6 next header is `number` (for
+    /// IPv6 also after a fragment header, as with `tcp`).
+    NetProto {
+        /// `true` for `ip6 proto`.
+        v6: bool,
+        /// The protocol number (libpcap takes any number; above 255 nothing matches).
+        number: u32,
+    },
+    /// A relation between two arithmetic expressions: `tcp[13] & 2 != 0`, `len <= 100`
+    /// (`less 100`), `len >= 100` (`greater 100`).
+    Compare {
+        /// The relation.
+        op: RelOp,
+        /// The left side.
+        lhs: Arith,
+        /// The right side.
+        rhs: Arith,
     },
 }
 
@@ -285,6 +305,10 @@ impl fmt::Display for Primitive {
         }
         match self {
             Primitive::Proto(p) => write!(f, "{p}"),
+            Primitive::NetProto { v6, number } => {
+                write!(f, "{} proto {number}", if *v6 { "ip6" } else { "ip" })
+            }
+            Primitive::Compare { op, lhs, rhs } => write!(f, "{lhs} {} {rhs}", op.symbol()),
             Primitive::Host { proto, dir, addr } => {
                 write!(f, "{}{dir} host {addr}", addr_proto(*proto))
             }

@@ -180,6 +180,12 @@ pub enum VerifyError {
         /// Index of the instruction.
         pc: usize,
     },
+    /// A shift by a constant of 32 or more, which the kernel refuses.
+    #[error("instruction {pc}: shift by a constant of 32 or more")]
+    ShiftTooFar {
+        /// Index of the instruction.
+        pc: usize,
+    },
     /// A scratch memory slot outside `0..16`.
     #[error("instruction {pc}: scratch memory slot {k} out of range (0-15)")]
     BadSlot {
@@ -254,6 +260,9 @@ pub fn verify(prog: &[SockFilter]) -> Result<(), VerifyError> {
                 let alu = ins.code & 0xf0;
                 if (alu == op::DIV || alu == op::MOD) && ins.code & op::X == 0 && ins.k == 0 {
                     return Err(VerifyError::DivByZero { pc });
+                }
+                if (alu == op::LSH || alu == op::RSH) && ins.code & op::X == 0 && ins.k >= 32 {
+                    return Err(VerifyError::ShiftTooFar { pc });
                 }
             }
             op::JMP => {
@@ -519,6 +528,10 @@ mod tests {
         assert_eq!(
             verify(&[SockFilter::stmt(op::ALU | op::DIV | op::K, 0), ret(0)]),
             Err(VerifyError::DivByZero { pc: 0 })
+        );
+        assert_eq!(
+            verify(&[SockFilter::stmt(op::ALU | op::LSH | op::K, 32), ret(0)]),
+            Err(VerifyError::ShiftTooFar { pc: 0 })
         );
         assert_eq!(
             verify(&[SockFilter::stmt(op::ALU | op::MOD | op::K, 0), ret(0)]),

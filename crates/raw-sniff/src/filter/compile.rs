@@ -30,14 +30,21 @@
 //!   IPv4 only in the first fragment (fragment offset 0), with the transport header found
 //!   through the IHL (`ldxb 4*([nh]&0xf)`) so options are skipped; on IPv6 only directly after
 //!   the fixed header (no extension headers, so not in fragments).
+//! - `ip proto N`: IPv4 protocol N; `ip6 proto N`: IPv6 next header N, with the fragment-header
+//!   rule of `tcp`.
+//! - Relations such as `tcp[13] & 2 != 0`, `len > 100`, `less N`, `greater N`: see the
+//!   `compile_arith.rs` part of this module: each header a load counts from is checked first,
+//!   then both sides are computed and compared unsigned.
 //!
 //! # Differences from tcpdump
 //!
 //! - Names are not resolved: `host example.com` and `port http` are parse errors, as are
 //!   tcpdump's abbreviated numeric hosts and networks (`host 10.1`, `net 10`, and so `dst 443`,
-//!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset (`ether`, `vlan`,
-//!   `proto`, `len`, `sctp`, byte offsets such as `tcp[13]`) are parse errors too, never a
-//!   silently different match.
+//!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset (`ether host`,
+//!   `vlan`, `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
+//!   different match.
+//! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
+//!   and `len` there means the length of the Linux cooked frame (16 bytes more than the packet).
 //! - `net A mask M` needs a contiguous mask; an empty expression is an error rather than
 //!   "match everything" (a caller with no filter should attach none).
 //! - There is no optimiser: programs are up to a few times longer than libpcap's, so the 4096
@@ -51,6 +58,9 @@ use super::ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, P
 use super::bpf::{op, Program, SockFilter, MAX_INSNS, SKF_AD_PROTOCOL};
 use crate::SNAPLEN;
 use std::net::IpAddr;
+
+#[path = "compile_arith.rs"]
+mod arith;
 
 /// What precedes the network layer in the packets a program will see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,6 +103,18 @@ pub enum CompileError {
     /// The generated program failed verification: a bug in this compiler.
     #[error("internal error: the compiled filter fails the kernel's checks: {0}")]
     Internal(super::bpf::VerifyError),
+    /// `link[…]` or `ether[…]` for a cooked socket, whose packets have no link header.
+    #[error("'link[…]' and 'ether[…]' cannot be filtered in the kernel on a cooked socket, which sees no link header")]
+    NeedsLinkHeader,
+    /// Arithmetic nested deeper than BPF's 16 scratch memory slots can hold.
+    #[error("the arithmetic is nested too deeply for BPF's 16 scratch memory slots")]
+    TooComplex,
+    /// A division or remainder by an expression that is constantly 0, which libpcap refuses too.
+    #[error("division by zero")]
+    DivisionByZero,
+    /// A shift by an expression that is constantly 32 or more, which the kernel refuses.
+    #[error("shift by more than 31 bits")]
+    ShiftTooFar,
     /// An AST the parser would never produce, e.g. `ip6 host 1.2.3.4`.
     #[error("'{primitive}' mixes an address family with a protocol that cannot carry it")]
     WrongFamily {
@@ -287,6 +309,12 @@ impl Gen {
                 self.addr_test(p, proto, dir, net, t, f)?;
             }
             Primitive::Net { proto, dir, net } => self.addr_test(p, proto, dir, net, t, f)?,
+            Primitive::NetProto { v6, number } => self.net_proto(v6, number, t, f),
+            Primitive::Compare {
+                op,
+                ref lhs,
+                ref rhs,
+            } => self.compare(op, lhs, rhs, t, f)?,
             Primitive::Port { proto, dir, range } => {
                 let protos: &[u32] = match proto {
                     PortProto::Any => &[132, 6, 17],

@@ -181,4 +181,38 @@ pub enum ParseErrorKind {
         /// The value as written.
         value: String,
     },
+    /// A word in arithmetic that is neither a number nor a name pcap-filter(7) defines.
+    #[error("'{word}' is not a number or a named constant such as 'tcpflags' or 'tcp-syn'{hint}")]
+    UnknownName {
+        /// The word.
+        word: String,
+        /// Advice, starting with "; " when present.
+        hint: &'static str,
+    },
+    /// A load size other than 1, 2 or 4 (`tcp[0:3]`).
+    #[error("the size of a load must be 1, 2 or 4, found '{value}'")]
+    BadLoadSize {
+        /// The size as written.
+        value: String,
+    },
+    /// A number too large for the 32-bit arithmetic of BPF.
+    #[error("'{value}' does not fit in 32 bits")]
+    NumberTooLarge {
+        /// The number as written.
+        value: String,
+    },
+    /// `/ 0` or `% 0`: libpcap refuses to compile a division by a constant zero.
+    #[error("division by zero")]
+    DivisionByZero,
+    /// `<< 32` or more: libpcap refuses it, and so does the kernel.
+    #[error("shift by more than 31 bits")]
+    ShiftTooFar,
+    /// `ip proto \name` with a protocol name this parser does not know.
+    #[error("unknown {family} protocol name '{name}'")]
+    UnknownProtoName {
+        /// "ip" or "ip6".
+        family: &'static str,
+        /// The name as written, without the backslash.
+        name: String,
+    },
 }

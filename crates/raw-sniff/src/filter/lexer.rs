@@ -1,11 +1,13 @@
 //! Splits a filter expression into tokens, each with its byte span.
 //!
 //! Only the operators are recognised here. Everything else is a word (a run of characters that
-//! are neither whitespace nor `( ) ! & |`), and the parser decides what a word means from where
+//! are neither whitespace nor an operator), and the parser decides what a word means from where
 //! it stands. That is how `portrange 80-90`, `10.0.0.0/8` and `::1` stay single tokens, and how
 //! an error can say "expected a port number after 'port'" rather than "unexpected letter".
+//! The characters `-`, `/` and `:` are operators only inside arithmetic, so they stay in words
+//! here and the parser splits them out of a word when it reads arithmetic (`tcp[12:1]`).
 
-use super::error::{Found, ParseError, ParseErrorKind};
+use super::error::ParseError;
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,9 @@ pub(crate) enum Tok<'a> {
     AndAnd,
     /// `||`.
     OrOr,
+    /// An arithmetic or relational operator, or a bracket: `[ ] & | + * % ^ << >> < > <= >= =
+    /// == !=`.
+    Sym(&'static str),
     /// Anything else.
     Word(&'a str),
 }
@@ -43,47 +48,75 @@ impl Token<'_> {
             Tok::Bang => "!",
             Tok::AndAnd => "&&",
             Tok::OrOr => "||",
+            Tok::Sym(s) => s,
             Tok::Word(w) => w,
         }
     }
 }
 
 fn is_word_char(c: char) -> bool {
-    !c.is_whitespace() && !matches!(c, '(' | ')' | '!' | '&' | '|')
+    !c.is_whitespace()
+        && !matches!(
+            c,
+            '(' | ')' | '!' | '&' | '|' | '[' | ']' | '+' | '*' | '%' | '^' | '<' | '>' | '='
+        )
 }
 
-/// Tokenises `input`; the only lexical error is a single `&` or `|`.
+/// The operators that may follow `c` to make a two-character one, and the one-character
+/// operator `c` is alone (`None` where it must be doubled or followed, as `!` before `=`).
+fn sym(c: char, next: Option<char>) -> Option<(&'static str, usize)> {
+    Some(match (c, next) {
+        ('&', Some('&')) | ('|', Some('|')) | ('!', _) => return None,
+        ('<', Some('<')) => ("<<", 2),
+        ('>', Some('>')) => (">>", 2),
+        ('<', Some('=')) => ("<=", 2),
+        ('>', Some('=')) => (">=", 2),
+        ('=', Some('=')) => ("==", 2),
+        ('&', _) => ("&", 1),
+        ('|', _) => ("|", 1),
+        ('[', _) => ("[", 1),
+        (']', _) => ("]", 1),
+        ('+', _) => ("+", 1),
+        ('*', _) => ("*", 1),
+        ('%', _) => ("%", 1),
+        ('^', _) => ("^", 1),
+        ('<', _) => ("<", 1),
+        ('>', _) => (">", 1),
+        ('=', _) => ("=", 1),
+        _ => return None,
+    })
+}
+
+/// Tokenises `input`. There are no lexical errors: a lone `&` or `|` is a bitwise operator, and
+/// the parser says what it expected where one is out of place.
 pub(crate) fn lex(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
     let mut tokens = Vec::new();
     let mut chars = input.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
-        let tok = match c {
-            c if c.is_whitespace() => continue,
-            '(' => Tok::LParen,
-            ')' => Tok::RParen,
-            '!' => Tok::Bang,
-            '&' | '|' => {
-                if chars.next_if(|&(_, n)| n == c).is_none() {
-                    let (want, kind) = if c == '&' {
-                        ("'&&'", "&")
-                    } else {
-                        ("'||'", "|")
-                    };
-                    return Err(ParseError::new(
-                        input,
-                        start,
-                        start + 1,
-                        ParseErrorKind::Unexpected {
-                            expected: want,
-                            found: Found::Token(kind.to_string()),
-                        },
-                    ));
+        let next = chars.peek().map(|&(_, n)| n);
+        let tok = match (c, next) {
+            (c, _) if c.is_whitespace() => continue,
+            ('(', _) => Tok::LParen,
+            (')', _) => Tok::RParen,
+            ('!', Some('=')) => {
+                chars.next();
+                Tok::Sym("!=")
+            }
+            ('!', _) => Tok::Bang,
+            ('&', Some('&')) => {
+                chars.next();
+                Tok::AndAnd
+            }
+            ('|', Some('|')) => {
+                chars.next();
+                Tok::OrOr
+            }
+            (c, next) if sym(c, next).is_some() => {
+                let (s, n) = sym(c, next).unwrap_or(("", 1));
+                if n == 2 {
+                    chars.next();
                 }
-                if c == '&' {
-                    Tok::AndAnd
-                } else {
-                    Tok::OrOr
-                }
+                Tok::Sym(s)
             }
             _ => {
                 let mut end = start + c.len_utf8();
@@ -140,10 +173,31 @@ mod tests {
     }
 
     #[test]
-    fn single_ampersand_is_an_error() {
-        let err = lex("tcp & udp").unwrap_err();
-        assert_eq!(err.offset, 4);
-        assert_eq!(err.to_string(), "expected '&&', found '&'");
-        assert!(lex("tcp |").is_err());
+    fn arithmetic_operators_are_tokens() {
+        assert_eq!(
+            toks("tcp[13]&2!=0"),
+            vec![
+                (Tok::Word("tcp"), 0, 3),
+                (Tok::Sym("["), 3, 4),
+                (Tok::Word("13"), 4, 6),
+                (Tok::Sym("]"), 6, 7),
+                (Tok::Sym("&"), 7, 8),
+                (Tok::Word("2"), 8, 9),
+                (Tok::Sym("!="), 9, 11),
+                (Tok::Word("0"), 11, 12),
+            ]
+        );
+        let syms: Vec<_> = toks("<< >> <= >= == = < > | ^ + * % ! &&")
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(
+            syms,
+            ["<<", ">>", "<=", ">=", "==", "=", "<", ">", "|", "^", "+", "*", "%"]
+                .into_iter()
+                .map(Tok::Sym)
+                .chain([Tok::Bang, Tok::AndAnd])
+                .collect::<Vec<_>>()
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! capture path.
 //!
 //! - [`parse`] turns text into an [`Expr`], or a [`ParseError`] that points at the bad token.
+//!   Relations such as `tcp[tcpflags] & tcp-syn != 0` hold an [`Arith`] on each side.
 //! - [`compile()`] turns an [`Expr`] into a [`Program`] for a [`Framing`]; the docs of the
 //!   [`mod@compile`] module say exactly what each primitive matches, and where that differs
 //!   from tcpdump.
@@ -27,16 +28,21 @@
 //! assert!(prog.to_string().starts_with("(000) ldb      [0]\n"));
 //! ```
 
+pub mod arith;
 pub mod ast;
 pub mod bpf;
 pub mod compile;
 pub mod error;
 pub mod interp;
 mod lexer;
+mod names;
 pub mod parser;
 
 pub use crate::SNAPLEN;
-pub use ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
+pub use ast::{
+    AddrProto, Arith, ArithOp, Dir, Expr, IpNet, LoadProto, PortProto, PortRange, Primitive, Proto,
+    RelOp,
+};
 pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS, SKF_AD_PROTOCOL};
 pub use compile::{compile, compile_for_cooked_socket, CompileError, Framing};
 pub use error::{Found, ParseError, ParseErrorKind};

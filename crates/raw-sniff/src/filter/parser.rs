@@ -5,7 +5,10 @@
 //! ```text
 //! expr      := unary (("and" | "&&" | "or" | "||") unary)*    -- equal precedence, left to right
 //! unary     := ("not" | "!") unary | "(" expr ")" | primitive
-//! primitive := proto                                          -- tcp, udp, icmp, icmp6, arp, ip, ip6
+//! primitive := relation                                       -- tcp[13] & 2 != 0 (parse_arith.rs)
+//!            | "less" number | "greater" number               -- len <= N, len >= N
+//!            | ("ip" | "ip6") "proto" (number | "\" name)     -- ip proto 6, ip proto \tcp
+//!            | proto                                          -- tcp, udp, icmp, icmp6, arp, ip, ip6
 //!            | [proto] [dir] [type] value                     -- at least one qualifier
 //!            | value                                          -- qualifiers of the previous primitive
 //! dir       := "src" | "dst" | "src or dst" | "src and dst"
@@ -24,10 +27,18 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::ast::{AddrProto, Dir, Expr, IpNet, PortProto, PortRange, Primitive, Proto};
+use super::ast::{
+    AddrProto, Arith, ArithOp, Dir, Expr, IpNet, LoadProto, PortProto, PortRange, Primitive, Proto,
+    RelOp,
+};
 use super::lexer::{lex, Tok, Token};
+use super::names;
 
 pub use super::error::{Found, ParseError, ParseErrorKind};
+
+#[path = "parse_arith.rs"]
+mod arith;
+use arith::Start;
 
 /// Parses a filter expression into an [`Expr`].
 pub fn parse(input: &str) -> Result<Expr, ParseError> {
@@ -179,7 +190,31 @@ impl<'a> Parser<'a> {
                 found,
             }));
         };
+        match self.relation_start() {
+            Start::Committed => return self.relation(depth).map_err(|(e, _)| e),
+            Start::Maybe => {
+                let saved = (self.tokens.clone(), self.pos, self.primitives);
+                match self.relation(depth) {
+                    Ok(e) => return Ok(e),
+                    Err((e, true)) => return Err(e),
+                    Err((_, false)) => (self.tokens, self.pos, self.primitives) = saved,
+                }
+            }
+            Start::No => {}
+        }
         match t.tok {
+            Tok::Word(w @ ("less" | "greater")) => {
+                self.pos += 1;
+                self.count_primitive()?;
+                let n = self.number_after(w)?;
+                let op = if w == "less" { RelOp::Le } else { RelOp::Ge };
+                self.last = None;
+                Ok(Expr::Prim(Primitive::Compare {
+                    op,
+                    lhs: Arith::Len,
+                    rhs: Arith::Num(n),
+                }))
+            }
             Tok::Bang | Tok::Word("not") => {
                 self.pos += 1;
                 Ok(Expr::not(self.unary(depth + 1)?))
@@ -209,13 +244,19 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn primitive(&mut self) -> Result<Expr, ParseError> {
+    /// Counts a primitive (or a node of arithmetic) against [`MAX_PRIMITIVES`].
+    fn count_primitive(&mut self) -> Result<(), ParseError> {
         self.primitives += 1;
         if self.primitives > MAX_PRIMITIVES {
             return Err(self.err_here(|_| ParseErrorKind::TooLong {
                 max: MAX_PRIMITIVES,
             }));
         }
+        Ok(())
+    }
+
+    fn primitive(&mut self) -> Result<Expr, ParseError> {
+        self.count_primitive()?;
         let first = self.peek();
         let mut proto = None;
         let mut proto_tok = None;
@@ -227,6 +268,11 @@ impl<'a> Parser<'a> {
             proto_tok = self.bump();
             proto = Some(p);
             after = p.to_string();
+        }
+        if let (Some(p @ (Proto::Ip | Proto::Ip6)), Some("proto")) = (proto, self.peek_word()) {
+            self.pos += 1;
+            self.last = None;
+            return self.net_proto(p == Proto::Ip6);
         }
         if let Some(d) = self.peek_word().and_then(dir_keyword) {
             self.pos += 1;
@@ -658,6 +704,101 @@ mod tests {
     }
 
     #[test]
+    fn relations_parse_with_c_precedence() {
+        assert_eq!(p("tcp[13] & 2 != 0"), "(tcp[13 : 1] & 2) != 0");
+        assert_eq!(p("tcp[tcpflags]&tcp-syn!=0"), "(tcp[13 : 1] & 2) != 0");
+        assert_eq!(p("ip[2:2] > 576"), "ip[2 : 2] > 576");
+        assert_eq!(p("ether[0:4]==0x10"), "link[0 : 4] = 16");
+        assert_eq!(p("1 + 2 * 3 = len"), "(1 + (2 * 3)) = len");
+        assert_eq!(p("20 - 8 - 6 = ip[9]"), "((20 - 8) - 6) = ip[9 : 1]");
+        assert_eq!(
+            p("1 | 2 ^ 3 & 4 << 5 = 0"),
+            "(1 | (2 ^ (3 & (4 << 5)))) = 0"
+        );
+        // libpcap's `^`: the operand before it, and everything after it.
+        assert_eq!(p("1 ^ 16 | 1 = 0"), "(1 ^ (16 | 1)) = 0");
+        assert_eq!(p("2 * 3 ^ 1 + 1 = 0"), "(2 * (3 ^ (1 + 1))) = 0");
+        assert_eq!(p("-1 ^ 7 = 0"), "(- (1 ^ 7)) = 0");
+        assert_eq!(p("-1 * 7 = 0"), "((- 1) * 7) = 0");
+        assert_eq!(p("-len < -(1)"), "(- len) < (- 1)");
+        assert_eq!(p("ip[0]-1 = 010"), "(ip[0 : 1] - 1) = 8");
+        assert_eq!(
+            p("tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x47455420"),
+            "tcp[((tcp[12 : 1] & 240) >> 2) : 4] = 1195725856"
+        );
+        assert_eq!(p("(tcp[0]) = 1 and tcp"), "(tcp[0 : 1] = 1) and (tcp)");
+        assert_eq!(p("((tcp[0] + 1) = 2)"), "(tcp[0 : 1] + 1) = 2");
+        assert_eq!(p("less 100"), "len <= 100");
+        assert_eq!(p("greater 0x10"), "len >= 16");
+        assert_eq!(p("ip proto \\tcp"), "ip proto 6");
+        assert_eq!(p("ip6 proto 58"), "ip6 proto 58");
+        // A number or a parenthesis may still start a bare value or a group.
+        assert_eq!(
+            p("port 80 or (443)"),
+            "(src or dst port 80) or (src or dst port 443)"
+        );
+        assert_eq!(p("(tcp) or (1 = 1)"), "(tcp) or (1 = 1)");
+    }
+
+    #[test]
+    fn relation_errors_point_at_the_bad_token() {
+        let e = |s: &str| {
+            let e = parse(s).expect_err(s);
+            (e.caret(), e.to_string())
+        };
+        assert_eq!(
+            e("tcp[0:3] = 0"),
+            (
+                "      ^".to_string(),
+                "the size of a load must be 1, 2 or 4, found '3'".to_string()
+            )
+        );
+        assert_eq!(e("ip[1:2:3] = 0").0, "      ^");
+        assert_eq!(
+            e("ip[1/0] = 0"),
+            ("     ^".to_string(), "division by zero".to_string())
+        );
+        assert_eq!(e("ip[0] = 1 % 0").0, "            ^");
+        assert_eq!(
+            e("len-5 > 0"),
+            (
+                "^^^^^".to_string(),
+                "'len-5' is not a number or a named constant such as 'tcpflags' or 'tcp-syn'; \
+                 write spaces around '-' to subtract"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            e("ip proto tcp").1,
+            "expected a protocol number or a backslashed name such as \\tcp after 'proto', found 'tcp'"
+        );
+        assert_eq!(
+            e("ip6 proto \\icmp6").1,
+            "unknown ip6 protocol name 'icmp6'"
+        );
+        assert_eq!(
+            e("tcp[0] =").1,
+            "expected a number, 'len', a load such as 'tcp[13]' or '(', found end of expression"
+        );
+        assert_eq!(
+            e("tcp[0] & 1").1,
+            "expected a relational operator such as '=' or '>', found end of expression"
+        );
+        assert_eq!(e("tcp[0").1, "expected ':' or ']', found end of expression");
+        assert_eq!(
+            e("less").1,
+            "expected a number after 'less', found end of expression"
+        );
+        assert_eq!(
+            e("ip[0] = 99999999999").1,
+            "'99999999999' does not fit in 32 bits"
+        );
+        // A lone '&' between primitives is still refused where it stands.
+        assert_eq!(err("tcp & udp").0, 4);
+        assert!(parse("tcp |").is_err());
+    }
+
+    #[test]
     fn bare_values_repeat_the_previous_qualifiers() {
         assert_eq!(
             p("port 80 or 443"),
@@ -904,9 +1045,11 @@ mod tests {
                     "tcp", "udp", "icmp", "icmp6", "ip", "ip6", "arp", "host", "net", "port",
                     "portrange", "src", "dst", "and", "or", "not", "&&", "||", "!", "(", ")",
                     "mask", "80", "65536", "1-2", "10.0.0.0/8", "10.0.0.1", "::1", "::/0",
-                    "255.0.0.0", "&", "|", "é", "",
+                    "255.0.0.0", "&", "|", "é", "", "[", "]", "tcp[", "13]", "0:4", ":", "=",
+                    "!=", "<=", ">>", "<<", "-", "/", "%", "*", "+", "^", "len", "less",
+                    "greater", "proto", "\\tcp", "tcp-syn", "len-5", "0x10", "0",
                 ]),
-                0..12,
+                0..16,
             )
         ) {
             let s = words.join(" ");
