@@ -31,6 +31,15 @@ const EXPRESSIONS: &[&str] = &[
     "host 2001:db8::1",
     "net 10.0.0.0/8",
     "ip6 and udp",
+    // Byte loads and relations read the packet as the link type says it is, too.
+    "ip[9] = 6",
+    "ip6[6] = 17",
+    "tcp[13] & 2 != 0",
+    "udp[2:2] = 53",
+    "ip proto 17",
+    "ip6 proto 6",
+    "len > 40",
+    "less 48",
 ];
 
 fn ipv4(proto: u8, payload: Transport) -> Net {
