@@ -125,8 +125,9 @@ pub struct Opts {
     /// Capture filter in tcpdump's syntax, e.g. `tcp port 80 and host 10.0.0.1`
     ///
     /// It may also be given as trailing arguments, as tcpdump takes it. Supported: tcp, udp,
-    /// icmp, icmp6, arp, ip, ip6, host, net, port, portrange, src/dst qualifiers, and/or/not
-    /// (&&, ||, !) and parentheses.
+    /// icmp, icmp6, arp, ip, ip6, host, net, port, portrange, src/dst qualifiers, ip proto,
+    /// ip6 proto, len, less, greater, byte loads with arithmetic and relations (`tcp[tcpflags]
+    /// & tcp-syn != 0`, `ip[2:2] > 576`), and/or/not (&&, ||, !) and parentheses.
     #[arg(short, long, value_name = "EXPR")]
     pub filter: Option<String>,
 
