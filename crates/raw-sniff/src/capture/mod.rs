@@ -55,6 +55,18 @@ pub struct CapturedFrame<'a> {
     pub csum_not_ready: bool,
 }
 
+impl CapturedFrame<'_> {
+    /// Which checksums wire's walk should judge for this frame: all of them, unless the kernel
+    /// said the transport checksum is not filled in yet.
+    pub fn checksums(&self) -> wire::layout::Checksums {
+        if self.csum_not_ready {
+            wire::layout::Checksums::TransportNotFilledIn
+        } else {
+            wire::layout::Checksums::Judge
+        }
+    }
+}
+
 /// What a backend has for the capture loop.
 #[derive(Debug)]
 pub enum Next<'a> {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::ops::Range;
 
-use wire::layout::{Checksums, Item, Role};
+use wire::layout::{Item, Role};
 use wire::Decoded;
 
 use super::values::{bit_picture, show};
@@ -38,16 +38,11 @@ pub fn rows(frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> Vec<Row> {
             ..plain(0..0, "", "")
         });
     }
-    let checksums = if frame.csum_not_ready {
-        Checksums::TransportNotFilledIn
-    } else {
-        Checksums::Judge
-    };
     // Bytes labelled so far, and where the current header's bytes end.
     let mut at = 0;
     let mut header_end = 0;
     let mut heading = None;
-    d.walk(checksums, |item| match item {
+    d.walk(frame.checksums(), |item| match item {
         Item::Header(h) => {
             close_header(&mut rows, &mut at, header_end);
             if h.offset > at {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use wire::field::Kind;
-use wire::layout::{Checksums, Field, Item, Role, Summary, Value};
+use wire::layout::{Field, Item, Role, Summary, Value};
 use wire::{ChecksumStatus, Decoded};
 
 use super::values::{hex, show};
@@ -46,13 +46,8 @@ pub fn write_packet(out: &mut String, n: u64, frame: &CapturedFrame<'_>, d: &Dec
     );
     string(out, &frame.link.to_string());
     out.push('}');
-    let checksums = if frame.csum_not_ready {
-        Checksums::TransportNotFilledIn
-    } else {
-        Checksums::Judge
-    };
     let mut objects = Objects::default();
-    d.walk(checksums, |item| match item {
+    d.walk(frame.checksums(), |item| match item {
         Item::Header(h) => objects.open(out, h.key),
         Item::Field(f) => match f.role {
             Role::Header if objects.is_open() => {

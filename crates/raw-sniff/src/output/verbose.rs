@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use wire::layout::{Checksums, Item, Role};
+use wire::layout::{Item, Role};
 use wire::Decoded;
 
 use super::line::LinePrinter;
@@ -54,13 +54,8 @@ impl<W: Write> Printer for VerbosePrinter<W> {
             frame.data.len(),
             frame.link
         );
-        let checksums = if frame.csum_not_ready {
-            Checksums::TransportNotFilledIn
-        } else {
-            Checksums::Judge
-        };
         let text = &mut self.text;
-        d.walk(checksums, |item| match item {
+        d.walk(frame.checksums(), |item| match item {
             Item::Header(h) => {
                 let end = h.offset + h.bytes.len();
                 let _ = writeln!(
