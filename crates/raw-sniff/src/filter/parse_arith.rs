@@ -331,20 +331,7 @@ impl<'a> Parser<'a> {
     pub(super) fn net_proto(&mut self, v6: bool) -> Result<Expr, ParseError> {
         let family = if v6 { "ip6" } else { "ip" };
         let expected = "a protocol number or a backslashed name such as \\tcp";
-        let tok = match self.peek() {
-            Some(
-                t @ Token {
-                    tok: Tok::Word(w), ..
-                },
-            ) if !matches!(w, "and" | "or" | "not") => t,
-            _ => {
-                return Err(self.err_here(|found| ParseErrorKind::ExpectedAfter {
-                    expected,
-                    after: "proto".to_string(),
-                    found,
-                }))
-            }
-        };
+        let tok = self.peek_value(expected, "proto")?;
         let text = tok.text();
         let number = if let Some(name) = text.strip_prefix('\\') {
             // The names libpcap finds in /etc/protocols for both families; ICMPv6 is listed

@@ -120,6 +120,23 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The next token if it can be a primitive's value (a word other than `and`, `or`,
+    /// `not`), without consuming it; else "expected `expected` after `after`".
+    fn peek_value(&self, expected: &'static str, after: &str) -> Result<Token<'a>, ParseError> {
+        match self.peek() {
+            Some(
+                t @ Token {
+                    tok: Tok::Word(w), ..
+                },
+            ) if !matches!(w, "and" | "or" | "not") => Ok(t),
+            _ => Err(self.err_here(|found| ParseErrorKind::ExpectedAfter {
+                expected,
+                after: after.to_string(),
+                found,
+            })),
+        }
+    }
+
     fn bump(&mut self) -> Option<Token<'a>> {
         let t = self.peek()?;
         self.pos += 1;
@@ -385,20 +402,7 @@ impl<'a> Parser<'a> {
             _ => None,
         };
 
-        let tok = match self.peek() {
-            Some(
-                t @ Token {
-                    tok: Tok::Word(w), ..
-                },
-            ) if !matches!(w, "and" | "or" | "not") => t,
-            _ => {
-                return Err(self.err_here(|found| ParseErrorKind::ExpectedAfter {
-                    expected,
-                    after: q.after.clone(),
-                    found,
-                }))
-            }
-        };
+        let tok = self.peek_value(expected, &q.after)?;
         self.pos += 1;
         let text = tok.text();
         let expected_err = || {
