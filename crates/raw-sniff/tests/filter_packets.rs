@@ -264,3 +264,27 @@ pub fn v4(s: &str) -> [u8; 4] {
 pub fn v6(s: &str) -> [u8; 16] {
     s.parse::<std::net::Ipv6Addr>().unwrap().octets()
 }
+
+/// What `tcpdump -n OPTIONS -r FILE EXPR` prints. libpcap refuses to run a filter its optimiser
+/// proves always false (`ip6` on raw IPv4, `(tcp or udp) and icmp`): that is an answer, not a
+/// failure, and reads as no output at all. Any other failure fails the test.
+pub fn tcpdump_output(file: &std::path::Path, options: &[&str], expr: &str) -> Vec<u8> {
+    let out = std::process::Command::new("tcpdump")
+        .arg("-n")
+        .args(options)
+        .arg("-r")
+        .arg(file)
+        .arg(expr)
+        .output()
+        .expect("run tcpdump");
+    if String::from_utf8_lossy(&out.stderr).contains("expression rejects all packets") {
+        return Vec::new();
+    }
+    assert!(
+        out.status.success(),
+        "tcpdump -r {} '{expr}': {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

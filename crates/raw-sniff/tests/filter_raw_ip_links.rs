@@ -110,23 +110,7 @@ fn positions(stdout: &[u8]) -> BTreeSet<usize> {
 }
 
 fn tcpdump_matches(file: &Path, expr: &str) -> BTreeSet<usize> {
-    let out = Command::new("tcpdump")
-        .args(["-n", "-r"])
-        .arg(file)
-        .arg(expr)
-        .output()
-        .expect("run tcpdump");
-    // libpcap refuses a filter that can match nothing (`ip6` on raw IPv4): nothing matches.
-    if String::from_utf8_lossy(&out.stderr).contains("expression rejects all packets") {
-        return BTreeSet::new();
-    }
-    assert!(
-        out.status.success(),
-        "tcpdump -r {} '{expr}': {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    positions(&out.stdout)
+    positions(&packets::tcpdump_output(file, &[], expr))
 }
 
 fn our_matches(file: &Path, expr: &str) -> BTreeSet<usize> {

@@ -666,24 +666,8 @@ fn tcpdump_available() -> bool {
 
 /// Packet positions (within the file) that tcpdump prints for `expr`.
 fn tcpdump_matches(file: &Path, expr: &str) -> BTreeSet<usize> {
-    let out = Command::new("tcpdump")
-        .args(["-n", "-tt", "-r"])
-        .arg(file)
-        .arg(expr)
-        .output()
-        .expect("run tcpdump");
-    // libpcap refuses to run a filter its optimiser proves always false (e.g. `(tcp or udp)
-    // and icmp`); that is an answer, not a failure: nothing matches.
-    if String::from_utf8_lossy(&out.stderr).contains("expression rejects all packets") {
-        return BTreeSet::new();
-    }
-    assert!(
-        out.status.success(),
-        "tcpdump -r {} '{expr}': {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+    let out = packets::tcpdump_output(file, &["-tt"], expr);
+    String::from_utf8_lossy(&out)
         .lines()
         // Continuation lines start with whitespace; packet lines with the timestamp.
         .filter_map(|l| l.split('.').next()?.parse::<u32>().ok())
