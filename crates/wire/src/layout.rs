@@ -340,11 +340,7 @@ impl<'a, F: FnMut(Item<'a>)> Walker<'a, '_, F> {
         for l in d.links() {
             let names = Names(l.def.title, l.def.key, l.def.consumer);
             self.header(names, l.offset, l.header.len());
-            let mut fields = Vec::new();
-            l.walk_fields(&mut |fd| fields.push(fd));
-            for fd in fields {
-                self.field(fd, Role::Header);
-            }
+            l.walk_fields(&mut |fd| self.field(fd, Role::Header));
         }
         for t in d.vlan_tags() {
             self.header(VLAN, t.offset, vlan::HEADER_LEN);
