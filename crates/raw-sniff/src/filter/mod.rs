@@ -44,7 +44,7 @@ pub use ast::{
     RelOp,
 };
 pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS, SKF_AD_PROTOCOL};
-pub use compile::{compile, compile_for_cooked_socket, CompileError, Framing};
+pub use compile::{compile, compile_for_cooked_socket, compile_unoptimized, CompileError, Framing};
 pub use error::{Found, ParseError, ParseErrorKind};
 pub use interp::run;
 pub use parser::parse;
