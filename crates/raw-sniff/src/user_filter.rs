@@ -61,6 +61,15 @@ pub fn compile(expr: &Expr, link: wire::LinkType) -> Result<Program, FilterError
     filter::compile(expr, target).map_err(FilterError::Compile)
 }
 
+/// [`compile`] without the kernel's length limit, for a program only the interpreter runs or
+/// the kernel is asked to take (and may refuse).
+pub fn compile_any_length(expr: &Expr, link: wire::LinkType) -> Result<Program, FilterError> {
+    let Some(target) = filter_link(link) else {
+        return Err(FilterError::UnsupportedLink(link));
+    };
+    filter::compile_any_length(expr, target).map_err(FilterError::Compile)
+}
+
 /// A filter applied in user space, one compiled program per link type met (a pcapng file may
 /// mix interfaces).
 pub struct UserFilter {
@@ -77,6 +86,15 @@ impl UserFilter {
         }
     }
 
+    /// A filter for `expr` with its program for `link` already compiled, so a long filter is
+    /// not compiled twice.
+    pub fn with_program(expr: Expr, link: wire::LinkType, program: Program) -> UserFilter {
+        UserFilter {
+            expr,
+            programs: vec![(link, program)],
+        }
+    }
+
     /// Whether the frame passes; fails if the filter cannot be compiled for `link`.
     pub fn matches(
         &mut self,
@@ -87,7 +105,7 @@ impl UserFilter {
         let program = match self.programs.iter().position(|(l, _)| *l == link) {
             Some(i) => &self.programs[i].1,
             None => {
-                let program = compile(&self.expr, link)?;
+                let program = compile_any_length(&self.expr, link)?;
                 self.programs.push((link, program));
                 &self.programs[self.programs.len() - 1].1
             }

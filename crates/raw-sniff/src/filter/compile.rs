@@ -144,6 +144,19 @@ pub fn compile(expr: &Expr, link: Framing) -> Result<Program, CompileError> {
     generate(expr, Frames::Link(link), true)
 }
 
+/// [`compile`] without the kernel's limit of [`MAX_INSNS`] instructions, for filtering in user
+/// space (a capture file, or a socket whose kernel refused the program), where libpcap too runs
+/// programs of any length. The result passes [`super::verify_any_length`].
+pub fn compile_any_length(expr: &Expr, link: Framing) -> Result<Program, CompileError> {
+    generate_with_limit(expr, Frames::Link(link), true, usize::MAX)
+}
+
+/// [`compile_for_cooked_socket`] without the kernel's length limit: the kernel itself then
+/// judges whether it takes the program (a capture falls back to user space if not).
+pub fn compile_for_cooked_socket_any_length(expr: &Expr) -> Result<Program, CompileError> {
+    generate_with_limit(expr, Frames::CookedSocket, true, usize::MAX)
+}
+
 /// [`compile`] without the optimiser: every primitive loads what it reads, in the order the
 /// expression is written. The optimised program gives the same verdict on every packet that
 /// holds the fields the filter reads; this one is the reference the tests compare it with.
@@ -177,6 +190,16 @@ enum Frames {
 }
 
 fn generate(expr: &Expr, frames: Frames, optimized: bool) -> Result<Program, CompileError> {
+    generate_with_limit(expr, frames, optimized, MAX_INSNS)
+}
+
+/// Generates, optimises if asked, and assembles a program of at most `max_len` instructions.
+fn generate_with_limit(
+    expr: &Expr,
+    frames: Frames,
+    optimized: bool,
+    max_len: usize,
+) -> Result<Program, CompileError> {
     let mut g = Gen {
         frames,
         nh: match frames {
@@ -198,8 +221,13 @@ fn generate(expr: &Expr, frames: Frames, optimized: bool) -> Result<Program, Com
         g.code = code;
         g.labels = labels;
     }
-    let insns = g.assemble()?;
-    Program::new(insns).map_err(|e| match e {
+    let insns = g.assemble(max_len)?;
+    let program = if max_len > MAX_INSNS {
+        Program::new_any_length(insns)
+    } else {
+        Program::new(insns)
+    };
+    program.map_err(|e| match e {
         super::bpf::VerifyError::TooLong { len } => CompileError::TooLong { len },
         // A bug here; the proptests look for it. An error lets a capture fall back to filtering
         // in user space instead of crashing.
@@ -572,12 +600,12 @@ impl Gen {
 
     /// Resolves labels to offsets. A conditional jump whose target is more than 255
     /// instructions away gets a `ja` right after it to carry it the rest of the way.
-    fn assemble(mut self) -> Result<Vec<SockFilter>, CompileError> {
+    fn assemble(mut self, max_len: usize) -> Result<Vec<SockFilter>, CompileError> {
         let pos = |labels: &[Option<usize>], l: Label| -> usize {
             labels[l].expect("every label is placed before assembly")
         };
         loop {
-            if self.code.len() > MAX_INSNS {
+            if self.code.len() > max_len {
                 return Err(CompileError::TooLong {
                     len: self.code.len(),
                 });

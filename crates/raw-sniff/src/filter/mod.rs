@@ -43,8 +43,14 @@ pub use ast::{
     AddrProto, Arith, ArithOp, Dir, Expr, IpNet, LoadProto, PortProto, PortRange, Primitive, Proto,
     RelOp,
 };
-pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS, SKF_AD_PROTOCOL};
-pub use compile::{compile, compile_for_cooked_socket, compile_unoptimized, CompileError, Framing};
+pub use bpf::{
+    verify, verify_any_length, Listing, Program, SockFilter, VerifyError, MAX_INSNS,
+    SKF_AD_PROTOCOL,
+};
+pub use compile::{
+    compile, compile_any_length, compile_for_cooked_socket, compile_for_cooked_socket_any_length,
+    compile_unoptimized, CompileError, Framing,
+};
 pub use error::{Found, ParseError, ParseErrorKind};
 pub use interp::run;
 pub use parser::parse;

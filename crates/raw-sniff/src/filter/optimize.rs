@@ -501,6 +501,11 @@ pub(super) fn eval_test(code: u16, a: u32, b: u32) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Facts and machine states.
 
+/// Most constants a [`Fact`] remembers a value is not, and most other test outcomes: knowing
+/// less is always sound, and a long chain of `port` tests would otherwise carry every port it
+/// tested along each edge, which makes the pass quadratic.
+const MAX_FACTS: usize = 32;
+
 /// What the tests passed on a path say about one value.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Fact {
@@ -538,10 +543,10 @@ impl Fact {
         if code & 0xf0 == op::JEQ {
             if outcome {
                 self.one_of = Some(BTreeSet::from([k]));
-            } else if self.one_of.is_none() {
+            } else if self.one_of.is_none() && self.not_in.len() < MAX_FACTS {
                 self.not_in.insert(k);
             }
-        } else if self.decide(code, k).is_none() {
+        } else if self.decide(code, k).is_none() && self.tests.len() < MAX_FACTS {
             self.tests.push((code & 0xf0, k, outcome));
         }
     }

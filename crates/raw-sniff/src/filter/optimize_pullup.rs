@@ -108,7 +108,16 @@ fn try_swap_on(
     chain: Chain,
 ) -> Option<BlockId> {
     let (shared, mut after) = chained(&cfg.blocks[d].exit, chain)?;
+    // Cheap checks first: most blocks are no chain at all.
+    match chained(&cfg.blocks[after].exit, chain) {
+        Some((s, _)) if s == shared && preds[after] == 1 => {}
+        _ => return None,
+    }
     let entry = entries[d].clone()?;
+    if cfg.blocks[d].stmts.is_empty() {
+        // Nothing here can fail, so nothing is gained by moving a test ahead of it.
+        return None;
+    }
     // The group: `d`, then tests with the same shared exit whose statements only reload what
     // is already there (the next round drops those).
     let mut group = vec![d];
@@ -122,11 +131,11 @@ fn try_swap_on(
         if s != shared || preds[after] != 1 {
             return None;
         }
-        let mut probe = sim.clone();
+        // Redundant statements leave `sim` as it was; the walk stops at the first other one.
         let reloads = block
             .stmts
             .iter()
-            .all(|&(code, k)| probe.step(values, code, k).redundant);
+            .all(|&(code, k)| sim.step(values, code, k).redundant);
         if !reloads {
             break after;
         }
@@ -162,14 +171,14 @@ fn try_swap_on(
         return None;
     }
     // Rotate: `e`'s test takes `d`'s place, and the group moves down one block.
-    let mut slots = group.clone();
+    // Moved, not copied: a group can be a thousand blocks long.
+    let mut slots = group;
     slots.push(e);
-    let mut contents: Vec<_> = group.iter().map(|&g| cfg.blocks[g].clone()).collect();
-    contents.insert(0, e_block.clone());
-    for (i, (&slot, mut block)) in slots.iter().zip(contents).enumerate() {
+    let mut carried = cfg.blocks[e].clone();
+    for (i, &slot) in slots.iter().enumerate() {
         let to = slots.get(i + 1).copied().unwrap_or(next);
-        set_chained(&mut block.exit, chain, to);
-        cfg.blocks[slot] = block;
+        set_chained(&mut carried.exit, chain, to);
+        carried = std::mem::replace(&mut cfg.blocks[slot], carried);
     }
     // The group is now entered after `e`'s statements, which load nothing new.
     let mut moved = entry;

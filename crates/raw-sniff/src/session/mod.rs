@@ -119,8 +119,9 @@ impl Session {
         let filter = match &config.filter {
             Some(expr) if !source.filters_in_kernel() => {
                 // Fail now, not at the first packet, if this link type cannot be filtered.
-                user_filter::compile(expr, source.link_type())?;
-                Some(UserFilter::new(expr.clone()))
+                let link = source.link_type();
+                let program = user_filter::compile_any_length(expr, link)?;
+                Some(UserFilter::with_program(expr.clone(), link, program))
             }
             _ => None,
         };
