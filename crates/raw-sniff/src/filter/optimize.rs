@@ -599,7 +599,7 @@ impl Fact {
 /// The machine as known on one edge.
 #[derive(Debug, Clone)]
 pub(super) struct State {
-    a: Val,
+    pub(super) a: Val,
     x: Val,
     mem: [Val; 16],
     facts: HashMap<Val, Fact>,

@@ -143,15 +143,15 @@ fn try_swap_on(
         after = next;
     };
     let (_, next) = chained(&cfg.blocks[e].exit, chain)?;
-    // Useful only when `d` may fail and `e` cannot: a test that cannot fail goes first.
-    let fails = |stmts: &[(u16, u32)], values: &mut Values| {
-        let mut s = entry.clone();
-        stmts
-            .iter()
-            .any(|&(code, k)| s.step(values, code, k).may_fail)
-    };
+    // As in libpcap, a test moves up only when it tests the value the test before `d` did,
+    // so the two join one chain of tests on that value; and only when it cannot fail there.
     let e_block = cfg.blocks[e].clone();
-    if !fails(&cfg.blocks[d].stmts, values) || fails(&e_block.stmts, values) {
+    let mut at_e = entry.clone();
+    let e_fails = e_block
+        .stmts
+        .iter()
+        .any(|&(code, k)| at_e.step(values, code, k).may_fail);
+    if e_fails || at_e.a != entry.a {
         return None;
     }
     // Neither may read what the other writes, and what both write must not be read after.
