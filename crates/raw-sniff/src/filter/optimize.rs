@@ -27,8 +27,9 @@
 //!      the successor reads.
 //! 3. Dead statements (results nobody reads) are dropped, when they cannot fail: a load is
 //!    dropped only when the same load was done before on every path.
-//! 4. Clean-up: a test whose two exits are the same block becomes a jump, identical blocks are
-//!    merged, and unreachable ones dropped.
+//! 4. Clean-up: a block from which every path ends in `ret #0` becomes that `ret #0` (a load
+//!    past the end would reject as well), a test whose two exits are the same block becomes a
+//!    jump, identical blocks are merged, and unreachable ones dropped.
 //!
 //! Until here the optimised program gives the unoptimised one's verdict on *every* packet, cut
 //! short or not: nothing that could read past the end of the packet is removed or moved.
@@ -234,6 +235,23 @@ impl Cfg {
     /// Tests with both exits alike become jumps; jumps to empty blocks go on to where those
     /// go; identical blocks are merged (into the later one, so every edge still goes forward).
     pub(super) fn clean_up(&mut self) {
+        // A block from which every path ends in `ret #0` rejects whatever it loads: a load past
+        // the end rejects too. It becomes that `ret #0`, loads and tests gone, on every frame.
+        let mut rejects = vec![false; self.blocks.len()];
+        for b in (0..self.blocks.len()).rev() {
+            let block = &self.blocks[b];
+            rejects[b] = match block.exit {
+                Exit::Ret(code, 0) => code & op::A == 0,
+                Exit::Ret(..) => false,
+                _ => block.exit.successors().iter().all(|&s| rejects[s]),
+            };
+            if rejects[b] {
+                self.blocks[b] = Block {
+                    stmts: Vec::new(),
+                    exit: Exit::Ret(op::RET | op::K, 0),
+                };
+            }
+        }
         for block in &mut self.blocks {
             if let Exit::Test { t, f, .. } = block.exit {
                 if t == f {
