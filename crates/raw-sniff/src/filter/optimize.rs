@@ -39,7 +39,52 @@
 
 use super::{Ins, Label, NO_LABEL};
 use crate::filter::bpf::op;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Maps and sets keyed by value numbers, hashed cheaply: the keys are small integers made
+/// here, never chosen by an attacker, and the optimiser hashes millions of them on a long
+/// filter.
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FastHasher>>;
+type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FastHasher>>;
+
+/// A multiply-and-rotate hasher in the style of rustc's `FxHasher`.
+#[derive(Default)]
+pub(super) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// Index of a block in [`Cfg::blocks`]; the order of indices is a topological order.
 pub(super) type BlockId = usize;
@@ -281,7 +326,7 @@ impl Cfg {
         }
         // Identical blocks, found from the end: a merge can make earlier blocks identical.
         let live = self.reachable();
-        let mut seen: HashMap<Block, BlockId> = HashMap::new();
+        let mut seen: HashMap<Block, BlockId> = HashMap::default();
         for b in (0..self.blocks.len()).rev() {
             if !live[b] {
                 continue;
@@ -631,8 +676,8 @@ impl State {
             a: values.fresh(),
             x: values.fresh(),
             mem: std::array::from_fn(|_| values.fresh()),
-            facts: HashMap::new(),
-            done: HashSet::new(),
+            facts: HashMap::default(),
+            done: HashSet::default(),
         }
     }
 
@@ -862,43 +907,47 @@ fn forward_pass(cfg: &mut Cfg) {
     }
 }
 
-/// Where an edge carrying `state` into `to` can go instead: past every block whose outcome is
-/// known on it, that cannot fail on it, and whose writes nobody reads afterwards.
-fn thread(
-    cfg: &Cfg,
-    live_in: &[Regs],
-    values: &mut Values,
-    state: &State,
-    mut to: BlockId,
-) -> BlockId {
+/// Where an edge carrying `state` into `to` can go instead: past a run of blocks whose
+/// outcomes are known on it and that cannot fail on it, to the furthest block at which nothing
+/// those blocks wrote differently is read.
+///
+/// A block in the run may leave behind what the next one reads (`ldb [20]` then a test of it)
+/// as long as the landing block does not read it.
+fn thread(cfg: &Cfg, live_in: &[Regs], values: &mut Values, state: &State, to: BlockId) -> BlockId {
+    /// How far a run may go past its last possible landing block: bounds the time per edge.
+    const MAX_DIRTY_STEPS: usize = 16;
+    let mut s = state.clone();
+    let (mut at, mut landing, mut dirty) = (to, to, 0);
     // Bounded: each step moves forward in the topological order.
     loop {
-        let block = &cfg.blocks[to];
-        let mut s = state.clone();
-        let mut safe = true;
-        for &(code, k) in &block.stmts {
-            if s.step(values, code, k).may_fail {
-                safe = false;
-                break;
-            }
-        }
-        if !safe {
-            return to;
+        let block = &cfg.blocks[at];
+        if block
+            .stmts
+            .iter()
+            .any(|&(code, k)| s.step(values, code, k).may_fail)
+        {
+            return landing;
         }
         let next = match block.exit {
-            Exit::Ret(..) => return to,
+            Exit::Ret(..) => return landing,
             Exit::Goto(next) => next,
             Exit::Test { code, k, t, f } => match s.decide(values, code, k) {
                 Some(true) => t,
                 Some(false) => f,
-                None => return to,
+                None => return landing,
             },
         };
-        // A write the successor reads is harmless if it wrote what was there already.
-        if s.changed_since(state) & live_in[next] != 0 {
-            return to;
+        at = next;
+        // A write the landing block reads is harmless if it wrote what was there already.
+        if s.changed_since(state) & live_in[at] == 0 {
+            landing = at;
+            dirty = 0;
+        } else {
+            dirty += 1;
+            if dirty > MAX_DIRTY_STEPS {
+                return landing;
+            }
         }
-        to = next;
     }
 }
 
