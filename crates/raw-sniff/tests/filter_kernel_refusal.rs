@@ -43,6 +43,28 @@ fn the_filter_is_really_too_long_for_the_kernel() {
     ));
 }
 
+/// Real loopback traffic captured with tcpdump: 16 TCP segments on ports 47001 and 47002,
+/// and 3 other packets.
+const LO_MIXED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../wire/tests/data/lo-mixed.pcap"
+);
+
+#[test]
+fn a_file_is_filtered_whatever_the_length_of_the_program() {
+    // Too long for the kernel, but a file is filtered here anyway, as tcpdump -r does.
+    let ports: Vec<String> = (46001..=47200).map(|p| format!("port {p}")).collect();
+    let filter = format!("tcp and ({})", ports.join(" or "));
+    let out = std::process::Command::new(common::BIN)
+        .args(["-r", LO_MIXED, "-f", &filter])
+        .output()
+        .expect("run raw-sniff");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("19 packets seen, 16 matched"), "{err}");
+    assert!(!err.contains(REFUSED), "{err}");
+}
+
 #[test]
 fn a_refused_filter_runs_in_user_space_and_still_filters() {
     if !can_capture() {
