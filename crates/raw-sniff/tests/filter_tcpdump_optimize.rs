@@ -69,6 +69,9 @@ const EXPRS: &[&str] = &[
     "not host 10.0.0.1 and not host 10.0.0.2",
     "tcp port 443 and (tcp[((tcp[12:1] & 0xf0) >> 2):1] = 0x16)",
     "ip6 and (port 80 or port 443 or port 85)",
+    "not (host 10.0.0.1 and port 80)",
+    "host 10.0.0.1 and not port 80",
+    "(host 10.0.0.1 or host 10.0.0.2) and (tcp or udp)",
 ];
 
 /// Frames the expressions above decide differently (addresses, ports, protocols).
@@ -109,6 +112,24 @@ fn frames() -> Vec<Frame> {
         v6_frame(6, "2001:db8::1", Transport::Tcp(443, 80)),
         v6_frame(17, "2001:db8::2", Transport::Udp(2000, 53)),
         v6_frame(6, "2001:db8::3", Transport::Tcp(85, 445)),
+        Frame {
+            link: eth,
+            net: Net::Arp {
+                rarp: false,
+                spa: v4("10.0.0.1"),
+                tpa: v4("10.0.0.2"),
+            },
+            caplen: None,
+        },
+        Frame {
+            link: eth,
+            net: Net::Arp {
+                rarp: true,
+                spa: v4("10.0.0.7"),
+                tpa: v4("10.0.0.1"),
+            },
+            caplen: None,
+        },
     ]
 }
 

@@ -60,7 +60,10 @@
 //!   optimised one keeps too; a frame the unoptimised program rejects for want of a field may
 //!   be kept, as libpcap keeps it: `port 80 or 443` keeps a TCP frame from port 443 cut before
 //!   its destination port, because both source-port tests run before the destination port is
-//!   loaded. tests/filter_tcpdump_optimize.rs finds no frame, whole or cut at any length, on
+//!   loaded. Likewise a part of the program from which every path accepts accepts without
+//!   loading anything, as libpcap drops loads nothing reads: `not (host 10.0.0.1 and port 80)`
+//!   keeps an ARP frame from 10.0.0.1 cut short anywhere, since no ARP frame has a port.
+//!   tests/filter_tcpdump_optimize.rs finds no frame, whole or cut at any length, on
 //!   which the two disagree. The one difference seen is not the optimiser's: tcpdump keeps
 //!   no record of 0 captured bytes, even with a filter that reads nothing (`less 100`,
 //!   `1 = 1`), where the program here accepts it.

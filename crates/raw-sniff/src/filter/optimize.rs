@@ -27,15 +27,17 @@
 //!      the successor reads.
 //! 3. Dead statements (results nobody reads) are dropped, when they cannot fail: a load is
 //!    dropped only when the same load was done before on every path.
-//! 4. Clean-up: a block from which every path ends in `ret #0` becomes that `ret #0` (a load
-//!    past the end would reject as well), a test whose two exits are the same block becomes a
-//!    jump, identical blocks are merged, and unreachable ones dropped.
+//! 4. Clean-up: a block from which every path ends in the same `ret` becomes that `ret` (see
+//!    below), a test whose two exits are the same block becomes a jump, identical blocks are
+//!    merged, and unreachable ones dropped.
 //!
-//! Until here the optimised program gives the unoptimised one's verdict on *every* packet, cut
-//! short or not: nothing that could read past the end of the packet is removed or moved.
-//! Then [`super::pullup`] reorders chains of tests the way libpcap's optimiser does, which
-//! changes verdicts only on frames cut short inside a field the filter reads (see the module
-//! docs of `compile`).
+//! The optimised program gives the unoptimised one's verdict on every packet that holds the
+//! fields the filter reads. On a frame cut short inside one, two rewrites follow libpcap's
+//! optimiser rather than the written order, and may keep a frame the unoptimised program
+//! rejects for a load past its end (never the reverse): a block whose every path accepts
+//! accepts without loading anything, and [`super::pullup`] reorders chains of tests. Nothing
+//! else that could read past the end of the packet is removed or moved. See the module docs of
+//! `compile`.
 
 use super::{Ins, Label, NO_LABEL};
 use crate::filter::bpf::op;
@@ -280,20 +282,26 @@ impl Cfg {
     /// Tests with both exits alike become jumps; jumps to empty blocks go on to where those
     /// go; identical blocks are merged (into the later one, so every edge still goes forward).
     pub(super) fn clean_up(&mut self) {
-        // A block from which every path ends in `ret #0` rejects whatever it loads: a load past
-        // the end rejects too. It becomes that `ret #0`, loads and tests gone, on every frame.
-        let mut rejects = vec![false; self.blocks.len()];
+        // A block from which every path ends in the same `ret #k` returns that whatever it
+        // loads. For `ret #0` that is exact (a load past the end rejects too); for an accepting
+        // `ret`, dropping the loads keeps a frame that a load past its end would have
+        // rejected, as libpcap's optimiser does, which deletes every load nothing reads.
+        let mut returns: Vec<Option<u32>> = vec![None; self.blocks.len()];
         for b in (0..self.blocks.len()).rev() {
             let block = &self.blocks[b];
-            rejects[b] = match block.exit {
-                Exit::Ret(code, 0) => code & op::A == 0,
-                Exit::Ret(..) => false,
-                _ => block.exit.successors().iter().all(|&s| rejects[s]),
+            returns[b] = match block.exit {
+                Exit::Ret(code, k) if code & op::A == 0 => Some(k),
+                Exit::Ret(..) => None,
+                _ => {
+                    let mut rets = block.exit.successors().into_iter().map(|s| returns[s]);
+                    let first = rets.next().flatten();
+                    first.filter(|_| rets.all(|r| r == first))
+                }
             };
-            if rejects[b] {
+            if let Some(k) = returns[b] {
                 self.blocks[b] = Block {
                     stmts: Vec::new(),
-                    exit: Exit::Ret(op::RET | op::K, 0),
+                    exit: Exit::Ret(op::RET | op::K, k),
                 };
             }
         }
