@@ -26,7 +26,8 @@
 //!      loads have all been done before on the path) nor leave behind a register or slot that
 //!      the successor reads.
 //! 3. Dead statements (results nobody reads) are dropped, when they cannot fail: a load is
-//!    dropped only when the same load was done before on every path.
+//!    dropped only when the same load was done before on every path. A mask and a test of it
+//!    (`and #2`, `jeq #0`) become one `jset #2` when the masked value is not read after.
 //! 4. Clean-up: a block from which every path ends in the same `ret` becomes that `ret` (see
 //!    below), a test whose two exits are the same block becomes a jump, identical blocks are
 //!    merged, and unreachable ones dropped.
@@ -164,6 +165,7 @@ pub(super) fn optimize(code: &[Ins], labels: &[Option<usize>]) -> (Vec<Ins>, Vec
         let before = cfg.size();
         forward_pass(&mut cfg);
         drop_dead_statements(&mut cfg);
+        fold_masks(&mut cfg);
         cfg.clean_up();
         super::pullup::pull_up_tests(&mut cfg);
         cfg.clean_up();
@@ -1027,5 +1029,36 @@ fn drop_dead_statements(cfg: &mut Cfg) {
             i += 1;
             keep[i - 1]
         });
+    }
+}
+
+/// `and #m` then `jeq #0` (or `jgt #0`, or `jeq #m` for a single bit) becomes `jset #m`, as in
+/// libpcap, when nothing after reads the masked value.
+fn fold_masks(cfg: &mut Cfg) {
+    let live_in = liveness(cfg);
+    for block in &mut cfg.blocks {
+        let Exit::Test { code, k, t, f } = block.exit else {
+            continue;
+        };
+        let Some(&(last, m)) = block.stmts.last() else {
+            continue;
+        };
+        if last != op::ALU | op::AND | op::K || (live_in[t] | live_in[f]) & REG_A != 0 {
+            continue;
+        }
+        // Which exit `jset #m` (true when a bit of `m` is set) takes for each outcome.
+        let (t, f) = match (code, k) {
+            (c, 0) if c == op::JMP | op::JEQ | op::K => (f, t),
+            (c, 0) if c == op::JMP | op::JGT | op::K => (t, f),
+            (c, k) if c == op::JMP | op::JEQ | op::K && k == m && m.is_power_of_two() => (t, f),
+            _ => continue,
+        };
+        block.stmts.pop();
+        block.exit = Exit::Test {
+            code: op::JMP | op::JSET | op::K,
+            k: m,
+            t,
+            f,
+        };
     }
 }
