@@ -1,17 +1,17 @@
-//! Reordering chains of tests, as libpcap's optimiser does: in `a or b` where `b` only reads
-//! what has already been loaded and `a` loads something new, `b` is tested first.
+//! Reordering chains of tests, as libpcap's optimiser does (its `or_pullup`/`and_pullup`): in
+//! a chain of `or`s (or of `and`s), a test of the value the chain tested last moves up ahead of
+//! tests of other values, when everything it reads has already been loaded.
 //!
 //! `port 1 or port 2` tests, on IPv4, source port 1, destination port 1, source port 2,
 //! destination port 2. Testing source port 2 right after source port 1 lets the accumulator
 //! keep the source port for both tests, and then the destination port for both: the reloads
-//! vanish and the two chains of `jeq`s become identical enough to share. libpcap gets the same
-//! order out of its own optimiser.
+//! vanish and the chains of `jeq`s on the destination port become identical enough to share.
 //!
 //! Swapping two tests is exact on every packet that holds the fields both read. It changes the
 //! verdict only on a frame cut inside the field of the test moved later: unoptimised, loading it
 //! rejects the frame before the other test runs; reordered, the other test may accept the frame
-//! first. libpcap's programs give the same verdicts as these there; see the module docs of
-//! `compile`.
+//! first. Because the rule is libpcap's, so are the verdicts on such frames; see the module docs
+//! of `compile` and tests/filter_tcpdump_optimize.rs.
 
 use super::optimize::{block_defs, block_live_in, entry_states, BlockId, Cfg, Exit, State};
 use super::optimize::{liveness, Values};
@@ -24,7 +24,8 @@ enum Chain {
     And,
 }
 
-/// Moves tests that cannot fail ahead of tests that can, along `or` and `and` chains.
+/// Moves tests of the value a chain just tested ahead of tests of other values, along `or` and
+/// `and` chains, one sweep over the blocks.
 pub(super) fn pull_up_tests(cfg: &mut Cfg) {
     let (mut values, mut entries) = entry_states(cfg);
     let mut live_in = liveness(cfg);
@@ -63,7 +64,8 @@ pub(super) fn pull_up_tests(cfg: &mut Cfg) {
     }
 }
 
-/// The chained exit of a test: where it goes on the side that is not `shared`.
+/// A test's `(shared, chained)` exits: the one every test of the chain shares, and the one
+/// that goes on to the next test.
 fn chained(exit: &Exit, chain: Chain) -> Option<(BlockId, BlockId)> {
     match (exit, chain) {
         (&Exit::Test { t, f, .. }, Chain::Or) => Some((t, f)),
@@ -115,7 +117,8 @@ fn try_swap_on(
     }
     let entry = entries[d].clone()?;
     if cfg.blocks[d].stmts.is_empty() {
-        // Nothing here can fail, so nothing is gained by moving a test ahead of it.
+        // A test of the accumulator alone is part of a chain on the value already loaded:
+        // the place tests move to, not one to move past.
         return None;
     }
     // The group: `d`, then tests with the same shared exit whose statements only reload what
