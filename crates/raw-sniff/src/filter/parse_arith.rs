@@ -43,6 +43,7 @@ fn load_proto(w: &str) -> Option<LoadProto> {
         "udp" => LoadProto::Udp,
         "icmp" => LoadProto::Icmp,
         "icmp6" => LoadProto::Icmp6,
+        "rarp" => LoadProto::Rarp,
         _ => return None,
     })
 }
@@ -65,7 +66,7 @@ fn piece_len(w: &str) -> usize {
 }
 
 /// A C-style number (`0x` hex, leading-0 octal), or `None` if `s` is not one.
-fn c_number(s: &str) -> Option<Result<u32, ParseErrorKind>> {
+pub(super) fn c_number(s: &str) -> Option<Result<u32, ParseErrorKind>> {
     let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or(s.strip_prefix("0X")) {
         (h, 16)
     } else if s.len() > 1 && s.starts_with('0') {
