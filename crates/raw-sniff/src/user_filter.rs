@@ -41,6 +41,12 @@ pub fn filter_link(link: wire::LinkType) -> Option<filter::Framing> {
         // filter, so that it matches what tcpdump matches.
         wire::LinkType::Ipv4 => Some(filter::Framing::Ipv4),
         wire::LinkType::Ipv6 => Some(filter::Framing::Ipv6),
+        // libpcap reads link type 12 as raw IP, the version nibble deciding.
+        wire::LinkType::RawDlt12 => Some(filter::Framing::RawIp),
+        // The address family is in the capturing host's byte order; nearly every capture
+        // comes from a little-endian one.
+        wire::LinkType::Null => Some(filter::Framing::Null { big_endian: false }),
+        wire::LinkType::Loop => Some(filter::Framing::Loop),
         _ => None,
     }
 }

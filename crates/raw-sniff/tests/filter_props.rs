@@ -39,6 +39,7 @@ impl Pkt<'_> {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
+            Framing::Null { .. } | Framing::Loop => 4,
         }
     }
 
@@ -71,6 +72,23 @@ impl Pkt<'_> {
             // The link type alone says which IP version every packet is.
             Framing::Ipv4 => Ok(ethertype == 0x0800),
             Framing::Ipv6 => Ok(ethertype == 0x86dd),
+            // The BSD address family: 2 for IPv4, 24, 28 or 30 for IPv6; nothing else.
+            Framing::Null { .. } | Framing::Loop => {
+                if ethertype != 0x0800 && ethertype != 0x86dd {
+                    return Ok(false);
+                }
+                let word = self.u32(0)?;
+                let family = if self.link == (Framing::Null { big_endian: false }) {
+                    word.swap_bytes()
+                } else {
+                    word
+                };
+                Ok(if ethertype == 0x0800 {
+                    family == 2
+                } else {
+                    matches!(family, 24 | 28 | 30)
+                })
+            }
         }
     }
 

@@ -17,6 +17,7 @@ use std::process::Command;
 
 use packets::{pcap_file, v4, v6, PCAP_FIRST_SECOND};
 use raw_sniff::filter::{compile, parse, Framing};
+use raw_sniff::user_filter::filter_link;
 
 const HOST_A: [u8; 6] = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55];
 const HOST_B: [u8; 6] = [0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb];
@@ -126,6 +127,24 @@ const EXPRESSIONS: &[&str] = &[
     "ip broadcast",
     "multicast and not broadcast",
     "ip multicast or ip6 multicast or arp",
+];
+
+/// Network-layer expressions whose link-layer test differs on loopback and raw IP.
+const NETWORK_EXPRESSIONS: &[&str] = &[
+    "ip",
+    "ip6",
+    "arp",
+    "tcp",
+    "udp",
+    "host 10.0.0.1",
+    "ip6 host 2001:db8::2",
+    "port 53",
+    "udp src port 12345",
+    "ip[0] = 0x45",
+    "ip6[6] = 17",
+    "link[0] = 2",
+    "link[3] = 2",
+    "len > 40",
 ];
 
 /// Expressions libpcap refuses on every link type (checked against `tcpdump -d`, Ethernet).
@@ -543,6 +562,100 @@ fn link_primitives_on_raw_ip_files() {
     let (kept, refused) = compare_all(&dir.0, "raw", 101, Framing::RawIp, &packets, EXPRESSIONS);
     assert!(kept > 20, "too few matches on raw IP ({kept})");
     assert!(refused >= 20, "too few refusals on raw IP ({refused})");
+}
+
+/// A classic pcap file as a big-endian host writes it.
+fn pcap_file_big_endian(linktype: u32, packets: &[(Vec<u8>, u32)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_be_bytes());
+    out.extend_from_slice(&2u16.to_be_bytes());
+    out.extend_from_slice(&4u16.to_be_bytes());
+    for word in [0, 0, 262_144, linktype] {
+        out.extend_from_slice(&word.to_be_bytes());
+    }
+    for (i, (data, wire)) in packets.iter().enumerate() {
+        for word in [PCAP_FIRST_SECOND + i as u32, 0, data.len() as u32, *wire] {
+            out.extend_from_slice(&word.to_be_bytes());
+        }
+        out.extend_from_slice(data);
+    }
+    out
+}
+
+/// IPv4 and IPv6 packets behind a 4-byte loopback header holding `family` as written.
+fn loopback_packets(family_bytes: impl Fn(u32) -> [u8; 4]) -> Vec<(Vec<u8>, u32)> {
+    let mut whole = Vec::new();
+    let v4s = [
+        ipv4("10.0.0.1", "10.0.0.2"),
+        ipv4("10.0.0.1", "224.0.0.251"),
+        ipv4("10.0.0.1", "255.255.255.255"),
+    ];
+    let v6s = [
+        ipv6("fe80::1", "ff02::1"),
+        ipv6("2001:db8::1", "2001:db8::2"),
+    ];
+    // 2 is AF_INET everywhere; 24, 28 and 30 are AF_INET6 on NetBSD/OpenBSD, FreeBSD and
+    // Darwin; 10 is Linux's AF_INET6, which BSD loopback never carries.
+    for family in [2, 24, 28, 30, 10, 0] {
+        for p in v4s.iter().chain(&v6s) {
+            let mut f = family_bytes(family).to_vec();
+            f.extend_from_slice(p);
+            whole.push(f);
+        }
+    }
+    // The family in the other byte order: not what the capturing host wrote.
+    let mut f = family_bytes(2).to_vec();
+    f.reverse();
+    f.extend_from_slice(&v4s[0]);
+    whole.push(f);
+    packets(&whole)
+}
+
+#[test]
+fn loopback_and_dlt12_files_filter_as_tcpdump_does() {
+    if !tcpdump_available() {
+        return;
+    }
+    let dir = temp_dir("loop");
+    let exprs: Vec<&str> = NETWORK_EXPRESSIONS
+        .iter()
+        .chain(EXPRESSIONS)
+        .copied()
+        .collect();
+    let null_framing = filter_link(wire::LinkType::Null).expect("NULL is filtered");
+    let loop_framing = filter_link(wire::LinkType::Loop).expect("LOOP is filtered");
+    // NULL, written by a little-endian host (as the files raw-sniff reads are taken to be).
+    let null = loopback_packets(u32::to_le_bytes);
+    let (kept, refused) = compare_all(&dir.0, "null", 0, null_framing, &null, &exprs);
+    assert!(kept > 500, "too few matches on NULL ({kept})");
+    assert!(refused >= 20, "too few refusals on NULL ({refused})");
+    // LOOP: network byte order whoever wrote it.
+    let lo = loopback_packets(u32::to_be_bytes);
+    let (kept, _) = compare_all(&dir.0, "loop", 108, loop_framing, &lo, &exprs);
+    assert!(kept > 500, "too few matches on LOOP ({kept})");
+    // NULL written by a big-endian host: libpcap reads the family in the file's byte order.
+    let file = dir.0.join("null-be.pcap");
+    let null_be = loopback_packets(u32::to_be_bytes);
+    std::fs::write(&file, pcap_file_big_endian(0, &null_be)).expect("write pcap");
+    let framing = Framing::Null { big_endian: true };
+    for expr in ["ip", "ip6", "tcp or udp", "host 10.0.0.1", "ip6 multicast"] {
+        assert_eq!(
+            we_keep(framing, &null_be, expr),
+            tcpdump_keeps(&file, expr),
+            "big-endian NULL '{expr}'"
+        );
+    }
+    // Link type 12 is raw IP to libpcap.
+    let raw: Vec<Vec<u8>> = vec![
+        ipv4("10.0.0.1", "10.0.0.2"),
+        ipv4("10.0.0.1", "224.0.0.251"),
+        ipv6("2001:db8::1", "2001:db8::2"),
+        vec![0x50; 40],
+    ];
+    let dlt12 = packets(&raw);
+    let framing = filter_link(wire::LinkType::RawDlt12).expect("link type 12 is filtered");
+    let (kept, _) = compare_all(&dir.0, "dlt12", 12, framing, &dlt12, &exprs);
+    assert!(kept > 50, "too few matches on link type 12 ({kept})");
 }
 
 #[test]

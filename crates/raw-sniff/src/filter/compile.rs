@@ -18,7 +18,9 @@
 //! - `ip` / `ip6` / `arp`: the ethertype (0x0800, 0x86dd, 0x0806) in the Ethernet or Linux
 //!   cooked header; on raw IP, the version nibble (4 or 6), and `arp` never matches.
 //!   Like tcpdump without a `vlan` keyword, an 802.1Q-tagged frame's ethertype is 0x8100, so
-//!   none of these look inside the tag.
+//!   none of these look inside the tag. On BSD loopback (NULL, LOOP) `ip` is address family
+//!   2 and `ip6` is 30, 24 or 28 (Darwin, NetBSD/OpenBSD, FreeBSD), read in the capturing
+//!   host's byte order for NULL and in network order for LOOP; `arp` never matches there.
 //! - `tcp` / `udp`: IPv4 protocol 6 / 17 (in any fragment); or IPv6 next header 6 / 17 in the
 //!   fixed header, or in a fragment header that directly follows it. Other extension header
 //!   chains are not walked (tcpdump does not either).
@@ -95,6 +97,16 @@ pub enum Framing {
     Ipv4,
     /// Raw IPv6 (`DLT_IPV6`, pcap link type 229): every packet is read as IPv6.
     Ipv6,
+    /// BSD loopback (`DLT_NULL`, pcap link type 0): a 4-byte address family (2 for IPv4; 24,
+    /// 28 or 30 for IPv6, by BSD flavour) in the byte order of the host that captured, then
+    /// the packet.
+    Null {
+        /// Whether that host was big-endian (as a capture file's byte order tells).
+        big_endian: bool,
+    },
+    /// OpenBSD loopback (`DLT_LOOP`, pcap link type 108): as [`Framing::Null`], with the
+    /// address family in network byte order.
+    Loop,
 }
 
 impl Framing {
@@ -104,6 +116,7 @@ impl Framing {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
+            Framing::Null { .. } | Framing::Loop => 4,
         }
     }
 }
@@ -306,6 +319,9 @@ impl Gen {
                     0x86dd
                 };
                 self.ja(if ethertype == only { t } else { f });
+            }
+            Frames::Link(link @ (Framing::Null { .. } | Framing::Loop)) => {
+                self.loopback_family(link, ethertype, t, f)
             }
         }
     }

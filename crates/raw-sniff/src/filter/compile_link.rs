@@ -14,7 +14,7 @@
 //!   words never match on these captures. Ethernet addresses, `llc`, `broadcast` and
 //!   `multicast` are refused there, as libpcap refuses them.
 //! - Other link types: `ether proto` means what `ip`/`ip6`/`arp` mean there (the rest never
-//!   matches); Ethernet addresses, `llc`, `broadcast` and `multicast` are refused.
+//!   matches; on BSD loopback, 0x800 and 0x86dd are address families); Ethernet addresses, `llc`, `broadcast` and `multicast` are refused.
 
 use super::{CompileError, Frames, Framing, Gen, Label};
 use crate::filter::ast::{Dir, IpNet, LinkPrim, LinkWord};
@@ -54,6 +54,8 @@ impl Gen {
             Frames::Link(Framing::RawIp) => "raw IP",
             Frames::Link(Framing::Ipv4) => "raw IPv4",
             Frames::Link(Framing::Ipv6) => "raw IPv6",
+            Frames::Link(Framing::Null { .. }) => "BSD loopback (NULL)",
+            Frames::Link(Framing::Loop) => "OpenBSD loopback (LOOP)",
         }
     }
 
@@ -310,6 +312,25 @@ impl Gen {
             }
         }
         Ok(())
+    }
+
+    /// The loopback header's address family for `ethertype`: 2 for IPv4, and for IPv6 the
+    /// values of Darwin (30), NetBSD/OpenBSD (24) and FreeBSD (28), in libpcap's order. Nothing
+    /// else travels over loopback, so any other ethertype never matches.
+    pub(super) fn loopback_family(&mut self, link: Framing, ethertype: u16, t: Label, f: Label) {
+        let families: &[u32] = match ethertype {
+            0x0800 => &[2],
+            0x86dd => &[30, 24, 28],
+            _ => return self.ja(f),
+        };
+        // The load reads the word big-endian; a family written little-endian reads swapped.
+        let swapped = link == (Framing::Null { big_endian: false });
+        let values: Vec<u32> = families
+            .iter()
+            .map(|&v| if swapped { v.swap_bytes() } else { v })
+            .collect();
+        self.stmt(op::LD | op::W | op::ABS, 0);
+        self.one_of(&values, t, f);
     }
 
     /// `rarp host` / `rarp net`: the RARP sender (source) and target (destination) protocol
