@@ -88,6 +88,12 @@ const EXPRESSIONS: &[&str] = &[
     "csnp",
     "psnp",
     "isis and not l1",
+    "iso proto 0x81",
+    "iso proto 0x83",
+    "iso proto 0xfe",
+    "isis proto 0x12",
+    "isis proto 27",
+    "isis proto 0x3a",
     // RARP addresses and loads.
     "rarp host 10.0.0.5",
     "rarp src 10.0.0.5",
@@ -186,6 +192,9 @@ const REJECTED: &[&str] = &[
     "tcp broadcast",
     "ip multicast or 1.2.3.4",
     "clnp proto 1",
+    "esis proto 1",
+    "iso proto",
+    "isis proto tcp",
 ];
 
 /// What carries a frame's payload: an ethertype, 802.2 LLC, or Novell's raw 802.3.

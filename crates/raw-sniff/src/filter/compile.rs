@@ -42,7 +42,7 @@
 //!   libpcap's special cases; `rarp`, `decnet`, `lat`, `sca`, `moprc`, `mopdl`, `atalk`, `aarp`,
 //!   `stp`, `ipx`, `netbeui`, `iso` are `ether proto` of their number; `clnp`, `esis`, `isis`
 //!   add the OSI NLPID, and `l1`, `l2`, `iih`, `lsp`, `snp`, `csnp`, `psnp` the IS-IS PDU
-//!   type. `llc [TYPE]` (Ethernet only): 802.3 with LLC, not Novell raw, and the control
+//!   type (`iso proto N` and `isis proto N` name the NLPID and the PDU type). `llc [TYPE]` (Ethernet only): 802.3 with LLC, not Novell raw, and the control
 //!   field's frame type. `broadcast` / `multicast` (Ethernet only): the destination address;
 //!   `ip multicast` / `ip6 multicast`: the IP destination's class. `rarp host`: the RARP
 //!   sender/target protocol addresses. The `compile_link.rs` part of this module says how

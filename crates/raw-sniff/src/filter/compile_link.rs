@@ -303,6 +303,21 @@ impl Gen {
                     self.jump(op::JMP | op::JGE | op::K, 0xe0, t, f);
                 }
             }
+            LinkPrim::OsiProto { isis, number } => {
+                if self.type_field() == TypeField::None {
+                    self.ja(f);
+                    return Ok(());
+                }
+                let ok = self.label();
+                if isis {
+                    self.osi(0x83, ok, f);
+                } else {
+                    self.ether_proto(0xfe, ok, f);
+                }
+                self.place(ok);
+                let at = self.osi_offset() + if isis { 4 } else { 0 };
+                self.cmp(op::B, at, number, t, f);
+            }
             LinkPrim::IpBroadcast => {
                 let is_ip = self.label();
                 self.ethertype(0x0800, is_ip, f);

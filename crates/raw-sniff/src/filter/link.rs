@@ -38,6 +38,13 @@ pub enum LinkPrim {
         /// `true` for `ip6 multicast`.
         v6: bool,
     },
+    /// `iso proto N`: an OSI packet whose NLPID is N; `isis proto N`: an IS-IS PDU of type N.
+    OsiProto {
+        /// `true` for `isis proto`.
+        isis: bool,
+        /// The NLPID or PDU type.
+        number: u32,
+    },
     /// `ip broadcast`: an IPv4 destination of all zeros or all ones, which is what libpcap
     /// makes of it with the netmask 0 that tcpdump passes for a capture file.
     IpBroadcast,
@@ -326,6 +333,9 @@ impl fmt::Display for LinkPrim {
                 f.write_str(if *v6 { "ip6 multicast" } else { "ip multicast" })
             }
             LinkPrim::IpBroadcast => f.write_str("ip broadcast"),
+            LinkPrim::OsiProto { isis, number } => {
+                write!(f, "{} proto {number}", if *isis { "isis" } else { "iso" })
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 //!            | ("ip" | "ip6") "multicast" | "ip" "broadcast"
 //!            | "llc" [llc_type]                               -- llc, llc ui, llc rr, …
 //!            | link_word                                      -- stp, ipx, isis, l1, psnp, …
+//!            | ("iso" | "isis") "proto" number                -- NLPID, IS-IS PDU type
 //! ether_rest := dir ["host"] mac | "host" mac                 -- mac: any libpcap notation, or
 //!            | "proto" (number | "\" name)                    --      a name in /etc/ethers
 //!            | "broadcast" | "multicast"
@@ -14,7 +15,7 @@
 //! `ether host` and `ether proto` set the qualifiers a following bare value repeats
 //! (`ether host A or B`, `ether proto 0x800 or 0x806`), as the other primitives do.
 
-use super::super::ast::{Dir, Expr, LinkPrim, Primitive};
+use super::super::ast::{Dir, Expr, LinkPrim, LinkWord, Primitive};
 use super::super::link::{ether_proto_name, ethers_lookup, link_word, llc_type, MacAddr};
 use super::arith::c_number;
 use super::{dir_keyword, proto_keyword, Found, Kind, ParseError, ParseErrorKind, Parser, Quals};
@@ -111,6 +112,22 @@ impl<'a> Parser<'a> {
                     return Ok(None);
                 };
                 match next {
+                    Some("proto") if matches!(word, LinkWord::Iso | LinkWord::Isis) => {
+                        self.pos += 2;
+                        self.last = None;
+                        let number = self.osi_number()?;
+                        let isis = word == LinkWord::Isis;
+                        return self.link(LinkPrim::OsiProto { isis, number });
+                    }
+                    // libpcap reads DECnet addresses (`decnet host 10.23`); this parser does not.
+                    Some(q @ ("host" | "src" | "dst")) if word == LinkWord::Decnet => {
+                        return Err(self.err_at(
+                            t,
+                            ParseErrorKind::NotSupported {
+                                what: format!("{w} {q}"),
+                            },
+                        ))
+                    }
                     Some("proto") => {
                         return Err(self.err_at(
                             t,
@@ -222,6 +239,24 @@ impl<'a> Parser<'a> {
                 after: qualifier.to_string(),
                 found,
             })),
+        }
+    }
+
+    /// The number after `iso proto` / `isis proto`.
+    fn osi_number(&mut self) -> Result<u32, ParseError> {
+        let expected = "a number";
+        let tok = self.peek_value(expected, "proto")?;
+        self.pos += 1;
+        match c_number(tok.text()) {
+            Some(n) => n.map_err(|kind| self.err_at(tok, kind)),
+            None => Err(self.err_at(
+                tok,
+                ParseErrorKind::ExpectedAfter {
+                    expected,
+                    after: "proto".to_string(),
+                    found: Found::Token(tok.text().to_string()),
+                },
+            )),
         }
     }
 
@@ -390,8 +425,14 @@ mod tests {
         );
         assert_eq!(err("llc foo"), (4, "unknown LLC frame type 'foo'".into()));
         assert_eq!(
-            err("isis proto 1"),
-            (0, "'isis proto' is not supported".into())
+            err("clnp proto 1"),
+            (0, "'clnp proto' is not supported".into())
+        );
+        assert_eq!(p("isis proto 0x12"), "isis proto 18");
+        assert_eq!(p("iso proto 131 and l1"), "(iso proto 131) and (l1)");
+        assert_eq!(
+            err("decnet src 1.1"),
+            (0, "'decnet src' is not supported".into())
         );
         assert_eq!(
             err("ether gateway foo"),
