@@ -667,6 +667,55 @@ fn loopback_and_dlt12_files_filter_as_tcpdump_does() {
     assert!(kept > 50, "too few matches on link type 12 ({kept})");
 }
 
+/// The "N packets seen, M matched" count of `raw-sniff -r FILE -f EXPR`.
+fn raw_sniff_matched(file: &Path, expr: &str) -> usize {
+    let out = Command::new(env!("CARGO_BIN_EXE_raw-sniff"))
+        .arg("-r")
+        .arg(file)
+        .args(["-f", expr])
+        .output()
+        .expect("run raw-sniff");
+    assert!(out.status.success(), "raw-sniff -f '{expr}': {out:?}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.lines()
+        .find_map(|l| l.strip_suffix(" matched")?.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no match count in {text}"))
+}
+
+/// A capture file says which byte order its writer used; reading one, raw-sniff reads a NULL
+/// header's family in that order, as libpcap does.
+#[test]
+fn null_files_are_filtered_in_their_writers_byte_order() {
+    if !tcpdump_available() {
+        return;
+    }
+    let dir = temp_dir("null-order");
+    let little = dir.0.join("null-le.pcap");
+    let big = dir.0.join("null-be.pcap");
+    std::fs::write(&little, pcap_file(0, &loopback_packets(u32::to_le_bytes))).unwrap();
+    std::fs::write(
+        &big,
+        pcap_file_big_endian(0, &loopback_packets(u32::to_be_bytes)),
+    )
+    .unwrap();
+    for file in [&little, &big] {
+        for expr in ["ip", "ip6", "udp port 53"] {
+            let theirs = tcpdump_keeps(file, expr).expect("tcpdump filters NULL files");
+            assert!(!theirs.is_empty(), "'{expr}' keeps something");
+            assert_eq!(
+                raw_sniff_matched(file, expr),
+                theirs.len(),
+                "'{expr}' on {}",
+                file.display()
+            );
+        }
+    }
+}
+
 #[test]
 fn expressions_tcpdump_rejects_are_rejected() {
     if !tcpdump_available() {
