@@ -567,10 +567,21 @@ fn link_primitives_on_raw_ip_files() {
         ipv6("fe80::1", "ff02::1"),
         ipv6("2001:db8::1", "2001:db8::2"),
     ];
-    let packets = packets(&raw);
-    let (kept, refused) = compare_all(&dir.0, "raw", 101, Framing::RawIp, &packets, EXPRESSIONS);
+    let all = packets(&raw);
+    let (kept, refused) = compare_all(&dir.0, "raw", 101, Framing::RawIp, &all, EXPRESSIONS);
     assert!(kept > 20, "too few matches on raw IP ({kept})");
     assert!(refused >= 20, "too few refusals on raw IP ({refused})");
+    // The one-version link types: the link type, not the version nibble, says what is there.
+    let (v4s, v6s) = raw.split_at(4);
+    let exprs: Vec<&str> = NETWORK_EXPRESSIONS
+        .iter()
+        .chain(EXPRESSIONS)
+        .copied()
+        .collect();
+    let (kept, _) = compare_all(&dir.0, "ipv4", 228, Framing::Ipv4, &packets(v4s), &exprs);
+    assert!(kept > 20, "too few matches on raw IPv4 ({kept})");
+    let (kept, _) = compare_all(&dir.0, "ipv6", 229, Framing::Ipv6, &packets(v6s), &exprs);
+    assert!(kept > 20, "too few matches on raw IPv6 ({kept})");
 }
 
 /// A classic pcap file as a big-endian host writes it.

@@ -339,7 +339,57 @@ fn qualified_word(w: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use crate::filter::parse;
+    use crate::filter::{compile, compile_for_cooked_socket, parse, CompileError, Framing};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Link-layer words in any order: an error or a program for every link type, never a
+        /// panic or a program the kernel's checks refuse.
+        #[test]
+        fn link_words_never_panic(
+            words in prop::collection::vec(
+                prop::sample::select(vec![
+                    "ether", "link", "host", "src", "dst", "proto", "\\ip", "\\stp", "\\x",
+                    "broadcast", "multicast", "llc", "ui", "i", "stp", "ipx", "isis", "iso",
+                    "l1", "psnp", "rarp", "decnet", "1:2:3:4:5:6", "aabb.ccdd.eeff", "0x800",
+                    "42", "10.0.0.1", "and", "or", "not", "(", ")", "ip", "ip6", "gateway",
+                    "rarp[7]", "=", "1",
+                ]),
+                0..10,
+            )
+        ) {
+            let s = words.join(" ");
+            match parse(&s) {
+                Err(e) => {
+                    prop_assert!(e.offset <= s.len());
+                    prop_assert!(!e.to_string().contains('\n'));
+                }
+                Ok(e) => {
+                    let framings = [
+                        Framing::Ethernet,
+                        Framing::LinuxSll,
+                        Framing::RawIp,
+                        Framing::Ipv4,
+                        Framing::Ipv6,
+                        Framing::Null { big_endian: false },
+                        Framing::Null { big_endian: true },
+                        Framing::Loop,
+                    ];
+                    for framing in framings {
+                        let r = compile(&e, framing);
+                        prop_assert!(
+                            !matches!(r, Err(CompileError::Internal(_))),
+                            "{s} on {framing:?}: {r:?}"
+                        );
+                    }
+                    let r = compile_for_cooked_socket(&e);
+                    prop_assert!(!matches!(r, Err(CompileError::Internal(_))), "{s}: {r:?}");
+                }
+            }
+        }
+    }
 
     fn p(s: &str) -> String {
         parse(s)
