@@ -35,6 +35,10 @@ const EXPRESSIONS: &[&str] = &[
     "ether src 66:77:88:99:aa:bb and not ether dst ff:ff:ff:ff:ff:ff",
     "link host 0:11:22:33:44:55",
     "link dst 1:0:5e:0:0:fb",
+    "wlan src 66:77:88:99:aa:bb or fddi dst 0:11:22:33:44:55",
+    "tr host 0:11:22:33:44:55 and ppp proto 0x800",
+    "slip multicast",
+    "wlan[0] & 1 = 1",
     // Ethertypes and SAPs.
     "ether proto 0x800",
     "ether proto \\ip",
@@ -157,6 +161,8 @@ const NETWORK_EXPRESSIONS: &[&str] = &[
 const REJECTED: &[&str] = &[
     "ether 1:2:3:4:5:6",
     "ether",
+    "ppp",
+    "wlan",
     "ether src",
     "ether host aa:bb:cc:dd:ee",
     "ether host aa:bb:cc:dd:ee:ff:00",

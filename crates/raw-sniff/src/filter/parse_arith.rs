@@ -36,6 +36,8 @@ type RelError = (ParseError, bool);
 fn load_proto(w: &str) -> Option<LoadProto> {
     Some(match w {
         "link" | "ether" => LoadProto::Link,
+        // libpcap's other names for the link layer.
+        "fddi" | "tr" | "wlan" | "ppp" | "slip" => LoadProto::Link,
         "ip" => LoadProto::Ip,
         "ip6" => LoadProto::Ip6,
         "arp" => LoadProto::Arp,

@@ -1,7 +1,7 @@
 //! The link-layer part of the grammar, as libpcap reads it:
 //!
 //! ```text
-//! link      := ("ether" | "link") ether_rest
+//! link      := ("ether" | "link" | "fddi" | "tr" | "wlan" | "ppp" | "slip") ether_rest
 //!            | "broadcast" | "multicast"
 //!            | ("ip" | "ip6") "multicast" | "ip" "broadcast"
 //!            | "llc" [llc_type]                               -- llc, llc ui, llc rr, …
@@ -41,7 +41,8 @@ impl<'a> Parser<'a> {
         };
         let next = self.word_at(self.pos + 1);
         match (w, next) {
-            ("ether" | "link", _) => {
+            // libpcap reads all of these as the link layer, whatever the capture's type.
+            ("ether" | "link" | "fddi" | "tr" | "wlan" | "ppp" | "slip", _) => {
                 self.pos += 1;
                 self.ether_rest(w)
             }
@@ -421,6 +422,11 @@ mod tests {
             "(ether dst host 01:02:03:04:05:06) or (ether dst host 07:08:09:0a:0b:0c)"
         );
         assert_eq!(p("ether proto \\stp"), "ether proto 66");
+        assert_eq!(
+            p("wlan dst 1:2:3:4:5:6"),
+            "ether dst host 01:02:03:04:05:06"
+        );
+        assert_eq!(p("fddi[0] = 1"), "link[0 : 1] = 1");
         assert_eq!(
             p("link proto 0x800 or 0x806"),
             "(ether proto 2048) or (ether proto 2054)"
