@@ -39,6 +39,7 @@ impl Pkt<'_> {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
+            Framing::Null { .. } | Framing::Loop => 4,
         }
     }
 
@@ -71,6 +72,23 @@ impl Pkt<'_> {
             // The link type alone says which IP version every packet is.
             Framing::Ipv4 => Ok(ethertype == 0x0800),
             Framing::Ipv6 => Ok(ethertype == 0x86dd),
+            // The BSD address family: 2 for IPv4, 24, 28 or 30 for IPv6; nothing else.
+            Framing::Null { .. } | Framing::Loop => {
+                if ethertype != 0x0800 && ethertype != 0x86dd {
+                    return Ok(false);
+                }
+                let word = self.u32(0)?;
+                let family = if self.link == (Framing::Null { big_endian: false }) {
+                    word.swap_bytes()
+                } else {
+                    word
+                };
+                Ok(if ethertype == 0x0800 {
+                    family == 2
+                } else {
+                    matches!(family, 24 | 28 | 30)
+                })
+            }
         }
     }
 
@@ -141,6 +159,9 @@ impl Pkt<'_> {
             Primitive::Proto(Proto::Icmp6) => self.v6_proto(58),
             Primitive::Proto(Proto::Tcp) => Ok(self.v4_proto(6)? || self.v6_proto(6)?),
             Primitive::Proto(Proto::Udp) => Ok(self.v4_proto(17)? || self.v6_proto(17)?),
+            Primitive::Proto(Proto::Rarp) => self.is(0x8035),
+            // Not generated here: tests/filter_tcpdump_link.rs checks these against tcpdump.
+            Primitive::Link(_) => unreachable!("no link-layer primitives are generated"),
             Primitive::Host { proto, dir, addr } => {
                 let net = IpNet::new(addr, if addr.is_ipv4() { 32 } else { 128 }).unwrap();
                 self.addr(proto, dir, &net)
@@ -207,6 +228,7 @@ impl Pkt<'_> {
             LoadProto::Ip => self.is(0x0800),
             LoadProto::Ip6 => self.is(0x86dd),
             LoadProto::Arp => self.is(0x0806),
+            LoadProto::Rarp => self.is(0x8035),
             LoadProto::Tcp => v4_transport(6),
             LoadProto::Udp => v4_transport(17),
             LoadProto::Icmp => v4_transport(1),
@@ -225,6 +247,7 @@ impl Pkt<'_> {
                     LoadProto::Link => 0,
                     LoadProto::Ip | LoadProto::Ip6 | LoadProto::Arp => nh as u32,
                     LoadProto::Icmp6 => nh as u32 + 40,
+                    LoadProto::Rarp => nh as u32,
                     LoadProto::Tcp | LoadProto::Udp | LoadProto::Icmp => {
                         nh as u32 + 4 * (self.u8(nh)? & 0xf)
                     }

@@ -46,6 +46,8 @@ pub enum LoadProto {
     Icmp,
     /// `icmp6`: right after the IPv6 fixed header, when its next header is 58.
     Icmp6,
+    /// `rarp`: the RARP header (the packet must be RARP).
+    Rarp,
 }
 
 /// The binary arithmetic operators.
@@ -190,6 +192,7 @@ impl fmt::Display for LoadProto {
             LoadProto::Udp => "udp",
             LoadProto::Icmp => "icmp",
             LoadProto::Icmp6 => "icmp6",
+            LoadProto::Rarp => "rarp",
         })
     }
 }

@@ -9,6 +9,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 pub use super::arith::{Arith, ArithOp, LoadProto, RelOp};
+pub use super::link::{LinkPrim, LinkWord, LlcType, MacAddr};
 
 /// A filter expression.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -73,6 +74,8 @@ pub enum Primitive {
         /// The right side.
         rhs: Arith,
     },
+    /// A link-layer test: `ether host`, `ether proto`, `stp`, `llc`, `broadcast`, ….
+    Link(LinkPrim),
 }
 
 /// The protocols that can stand alone as a primitive.
@@ -92,6 +95,8 @@ pub enum Proto {
     Icmp,
     /// ICMPv6 (next header 58) over IPv6.
     Icmp6,
+    /// RARP: ethertype 0x8035 (never on raw IP).
+    Rarp,
 }
 
 /// The protocol qualifier of `host` and `net`.
@@ -106,6 +111,8 @@ pub enum AddrProto {
     Ip6,
     /// `arp host`: the ARP sender/target protocol addresses only.
     Arp,
+    /// `rarp host`: the RARP sender/target protocol addresses only.
+    Rarp,
 }
 
 /// The protocol qualifier of `port` and `portrange`.
@@ -271,6 +278,7 @@ impl fmt::Display for Proto {
             Proto::Udp => "udp",
             Proto::Icmp => "icmp",
             Proto::Icmp6 => "icmp6",
+            Proto::Rarp => "rarp",
         })
     }
 }
@@ -294,6 +302,7 @@ impl fmt::Display for Primitive {
                 AddrProto::Ip => "ip ",
                 AddrProto::Ip6 => "ip6 ",
                 AddrProto::Arp => "arp ",
+                AddrProto::Rarp => "rarp ",
             }
         }
         fn port_proto(p: PortProto) -> &'static str {
@@ -309,6 +318,7 @@ impl fmt::Display for Primitive {
                 write!(f, "{} proto {number}", if *v6 { "ip6" } else { "ip" })
             }
             Primitive::Compare { op, lhs, rhs } => write!(f, "{lhs} {} {rhs}", op.symbol()),
+            Primitive::Link(l) => write!(f, "{l}"),
             Primitive::Host { proto, dir, addr } => {
                 write!(f, "{}{dir} host {addr}", addr_proto(*proto))
             }

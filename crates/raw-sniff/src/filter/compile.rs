@@ -18,7 +18,9 @@
 //! - `ip` / `ip6` / `arp`: the ethertype (0x0800, 0x86dd, 0x0806) in the Ethernet or Linux
 //!   cooked header; on raw IP, the version nibble (4 or 6), and `arp` never matches.
 //!   Like tcpdump without a `vlan` keyword, an 802.1Q-tagged frame's ethertype is 0x8100, so
-//!   none of these look inside the tag.
+//!   none of these look inside the tag. On BSD loopback (NULL, LOOP) `ip` is address family
+//!   2 and `ip6` is 30, 24 or 28 (Darwin, NetBSD/OpenBSD, FreeBSD), read in the capturing
+//!   host's byte order for NULL and in network order for LOOP; `arp` never matches there.
 //! - `tcp` / `udp`: IPv4 protocol 6 / 17 (in any fragment); or IPv6 next header 6 / 17 in the
 //!   fixed header, or in a fragment header that directly follows it. Other extension header
 //!   chains are not walked (tcpdump does not either).
@@ -35,16 +37,30 @@
 //! - Relations such as `tcp[13] & 2 != 0`, `len > 100`, `less N`, `greater N`: see the
 //!   `compile_arith.rs` part of this module: each header a load counts from is checked first,
 //!   then both sides are computed and compared unsigned.
+//! - `ether host/src/dst MAC` (Ethernet only): the 6-byte address fields, source first.
+//!   `ether proto N` / `link proto N`: the ethertype, or for N ≤ 1500 an 802.2 SAP with
+//!   libpcap's special cases; `rarp`, `decnet`, `lat`, `sca`, `moprc`, `mopdl`, `atalk`, `aarp`,
+//!   `stp`, `ipx`, `netbeui`, `iso` are `ether proto` of their number; `clnp`, `esis`, `isis`
+//!   add the OSI NLPID, and `l1`, `l2`, `iih`, `lsp`, `snp`, `csnp`, `psnp` the IS-IS PDU
+//!   type (`iso proto N` and `isis proto N` name the NLPID and the PDU type). `llc [TYPE]` (Ethernet only): 802.3 with LLC, not Novell raw, and the control
+//!   field's frame type. `broadcast` / `multicast` (Ethernet only): the destination address;
+//!   `ip multicast` / `ip6 multicast`: the IP destination's class. `rarp host`: the RARP
+//!   sender/target protocol addresses. The `compile_link.rs` part of this module says how
+//!   each link type reads these, and which it refuses (as libpcap does).
 //!
 //! # Differences from tcpdump
 //!
 //! - Names are not resolved: `host example.com` and `port http` are parse errors, as are
 //!   tcpdump's abbreviated numeric hosts and networks (`host 10.1`, `net 10`, and so `dst 443`,
-//!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset (`ether host`,
-//!   `vlan`, `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
+//!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset
+//!   (`vlan`, `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
 //!   different match.
 //! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
 //!   and `len` there means the length of the Linux cooked frame (16 bytes more than the packet).
+//! - `ip broadcast` means an all-zeros or all-ones IPv4 destination, which is what tcpdump
+//!   compiles for a capture file (netmask 0); on a live interface tcpdump uses the
+//!   interface's netmask and also matches its subnet's broadcast address, which this
+//!   compiler, knowing no netmask, does not.
 //! - `net A mask M` needs a contiguous mask; an empty expression is an error rather than
 //!   "match everything" (a caller with no filter should attach none).
 //! - There is no optimiser: programs are up to a few times longer than libpcap's, so the 4096
@@ -62,6 +78,9 @@ use std::net::IpAddr;
 #[path = "compile_arith.rs"]
 mod arith;
 
+#[path = "compile_link.rs"]
+mod link;
+
 /// What precedes the network layer in the packets a program will see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Framing {
@@ -78,6 +97,16 @@ pub enum Framing {
     Ipv4,
     /// Raw IPv6 (`DLT_IPV6`, pcap link type 229): every packet is read as IPv6.
     Ipv6,
+    /// BSD loopback (`DLT_NULL`, pcap link type 0): a 4-byte address family (2 for IPv4; 24,
+    /// 28 or 30 for IPv6, by BSD flavour) in the byte order of the host that captured, then
+    /// the packet.
+    Null {
+        /// Whether that host was big-endian (as a capture file's byte order tells).
+        big_endian: bool,
+    },
+    /// OpenBSD loopback (`DLT_LOOP`, pcap link type 108): as [`Framing::Null`], with the
+    /// address family in network byte order.
+    Loop,
 }
 
 impl Framing {
@@ -87,6 +116,7 @@ impl Framing {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
+            Framing::Null { .. } | Framing::Loop => 4,
         }
     }
 }
@@ -115,6 +145,15 @@ pub enum CompileError {
     /// A shift by an expression that is constantly 32 or more, which the kernel refuses.
     #[error("shift by more than 31 bits")]
     ShiftTooFar,
+    /// A link-layer primitive that needs an Ethernet header (Ethernet addresses, `llc`,
+    /// `broadcast`, `multicast`) on a capture without one; libpcap refuses these too.
+    #[error("{what} can only be tested on Ethernet captures, not on {link} ones")]
+    NotOnLink {
+        /// The primitive, e.g. "'llc'".
+        what: &'static str,
+        /// The link type.
+        link: &'static str,
+    },
     /// An AST the parser would never produce, e.g. `ip6 host 1.2.3.4`.
     #[error("'{primitive}' mixes an address family with a protocol that cannot carry it")]
     WrongFamily {
@@ -281,6 +320,9 @@ impl Gen {
                 };
                 self.ja(if ethertype == only { t } else { f });
             }
+            Frames::Link(link @ (Framing::Null { .. } | Framing::Loop)) => {
+                self.loopback_family(link, ethertype, t, f)
+            }
         }
     }
 
@@ -290,6 +332,8 @@ impl Gen {
             Primitive::Proto(Proto::Ip) => self.ethertype(0x0800, t, f),
             Primitive::Proto(Proto::Ip6) => self.ethertype(0x86dd, t, f),
             Primitive::Proto(Proto::Arp) => self.ethertype(0x0806, t, f),
+            Primitive::Proto(Proto::Rarp) => self.ethertype(0x8035, t, f),
+            Primitive::Link(ref l) => self.link_prim(l, t, f)?,
             Primitive::Proto(Proto::Icmp) => self.ipv4_proto(1, t, f),
             Primitive::Proto(Proto::Icmp6) => self.ipv6_proto(58, t, f),
             Primitive::Proto(Proto::Tcp) | Primitive::Proto(Proto::Udp) => {
@@ -509,6 +553,7 @@ impl Gen {
                     g.masked_words(nh + 8 + 16 * field, &words, t, f)
                 });
             }
+            (IpAddr::V4(_), AddrProto::Rarp) => self.rarp_addr(dir, net, t, f),
             _ => {
                 return Err(CompileError::WrongFamily {
                     primitive: p.to_string(),

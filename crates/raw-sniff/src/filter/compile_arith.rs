@@ -82,6 +82,7 @@ impl Gen {
             LoadProto::Ip => self.ethertype(0x0800, t, f),
             LoadProto::Ip6 => self.ethertype(0x86dd, t, f),
             LoadProto::Arp => self.ethertype(0x0806, t, f),
+            LoadProto::Rarp => self.ethertype(0x8035, t, f),
             LoadProto::Tcp | LoadProto::Udp | LoadProto::Icmp => {
                 let number = match proto {
                     LoadProto::Tcp => 6,

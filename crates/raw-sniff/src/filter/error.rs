@@ -215,4 +215,24 @@ pub enum ParseErrorKind {
         /// The name as written, without the backslash.
         name: String,
     },
+    /// `ether host NAME` with a name that is not an address and not in `/etc/ethers`.
+    #[error("'{name}' is neither an Ethernet address such as aa:bb:cc:dd:ee:ff nor a host name in /etc/ethers")]
+    UnknownEtherHost {
+        /// The value as written.
+        name: String,
+    },
+    /// `ether proto \name` or `llc NAME` with a name libpcap does not define.
+    #[error("unknown {what} '{name}'")]
+    UnknownLinkName {
+        /// What kind of name: "ether proto name", "LLC frame type".
+        what: &'static str,
+        /// The name as written, without any backslash.
+        name: String,
+    },
+    /// Syntax of libpcap's filter language that this parser does not implement.
+    #[error("'{what}' is not supported")]
+    NotSupported {
+        /// The construct, as written.
+        what: String,
+    },
 }

@@ -35,6 +35,7 @@ pub mod compile;
 pub mod error;
 pub mod interp;
 mod lexer;
+pub mod link;
 mod names;
 pub mod parser;
 
@@ -47,4 +48,5 @@ pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS, SKF_
 pub use compile::{compile, compile_for_cooked_socket, CompileError, Framing};
 pub use error::{Found, ParseError, ParseErrorKind};
 pub use interp::run;
+pub use link::{LinkPrim, LinkWord, LlcType, MacAddr};
 pub use parser::parse;

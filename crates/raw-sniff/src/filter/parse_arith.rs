@@ -36,6 +36,8 @@ type RelError = (ParseError, bool);
 fn load_proto(w: &str) -> Option<LoadProto> {
     Some(match w {
         "link" | "ether" => LoadProto::Link,
+        // libpcap's other names for the link layer.
+        "fddi" | "tr" | "wlan" | "ppp" | "slip" => LoadProto::Link,
         "ip" => LoadProto::Ip,
         "ip6" => LoadProto::Ip6,
         "arp" => LoadProto::Arp,
@@ -43,6 +45,7 @@ fn load_proto(w: &str) -> Option<LoadProto> {
         "udp" => LoadProto::Udp,
         "icmp" => LoadProto::Icmp,
         "icmp6" => LoadProto::Icmp6,
+        "rarp" => LoadProto::Rarp,
         _ => return None,
     })
 }
@@ -65,7 +68,7 @@ fn piece_len(w: &str) -> usize {
 }
 
 /// A C-style number (`0x` hex, leading-0 octal), or `None` if `s` is not one.
-fn c_number(s: &str) -> Option<Result<u32, ParseErrorKind>> {
+pub(super) fn c_number(s: &str) -> Option<Result<u32, ParseErrorKind>> {
     let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or(s.strip_prefix("0X")) {
         (h, 16)
     } else if s.len() > 1 && s.starts_with('0') {

@@ -40,6 +40,9 @@ pub use super::error::{Found, ParseError, ParseErrorKind};
 mod arith;
 use arith::Start;
 
+#[path = "parse_link.rs"]
+mod link;
+
 /// Parses a filter expression into an [`Expr`].
 pub fn parse(input: &str) -> Result<Expr, ParseError> {
     let tokens = lex(input)?;
@@ -79,6 +82,10 @@ enum Kind {
     Net,
     Port,
     PortRange,
+    /// `ether host`/`ether src`/`ether dst`: an Ethernet address.
+    EtherHost,
+    /// `ether proto`/`link proto`: an ethertype or SAP.
+    EtherProto,
 }
 
 /// The qualifiers of a primitive, kept to expand a following bare value.
@@ -274,6 +281,9 @@ impl<'a> Parser<'a> {
 
     fn primitive(&mut self) -> Result<Expr, ParseError> {
         self.count_primitive()?;
+        if let Some(e) = self.link_primitive()? {
+            return Ok(e);
+        }
         let first = self.peek();
         let mut proto = None;
         let mut proto_tok = None;
@@ -359,11 +369,16 @@ impl<'a> Parser<'a> {
 
     /// Parses the value after the qualifiers and builds the primitive.
     fn value(&mut self, q: &Quals, proto_tok: Option<Token<'_>>) -> Result<Primitive, ParseError> {
+        if matches!(q.kind, Kind::EtherHost | Kind::EtherProto) {
+            return self.link_value(q);
+        }
         let keyword = match q.kind {
             Kind::Host => "host",
             Kind::Net => "net",
             Kind::Port => "port",
             Kind::PortRange => "portrange",
+            Kind::EtherHost => "host",
+            Kind::EtherProto => "proto",
         };
         let bad_qualifier = |p: Proto, hint: &'static str| {
             let kind = ParseErrorKind::BadQualifier {
@@ -381,12 +396,15 @@ impl<'a> Parser<'a> {
             Kind::Net => "a network such as 10.0.0.0/8",
             Kind::Port => "a port number",
             Kind::PortRange => "a port range such as 6000-6010",
+            Kind::EtherHost => "an Ethernet address",
+            Kind::EtherProto => "an ethertype",
         };
         let addr_proto = match (q.kind, q.proto) {
             (Kind::Host | Kind::Net, None) => Some(AddrProto::Any),
             (Kind::Host | Kind::Net, Some(Proto::Ip)) => Some(AddrProto::Ip),
             (Kind::Host | Kind::Net, Some(Proto::Ip6)) => Some(AddrProto::Ip6),
             (Kind::Host | Kind::Net, Some(Proto::Arp)) => Some(AddrProto::Arp),
+            (Kind::Host | Kind::Net, Some(Proto::Rarp)) => Some(AddrProto::Rarp),
             (Kind::Host | Kind::Net, Some(p)) => {
                 return Err(bad_qualifier(p, "; use 'ip', 'ip6' or 'arp'"))
             }
@@ -417,6 +435,8 @@ impl<'a> Parser<'a> {
         };
 
         match q.kind {
+            // Read by `link_value` before anything above.
+            Kind::EtherHost | Kind::EtherProto => Err(expected_err()),
             Kind::Port | Kind::PortRange => {
                 let proto = port_proto.unwrap_or(PortProto::Any);
                 let range = if q.kind == Kind::Port {
@@ -579,6 +599,7 @@ impl<'a> Parser<'a> {
         let ok = match proto {
             AddrProto::Any => true,
             AddrProto::Ip | AddrProto::Arp => addr.is_ipv4(),
+            AddrProto::Rarp => addr.is_ipv4(),
             AddrProto::Ip6 => addr.is_ipv6(),
         };
         if ok {
@@ -604,6 +625,7 @@ fn proto_keyword(w: &str) -> Option<Proto> {
         "udp" => Proto::Udp,
         "icmp" => Proto::Icmp,
         "icmp6" => Proto::Icmp6,
+        "rarp" => Proto::Rarp,
         _ => return None,
     })
 }

@@ -53,7 +53,9 @@ pub fn filter_program(
     let program = config
         .filter
         .as_ref()
-        .map(|expr| user_filter::compile(expr, source.link_type()))
+        .map(|expr| {
+            user_filter::compile_written(expr, source.link_type(), source.written_big_endian())
+        })
         .transpose()?;
     Ok(program)
 }
@@ -119,8 +121,9 @@ impl Session {
         let filter = match &config.filter {
             Some(expr) if !source.filters_in_kernel() => {
                 // Fail now, not at the first packet, if this link type cannot be filtered.
-                user_filter::compile(expr, source.link_type())?;
-                Some(UserFilter::new(expr.clone()))
+                let big_endian = source.written_big_endian();
+                user_filter::compile_written(expr, source.link_type(), big_endian)?;
+                Some(UserFilter::new(expr.clone()).written_big_endian(big_endian))
             }
             _ => None,
         };
