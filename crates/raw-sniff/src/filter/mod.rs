@@ -37,6 +37,7 @@ pub mod interp;
 mod lexer;
 mod names;
 pub mod parser;
+pub mod resolve;
 
 pub use crate::SNAPLEN;
 pub use ast::{
@@ -48,3 +49,4 @@ pub use compile::{compile, compile_for_cooked_socket, CompileError, Framing};
 pub use error::{Found, ParseError, ParseErrorKind};
 pub use interp::run;
 pub use parser::parse;
+pub use parser::parse_with;

@@ -1,0 +1,819 @@
+//! The values libpcap 1.10 reads for `host`, `net`, `port` and `portrange`, and the `proto`
+//! and `protochain` qualifiers: names, abbreviated and hexadecimal IPv4 addresses, masks of
+//! any shape, single-port ranges.
+//!
+//! - A number alone (`host 10`, `dst 0xc0a80001`) is a whole IPv4 address; after `net` it is
+//!   a network number whose leading zero bytes are dropped (`net 10` is 10.0.0.0/8).
+//! - Two or three dotted parts (`host 10.1`, `net 192.168`) are the leading bytes of a
+//!   network, for `host` too (`host 10.1` is 10.1.0.0/16). Every part is decimal, even with a
+//!   leading 0 (`010.0.0.1` is 10.0.0.1).
+//! - `net A/len` may have spaces around the `/`; `net A mask M` takes any mask, and an
+//!   abbreviated one (`mask 255.255` is 255.255.0.0). An IPv6 `host` takes only `/128`.
+//! - A host name stands for every address the resolver gives; `ip host` keeps the IPv4
+//!   ones and `ip6 host` the IPv6 ones. A network name is looked up in /etc/networks.
+//! - A service name is a TCP port if /etc/services lists it for TCP, else a UDP port. Only a
+//!   name with the same number for both matches any transport; `port http` (TCP only)
+//!   matches TCP alone, and `udp port http` is an error.
+//! - `portrange A-B` reads `A-B` as libpcap does: two decimal numbers, or else two names
+//!   (or decimal numbers) split at the first `-`; `portrange N` is the range `N-N`.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::arith::c_number;
+use super::{
+    AddrProto, Dir, Expr, Found, IpNet, Kind, ParseError, ParseErrorKind, Parser, PortProto,
+    PortRange, Primitive, Proto, Quals, Tok, Token,
+};
+use crate::filter::resolve::ServiceProto;
+
+/// The transport a service name resolved to, as libpcap's `PROTO_UNDEF` / TCP / UDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Real {
+    Any,
+    Tcp,
+    Udp,
+}
+
+impl<'a> Parser<'a> {
+    /// The value of a `host`/`net`/`port`/`portrange` primitive in the forms only this file
+    /// reads; `None` (nothing consumed) leaves it to [`Parser::value`].
+    pub(super) fn ip_value(&mut self, q: &Quals) -> Result<Option<Expr>, ParseError> {
+        let Some(tok) = self.peek() else {
+            return Ok(None);
+        };
+        let Tok::Word(text) = tok.tok else {
+            return Ok(None);
+        };
+        if matches!(text, "and" | "or" | "not") {
+            return Ok(None);
+        }
+        match q.kind {
+            Kind::Host | Kind::Net => {
+                let proto = match q.proto {
+                    None => AddrProto::Any,
+                    Some(Proto::Ip) => AddrProto::Ip,
+                    Some(Proto::Ip6) => AddrProto::Ip6,
+                    Some(Proto::Arp) => AddrProto::Arp,
+                    Some(_) => return Ok(None),
+                };
+                self.address(q, proto, tok, text)
+            }
+            Kind::Port | Kind::PortRange => {
+                let proto = match q.proto {
+                    None => PortProto::Any,
+                    Some(Proto::Tcp) => PortProto::Tcp,
+                    Some(Proto::Udp) => PortProto::Udp,
+                    Some(Proto::Sctp) => PortProto::Sctp,
+                    Some(_) => return Ok(None),
+                };
+                if q.kind == Kind::Port {
+                    self.port_value(q, proto, tok, text)
+                } else {
+                    self.portrange_value(q, proto, tok, text)
+                }
+            }
+        }
+    }
+
+    fn address(
+        &mut self,
+        q: &Quals,
+        proto: AddrProto,
+        tok: Token<'a>,
+        text: &'a str,
+    ) -> Result<Option<Expr>, ParseError> {
+        let prim = |net: IpNet| {
+            let addr = net.addr();
+            let full = if addr.is_ipv4() { 32 } else { 128 };
+            Expr::Prim(if net.prefix() == full && q.kind == Kind::Host {
+                Primitive::Host {
+                    proto,
+                    dir: q.dir,
+                    addr,
+                }
+            } else {
+                Primitive::Net {
+                    proto,
+                    dir: q.dir,
+                    net,
+                }
+            })
+        };
+        let (addr_text, _) = text.split_once('/').unwrap_or((text, ""));
+        if let Some(name) = text.strip_prefix('\\') {
+            self.pos += 1;
+            return self.named_address(q, proto, tok, name).map(Some);
+        }
+        if addr_text.contains(':') {
+            let Ok(a) = addr_text.parse::<Ipv6Addr>() else {
+                return Ok(None);
+            };
+            self.pos += 1;
+            let len = self.slash_len(tok, text)?;
+            self.family(q, proto, IpAddr::V6(a), tok)?;
+            let Some(len) = len else {
+                return Ok(Some(prim(IpNet::new(a.into(), 128).expect("a /128"))));
+            };
+            if len > 128 {
+                return Err(self.err_at(
+                    tok,
+                    ParseErrorKind::PrefixTooLong {
+                        net: text.to_string(),
+                        max: 128,
+                    },
+                ));
+            }
+            let net = IpNet::new(a.into(), len as u8).ok_or_else(|| {
+                self.err_at(
+                    tok,
+                    ParseErrorKind::HostBitsSet {
+                        net: text.to_string(),
+                    },
+                )
+            })?;
+            if q.kind == Kind::Host && len != 128 {
+                return Err(self.err_at(
+                    tok,
+                    ParseErrorKind::NetworkNeedsNet {
+                        value: text.to_string(),
+                    },
+                ));
+            }
+            return Ok(Some(prim(net)));
+        }
+        if let Some(n) = c_number(text) {
+            // A number alone: a whole address, or after `net` a network number.
+            let v = n.map_err(|kind| self.err_at(tok, kind))?;
+            self.pos += 1;
+            self.family(q, proto, IpAddr::V4(Ipv4Addr::from(v)), tok)?;
+            let (v, mask) = if q.kind == Kind::Net {
+                left_justify(v)
+            } else {
+                (v, u32::MAX)
+            };
+            return Ok(Some(prim(v4_net(v, mask))));
+        }
+        if let Some(dotted) = dotted_parts(addr_text) {
+            let (v, bits) = dotted.ok_or_else(|| {
+                self.err_at(
+                    tok,
+                    ParseErrorKind::InvalidIpv4 {
+                        value: addr_text.to_string(),
+                    },
+                )
+            })?;
+            self.pos += 1;
+            let v = shift_left(v, 32 - bits);
+            self.family(q, proto, IpAddr::V4(Ipv4Addr::from(v)), tok)?;
+            let masked = |p: &Self, written: String, v: u32, m: u32| {
+                if v & !m != 0 {
+                    return Err(p.err_at(tok, ParseErrorKind::HostBitsSet { net: written }));
+                }
+                if q.kind != Kind::Net {
+                    return Err(p.err_at(tok, ParseErrorKind::NetworkNeedsNet { value: written }));
+                }
+                Ok(Some(prim(v4_net(v, m))))
+            };
+            if let Some(len) = self.slash_len(tok, text)? {
+                if len > 32 {
+                    return Err(self.err_at(
+                        tok,
+                        ParseErrorKind::PrefixTooLong {
+                            net: text.to_string(),
+                            max: 32,
+                        },
+                    ));
+                }
+                let m = shift_left(u32::MAX, 32 - len);
+                return masked(self, format!("{addr_text}/{len}"), v, m);
+            }
+            if self.peek_word() == Some("mask") {
+                self.pos += 1;
+                let mask_tok = self.peek_value("an IPv4 netmask", "mask")?;
+                let mt = mask_tok.text();
+                let m = match dotted_parts(mt) {
+                    Some(Some((m, bits))) => shift_left(m, 32 - bits),
+                    Some(None) => {
+                        return Err(self.err_at(
+                            mask_tok,
+                            ParseErrorKind::InvalidIpv4 {
+                                value: mt.to_string(),
+                            },
+                        ))
+                    }
+                    None => {
+                        return Err(self.err_at(
+                            mask_tok,
+                            ParseErrorKind::ExpectedAfter {
+                                expected: "a dotted IPv4 netmask such as 255.255.0.0",
+                                after: "mask".to_string(),
+                                found: Found::Token(mt.to_string()),
+                            },
+                        ))
+                    }
+                };
+                self.pos += 1;
+                return masked(self, format!("{addr_text} mask {mt}"), v, m);
+            }
+            let mask = shift_left(u32::MAX, 32 - bits);
+            return Ok(Some(prim(v4_net(v, mask))));
+        }
+        if is_name(text) {
+            self.pos += 1;
+            return self.named_address(q, proto, tok, text).map(Some);
+        }
+        Ok(None)
+    }
+
+    /// A prefix length written after `/`, in this word or the next one or two
+    /// (`10.0.0.0/8`, `10.0.0.0 / 8`, `10.0.0.0/ 8`, `10.0.0.0 /8`); C-style numbers.
+    fn slash_len(&mut self, tok: Token<'a>, text: &str) -> Result<Option<u32>, ParseError> {
+        let len_tok;
+        let len_text = if let Some((_, len)) = text.split_once('/') {
+            if len.is_empty() {
+                len_tok = self.peek_value("a prefix length", "/")?;
+                self.pos += 1;
+                len_tok.text()
+            } else {
+                len_tok = tok;
+                len
+            }
+        } else {
+            match self.peek_word() {
+                Some("/") => {
+                    self.pos += 1;
+                    len_tok = self.peek_value("a prefix length", "/")?;
+                    self.pos += 1;
+                    len_tok.text()
+                }
+                Some(w) if w.starts_with('/') => {
+                    len_tok = self.peek().expect("peeked");
+                    self.pos += 1;
+                    &w[1..]
+                }
+                _ => return Ok(None),
+            }
+        };
+        match c_number(len_text) {
+            Some(n) => n.map(Some).map_err(|kind| self.err_at(len_tok, kind)),
+            None => Err(self.err_at(
+                len_tok,
+                ParseErrorKind::ExpectedAfter {
+                    expected: "a prefix length",
+                    after: "/".to_string(),
+                    found: Found::Token(len_text.to_string()),
+                },
+            )),
+        }
+    }
+
+    fn family(
+        &self,
+        q: &Quals,
+        proto: AddrProto,
+        addr: IpAddr,
+        tok: Token<'_>,
+    ) -> Result<(), ParseError> {
+        let ok = match proto {
+            AddrProto::Any => true,
+            AddrProto::Ip | AddrProto::Arp => addr.is_ipv4(),
+            AddrProto::Ip6 => addr.is_ipv6(),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(self.err_at(
+            tok,
+            ParseErrorKind::WrongFamily {
+                qualifier: q.proto.map(|p| p.to_string()).unwrap_or_default(),
+                family: if addr.is_ipv4() { "IPv4" } else { "IPv6" },
+                addr: tok.text().to_string(),
+            },
+        ))
+    }
+
+    /// `host NAME` (every address of it) or `net NAME` (/etc/networks).
+    fn named_address(
+        &mut self,
+        q: &Quals,
+        proto: AddrProto,
+        tok: Token<'_>,
+        name: &str,
+    ) -> Result<Expr, ParseError> {
+        if q.kind == Kind::Net {
+            let number = self.resolver.network(name).filter(|&n| n != 0);
+            let Some(number) = number else {
+                return Err(self.err_at(
+                    tok,
+                    ParseErrorKind::UnknownNetwork {
+                        name: name.to_string(),
+                    },
+                ));
+            };
+            let (v, mask) = left_justify(number);
+            self.family(q, proto, IpAddr::V4(Ipv4Addr::from(v)), tok)?;
+            return Ok(Expr::Prim(Primitive::Net {
+                proto,
+                dir: q.dir,
+                net: v4_net(v, mask),
+            }));
+        }
+        let mut found = None;
+        for addr in self.resolver.host(name) {
+            let keep = match proto {
+                AddrProto::Ip => addr.is_ipv4(),
+                AddrProto::Ip6 => addr.is_ipv6(),
+                // libpcap refuses an IPv6 address of the name for `arp host`.
+                AddrProto::Arp => {
+                    self.family(q, proto, addr, tok)?;
+                    true
+                }
+                AddrProto::Any => true,
+            };
+            if !keep {
+                continue;
+            }
+            let prim = Expr::Prim(Primitive::Host {
+                proto,
+                dir: q.dir,
+                addr,
+            });
+            found = Some(match found {
+                None => prim,
+                Some(e) => Expr::or(e, prim),
+            });
+        }
+        found.ok_or_else(|| {
+            self.err_at(
+                tok,
+                ParseErrorKind::UnknownHost {
+                    name: name.to_string(),
+                    family: proto != AddrProto::Any,
+                },
+            )
+        })
+    }
+
+    fn port_value(
+        &mut self,
+        q: &Quals,
+        proto: PortProto,
+        tok: Token<'_>,
+        text: &str,
+    ) -> Result<Option<Expr>, ParseError> {
+        let (port, real) = match self.port_number(tok, text) {
+            Some(p) => (p?, Real::Any),
+            None if is_name(text) => self.service(text).ok_or_else(|| {
+                self.err_at(
+                    tok,
+                    ParseErrorKind::UnknownPort {
+                        name: text.to_string(),
+                        range: false,
+                    },
+                )
+            })?,
+            None => return Ok(None),
+        };
+        let proto = self.port_proto(tok, text, proto, real, false)?;
+        self.pos += 1;
+        Ok(Some(port_prim(q.dir, proto, PortRange::single(port))))
+    }
+
+    fn portrange_value(
+        &mut self,
+        q: &Quals,
+        proto: PortProto,
+        tok: Token<'_>,
+        text: &str,
+    ) -> Result<Option<Expr>, ParseError> {
+        let unknown = |p: &Self| {
+            p.err_at(
+                tok,
+                ParseErrorKind::UnknownPort {
+                    name: text.to_string(),
+                    range: true,
+                },
+            )
+        };
+        let out_of_range = |p: &Self, v: u64| {
+            p.err_at(
+                tok,
+                ParseErrorKind::PortOutOfRange {
+                    value: v.to_string(),
+                },
+            )
+        };
+        let (lo, hi, real) = if let Some((a, b)) = scan_two_numbers(text) {
+            // sscanf("%d-%d"): decimal, whatever follows the second number.
+            let a = u16::try_from(a).map_err(|_| out_of_range(self, a))?;
+            let b = u16::try_from(b).map_err(|_| out_of_range(self, b))?;
+            (a, b, Real::Any)
+        } else if let Some((a, b)) = text.split_once('-').filter(|_| is_name(text)) {
+            let (a, ra) = self.range_end(a).ok_or_else(|| unknown(self))?;
+            let (b, rb) = self.range_end(b).ok_or_else(|| unknown(self))?;
+            (a, b, if ra == rb { ra } else { Real::Any })
+        } else {
+            match self.port_number(tok, text) {
+                Some(p) => {
+                    let p = p?;
+                    (p, p, Real::Any)
+                }
+                None if is_name(text) => return Err(unknown(self)),
+                None => return Ok(None),
+            }
+        };
+        let proto = self.port_proto(tok, text, proto, real, true)?;
+        self.pos += 1;
+        Ok(Some(port_prim(
+            q.dir,
+            proto,
+            PortRange {
+                lo: lo.min(hi),
+                hi: lo.max(hi),
+            },
+        )))
+    }
+
+    /// One end of a `portrange` split at `-`: a decimal number (as `getaddrinfo` reads a
+    /// numeric service: any size, kept to 16 bits) or a service name.
+    fn range_end(&self, s: &str) -> Option<(u16, Real)> {
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            let v = s.parse::<u64>().unwrap_or(u64::MAX);
+            return Some((v as u16, Real::Any));
+        }
+        self.service(s)
+    }
+
+    /// libpcap's `pcap_nametoport`: the TCP port if there is one, then the UDP port; both
+    /// with the same number mean any transport.
+    fn service(&self, name: &str) -> Option<(u16, Real)> {
+        let tcp = self.resolver.service(name, ServiceProto::Tcp);
+        let udp = self.resolver.service(name, ServiceProto::Udp);
+        match (tcp, udp) {
+            (Some(t), Some(u)) if t == u => Some((t, Real::Any)),
+            (Some(t), _) => Some((t, Real::Tcp)),
+            (None, Some(u)) => Some((u, Real::Udp)),
+            (None, None) => None,
+        }
+    }
+
+    /// The qualifier, checked against what the service name said.
+    fn port_proto(
+        &self,
+        tok: Token<'_>,
+        text: &str,
+        proto: PortProto,
+        real: Real,
+        range: bool,
+    ) -> Result<PortProto, ParseError> {
+        let named = match real {
+            Real::Any => return Ok(proto),
+            Real::Tcp => PortProto::Tcp,
+            Real::Udp => PortProto::Udp,
+        };
+        if proto == PortProto::Any || proto == named {
+            return Ok(named);
+        }
+        Err(self.err_at(
+            tok,
+            ParseErrorKind::PortOfOtherProto {
+                name: text.to_string(),
+                range,
+                proto: if named == PortProto::Tcp {
+                    "tcp"
+                } else {
+                    "udp"
+                },
+            },
+        ))
+    }
+
+    /// `proto`, `protochain`, `ip protochain` and `ip6 protochain`, which [`Parser::primitive`]
+    /// does not read; `None` (nothing consumed) for anything else.
+    pub(super) fn proto_words(&mut self) -> Result<Option<Expr>, ParseError> {
+        if let (Some(w @ ("ah" | "esp")), Some(Tok::Sym("["))) = (
+            self.peek_word(),
+            self.tokens.get(self.pos + 1).map(|t| t.tok),
+        ) {
+            // libpcap refuses these too ("unsupported index operation").
+            let t = self.peek().expect("peeked");
+            return Err(self.err_at(
+                t,
+                ParseErrorKind::NotSupported {
+                    what: format!("{w}[…] (a byte load from AH or ESP)"),
+                },
+            ));
+        }
+        let (family, keyword) = match (self.peek_word(), self.tokens.get(self.pos + 1)) {
+            (Some("proto"), _) => (None, "proto"),
+            (Some("protochain"), _) => (None, "protochain"),
+            (
+                Some(f @ ("ip" | "ip6")),
+                Some(Token {
+                    tok: Tok::Word("protochain"),
+                    ..
+                }),
+            ) => (Some(f == "ip6"), "protochain"),
+            _ => return Ok(None),
+        };
+        self.pos += if family.is_some() { 2 } else { 1 };
+        self.last = None;
+        let number = self.proto_number(family, keyword)?;
+        let prim = |v6: bool| {
+            Expr::Prim(if keyword == "proto" {
+                Primitive::NetProto { v6, number }
+            } else {
+                Primitive::ProtoChain { v6, number }
+            })
+        };
+        Ok(Some(match family {
+            Some(v6) => prim(v6),
+            None => Expr::or(prim(false), prim(true)),
+        }))
+    }
+
+    /// The value of `proto`/`protochain`: a number, `\name` or a name that is no keyword,
+    /// names from /etc/protocols (the same table for IPv4 and IPv6, as in libpcap).
+    pub(super) fn proto_number(
+        &mut self,
+        v6: Option<bool>,
+        keyword: &str,
+    ) -> Result<u32, ParseError> {
+        let expected = "a protocol number or a backslashed name such as \\tcp";
+        let tok = self.peek_value(expected, keyword)?;
+        let text = tok.text();
+        let number = if let Some(n) = c_number(text) {
+            n.map_err(|kind| self.err_at(tok, kind))?
+        } else {
+            let name = match text.strip_prefix('\\') {
+                Some(name) => name,
+                None if is_name(text) => text,
+                None => {
+                    return Err(self.err_at(
+                        tok,
+                        ParseErrorKind::ExpectedAfter {
+                            expected,
+                            after: keyword.to_string(),
+                            found: Found::Token(text.to_string()),
+                        },
+                    ))
+                }
+            };
+            self.resolver.protocol(name).ok_or_else(|| {
+                self.err_at(
+                    tok,
+                    ParseErrorKind::UnknownProtoName {
+                        family: if v6 == Some(true) { "ip6" } else { "ip" },
+                        name: name.to_string(),
+                    },
+                )
+            })?
+        };
+        self.pos += 1;
+        Ok(number)
+    }
+}
+
+fn port_prim(dir: Dir, proto: PortProto, range: PortRange) -> Expr {
+    Expr::Prim(Primitive::Port { proto, dir, range })
+}
+
+/// `v << by`, 0 when shifting all bits out.
+fn shift_left(v: u32, by: u32) -> u32 {
+    v.checked_shl(by).unwrap_or(0)
+}
+
+/// A network number moved up until its first byte is not zero, with the mask of the bytes
+/// it had (`10` is 10.0.0.0 mask 255.0.0.0), as libpcap promotes `net 10`.
+fn left_justify(mut v: u32) -> (u32, u32) {
+    let mut mask = u32::MAX;
+    while v != 0 && v & 0xff00_0000 == 0 {
+        v <<= 8;
+        mask <<= 8;
+    }
+    (v, mask)
+}
+
+fn v4_net(v: u32, mask: u32) -> IpNet {
+    IpNet::with_mask(
+        IpAddr::V4(Ipv4Addr::from(v & mask)),
+        IpAddr::V4(Ipv4Addr::from(mask)),
+    )
+    .expect("masked address")
+}
+
+/// Two to four dot-separated numbers, as libpcap's lexer takes them for an address:
+/// `None` if `s` is not of that shape; `Some(None)` if it is but libpcap refuses it (a part
+/// above 255, or in hex, which its decimal reading cannot take); else the value and the
+/// number of bits written.
+fn dotted_parts(s: &str) -> Option<Option<(u32, u32)>> {
+    let parts: Vec<&str> = s.split('.').collect();
+    let is_n = |p: &str| {
+        let hex = p
+            .strip_prefix("0x")
+            .or(p.strip_prefix("0X"))
+            .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        hex || (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if !(2..=4).contains(&parts.len()) || !parts.iter().all(|p| is_n(p)) {
+        return None;
+    }
+    let mut v = 0u32;
+    for p in &parts {
+        let decimal = p.bytes().all(|b| b.is_ascii_digit());
+        let n = p.trim_start_matches('0');
+        if !decimal || n.len() > 3 {
+            return Some(None);
+        }
+        let n: u32 = if n.is_empty() { 0 } else { n.parse().ok()? };
+        if n > 255 {
+            return Some(None);
+        }
+        v = (v << 8) | n;
+    }
+    Some(Some((v, 8 * parts.len() as u32)))
+}
+
+/// `sscanf(s, "%d-%d")` for what libpcap's lexer lets through: digits, `-`, digits, and
+/// anything after.
+fn scan_two_numbers(s: &str) -> Option<(u64, u64)> {
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let n1 = digits(s);
+    let rest = s[n1..].strip_prefix('-')?;
+    let n2 = digits(rest);
+    if n1 == 0 || n2 == 0 {
+        return None;
+    }
+    let num = |d: &str| d.parse::<u64>().unwrap_or(u64::MAX);
+    Some((num(&s[..n1]), num(&rest[..n2])))
+}
+
+/// Whether `w` is a name to libpcap's lexer (letters, digits, `-`, `_`, `.`, not starting
+/// or ending with `-`/`_`) and not one of its keywords, so that it is looked up.
+fn is_name(w: &str) -> bool {
+    let b = w.as_bytes();
+    let ok_inner = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
+    let ok_edge = |c: &u8| c.is_ascii_alphanumeric() || *c == b'.';
+    !b.is_empty()
+        && b[0].is_ascii_alphanumeric()
+        && ok_edge(&b[b.len() - 1])
+        && b.iter().all(ok_inner)
+        && !KEYWORDS.contains(&w)
+        && dotted_parts(w).is_none()
+}
+
+/// libpcap 1.10's keywords, which its lexer never hands over as names.
+const KEYWORDS: &[&str] = &[
+    "dst",
+    "src",
+    "host",
+    "gateway",
+    "net",
+    "mask",
+    "port",
+    "portrange",
+    "proto",
+    "protochain",
+    "arp",
+    "rarp",
+    "ip",
+    "sctp",
+    "tcp",
+    "udp",
+    "icmp",
+    "igmp",
+    "igrp",
+    "pim",
+    "vrrp",
+    "carp",
+    "radio",
+    "ip6",
+    "icmp6",
+    "ah",
+    "esp",
+    "atalk",
+    "aarp",
+    "decnet",
+    "lat",
+    "sca",
+    "moprc",
+    "mopdl",
+    "iso",
+    "esis",
+    "es-is",
+    "isis",
+    "is-is",
+    "l1",
+    "l2",
+    "iih",
+    "lsp",
+    "snp",
+    "csnp",
+    "psnp",
+    "clnp",
+    "stp",
+    "ipx",
+    "netbeui",
+    "host",
+    "ether",
+    "fddi",
+    "tr",
+    "wlan",
+    "ppp",
+    "slip",
+    "link",
+    "inbound",
+    "outbound",
+    "ifindex",
+    "vlan",
+    "mpls",
+    "pppoed",
+    "pppoes",
+    "geneve",
+    "lane",
+    "llc",
+    "metac",
+    "bcc",
+    "oam",
+    "oamf4",
+    "oamf4ec",
+    "oamf4sc",
+    "sc",
+    "ilmic",
+    "vpi",
+    "vci",
+    "connectmsg",
+    "metaconnect",
+    "less",
+    "greater",
+    "byte",
+    "broadcast",
+    "multicast",
+    "and",
+    "or",
+    "not",
+    "len",
+    "type",
+    "subtype",
+    "direction",
+    "dir",
+    "address1",
+    "addr1",
+    "address2",
+    "addr2",
+    "address3",
+    "addr3",
+    "address4",
+    "addr4",
+    "ra",
+    "ta",
+    "on",
+    "ifname",
+    "rnr",
+    "rulenum",
+    "reason",
+    "rset",
+    "ruleset",
+    "srnr",
+    "subrulenum",
+    "action",
+    "fisu",
+    "lssu",
+    "lsu",
+    "msu",
+    "hfisu",
+    "hlssu",
+    "hmsu",
+    "sio",
+    "opc",
+    "dpc",
+    "sls",
+    "hsio",
+    "hopc",
+    "hdpc",
+    "hsls",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_parts_read_as_libpcap_reads_them() {
+        assert_eq!(dotted_parts("10.1"), Some(Some((0x0a01, 16))));
+        assert_eq!(dotted_parts("010.0.0.1"), Some(Some((0x0a00_0001, 32))));
+        assert_eq!(dotted_parts("1.2.3.256"), Some(None));
+        assert_eq!(dotted_parts("0x1.2"), Some(None));
+        assert_eq!(dotted_parts("10"), None);
+        assert_eq!(dotted_parts("1.2.3.4.5"), None);
+        assert_eq!(dotted_parts("a.b"), None);
+        assert_eq!(left_justify(10), (0x0a00_0000, 0xff00_0000));
+        assert_eq!(left_justify(0xc0a8), (0xc0a8_0000, 0xffff_0000));
+        assert_eq!(left_justify(0), (0, u32::MAX));
+        assert_eq!(scan_two_numbers("010-020"), Some((10, 20)));
+        assert_eq!(scan_two_numbers("1-2x"), Some((1, 2)));
+        assert_eq!(scan_two_numbers("67-bootpc"), None);
+        assert!(is_name("ftp-data") && is_name("localhost") && !is_name("tcp"));
+        assert!(!is_name("a-") && !is_name("-a") && !is_name("a:b"));
+    }
+}
