@@ -491,6 +491,17 @@ impl<'a> Parser<'a> {
     /// `proto`, `protochain`, `ip protochain` and `ip6 protochain`, which [`Parser::primitive`]
     /// does not read; `None` (nothing consumed) for anything else.
     pub(super) fn proto_words(&mut self) -> Result<Option<Expr>, ParseError> {
+        if let Some(w @ ("gateway" | "decnet")) = self.peek_word() {
+            // `gateway` needs /etc/ethers and link-layer code; DECnet addresses a family
+            // of their own. Neither is implemented, and neither should read as a typo.
+            let t = self.peek().expect("peeked");
+            return Err(self.err_at(
+                t,
+                ParseErrorKind::NotSupported {
+                    what: w.to_string(),
+                },
+            ));
+        }
         if let (Some(w @ ("ah" | "esp")), Some(Tok::Sym("["))) = (
             self.peek_word(),
             self.tokens.get(self.pos + 1).map(|t| t.tok),
@@ -796,7 +807,215 @@ const KEYWORDS: &[&str] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::super::parse_with;
     use super::*;
+    use crate::filter::resolve::Tables;
+
+    fn names() -> Tables {
+        Tables {
+            hosts: "10.0.0.7 box\n2001:db8::7 box\n10.0.0.8 v4only\n::9 v6only\n".into(),
+            services: "http 80/tcp www\ndomain 53/tcp\ndomain 53/udp\nbootpc 68/udp\n\
+                       odd 100/tcp\nodd 101/udp\n"
+                .into(),
+            networks: "loopback 127.0.0.0\nten 10\nlinklocal 169.254\nzero 0\n".into(),
+            protocols: "tcp 6 TCP\nospf 89 OSPFIGP\n".into(),
+        }
+    }
+
+    /// The expression as the parser reads it, printed back; the print must read the same.
+    fn p(s: &str) -> String {
+        let names = names();
+        let e = parse_with(s, &names).unwrap_or_else(|e| panic!("{}", e.render(s)));
+        let again = parse_with(&e.to_string(), &names).expect("printed form parses");
+        assert_eq!(again, e, "'{s}' prints as '{e}', which reads differently");
+        e.to_string()
+    }
+
+    fn err(s: &str) -> String {
+        parse_with(s, &names()).expect_err(s).to_string()
+    }
+
+    #[test]
+    fn numeric_and_abbreviated_ipv4() {
+        assert_eq!(p("host 10"), "src or dst host 0.0.0.10");
+        assert_eq!(p("dst 443"), "dst host 0.0.1.187");
+        assert_eq!(p("host 0xc0a80001"), "src or dst host 192.168.0.1");
+        assert_eq!(p("net 10"), "src or dst net 10.0.0.0/8");
+        assert_eq!(p("net 0xc0a8"), "src or dst net 192.168.0.0/16");
+        assert_eq!(p("net 0xc0a80000"), "src or dst net 192.168.0.0/32");
+        assert_eq!(p("net 0"), "src or dst net 0.0.0.0/32");
+        assert_eq!(p("net 192.168"), "src or dst net 192.168.0.0/16");
+        assert_eq!(p("net 10.1.2"), "src or dst net 10.1.2.0/24");
+        assert_eq!(p("host 10.1"), "src or dst net 10.1.0.0/16");
+        assert_eq!(p("ip src 10.1.2"), "ip src net 10.1.2.0/24");
+        assert_eq!(p("host 010.0.0.1"), "src or dst host 10.0.0.1");
+        assert_eq!(err("host 1.2.3.256"), "invalid IPv4 address '1.2.3.256'");
+        assert_eq!(err("host 0x1.2"), "invalid IPv4 address '0x1.2'");
+        assert_eq!(
+            err("ip6 host 10"),
+            "'ip6' cannot qualify the IPv4 address '10'"
+        );
+    }
+
+    #[test]
+    fn prefixes_and_masks() {
+        for s in [
+            "net 10.0.0.0/8",
+            "net 10.0.0.0 / 8",
+            "net 10.0.0.0/ 8",
+            "net 10.0.0.0 /8",
+        ] {
+            assert_eq!(p(s), "src or dst net 10.0.0.0/8", "{s}");
+        }
+        assert_eq!(p("net 10.0/0x10"), "src or dst net 10.0.0.0/16");
+        assert_eq!(p("net 0.0.0.0/0"), "src or dst net 0.0.0.0/0");
+        assert_eq!(
+            err("net 10.0.0.0/0"),
+            "non-network bits set in '10.0.0.0/0'"
+        );
+        assert_eq!(
+            p("net 10.0.0.0 mask 255.0.255.0"),
+            "src or dst net 10.0.0.0 mask 255.0.255.0"
+        );
+        assert_eq!(p("net 10.0 mask 255.255"), "src or dst net 10.0.0.0/16");
+        assert_eq!(
+            p("net 172.16.0.0 mask 255.240.0.0"),
+            "src or dst net 172.16.0.0/12"
+        );
+        assert_eq!(p("host ::1/128"), "src or dst host ::1");
+        assert_eq!(p("net 2001:db8:: / 32"), "src or dst net 2001:db8::/32");
+        assert_eq!(
+            err("net 10.0.0.0/33"),
+            "prefix length in '10.0.0.0/33' is longer than the address (32 bits)"
+        );
+        assert_eq!(
+            err("net 10.0.0.1/8"),
+            "non-network bits set in '10.0.0.1/8'"
+        );
+        assert_eq!(
+            err("net 1.2.3.4 mask 255.255.255.0"),
+            "non-network bits set in '1.2.3.4 mask 255.255.255.0'"
+        );
+        assert_eq!(
+            err("host 10.0.0.0/8"),
+            "'10.0.0.0/8' is a network: write 'net 10.0.0.0/8'"
+        );
+        assert_eq!(err("host ::/64"), "'::/64' is a network: write 'net ::/64'");
+        assert_eq!(err("host ::1/64"), "non-network bits set in '::1/64'");
+        assert_eq!(
+            err("net 10.0.0.0 /"),
+            "expected a prefix length after '/', found end of expression"
+        );
+        assert_eq!(
+            err("net 10.0.0.0 mask 1.2.3.4.5"),
+            "expected a dotted IPv4 netmask such as 255.255.0.0 after 'mask', found '1.2.3.4.5'"
+        );
+    }
+
+    #[test]
+    fn host_and_network_names() {
+        assert_eq!(
+            p("host box"),
+            "(src or dst host 10.0.0.7) or (src or dst host 2001:db8::7)"
+        );
+        assert_eq!(p("ip src host box"), "ip src host 10.0.0.7");
+        assert_eq!(p("ip6 dst box"), "ip6 dst host 2001:db8::7");
+        assert_eq!(p("host \\box or v4only"), "((src or dst host 10.0.0.7) or (src or dst host 2001:db8::7)) or (src or dst host 10.0.0.8)");
+        assert_eq!(
+            err("ip6 host v4only"),
+            "unknown host 'v4only' for the specified address family"
+        );
+        assert_eq!(
+            err("arp host box"),
+            "'arp' cannot qualify the IPv6 address 'box'"
+        );
+        assert_eq!(err("host nobox"), "unknown host 'nobox'");
+        assert_eq!(p("net loopback"), "src or dst net 127.0.0.0/32");
+        assert_eq!(p("net ten"), "src or dst net 10.0.0.0/8");
+        assert_eq!(p("dst net LinkLocal"), "dst net 169.254.0.0/16");
+        assert_eq!(
+            err("net zero"),
+            "unknown network 'zero' (networks are looked up in /etc/networks)"
+        );
+        assert_eq!(
+            err("net box"),
+            "unknown network 'box' (networks are looked up in /etc/networks)"
+        );
+        assert_eq!(
+            err("ip6 net ten"),
+            "'ip6' cannot qualify the IPv4 address 'ten'"
+        );
+    }
+
+    #[test]
+    fn service_names_and_ranges() {
+        assert_eq!(p("port http"), "tcp src or dst port 80");
+        assert_eq!(p("port www"), "tcp src or dst port 80");
+        assert_eq!(p("port domain"), "src or dst port 53");
+        assert_eq!(p("udp port domain"), "udp src or dst port 53");
+        assert_eq!(p("sctp port domain"), "sctp src or dst port 53");
+        assert_eq!(p("port bootpc"), "udp src or dst port 68");
+        // Different numbers for TCP and UDP: libpcap takes the TCP one.
+        assert_eq!(p("port odd"), "tcp src or dst port 100");
+        assert_eq!(err("udp port odd"), "port 'odd' is tcp");
+        assert_eq!(err("udp port http"), "port 'http' is tcp");
+        assert_eq!(err("tcp port bootpc"), "port 'bootpc' is udp");
+        assert_eq!(
+            err("port HTTP"),
+            "unknown port 'HTTP' (names are looked up in /etc/services)"
+        );
+        assert_eq!(p("portrange 67-bootpc"), "src or dst portrange 67-68");
+        assert_eq!(p("portrange http-http"), "tcp src or dst port 80");
+        assert_eq!(p("portrange bootpc-http"), "src or dst portrange 68-80");
+        assert_eq!(
+            p("udp portrange 67-bootpc"),
+            "udp src or dst portrange 67-68"
+        );
+        assert_eq!(p("portrange 7"), "src or dst port 7");
+        assert_eq!(p("portrange 0x14"), "src or dst port 20");
+        assert_eq!(p("portrange 010-020"), "src or dst portrange 10-20");
+        assert_eq!(p("portrange 70000-bootpc"), "src or dst portrange 68-4464");
+        assert_eq!(
+            err("portrange 1-70000"),
+            "port number 70000 is out of range (0-65535)"
+        );
+        assert_eq!(
+            err("portrange http"),
+            "unknown port in range 'http' (names are looked up in /etc/services)"
+        );
+        assert_eq!(
+            err("udp portrange http-www"),
+            "port in range 'http-www' is tcp"
+        );
+        assert_eq!(p("sctp portrange 1-2"), "sctp src or dst portrange 1-2");
+    }
+
+    #[test]
+    fn protocol_words_proto_and_protochain() {
+        for w in ["sctp", "igmp", "pim", "vrrp", "carp", "ah", "esp"] {
+            assert_eq!(p(w), w);
+        }
+        assert_eq!(p("proto 6"), "(ip proto 6) or (ip6 proto 6)");
+        assert_eq!(p("proto \\tcp"), "(ip proto 6) or (ip6 proto 6)");
+        assert_eq!(p("ip proto ospf"), "ip proto 89");
+        assert_eq!(p("ip6 protochain 6"), "ip6 protochain 6");
+        assert_eq!(
+            p("protochain \\TCP"),
+            "(ip protochain 6) or (ip6 protochain 6)"
+        );
+        assert_eq!(p("ip protochain 0x33"), "ip protochain 51");
+        assert_eq!(p("sctp[0:2] = 80"), "sctp[0 : 2] = 80");
+        assert_eq!(p("carp[0] = 0x21"), "carp[0 : 1] = 33");
+        assert_eq!(err("proto \\carp"), "unknown ip protocol name 'carp'");
+        assert_eq!(
+            err("ah[0] = 1"),
+            "'ah[…] (a byte load from AH or ESP)' is not supported"
+        );
+        assert_eq!(err("protochain tcp"), "expected a protocol number or a backslashed name such as \\tcp after 'protochain', found 'tcp'");
+        assert_eq!(p(""), "");
+        assert_eq!(err("gateway box"), "'gateway' is not supported");
+        assert_eq!(err("tcp or decnet host 1.2"), "'decnet' is not supported");
+    }
 
     #[test]
     fn dotted_parts_read_as_libpcap_reads_them() {
