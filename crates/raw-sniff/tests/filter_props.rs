@@ -149,6 +149,31 @@ impl Pkt<'_> {
             Primitive::Proto(Proto::Vrrp | Proto::Carp) => self.v4_proto(112),
             Primitive::ProtoChain { v6, number } => self.protochain(v6, number),
             Primitive::Everything => Ok(true),
+            Primitive::DecnetHost { dir, addr } => {
+                if !self.is(0x6003)? {
+                    return Ok(false);
+                }
+                let want = u32::from(addr.swap_bytes());
+                self.dir(dir, |field| {
+                    let (short, long) = if field == 0 { (3, 15) } else { (1, 7) };
+                    for (padded, flags, at) in [
+                        (0, 0x02, short),
+                        (1, 0x8102, short),
+                        (0, 0x06, long),
+                        (1, 0x8106, long),
+                    ] {
+                        let got = if padded == 1 {
+                            self.u16(nh + 2)? & 0xff07
+                        } else {
+                            self.u8(nh + 2)? & 0x07
+                        };
+                        if got == flags && self.u16(nh + 2 + at + padded)? == want {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                })
+            }
             Primitive::Host { proto, dir, addr } => {
                 let net = IpNet::new(addr, if addr.is_ipv4() { 32 } else { 128 }).unwrap();
                 self.addr(proto, dir, &net)

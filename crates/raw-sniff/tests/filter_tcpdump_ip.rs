@@ -125,6 +125,16 @@ const EXPRESSIONS: &[&str] = &[
     "not protochain 6",
     "ip6 protochain 6 or ip6",
     "ip6 or ip6 protochain 6",
+    // DECnet addresses.
+    "decnet host 1.2",
+    "decnet src 1.3",
+    "decnet dst 1.2",
+    "decnet src and dst 1.2",
+    "decnet dst host 2.5 or 1.2",
+    "decnet host 64.1",
+    "decnet host 1026",
+    "decnet src or dst net 1.3",
+    "not decnet host 1.2",
 ];
 
 /// Expressions tcpdump refuses; so must we.
@@ -173,6 +183,14 @@ const REJECTED: &[&str] = &[
     "src proto 6",
     "tcp protochain 6",
     "protochain tcp",
+    "gateway localhost",
+    "decnet port 1",
+    "decnet 1.2",
+    "src decnet 1.2",
+    "decnet host ::1",
+    "decnet host localhost",
+    "decnet host 1.2 mask 255.255",
+    "decnet host 1.2 or tcp or 1.3",
 ];
 
 /// Captured bytes and length on the wire, per packet.
@@ -240,6 +258,33 @@ fn ah4(len: u8, last: u8, tail: Transport) -> Net {
     bytes[1] = len;
     bytes.extend_from_slice(&tail.bytes(false));
     ip4("10.0.0.1", "10.0.0.2", AH, Transport::Raw(bytes))
+}
+
+/// A DECnet routing header (ethertype 0x6003) after its 2-byte length: `pad` bytes of
+/// padding (the first says how many), the flags (2: short form, 6: long form), then the
+/// destination and source addresses, area.node, little-endian.
+fn decnet(pad: u8, long: bool, dst: (u16, u16), src: (u16, u16)) -> Net {
+    let le = |(area, node): (u16, u16)| ((area << 10) | node).to_le_bytes();
+    let mut p = vec![0x20, 0x00];
+    for i in 0..pad {
+        p.push(if i == 0 { 0x80 | pad } else { 0 });
+    }
+    if long {
+        p.extend_from_slice(&[0x06, 0, 0, 0xaa, 0, 4, 0]);
+        p.extend_from_slice(&le(dst));
+        p.extend_from_slice(&[0, 0, 0xaa, 0, 4, 0]);
+        p.extend_from_slice(&le(src));
+        p.extend_from_slice(&[0, 0, 0, 0]);
+    } else {
+        p.push(0x02);
+        p.extend_from_slice(&le(dst));
+        p.extend_from_slice(&le(src));
+        p.push(0);
+    }
+    Net::Other {
+        ethertype: 0x6003,
+        payload: p,
+    }
 }
 
 /// The frames, by name; `cut` keeps that many bytes of the network layer.
@@ -467,6 +512,42 @@ fn corpus() -> Vec<(&'static str, Net, Option<usize>)> {
             "hop>mobility>tcp",
             chain(&[(0, 0), (135, 0)], TCP, tcp(1, 2)),
             None,
+        ),
+        (
+            "decnet short 1.3>1.2",
+            decnet(0, false, (1, 2), (1, 3)),
+            None,
+        ),
+        (
+            "decnet short pad 1.2>1.3",
+            decnet(1, false, (1, 3), (1, 2)),
+            None,
+        ),
+        ("decnet long 1.2>2.5", decnet(0, true, (2, 5), (1, 2)), None),
+        (
+            "decnet long pad 1.2>1.2",
+            decnet(1, true, (1, 2), (1, 2)),
+            None,
+        ),
+        (
+            "decnet short 2 pads 1.3>1.2",
+            decnet(2, false, (1, 2), (1, 3)),
+            None,
+        ),
+        (
+            "decnet short 0.1>0.1",
+            decnet(0, false, (0, 1), (0, 1)),
+            None,
+        ),
+        (
+            "decnet long cut in src",
+            decnet(0, true, (9, 9), (1, 2)),
+            Some(2 + 15),
+        ),
+        (
+            "decnet short cut in dst",
+            decnet(0, false, (1, 2), (1, 3)),
+            Some(4),
         ),
         // Cut short inside what the primitives read.
         (

@@ -74,6 +74,14 @@ pub enum Primitive {
     },
     /// The empty expression: every packet matches, as with `tcpdump ''`.
     Everything,
+    /// `decnet host A.N`: a DECnet address in a DECnet routing header (ethertype 0x6003),
+    /// short or long form, with or without padding, as libpcap tests it.
+    DecnetHost {
+        /// Source, destination or both.
+        dir: Dir,
+        /// The address: area in the top 6 bits, node in the low 10.
+        addr: u16,
+    },
     /// A relation between two arithmetic expressions: `tcp[13] & 2 != 0`, `len <= 100`
     /// (`less 100`), `len >= 100` (`greater 100`).
     Compare {
@@ -393,6 +401,9 @@ impl fmt::Display for Primitive {
                 write!(f, "{} protochain {number}", if *v6 { "ip6" } else { "ip" })
             }
             Primitive::Everything => Ok(()),
+            Primitive::DecnetHost { dir, addr } => {
+                write!(f, "decnet {dir} host {}.{}", addr >> 10, addr & 0x3ff)
+            }
             Primitive::Net { proto, dir, net } if !net.is_prefix() => write!(
                 f,
                 "{}{dir} net {} mask {}",

@@ -37,6 +37,9 @@
 //! - `ip6 protochain N` / `ip protochain N` / `protochain N`: protocol N found by walking the
 //!   IPv6 extension headers and AH (IPv4: AH only), as libpcap's loop walks them.
 //! - The empty expression: every packet (`ret #262144`, as `tcpdump -d ''`).
+//! - `decnet host A.N` / `decnet src` / `decnet dst`: ethertype 0x6003, and the address
+//!   (little-endian) where a short or long DECnet routing header, with no pad byte or one,
+//!   puts it.
 //! - Relations such as `tcp[13] & 2 != 0`, `len > 100`, `less N`, `greater N`: see the
 //!   `compile_arith.rs` part of this module: each header a load counts from is checked first,
 //!   then both sides are computed and compared unsigned.
@@ -47,8 +50,8 @@
 //!   every address the resolver gives, `port NAME` comes from /etc/services, `net NAME` from
 //!   /etc/networks. Abbreviated and numeric IPv4 values mean what they mean to libpcap
 //!   (`host 10.1` is 10.1.0.0/16, `net 10` is 10.0.0.0/8, `dst 443` is host 0.0.1.187).
-//!   Primitives outside the subset (`ether host`, `vlan`, `gateway`, `decnet`) are parse
-//!   errors, never a silently different match.
+//!   Primitives outside the subset (`ether host`, `vlan`, `gateway`) are parse errors,
+//!   never a silently different match.
 //! - `protochain` walks at most 16 headers (libpcap loops with a backward jump, which the
 //!   kernel refuses, and so has no limit); see the `compile_ip.rs` part of this module.
 //! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
@@ -337,6 +340,7 @@ impl Gen {
             ) => self.ip_word(word, t, f),
             Primitive::ProtoChain { v6, number } => self.protochain(v6, number, t, f),
             Primitive::Everything => self.ja(t),
+            Primitive::DecnetHost { dir, addr } => self.decnet_host(dir, addr, t, f),
             Primitive::Compare {
                 op,
                 ref lhs,

@@ -1,5 +1,5 @@
-//! Code for the IP protocol words (`sctp`, `igmp`, `pim`, `vrrp`, `carp`, `ah`, `esp`) and
-//! for `protochain`, as libpcap 1.10 generates them.
+//! Code for the IP protocol words (`sctp`, `igmp`, `pim`, `vrrp`, `carp`, `ah`, `esp`), for
+//! `protochain` and for DECnet addresses, as libpcap 1.10 generates them.
 //!
 //! libpcap's `protochain` is a loop: it walks IPv6 extension headers (hop-by-hop 0,
 //! destination options 60, routing 43, fragment 44) and AH (51) until it meets the
@@ -12,7 +12,7 @@
 //! read where libpcap reads it.
 
 use super::op;
-use super::Proto;
+use super::{Dir, Proto};
 use super::{Gen, Label};
 
 /// Headers `protochain` steps over before giving up; libpcap's loop has no limit.
@@ -103,5 +103,45 @@ impl Gen {
             self.stmt(op::LD | op::MEM, SLOT);
             self.place(next);
         }
+    }
+
+    /// `decnet host`: libpcap's four header shapes for each address field, in its order:
+    /// short header without and with a pad byte, then long header without and with one.
+    /// The address is little-endian on the wire, so it is compared byte-swapped.
+    pub(super) fn decnet_host(&mut self, dir: Dir, addr: u16, t: Label, f: Label) {
+        let nh = self.nh;
+        let is_decnet = self.label();
+        self.ethertype(0x6003, is_decnet, f);
+        self.place(is_decnet);
+        let want = u32::from(addr.swap_bytes());
+        self.dir_fields(dir, t, f, |g, field, t, f| {
+            // Offsets of the address after the flags: (short header, long header).
+            let (short, long) = if field == 0 { (3, 15) } else { (1, 7) };
+            let shapes = [
+                (false, 0x02, short),
+                (true, 0x8102, short),
+                (false, 0x06, long),
+                (true, 0x8106, long),
+            ];
+            for (i, (padded, flags, offset)) in shapes.into_iter().enumerate() {
+                let next = if i + 1 == shapes.len() { f } else { g.label() };
+                let shape_ok = g.label();
+                if padded {
+                    g.stmt(op::LD | op::H | op::ABS, nh + 2);
+                    g.stmt(op::ALU | op::AND | op::K, 0xff07);
+                } else {
+                    g.stmt(op::LD | op::B | op::ABS, nh + 2);
+                    g.stmt(op::ALU | op::AND | op::K, 0x07);
+                }
+                g.jump(op::JMP | op::JEQ | op::K, flags, shape_ok, next);
+                g.place(shape_ok);
+                let at = nh + 2 + offset + u32::from(padded);
+                g.stmt(op::LD | op::H | op::ABS, at);
+                g.jump(op::JMP | op::JEQ | op::K, want, t, next);
+                if next != f {
+                    g.place(next);
+                }
+            }
+        });
     }
 }

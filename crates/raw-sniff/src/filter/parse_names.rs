@@ -16,6 +16,8 @@
 //!   matches TCP alone, and `udp port http` is an error.
 //! - `portrange A-B` reads `A-B` as libpcap does: two decimal numbers, or else two names
 //!   (or decimal numbers) split at the first `-`; `portrange N` is the range `N-N`.
+//! - `decnet host AREA.NODE` (or a number, of which the low 16 bits count) with `src`,
+//!   `dst` or both; `gateway` is refused as not supported.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -491,9 +493,9 @@ impl<'a> Parser<'a> {
     /// `proto`, `protochain`, `ip protochain` and `ip6 protochain`, which [`Parser::primitive`]
     /// does not read; `None` (nothing consumed) for anything else.
     pub(super) fn proto_words(&mut self) -> Result<Option<Expr>, ParseError> {
-        if let Some(w @ ("gateway" | "decnet")) = self.peek_word() {
-            // `gateway` needs /etc/ethers and link-layer code; DECnet addresses a family
-            // of their own. Neither is implemented, and neither should read as a typo.
+        if let Some(w @ "gateway") = self.peek_word() {
+            // `gateway` needs /etc/ethers and link-layer code: not implemented, and it
+            // should not read as a typo.
             let t = self.peek().expect("peeked");
             return Err(self.err_at(
                 t,
@@ -501,6 +503,9 @@ impl<'a> Parser<'a> {
                     what: w.to_string(),
                 },
             ));
+        }
+        if let Some(e) = self.decnet()? {
+            return Ok(Some(e));
         }
         if let (Some(w @ ("ah" | "esp")), Some(Tok::Sym("["))) = (
             self.peek_word(),
@@ -541,6 +546,104 @@ impl<'a> Parser<'a> {
             Some(v6) => prim(v6),
             None => Expr::or(prim(false), prim(true)),
         }))
+    }
+
+    /// `decnet [src|dst|src or dst|src and dst] [host|net] A.N`, or a bare value right
+    /// after one; `None` (nothing consumed) for anything else, `decnet` alone included.
+    fn decnet(&mut self) -> Result<Option<Expr>, ParseError> {
+        let word = |p: &Self, i: usize| match p.tokens.get(p.pos + i).map(|t| t.tok) {
+            Some(Tok::Word(w)) => Some(w),
+            _ => None,
+        };
+        let dir = if word(self, 0) == Some("decnet") {
+            let mut i = 1;
+            let mut dir = match word(self, 1) {
+                Some("src") => Some(Dir::Src),
+                Some("dst") => Some(Dir::Dst),
+                _ => None,
+            };
+            if let Some(d) = dir {
+                i += 1;
+                let other = if d == Dir::Src { "dst" } else { "src" };
+                if let (Some(c @ ("and" | "or")), Some(w2)) = (word(self, 2), word(self, 3)) {
+                    if w2 == other {
+                        dir = Some(if c == "and" {
+                            Dir::SrcAndDst
+                        } else {
+                            Dir::SrcOrDst
+                        });
+                        i += 2;
+                    }
+                }
+            }
+            match word(self, i) {
+                Some("host" | "net") => i += 1,
+                Some(k @ ("port" | "portrange" | "proto" | "protochain")) => {
+                    let t = self.tokens[self.pos + i];
+                    return Err(self.err_at(
+                        t,
+                        ParseErrorKind::BadQualifier {
+                            qualifier: "decnet".to_string(),
+                            primitive: if k == "port" { "port" } else { "portrange" },
+                            hint: "",
+                        },
+                    ));
+                }
+                _ if dir.is_none() => return Ok(None),
+                _ => {}
+            }
+            self.pos += i;
+            dir.unwrap_or(Dir::SrcOrDst)
+        } else {
+            match (self.decnet_last, self.last.is_none(), self.peek_word()) {
+                (Some((dir, n)), true, Some(w))
+                    if n + 1 == self.primitives
+                        && (c_number(w).is_some() || dotted_parts(w).is_some()) =>
+                {
+                    dir
+                }
+                _ => return Ok(None),
+            }
+        };
+        let after = self.tokens[self.pos.saturating_sub(1)].text().to_string();
+        let tok = self.peek_value("a DECnet address such as 1.2", &after)?;
+        let text = tok.text();
+        let addr = if let Some(n) = c_number(text) {
+            // libpcap keeps the low 16 bits of a plain number.
+            n.map_err(|kind| self.err_at(tok, kind))? as u16
+        } else {
+            // sscanf("%d.%d"): area and node, each cut to its field.
+            let parts: Vec<&str> = text.split('.').collect();
+            let decimal = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+            if dotted_parts(text).is_none() || !decimal(parts[0]) || !decimal(parts[1]) {
+                return Err(self.err_at(
+                    tok,
+                    ParseErrorKind::ExpectedAfter {
+                        expected: "a DECnet address such as 1.2",
+                        after,
+                        found: Found::Token(text.to_string()),
+                    },
+                ));
+            }
+            let num = |p: &str| p.parse::<u64>().unwrap_or(u64::MAX) as u32;
+            let (area, node) = (num(parts[0]), num(parts[1]));
+            ((area.wrapping_shl(10) & 0xfc00) | (node & 0x3ff)) as u16
+        };
+        self.pos += 1;
+        if matches!(self.peek_word(), Some("mask"))
+            || matches!(self.peek_word(), Some(w) if w.starts_with('/'))
+        {
+            let t = self.peek().expect("peeked");
+            return Err(self.err_at(
+                t,
+                ParseErrorKind::NotSupported {
+                    what: "a mask on a DECnet address".to_string(),
+                },
+            ));
+        }
+        self.last = None;
+        self.decnet_last = Some((dir, self.primitives));
+        Ok(Some(Expr::Prim(Primitive::DecnetHost { dir, addr })))
     }
 
     /// The value of `proto`/`protochain`: a number, `\name` or a name that is no keyword,
@@ -1014,7 +1117,23 @@ mod tests {
         assert_eq!(err("protochain tcp"), "expected a protocol number or a backslashed name such as \\tcp after 'protochain', found 'tcp'");
         assert_eq!(p(""), "");
         assert_eq!(err("gateway box"), "'gateway' is not supported");
-        assert_eq!(err("tcp or decnet host 1.2"), "'decnet' is not supported");
+        assert_eq!(p("decnet host 1.2"), "decnet src or dst host 1.2");
+        assert_eq!(p("decnet src 63.1023"), "decnet src host 63.1023");
+        assert_eq!(
+            p("decnet dst and src host 64.1"),
+            "decnet src and dst host 0.1"
+        );
+        assert_eq!(p("decnet net 0x10001"), "decnet src or dst host 0.1");
+        assert_eq!(
+            p("decnet dst 1.2 or 1.3"),
+            "(decnet dst host 1.2) or (decnet dst host 1.3)"
+        );
+        assert!(parse_with("decnet host 1.2 or tcp or 1.3", &names()).is_err());
+        assert_eq!(err("decnet port 1"), "'decnet' cannot qualify 'port'");
+        assert_eq!(
+            err("decnet host box"),
+            "expected a DECnet address such as 1.2 after 'host', found 'box'"
+        );
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub fn parse_with(input: &str, resolver: &dyn Resolve) -> Result<Expr, ParseErro
         last: None,
         primitives: 0,
         resolver,
+        decnet_last: None,
     };
     if p.tokens.is_empty() {
         return Ok(Expr::Prim(Primitive::Everything));
@@ -117,6 +118,9 @@ struct Parser<'a> {
     primitives: usize,
     /// Where names are looked up.
     resolver: &'a dyn Resolve,
+    /// The direction of the last `decnet host` and the primitive count it was parsed at, so
+    /// that a bare value right after it repeats it (`decnet host 1.2 or 1.3`).
+    decnet_last: Option<(Dir, usize)>,
 }
 
 impl<'a> Parser<'a> {
