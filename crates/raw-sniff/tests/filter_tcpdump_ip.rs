@@ -6,7 +6,7 @@
 //! /etc/services, networks from /etc/networks, protocols from /etc/protocols (netbase
 //! provides the last three on Debian). No name here is one a resolver would send to DNS.
 //!
-//! The frames are built here: IPv4 with SCTP, IGMP, PIM, VRRP, AH, ESP; IPv6 with chains of
+//! The frames are built here, on Ethernet, Linux cooked and raw IP links: IPv4 with SCTP, IGMP, PIM, VRRP, AH, ESP; IPv6 with chains of
 //! extension headers (hop-by-hop, routing, destination options, fragment, AH), some longer
 //! than our `protochain` walk goes; and frames cut short inside the fields read.
 //!
@@ -125,6 +125,10 @@ const EXPRESSIONS: &[&str] = &[
     "not protochain 6",
     "ip6 protochain 6 or ip6",
     "ip6 or ip6 protochain 6",
+    "proto 6 or 17",
+    "ip proto 6 or 17",
+    "ip6 proto 58 or \\tcp",
+    "ip6 protochain 6 or 17",
     // DECnet addresses.
     "decnet host 1.2",
     "decnet src 1.3",
@@ -191,6 +195,7 @@ const REJECTED: &[&str] = &[
     "decnet host localhost",
     "decnet host 1.2 mask 255.255",
     "decnet host 1.2 or tcp or 1.3",
+    "proto 6 or tcp or 17",
 ];
 
 /// Captured bytes and length on the wire, per packet.
@@ -594,7 +599,7 @@ fn corpus() -> Vec<(&'static str, Net, Option<usize>)> {
     ]
 }
 
-/// Frames for one link type: everything on Ethernet, the IP frames on raw IP.
+/// Frames for one link type: everything on Ethernet and Linux cooked, the IP frames on raw IP.
 fn frames(link: Link, corpus: &[(&'static str, Net, Option<usize>)]) -> Vec<(usize, Frame)> {
     corpus
         .iter()
@@ -604,7 +609,11 @@ fn frames(link: Link, corpus: &[(&'static str, Net, Option<usize>)]) -> Vec<(usi
             if link == Link::Raw && !is_ip {
                 return None;
             }
-            let head = if link == Link::Raw { 0 } else { 14 };
+            let head = match link {
+                Link::Raw => 0,
+                Link::Sll => 16,
+                Link::Ethernet { .. } => 14,
+            };
             let frame = Frame {
                 link,
                 net: net.clone(),
@@ -694,6 +703,7 @@ fn matches_equal_tcpdumps() {
     let mut compared = 0;
     for (link, framing) in [
         (Link::Ethernet { vlan: None }, Framing::Ethernet),
+        (Link::Sll, Framing::LinuxSll),
         (Link::Raw, Framing::RawIp),
     ] {
         let (file, names, packets) = capture(&dir, link, &corpus);

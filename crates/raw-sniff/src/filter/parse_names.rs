@@ -520,7 +520,17 @@ impl<'a> Parser<'a> {
                 },
             ));
         }
+        let repeated = match (self.proto_last, self.last.is_none(), self.peek_word()) {
+            (Some((family, keyword, n)), true, Some(w))
+                if n + 1 == self.primitives
+                    && (c_number(w).is_some() || w.starts_with('\\') || is_name(w)) =>
+            {
+                Some((family, keyword))
+            }
+            _ => None,
+        };
         let (family, keyword) = match (self.peek_word(), self.tokens.get(self.pos + 1)) {
+            _ if repeated.is_some() => repeated.expect("matched"),
             (Some("proto"), _) => (None, "proto"),
             (Some("protochain"), _) => (None, "protochain"),
             (
@@ -532,7 +542,9 @@ impl<'a> Parser<'a> {
             ) => (Some(f == "ip6"), "protochain"),
             _ => return Ok(None),
         };
-        self.pos += if family.is_some() { 2 } else { 1 };
+        if repeated.is_none() {
+            self.pos += if family.is_some() { 2 } else { 1 };
+        }
         self.last = None;
         let number = self.proto_number(family, keyword)?;
         let prim = |v6: bool| {
@@ -651,8 +663,9 @@ impl<'a> Parser<'a> {
     pub(super) fn proto_number(
         &mut self,
         v6: Option<bool>,
-        keyword: &str,
+        keyword: &'static str,
     ) -> Result<u32, ParseError> {
+        self.proto_last = Some((v6, keyword, self.primitives));
         let expected = "a protocol number or a backslashed name such as \\tcp";
         let tok = self.peek_value(expected, keyword)?;
         let text = tok.text();
@@ -1101,6 +1114,16 @@ mod tests {
         assert_eq!(p("proto 6"), "(ip proto 6) or (ip6 proto 6)");
         assert_eq!(p("proto \\tcp"), "(ip proto 6) or (ip6 proto 6)");
         assert_eq!(p("ip proto ospf"), "ip proto 89");
+        assert_eq!(p("ip proto 6 or 17"), "(ip proto 6) or (ip proto 17)");
+        assert_eq!(
+            p("ip6 protochain 6 and not \\ospf"),
+            "(ip6 protochain 6) and (not (ip6 protochain 89))"
+        );
+        assert_eq!(
+            p("proto 6 or 17"),
+            "((ip proto 6) or (ip6 proto 6)) or ((ip proto 17) or (ip6 proto 17))"
+        );
+        assert!(parse_with("proto 6 or tcp or 17", &names()).is_err());
         assert_eq!(p("ip6 protochain 6"), "ip6 protochain 6");
         assert_eq!(
             p("protochain \\TCP"),

@@ -64,6 +64,7 @@ pub fn parse_with(input: &str, resolver: &dyn Resolve) -> Result<Expr, ParseErro
         primitives: 0,
         resolver,
         decnet_last: None,
+        proto_last: None,
     };
     if p.tokens.is_empty() {
         return Ok(Expr::Prim(Primitive::Everything));
@@ -121,6 +122,9 @@ struct Parser<'a> {
     /// The direction of the last `decnet host` and the primitive count it was parsed at, so
     /// that a bare value right after it repeats it (`decnet host 1.2 or 1.3`).
     decnet_last: Option<(Dir, usize)>,
+    /// The family (`None`: both), keyword and primitive count of the last `proto` or
+    /// `protochain`, so that a bare value right after it repeats it (`proto 6 or 17`).
+    proto_last: Option<(Option<bool>, &'static str, usize)>,
 }
 
 impl<'a> Parser<'a> {
