@@ -811,3 +811,231 @@ fn empty_filter_lists_as_tcpdump_lists_it() {
         );
     }
 }
+
+/// Name files of the test's own, mounted over /etc for tcpdump and raw-sniff alike in a
+/// private mount namespace (so nothing outside the two processes sees them): a host with
+/// several IPv4 and IPv6 addresses, a service with different TCP and UDP numbers, one
+/// listed only for SCTP, networks written short.
+const SERVICES: &str = "http 80/tcp www\nhttps 443/tcp\nhttps 443/udp\noddsvc 100/tcp\n\
+                        oddsvc 101/udp\nudponly 300/udp\nsctponly 4242/sctp\n";
+const HOSTS: &str = "127.0.0.1 localhost\n10.9.9.1 multi\n10.9.9.2 multi\n2001:db8::99 multi\n\
+                     ::1 six\n";
+const NETWORKS: &str = "ten 10\nnet192 192.168\nlo 127.0.0.0\nzero 0\n";
+
+const PRIVATE_NAMES: &[&str] = &[
+    "host multi",
+    "ip host multi",
+    "ip6 host multi",
+    "src host multi",
+    "dst multi or six",
+    "port oddsvc",
+    "tcp port oddsvc",
+    "port udponly",
+    "udp port udponly",
+    "portrange oddsvc-udponly",
+    "portrange https-oddsvc",
+    "portrange udponly-udponly",
+    "net ten",
+    "net net192",
+    "dst net lo",
+];
+
+const PRIVATE_REJECTED: &[&str] = &[
+    "udp port oddsvc",
+    "tcp port udponly",
+    "port sctponly",
+    "net zero",
+    "arp host multi",
+    "ip6 net ten",
+];
+
+/// Whether the name files can be mounted privately: root and `unshare`; else the test
+/// says why and skips (but fails in CI, which runs as root).
+fn private_mounts_available() -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let unshare = Command::new("unshare")
+        .args(["-m", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !(root && unshare) {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true needs root and unshare(1) to test names from private files");
+        }
+        eprintln!("skipping: needs root and unshare(1) to mount name files privately");
+    }
+    root && unshare
+}
+
+/// Runs `program args…` with the test's name files mounted over /etc.
+fn with_names(dir: &TempDir, program: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let script = "mount --bind \"$1\" /etc/services && mount --bind \"$2\" /etc/hosts && \
+                  mount --bind \"$3\" /etc/networks && shift 3 && exec \"$@\"";
+    Command::new("unshare")
+        .args(["-m", "sh", "-c", script, "sh"])
+        .arg(dir.0.join("services"))
+        .arg(dir.0.join("hosts"))
+        .arg(dir.0.join("networks"))
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("run unshare")
+}
+
+#[test]
+fn names_from_private_files_match_tcpdumps() {
+    if !tcpdump_available() || !private_mounts_available() {
+        return;
+    }
+    let dir = TempDir::new("names");
+    for (name, text) in [
+        ("services", SERVICES),
+        ("hosts", HOSTS),
+        ("networks", NETWORKS),
+    ] {
+        std::fs::write(dir.0.join(name), text).unwrap();
+    }
+    let corpus: Vec<(&'static str, Net, Option<usize>)> = vec![
+        (
+            "tcp 10.9.9.1:100",
+            ip4("10.9.9.1", "10.0.0.1", TCP, tcp(100, 5)),
+            None,
+        ),
+        (
+            "udp >10.9.9.2:101",
+            ip4("10.1.1.1", "10.9.9.2", UDP, Transport::Udp(7, 101)),
+            None,
+        ),
+        (
+            "udp 300>10.9.9.3",
+            ip4("10.1.1.1", "10.9.9.3", UDP, Transport::Udp(300, 9)),
+            None,
+        ),
+        (
+            "tcp 192.168.1.1:443",
+            ip4("192.168.1.1", "127.0.0.1", TCP, tcp(443, 9)),
+            None,
+        ),
+        (
+            "udp 127.0.0.0:443",
+            ip4("127.0.0.0", "127.0.0.1", UDP, Transport::Udp(443, 9)),
+            None,
+        ),
+        (
+            "sctp 4242",
+            ip4("10.1.1.1", "10.1.1.2", 132, Transport::Sctp(4242, 1)),
+            None,
+        ),
+        (
+            "tcp6 multi:100",
+            ip6("2001:db8::99", "::2", TCP, tcp(100, 9)),
+            None,
+        ),
+        (
+            "udp6 >six:101",
+            ip6("::2", "::1", UDP, Transport::Udp(9, 101)),
+            None,
+        ),
+        (
+            "arp 10.9.9.2",
+            Net::Arp {
+                rarp: false,
+                spa: v4("10.9.9.2"),
+                tpa: v4("10.0.0.1"),
+            },
+            None,
+        ),
+        (
+            "tcp 10.9.9.1 cut",
+            ip4("10.9.9.1", "10.0.0.1", TCP, tcp(100, 5)),
+            Some(18),
+        ),
+    ];
+    let (file, names, _) = capture(&dir, Link::Ethernet { vlan: None }, &corpus);
+    let raw_sniff = env!("CARGO_BIN_EXE_raw-sniff");
+    let mut failures = Vec::new();
+    for expr in PRIVATE_NAMES {
+        let e = std::ffi::OsStr::new(expr);
+        let theirs = with_names(
+            &dir,
+            "tcpdump",
+            &[
+                "-n".as_ref(),
+                "-tt".as_ref(),
+                "-r".as_ref(),
+                file.as_os_str(),
+                e,
+            ],
+        );
+        assert!(
+            theirs.status.success(),
+            "tcpdump '{expr}': {}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
+        let theirs: BTreeSet<usize> = String::from_utf8_lossy(&theirs.stdout)
+            .lines()
+            .filter_map(|l| l.split('.').next()?.parse::<u32>().ok())
+            .map(|sec| (sec - PCAP_FIRST_SECOND) as usize)
+            .collect();
+        let mine = with_names(
+            &dir,
+            raw_sniff,
+            &["-r".as_ref(), file.as_os_str(), "--json".as_ref(), e],
+        );
+        assert!(
+            mine.status.success(),
+            "raw-sniff '{expr}': {}",
+            String::from_utf8_lossy(&mine.stderr)
+        );
+        let mine: BTreeSet<usize> = String::from_utf8_lossy(&mine.stdout)
+            .lines()
+            .filter_map(|l| {
+                let n = l.split("\"frame.number\":").nth(1)?;
+                n.split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .map(|n| n - 1)
+            .collect();
+        if mine != theirs {
+            let name = |s: BTreeSet<usize>| -> Vec<&str> { s.iter().map(|&i| names[i]).collect() };
+            failures.push(format!(
+                "'{expr}':\n  only ours:    {:?}\n  only tcpdump: {:?}",
+                name(mine.difference(&theirs).copied().collect()),
+                name(theirs.difference(&mine).copied().collect()),
+            ));
+        }
+    }
+    for expr in PRIVATE_REJECTED {
+        let e = std::ffi::OsStr::new(expr);
+        let theirs = with_names(
+            &dir,
+            "tcpdump",
+            &["-d".as_ref(), "-r".as_ref(), file.as_os_str(), e],
+        );
+        let mine = with_names(
+            &dir,
+            raw_sniff,
+            &["-r".as_ref(), file.as_os_str(), "-d".as_ref(), e],
+        );
+        if theirs.status.success() || mine.status.success() {
+            failures.push(format!(
+                "'{expr}': tcpdump {}, raw-sniff {}",
+                if theirs.status.success() {
+                    "accepts"
+                } else {
+                    "refuses"
+                },
+                if mine.status.success() {
+                    "accepts"
+                } else {
+                    "refuses"
+                },
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -38,8 +38,8 @@ pub trait Resolve {
     fn host(&self, name: &str) -> Vec<IpAddr>;
     /// The port of a service for one transport protocol.
     fn service(&self, name: &str, proto: ServiceProto) -> Option<u16>;
-    /// The number of a network, as `getnetbyname` gives it (`127.0.0.0` is `0x7f000000`,
-    /// `10` is `0x0a`).
+    /// The number of a network, as glibc's `getnetbyname` gives it (`127.0.0.0` and `127`
+    /// are both `0x7f000000`).
     fn network(&self, name: &str) -> Option<u32>;
     /// The number of an IP protocol.
     fn protocol(&self, name: &str) -> Option<u32>;
@@ -137,11 +137,15 @@ fn service_in(text: &str, name: &str, proto: ServiceProto) -> Option<u16> {
 }
 
 /// `name number aliases…`: names are compared without case, as glibc's `getnetbyname` does.
+/// glibc completes a number of fewer than four parts with `.0` parts before reading it, so
+/// `10` is 10.0.0.0 (not the 0x0a that `inet_network("10")` gives).
 fn network_in(text: &str, name: &str) -> Option<u32> {
     entries(text).find_map(|f| {
         let named =
             f[0].eq_ignore_ascii_case(name) || f[2..].iter().any(|a| a.eq_ignore_ascii_case(name));
-        named.then(|| inet_network(f[1])).flatten()
+        let parts = f[1].split('.').count();
+        let full = format!("{}{}", f[1], ".0".repeat(4usize.saturating_sub(parts)));
+        named.then(|| inet_network(&full)).flatten()
     })
 }
 
@@ -201,7 +205,7 @@ mod tests {
         assert_eq!(t.service("foo", ServiceProto::Tcp), Some(101));
         assert_eq!(t.service("foo", ServiceProto::Udp), Some(100));
         assert_eq!(t.network("LoopBack"), Some(0x7f00_0000));
-        assert_eq!(t.network("tenet"), Some(10));
+        assert_eq!(t.network("tenet"), Some(0x0a00_0000));
         assert_eq!(t.network("bad"), None);
         assert_eq!(t.protocol("TCP"), Some(6));
         assert_eq!(t.protocol("tcP"), None);
