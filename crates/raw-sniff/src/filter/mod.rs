@@ -6,7 +6,9 @@
 //! capture path.
 //!
 //! - [`parse`] turns text into an [`Expr`], or a [`ParseError`] that points at the bad token.
-//!   Relations such as `tcp[tcpflags] & tcp-syn != 0` hold an [`Arith`] on each side.
+//!   Relations such as `tcp[tcpflags] & tcp-syn != 0` hold an [`Arith`] on each side. Names
+//!   (`host NAME`, `port NAME`, `net NAME`, `proto NAME`) are looked up where libpcap looks
+//!   them up; [`parse_with`] takes a [`resolve::Resolve`] of the caller's instead.
 //! - [`compile()`] turns an [`Expr`] into a [`Program`] for a [`Framing`]; the docs of the
 //!   [`mod@compile`] module say exactly what each primitive matches, and where that differs
 //!   from tcpdump.
