@@ -48,6 +48,32 @@ pub enum LoadProto {
     Icmp6,
     /// `rarp`: the RARP header (the packet must be RARP).
     Rarp,
+    /// `sctp`: as `tcp`, for SCTP (132).
+    Sctp,
+    /// `igmp`: as `tcp`, for IGMP (2).
+    Igmp,
+    /// `pim`: as `tcp`, for PIM (103); IPv4 only, as in libpcap.
+    Pim,
+    /// `vrrp`: as `tcp`, for VRRP (112).
+    Vrrp,
+    /// `carp`: as `vrrp` (the same protocol number).
+    Carp,
+}
+
+impl LoadProto {
+    /// The IPv4 protocol number of a header found behind the IHL, or `None` for the others.
+    pub fn ipv4_transport(self) -> Option<u32> {
+        Some(match self {
+            LoadProto::Tcp => 6,
+            LoadProto::Udp => 17,
+            LoadProto::Icmp => 1,
+            LoadProto::Sctp => 132,
+            LoadProto::Igmp => 2,
+            LoadProto::Pim => 103,
+            LoadProto::Vrrp | LoadProto::Carp => 112,
+            _ => return None,
+        })
+    }
 }
 
 /// The binary arithmetic operators.
@@ -193,6 +219,11 @@ impl fmt::Display for LoadProto {
             LoadProto::Icmp => "icmp",
             LoadProto::Icmp6 => "icmp6",
             LoadProto::Rarp => "rarp",
+            LoadProto::Sctp => "sctp",
+            LoadProto::Igmp => "igmp",
+            LoadProto::Pim => "pim",
+            LoadProto::Vrrp => "vrrp",
+            LoadProto::Carp => "carp",
         })
     }
 }

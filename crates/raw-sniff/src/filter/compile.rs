@@ -33,7 +33,15 @@
 //!   through the IHL (`ldxb 4*([nh]&0xf)`) so options are skipped; on IPv6 only directly after
 //!   the fixed header (no extension headers, so not in fragments).
 //! - `ip proto N`: IPv4 protocol N; `ip6 proto N`: IPv6 next header N, with the fragment-header
-//!   rule of `tcp`.
+//!   rule of `tcp`; `proto N`: either.
+//! - `sctp`, `pim`, `ah`, `esp`: as `tcp`, for protocols 132, 103, 51, 50. `igmp` (2), `vrrp`
+//!   and `carp` (both 112): IPv4 only, as in libpcap. `sctp port` counts SCTP ports alone.
+//! - `ip6 protochain N` / `ip protochain N` / `protochain N`: protocol N found by walking the
+//!   IPv6 extension headers and AH (IPv4: AH only), as libpcap's loop walks them.
+//! - The empty expression: every packet (`ret #262144`, as `tcpdump -d ''`).
+//! - `decnet host A.N` / `decnet src` / `decnet dst`: ethertype 0x6003, and the address
+//!   (little-endian) where a short or long DECnet routing header, with no pad byte or one,
+//!   puts it.
 //! - Relations such as `tcp[13] & 2 != 0`, `len > 100`, `less N`, `greater N`: see the
 //!   `compile_arith.rs` part of this module: each header a load counts from is checked first,
 //!   then both sides are computed and compared unsigned.
@@ -50,19 +58,20 @@
 //!
 //! # Differences from tcpdump
 //!
-//! - Names are not resolved: `host example.com` and `port http` are parse errors, as are
-//!   tcpdump's abbreviated numeric hosts and networks (`host 10.1`, `net 10`, and so `dst 443`,
-//!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset
-//!   (`vlan`, `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
-//!   different match.
+//! - Names are resolved as libpcap resolves them (see [`super::resolve`]): `host NAME` is
+//!   every address the resolver gives, `port NAME` comes from /etc/services, `net NAME` from
+//!   /etc/networks, `ether host NAME` from /etc/ethers. Abbreviated and numeric IPv4 values
+//!   mean what they mean to libpcap (`host 10.1` is 10.1.0.0/16, `net 10` is 10.0.0.0/8,
+//!   `dst 443` is host 0.0.1.187). Syntax outside what is implemented (`gateway`) is a parse
+//!   error that says so, never a silently different match.
+//! - `protochain` walks at most 16 headers (libpcap loops with a backward jump, which the
+//!   kernel refuses, and so has no limit); see the `compile_ip.rs` part of this module.
 //! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
 //!   and `len` there means the length of the Linux cooked frame (16 bytes more than the packet).
 //! - `ip broadcast` means an all-zeros or all-ones IPv4 destination, which is what tcpdump
 //!   compiles for a capture file (netmask 0); on a live interface tcpdump uses the
 //!   interface's netmask and also matches its subnet's broadcast address, which this
 //!   compiler, knowing no netmask, does not.
-//! - `net A mask M` needs a contiguous mask; an empty expression is an error rather than
-//!   "match everything" (a caller with no filter should attach none).
 //! - There is no optimiser: programs are up to a few times longer than libpcap's, so the 4096
 //!   instruction limit is reached sooner (around 150 `port` primitives on Ethernet).
 //! - A [`Framing::LinuxSll`] program expects the 16-byte cooked header in the buffer, as in a
@@ -78,6 +87,8 @@ use std::net::IpAddr;
 #[path = "compile_arith.rs"]
 mod arith;
 
+#[path = "compile_ip.rs"]
+mod ip;
 #[path = "compile_link.rs"]
 mod link;
 
@@ -194,6 +205,11 @@ enum Frames {
 }
 
 fn generate(expr: &Expr, frames: Frames) -> Result<Program, CompileError> {
+    if *expr == Expr::Prim(Primitive::Everything) {
+        // What libpcap makes of the empty expression: accept, and nothing else.
+        let insns = vec![SockFilter::stmt(op::RET | op::K, SNAPLEN)];
+        return Program::new(insns).map_err(CompileError::Internal);
+    }
     let mut g = Gen {
         frames,
         nh: match frames {
@@ -354,6 +370,18 @@ impl Gen {
             }
             Primitive::Net { proto, dir, net } => self.addr_test(p, proto, dir, net, t, f)?,
             Primitive::NetProto { v6, number } => self.net_proto(v6, number, t, f),
+            Primitive::Proto(
+                word @ (Proto::Sctp
+                | Proto::Igmp
+                | Proto::Pim
+                | Proto::Vrrp
+                | Proto::Carp
+                | Proto::Ah
+                | Proto::Esp),
+            ) => self.ip_word(word, t, f),
+            Primitive::ProtoChain { v6, number } => self.protochain(v6, number, t, f),
+            Primitive::Everything => self.ja(t),
+            Primitive::DecnetHost { dir, addr } => self.decnet_host(dir, addr, t, f),
             Primitive::Compare {
                 op,
                 ref lhs,
@@ -364,6 +392,7 @@ impl Gen {
                     PortProto::Any => &[132, 6, 17],
                     PortProto::Tcp => &[6],
                     PortProto::Udp => &[17],
+                    PortProto::Sctp => &[132],
                 };
                 // IPv4: right protocol, first fragment, ports after the IHL.
                 let v4 = self.label();

@@ -83,12 +83,15 @@ impl Gen {
             LoadProto::Ip6 => self.ethertype(0x86dd, t, f),
             LoadProto::Arp => self.ethertype(0x0806, t, f),
             LoadProto::Rarp => self.ethertype(0x8035, t, f),
-            LoadProto::Tcp | LoadProto::Udp | LoadProto::Icmp => {
-                let number = match proto {
-                    LoadProto::Tcp => 6,
-                    LoadProto::Udp => 17,
-                    _ => 1,
-                };
+            LoadProto::Tcp
+            | LoadProto::Udp
+            | LoadProto::Icmp
+            | LoadProto::Sctp
+            | LoadProto::Igmp
+            | LoadProto::Pim
+            | LoadProto::Vrrp
+            | LoadProto::Carp => {
+                let number = proto.ipv4_transport().unwrap_or(1);
                 let first_frag = self.label();
                 let proto_ok = self.label();
                 self.ipv4_proto(number, proto_ok, f);
@@ -131,7 +134,7 @@ impl Gen {
                     _ => op::W,
                 };
                 let nh = self.nh;
-                let behind_ihl = matches!(proto, LoadProto::Tcp | LoadProto::Udp | LoadProto::Icmp);
+                let behind_ihl = proto.ipv4_transport().is_some();
                 let base = match proto {
                     LoadProto::Link => 0,
                     LoadProto::Icmp6 => nh + 40,

@@ -10,10 +10,10 @@ use std::fmt;
 ///
 /// ```
 /// use raw_sniff::filter::parse;
-/// let expr = "tcp port http";
+/// let expr = "tcp port 8.8";
 /// let err = parse(expr).unwrap_err();
-/// assert_eq!(err.to_string(), "expected a port number after 'port', found 'http'");
-/// assert_eq!(err.caret(), "         ^^^^");
+/// assert_eq!(err.to_string(), "expected a port number after 'port', found '8.8'");
+/// assert_eq!(err.caret(), "         ^^^");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}")]
@@ -229,10 +229,48 @@ pub enum ParseErrorKind {
         /// The name as written, without any backslash.
         name: String,
     },
-    /// Syntax of libpcap's filter language that this parser does not implement.
+    /// A dotted IPv4 address libpcap cannot read (a part above 255, or in hex).
+    #[error("invalid IPv4 address '{value}'")]
+    InvalidIpv4 {
+        /// The address as written.
+        value: String,
+    },
+    /// A host name the resolver does not know (for the qualifier's address family).
+    #[error("unknown host '{name}'{}", if *family { " for the specified address family" } else { "" })]
+    UnknownHost {
+        /// The name.
+        name: String,
+        /// Whether an `ip`/`ip6`/`arp` qualifier left out the addresses it has.
+        family: bool,
+    },
+    /// A network name missing from /etc/networks (or listed there as 0).
+    #[error("unknown network '{name}' (networks are looked up in /etc/networks)")]
+    UnknownNetwork {
+        /// The name.
+        name: String,
+    },
+    /// A service name missing from /etc/services.
+    #[error("unknown port{} '{name}' (names are looked up in /etc/services)", if *range { " in range" } else { "" })]
+    UnknownPort {
+        /// The port or range as written.
+        name: String,
+        /// Whether it was a `portrange`.
+        range: bool,
+    },
+    /// A service name that /etc/services lists only for another transport (`udp port http`).
+    #[error("port{} '{name}' is {proto}", if *range { " in range" } else { "" })]
+    PortOfOtherProto {
+        /// The port or range as written.
+        name: String,
+        /// Whether it was a `portrange`.
+        range: bool,
+        /// The transport it is listed for.
+        proto: &'static str,
+    },
+    /// Syntax of libpcap's that this parser does not implement.
     #[error("'{what}' is not supported")]
     NotSupported {
-        /// The construct, as written.
+        /// The construct.
         what: String,
     },
 }

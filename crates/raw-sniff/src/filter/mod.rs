@@ -6,7 +6,9 @@
 //! capture path.
 //!
 //! - [`parse`] turns text into an [`Expr`], or a [`ParseError`] that points at the bad token.
-//!   Relations such as `tcp[tcpflags] & tcp-syn != 0` hold an [`Arith`] on each side.
+//!   Relations such as `tcp[tcpflags] & tcp-syn != 0` hold an [`Arith`] on each side. Names
+//!   (`host NAME`, `port NAME`, `net NAME`, `proto NAME`) are looked up where libpcap looks
+//!   them up; [`parse_with`] takes a [`resolve::Resolve`] of the caller's instead.
 //! - [`compile()`] turns an [`Expr`] into a [`Program`] for a [`Framing`]; the docs of the
 //!   [`mod@compile`] module say exactly what each primitive matches, and where that differs
 //!   from tcpdump.
@@ -38,6 +40,7 @@ mod lexer;
 pub mod link;
 mod names;
 pub mod parser;
+pub mod resolve;
 
 pub use crate::SNAPLEN;
 pub use ast::{
@@ -50,3 +53,4 @@ pub use error::{Found, ParseError, ParseErrorKind};
 pub use interp::run;
 pub use link::{LinkPrim, LinkWord, LlcType, MacAddr};
 pub use parser::parse;
+pub use parser::parse_with;

@@ -46,6 +46,11 @@ fn load_proto(w: &str) -> Option<LoadProto> {
         "icmp" => LoadProto::Icmp,
         "icmp6" => LoadProto::Icmp6,
         "rarp" => LoadProto::Rarp,
+        "sctp" => LoadProto::Sctp,
+        "igmp" => LoadProto::Igmp,
+        "pim" => LoadProto::Pim,
+        "vrrp" => LoadProto::Vrrp,
+        "carp" => LoadProto::Carp,
         _ => return None,
     })
 }
@@ -332,44 +337,8 @@ impl<'a> Parser<'a> {
 
     /// The number or `\name` after `ip proto` / `ip6 proto`.
     pub(super) fn net_proto(&mut self, v6: bool) -> Result<Expr, ParseError> {
-        let family = if v6 { "ip6" } else { "ip" };
-        let expected = "a protocol number or a backslashed name such as \\tcp";
-        let tok = self.peek_value(expected, "proto")?;
-        let text = tok.text();
-        let number = if let Some(name) = text.strip_prefix('\\') {
-            // The names libpcap finds in /etc/protocols for both families; ICMPv6 is listed
-            // there as `ipv6-icmp`, so `ip6 proto \icmp6` is an error in tcpdump too.
-            let n = match name {
-                "icmp" => 1,
-                "igmp" => 2,
-                "tcp" => 6,
-                "udp" => 17,
-                "sctp" => 132,
-                _ => {
-                    return Err(self.err_at(
-                        tok,
-                        ParseErrorKind::UnknownProtoName {
-                            family,
-                            name: name.to_string(),
-                        },
-                    ))
-                }
-            };
-            Ok(n)
-        } else {
-            match c_number(text) {
-                Some(n) => n.map_err(|kind| self.err_at(tok, kind)),
-                None => Err(self.err_at(
-                    tok,
-                    ParseErrorKind::ExpectedAfter {
-                        expected,
-                        after: "proto".to_string(),
-                        found: Found::Token(text.to_string()),
-                    },
-                )),
-            }
-        }?;
-        self.pos += 1;
+        // Numbers, `\name` and plain names, from /etc/protocols as libpcap reads them.
+        let number = self.proto_number(Some(v6), "proto")?;
         Ok(Expr::Prim(Primitive::NetProto { v6, number }))
     }
 

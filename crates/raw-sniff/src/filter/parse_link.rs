@@ -120,14 +120,9 @@ impl<'a> Parser<'a> {
                         let isis = word == LinkWord::Isis;
                         return self.link(LinkPrim::OsiProto { isis, number });
                     }
-                    // libpcap reads DECnet addresses (`decnet host 10.23`); this parser does not.
-                    Some(q @ ("host" | "src" | "dst")) if word == LinkWord::Decnet => {
-                        return Err(self.err_at(
-                            t,
-                            ParseErrorKind::NotSupported {
-                                what: format!("{w} {q}"),
-                            },
-                        ))
+                    // DECnet addresses (`decnet host 10.23`) are read with the IP-layer values.
+                    Some("host" | "src" | "dst" | "net") if word == LinkWord::Decnet => {
+                        return Ok(None)
                     }
                     Some("proto") => {
                         return Err(self.err_at(
@@ -486,10 +481,7 @@ mod tests {
         );
         assert_eq!(p("isis proto 0x12"), "isis proto 18");
         assert_eq!(p("iso proto 131 and l1"), "(iso proto 131) and (l1)");
-        assert_eq!(
-            err("decnet src 1.1"),
-            (0, "'decnet src' is not supported".into())
-        );
+        assert_eq!(p("decnet src 1.1"), "decnet src host 1.1");
         assert_eq!(
             err("ether gateway foo"),
             (6, "'ether gateway' is not supported".into())
