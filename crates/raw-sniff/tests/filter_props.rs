@@ -193,6 +193,10 @@ impl Pkt<'_> {
                     Ok(false)
                 }
             }
+            // Not generated: they move later offsets or need the kernel's metadata.
+            Primitive::Encap(_) | Primitive::Direction(_) | Primitive::IfIndex(_) => {
+                unreachable!("the model does not cover '{p}'")
+            }
         }
     }
 

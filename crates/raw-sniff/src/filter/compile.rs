@@ -35,14 +35,21 @@
 //! - Relations such as `tcp[13] & 2 != 0`, `len > 100`, `less N`, `greater N`: see the
 //!   `compile_arith.rs` part of this module: each header a load counts from is checked first,
 //!   then both sides are computed and compared unsigned.
+//! - `vlan`, `mpls`, `pppoed`, `pppoes`, `inbound`, `outbound`, `ifindex`: see the
+//!   `compile_encap.rs` part. Each of `vlan`, `mpls` and `pppoes` moves the link type and the
+//!   network header for every primitive written after it (parse order, as in libpcap), so
+//!   the offsets above are those of a frame without them.
 //!
 //! # Differences from tcpdump
 //!
 //! - Names are not resolved: `host example.com` and `port http` are parse errors, as are
 //!   tcpdump's abbreviated numeric hosts and networks (`host 10.1`, `net 10`, and so `dst 443`,
 //!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset (`ether host`,
-//!   `vlan`, `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
-//!   different match.
+//!   `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
+//!   different match; `geneve` is refused as not supported.
+//! - On a live Ethernet socket, libpcap moves the offsets after the first `vlan` by 4 at run
+//!   time when the tag is in the frame's data rather than the kernel's metadata; here they do
+//!   not move (see `compile_encap.rs`).
 //! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
 //!   and `len` there means the length of the Linux cooked frame (16 bytes more than the packet).
 //! - `net A mask M` needs a contiguous mask; an empty expression is an error rather than
@@ -61,6 +68,10 @@ use std::net::IpAddr;
 
 #[path = "compile_arith.rs"]
 mod arith;
+
+#[path = "compile_encap.rs"]
+mod encap;
+pub use encap::compile_for_packet_socket;
 
 /// What precedes the network layer in the packets a program will see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,6 +126,13 @@ pub enum CompileError {
     /// A shift by an expression that is constantly 32 or more, which the kernel refuses.
     #[error("shift by more than 31 bits")]
     ShiftTooFar,
+    /// A primitive libpcap refuses too at this point of the expression or on this link type,
+    /// such as `vlan` after `mpls`, or `inbound` on an Ethernet capture file.
+    #[error("{reason}")]
+    Unsupported {
+        /// libpcap's reason, in its words where it has them.
+        reason: String,
+    },
     /// An AST the parser would never produce, e.g. `ip6 host 1.2.3.4`.
     #[error("'{primitive}' mixes an address family with a protocol that cannot carry it")]
     WrongFamily {
@@ -155,7 +173,13 @@ enum Frames {
 }
 
 fn generate(expr: &Expr, frames: Frames) -> Result<Program, CompileError> {
+    generate_with(expr, frames, false)
+}
+
+/// [`generate`], for a live socket when `live` (see `compile_encap.rs`).
+fn generate_with(expr: &Expr, frames: Frames, live: bool) -> Result<Program, CompileError> {
     let mut g = Gen {
+        encap: encap::Layout::new(live),
         frames,
         nh: match frames {
             Frames::Link(link) => link.net_offset(),
@@ -167,6 +191,7 @@ fn generate(expr: &Expr, frames: Frames) -> Result<Program, CompileError> {
     let accept = g.label();
     let reject = g.label();
     g.cond(expr, accept, reject)?;
+    g.encap.take_error()?;
     g.place(accept);
     g.stmt(op::RET | op::K, SNAPLEN);
     g.place(reject);
@@ -195,6 +220,8 @@ struct Ins {
 
 struct Gen {
     frames: Frames,
+    /// The encapsulations written so far, which move `nh` and the link type.
+    encap: encap::Layout,
     nh: u32,
     code: Vec<Ins>,
     /// Position of each label (the index of the instruction it precedes), once placed.
@@ -252,6 +279,9 @@ impl Gen {
 
     /// Tests the link layer for IPv4 (0x0800), IPv6 (0x86dd), ARP or RARP.
     fn ethertype(&mut self, ethertype: u16, t: Label, f: Label) {
+        if self.moved_linktype(ethertype, t, f).is_some() {
+            return;
+        }
         match self.frames {
             Frames::Link(link @ (Framing::Ethernet | Framing::LinuxSll)) => {
                 let at = if link == Framing::Ethernet { 12 } else { 14 };
@@ -310,6 +340,9 @@ impl Gen {
             }
             Primitive::Net { proto, dir, net } => self.addr_test(p, proto, dir, net, t, f)?,
             Primitive::NetProto { v6, number } => self.net_proto(v6, number, t, f),
+            Primitive::Encap(e) => self.encap_primitive(e, t, f)?,
+            Primitive::Direction(d) => self.direction(d, t, f)?,
+            Primitive::IfIndex(n) => self.ifindex(n, t, f)?,
             Primitive::Compare {
                 op,
                 ref lhs,
@@ -464,7 +497,7 @@ impl Gen {
                     // IPv4 source at 12, destination at 16.
                     parts.push((&[0x0800], 12, 16));
                 }
-                if proto != AddrProto::Ip {
+                if proto != AddrProto::Ip && !(proto == AddrProto::Any && self.encap.ipv4_only()) {
                     // ARP sender protocol address at 14, target at 24 (Ethernet/IPv4 sizes).
                     let types: &[u16] = if proto == AddrProto::Any {
                         &[0x0806, 0x8035]

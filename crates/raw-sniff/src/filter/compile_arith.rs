@@ -132,7 +132,7 @@ impl Gen {
                 let nh = self.nh;
                 let behind_ihl = matches!(proto, LoadProto::Tcp | LoadProto::Udp | LoadProto::Icmp);
                 let base = match proto {
-                    LoadProto::Link => 0,
+                    LoadProto::Link => self.encap.link_base,
                     LoadProto::Icmp6 => nh + 40,
                     _ => nh,
                 };

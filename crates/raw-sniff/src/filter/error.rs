@@ -215,4 +215,22 @@ pub enum ParseErrorKind {
         /// The name as written, without the backslash.
         name: String,
     },
+    /// A VLAN ID, MPLS label, PPPoE session ID or interface index too large for its field.
+    #[error("{what} {value} is out of range (0-{max})")]
+    FieldOutOfRange {
+        /// What the number is, e.g. "VLAN ID".
+        what: &'static str,
+        /// The number as written.
+        value: String,
+        /// The largest value the field holds.
+        max: u32,
+    },
+    /// A primitive of libpcap's that this compiler does not implement.
+    #[error("'{word}' is not supported{why}")]
+    NotSupported {
+        /// The primitive's keyword.
+        word: String,
+        /// The reason, starting with ": " when present.
+        why: &'static str,
+    },
 }

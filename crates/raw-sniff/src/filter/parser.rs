@@ -9,6 +9,7 @@
 //!            | "less" number | "greater" number               -- len <= N, len >= N
 //!            | ("ip" | "ip6") "proto" (number | "\" name)     -- ip proto 6, ip proto \tcp
 //!            | proto                                          -- tcp, udp, icmp, icmp6, arp, ip, ip6
+//!            | encap                                          -- vlan 10, mpls, pppoes (parse_encap.rs)
 //!            | [proto] [dir] [type] value                     -- at least one qualifier
 //!            | value                                          -- qualifiers of the previous primitive
 //! dir       := "src" | "dst" | "src or dst" | "src and dst"
@@ -39,6 +40,9 @@ pub use super::error::{Found, ParseError, ParseErrorKind};
 #[path = "parse_arith.rs"]
 mod arith;
 use arith::Start;
+
+#[path = "parse_encap.rs"]
+mod encap;
 
 /// Parses a filter expression into an [`Expr`].
 pub fn parse(input: &str) -> Result<Expr, ParseError> {
@@ -253,6 +257,7 @@ impl<'a> Parser<'a> {
                     })),
                 }
             }
+            Tok::Word(w) if encap::is_encap_word(w) => self.encap_primitive(),
             Tok::Word(w) if !matches!(w, "and" | "or") => self.primitive(),
             _ => Err(self.err_here(|found| ParseErrorKind::Unexpected {
                 expected: "a filter primitive",
@@ -951,8 +956,17 @@ mod tests {
             )
         );
         assert_eq!(
-            err("vlan 10"),
-            (0, "unknown or unsupported primitive 'vlan'".into())
+            err("bogus 10"),
+            (0, "unknown or unsupported primitive 'bogus'".into())
+        );
+        assert_eq!(
+            err("ip or geneve 10"),
+            (
+                6,
+                "'geneve' is not supported: its header length is only known at run time, \
+                 which this compiler does not track"
+                    .into()
+            )
         );
         assert_eq!(
             err("tcp udp"),

@@ -1,0 +1,373 @@
+//! Where the link-level protocol field and the network header are, and the primitives that
+//! move them: `vlan`, `mpls`, `pppoes` (and `pppoed`, which tests without moving), plus the
+//! packet-metadata primitives `inbound`, `outbound` and `ifindex`.
+//!
+//! # Parse order, not evaluation order
+//!
+//! As in libpcap, an encapsulation primitive moves the offsets of every primitive written
+//! after it, whatever the `and`, `or`, `not` and parentheses between them: in
+//! `vlan 10 or vlan 20 and ip` the second `vlan` looks for a tag inside the first one, and
+//! `ip` for an ethertype after both; in `not vlan and ip` the `ip` test reads past a tag too.
+//! Code is generated left to right, so the state here is simply updated as each primitive is
+//! compiled.
+//!
+//! # The state
+//!
+//! libpcap keeps each offset as a constant part plus an optional variable part held in a
+//! scratch slot, which only `geneve` (whose header length is read from the packet) and the
+//! live `vlan` fallback below need. Neither is implemented, so every offset here is a
+//! constant: [`Layout`] holds how the link-level protocol is tested ([`LinkField`]), where
+//! `link[…]`/`ether[…]` count from, and the VLAN and MPLS depth; the network header's offset
+//! is `Gen::nh`, which every primitive reads.
+//!
+//! - `vlan [id]`: TPID 0x8100, 0x88a8 or 0x9100 where the ethertype is, then the 12-bit ID in
+//!   the tag; the ethertype and network header move 4 bytes on. `link[…]` does not move. Only
+//!   on Ethernet, and not after `mpls` or `pppoes` (libpcap refuses those too).
+//! - `mpls [label]`: ethertype 0x8847 (PPP protocol 0x0281 after `pppoes`), or for a second
+//!   label the previous entry's bottom-of-stack bit clear; then the 20-bit label. The network
+//!   header moves 4 bytes on, and `ip` / `ip6` then test the last entry's bottom-of-stack bit
+//!   and the version nibble (4 or 6). Any other protocol after `mpls` is an error, and
+//!   `host`/`net` with an IPv4 address look only at IPv4 (not ARP), as in libpcap.
+//! - `pppoed`: ethertype 0x8863. `pppoes [id]`: ethertype 0x8864, then the 16-bit session ID;
+//!   afterwards the link header is the PPP header 6 bytes into the PPPoE header, so the link
+//!   type is its protocol field (0x21 for `ip`, 0x57 for `ip6`, other ethertypes as they are)
+//!   and `link[0]` is its first byte. Works on Linux cooked captures too.
+//! - `inbound` / `outbound`: the Linux cooked header's packet type (4 is outgoing), or on a
+//!   live socket the kernel's (`[type]`). Refused on Ethernet and raw IP files, which do not
+//!   record it.
+//! - `ifindex N`: only on a live socket (`[ifidx]`); no capture file read here records it.
+//!
+//! # Live Ethernet sockets
+//!
+//! Linux takes the outer 802.1Q/802.1ad tag out of a received frame before a packet socket's
+//! filter runs, and keeps it in metadata. So, as libpcap does, the first `vlan` of a program
+//! for a live socket ([`compile_for_packet_socket`]) accepts a frame whose metadata says it
+//! was tagged (`[vlanp]`, with the ID from `[vlan_tci]`) or whose data still holds a tag, and
+//! moves no offset: later primitives read the frame as the kernel has it, tag removed.
+//! libpcap moves them by 4 bytes at run time when the tag was found in the data instead, with
+//! a variable offset; here such a frame (which Linux produces only for tags it does not
+//! strip) is read as if untagged. The capture reinserts the tag into the frame it shows, as
+//! libpcap does, so user space sees the frame as it was on the wire.
+
+use super::*;
+use crate::filter::ast::{Direction, Encap};
+use crate::filter::bpf::{
+    SKF_AD_IFINDEX, SKF_AD_PKTTYPE, SKF_AD_VLAN_TAG, SKF_AD_VLAN_TAG_PRESENT,
+};
+
+/// The TPIDs `vlan` accepts, in the order libpcap tests them.
+const VLAN_TPIDS: [u32; 3] = [0x8100, 0x88a8, 0x9100];
+/// `PACKET_OUTGOING`, the packet type of a frame this host sent.
+const PACKET_OUTGOING: u32 = 4;
+
+/// Compiles `expr` for the kernel side of a Linux `AF_PACKET` `SOCK_RAW` socket on an
+/// Ethernet interface. Like [`compile`] for [`Framing::Ethernet`], but `vlan`, `inbound`,
+/// `outbound` and `ifindex` ask the kernel's metadata, as the frame the filter sees has lost
+/// its outer VLAN tag and carries no direction or interface (see the module docs).
+///
+/// [`super::run`] rejects a packet at any metadata load: only the kernel can run such
+/// loads, so filter frames read from files with a [`compile`]d program.
+pub fn compile_for_packet_socket(expr: &Expr) -> Result<Program, CompileError> {
+    generate_with(expr, Frames::Link(Framing::Ethernet), true)
+}
+
+/// How the link-level protocol is tested once an encapsulation has moved it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LinkField {
+    /// A 16-bit ethertype at this offset (after a VLAN tag).
+    Ethertype(u32),
+    /// A 16-bit PPP protocol at this offset (after `pppoes`).
+    Ppp(u32),
+    /// After `mpls`: the last label entry's bottom-of-stack bit (the low bit of the byte at
+    /// this offset) must be set, and the network header's version nibble says IPv4 or IPv6.
+    Mpls {
+        /// Offset of the byte holding the bottom-of-stack bit.
+        bos_at: u32,
+    },
+}
+
+/// The compiler's view of the encapsulations written so far.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Layout {
+    /// `None` while the link type is where the framing puts it.
+    field: Option<LinkField>,
+    /// Where `link[…]` and `ether[…]` count from.
+    pub(super) link_base: u32,
+    vlan_depth: u32,
+    mpls_depth: u32,
+    /// A live socket: metadata loads are allowed, and the outer VLAN tag is in metadata.
+    pub(super) live: bool,
+    /// The first error met where code generation cannot return one.
+    deferred: Option<CompileError>,
+}
+
+impl Layout {
+    pub(super) fn new(live: bool) -> Self {
+        Layout {
+            live,
+            ..Layout::default()
+        }
+    }
+
+    /// Whether `host`/`net` leave out ARP and RARP (inside MPLS, libpcap tests only IPv4).
+    pub(super) fn ipv4_only(&self) -> bool {
+        self.mpls_depth > 0
+    }
+
+    /// The error recorded during generation, if any.
+    pub(super) fn take_error(&mut self) -> Result<(), CompileError> {
+        self.deferred.take().map_or(Ok(()), Err)
+    }
+}
+
+fn unsupported(reason: impl Into<String>) -> CompileError {
+    CompileError::Unsupported {
+        reason: reason.into(),
+    }
+}
+
+/// A link type's name in messages.
+fn link_name(frames: Frames) -> &'static str {
+    match frames {
+        Frames::Link(Framing::Ethernet) => "Ethernet",
+        Frames::Link(Framing::LinuxSll) | Frames::CookedSocket => "Linux cooked captures",
+        Frames::Link(Framing::RawIp) => "raw IP",
+        Frames::Link(Framing::Ipv4) => "raw IPv4",
+        Frames::Link(Framing::Ipv6) => "raw IPv6",
+    }
+}
+
+/// The PPP protocol libpcap tests for an ethertype (`ethertype_to_ppptype`).
+fn ppp_protocol(ethertype: u16) -> u32 {
+    match ethertype {
+        0x0800 => 0x0021,
+        0x86dd => 0x0057,
+        0x6003 => 0x0027,
+        0x809b => 0x0029,
+        0x0600 => 0x003f,
+        other => u32::from(other),
+    }
+}
+
+impl Gen {
+    /// Tests the link type once an encapsulation has moved it; `None` if none has, and the
+    /// framing's own test applies.
+    pub(super) fn moved_linktype(&mut self, ethertype: u16, t: Label, f: Label) -> Option<()> {
+        match self.encap.field? {
+            LinkField::Ethertype(at) => {
+                self.stmt(op::LD | op::H | op::ABS, at);
+                self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
+            }
+            LinkField::Ppp(at) => {
+                self.stmt(op::LD | op::H | op::ABS, at);
+                self.jump(op::JMP | op::JEQ | op::K, ppp_protocol(ethertype), t, f);
+            }
+            LinkField::Mpls { bos_at } => {
+                let version = match ethertype {
+                    0x0800 => 0x40,
+                    0x86dd => 0x60,
+                    _ => {
+                        self.defer(unsupported("unsupported protocol over MPLS"));
+                        self.ja(f);
+                        return Some(());
+                    }
+                };
+                let bottom = self.label();
+                self.stmt(op::LD | op::B | op::ABS, bos_at);
+                self.stmt(op::ALU | op::AND | op::K, 1);
+                self.jump(op::JMP | op::JEQ | op::K, 1, bottom, f);
+                self.place(bottom);
+                self.stmt(op::LD | op::B | op::ABS, self.nh);
+                self.stmt(op::ALU | op::AND | op::K, 0xf0);
+                self.jump(op::JMP | op::JEQ | op::K, version, t, f);
+            }
+        }
+        Some(())
+    }
+
+    fn defer(&mut self, e: CompileError) {
+        self.encap.deferred.get_or_insert(e);
+    }
+
+    /// Offset of the 16-bit ethertype where a VLAN tag's TPID would be, or why there is none.
+    fn tpid_offset(&self) -> Result<u32, CompileError> {
+        if self.encap.mpls_depth > 0 {
+            return Err(unsupported("no VLAN match after MPLS"));
+        }
+        match (self.encap.field, self.frames) {
+            (Some(LinkField::Ethertype(at)), _) => Ok(at),
+            (Some(LinkField::Ppp(_)), _) => Err(unsupported("no VLAN support for PPP")),
+            (None, Frames::Link(Framing::Ethernet)) => Ok(12),
+            (_, frames) => Err(unsupported(format!(
+                "no VLAN support for {}",
+                link_name(frames)
+            ))),
+        }
+    }
+
+    pub(super) fn encap_primitive(
+        &mut self,
+        e: Encap,
+        t: Label,
+        f: Label,
+    ) -> Result<(), CompileError> {
+        match e {
+            Encap::Vlan(id) => self.vlan(id, t, f),
+            Encap::Mpls(label) => self.mpls(label, t, f),
+            Encap::Pppoed => {
+                self.ethertype(0x8863, t, f);
+                Ok(())
+            }
+            Encap::Pppoes(id) => {
+                let nh = self.nh;
+                match id {
+                    Some(id) => {
+                        let is_pppoes = self.label();
+                        self.ethertype(0x8864, is_pppoes, f);
+                        self.place(is_pppoes);
+                        // Version/type, code, then the session ID: the low half of the word.
+                        self.stmt(op::LD | op::W | op::ABS, nh);
+                        self.stmt(op::ALU | op::AND | op::K, 0xffff);
+                        self.jump(op::JMP | op::JEQ | op::K, u32::from(id), t, f);
+                    }
+                    None => self.ethertype(0x8864, t, f),
+                }
+                // The PPP header follows the 6-byte PPPoE header.
+                self.encap.link_base = nh + 6;
+                self.encap.field = Some(LinkField::Ppp(nh + 6));
+                self.nh = nh + 8;
+                Ok(())
+            }
+        }
+    }
+
+    fn vlan(&mut self, id: Option<u16>, t: Label, f: Label) -> Result<(), CompileError> {
+        let at = self.tpid_offset()?;
+        let in_metadata =
+            self.encap.live && self.encap.vlan_depth == 0 && self.encap.field.is_none();
+        self.encap.vlan_depth += 1;
+        let tagged = if id.is_some() { self.label() } else { t };
+        if in_metadata {
+            let tpid = self.label();
+            self.stmt(op::LD | op::B | op::ABS, SKF_AD_VLAN_TAG_PRESENT);
+            self.jump(op::JMP | op::JEQ | op::K, 1, tagged, tpid);
+            self.place(tpid);
+        }
+        self.stmt(op::LD | op::H | op::ABS, at);
+        self.one_of(&VLAN_TPIDS, tagged, f);
+        if let Some(id) = id {
+            self.place(tagged);
+            if in_metadata {
+                let from_data = self.label();
+                let from_meta = self.label();
+                let compare = self.label();
+                self.stmt(op::LD | op::B | op::ABS, SKF_AD_VLAN_TAG_PRESENT);
+                self.jump(op::JMP | op::JEQ | op::K, 1, from_meta, from_data);
+                self.place(from_meta);
+                self.stmt(op::LD | op::B | op::ABS, SKF_AD_VLAN_TAG);
+                self.ja(compare);
+                self.place(from_data);
+                self.stmt(op::LD | op::H | op::ABS, at + 2);
+                self.place(compare);
+            } else {
+                self.stmt(op::LD | op::H | op::ABS, at + 2);
+            }
+            self.stmt(op::ALU | op::AND | op::K, 0xfff);
+            self.jump(op::JMP | op::JEQ | op::K, u32::from(id), t, f);
+        }
+        if !in_metadata {
+            self.encap.field = Some(LinkField::Ethertype(at + 4));
+            self.nh += 4;
+        }
+        Ok(())
+    }
+
+    fn mpls(&mut self, label: Option<u32>, t: Label, f: Label) -> Result<(), CompileError> {
+        let nh = self.nh;
+        let found = if label.is_some() { self.label() } else { t };
+        if self.encap.mpls_depth > 0 {
+            // Another entry follows only if the previous one is not the bottom of the stack.
+            self.stmt(op::LD | op::B | op::ABS, nh - 2);
+            self.jump(op::JMP | op::JSET | op::K, 1, f, found);
+        } else {
+            match (self.encap.field, self.frames) {
+                (Some(LinkField::Ppp(at)), _) => {
+                    // PPP's protocol number for unicast MPLS.
+                    self.stmt(op::LD | op::H | op::ABS, at);
+                    self.jump(op::JMP | op::JEQ | op::K, 0x0281, found, f);
+                }
+                (Some(LinkField::Ethertype(_)), _) | (None, Frames::Link(Framing::Ethernet)) => {
+                    self.ethertype(0x8847, found, f);
+                }
+                (_, frames) => {
+                    return Err(unsupported(format!(
+                        "no MPLS support for {}",
+                        link_name(frames)
+                    )))
+                }
+            }
+        }
+        if let Some(label) = label {
+            self.place(found);
+            self.stmt(op::LD | op::W | op::ABS, nh);
+            self.stmt(op::ALU | op::AND | op::K, 0xffff_f000);
+            self.jump(op::JMP | op::JEQ | op::K, label << 12, t, f);
+        }
+        self.encap.mpls_depth += 1;
+        self.encap.field = Some(LinkField::Mpls { bos_at: nh + 2 });
+        self.nh = nh + 4;
+        Ok(())
+    }
+
+    /// `inbound` / `outbound`.
+    pub(super) fn direction(
+        &mut self,
+        d: Direction,
+        t: Label,
+        f: Label,
+    ) -> Result<(), CompileError> {
+        self.metadata_on_ppp("inbound/outbound")?;
+        let at = match self.frames {
+            Frames::Link(Framing::LinuxSll) => 0,
+            Frames::CookedSocket => SKF_AD_PKTTYPE,
+            Frames::Link(Framing::Ethernet) if self.encap.live => SKF_AD_PKTTYPE,
+            frames => {
+                return Err(unsupported(format!(
+                    "inbound/outbound are not supported on {} capture files",
+                    link_name(frames)
+                )))
+            }
+        };
+        let (t, f) = match d {
+            Direction::Outbound => (t, f),
+            Direction::Inbound => (f, t),
+        };
+        self.stmt(op::LD | op::H | op::ABS, at);
+        self.jump(op::JMP | op::JEQ | op::K, PACKET_OUTGOING, t, f);
+        Ok(())
+    }
+
+    /// After `pppoes` the link type is PPP, whose header records neither the direction nor
+    /// the interface, and libpcap refuses both there.
+    fn metadata_on_ppp(&self, what: &str) -> Result<(), CompileError> {
+        match self.encap.field {
+            Some(LinkField::Ppp(_)) => Err(unsupported(format!("{what} not supported on PPP"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// `ifindex N`.
+    pub(super) fn ifindex(&mut self, n: u32, t: Label, f: Label) -> Result<(), CompileError> {
+        self.metadata_on_ppp("ifindex")?;
+        let live = self.frames == Frames::CookedSocket || self.encap.live;
+        if !live {
+            return Err(unsupported(format!(
+                "ifindex is not supported on {} capture files",
+                link_name(self.frames)
+            )));
+        }
+        self.stmt(op::LD | op::W | op::ABS, SKF_AD_IFINDEX);
+        self.jump(op::JMP | op::JEQ | op::K, n, t, f);
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! The parser's half for encapsulations and packet metadata:
+//!
+//! ```text
+//! primitive := "vlan" [number] | "mpls" [number] | "pppoed" | "pppoes" [number]
+//!            | "inbound" | "outbound" | "ifindex" number
+//! ```
+//!
+//! A number is read as C reads it (`0x10`, `010`) and must fit its field: a 12-bit VLAN ID, a
+//! 20-bit MPLS label, a 16-bit PPPoE session ID. None of these set qualifiers for a following
+//! bare value, so `vlan 10 or 20` is an error, as in libpcap. `geneve` is refused by name.
+
+use super::*;
+use crate::filter::ast::{Direction, Encap};
+
+/// Whether `w` starts one of the primitives this part of the parser reads.
+pub(super) fn is_encap_word(w: &str) -> bool {
+    matches!(
+        w,
+        "vlan" | "mpls" | "pppoed" | "pppoes" | "geneve" | "inbound" | "outbound" | "ifindex"
+    )
+}
+
+impl Parser<'_> {
+    /// Parses a primitive that [`is_encap_word`] accepts the first word of.
+    pub(super) fn encap_primitive(&mut self) -> Result<Expr, ParseError> {
+        self.count_primitive()?;
+        let t = self.bump().expect("the caller peeked a word");
+        let word = t.text();
+        self.last = None;
+        let prim = match word {
+            "vlan" => Primitive::Encap(Encap::Vlan(
+                self.field_number(word, "VLAN ID", 0xfff)?
+                    .map(|n| u16::try_from(n).expect("checked against the field's maximum")),
+            )),
+            "mpls" => Primitive::Encap(Encap::Mpls(self.field_number(
+                word,
+                "MPLS label",
+                0xf_ffff,
+            )?)),
+            "pppoed" => Primitive::Encap(Encap::Pppoed),
+            "pppoes" => Primitive::Encap(Encap::Pppoes(
+                self.field_number(word, "PPPoE session ID", 0xffff)?
+                    .map(|n| u16::try_from(n).expect("checked against the field's maximum")),
+            )),
+            "inbound" => Primitive::Direction(Direction::Inbound),
+            "outbound" => Primitive::Direction(Direction::Outbound),
+            "ifindex" => {
+                let n = self.number_after(word)?;
+                // libpcap takes the index as a signed int and compares it as such.
+                if n > i32::MAX as u32 {
+                    return Err(self.err_at(
+                        self.tokens[self.pos - 1],
+                        ParseErrorKind::FieldOutOfRange {
+                            what: "interface index",
+                            value: self.tokens[self.pos - 1].text().to_string(),
+                            max: i32::MAX as u32,
+                        },
+                    ));
+                }
+                Primitive::IfIndex(n)
+            }
+            _ => {
+                return Err(self.err_at(
+                    t,
+                    ParseErrorKind::NotSupported {
+                        word: word.to_string(),
+                        why: ": its header length is only known at run time, which this \
+                              compiler does not track",
+                    },
+                ))
+            }
+        };
+        Ok(Expr::Prim(prim))
+    }
+
+    /// The number after `keyword` if one follows (a word starting with a digit), checked to
+    /// be at most `max`.
+    fn field_number(
+        &mut self,
+        keyword: &str,
+        what: &'static str,
+        max: u32,
+    ) -> Result<Option<u32>, ParseError> {
+        let Some(t) = self.peek() else {
+            return Ok(None);
+        };
+        if !t.text().starts_with(|c: char| c.is_ascii_digit()) {
+            return Ok(None);
+        }
+        let n = self.number_after(keyword)?;
+        if n > max {
+            return Err(self.err_at(
+                t,
+                ParseErrorKind::FieldOutOfRange {
+                    what,
+                    value: t.text().to_string(),
+                    max,
+                },
+            ));
+        }
+        Ok(Some(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::filter::parse;
+
+    #[test]
+    fn encapsulations_parse_and_print_back() {
+        for (text, shown) in [
+            ("vlan", "vlan"),
+            ("vlan 0x14", "vlan 20"),
+            ("vlan 010 and ip", "(vlan 8) and (ip)"),
+            ("mpls 1048575", "mpls 1048575"),
+            ("not pppoes 7", "not (pppoes 7)"),
+            ("pppoed or inbound", "(pppoed) or (inbound)"),
+            ("outbound and ifindex 2", "(outbound) and (ifindex 2)"),
+        ] {
+            let e = parse(text).unwrap();
+            assert_eq!(e.to_string(), shown);
+            assert_eq!(parse(shown).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn numbers_must_fit_their_field() {
+        let err = |s: &str| parse(s).unwrap_err();
+        assert_eq!(
+            err("vlan 4096").to_string(),
+            "VLAN ID 4096 is out of range (0-4095)"
+        );
+        assert_eq!(err("ip and mpls 0x100000").offset, 12);
+        assert_eq!(
+            err("pppoes 65536").to_string(),
+            "PPPoE session ID 65536 is out of range (0-65535)"
+        );
+        assert_eq!(
+            err("ifindex").to_string(),
+            "expected a number after 'ifindex', found end of expression"
+        );
+        // No qualifiers carry over to a bare value, as in libpcap.
+        assert_eq!(
+            err("vlan 10 or 20").to_string(),
+            "'20' needs a qualifier such as 'host', 'net' or 'port' before it"
+        );
+        assert!(parse("pppoed 3").is_err());
+        assert!(parse("vlan 1.2").is_err());
+    }
+}
