@@ -53,7 +53,12 @@ pub fn filter_program(
     let program = config
         .filter
         .as_ref()
-        .map(|expr| user_filter::compile(expr, source.link_type()))
+        .map(|expr| match (&config.source, source.link_type()) {
+            // What the kernel runs: the same as for a file but for metadata loads.
+            #[cfg(target_os = "linux")]
+            (Source::Interface(_), wire::LinkType::Ethernet) => open::ethernet_socket_program(expr),
+            (_, link) => user_filter::compile(expr, link),
+        })
         .transpose()?;
     Ok(program)
 }
