@@ -41,6 +41,7 @@ pub fn filter_link(link: wire::LinkType) -> Option<filter::Framing> {
         // filter, so that it matches what tcpdump matches.
         wire::LinkType::Ipv4 => Some(filter::Framing::Ipv4),
         wire::LinkType::Ipv6 => Some(filter::Framing::Ipv6),
+        wire::LinkType::LinuxSll2 => Some(filter::Framing::LinuxSll2),
         _ => None,
     }
 }

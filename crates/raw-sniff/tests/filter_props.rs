@@ -39,6 +39,7 @@ impl Pkt<'_> {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
+            Framing::LinuxSll2 => 20,
         }
     }
 
@@ -71,6 +72,7 @@ impl Pkt<'_> {
             // The link type alone says which IP version every packet is.
             Framing::Ipv4 => Ok(ethertype == 0x0800),
             Framing::Ipv6 => Ok(ethertype == 0x86dd),
+            Framing::LinuxSll2 => Ok(self.u16(0)? == ethertype),
         }
     }
 

@@ -226,6 +226,41 @@ fn sll_frames() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// A Linux cooked v2 header: protocol, interface index, packet type, then `payload`.
+fn sll2(ifindex: u32, pkttype: u8, protocol: u16, payload: &[&[u8]]) -> Vec<u8> {
+    let mut v = be16(protocol).to_vec();
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(&ifindex.to_be_bytes());
+    v.extend_from_slice(&[0, 1, pkttype, 6, 0x02, 0, 0, 0, 0, 1, 0, 0]);
+    for p in payload {
+        v.extend_from_slice(p);
+    }
+    v
+}
+
+fn sll2_frames() -> Vec<(&'static str, Vec<u8>)> {
+    let tcp80 = ipv4("10.0.0.1", "10.0.0.2", 6, Transport::Tcp(1234, 80));
+    let udp_v6 = ipv6("2001:db8::1", "2001:db8::2", 17, Transport::Udp(5353, 53));
+    vec![
+        ("if 2 in ipv4", sll2(2, 0, 0x0800, &[&tcp80])),
+        ("if 2 out ipv4", sll2(2, 4, 0x0800, &[&tcp80])),
+        ("if 7 in ipv6", sll2(7, 0, 0x86dd, &[&udp_v6])),
+        ("if 7 out ipv6", sll2(7, 4, 0x86dd, &[&udp_v6])),
+        (
+            "if 0x01000002 multicast ipv4",
+            sll2(0x0100_0002, 2, 0x0800, &[&tcp80]),
+        ),
+        (
+            "if 2 pppoes ipv4",
+            sll2(2, 0, 0x8864, &[&pppoes(0x1234, 0x21, tcp80.len()), &tcp80]),
+        ),
+        (
+            "if 3 pppoed",
+            sll2(3, 0, 0x8863, &[&[0x11, 0x09, 0, 0, 0, 0]]),
+        ),
+    ]
+}
+
 /// Each frame whole, then copies cut short at each of `cuts` that falls inside it.
 fn with_cuts(frames: Vec<(&'static str, Vec<u8>)>, cuts: &[usize]) -> Vec<(String, Vec<u8>, u32)> {
     let mut out = Vec::new();
@@ -245,6 +280,8 @@ fn with_cuts(frames: Vec<(&'static str, Vec<u8>)>, cuts: &[usize]) -> Vec<(Strin
 /// and the IP header after each shim.
 const ETHERNET_CUTS: &[usize] = &[13, 15, 17, 19, 20, 21, 23, 27, 30, 35, 45];
 const SLL_CUTS: &[usize] = &[1, 15, 19, 21, 23, 30];
+/// Cuts inside the interface index, at the packet type, and inside the PPPoE header.
+const SLL2_CUTS: &[usize] = &[6, 10, 11, 23, 27];
 
 const ETHERNET_EXPRESSIONS: &[&str] = &[
     "vlan",
@@ -325,9 +362,26 @@ const SLL_EXPRESSIONS: &[&str] = &[
     "pppoes and link[0:2] = 0x57",
 ];
 
-/// Refused by libpcap, on the file type given.
+const SLL2_EXPRESSIONS: &[&str] = &[
+    "ip",
+    "tcp port 80",
+    "host 10.0.0.1",
+    "ifindex 2",
+    "ifindex 7",
+    "ifindex 0x01000002",
+    "not ifindex 2",
+    "inbound",
+    "outbound",
+    "outbound and ip6",
+    "ifindex 2 and inbound",
+    "pppoes and ip",
+    "pppoes 0x1234 and tcp",
+    "pppoed",
+    "link[4:4] = 7",
+];
+
+/// Refused by libpcap, on the file type given (`false`: Ethernet, `true`: Linux cooked).
 const REFUSED: &[(&str, bool)] = &[
-    // (expression, on a Linux cooked file rather than Ethernet)
     ("mpls and vlan", false),
     ("mpls and arp", false),
     ("mpls and arp host 10.0.0.1", false),
@@ -415,6 +469,12 @@ fn encapsulations_match_like_tcpdump() {
             with_cuts(sll_frames(), SLL_CUTS),
             SLL_EXPRESSIONS,
         ),
+        (
+            Framing::LinuxSll2,
+            276,
+            with_cuts(sll2_frames(), SLL2_CUTS),
+            SLL2_EXPRESSIONS,
+        ),
     ] {
         let file = write_file(&dir.0, &format!("{framing:?}.pcap"), linktype, &frames);
         for expr in exprs {
@@ -452,7 +512,8 @@ fn encapsulations_match_like_tcpdump() {
     // Every expression above keeps something in tcpdump but a few; a table of filters that
     // match nothing would prove nothing.
     assert!(
-        kept_somewhere + 8 >= ETHERNET_EXPRESSIONS.len() + SLL_EXPRESSIONS.len(),
+        kept_somewhere + 8
+            >= ETHERNET_EXPRESSIONS.len() + SLL_EXPRESSIONS.len() + SLL2_EXPRESSIONS.len(),
         "only {kept_somewhere} expressions keep any packet"
     );
 }
@@ -485,6 +546,33 @@ fn what_libpcap_refuses_is_refused() {
             Ok(Ok(_)) => unreachable!(),
         };
         assert!(!message.contains('\n'), "{message}");
+    }
+}
+
+/// Refused by libpcap on Linux cooked v2 files.
+const REFUSED_SLL2: &[&str] = &[
+    "vlan",
+    "mpls 3",
+    "pppoes and ifindex 2",
+    "pppoes and inbound",
+    "ifindex 2 and pppoes and outbound",
+];
+
+#[test]
+fn what_libpcap_refuses_on_cooked_v2_is_refused() {
+    if !tcpdump_available() {
+        return;
+    }
+    let dir = TempDir(std::env::temp_dir().join(format!("filter-encap-v2-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = write_file(&dir.0, "sll2.pcap", 276, &with_cuts(sll2_frames(), &[]));
+    for expr in REFUSED_SLL2 {
+        assert!(tcpdump_refuses(&file, expr), "tcpdump accepts '{expr}'");
+        let ours = parse(expr).map(|e| compile(&e, Framing::LinuxSll2));
+        assert!(
+            !matches!(ours, Ok(Ok(_))),
+            "'{expr}' is refused by libpcap but compiles here"
+        );
     }
 }
 

@@ -89,6 +89,9 @@ pub enum Framing {
     Ipv4,
     /// Raw IPv6 (`DLT_IPV6`, pcap link type 229): every packet is read as IPv6.
     Ipv6,
+    /// Linux cooked capture v2 (`DLT_LINUX_SLL2`, pcap link type 276): protocol at byte 0,
+    /// interface index at 4, packet type at 10, network header at 20.
+    LinuxSll2,
 }
 
 impl Framing {
@@ -98,6 +101,7 @@ impl Framing {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
+            Framing::LinuxSll2 => 20,
         }
     }
 }
@@ -290,6 +294,10 @@ impl Gen {
             }
             Frames::CookedSocket => {
                 self.stmt(op::LD | op::H | op::ABS, SKF_AD_PROTOCOL);
+                self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
+            }
+            Frames::Link(Framing::LinuxSll2) => {
+                self.stmt(op::LD | op::H | op::ABS, 0);
                 self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
             }
             Frames::Link(Framing::RawIp) => {

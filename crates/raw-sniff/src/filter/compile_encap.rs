@@ -35,7 +35,9 @@
 //! - `inbound` / `outbound`: the Linux cooked header's packet type (4 is outgoing), or on a
 //!   live socket the kernel's (`[type]`). Refused on Ethernet and raw IP files, which do not
 //!   record it.
-//! - `ifindex N`: only on a live socket (`[ifidx]`); no capture file read here records it.
+//! - `ifindex N`: the interface index of a Linux cooked v2 header, or on a live socket the
+//!   kernel's (`[ifidx]`); refused on other files, which do not record it.
+//! - Neither is allowed after `pppoes`, where the link type is PPP (libpcap refuses them).
 //!
 //! # Live Ethernet sockets
 //!
@@ -134,6 +136,7 @@ fn link_name(frames: Frames) -> &'static str {
         Frames::Link(Framing::RawIp) => "raw IP",
         Frames::Link(Framing::Ipv4) => "raw IPv4",
         Frames::Link(Framing::Ipv6) => "raw IPv6",
+        Frames::Link(Framing::LinuxSll2) => "Linux cooked v2 captures",
     }
 }
 
@@ -327,6 +330,16 @@ impl Gen {
         f: Label,
     ) -> Result<(), CompileError> {
         self.metadata_on_ppp("inbound/outbound")?;
+        if self.frames == Frames::Link(Framing::LinuxSll2) {
+            // The packet type is one byte at 10 in a v2 header.
+            let (t, f) = match d {
+                Direction::Outbound => (t, f),
+                Direction::Inbound => (f, t),
+            };
+            self.stmt(op::LD | op::B | op::ABS, 10);
+            self.jump(op::JMP | op::JEQ | op::K, PACKET_OUTGOING, t, f);
+            return Ok(());
+        }
         let at = match self.frames {
             Frames::Link(Framing::LinuxSll) => 0,
             Frames::CookedSocket => SKF_AD_PKTTYPE,
@@ -359,6 +372,12 @@ impl Gen {
     /// `ifindex N`.
     pub(super) fn ifindex(&mut self, n: u32, t: Label, f: Label) -> Result<(), CompileError> {
         self.metadata_on_ppp("ifindex")?;
+        if self.frames == Frames::Link(Framing::LinuxSll2) {
+            // A v2 header records the interface, at byte 4.
+            self.stmt(op::LD | op::W | op::ABS, 4);
+            self.jump(op::JMP | op::JEQ | op::K, n, t, f);
+            return Ok(());
+        }
         let live = self.frames == Frames::CookedSocket || self.encap.live;
         if !live {
             return Err(unsupported(format!(
