@@ -390,3 +390,101 @@ impl Gen {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::interp::{run_with_metadata, Metadata};
+    use crate::filter::parse;
+
+    /// An Ethernet frame carrying a minimal IPv4/UDP packet from 10.0.0.1, through `tags`.
+    fn frame(tags: &[(u16, u16)]) -> Vec<u8> {
+        let mut v = vec![0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1];
+        for (tpid, tci) in tags {
+            v.extend_from_slice(&tpid.to_be_bytes());
+            v.extend_from_slice(&tci.to_be_bytes());
+        }
+        v.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
+        v.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0, 53, 0, 8, 0, 0]);
+        v
+    }
+
+    fn keeps(expr: &str, frame: &[u8], meta: Metadata) -> bool {
+        let prog = compile_for_packet_socket(&parse(expr).unwrap()).unwrap();
+        run_with_metadata(prog.instructions(), frame, frame.len() as u32, Some(meta)) == SNAPLEN
+    }
+
+    #[test]
+    fn live_vlan_reads_the_kernels_tag_then_the_frame() {
+        let stripped = frame(&[]);
+        let tagged = |tci: u16| Metadata {
+            vlan_tci: Some(tci),
+            ..Metadata::default()
+        };
+        let none = Metadata::default();
+        // The tag in metadata, the frame without it: later primitives read it as it is.
+        assert!(keeps("vlan 10", &stripped, tagged(10)));
+        assert!(keeps("vlan 10", &stripped, tagged(0xe00a)));
+        assert!(!keeps("vlan 10", &stripped, tagged(11)));
+        assert!(keeps("vlan 10 and udp port 53", &stripped, tagged(10)));
+        assert!(keeps("vlan and host 10.0.0.1", &stripped, tagged(4)));
+        assert!(!keeps("vlan", &stripped, none));
+        assert!(keeps("not vlan and ip", &stripped, none));
+        // A tag Linux left in the data is still found, as libpcap finds it.
+        assert!(keeps("vlan 10", &frame(&[(0x88a8, 10)]), none));
+        assert!(!keeps("vlan 10", &frame(&[(0x88a8, 12)]), none));
+        // QinQ: the outer tag in metadata, the inner one still in the frame.
+        let inner = frame(&[(0x8100, 20)]);
+        assert!(keeps("vlan 100 and vlan 20 and udp", &inner, tagged(100)));
+        assert!(!keeps("vlan 100 and vlan 21", &inner, tagged(100)));
+        assert!(!keeps("vlan 20 and vlan", &stripped, tagged(20)));
+    }
+
+    #[test]
+    fn live_metadata_primitives() {
+        let pkt = frame(&[]);
+        let meta = |pkttype: u16, ifindex: u32| Metadata {
+            pkttype,
+            ifindex,
+            ..Metadata::default()
+        };
+        assert!(keeps("outbound", &pkt, meta(4, 1)));
+        assert!(!keeps("inbound", &pkt, meta(4, 1)));
+        assert!(keeps("inbound and udp", &pkt, meta(0, 1)));
+        assert!(keeps("ifindex 3", &pkt, meta(0, 3)));
+        assert!(!keeps("ifindex 3", &pkt, meta(0, 4)));
+        // Without the kernel nothing can answer: rejected rather than guessed.
+        let prog = compile_for_packet_socket(&parse("ifindex 3").unwrap()).unwrap();
+        assert_eq!(prog.run(&pkt, pkt.len() as u32), 0);
+        // For a file, the kernel's metadata is not there to read.
+        for expr in ["inbound", "ifindex 1"] {
+            let e = parse(expr).unwrap();
+            assert!(matches!(
+                compile(&e, Framing::Ethernet),
+                Err(CompileError::Unsupported { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn offsets_move_in_parse_order() {
+        // `vlan 10 or vlan 20 and ip`: the second tag is looked for inside the first.
+        let p = compile(
+            &parse("vlan 10 or vlan 20 and ip").unwrap(),
+            Framing::Ethernet,
+        )
+        .unwrap()
+        .to_string();
+        for load in [
+            "ldh      [14]",
+            "ldh      [16]",
+            "ldh      [18]",
+            "ldh      [20]",
+        ] {
+            assert!(p.contains(load), "{load} in\n{p}");
+        }
+        // After pppoes, link[0] is the PPP header's first byte.
+        let p = compile(&parse("pppoes and link[0] = 0").unwrap(), Framing::Ethernet).unwrap();
+        assert!(p.to_string().contains("ldb      [20]"), "{p}");
+    }
+}
