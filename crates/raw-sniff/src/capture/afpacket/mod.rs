@@ -138,7 +138,7 @@ impl AfPacket {
             },
             cooked,
             source,
-            scratch: Vec::with_capacity(SNAPLEN + SLL_LEN.max(VLAN_TAG_LEN)),
+            scratch: Vec::with_capacity(SNAPLEN + SLL_LEN + VLAN_TAG_LEN),
             totals: Stats::default(),
             filtered: opts.filter.is_some(),
             iface: opts.iface.clone(),
@@ -190,7 +190,16 @@ impl Capture for AfPacket {
         };
         let (data, orig_len) = if self.cooked {
             build_cooked(&mut self.scratch, &addr, data);
-            (&self.scratch[..], orig_len + SLL_LEN as u32)
+            let mut added = SLL_LEN;
+            if let Some(tag) = vlan {
+                // As libpcap does for cooked captures, the tag goes where the protocol field
+                // is, which then follows it.
+                let at = SLL_LEN - 2;
+                let bytes = [tag.tpid.to_be_bytes(), tag.tci.to_be_bytes()].concat();
+                self.scratch.splice(at..at, bytes);
+                added += VLAN_TAG_LEN;
+            }
+            (&self.scratch[..], orig_len + added as u32)
         } else if let Some(tag) = vlan.filter(|_| data.len() >= MAC_ADDRS_LEN) {
             // The kernel took the outer tag out before queueing the frame; put it back where
             // it was on the wire, as libpcap does, so the frame shows and saves as it was sent.
