@@ -1,4 +1,4 @@
-//! Encapsulations (`vlan`, `mpls`, `pppoed`, `pppoes`) and packet direction (`inbound`,
+//! Encapsulations (`vlan`, `mpls`, `pppoed`, `pppoes`, `geneve`) and packet direction (`inbound`,
 //! `outbound`) against the real tcpdump: for every expression here, the packets our compiled
 //! program keeps are exactly those tcpdump keeps, on Ethernet and Linux cooked files holding
 //! tagged, stacked and tunnelled frames and copies of them cut short inside each shim; and
@@ -81,6 +81,23 @@ fn pppoes(sid: u16, ppp_proto: u16, len: usize) -> Vec<u8> {
     v.extend_from_slice(&be16(len as u16 + 2));
     v.extend_from_slice(&be16(ppp_proto));
     v
+}
+
+/// A UDP datagram to port `dport` carrying a Geneve header (version `version`, one word of
+/// options) with VNI `vni` and an inner Ethernet frame carrying `inner`.
+fn geneve_udp(dport: u16, version: u8, vni: u32, inner: &[u8]) -> Vec<u8> {
+    let mut g = vec![(version << 6) | 1, 0, 0x65, 0x58];
+    g.extend_from_slice(&(vni << 8).to_be_bytes());
+    g.extend_from_slice(&[0x01, 0x02, 0x00, 0x00]); // one word of options
+    g.extend_from_slice(&MACS);
+    g.extend_from_slice(&be16(0x0800));
+    g.extend_from_slice(inner);
+    let mut udp = be16(40000).to_vec();
+    udp.extend_from_slice(&be16(dport));
+    udp.extend_from_slice(&be16(8 + g.len() as u16));
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(&g);
+    Transport::Raw(udp).bytes(false)
 }
 
 fn ethernet(parts: &[&[u8]]) -> Vec<u8> {
@@ -190,7 +207,60 @@ fn ethernet_frames() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("arp", ethernet(&[&be16(0x0806), &arp])),
         ("ipv6 tcp", ethernet(&[&be16(0x86dd), &tcp_v6])),
+        (
+            "geneve 5 over ipv4",
+            ethernet(&[&be16(0x0800), &geneve4(6081, 0, 5, &tcp80, 0)]),
+        ),
+        (
+            "geneve 0x123456 over ipv4 with options",
+            ethernet(&[&be16(0x0800), &geneve4(6081, 0, 0x12_3456, &icmp, 2)]),
+        ),
+        (
+            "geneve 7 over ipv6",
+            ethernet(&[&be16(0x86dd), &geneve6(0, 7, &udp53)]),
+        ),
+        (
+            "geneve version 1",
+            ethernet(&[&be16(0x0800), &geneve4(6081, 1, 5, &tcp80, 0)]),
+        ),
+        (
+            "udp to 6082",
+            ethernet(&[&be16(0x0800), &geneve4(6082, 0, 5, &tcp80, 0)]),
+        ),
+        (
+            "vlan 10 geneve 5",
+            ethernet(&[
+                &be16(0x8100),
+                &tag(10, 0x0800),
+                &geneve4(6081, 0, 5, &icmp, 0),
+            ]),
+        ),
     ]
+}
+
+/// IPv4 (with `option_words` of options) carrying [`geneve_udp`].
+fn geneve4(dport: u16, version: u8, vni: u32, inner: &[u8], option_words: u8) -> Vec<u8> {
+    Net::V4 {
+        src: v4("10.0.0.5"),
+        dst: v4("10.0.0.6"),
+        proto: 17,
+        frag_offset: 0,
+        more_fragments: false,
+        option_words,
+        payload: Transport::Raw(geneve_udp(dport, version, vni, inner)),
+    }
+    .bytes()
+}
+
+fn geneve6(version: u8, vni: u32, inner: &[u8]) -> Vec<u8> {
+    Net::V6 {
+        src: v6("2001:db8::5"),
+        dst: v6("2001:db8::6"),
+        ext: Vec::new(),
+        proto: 17,
+        payload: Transport::Raw(geneve_udp(6081, version, vni, inner)),
+    }
+    .bytes()
 }
 
 /// Linux cooked frames with packet type `pkttype` (0 to us, 4 sent by us).
@@ -277,8 +347,11 @@ fn with_cuts(frames: Vec<(&'static str, Vec<u8>)>, cuts: &[usize]) -> Vec<(Strin
 }
 
 /// Cuts inside the first and second tag, an MPLS entry, the PPPoE header and PPP protocol,
-/// and the IP header after each shim.
-const ETHERNET_CUTS: &[usize] = &[13, 15, 17, 19, 20, 21, 23, 27, 30, 35, 45];
+/// the IP header after each shim, and the Geneve header's version, protocol and VNI (after
+/// IPv4, IPv4 with options, a tag, and IPv6).
+const ETHERNET_CUTS: &[usize] = &[
+    13, 15, 17, 19, 20, 21, 23, 27, 30, 35, 43, 45, 47, 49, 51, 53, 57, 63, 65, 69,
+];
 const SLL_CUTS: &[usize] = &[1, 15, 19, 21, 23, 30];
 /// Cuts inside the interface index, at the packet type, and inside the PPPoE header.
 const SLL2_CUTS: &[usize] = &[6, 10, 11, 23, 27];
@@ -344,6 +417,16 @@ const ETHERNET_EXPRESSIONS: &[&str] = &[
     "pppoes 1 and pppoes",
     "ip and pppoes",
     "not pppoes and ip",
+    "geneve",
+    "geneve 5",
+    "geneve 0x123456",
+    "geneve 7",
+    "not geneve",
+    "ip6 and geneve",
+    "vlan and geneve 5",
+    "udp port 53 or geneve",
+    "ip and geneve 5",
+    "tcp or geneve",
 ];
 
 const SLL_EXPRESSIONS: &[&str] = &[
@@ -388,6 +471,7 @@ const REFUSED: &[(&str, bool)] = &[
     ("mpls and pppoes", false),
     ("pppoes and vlan", false),
     ("vlan 4096", false),
+    ("geneve 16777216", false),
     ("mpls 1048576", false),
     ("pppoes 65536", false),
     ("pppoed 3", false),
@@ -576,9 +660,30 @@ fn what_libpcap_refuses_on_cooked_v2_is_refused() {
     }
 }
 
+/// libpcap reads what follows `geneve` from the inner frame, at an offset it computes at run
+/// time; that is not implemented here, and such filters say so rather than match otherwise.
 #[test]
-fn geneve_is_refused_as_unsupported() {
-    let e = parse("geneve and ip").unwrap_err();
-    assert_eq!(e.offset, 0);
-    assert!(e.to_string().contains("'geneve' is not supported"), "{e}");
+fn what_follows_geneve_is_refused_as_unsupported() {
+    for expr in [
+        "geneve and ip",
+        "geneve 5 and host 10.0.0.1",
+        "geneve or tcp port 80",
+        "geneve and ether[12:2] = 0x800",
+        "geneve and vlan",
+        "geneve and mpls",
+        "not geneve and arp",
+    ] {
+        let err = compile(&parse(expr).unwrap(), Framing::Ethernet).unwrap_err();
+        assert!(
+            err.to_string().contains("is not supported"),
+            "'{expr}': {err}"
+        );
+    }
+    // What does not read the packet, and what comes before, still compile.
+    for expr in ["geneve and len > 100", "ip and geneve", "vlan and geneve 3"] {
+        assert!(
+            compile(&parse(expr).unwrap(), Framing::Ethernet).is_ok(),
+            "{expr}"
+        );
+    }
 }

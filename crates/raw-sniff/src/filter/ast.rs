@@ -93,6 +93,8 @@ pub enum Encap {
     Pppoed,
     /// `pppoes [id]`: a PPPoE session frame (ethertype 0x8864), with this session ID.
     Pppoes(Option<u16>),
+    /// `geneve [vni]`: a Geneve version 0 header in UDP to port 6081, with this 24-bit VNI.
+    Geneve(Option<u32>),
 }
 
 /// The packet direction primitives.
@@ -373,6 +375,7 @@ impl fmt::Display for Encap {
             Encap::Mpls(label) => ("mpls", label),
             Encap::Pppoed => ("pppoed", None),
             Encap::Pppoes(id) => ("pppoes", id.map(u32::from)),
+            Encap::Geneve(vni) => ("geneve", vni),
         };
         match number {
             Some(n) => write!(f, "{word} {n}"),

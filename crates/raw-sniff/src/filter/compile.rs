@@ -46,7 +46,8 @@
 //!   tcpdump's abbreviated numeric hosts and networks (`host 10.1`, `net 10`, and so `dst 443`,
 //!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset (`ether host`,
 //!   `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
-//!   different match; `geneve` is refused as not supported.
+//!   different match. After `geneve`, primitives that read the packet are refused as not
+//!   supported (libpcap reads them from the inner frame, at an offset found at run time).
 //! - On a live Ethernet socket, libpcap moves the offsets after the first `vlan` by 4 at run
 //!   time when the tag is in the frame's data rather than the kernel's metadata; here they do
 //!   not move (see `compile_encap.rs`).

@@ -14,9 +14,9 @@
 //! # The state
 //!
 //! libpcap keeps each offset as a constant part plus an optional variable part held in a
-//! scratch slot, which only `geneve` (whose header length is read from the packet) and the
-//! live `vlan` fallback below need. Neither is implemented, so every offset here is a
-//! constant: [`Layout`] holds how the link-level protocol is tested ([`LinkField`]), where
+//! scratch slot, which only what follows `geneve` (whose header length is read from the
+//! packet) and the live `vlan` fallback below need. Neither is implemented, so every offset
+//! here is a constant: [`Layout`] holds how the link-level protocol is tested ([`LinkField`]), where
 //! `link[…]`/`ether[…]` count from, and the VLAN and MPLS depth; the network header's offset
 //! is `Gen::nh`, which every primitive reads.
 //!
@@ -32,6 +32,12 @@
 //!   afterwards the link header is the PPP header 6 bytes into the PPPoE header, so the link
 //!   type is its protocol field (0x21 for `ip`, 0x57 for `ip6`, other ethertypes as they are)
 //!   and `link[0]` is its first byte. Works on Linux cooked captures too.
+//! - `geneve [vni]`: UDP to port 6081 over IPv4 or IPv6 carrying Geneve version 0, with this
+//!   24-bit VNI. libpcap then reads what follows from the inner frame, at an offset computed
+//!   at run time from the Geneve header's length; that is not implemented, so any later
+//!   primitive that reads the packet (`geneve and ip`, `geneve and link[0] = 0`) is refused
+//!   as not supported. `geneve` can still be combined with what comes before it
+//!   (`vlan and geneve 5`, `not geneve`).
 //! - `inbound` / `outbound`: the Linux cooked header's packet type (4 is outgoing), or on a
 //!   live socket the kernel's (`[type]`). Refused on Ethernet and raw IP files, which do not
 //!   record it.
@@ -80,6 +86,9 @@ pub(super) enum LinkField {
     Ethertype(u32),
     /// A 16-bit PPP protocol at this offset (after `pppoes`).
     Ppp(u32),
+    /// After `geneve`: the inner frame starts at an offset only known at run time, which
+    /// this compiler does not track, so nothing after it may read the packet.
+    InsideGeneve,
     /// After `mpls`: the last label entry's bottom-of-stack bit (the low bit of the byte at
     /// this offset) must be set, and the network header's version nibble says IPv4 or IPv6.
     Mpls {
@@ -128,6 +137,13 @@ fn unsupported(reason: impl Into<String>) -> CompileError {
     }
 }
 
+fn inside_geneve() -> CompileError {
+    unsupported(
+        "a primitive that reads the packet after 'geneve' is not supported: libpcap finds \
+         the inner frame at an offset only known at run time, which this compiler does not track",
+    )
+}
+
 /// A link type's name in messages.
 fn link_name(frames: Frames) -> &'static str {
     match frames {
@@ -157,6 +173,10 @@ impl Gen {
     /// framing's own test applies.
     pub(super) fn moved_linktype(&mut self, ethertype: u16, t: Label, f: Label) -> Option<()> {
         match self.encap.field? {
+            LinkField::InsideGeneve => {
+                self.defer(inside_geneve());
+                self.ja(f);
+            }
             LinkField::Ethertype(at) => {
                 self.stmt(op::LD | op::H | op::ABS, at);
                 self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
@@ -200,6 +220,7 @@ impl Gen {
         match (self.encap.field, self.frames) {
             (Some(LinkField::Ethertype(at)), _) => Ok(at),
             (Some(LinkField::Ppp(_)), _) => Err(unsupported("no VLAN support for PPP")),
+            (Some(LinkField::InsideGeneve), _) => Err(inside_geneve()),
             (None, Frames::Link(Framing::Ethernet)) => Ok(12),
             (_, frames) => Err(unsupported(format!(
                 "no VLAN support for {}",
@@ -217,6 +238,10 @@ impl Gen {
         match e {
             Encap::Vlan(id) => self.vlan(id, t, f),
             Encap::Mpls(label) => self.mpls(label, t, f),
+            Encap::Geneve(vni) => {
+                self.geneve(vni, t, f);
+                Ok(())
+            }
             Encap::Pppoed => {
                 self.ethertype(0x8863, t, f);
                 Ok(())
@@ -294,6 +319,7 @@ impl Gen {
             self.jump(op::JMP | op::JSET | op::K, 1, f, found);
         } else {
             match (self.encap.field, self.frames) {
+                (Some(LinkField::InsideGeneve), _) => return Err(inside_geneve()),
                 (Some(LinkField::Ppp(at)), _) => {
                     // PPP's protocol number for unicast MPLS.
                     self.stmt(op::LD | op::H | op::ABS, at);
@@ -365,8 +391,73 @@ impl Gen {
     fn metadata_on_ppp(&self, what: &str) -> Result<(), CompileError> {
         match self.encap.field {
             Some(LinkField::Ppp(_)) => Err(unsupported(format!("{what} not supported on PPP"))),
+            // libpcap reads these relative to the inner frame's link header there.
+            Some(LinkField::InsideGeneve) => Err(inside_geneve()),
             _ => Ok(()),
         }
+    }
+
+    /// `link[…]` and `ether[…]` need a link header at a known offset.
+    pub(super) fn link_header_known(&self) -> Result<(), CompileError> {
+        match self.encap.field {
+            Some(LinkField::InsideGeneve) => Err(inside_geneve()),
+            _ => Ok(()),
+        }
+    }
+
+    /// `geneve [vni]`, as libpcap tests it: UDP to port 6081 over IPv4 (first fragments, the
+    /// UDP header found with the IHL) or IPv6 (next header 17 in the fixed header), a Geneve
+    /// version of 0, and the VNI in the top 24 bits of the header's second word.
+    fn geneve(&mut self, vni: Option<u32>, t: Label, f: Label) {
+        const PORT: u32 = 6081;
+        let nh = self.nh;
+        let v6 = self.label();
+        // Each check's failure tries IPv6 next, as in libpcap; an IPv4 packet fails there too.
+        let steps = |g: &mut Gen, mode: u16, udp: u32, fail: Label, t: Label| {
+            let ok = g.label();
+            g.stmt(op::LD | op::H | mode, udp + 2);
+            g.jump(op::JMP | op::JEQ | op::K, PORT, ok, fail);
+            g.place(ok);
+            let version_ok = g.label();
+            g.stmt(op::LD | op::B | mode, udp + 8);
+            g.stmt(op::ALU | op::AND | op::K, 0xc0);
+            g.jump(op::JMP | op::JEQ | op::K, 0, version_ok, fail);
+            g.place(version_ok);
+            if let Some(vni) = vni {
+                let vni_ok = g.label();
+                g.stmt(op::LD | op::W | mode, udp + 12);
+                g.stmt(op::ALU | op::AND | op::K, 0xffff_ff00);
+                g.jump(op::JMP | op::JEQ | op::K, vni << 8, vni_ok, fail);
+                g.place(vni_ok);
+            }
+            // libpcap's program goes on to read the protocol field to find the inner frame,
+            // so a packet cut before it is rejected; this load does the same.
+            g.stmt(op::LD | op::H | mode, udp + 10);
+            g.ja(t);
+        };
+        let is_v4 = self.label();
+        let is_udp = self.label();
+        let first = self.label();
+        self.ethertype(0x0800, is_v4, v6);
+        self.place(is_v4);
+        self.stmt(op::LD | op::B | op::ABS, nh + 9);
+        self.jump(op::JMP | op::JEQ | op::K, 17, is_udp, v6);
+        self.place(is_udp);
+        self.stmt(op::LD | op::H | op::ABS, nh + 6);
+        self.jump(op::JMP | op::JSET | op::K, 0x1fff, v6, first);
+        self.place(first);
+        self.stmt(op::LDX | op::B | op::MSH, nh);
+        steps(self, op::IND, nh, v6, t);
+        self.place(v6);
+        let is_v6 = self.label();
+        let is_udp6 = self.label();
+        self.ethertype(0x86dd, is_v6, f);
+        self.place(is_v6);
+        self.stmt(op::LD | op::B | op::ABS, nh + 6);
+        self.jump(op::JMP | op::JEQ | op::K, 17, is_udp6, f);
+        self.place(is_udp6);
+        steps(self, op::ABS, nh + 40, f, t);
+        self.encap.field = Some(LinkField::InsideGeneve);
     }
 
     /// `ifindex N`.

@@ -225,12 +225,4 @@ pub enum ParseErrorKind {
         /// The largest value the field holds.
         max: u32,
     },
-    /// A primitive of libpcap's that this compiler does not implement.
-    #[error("'{word}' is not supported{why}")]
-    NotSupported {
-        /// The primitive's keyword.
-        word: String,
-        /// The reason, starting with ": " when present.
-        why: &'static str,
-    },
 }

@@ -2,12 +2,13 @@
 //!
 //! ```text
 //! primitive := "vlan" [number] | "mpls" [number] | "pppoed" | "pppoes" [number]
+//!            | "geneve" [number]
 //!            | "inbound" | "outbound" | "ifindex" number
 //! ```
 //!
 //! A number is read as C reads it (`0x10`, `010`) and must fit its field: a 12-bit VLAN ID, a
-//! 20-bit MPLS label, a 16-bit PPPoE session ID. None of these set qualifiers for a following
-//! bare value, so `vlan 10 or 20` is an error, as in libpcap. `geneve` is refused by name.
+//! 20-bit MPLS label, a 16-bit PPPoE session ID, a 24-bit Geneve VNI. None of these set
+//! qualifiers for a following bare value, so `vlan 10 or 20` is an error, as in libpcap.
 
 use super::*;
 use crate::filter::ast::{Direction, Encap};
@@ -42,6 +43,11 @@ impl Parser<'_> {
                 self.field_number(word, "PPPoE session ID", 0xffff)?
                     .map(|n| u16::try_from(n).expect("checked against the field's maximum")),
             )),
+            "geneve" => Primitive::Encap(Encap::Geneve(self.field_number(
+                word,
+                "Geneve VNI",
+                0xff_ffff,
+            )?)),
             "inbound" => Primitive::Direction(Direction::Inbound),
             "outbound" => Primitive::Direction(Direction::Outbound),
             "ifindex" => {
@@ -59,16 +65,7 @@ impl Parser<'_> {
                 }
                 Primitive::IfIndex(n)
             }
-            _ => {
-                return Err(self.err_at(
-                    t,
-                    ParseErrorKind::NotSupported {
-                        word: word.to_string(),
-                        why: ": its header length is only known at run time, which this \
-                              compiler does not track",
-                    },
-                ))
-            }
+            _ => unreachable!("is_encap_word accepts only the words above"),
         };
         Ok(Expr::Prim(prim))
     }
@@ -116,6 +113,7 @@ mod tests {
             ("not pppoes 7", "not (pppoes 7)"),
             ("pppoed or inbound", "(pppoed) or (inbound)"),
             ("outbound and ifindex 2", "(outbound) and (ifindex 2)"),
+            ("geneve 0x10 or geneve", "(geneve 16) or (geneve)"),
         ] {
             let e = parse(text).unwrap();
             assert_eq!(e.to_string(), shown);
@@ -143,6 +141,10 @@ mod tests {
         assert_eq!(
             err("vlan 10 or 20").to_string(),
             "'20' needs a qualifier such as 'host', 'net' or 'port' before it"
+        );
+        assert_eq!(
+            err("geneve 16777216").to_string(),
+            "Geneve VNI 16777216 is out of range (0-16777215)"
         );
         assert!(parse("pppoed 3").is_err());
         assert!(parse("vlan 1.2").is_err());

@@ -960,15 +960,6 @@ mod tests {
             (0, "unknown or unsupported primitive 'bogus'".into())
         );
         assert_eq!(
-            err("ip or geneve 10"),
-            (
-                6,
-                "'geneve' is not supported: its header length is only known at run time, \
-                 which this compiler does not track"
-                    .into()
-            )
-        );
-        assert_eq!(
             err("tcp udp"),
             (
                 4,
