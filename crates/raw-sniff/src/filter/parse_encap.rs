@@ -101,7 +101,10 @@ impl Parser<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::filter::parse;
+    use crate::filter::{
+        compile, compile_for_cooked_socket, compile_for_packet_socket, parse, Framing,
+    };
+    use proptest::prelude::*;
 
     #[test]
     fn encapsulations_parse_and_print_back() {
@@ -148,5 +151,68 @@ mod tests {
         );
         assert!(parse("pppoed 3").is_err());
         assert!(parse("vlan 1.2").is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any mix of encapsulations, metadata and ordinary words parses or fails with a
+        /// one-line error.
+        #[test]
+        fn encapsulation_words_never_panic(
+            words in prop::collection::vec(
+                prop::sample::select(vec![
+                    "vlan", "mpls", "pppoed", "pppoes", "geneve", "inbound", "outbound",
+                    "ifindex", "0", "10", "4095", "4096", "0xfffff", "65535", "and", "or",
+                    "not", "(", ")", "ip", "port", "80", "host", "10.0.0.1", "ether[0]", "=",
+                ]),
+                1..12,
+            )
+        ) {
+            if let Err(e) = parse(&words.join(" ")) {
+                prop_assert!(!e.to_string().contains('\n'));
+            }
+        }
+
+        /// Whatever the order of encapsulations and other primitives, each expression
+        /// compiles (or is refused) for every link type and kind of socket, without a panic.
+        #[test]
+        fn encapsulation_mixes_compile_or_are_refused(
+            parts in prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "vlan", "vlan 10", "not vlan", "mpls", "mpls 100", "pppoed",
+                        "pppoes", "pppoes 7", "geneve", "geneve 5", "inbound", "outbound",
+                        "ifindex 2", "ip", "ip6", "arp", "tcp", "icmp6", "tcp port 80",
+                        "host 10.0.0.1", "host ::1", "arp host 10.0.0.1", "net 10.0.0.0/8",
+                        "ether[0] = 1", "ip[0] & 0xf > 5", "tcp[13] = 2", "icmp6[0] = 128",
+                        "len > 60", "ip proto 17", "(vlan or mpls 3)",
+                    ]),
+                    prop::sample::select(vec!["and", "or", "and not", "or not"]),
+                ),
+                1..8,
+            )
+        ) {
+            let mut text = String::new();
+            for (i, (prim, conj)) in parts.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(&format!(" {conj} "));
+                }
+                text.push_str(prim);
+            }
+            let e = parse(&text).unwrap();
+            for link in [
+                Framing::Ethernet,
+                Framing::LinuxSll,
+                Framing::LinuxSll2,
+                Framing::RawIp,
+                Framing::Ipv4,
+                Framing::Ipv6,
+            ] {
+                let _ = compile(&e, link);
+            }
+            let _ = compile_for_packet_socket(&e);
+            let _ = compile_for_cooked_socket(&e);
+        }
     }
 }
