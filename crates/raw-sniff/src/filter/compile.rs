@@ -46,8 +46,8 @@
 //!   tcpdump's abbreviated numeric hosts and networks (`host 10.1`, `net 10`, and so `dst 443`,
 //!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset (`ether host`,
 //!   `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
-//!   different match. After `geneve`, primitives that read the packet are refused as not
-//!   supported (libpcap reads them from the inner frame, at an offset found at run time).
+//!   different match. A primitive after `geneve` that is tested where `geneve` did not match
+//!   (`geneve or ip`) is refused: libpcap reads offsets there that were never set.
 //! - On a live Ethernet socket, libpcap moves the offsets after the first `vlan` by 4 at run
 //!   time when the tag is in the frame's data rather than the kernel's metadata; here they do
 //!   not move (see `compile_encap.rs`).
@@ -72,6 +72,9 @@ mod arith;
 
 #[path = "compile_encap.rs"]
 mod encap;
+
+#[path = "compile_varoff.rs"]
+mod varoff;
 pub use encap::compile_for_packet_socket;
 
 /// What precedes the network layer in the packets a program will see.
@@ -204,6 +207,9 @@ fn generate_with(expr: &Expr, frames: Frames, live: bool) -> Result<Program, Com
     let insns = g.assemble()?;
     Program::new(insns).map_err(|e| match e {
         super::bpf::VerifyError::TooLong { len } => CompileError::TooLong { len },
+        super::bpf::VerifyError::UninitSlot { k, .. } if k >= varoff::FIRST_RESERVED => {
+            encap::read_before_geneve_matched()
+        }
         // A bug here; the proptests look for it. An error lets a capture fall back to filtering
         // in user space instead of crashing.
         other => CompileError::Internal(other),
@@ -246,6 +252,10 @@ impl Gen {
     }
 
     fn stmt(&mut self, code: u16, k: u32) {
+        if self.encap.var.is_some() {
+            // After `geneve`, offsets have a variable part (compile_varoff.rs).
+            return self.relocated_stmt(code, k);
+        }
         self.code.push(Ins {
             code,
             k,

@@ -78,10 +78,7 @@ impl Gen {
             LoadProto::Link if self.frames == Frames::CookedSocket => {
                 return Err(CompileError::NeedsLinkHeader)
             }
-            LoadProto::Link => {
-                self.link_header_known()?;
-                self.ja(t)
-            }
+            LoadProto::Link => self.ja(t),
             LoadProto::Ip => self.ethertype(0x0800, t, f),
             LoadProto::Ip6 => self.ethertype(0x86dd, t, f),
             LoadProto::Arp => self.ethertype(0x0806, t, f),

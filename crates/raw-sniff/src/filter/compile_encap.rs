@@ -14,11 +14,11 @@
 //! # The state
 //!
 //! libpcap keeps each offset as a constant part plus an optional variable part held in a
-//! scratch slot, which only what follows `geneve` (whose header length is read from the
-//! packet) and the live `vlan` fallback below need. Neither is implemented, so every offset
-//! here is a constant: [`Layout`] holds how the link-level protocol is tested ([`LinkField`]), where
-//! `link[…]`/`ether[…]` count from, and the VLAN and MPLS depth; the network header's offset
-//! is `Gen::nh`, which every primitive reads.
+//! scratch slot. Here [`Layout`] holds how the link-level protocol is tested ([`LinkField`]),
+//! where `link[…]`/`ether[…]` count from, and the VLAN and MPLS depth; the network header's
+//! offset is `Gen::nh`, which every primitive reads. Each is a constant until `geneve`, after
+//! which they are marked as relative to a slot the program fills in (`compile_varoff.rs`).
+//! The live `vlan` fallback below, which libpcap also makes variable, is not.
 //!
 //! - `vlan [id]`: TPID 0x8100, 0x88a8 or 0x9100 where the ethertype is, then the 12-bit ID in
 //!   the tag; the ethertype and network header move 4 bytes on. `link[…]` does not move. Only
@@ -33,11 +33,12 @@
 //!   type is its protocol field (0x21 for `ip`, 0x57 for `ip6`, other ethertypes as they are)
 //!   and `link[0]` is its first byte. Works on Linux cooked captures too.
 //! - `geneve [vni]`: UDP to port 6081 over IPv4 or IPv6 carrying Geneve version 0, with this
-//!   24-bit VNI. libpcap then reads what follows from the inner frame, at an offset computed
-//!   at run time from the Geneve header's length; that is not implemented, so any later
-//!   primitive that reads the packet (`geneve and ip`, `geneve and link[0] = 0`) is refused
-//!   as not supported. `geneve` can still be combined with what comes before it
-//!   (`vlan and geneve 5`, `not geneve`).
+//!   24-bit VNI. Every primitive after it reads the inner frame: its link type is the inner
+//!   Ethernet type when the Geneve protocol is 0x6558, else the Geneve protocol field itself,
+//!   and the network header follows. These offsets depend on the Geneve options' length, so
+//!   they have a variable part computed at run time (see `compile_varoff.rs`); a primitive
+//!   after `geneve` that is tested where `geneve` did not match (`geneve or ip`) is refused,
+//!   as are `inbound`, `outbound` and `ifindex` after it.
 //! - `inbound` / `outbound`: the Linux cooked header's packet type (4 is outgoing), or on a
 //!   live socket the kernel's (`[type]`). Refused on Ethernet and raw IP files, which do not
 //!   record it.
@@ -57,6 +58,7 @@
 //! strip) is read as if untagged. The capture reinserts the tag into the frame it shows, as
 //! libpcap does, so user space sees the frame as it was on the wire.
 
+use super::varoff::{constant_part, unmark, Region, Relocation};
 use super::*;
 use crate::filter::ast::{Direction, Encap};
 use crate::filter::bpf::{
@@ -86,9 +88,6 @@ pub(super) enum LinkField {
     Ethertype(u32),
     /// A 16-bit PPP protocol at this offset (after `pppoes`).
     Ppp(u32),
-    /// After `geneve`: the inner frame starts at an offset only known at run time, which
-    /// this compiler does not track, so nothing after it may read the packet.
-    InsideGeneve,
     /// After `mpls`: the last label entry's bottom-of-stack bit (the low bit of the byte at
     /// this offset) must be set, and the network header's version nibble says IPv4 or IPv6.
     Mpls {
@@ -110,6 +109,8 @@ pub(super) struct Layout {
     pub(super) live: bool,
     /// The first error met where code generation cannot return one.
     deferred: Option<CompileError>,
+    /// After `geneve`: which registers and slots hold a variable part (compile_varoff.rs).
+    pub(super) var: Option<Relocation>,
 }
 
 impl Layout {
@@ -125,6 +126,11 @@ impl Layout {
         self.mpls_depth > 0
     }
 
+    /// Records `e` unless an error is recorded already.
+    pub(super) fn defer_error(&mut self, e: CompileError) {
+        self.deferred.get_or_insert(e);
+    }
+
     /// The error recorded during generation, if any.
     pub(super) fn take_error(&mut self) -> Result<(), CompileError> {
         self.deferred.take().map_or(Ok(()), Err)
@@ -137,10 +143,12 @@ fn unsupported(reason: impl Into<String>) -> CompileError {
     }
 }
 
-fn inside_geneve() -> CompileError {
+/// A primitive after `geneve` ran where `geneve` did not match, reading offsets never set.
+pub(super) fn read_before_geneve_matched() -> CompileError {
     unsupported(
-        "a primitive that reads the packet after 'geneve' is not supported: libpcap finds \
-         the inner frame at an offset only known at run time, which this compiler does not track",
+        "a primitive after 'geneve' that is tested when 'geneve' did not match (as in \
+         'geneve or ip') is not supported: the inner frame's offsets are only set where \
+         'geneve' matched",
     )
 }
 
@@ -173,10 +181,6 @@ impl Gen {
     /// framing's own test applies.
     pub(super) fn moved_linktype(&mut self, ethertype: u16, t: Label, f: Label) -> Option<()> {
         match self.encap.field? {
-            LinkField::InsideGeneve => {
-                self.defer(inside_geneve());
-                self.ja(f);
-            }
             LinkField::Ethertype(at) => {
                 self.stmt(op::LD | op::H | op::ABS, at);
                 self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
@@ -209,7 +213,7 @@ impl Gen {
     }
 
     fn defer(&mut self, e: CompileError) {
-        self.encap.deferred.get_or_insert(e);
+        self.encap.defer_error(e);
     }
 
     /// Offset of the 16-bit ethertype where a VLAN tag's TPID would be, or why there is none.
@@ -220,7 +224,6 @@ impl Gen {
         match (self.encap.field, self.frames) {
             (Some(LinkField::Ethertype(at)), _) => Ok(at),
             (Some(LinkField::Ppp(_)), _) => Err(unsupported("no VLAN support for PPP")),
-            (Some(LinkField::InsideGeneve), _) => Err(inside_geneve()),
             (None, Frames::Link(Framing::Ethernet)) => Ok(12),
             (_, frames) => Err(unsupported(format!(
                 "no VLAN support for {}",
@@ -319,7 +322,6 @@ impl Gen {
             self.jump(op::JMP | op::JSET | op::K, 1, f, found);
         } else {
             match (self.encap.field, self.frames) {
-                (Some(LinkField::InsideGeneve), _) => return Err(inside_geneve()),
                 (Some(LinkField::Ppp(at)), _) => {
                     // PPP's protocol number for unicast MPLS.
                     self.stmt(op::LD | op::H | op::ABS, at);
@@ -392,15 +394,9 @@ impl Gen {
         match self.encap.field {
             Some(LinkField::Ppp(_)) => Err(unsupported(format!("{what} not supported on PPP"))),
             // libpcap reads these relative to the inner frame's link header there.
-            Some(LinkField::InsideGeneve) => Err(inside_geneve()),
-            _ => Ok(()),
-        }
-    }
-
-    /// `link[…]` and `ether[…]` need a link header at a known offset.
-    pub(super) fn link_header_known(&self) -> Result<(), CompileError> {
-        match self.encap.field {
-            Some(LinkField::InsideGeneve) => Err(inside_geneve()),
+            _ if self.encap.var.is_some() => Err(unsupported(format!(
+                "{what} after 'geneve' is not supported"
+            ))),
             _ => Ok(()),
         }
     }
@@ -418,26 +414,23 @@ impl Gen {
             g.stmt(op::LD | op::H | mode, udp + 2);
             g.jump(op::JMP | op::JEQ | op::K, PORT, ok, fail);
             g.place(ok);
-            let version_ok = g.label();
+            let version_ok = if vni.is_some() { g.label() } else { t };
             g.stmt(op::LD | op::B | mode, udp + 8);
             g.stmt(op::ALU | op::AND | op::K, 0xc0);
             g.jump(op::JMP | op::JEQ | op::K, 0, version_ok, fail);
-            g.place(version_ok);
             if let Some(vni) = vni {
-                let vni_ok = g.label();
+                g.place(version_ok);
                 g.stmt(op::LD | op::W | mode, udp + 12);
                 g.stmt(op::ALU | op::AND | op::K, 0xffff_ff00);
-                g.jump(op::JMP | op::JEQ | op::K, vni << 8, vni_ok, fail);
-                g.place(vni_ok);
+                g.jump(op::JMP | op::JEQ | op::K, vni << 8, t, fail);
             }
-            // libpcap's program goes on to read the protocol field to find the inner frame,
-            // so a packet cut before it is rejected; this load does the same.
-            g.stmt(op::LD | op::H | mode, udp + 10);
-            g.ja(t);
         };
         let is_v4 = self.label();
         let is_udp = self.label();
         let first = self.label();
+        let v4_ok = self.label();
+        let v6_ok = self.label();
+        let found = self.label();
         self.ethertype(0x0800, is_v4, v6);
         self.place(is_v4);
         self.stmt(op::LD | op::B | op::ABS, nh + 9);
@@ -447,7 +440,13 @@ impl Gen {
         self.jump(op::JMP | op::JSET | op::K, 0x1fff, v6, first);
         self.place(first);
         self.stmt(op::LDX | op::B | op::MSH, nh);
-        steps(self, op::IND, nh, v6, t);
+        steps(self, op::IND, nh, v6, v4_ok);
+        // A = where the Geneve header starts: past the IPv4 header and UDP's 8 bytes.
+        self.place(v4_ok);
+        self.stmt(op::LDX | op::B | op::MSH, nh);
+        self.stmt(op::MISC | op::TXA, 0);
+        self.stmt(op::ALU | op::ADD | op::K, constant_part(nh) + 8);
+        self.ja(found);
         self.place(v6);
         let is_v6 = self.label();
         let is_udp6 = self.label();
@@ -456,8 +455,60 @@ impl Gen {
         self.stmt(op::LD | op::B | op::ABS, nh + 6);
         self.jump(op::JMP | op::JEQ | op::K, 17, is_udp6, f);
         self.place(is_udp6);
-        steps(self, op::ABS, nh + 40, f, t);
-        self.encap.field = Some(LinkField::InsideGeneve);
+        steps(self, op::ABS, nh + 40, f, v6_ok);
+        // A = past the fixed IPv6 header and UDP's 8 bytes.
+        self.place(v6_ok);
+        self.raw_stmt(op::LD | op::IMM, constant_part(nh) + 48);
+        if let Some((region, _)) = unmark(nh) {
+            self.raw_stmt(op::LDX | op::MEM, region.slot());
+            self.raw_stmt(op::ALU | op::ADD | op::X, 0);
+        }
+        self.place(found);
+        self.geneve_offsets(t);
+        // From here on the link type, the link header and the network header are the inner
+        // frame's, at the offsets just stored.
+        self.encap.field = Some(LinkField::Ethertype(Region::LinkType.at(0)));
+        self.encap.link_base = Region::LinkHeader.at(0);
+        self.nh = Region::Payload.at(0);
+    }
+
+    /// With A at the start of a Geneve header, stores where the inner link type, link header
+    /// and network header are, as libpcap's `gen_geneve_offsets` does: past the header and
+    /// its options, and when the protocol is 0x6558 (an Ethernet frame) past its 14 bytes,
+    /// with the type at 12; otherwise the Geneve protocol field is the link type.
+    fn geneve_offsets(&mut self, t: Label) {
+        let mut r = self.encap.var.unwrap_or_default();
+        r.computing = true;
+        self.encap.var = Some(r);
+        let (lt, lh, pl) = (
+            Region::LinkType.slot(),
+            Region::LinkHeader.slot(),
+            Region::Payload.slot(),
+        );
+        let ethernet = self.label();
+        let done = self.label();
+        self.raw_stmt(op::MISC | op::TAX, 0);
+        self.raw_stmt(op::ALU | op::ADD | op::K, 2);
+        self.raw_stmt(op::ST, lt);
+        self.raw_stmt(op::LD | op::B | op::IND, 0);
+        self.raw_stmt(op::ALU | op::AND | op::K, 0x3f);
+        self.raw_stmt(op::ALU | op::MUL | op::K, 4);
+        self.raw_stmt(op::ALU | op::ADD | op::K, 8);
+        self.raw_stmt(op::ALU | op::ADD | op::X, 0);
+        self.raw_stmt(op::ST, lh);
+        self.raw_stmt(op::LD | op::H | op::IND, 2);
+        self.raw_stmt(op::LDX | op::MEM, lh);
+        self.jump(op::JMP | op::JEQ | op::K, 0x6558, ethernet, done);
+        self.place(ethernet);
+        self.raw_stmt(op::MISC | op::TXA, 0);
+        self.raw_stmt(op::ALU | op::ADD | op::K, 12);
+        self.raw_stmt(op::ST, lt);
+        self.raw_stmt(op::ALU | op::ADD | op::K, 2);
+        self.raw_stmt(op::MISC | op::TAX, 0);
+        self.place(done);
+        self.raw_stmt(op::STX, pl);
+        self.ja(t);
+        self.encap.var = Some(Relocation::default());
     }
 
     /// `ifindex N`.

@@ -102,7 +102,7 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use crate::filter::{
-        compile, compile_for_cooked_socket, compile_for_packet_socket, parse, Framing,
+        compile, compile_for_cooked_socket, compile_for_packet_socket, parse, CompileError, Framing,
     };
     use proptest::prelude::*;
 
@@ -201,6 +201,10 @@ mod tests {
                 text.push_str(prim);
             }
             let e = parse(&text).unwrap();
+            let mut results = vec![
+                compile_for_packet_socket(&e),
+                compile_for_cooked_socket(&e),
+            ];
             for link in [
                 Framing::Ethernet,
                 Framing::LinuxSll,
@@ -209,10 +213,15 @@ mod tests {
                 Framing::Ipv4,
                 Framing::Ipv6,
             ] {
-                let _ = compile(&e, link);
+                results.push(compile(&e, link));
             }
-            let _ = compile_for_packet_socket(&e);
-            let _ = compile_for_cooked_socket(&e);
+            for r in results {
+                // A program that fails the kernel's checks would be a bug here.
+                prop_assert!(
+                    !matches!(r, Err(CompileError::Internal(_))),
+                    "'{}': {:?}", text, r
+                );
+            }
         }
     }
 }
