@@ -8,7 +8,7 @@
 //! further is routed through an unconditional `ja`, whose reach is 32 bits.
 //!
 //! Each primitive reloads what it needs (nothing is cached in X or scratch memory between
-//! primitives), and evaluation order within a primitive is fixed: link type, then protocol,
+//! primitives, but for the inner offsets `geneve` stores), and evaluation order within a primitive is fixed: link type, then protocol,
 //! then fragment offset, then the source field before the destination field. That order only
 //! matters for truncated packets, where a load past the end rejects the whole packet, as in
 //! tcpdump.
@@ -35,10 +35,11 @@
 //! - Relations such as `tcp[13] & 2 != 0`, `len > 100`, `less N`, `greater N`: see the
 //!   `compile_arith.rs` part of this module: each header a load counts from is checked first,
 //!   then both sides are computed and compared unsigned.
-//! - `vlan`, `mpls`, `pppoed`, `pppoes`, `inbound`, `outbound`, `ifindex`: see the
-//!   `compile_encap.rs` part. Each of `vlan`, `mpls` and `pppoes` moves the link type and the
-//!   network header for every primitive written after it (parse order, as in libpcap), so
-//!   the offsets above are those of a frame without them.
+//! - `vlan`, `mpls`, `pppoed`, `pppoes`, `geneve`, `inbound`, `outbound`, `ifindex`: see the
+//!   `compile_encap.rs` part. Each of `vlan`, `mpls`, `pppoes` and `geneve` moves the link
+//!   type and the network header for every primitive written after it (parse order, as in
+//!   libpcap), so the offsets above are those of a frame without them; after `geneve` they
+//!   are found at run time and kept in scratch memory (`compile_varoff.rs`).
 //!
 //! # Differences from tcpdump
 //!

@@ -75,7 +75,7 @@ const PACKET_OUTGOING: u32 = 4;
 /// `outbound` and `ifindex` ask the kernel's metadata, as the frame the filter sees has lost
 /// its outer VLAN tag and carries no direction or interface (see the module docs).
 ///
-/// [`super::run`] rejects a packet at any metadata load: only the kernel can run such
+/// [`crate::filter::run`] rejects a packet at any metadata load: only the kernel can run such
 /// loads, so filter frames read from files with a [`compile`]d program.
 pub fn compile_for_packet_socket(expr: &Expr) -> Result<Program, CompileError> {
     generate_with(expr, Frames::Link(Framing::Ethernet), true)
