@@ -171,6 +171,29 @@ fn vlan_filters_keep_exactly_the_tagged_frames_live() {
         ),
         ("not vlan", true, &["untagged"], &["10.201.40."]),
         ("not vlan", false, &["untagged"], &["10.201.40."]),
+        // After a `vlan` that did not find its tag in metadata, what follows is read 4 bytes
+        // on, as libpcap reads it and as a file program reads the frame shown: these keep
+        // the same frames the saved capture would.
+        (
+            "vlan or udp",
+            true,
+            &[
+                "vlan 10",
+                "vlan 10 udp",
+                "vlan 20 icmp",
+                "vlan 20 udp",
+                "qinq",
+            ],
+            &["vlan "],
+        ),
+        // Parse order: `icmp` is read past both tags, on either path.
+        (
+            "vlan 100 or vlan 10 and icmp",
+            true,
+            &["qinq"],
+            &["vlan 100, vlan 10, ", "ICMP echo"],
+        ),
+        ("not vlan and udp", true, &[], &[]),
         // A cooked socket: no vlan primitive there (libpcap has none either), but the
         // frames shown carry their tag all the same, inside the cooked header.
         (

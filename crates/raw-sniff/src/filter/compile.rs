@@ -49,9 +49,6 @@
 //!   `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
 //!   different match. A primitive after `geneve` that is tested where `geneve` did not match
 //!   (`geneve or ip`) is refused: libpcap reads offsets there that were never set.
-//! - On a live Ethernet socket, libpcap moves the offsets after the first `vlan` by 4 at run
-//!   time when the tag is in the frame's data rather than the kernel's metadata; here they do
-//!   not move (see `compile_encap.rs`).
 //! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
 //!   and `len` there means the length of the Linux cooked frame (16 bytes more than the packet).
 //! - `net A mask M` needs a contiguous mask; an empty expression is an error rather than
@@ -199,6 +196,7 @@ fn generate_with(expr: &Expr, frames: Frames, live: bool) -> Result<Program, Com
     };
     let accept = g.label();
     let reject = g.label();
+    g.live_vlan_prologue(expr);
     g.cond(expr, accept, reject)?;
     g.encap.take_error()?;
     g.place(accept);

@@ -16,9 +16,9 @@
 //! libpcap keeps each offset as a constant part plus an optional variable part held in a
 //! scratch slot. Here [`Layout`] holds how the link-level protocol is tested ([`LinkField`]),
 //! where `link[…]`/`ether[…]` count from, and the VLAN and MPLS depth; the network header's
-//! offset is `Gen::nh`, which every primitive reads. Each is a constant until `geneve`, after
-//! which they are marked as relative to a slot the program fills in (`compile_varoff.rs`).
-//! The live `vlan` fallback below, which libpcap also makes variable, is not.
+//! offset is `Gen::nh`, which every primitive reads. Each is a constant until `geneve`, or
+//! the first `vlan` on a live socket, after which they are marked as relative to a slot the
+//! program fills in (`compile_varoff.rs`).
 //!
 //! - `vlan [id]`: TPID 0x8100, 0x88a8 or 0x9100 where the ethertype is, then the 12-bit ID in
 //!   the tag; the ethertype and network header move 4 bytes on. `link[…]` does not move. Only
@@ -51,20 +51,25 @@
 //! Linux takes the outer 802.1Q/802.1ad tag out of a received frame before a packet socket's
 //! filter runs, and keeps it in metadata. So, as libpcap does, the first `vlan` of a program
 //! for a live socket ([`compile_for_packet_socket`]) accepts a frame whose metadata says it
-//! was tagged (`[vlanp]`, with the ID from `[vlan_tci]`) or whose data still holds a tag, and
-//! moves no offset: later primitives read the frame as the kernel has it, tag removed.
-//! libpcap moves them by 4 bytes at run time when the tag was found in the data instead, with
-//! a variable offset; here such a frame (which Linux produces only for tags it does not
-//! strip) is read as if untagged. The capture reinserts the tag into the frame it shows, as
-//! libpcap does, so user space sees the frame as it was on the wire.
+//! was tagged (`[vlanp]`, with the ID from `[vlan_tci]`) or whose data still holds a tag.
+//! What follows it is read with a variable part of 0 when the tag was in metadata (the frame
+//! has lost those 4 bytes) and 4 otherwise, set at run time in the slots of
+//! `compile_varoff.rs` (0 from the program's start, for what is reached without passing that
+//! `vlan`). The capture puts the tag back into the frame it shows, as libpcap does, so from
+//! the first `vlan` on the kernel keeps what a file program keeps on the frame shown,
+//! including libpcap's `not vlan and ip`, which reads the type 4 bytes on. Before the first
+//! `vlan`, and in `link[…]`, the kernel's frame is read as it is: on a live interface `udp`
+//! alone also keeps tagged UDP, as with tcpdump.
 
 use super::varoff::{constant_part, unmark, Region, Relocation};
 use super::*;
-use crate::filter::ast::{Direction, Encap};
+use crate::filter::ast::{Direction, Encap, Expr, Primitive};
 use crate::filter::bpf::{
     SKF_AD_IFINDEX, SKF_AD_PKTTYPE, SKF_AD_VLAN_TAG, SKF_AD_VLAN_TAG_PRESENT,
 };
 
+/// Bytes of an 802.1Q tag.
+const VLAN_TAG_LEN: u32 = 4;
 /// The TPIDs `vlan` accepts, in the order libpcap tests them.
 const VLAN_TPIDS: [u32; 3] = [0x8100, 0x88a8, 0x9100];
 /// `PACKET_OUTGOING`, the packet type of a frame this host sent.
@@ -283,6 +288,12 @@ impl Gen {
             self.stmt(op::LD | op::B | op::ABS, SKF_AD_VLAN_TAG_PRESENT);
             self.jump(op::JMP | op::JEQ | op::K, 1, tagged, tpid);
             self.place(tpid);
+            // Not in metadata: whether or not the frame holds a tag, what follows is read 4
+            // bytes further on, as libpcap reads it (and as a file program reads the frame
+            // with its tag put back). The prologue set 0 for the other case.
+            self.raw_stmt(op::LD | op::IMM, VLAN_TAG_LEN);
+            self.raw_stmt(op::ST, Region::Payload.slot());
+            self.raw_stmt(op::ST, Region::LinkType.slot());
         }
         self.stmt(op::LD | op::H | op::ABS, at);
         self.one_of(&VLAN_TPIDS, tagged, f);
@@ -306,11 +317,35 @@ impl Gen {
             self.stmt(op::ALU | op::AND | op::K, 0xfff);
             self.jump(op::JMP | op::JEQ | op::K, u32::from(id), t, f);
         }
-        if !in_metadata {
+        if in_metadata {
+            // The shift is 0 or 4, known at run time: later offsets count from the slots.
+            self.encap.field = Some(LinkField::Ethertype(Region::LinkType.at(at)));
+            self.nh = Region::Payload.at(self.nh);
+            self.encap.var = Some(Relocation::default());
+        } else {
             self.encap.field = Some(LinkField::Ethertype(at + 4));
             self.nh += 4;
         }
         Ok(())
+    }
+
+    /// For a live socket's program that tests `vlan`: the variable part of the offsets after
+    /// the first `vlan` starts at 0, as libpcap sets it at the start of its program, so a
+    /// primitive reached without passing that `vlan` reads the frame as it is.
+    pub(super) fn live_vlan_prologue(&mut self, expr: &Expr) {
+        fn has_vlan(e: &Expr) -> bool {
+            match e {
+                Expr::Prim(Primitive::Encap(Encap::Vlan(_))) => true,
+                Expr::Prim(_) => false,
+                Expr::Not(a) => has_vlan(a),
+                Expr::And(a, b) | Expr::Or(a, b) => has_vlan(a) || has_vlan(b),
+            }
+        }
+        if self.encap.live && has_vlan(expr) {
+            self.raw_stmt(op::LD | op::IMM, 0);
+            self.raw_stmt(op::ST, Region::Payload.slot());
+            self.raw_stmt(op::ST, Region::LinkType.slot());
+        }
     }
 
     fn mpls(&mut self, label: Option<u32>, t: Label, f: Label) -> Result<(), CompileError> {
@@ -571,7 +606,9 @@ mod tests {
         assert!(keeps("vlan 10 and udp port 53", &stripped, tagged(10)));
         assert!(keeps("vlan and host 10.0.0.1", &stripped, tagged(4)));
         assert!(!keeps("vlan", &stripped, none));
-        assert!(keeps("not vlan and ip", &stripped, none));
+        // As in libpcap: with no tag in metadata, what follows `vlan` is read 4 bytes on,
+        // as a file program reads it.
+        assert!(!keeps("not vlan and ip", &stripped, none));
         // A tag Linux left in the data is still found, as libpcap finds it.
         assert!(keeps("vlan 10", &frame(&[(0x88a8, 10)]), none));
         assert!(!keeps("vlan 10", &frame(&[(0x88a8, 12)]), none));
@@ -580,6 +617,69 @@ mod tests {
         assert!(keeps("vlan 100 and vlan 20 and udp", &inner, tagged(100)));
         assert!(!keeps("vlan 100 and vlan 21", &inner, tagged(100)));
         assert!(!keeps("vlan 20 and vlan", &stripped, tagged(20)));
+    }
+
+    /// What the kernel hands a packet socket for a frame as it was on the wire: the outer tag
+    /// taken out into metadata.
+    fn as_the_kernel_has_it(wire: &[u8]) -> (Vec<u8>, Metadata) {
+        let tpid = u16::from_be_bytes([wire[12], wire[13]]);
+        if VLAN_TPIDS.contains(&u32::from(tpid)) {
+            let tci = u16::from_be_bytes([wire[14], wire[15]]);
+            let mut stripped = wire[..12].to_vec();
+            stripped.extend_from_slice(&wire[16..]);
+            let meta = Metadata {
+                vlan_tci: Some(tci),
+                ..Metadata::default()
+            };
+            (stripped, meta)
+        } else {
+            (wire.to_vec(), Metadata::default())
+        }
+    }
+
+    /// From the first `vlan` on, a live program keeps what a file program keeps on the frame
+    /// with its tag back (which is what the capture shows). Before it, and in `link[…]`, both
+    /// read the frame as they have it: on a live socket `udp` alone keeps tagged UDP too, as
+    /// in tcpdump.
+    #[test]
+    fn live_programs_match_what_file_programs_match_on_the_wire_frame() {
+        let frames = [
+            frame(&[]),
+            frame(&[(0x8100, 10)]),
+            frame(&[(0x8100, 20)]),
+            frame(&[(0x88a8, 100), (0x8100, 10)]),
+            frame(&[(0x9100, 30), (0x8100, 20), (0x8100, 10)]),
+        ];
+        let exprs = [
+            "vlan",
+            "vlan 10",
+            "not vlan",
+            "vlan and udp",
+            "not vlan and udp",
+            "vlan or udp",
+            "vlan 10 or vlan 20 and udp",
+            "vlan 100 and vlan 10 and host 10.0.0.1",
+            "vlan and vlan and port 53",
+            "vlan and not vlan and ip[9] = 17",
+            "vlan 30 and vlan and vlan 10 and udp",
+            "(vlan 20 or vlan 10) and ip[9] = 17",
+        ];
+        let mut kept = 0;
+        for expr in exprs {
+            let e = parse(expr).unwrap();
+            let file = compile(&e, Framing::Ethernet).unwrap();
+            let live = compile_for_packet_socket(&e).unwrap();
+            for wire in &frames {
+                let want = file.run(wire, wire.len() as u32) == SNAPLEN;
+                let (pkt, meta) = as_the_kernel_has_it(wire);
+                let got =
+                    run_with_metadata(live.instructions(), &pkt, pkt.len() as u32, Some(meta))
+                        == SNAPLEN;
+                assert_eq!(got, want, "'{expr}' on {wire:02x?}\n{live}");
+                kept += usize::from(want);
+            }
+        }
+        assert!(kept > 15, "only {kept} matches: the table proves little");
     }
 
     #[test]
@@ -597,6 +697,7 @@ mod tests {
         assert!(!keeps("ifindex 3", &pkt, meta(0, 4)));
         // Without the kernel nothing can answer: rejected rather than guessed.
         let prog = compile_for_packet_socket(&parse("ifindex 3").unwrap()).unwrap();
+        assert!(keeps("udp", &frame(&[]), meta(0, 1)));
         assert_eq!(prog.run(&pkt, pkt.len() as u32), 0);
         // For a file, the kernel's metadata is not there to read.
         for expr in ["inbound", "ifindex 1"] {

@@ -1,9 +1,11 @@
-//! Offsets with a variable part, as libpcap keeps them after `geneve`: the inner frame's link
+//! Offsets with a variable part, as libpcap keeps them after `geneve` (the inner frame's link
 //! type, link header and network header lie at offsets that the program computes at run time
-//! (from the Geneve header's option length and protocol) into three scratch slots.
+//! from the Geneve header's option length and protocol) and after the first `vlan` on a live
+//! socket (0 or 4 bytes further on, as the tag was in metadata or not): the program stores
+//! them in three scratch slots.
 //!
 //! The rest of the compiler works with constant offsets: it emits `ld [nh + 9]`,
-//! `ldxb 4*([nh]&0xf)`, `ld [x + nh + 20]`. After `geneve`, `Gen::nh` and the link-type and
+//! `ldxb 4*([nh]&0xf)`, `ld [x + nh + 20]`. After either, `Gen::nh` and the link-type and
 //! link-header offsets are *marked* constants: a [`Region`] in bits 28–29 and the constant
 //! part below. [`Gen::relocated_stmt`] sees every instruction emitted from then on and turns
 //! a load at a marked offset into one relative to the region's slot, as libpcap does:
