@@ -255,8 +255,20 @@ fn ping(pair: &NetPair, dst: &str) {
 /// Echo requests per ping run.
 const PINGS: usize = 3;
 
+/// The index of interface `dev` in namespace `ns`.
+fn ifindex(ns: &str, dev: &str) -> String {
+    let out = run(Command::new("ip").args(["-n", ns, "-o", "link", "show", "dev", dev]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split(':').next().unwrap().trim().to_string()
+}
+
 #[test]
-fn inbound_and_outbound_follow_the_kernels_packet_type_live() {
+fn direction_and_interface_follow_the_kernels_metadata_live() {
     if !can_capture() || !have("ping") {
         return;
     }
@@ -273,17 +285,24 @@ fn inbound_and_outbound_follow_the_kernels_packet_type_live() {
     let outbound = start("outbound");
     // The `any` device gives a cooked socket, whose program reads the packet type too.
     let any_out = Sniffer::start(&prefix, &["-i", "any", "outbound", "and", "icmp"]);
+    // And the interface index, from the kernel too: the veth's, then loopback's, which the
+    // pings do not cross.
+    let veth = ifindex(&pair.a, &pair.a_if);
+    let any_veth = Sniffer::start(&prefix, &["-i", "any", "ifindex", &veth, "and", "icmp"]);
+    let any_lo = Sniffer::start(&prefix, &["-i", "any", "ifindex", "1", "and", "icmp"]);
     ping(&pair, &host);
     std::thread::sleep(std::time::Duration::from_millis(300));
-    for (sniffer, want) in [
-        (inbound, "echo reply"),
-        (outbound, "echo request"),
-        (any_out, "echo request"),
+    for (sniffer, want, count) in [
+        (inbound, "echo reply", PINGS),
+        (outbound, "echo request", PINGS),
+        (any_out, "echo request", PINGS),
+        (any_veth, "ICMP echo", 2 * PINGS),
+        (any_lo, "ICMP echo", 0),
     ] {
         let (status, out, err) = sniffer.interrupt();
         assert!(status.success(), "{err}");
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), PINGS, "{want}s only:\n{out}");
+        assert_eq!(lines.len(), count, "{want}s only:\n{out}");
         assert!(
             lines.iter().all(|l| l.contains(want)),
             "{want}s only:\n{out}"
