@@ -89,7 +89,7 @@ pub fn compile_for_packet_socket(expr: &Expr) -> Result<Program, CompileError> {
 /// How the link-level protocol is tested once an encapsulation has moved it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum LinkField {
-    /// A 16-bit ethertype at this offset (after a VLAN tag).
+    /// A 16-bit ethertype at this offset (after a VLAN tag, or inside Geneve).
     Ethertype(u32),
     /// A 16-bit PPP protocol at this offset (after `pppoes`).
     Ppp(u32),
@@ -114,7 +114,8 @@ pub(super) struct Layout {
     pub(super) live: bool,
     /// The first error met where code generation cannot return one.
     deferred: Option<CompileError>,
-    /// After `geneve`: which registers and slots hold a variable part (compile_varoff.rs).
+    /// After `geneve` or a live socket's first `vlan`: which registers and slots hold a
+    /// variable part (compile_varoff.rs).
     pub(super) var: Option<Relocation>,
 }
 
@@ -512,9 +513,6 @@ impl Gen {
     /// its options, and when the protocol is 0x6558 (an Ethernet frame) past its 14 bytes,
     /// with the type at 12; otherwise the Geneve protocol field is the link type.
     fn geneve_offsets(&mut self, t: Label) {
-        let mut r = self.encap.var.unwrap_or_default();
-        r.computing = true;
-        self.encap.var = Some(r);
         let (lt, lh, pl) = (
             Region::LinkType.slot(),
             Region::LinkHeader.slot(),

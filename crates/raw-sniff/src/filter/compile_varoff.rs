@@ -89,8 +89,6 @@ pub(super) struct Relocation {
     a: Option<Region>,
     x: Option<Region>,
     mem: [Option<Region>; MEM_WORDS as usize],
-    /// Set while the variable parts themselves are computed, whose slots are then written.
-    pub(super) computing: bool,
 }
 
 impl Gen {
@@ -168,8 +166,9 @@ impl Gen {
             op::LDX if mode == op::MEM => r.x = slot(k).and_then(|s| r.mem[s]),
             op::LDX => r.x = None,
             op::ST | op::STX => {
-                if k >= FIRST_RESERVED && !r.computing {
-                    // Arithmetic nested this deep would overwrite the offsets.
+                if k >= FIRST_RESERVED {
+                    // Arithmetic nested this deep would overwrite the offsets (which are
+                    // stored with `raw_stmt`, not through here).
                     self.defer_too_complex();
                 }
                 if let Some(s) = slot(k) {
