@@ -21,17 +21,18 @@
 //! `tax`, `txa`, `add x`, and stores to and loads from scratch memory), which is exact for the
 //! straight-line sequences the compiler emits between setting X and using it.
 //!
-//! The slots are written only where `geneve` matched. A primitive after it that runs on a
-//! path where `geneve` did not match (`geneve or ip`, `not geneve and ip`) would read them
-//! unset, which the kernel refuses and libpcap leaves undefined: [`verify`] finds such a read,
-//! and the filter is refused as not supported.
+//! A live `vlan`'s slots are set to 0 at the program's start, as libpcap sets them. `geneve`
+//! writes them only where it matched: a primitive after it that runs on a path where it did
+//! not (`geneve or ip`, `not geneve and ip`) would read them unset, which the kernel refuses
+//! and libpcap leaves undefined. [`verify`] finds such a read, and the filter is refused as
+//! not supported.
 //!
 //! [`verify`]: crate::filter::verify
 
 use super::*;
 use crate::filter::bpf::MEM_WORDS;
 
-/// The three offsets libpcap makes variable after `geneve`.
+/// The three offsets libpcap makes variable (a live `vlan` uses the first and the last).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Region {
     /// The 16-bit link type (the Geneve protocol field, or the inner Ethernet type).
