@@ -47,6 +47,7 @@ pub fn filter_link(link: wire::LinkType) -> Option<filter::Framing> {
         // one, as for nearly every capture; `filter_link_written` takes the byte order.
         wire::LinkType::Null => Some(filter::Framing::Null { big_endian: false }),
         wire::LinkType::Loop => Some(filter::Framing::Loop),
+        wire::LinkType::LinuxSll2 => Some(filter::Framing::LinuxSll2),
         _ => None,
     }
 }

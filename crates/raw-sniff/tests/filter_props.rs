@@ -40,6 +40,7 @@ impl Pkt<'_> {
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
             Framing::Null { .. } | Framing::Loop => 4,
+            Framing::LinuxSll2 => 20,
         }
     }
 
@@ -89,6 +90,7 @@ impl Pkt<'_> {
                     matches!(family, 24 | 28 | 30)
                 })
             }
+            Framing::LinuxSll2 => Ok(self.u16(0)? == ethertype),
         }
     }
 
@@ -247,6 +249,10 @@ impl Pkt<'_> {
                 } else {
                     Ok(false)
                 }
+            }
+            // Not generated: they move later offsets or need the kernel's metadata.
+            Primitive::Encap(_) | Primitive::Direction(_) | Primitive::IfIndex(_) => {
+                unreachable!("the model does not cover '{p}'")
             }
         }
     }

@@ -95,6 +95,37 @@ pub enum Primitive {
     },
     /// A link-layer test: `ether host`, `ether proto`, `stp`, `llc`, `broadcast`, ….
     Link(LinkPrim),
+    /// `vlan`, `mpls`, `pppoed`, `pppoes`: a test for an encapsulation that, except for
+    /// `pppoed`, moves every later primitive's link type and network header past it.
+    Encap(Encap),
+    /// `inbound` / `outbound`: the direction the kernel saw the packet go.
+    Direction(Direction),
+    /// `ifindex N`: the packet was captured on the interface with this index.
+    IfIndex(u32),
+}
+
+/// An encapsulation primitive, with its optional number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encap {
+    /// `vlan [id]`: an 802.1Q/802.1ad tag (TPID 0x8100, 0x88a8 or 0x9100), with this VLAN ID.
+    Vlan(Option<u16>),
+    /// `mpls [label]`: an MPLS label stack entry, with this 20-bit label.
+    Mpls(Option<u32>),
+    /// `pppoed`: a PPPoE discovery frame (ethertype 0x8863).
+    Pppoed,
+    /// `pppoes [id]`: a PPPoE session frame (ethertype 0x8864), with this session ID.
+    Pppoes(Option<u16>),
+    /// `geneve [vni]`: a Geneve version 0 header in UDP to port 6081, with this 24-bit VNI.
+    Geneve(Option<u32>),
+}
+
+/// The packet direction primitives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// `inbound`: received by this host.
+    Inbound,
+    /// `outbound`: sent by this host.
+    Outbound,
 }
 
 /// The protocols that can stand alone as a primitive.
@@ -421,6 +452,10 @@ impl fmt::Display for Primitive {
                 net.addr(),
                 net.mask()
             ),
+            Primitive::Encap(e) => write!(f, "{e}"),
+            Primitive::Direction(Direction::Inbound) => f.write_str("inbound"),
+            Primitive::Direction(Direction::Outbound) => f.write_str("outbound"),
+            Primitive::IfIndex(n) => write!(f, "ifindex {n}"),
             Primitive::Host { proto, dir, addr } => {
                 write!(f, "{}{dir} host {addr}", addr_proto(*proto))
             }
@@ -441,6 +476,22 @@ impl fmt::Display for Primitive {
                 range.lo,
                 range.hi
             ),
+        }
+    }
+}
+
+impl fmt::Display for Encap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (word, number) = match *self {
+            Encap::Vlan(id) => ("vlan", id.map(u32::from)),
+            Encap::Mpls(label) => ("mpls", label),
+            Encap::Pppoed => ("pppoed", None),
+            Encap::Pppoes(id) => ("pppoes", id.map(u32::from)),
+            Encap::Geneve(vni) => ("geneve", vni),
+        };
+        match number {
+            Some(n) => write!(f, "{word} {n}"),
+            None => f.write_str(word),
         }
     }
 }

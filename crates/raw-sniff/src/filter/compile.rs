@@ -8,7 +8,7 @@
 //! further is routed through an unconditional `ja`, whose reach is 32 bits.
 //!
 //! Each primitive reloads what it needs (nothing is cached in X or scratch memory between
-//! primitives), and evaluation order within a primitive is fixed: link type, then protocol,
+//! primitives, but for the inner offsets `geneve` stores), and evaluation order within a primitive is fixed: link type, then protocol,
 //! then fragment offset, then the source field before the destination field. That order only
 //! matters for truncated packets, where a load past the end rejects the whole packet, as in
 //! tcpdump.
@@ -50,11 +50,17 @@
 //!   libpcap's special cases; `rarp`, `decnet`, `lat`, `sca`, `moprc`, `mopdl`, `atalk`, `aarp`,
 //!   `stp`, `ipx`, `netbeui`, `iso` are `ether proto` of their number; `clnp`, `esis`, `isis`
 //!   add the OSI NLPID, and `l1`, `l2`, `iih`, `lsp`, `snp`, `csnp`, `psnp` the IS-IS PDU
-//!   type (`iso proto N` and `isis proto N` name the NLPID and the PDU type). `llc [TYPE]` (Ethernet only): 802.3 with LLC, not Novell raw, and the control
-//!   field's frame type. `broadcast` / `multicast` (Ethernet only): the destination address;
+//!   type (`iso proto N` and `isis proto N` name the NLPID and the PDU type).
+//!   `llc [TYPE]` (Ethernet only): 802.3 with LLC, not Novell raw, and the control field's
+//!   frame type. `broadcast` / `multicast` (Ethernet only): the destination address;
 //!   `ip multicast` / `ip6 multicast`: the IP destination's class. `rarp host`: the RARP
 //!   sender/target protocol addresses. The `compile_link.rs` part of this module says how
 //!   each link type reads these, and which it refuses (as libpcap does).
+//! - `vlan`, `mpls`, `pppoed`, `pppoes`, `geneve`, `inbound`, `outbound`, `ifindex`: see the
+//!   `compile_encap.rs` part. Each of `vlan`, `mpls`, `pppoes` and `geneve` moves the link
+//!   type and the network header for every primitive written after it (parse order, as in
+//!   libpcap), so the offsets above are those of a frame without them; after `geneve` they
+//!   are found at run time and kept in scratch memory (`compile_varoff.rs`).
 //!
 //! # Differences from tcpdump
 //!
@@ -66,6 +72,8 @@
 //!   error that says so, never a silently different match.
 //! - `protochain` walks at most 16 headers (libpcap loops with a backward jump, which the
 //!   kernel refuses, and so has no limit); see the `compile_ip.rs` part of this module.
+//! - A primitive after `geneve` that is tested where `geneve` did not match
+//!   (`geneve or ip`) is refused: libpcap reads offsets there that were never set.
 //! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
 //!   and `len` there means the length of the Linux cooked frame (16 bytes more than the packet).
 //! - `ip broadcast` means an all-zeros or all-ones IPv4 destination, which is what tcpdump
@@ -87,10 +95,16 @@ use std::net::IpAddr;
 #[path = "compile_arith.rs"]
 mod arith;
 
+#[path = "compile_encap.rs"]
+mod encap;
 #[path = "compile_ip.rs"]
 mod ip;
 #[path = "compile_link.rs"]
 mod link;
+
+#[path = "compile_varoff.rs"]
+mod varoff;
+pub use encap::compile_for_packet_socket;
 
 /// What precedes the network layer in the packets a program will see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,6 +132,9 @@ pub enum Framing {
     /// OpenBSD loopback (`DLT_LOOP`, pcap link type 108): as [`Framing::Null`], with the
     /// address family in network byte order.
     Loop,
+    /// Linux cooked capture v2 (`DLT_LINUX_SLL2`, pcap link type 276): protocol at byte 0,
+    /// interface index at 4, packet type at 10, network header at 20.
+    LinuxSll2,
 }
 
 impl Framing {
@@ -128,6 +145,7 @@ impl Framing {
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
             Framing::Null { .. } | Framing::Loop => 4,
+            Framing::LinuxSll2 => 20,
         }
     }
 }
@@ -164,6 +182,13 @@ pub enum CompileError {
         what: &'static str,
         /// The link type.
         link: &'static str,
+    },
+    /// A primitive libpcap refuses too at this point of the expression or on this link type,
+    /// such as `vlan` after `mpls`, or `inbound` on an Ethernet capture file.
+    #[error("{reason}")]
+    Unsupported {
+        /// libpcap's reason, in its words where it has them.
+        reason: String,
     },
     /// An AST the parser would never produce, e.g. `ip6 host 1.2.3.4`.
     #[error("'{primitive}' mixes an address family with a protocol that cannot carry it")]
@@ -205,12 +230,18 @@ enum Frames {
 }
 
 fn generate(expr: &Expr, frames: Frames) -> Result<Program, CompileError> {
+    generate_with(expr, frames, false)
+}
+
+/// [`generate`], for a live socket when `live` (see `compile_encap.rs`).
+fn generate_with(expr: &Expr, frames: Frames, live: bool) -> Result<Program, CompileError> {
     if *expr == Expr::Prim(Primitive::Everything) {
         // What libpcap makes of the empty expression: accept, and nothing else.
         let insns = vec![SockFilter::stmt(op::RET | op::K, SNAPLEN)];
         return Program::new(insns).map_err(CompileError::Internal);
     }
     let mut g = Gen {
+        encap: encap::Layout::new(live),
         frames,
         nh: match frames {
             Frames::Link(link) => link.net_offset(),
@@ -221,7 +252,9 @@ fn generate(expr: &Expr, frames: Frames) -> Result<Program, CompileError> {
     };
     let accept = g.label();
     let reject = g.label();
+    g.live_vlan_prologue(expr);
     g.cond(expr, accept, reject)?;
+    g.encap.take_error()?;
     g.place(accept);
     g.stmt(op::RET | op::K, SNAPLEN);
     g.place(reject);
@@ -229,6 +262,9 @@ fn generate(expr: &Expr, frames: Frames) -> Result<Program, CompileError> {
     let insns = g.assemble()?;
     Program::new(insns).map_err(|e| match e {
         super::bpf::VerifyError::TooLong { len } => CompileError::TooLong { len },
+        super::bpf::VerifyError::UninitSlot { k, .. } if k >= varoff::FIRST_RESERVED => {
+            encap::read_before_geneve_matched()
+        }
         // A bug here; the proptests look for it. An error lets a capture fall back to filtering
         // in user space instead of crashing.
         other => CompileError::Internal(other),
@@ -250,6 +286,8 @@ struct Ins {
 
 struct Gen {
     frames: Frames,
+    /// The encapsulations written so far, which move `nh` and the link type.
+    encap: encap::Layout,
     nh: u32,
     code: Vec<Ins>,
     /// Position of each label (the index of the instruction it precedes), once placed.
@@ -269,6 +307,10 @@ impl Gen {
     }
 
     fn stmt(&mut self, code: u16, k: u32) {
+        if self.encap.var.is_some() {
+            // After `geneve`, offsets have a variable part (compile_varoff.rs).
+            return self.relocated_stmt(code, k);
+        }
         self.code.push(Ins {
             code,
             k,
@@ -307,6 +349,9 @@ impl Gen {
 
     /// Tests the link layer for IPv4 (0x0800), IPv6 (0x86dd), ARP or RARP.
     fn ethertype(&mut self, ethertype: u16, t: Label, f: Label) {
+        if self.moved_linktype(ethertype, t, f).is_some() {
+            return;
+        }
         match self.frames {
             Frames::Link(link @ (Framing::Ethernet | Framing::LinuxSll)) => {
                 let at = if link == Framing::Ethernet { 12 } else { 14 };
@@ -315,6 +360,10 @@ impl Gen {
             }
             Frames::CookedSocket => {
                 self.stmt(op::LD | op::H | op::ABS, SKF_AD_PROTOCOL);
+                self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
+            }
+            Frames::Link(Framing::LinuxSll2) => {
+                self.stmt(op::LD | op::H | op::ABS, 0);
                 self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
             }
             Frames::Link(Framing::RawIp) => {
@@ -382,6 +431,9 @@ impl Gen {
             Primitive::ProtoChain { v6, number } => self.protochain(v6, number, t, f),
             Primitive::Everything => self.ja(t),
             Primitive::DecnetHost { dir, addr } => self.decnet_host(dir, addr, t, f),
+            Primitive::Encap(e) => self.encap_primitive(e, t, f)?,
+            Primitive::Direction(d) => self.direction(d, t, f)?,
+            Primitive::IfIndex(n) => self.ifindex(n, t, f)?,
             Primitive::Compare {
                 op,
                 ref lhs,
@@ -537,7 +589,7 @@ impl Gen {
                     // IPv4 source at 12, destination at 16.
                     parts.push((&[0x0800], 12, 16));
                 }
-                if proto != AddrProto::Ip {
+                if proto != AddrProto::Ip && !(proto == AddrProto::Any && self.encap.ipv4_only()) {
                     // ARP sender protocol address at 14, target at 24 (Ethernet/IPv4 sizes).
                     let types: &[u16] = if proto == AddrProto::Any {
                         &[0x0806, 0x8035]

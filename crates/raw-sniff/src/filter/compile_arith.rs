@@ -136,7 +136,7 @@ impl Gen {
                 let nh = self.nh;
                 let behind_ihl = proto.ipv4_transport().is_some();
                 let base = match proto {
-                    LoadProto::Link => 0,
+                    LoadProto::Link => self.encap.link_base,
                     LoadProto::Icmp6 => nh + 40,
                     _ => nh,
                 };

@@ -16,6 +16,7 @@
 //! - Other link types: `ether proto` means what `ip`/`ip6`/`arp` mean there (the rest never
 //!   matches; on BSD loopback, 0x800 and 0x86dd are address families); Ethernet addresses, `llc`, `broadcast` and `multicast` are refused.
 
+use super::encap::LinkField;
 use super::{CompileError, Frames, Framing, Gen, Label};
 use crate::filter::ast::{Dir, IpNet, LinkPrim, LinkWord};
 use crate::filter::bpf::{op, SKF_AD_PROTOCOL};
@@ -33,13 +34,24 @@ enum TypeField {
     Ethernet,
     /// Linux cooked: an ethertype, or 4 for LLC and 1 for Novell 802.3.
     Cooked,
+    /// Linux cooked v2: a protocol value compared whole, with no LLC rules (as libpcap does).
+    Plain,
+    /// Moved by `pppoes` (a PPP protocol) or `mpls` (the IP version): only what `ethertype`
+    /// knows, through the encapsulation.
+    Moved,
     /// No such field (raw IP, loopback): only what `ethertype` knows.
     None,
 }
 
 impl Gen {
     fn type_field(&self) -> TypeField {
+        match self.encap.moved_field() {
+            Some(LinkField::Ethertype(_)) => return TypeField::Ethernet,
+            Some(LinkField::Ppp(_) | LinkField::Mpls { .. }) => return TypeField::Moved,
+            None => {}
+        }
         match self.frames {
+            Frames::Link(Framing::LinuxSll2) => TypeField::Plain,
             Frames::Link(Framing::Ethernet) => TypeField::Ethernet,
             Frames::Link(Framing::LinuxSll) | Frames::CookedSocket => TypeField::Cooked,
             Frames::Link(_) => TypeField::None,
@@ -48,7 +60,13 @@ impl Gen {
 
     /// A name for the link type in errors.
     fn link_name(&self) -> &'static str {
+        match self.encap.moved_field() {
+            Some(LinkField::Ppp(_)) => return "PPP (inside 'pppoes')",
+            Some(LinkField::Mpls { .. }) => return "MPLS",
+            _ => {}
+        }
         match self.frames {
+            Frames::Link(Framing::LinuxSll2) => "Linux cooked v2",
             Frames::Link(Framing::Ethernet) => "Ethernet",
             Frames::Link(Framing::LinuxSll) | Frames::CookedSocket => "Linux cooked",
             Frames::Link(Framing::RawIp) => "raw IP",
@@ -69,9 +87,11 @@ impl Gen {
 
     /// Loads the type field (which must exist) into A.
     fn load_type(&mut self) {
-        let at = match self.frames {
-            Frames::Link(Framing::LinuxSll) => 14,
-            Frames::CookedSocket => SKF_AD_PROTOCOL,
+        let at = match (self.encap.moved_field(), self.frames) {
+            (Some(LinkField::Ethertype(at)), _) => at,
+            (_, Frames::Link(Framing::LinuxSll2)) => 0,
+            (_, Frames::Link(Framing::LinuxSll)) => 14,
+            (_, Frames::CookedSocket) => SKF_AD_PROTOCOL,
             _ => 12,
         };
         self.stmt(op::LD | op::H | op::ABS, at);
@@ -115,6 +135,16 @@ impl Gen {
     fn ether_proto(&mut self, value: u32, t: Label, f: Label) {
         let nh = self.nh;
         let field = self.type_field();
+        if field == TypeField::Plain {
+            return self.type_is(value, t, f);
+        }
+        if field == TypeField::Moved {
+            // `ethertype` knows what each value is inside PPPoE (a PPP protocol) and MPLS.
+            return match u16::try_from(value) {
+                Ok(ethertype) => self.ethertype(ethertype, t, f),
+                Err(_) => self.ja(f),
+            };
+        }
         if field == TypeField::None {
             return match u16::try_from(value) {
                 Ok(ethertype) if value > ETHERMTU => self.ethertype(ethertype, t, f),
@@ -245,13 +275,15 @@ impl Gen {
     ) -> Result<(), CompileError> {
         let nh = self.nh;
         let ethernet = self.type_field() == TypeField::Ethernet;
+        // The Ethernet header: the frame's own, or the one inside `geneve`.
+        let base = self.encap.link_base;
         match *l {
             LinkPrim::EtherHost { dir, mac } => {
                 if !ethernet {
                     return Err(self.needs_ethernet("Ethernet addresses"));
                 }
                 self.dir_fields(dir, t, f, |g, field, t, f| {
-                    g.ether_addr(if field == 0 { 6 } else { 0 }, mac.0, t, f)
+                    g.ether_addr(base + if field == 0 { 6 } else { 0 }, mac.0, t, f)
                 });
             }
             LinkPrim::EtherProto(value) => self.ether_proto(value, t, f),
@@ -283,13 +315,13 @@ impl Gen {
                 if !ethernet {
                     return Err(self.needs_ethernet("'broadcast'"));
                 }
-                self.ether_addr(0, [0xff; 6], t, f);
+                self.ether_addr(base, [0xff; 6], t, f);
             }
             LinkPrim::Multicast => {
                 if !ethernet {
                     return Err(self.needs_ethernet("'multicast'"));
                 }
-                self.stmt(op::LD | op::B | op::ABS, 0);
+                self.stmt(op::LD | op::B | op::ABS, base);
                 self.jump(op::JMP | op::JSET | op::K, 1, t, f);
             }
             LinkPrim::IpMulticast { v6 } => {

@@ -273,4 +273,14 @@ pub enum ParseErrorKind {
         /// The construct.
         what: String,
     },
+    /// A VLAN ID, MPLS label, PPPoE session ID or interface index too large for its field.
+    #[error("{what} {value} is out of range (0-{max})")]
+    FieldOutOfRange {
+        /// What the number is, e.g. "VLAN ID".
+        what: &'static str,
+        /// The number as written.
+        value: String,
+        /// The largest value the field holds.
+        max: u32,
+    },
 }

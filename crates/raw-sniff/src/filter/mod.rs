@@ -47,10 +47,12 @@ pub use ast::{
     AddrProto, Arith, ArithOp, Dir, Expr, IpNet, LoadProto, PortProto, PortRange, Primitive, Proto,
     RelOp,
 };
+pub use ast::{Direction, Encap};
 pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS, SKF_AD_PROTOCOL};
+pub use compile::compile_for_packet_socket;
 pub use compile::{compile, compile_for_cooked_socket, CompileError, Framing};
 pub use error::{Found, ParseError, ParseErrorKind};
-pub use interp::run;
+pub use interp::{run, run_with_metadata, Metadata};
 pub use link::{LinkPrim, LinkWord, LlcType, MacAddr};
 pub use parser::parse;
 pub use parser::parse_with;

@@ -10,6 +10,7 @@
 //!            | ("ip" | "ip6") "proto" (number | "\" name)     -- ip proto 6, ip proto \tcp
 //!            | ["ip" | "ip6"] ("proto" | "protochain") value  -- proto 6, ip6 protochain 6
 //!            | proto                                          -- tcp, udp, icmp, icmp6, arp, ip, ip6
+//!            | encap                                          -- vlan 10, mpls, pppoes (parse_encap.rs)
 //!            | [proto] [dir] [type] value                     -- at least one qualifier
 //!            | value                                          -- qualifiers of the previous primitive
 //! dir       := "src" | "dst" | "src or dst" | "src and dst"
@@ -41,6 +42,9 @@ pub use super::error::{Found, ParseError, ParseErrorKind};
 #[path = "parse_arith.rs"]
 mod arith;
 use arith::Start;
+
+#[path = "parse_encap.rs"]
+mod encap;
 
 #[path = "parse_link.rs"]
 mod link;
@@ -279,6 +283,7 @@ impl<'a> Parser<'a> {
                     })),
                 }
             }
+            Tok::Word(w) if encap::is_encap_word(w) => self.encap_primitive(),
             Tok::Word(w) if !matches!(w, "and" | "or") => self.primitive(),
             _ => Err(self.err_here(|found| ParseErrorKind::Unexpected {
                 expected: "a filter primitive",
@@ -1024,8 +1029,8 @@ mod tests {
             )
         );
         assert_eq!(
-            err("vlan 10"),
-            (0, "unknown or unsupported primitive 'vlan'".into())
+            err("bogus 10"),
+            (0, "unknown or unsupported primitive 'bogus'".into())
         );
         assert_eq!(
             err("tcp udp"),

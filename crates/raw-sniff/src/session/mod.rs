@@ -53,8 +53,11 @@ pub fn filter_program(
     let program = config
         .filter
         .as_ref()
-        .map(|expr| {
-            user_filter::compile_written(expr, source.link_type(), source.written_big_endian())
+        .map(|expr| match (&config.source, source.link_type()) {
+            // What the kernel runs: the same as for a file but for metadata loads.
+            #[cfg(target_os = "linux")]
+            (Source::Interface(_), wire::LinkType::Ethernet) => open::ethernet_socket_program(expr),
+            (_, link) => user_filter::compile_written(expr, link, source.written_big_endian()),
         })
         .transpose()?;
     Ok(program)

@@ -38,14 +38,14 @@ fn open_interface(
     on_note: &mut dyn FnMut(Note),
 ) -> Result<Box<dyn Capture>, SessionError> {
     use crate::capture::afpacket::{link_type_for, AfPacket, Options};
-    use crate::user_filter::{self, FilterError};
+    use crate::user_filter::FilterError;
     let iface = live.iface.clone().unwrap_or_else(|| "any".to_owned());
     // The kernel runs the filter on frames as the socket gets them: with their Ethernet
     // header, or for a cooked socket from the network header on, asking the kernel for the
     // protocol the missing link header would have held.
     let link = link_type_for(&iface)?;
     let program = match filter {
-        Some(expr) if link == wire::LinkType::Ethernet => Some(user_filter::compile(expr, link)?),
+        Some(expr) if link == wire::LinkType::Ethernet => Some(ethernet_socket_program(expr)?),
         Some(expr) => {
             Some(crate::filter::compile_for_cooked_socket(expr).map_err(FilterError::Compile)?)
         }
@@ -65,6 +65,15 @@ fn open_interface(
         filter,
     };
     Ok(Box::new(AfPacket::open(&options, on_note)?))
+}
+
+/// The kernel-side program for a live Ethernet packet socket, whose frames have lost their
+/// outer VLAN tag to the kernel's metadata (see [`crate::filter::compile_for_packet_socket`]).
+#[cfg(target_os = "linux")]
+pub(super) fn ethernet_socket_program(
+    expr: &Expr,
+) -> Result<crate::filter::Program, crate::user_filter::FilterError> {
+    crate::filter::compile_for_packet_socket(expr).map_err(crate::user_filter::FilterError::Compile)
 }
 
 // SIO_RCVALL is both Windows' raw IP socket and its only live capture.
