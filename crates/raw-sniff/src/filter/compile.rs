@@ -957,6 +957,24 @@ mod tests {
     }
 
     #[test]
+    fn huge_offsets_inside_geneve_are_refused_not_misread() {
+        // The run-time offset's slot lives in the constant's top bits; a constant that large
+        // would change which slot is read.
+        let e = parse("geneve and ip[0x10000000] = 1").unwrap();
+        assert!(matches!(
+            compile(&e, Framing::Ethernet),
+            Err(CompileError::Unsupported { .. })
+        ));
+        assert!(compile(
+            &parse("geneve and ip[0xffff] = 1").unwrap(),
+            Framing::Ethernet
+        )
+        .is_ok());
+        // Outside geneve such a load is only past the end of every packet.
+        assert!(compile(&parse("ip[0x10000000] = 1").unwrap(), Framing::Ethernet).is_ok());
+    }
+
+    #[test]
     fn zero_length_prefix_needs_only_the_ethertype() {
         let p = prog("net 0.0.0.0/0", Framing::RawIp);
         // An IPv4 header cut short still matches: no address is read.

@@ -140,7 +140,19 @@ impl Gen {
                     LoadProto::Icmp6 => nh + 40,
                     _ => nh,
                 };
-                match (constant(index)?, behind_ihl) {
+                let constant_index = constant(index)?;
+                if let (Some(k), Some(_)) = (constant_index, super::varoff::unmark(base)) {
+                    // A run-time offset keeps its slot in the constant's top bits, so the
+                    // constant part must stay small; no packet is 16 MiB long anyway.
+                    if k >= 1 << 24 {
+                        return Err(CompileError::Unsupported {
+                            reason: "a byte offset of 16 MiB or more inside 'geneve' is not \
+                                     supported"
+                                .to_string(),
+                        });
+                    }
+                }
+                match (constant_index, behind_ihl) {
                     (Some(k), _) if (base.wrapping_add(k) as i32) < 0 => {
                         // Past any packet (and a negative offset to the kernel): the load
                         // fails, so the packet is rejected.
