@@ -169,6 +169,7 @@ impl Pkt<'_> {
             Primitive::Proto(Proto::Ah) => Ok(self.v4_proto(51)? || self.v6_proto(51)?),
             Primitive::Proto(Proto::Esp) => Ok(self.v4_proto(50)? || self.v6_proto(50)?),
             Primitive::Proto(Proto::Igmp) => self.v4_proto(2),
+            Primitive::Proto(Proto::Igrp) => self.v4_proto(9),
             Primitive::Proto(Proto::Vrrp | Proto::Carp) => self.v4_proto(112),
             Primitive::ProtoChain { v6, number } => self.protochain(v6, number),
             Primitive::Everything => Ok(true),
@@ -318,7 +319,7 @@ impl Pkt<'_> {
                     LoadProto::Link => 0,
                     LoadProto::Ip | LoadProto::Ip6 | LoadProto::Arp => nh as u32,
                     LoadProto::Icmp6 => nh as u32 + 40,
-                    LoadProto::Rarp => nh as u32,
+                    LoadProto::Rarp | LoadProto::LinkWord(_) => nh as u32,
                     _ => nh as u32 + 4 * (self.u8(nh)? & 0xf),
                 };
                 let at = self.value(index)?.checked_add(base).ok_or(Truncated)?;

@@ -98,6 +98,17 @@ const EXPRESSIONS: &[&str] = &[
     "isis proto 0x12",
     "isis proto 27",
     "isis proto 0x3a",
+    // Loads from the link-layer protocols libpcap allows them for: each checks its protocol,
+    // then counts from the network header (AppleTalk's whether or not SNAP came first).
+    "decnet[0] = 0x81",
+    "decnet[2:2] != 0x8181",
+    "lat[0] = 0",
+    "sca[0:4] = 0",
+    "moprc[1] = 0",
+    "mopdl[0:2] = 0",
+    "atalk[0] = 0",
+    "atalk[0] = 0xaa",
+    "atalk[8:2] = 0x809b",
     // RARP addresses and loads.
     "rarp host 10.0.0.5",
     "rarp src 10.0.0.5",
@@ -159,6 +170,14 @@ const NETWORK_EXPRESSIONS: &[&str] = &[
 
 /// Expressions libpcap refuses on every link type (checked against `tcpdump -d`, Ethernet).
 const REJECTED: &[&str] = &[
+    "aarp[0] = 0",
+    "stp[0] = 0",
+    "ipx[0:2] = 0xffff",
+    "netbeui[0] = 0",
+    "iso[0] = 0",
+    "clnp[0] = 0",
+    "esis[0] = 0",
+    "isis[4] = 0x1a",
     "ether 1:2:3:4:5:6",
     "ether",
     "ppp",

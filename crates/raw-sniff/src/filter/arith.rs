@@ -52,6 +52,12 @@ pub enum LoadProto {
     Sctp,
     /// `igmp`: as `tcp`, for IGMP (2).
     Igmp,
+    /// `igrp`: as `tcp`, for IGRP (9).
+    Igrp,
+    /// `decnet`, `lat`, `sca`, `moprc`, `mopdl`, `atalk`: the network header of a frame of
+    /// that link-layer protocol (for `atalk` at the same offset whether or not SNAP precedes
+    /// it, as libpcap reads it).
+    LinkWord(super::link::LinkWord),
     /// `pim`: as `tcp`, for PIM (103); IPv4 only, as in libpcap.
     Pim,
     /// `vrrp`: as `tcp`, for VRRP (112).
@@ -69,6 +75,7 @@ impl LoadProto {
             LoadProto::Icmp => 1,
             LoadProto::Sctp => 132,
             LoadProto::Igmp => 2,
+            LoadProto::Igrp => 9,
             LoadProto::Pim => 103,
             LoadProto::Vrrp | LoadProto::Carp => 112,
             _ => return None,
@@ -209,7 +216,11 @@ impl RelOp {
 
 impl fmt::Display for LoadProto {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let LoadProto::LinkWord(w) = self {
+            return write!(f, "{w}");
+        }
         f.write_str(match self {
+            LoadProto::LinkWord(_) => unreachable!("written above"),
             LoadProto::Link => "link",
             LoadProto::Ip => "ip",
             LoadProto::Ip6 => "ip6",
@@ -221,6 +232,7 @@ impl fmt::Display for LoadProto {
             LoadProto::Rarp => "rarp",
             LoadProto::Sctp => "sctp",
             LoadProto::Igmp => "igmp",
+            LoadProto::Igrp => "igrp",
             LoadProto::Pim => "pim",
             LoadProto::Vrrp => "vrrp",
             LoadProto::Carp => "carp",

@@ -151,6 +151,8 @@ pub enum Proto {
     Sctp,
     /// IGMP (protocol 2), over IPv4 only.
     Igmp,
+    /// Cisco IGRP (protocol 9), over IPv4 only.
+    Igrp,
     /// PIM (protocol 103) over IPv4 or IPv6.
     Pim,
     /// VRRP (protocol 112), over IPv4 only.
@@ -392,6 +394,7 @@ impl fmt::Display for Proto {
             Proto::Rarp => "rarp",
             Proto::Sctp => "sctp",
             Proto::Igmp => "igmp",
+            Proto::Igrp => "igrp",
             Proto::Pim => "pim",
             Proto::Vrrp => "vrrp",
             Proto::Carp => "carp",

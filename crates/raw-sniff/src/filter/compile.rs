@@ -422,6 +422,7 @@ impl Gen {
             Primitive::Proto(
                 word @ (Proto::Sctp
                 | Proto::Igmp
+                | Proto::Igrp
                 | Proto::Pim
                 | Proto::Vrrp
                 | Proto::Carp

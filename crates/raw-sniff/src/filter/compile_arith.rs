@@ -17,7 +17,7 @@
 //!   compiles to `ret #0`.
 
 use super::*;
-use crate::filter::ast::{Arith, ArithOp, LoadProto, RelOp};
+use crate::filter::ast::{Arith, ArithOp, LinkPrim, LoadProto, RelOp};
 use crate::filter::bpf::MEM_WORDS;
 
 /// Bytes a cooked-socket packet lacks compared with the Linux cooked frame built from it.
@@ -83,11 +83,13 @@ impl Gen {
             LoadProto::Ip6 => self.ethertype(0x86dd, t, f),
             LoadProto::Arp => self.ethertype(0x0806, t, f),
             LoadProto::Rarp => self.ethertype(0x8035, t, f),
+            LoadProto::LinkWord(w) => self.link_prim(&LinkPrim::Word(w), t, f)?,
             LoadProto::Tcp
             | LoadProto::Udp
             | LoadProto::Icmp
             | LoadProto::Sctp
             | LoadProto::Igmp
+            | LoadProto::Igrp
             | LoadProto::Pim
             | LoadProto::Vrrp
             | LoadProto::Carp => {

@@ -32,6 +32,7 @@ impl Gen {
             Proto::Ah => (51, true),
             Proto::Esp => (50, true),
             Proto::Igmp => (2, false),
+            Proto::Igrp => (9, false),
             // CARP uses VRRP's protocol number; libpcap cannot tell them apart either.
             Proto::Vrrp | Proto::Carp => (112, false),
             _ => unreachable!("not an IP protocol word: {word}"),

@@ -18,6 +18,7 @@
 //! relational operator has been read.
 
 use super::*;
+use crate::filter::LinkWord;
 
 /// Whether the next tokens start a relation.
 pub(super) enum Start {
@@ -48,6 +49,13 @@ fn load_proto(w: &str) -> Option<LoadProto> {
         "rarp" => LoadProto::Rarp,
         "sctp" => LoadProto::Sctp,
         "igmp" => LoadProto::Igmp,
+        "igrp" => LoadProto::Igrp,
+        "decnet" => LoadProto::LinkWord(LinkWord::Decnet),
+        "lat" => LoadProto::LinkWord(LinkWord::Lat),
+        "sca" => LoadProto::LinkWord(LinkWord::Sca),
+        "moprc" => LoadProto::LinkWord(LinkWord::Moprc),
+        "mopdl" => LoadProto::LinkWord(LinkWord::Mopdl),
+        "atalk" => LoadProto::LinkWord(LinkWord::Atalk),
         "pim" => LoadProto::Pim,
         "vrrp" => LoadProto::Vrrp,
         "carp" => LoadProto::Carp,

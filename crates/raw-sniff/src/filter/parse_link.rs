@@ -112,6 +112,16 @@ impl<'a> Parser<'a> {
                 let Some(word) = link_word(w) else {
                     return Ok(None);
                 };
+                if self.tokens.get(self.pos + 1).map(|t| t.tok) == Some(Tok::Sym("[")) {
+                    // The words with loads (`decnet[0]`) are relations, read before this;
+                    // libpcap has none for the rest either ("unsupported index operation").
+                    return Err(self.err_at(
+                        t,
+                        ParseErrorKind::NotSupported {
+                            what: format!("{w}[…] (a byte load from {w})"),
+                        },
+                    ));
+                }
                 match next {
                     Some("proto") if matches!(word, LinkWord::Iso | LinkWord::Isis) => {
                         self.pos += 2;

@@ -658,6 +658,7 @@ fn proto_keyword(w: &str) -> Option<Proto> {
         "rarp" => Proto::Rarp,
         "sctp" => Proto::Sctp,
         "igmp" => Proto::Igmp,
+        "igrp" => Proto::Igrp,
         "pim" => Proto::Pim,
         "vrrp" => Proto::Vrrp,
         "carp" => Proto::Carp,
