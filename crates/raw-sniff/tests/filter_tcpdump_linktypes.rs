@@ -783,6 +783,27 @@ fn unimplemented_wireless_primitives_say_so() {
     }
 }
 
+/// libpcap's 802.11 words are not implemented, and say so in one line.
+#[test]
+fn wireless_words_are_not_supported() {
+    for expr in [
+        "wlan addr1 02:00:00:00:00:01",
+        "wlan address4 02:00:00:00:00:01",
+        "wlan ra 02:00:00:00:00:01",
+        "wlan ta 02:00:00:00:00:01 and ip",
+        "type mgt",
+        "type data subtype qos-data",
+        "subtype beacon",
+        "dir fromds",
+        "ip and direction tods",
+    ] {
+        let err = user_filter::parse(expr).unwrap_err().to_string();
+        let first = err.lines().next().unwrap();
+        assert!(first.contains("is not supported"), "'{expr}': {err}");
+        assert!(first.contains("802.11"), "'{expr}': {err}");
+    }
+}
+
 /// Where libpcap's arithmetic overwrites the scratch slot holding the LLC header's offset
 /// (`link[0] = 0x88 or ip6` reads the type field at offset 0x88 + 6 in tcpdump), the filter
 /// still reads it where it is.

@@ -41,6 +41,25 @@ impl<'a> Parser<'a> {
         };
         let next = self.word_at(self.pos + 1);
         match (w, next) {
+            // libpcap's 802.11 primitives: not implemented, and they should not read as typos.
+            (
+                "wlan",
+                Some(
+                    field @ ("addr1" | "address1" | "addr2" | "address2" | "addr3" | "address3"
+                    | "addr4" | "address4" | "ra" | "ta"),
+                ),
+            ) => Err(self.err_at(
+                t,
+                ParseErrorKind::NotSupported {
+                    what: format!("wlan {field} (an 802.11 address field)"),
+                },
+            )),
+            ("type" | "subtype" | "dir" | "direction", _) => Err(self.err_at(
+                t,
+                ParseErrorKind::NotSupported {
+                    what: format!("{w} (an 802.11 frame control test)"),
+                },
+            )),
             // libpcap reads all of these as the link layer, whatever the capture's type.
             ("ether" | "link" | "fddi" | "tr" | "wlan" | "ppp" | "slip", _) => {
                 self.pos += 1;
