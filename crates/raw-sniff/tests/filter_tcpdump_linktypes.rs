@@ -306,7 +306,29 @@ fn wlan_frames() -> Vec<Vec<u8>> {
             &mac_header(0x0c, 0x00, false, false),
             &llc_snap(0x0800, &p.v4_tcp),
         ),
+        // Addresses: a broadcast and a multicast first address, within a BSS (no DS bits)
+        // and from the DS; a multicast third address to the DS; a broadcast probe request.
+        with_addr1(data(0x00, llc_snap(0x0800, &p.v4_udp)), [0xff; 6]),
+        with_addr1(
+            data(0x02, llc_snap(0x86dd, &p.v6_udp)),
+            [0x33, 0x33, 0, 0, 0, 0xfb],
+        ),
+        with_addr3(
+            data(0x01, llc_snap(0x0800, &p.v4_udp)),
+            [0x01, 0, 0x5e, 0, 0, 0xfb],
+        ),
+        with_addr1(mac_header(0x40, 0x00, false, false), [0xff; 6]),
     ]
+}
+
+fn with_addr1(mut frame: Vec<u8>, mac: [u8; 6]) -> Vec<u8> {
+    frame[4..10].copy_from_slice(&mac);
+    frame
+}
+
+fn with_addr3(mut frame: Vec<u8>, mac: [u8; 6]) -> Vec<u8> {
+    frame[16..22].copy_from_slice(&mac);
+    frame
 }
 
 /// A radiotap header of the given presence word and fields, its length as given (at least
@@ -692,6 +714,19 @@ fn cases() -> Vec<Case> {
                 "link[0] = 0x88",
                 "link[1] & 3 = 3",
                 "udp and link[24:2] = 0",
+                "wlan host 02:00:00:00:00:01",
+                "wlan src 02:00:00:00:00:02",
+                "wlan src ff:ff:ff:ff:ff:ff",
+                "wlan src 02:00:00:00:00:04",
+                "ether src 02:00:00:00:00:04 or wlan dst ff:ff:ff:ff:ff:ff",
+                "ether dst 02:00:00:00:00:01",
+                "wlan src and dst 02:00:00:00:00:01",
+                "wlan host 02:00:00:00:00:02 and ip",
+                "broadcast",
+                "multicast",
+                "ether broadcast",
+                "ether multicast and udp",
+                "not broadcast and ip6",
                 "geneve and ip",
             ],
             refused: &["mpls", "inbound", "ip6 protochain 17"],
@@ -702,7 +737,25 @@ fn cases() -> Vec<Case> {
             link: wire::LinkType::Radiotap,
             linktype: 127,
             frames: radiotap_frames(),
-            extra: &["llc", "llc s", "link[0] = 0x88", "link[1] & 0x40 != 0"],
+            extra: &[
+                "llc",
+                "llc s",
+                "link[0] = 0x88",
+                "link[1] & 0x40 != 0",
+                "wlan host 02:00:00:00:00:01",
+                "wlan src 02:00:00:00:00:02",
+                "wlan src ff:ff:ff:ff:ff:ff",
+                "wlan src 02:00:00:00:00:04",
+                "ether src 02:00:00:00:00:04 or wlan dst ff:ff:ff:ff:ff:ff",
+                "ether dst 02:00:00:00:00:01",
+                "wlan src and dst 02:00:00:00:00:01",
+                "wlan host 02:00:00:00:00:02 and ip",
+                "broadcast",
+                "multicast",
+                "ether broadcast",
+                "ether multicast and udp",
+                "not broadcast and ip6",
+            ],
             refused: &["mpls", "outbound", "ip protochain 6"],
             named: "802.11",
         },
@@ -764,13 +817,7 @@ fn every_link_type_filters_as_tcpdump_does() {
 #[test]
 fn unimplemented_wireless_primitives_say_so() {
     for link in [wire::LinkType::Ieee80211, wire::LinkType::Radiotap] {
-        for expr in [
-            "wlan host 02:00:00:00:00:01",
-            "ether src 02:00:00:00:00:01",
-            "broadcast",
-            "multicast",
-            "vlan",
-        ] {
+        for expr in ["vlan", "vlan 10 and ip"] {
             let e = user_filter::parse(expr).unwrap();
             let err = user_filter::compile(&e, link).unwrap_err();
             let msg = std::error::Error::source(&err).unwrap().to_string();

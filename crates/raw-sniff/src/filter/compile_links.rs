@@ -30,9 +30,12 @@
 //!   data-pad bit 0x20. The network header is 8 bytes after the LLC header. That start is
 //!   left out when nothing reads those offsets (`link[…]`, `len`), as libpcap leaves it out,
 //!   so a frame too short for it is not rejected there. The offsets are run-time offsets in
-//!   the scratch slots of `compile_varoff.rs`. Ethernet addresses (`ether host`,
-//!   `wlan host`), `broadcast`, `multicast` and `vlan` are refused as not supported; `mpls`
-//!   is refused as libpcap refuses it.
+//!   the scratch slots of `compile_varoff.rs`. `ether`/`wlan` `host`, `src` and `dst`,
+//!   `broadcast` and `multicast` read the 802.11 addresses as libpcap's `gen_wlanhostop`
+//!   does: never in control frames; the source is addr2, or addr3 in a frame from the DS,
+//!   or addr4 in one both to and from it; the destination is addr1, or addr3 in a frame to
+//!   the DS. `vlan` is refused as not supported (libpcap tests each tag for a data frame
+//!   again, which the VLAN code here does not); `mpls` is refused as libpcap refuses it.
 //! - NFLOG (239), IPoIB (242), PKTAP (258): libpcap has no link-type test for these, and
 //!   refuses every primitive that needs one; only `link[…]`, `len`, `less` and `greater`
 //!   can be filtered.
@@ -319,7 +322,7 @@ impl Gen {
         t: Label,
         f: Label,
     ) -> Option<Result<(), CompileError>> {
-        let what = match l {
+        match *l {
             LinkPrim::Llc(ty) => {
                 self.data_frame(f);
                 let Some(ty) = ty else {
@@ -335,20 +338,86 @@ impl Gen {
                         self.jump(op::JMP | op::JEQ | op::K, value, t, f);
                     }
                 }
-                return Some(Ok(()));
             }
-            LinkPrim::EtherHost { .. } => "802.11 addresses ('ether host', 'wlan host')",
-            LinkPrim::Broadcast => "'broadcast' on 802.11",
-            LinkPrim::Multicast => "'multicast' on 802.11",
+            LinkPrim::EtherHost { dir, mac } => {
+                self.dir_fields(dir, t, f, |g, field, t, f| {
+                    let source = field == 0;
+                    g.wlan_address(source, t, f, |g, at, t, f| g.mac_is(at, mac.0, t, f))
+                });
+            }
+            LinkPrim::Broadcast => {
+                self.wlan_address(false, t, f, |g, at, t, f| g.mac_is(at, [0xff; 6], t, f));
+            }
+            LinkPrim::Multicast => {
+                self.wlan_address(false, t, f, |g, at, t, f| {
+                    g.stmt(op::LD | op::B | op::ABS, at);
+                    g.jump(op::JMP | op::JSET | op::K, 1, t, f);
+                });
+            }
             LinkPrim::EtherProto(_)
             | LinkPrim::Word(_)
             | LinkPrim::OsiProto { .. }
             | LinkPrim::IpMulticast { .. }
             | LinkPrim::IpBroadcast => return None,
-        };
-        Some(Err(CompileError::Unsupported {
-            reason: format!("{what} is not supported"),
-        }))
+        }
+        Some(Ok(()))
+    }
+
+    /// Runs `test(g, offset, t, f)` on the 802.11 source (transmitter's view: addr2, or
+    /// addr3 from the DS, addr4 between two) or destination address (addr1, or addr3 to the
+    /// DS), as libpcap's `gen_wlanhostop` does after its optimiser: control frames (type
+    /// bit 0x04) never match, management frames use addr2 / addr1.
+    fn wlan_address(
+        &mut self,
+        source: bool,
+        t: Label,
+        f: Label,
+        mut test: impl FnMut(&mut Gen, u32, Label, Label),
+    ) {
+        let fc = self.frame_control();
+        let (not_control, data, plain) = (self.label(), self.label(), self.label());
+        self.stmt(op::LD | op::B | op::ABS, fc);
+        self.jump(op::JMP | op::JSET | op::K, 0x04, f, not_control);
+        self.place(not_control);
+        self.jump(op::JMP | op::JSET | op::K, 0x08, data, plain);
+        self.place(data);
+        // The flags byte: 0x01 to the DS, 0x02 from the DS.
+        self.stmt(op::LD | op::B | op::ABS, fc + 1);
+        if source {
+            let (from_ds, four, three) = (self.label(), self.label(), self.label());
+            self.jump(op::JMP | op::JSET | op::K, 0x02, from_ds, plain);
+            self.place(from_ds);
+            self.jump(op::JMP | op::JSET | op::K, 0x01, four, three);
+            self.place(four);
+            test(self, fc + 24, t, f);
+            self.place(three);
+            test(self, fc + 16, t, f);
+            self.place(plain);
+            test(self, fc + 10, t, f);
+        } else {
+            let to_ds = self.label();
+            self.jump(op::JMP | op::JSET | op::K, 0x01, to_ds, plain);
+            self.place(to_ds);
+            test(self, fc + 16, t, f);
+            self.place(plain);
+            test(self, fc + 4, t, f);
+        }
+    }
+
+    /// The 6-byte address at `at` is `mac`: its last four bytes first, as libpcap tests it.
+    fn mac_is(&mut self, at: u32, mac: [u8; 6], t: Label, f: Label) {
+        let low_ok = self.label();
+        self.stmt(op::LD | op::W | op::ABS, at + 2);
+        let low = u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]);
+        self.jump(op::JMP | op::JEQ | op::K, low, low_ok, f);
+        self.place(low_ok);
+        self.stmt(op::LD | op::H | op::ABS, at);
+        self.jump(
+            op::JMP | op::JEQ | op::K,
+            u32::from(u16::from_be_bytes([mac[0], mac[1]])),
+            t,
+            f,
+        );
     }
 
     /// On 802.11 and radiotap, stores where the 802.11 header (radiotap) and the LLC header
