@@ -68,6 +68,9 @@
 //!   the `compile_links.rs` part, which also says what each refuses, as libpcap does. On
 //!   802.11 and radiotap the LLC header's offset is computed at the program's start and
 //!   kept in scratch memory, as the offsets after `geneve` are.
+//! - `wlan addr1` … `wlan addr4`, `wlan ra`, `wlan ta`, `type T [subtype S]`, `subtype S`,
+//!   `dir D` (802.11 and radiotap only, refused elsewhere as libpcap refuses them): the
+//!   address fields and frame control bits; see `compile_links.rs`.
 //!
 //! # Differences from tcpdump
 //!
@@ -79,8 +82,8 @@
 //!   error that says so, never a silently different match.
 //! - `protochain` walks at most 16 headers (libpcap loops with a backward jump, which the
 //!   kernel refuses, and so has no limit); see the `compile_ip.rs` part of this module.
-//! - On 802.11 and radiotap captures, `vlan` and the 802.11 words (`wlan addr1`…, `type`,
-//!   `subtype`, `dir`) are refused as not supported, though libpcap has them. And where libpcap's arithmetic reuses the
+//! - On 802.11 and radiotap captures, `vlan` is refused as not supported, though libpcap
+//!   has it. And where libpcap's arithmetic reuses the
 //!   scratch slot holding the LLC header's offset (`link[0] = 1 or ip`, `len < 40 or ip`:
 //!   its `ip` then reads the type field at the constant just computed), the filter reads
 //!   the offset itself, so such expressions keep what they say rather than what tcpdump

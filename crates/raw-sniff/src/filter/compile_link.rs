@@ -368,6 +368,10 @@ impl Gen {
                 let at = self.osi_offset() + if isis { 4 } else { 0 };
                 self.cmp(op::B, at, number, t, f);
             }
+            LinkPrim::WlanAddr { .. }
+            | LinkPrim::WlanType(_)
+            | LinkPrim::WlanSubtype(_)
+            | LinkPrim::WlanDir(_) => return Err(self.not_wireless(l, self.link_name())),
             LinkPrim::IpBroadcast => {
                 let is_ip = self.label();
                 self.ethertype(0x0800, is_ip, f);

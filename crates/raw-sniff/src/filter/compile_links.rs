@@ -34,7 +34,11 @@
 //!   `broadcast` and `multicast` read the 802.11 addresses as libpcap's `gen_wlanhostop`
 //!   does: never in control frames; the source is addr2, or addr3 in a frame from the DS,
 //!   or addr4 in one both to and from it; the destination is addr1, or addr3 in a frame to
-//!   the DS. `vlan` is refused as not supported (libpcap tests each tag for a data frame
+//!   the DS. `wlan addr1` … `addr4` read one field: addr1 always, addr2 but in CTS and
+//!   ACK frames, addr3 but in control frames, addr4 only to and from the DS; `wlan ra`
+//!   (addr1) and `wlan ta` (addr2) only in data frames, as libpcap's code has it. `type`,
+//!   `subtype` and `dir` mask the frame control bytes (0x0c, 0xfc; 0x03 of the second).
+//!   `vlan` is refused as not supported (libpcap tests each tag for a data frame
 //!   again, which the VLAN code here does not); `mpls` is refused as libpcap refuses it.
 //! - NFLOG (239), IPoIB (242), PKTAP (258): libpcap has no link-type test for these, and
 //!   refuses every primitive that needs one; only `link[…]`, `len`, `less` and `greater`
@@ -45,6 +49,7 @@ use super::varoff::Region;
 use super::{CompileError, Frames, Framing, Gen, Label};
 use crate::filter::ast::LinkPrim;
 use crate::filter::bpf::op;
+use crate::filter::link::WlanField;
 
 /// Where the LLC header of an 802.11 frame is kept at run time.
 const LLC: Region = Region::Payload;
@@ -354,6 +359,20 @@ impl Gen {
                     g.jump(op::JMP | op::JSET | op::K, 1, t, f);
                 });
             }
+            LinkPrim::WlanType(ty) => {
+                self.stmt(op::LD | op::B | op::ABS, self.frame_control());
+                self.masked_is(0x0c, u32::from(ty), t, f);
+            }
+            LinkPrim::WlanSubtype(sub) => {
+                self.stmt(op::LD | op::B | op::ABS, self.frame_control());
+                self.stmt(op::ALU | op::AND | op::K, 0xfc);
+                self.jump(op::JMP | op::JEQ | op::K, u32::from(sub), t, f);
+            }
+            LinkPrim::WlanDir(dir) => {
+                self.stmt(op::LD | op::B | op::ABS, self.frame_control() + 1);
+                self.masked_is(0x03, u32::from(dir), t, f);
+            }
+            LinkPrim::WlanAddr { field, mac } => self.wlan_field(field, mac.0, t, f),
             LinkPrim::EtherProto(_)
             | LinkPrim::Word(_)
             | LinkPrim::OsiProto { .. }
@@ -361,6 +380,93 @@ impl Gen {
             | LinkPrim::IpBroadcast => return None,
         }
         Some(Ok(()))
+    }
+
+    /// `A & mask == value`, written as libpcap's optimiser leaves it (a `jset` for 0).
+    fn masked_is(&mut self, mask: u32, value: u32, t: Label, f: Label) {
+        if value == 0 {
+            self.jump(op::JMP | op::JSET | op::K, mask, f, t);
+        } else {
+            self.stmt(op::ALU | op::AND | op::K, mask);
+            self.jump(op::JMP | op::JEQ | op::K, value, t, f);
+        }
+    }
+
+    /// `wlan addr1` … `wlan ta`, with the frame checks libpcap makes before each.
+    fn wlan_field(&mut self, field: WlanField, mac: [u8; 6], t: Label, f: Label) {
+        let fc = self.frame_control();
+        let at = match field {
+            // Every frame has a first address; `ra` is read only in data frames, as libpcap
+            // reads it.
+            WlanField::Addr1 => fc + 4,
+            WlanField::Ra => {
+                let data = self.label();
+                self.stmt(op::LD | op::B | op::ABS, fc);
+                self.jump(op::JMP | op::JSET | op::K, 0x08, data, f);
+                self.place(data);
+                fc + 4
+            }
+            // Not in CTS (0xc4) and ACK (0xd4) control frames.
+            WlanField::Addr2 => {
+                let (control, cts_or_ack, has_it) = (self.label(), self.label(), self.label());
+                self.stmt(op::LD | op::B | op::ABS, fc);
+                self.masked_is(0x0c, 0x04, control, has_it);
+                self.place(control);
+                self.stmt(op::LD | op::B | op::ABS, fc);
+                self.stmt(op::ALU | op::AND | op::K, 0xf0);
+                self.jump(op::JMP | op::JEQ | op::K, 0xc0, f, cts_or_ack);
+                self.place(cts_or_ack);
+                self.stmt(op::LD | op::B | op::ABS, fc);
+                self.stmt(op::ALU | op::AND | op::K, 0xf0);
+                self.jump(op::JMP | op::JEQ | op::K, 0xd0, f, has_it);
+                self.place(has_it);
+                fc + 10
+            }
+            // `ta` in data frames only, as libpcap reads it.
+            WlanField::Ta => {
+                let data = self.label();
+                self.stmt(op::LD | op::B | op::ABS, fc);
+                self.jump(op::JMP | op::JSET | op::K, 0x08, data, f);
+                self.place(data);
+                fc + 10
+            }
+            // Not in control frames.
+            WlanField::Addr3 => {
+                let not_control = self.label();
+                self.stmt(op::LD | op::B | op::ABS, fc);
+                self.stmt(op::ALU | op::AND | op::K, 0x0c);
+                self.jump(op::JMP | op::JEQ | op::K, 0x04, f, not_control);
+                self.place(not_control);
+                fc + 16
+            }
+            // Only in frames both to and from the DS.
+            WlanField::Addr4 => {
+                let both = self.label();
+                self.stmt(op::LD | op::B | op::ABS, fc + 1);
+                self.stmt(op::ALU | op::AND | op::K, 0x03);
+                self.jump(op::JMP | op::JEQ | op::K, 0x03, both, f);
+                self.place(both);
+                fc + 24
+            }
+        };
+        self.mac_is(at, mac, t, f);
+    }
+
+    /// The error for an 802.11 primitive on another link type, in libpcap's words.
+    pub(super) fn not_wireless(&self, l: &LinkPrim, link: &str) -> CompileError {
+        let reason = match l {
+            LinkPrim::WlanType(_) | LinkPrim::WlanSubtype(_) => {
+                format!("802.11 link-layer types supported only on 802.11, not on {link}")
+            }
+            LinkPrim::WlanDir(_) => {
+                format!("frame direction supported only with 802.11 headers, not on {link}")
+            }
+            LinkPrim::WlanAddr { field, .. } => {
+                format!("'{field}' is only supported on 802.11 with 802.11 headers, not on {link}")
+            }
+            other => format!("'{other}' is not supported on {link}"),
+        };
+        CompileError::Unsupported { reason }
     }
 
     /// Runs `test(g, offset, t, f)` on the 802.11 source (transmitter's view: addr2, or
