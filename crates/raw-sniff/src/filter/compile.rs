@@ -82,8 +82,7 @@
 //!   error that says so, never a silently different match.
 //! - `protochain` walks at most 16 headers (libpcap loops with a backward jump, which the
 //!   kernel refuses, and so has no limit); see the `compile_ip.rs` part of this module.
-//! - On 802.11 and radiotap captures, `vlan` is refused as not supported, though libpcap
-//!   has it. And where libpcap's arithmetic reuses the
+//! - On 802.11 and radiotap captures, where libpcap's arithmetic reuses the
 //!   scratch slot holding the LLC header's offset (`link[0] = 1 or ip`, `len < 40 or ip`:
 //!   its `ip` then reads the type field at the constant just computed), the filter reads
 //!   the offset itself, so such expressions keep what they say rather than what tcpdump

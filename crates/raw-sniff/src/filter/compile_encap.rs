@@ -258,6 +258,10 @@ impl Gen {
         f: Label,
     ) -> Result<(), CompileError> {
         match e {
+            Encap::Vlan(id) if self.wireless_vlan_applies() => {
+                self.wireless_vlan(id, t, f);
+                Ok(())
+            }
             Encap::Vlan(id) => self.vlan(id, t, f),
             Encap::Mpls(label) => self.mpls(label, t, f),
             Encap::Geneve(vni) => {

@@ -38,8 +38,10 @@
 //!   ACK frames, addr3 but in control frames, addr4 only to and from the DS; `wlan ra`
 //!   (addr1) and `wlan ta` (addr2) only in data frames, as libpcap's code has it. `type`,
 //!   `subtype` and `dir` mask the frame control bytes (0x0c, 0xfc; 0x03 of the second).
-//!   `vlan` is refused as not supported (libpcap tests each tag for a data frame
-//!   again, which the VLAN code here does not); `mpls` is refused as libpcap refuses it.
+//!   `vlan [id]` tests for a data frame whose SNAP type is a VLAN TPID, then the ID; it
+//!   moves the LLC header 4 bytes on (libpcap's reading: the SNAP type and the network
+//!   header after the tag), and later protocol tests still check for a data frame. `mpls`
+//!   is refused as libpcap refuses it.
 //! - NFLOG (239), IPoIB (242), PKTAP (258): libpcap has no link-type test for these, and
 //!   refuses every primitive that needs one; only `link[…]`, `len`, `less` and `greater`
 //!   can be filtered.
@@ -57,6 +59,8 @@ const LLC: Region = Region::Payload;
 const MAC: Region = Region::LinkHeader;
 /// Bytes of an 802.11 MAC header without QoS or a fourth address.
 const MAC_HEADER_LEN: u32 = 24;
+/// The TPIDs `vlan` accepts, in the order libpcap tests them.
+const VLAN_TPIDS: [u32; 3] = [0x8100, 0x88a8, 0x9100];
 /// Bytes of an LLC + SNAP header, which libpcap assumes between LLC and the network header.
 const LLC_SNAP_LEN: u32 = 8;
 
@@ -187,6 +191,44 @@ impl Gen {
         self.jump(op::JMP | op::JEQ | op::K, 0x0300 | nlpid, t, f);
     }
 
+    /// `c` bytes into the LLC header as libpcap reads it after the `vlan`s written so far:
+    /// each moves it, and the network header 8 bytes after it, 4 bytes on.
+    fn llc_at(&self, c: u32) -> u32 {
+        self.nh - LLC_SNAP_LEN + c
+    }
+
+    /// Whether `vlan` is the 802.11 one: on 802.11 or radiotap, with nothing moving the link
+    /// type before it.
+    pub(super) fn wireless_vlan_applies(&self) -> bool {
+        self.encap.moved_field().is_none() && is_wireless(self.frames)
+    }
+
+    /// `vlan [id]` on 802.11, as libpcap compiles it: a data frame whose SNAP type is one of
+    /// the VLAN TPIDs, then the ID in the tag; the LLC header, and so the SNAP type and the
+    /// network header, move 4 bytes on, and every later protocol test still checks for a
+    /// data frame.
+    pub(super) fn wireless_vlan(&mut self, id: Option<u16>, t: Label, f: Label) {
+        let tagged = if id.is_some() { self.label() } else { t };
+        for (i, tpid) in VLAN_TPIDS.into_iter().enumerate() {
+            let next = if i + 1 == VLAN_TPIDS.len() {
+                f
+            } else {
+                self.label()
+            };
+            self.llc_type(tpid, tagged, next);
+            if next != f {
+                self.place(next);
+            }
+        }
+        if let Some(id) = id {
+            self.place(tagged);
+            self.stmt(op::LD | op::H | op::ABS, self.llc_at(8));
+            self.stmt(op::ALU | op::AND | op::K, 0xfff);
+            self.jump(op::JMP | op::JEQ | op::K, u32::from(id), t, f);
+        }
+        self.nh += 4;
+    }
+
     /// Where the 802.11 frame control field is.
     fn frame_control(&self) -> u32 {
         if self.frames == Frames::Link(Framing::Radiotap) {
@@ -213,7 +255,7 @@ impl Gen {
     fn llc_type(&mut self, value: u32, t: Label, f: Label) {
         self.data_frame(f);
         let cmp = |g: &mut Gen, size: u16, c: u32, k: u32, t: Label, f: Label| {
-            g.stmt(op::LD | size | op::ABS, LLC.at(c));
+            g.stmt(op::LD | size | op::ABS, g.llc_at(c));
             g.jump(op::JMP | op::JEQ | op::K, k, t, f);
         };
         match value {
@@ -281,7 +323,7 @@ impl Gen {
 
     /// Where the OSI header is on 802.11: after the 3-byte LLC header.
     pub(super) fn other_osi_offset(&self) -> Option<u32> {
-        (self.encap.moved_field().is_none() && is_wireless(self.frames)).then(|| LLC.at(3))
+        (self.encap.moved_field().is_none() && is_wireless(self.frames)).then(|| self.llc_at(3))
     }
 
     /// A link-layer primitive where this module's link types differ from `compile_link.rs`;
@@ -334,7 +376,7 @@ impl Gen {
                     self.ja(t);
                     return Some(Ok(()));
                 };
-                self.stmt(op::LD | op::B | op::ABS, LLC.at(2));
+                self.stmt(op::LD | op::B | op::ABS, self.llc_at(2));
                 match ty.control_test() {
                     // I frames: the low bit clear.
                     (0x01, 0) => self.jump(op::JMP | op::JSET | op::K, 0x01, f, t),
