@@ -48,6 +48,18 @@ pub fn filter_link(link: wire::LinkType) -> Option<filter::Framing> {
         wire::LinkType::Null => Some(filter::Framing::Null { big_endian: false }),
         wire::LinkType::Loop => Some(filter::Framing::Loop),
         wire::LinkType::LinuxSll2 => Some(filter::Framing::LinuxSll2),
+        wire::LinkType::Slip => Some(filter::Framing::Slip),
+        wire::LinkType::Ppp => Some(filter::Framing::Ppp),
+        wire::LinkType::PppHdlc => Some(filter::Framing::PppHdlc),
+        wire::LinkType::CHdlc => Some(filter::Framing::CHdlc),
+        wire::LinkType::FrameRelay => Some(filter::Framing::FrameRelay),
+        wire::LinkType::Ieee80211 => Some(filter::Framing::Ieee80211),
+        wire::LinkType::Radiotap => Some(filter::Framing::Radiotap),
+        wire::LinkType::Nflog => Some(filter::Framing::Nflog),
+        wire::LinkType::Ipoib => Some(filter::Framing::Ipoib),
+        wire::LinkType::Pktap => Some(filter::Framing::Pktap),
+        // libpcap does not read link type 14 (OpenBSD's raw IP) from a file at all, so there
+        // is no filter of its to follow.
         _ => None,
     }
 }

@@ -41,6 +41,7 @@ impl Pkt<'_> {
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
             Framing::Null { .. } | Framing::Loop => 4,
             Framing::LinuxSll2 => 20,
+            other => panic!("no model of {other:?}: the properties generate no such frames"),
         }
     }
 
@@ -91,6 +92,7 @@ impl Pkt<'_> {
                 })
             }
             Framing::LinuxSll2 => Ok(self.u16(0)? == ethertype),
+            other => panic!("no model of {other:?}: the properties generate no such frames"),
         }
     }
 

@@ -61,6 +61,16 @@
 //!   type and the network header for every primitive written after it (parse order, as in
 //!   libpcap), so the offsets above are those of a frame without them; after `geneve` they
 //!   are found at run time and kept in scratch memory (`compile_varoff.rs`).
+//! - On SLIP, PPP, PPP in HDLC framing, Cisco HDLC, Frame Relay, 802.11, radiotap, NFLOG,
+//!   IPoIB and PKTAP captures, the words above test the link type's own type field (PPP
+//!   protocol numbers, Cisco ethertypes, Frame Relay NLPIDs, 802.11 LLC/SNAP headers), and
+//!   `link[…]` counts from the start of the frame (from the 802.11 header on radiotap): see
+//!   the `compile_links.rs` part, which also says what each refuses, as libpcap does. On
+//!   802.11 and radiotap the LLC header's offset is computed at the program's start and
+//!   kept in scratch memory, as the offsets after `geneve` are.
+//! - `wlan addr1` … `wlan addr4`, `wlan ra`, `wlan ta`, `type T [subtype S]`, `subtype S`,
+//!   `dir D` (802.11 and radiotap only, refused elsewhere as libpcap refuses them): the
+//!   address fields and frame control bits; see `compile_links.rs`.
 //!
 //! # Differences from tcpdump
 //!
@@ -72,6 +82,12 @@
 //!   error that says so, never a silently different match.
 //! - `protochain` walks at most 16 headers (libpcap loops with a backward jump, which the
 //!   kernel refuses, and so has no limit); see the `compile_ip.rs` part of this module.
+//! - On 802.11 and radiotap captures, where libpcap's arithmetic reuses the
+//!   scratch slot holding the LLC header's offset (`link[0] = 1 or ip`, `len < 40 or ip`:
+//!   its `ip` then reads the type field at the constant just computed), the filter reads
+//!   the offset itself, so such expressions keep what they say rather than what tcpdump
+//!   keeps.
+//! - Link type 14 (OpenBSD's raw IP) is refused: libpcap does not read it from a file.
 //! - A primitive after `geneve` that is tested where `geneve` did not match
 //!   (`geneve or ip`) is refused: libpcap reads offsets there that were never set.
 //! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
@@ -101,6 +117,8 @@ mod encap;
 mod ip;
 #[path = "compile_link.rs"]
 mod link;
+#[path = "compile_links.rs"]
+mod links;
 
 #[path = "compile_varoff.rs"]
 mod varoff;
@@ -135,6 +153,39 @@ pub enum Framing {
     /// Linux cooked capture v2 (`DLT_LINUX_SLL2`, pcap link type 276): protocol at byte 0,
     /// interface index at 4, packet type at 10, network header at 20.
     LinuxSll2,
+    /// SLIP (`DLT_SLIP`, pcap link type 8): a 16-byte header (direction, then the compressed
+    /// TCP/IP header), then the packet. As in libpcap, `ip`/`ip6` read the version nibble of
+    /// the header's first byte.
+    Slip,
+    /// PPP (`DLT_PPP`, pcap link type 9): address, control, then the 16-bit PPP protocol at
+    /// byte 2; network header at 4.
+    Ppp,
+    /// PPP in HDLC-like framing (`DLT_PPP_SERIAL`, pcap link type 50): as [`Framing::Ppp`],
+    /// but libpcap refuses `mpls` there.
+    PppHdlc,
+    /// Cisco HDLC (`DLT_C_HDLC`, pcap link type 104): address, control, then an ethertype at
+    /// byte 2 (0xfefe for OSI, followed by a pad byte); network header at 4.
+    CHdlc,
+    /// Frame Relay (`DLT_FRELAY`, pcap link type 107): a 2-byte Q.922 address, then the
+    /// control byte 0x03 and an NLPID read together as 16 bits at byte 2 (0x03cc IPv4, 0x038e
+    /// IPv6, 0x0381-0x0383 OSI). libpcap reads the network header at offset 0, and so does
+    /// the filter.
+    FrameRelay,
+    /// IEEE 802.11 (`DLT_IEEE802_11`, pcap link type 105): the LLC header follows a MAC
+    /// header of 24 bytes, or 26 for QoS data frames, found at run time; the network header
+    /// is 8 bytes after it (a SNAP header is assumed, as in libpcap).
+    Ieee80211,
+    /// Radiotap (`DLT_IEEE802_11_RADIO`, pcap link type 127): a radiotap header whose
+    /// little-endian length is at byte 2, then an 802.11 frame as [`Framing::Ieee80211`]
+    /// (padded to 4 bytes when the radiotap flags say so).
+    Radiotap,
+    /// Linux netfilter log (`DLT_NFLOG`, pcap link type 239): only `link[…]` and `len` can be
+    /// filtered, as in libpcap.
+    Nflog,
+    /// IP over InfiniBand (`DLT_IPOIB`, pcap link type 242): only `link[…]` and `len`.
+    Ipoib,
+    /// Apple PKTAP (`DLT_PKTAP`, pcap link type 258): only `link[…]` and `len`.
+    Pktap,
 }
 
 impl Framing {
@@ -146,6 +197,11 @@ impl Framing {
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
             Framing::Null { .. } | Framing::Loop => 4,
             Framing::LinuxSll2 => 20,
+            Framing::Slip => 16,
+            Framing::Ppp | Framing::PppHdlc | Framing::CHdlc => 4,
+            Framing::FrameRelay | Framing::Nflog | Framing::Ipoib | Framing::Pktap => 0,
+            // After the LLC/SNAP header, whose offset the program computes (compile_links.rs).
+            Framing::Ieee80211 | Framing::Radiotap => links::wireless_net_offset(),
         }
     }
 }
@@ -253,7 +309,9 @@ fn generate_with(expr: &Expr, frames: Frames, live: bool) -> Result<Program, Com
     let accept = g.label();
     let reject = g.label();
     g.live_vlan_prologue(expr);
+    let link_prologue = g.link_prologue();
     g.cond(expr, accept, reject)?;
+    g.drop_unused_link_prologue(link_prologue);
     g.encap.take_error()?;
     g.place(accept);
     g.stmt(op::RET | op::K, SNAPLEN);
@@ -388,6 +446,7 @@ impl Gen {
             Frames::Link(link @ (Framing::Null { .. } | Framing::Loop)) => {
                 self.loopback_family(link, ethertype, t, f)
             }
+            Frames::Link(link) => self.other_link_type(link, ethertype, t, f),
         }
     }
 
@@ -429,6 +488,9 @@ impl Gen {
                 | Proto::Ah
                 | Proto::Esp),
             ) => self.ip_word(word, t, f),
+            Primitive::ProtoChain { .. } if links::variable_link_header(self.frames) => {
+                return Err(links::protochain_refused(self.frames))
+            }
             Primitive::ProtoChain { v6, number } => self.protochain(v6, number, t, f),
             Primitive::Everything => self.ja(t),
             Primitive::DecnetHost { dir, addr } => self.decnet_host(dir, addr, t, f),
@@ -648,10 +710,13 @@ impl Gen {
     /// Compares consecutive 32-bit words from `at` with `(value, mask)` pairs, skipping words
     /// whose mask is zero; no word to compare means a match.
     fn masked_words(&mut self, at: u32, words: &[(u32, u32)], t: Label, f: Label) {
+        // libpcap's optimiser leaves a word whose mask is zero in place when its offset is
+        // found at run time, so a packet too short for it is rejected there.
+        let variable = varoff::unmark(at).is_some();
         let live: Vec<(u32, u32, u32)> = words
             .iter()
             .enumerate()
-            .filter(|(_, (_, m))| *m != 0)
+            .filter(|(_, (_, m))| *m != 0 || variable)
             .map(|(i, &(v, m))| (at + 4 * i as u32, v, m))
             .collect();
         if live.is_empty() {

@@ -175,11 +175,12 @@ fn link_name(frames: Frames) -> &'static str {
         Frames::Link(Framing::LinuxSll2) => "Linux cooked v2 captures",
         Frames::Link(Framing::Null { .. }) => "BSD loopback (NULL) captures",
         Frames::Link(Framing::Loop) => "OpenBSD loopback (LOOP) captures",
+        Frames::Link(link) => super::links::link_name(link).unwrap_or("this link type's"),
     }
 }
 
 /// The PPP protocol libpcap tests for an ethertype (`ethertype_to_ppptype`).
-fn ppp_protocol(ethertype: u16) -> u32 {
+pub(super) fn ppp_protocol(ethertype: u16) -> u32 {
     match ethertype {
         0x0800 => 0x0021,
         0x86dd => 0x0057,
@@ -257,6 +258,10 @@ impl Gen {
         f: Label,
     ) -> Result<(), CompileError> {
         match e {
+            Encap::Vlan(id) if self.wireless_vlan_applies() => {
+                self.wireless_vlan(id, t, f);
+                Ok(())
+            }
             Encap::Vlan(id) => self.vlan(id, t, f),
             Encap::Mpls(label) => self.mpls(label, t, f),
             Encap::Geneve(vni) => {
@@ -378,6 +383,12 @@ impl Gen {
                 (Some(LinkField::Ethertype(_)), _) | (None, Frames::Link(Framing::Ethernet)) => {
                     self.ethertype(0x8847, found, f);
                 }
+                (None, Frames::Link(Framing::Ppp)) => {
+                    // PPP's protocol number for unicast MPLS.
+                    self.stmt(op::LD | op::H | op::ABS, 2);
+                    self.jump(op::JMP | op::JEQ | op::K, 0x0281, found, f);
+                }
+                (None, Frames::Link(Framing::CHdlc)) => self.ethertype(0x8847, found, f),
                 (_, frames) => {
                     return Err(unsupported(format!(
                         "no MPLS support for {}",
@@ -406,6 +417,10 @@ impl Gen {
         f: Label,
     ) -> Result<(), CompileError> {
         self.metadata_on_ppp("inbound/outbound")?;
+        if self.frames == Frames::Link(Framing::Slip) {
+            self.slip_direction(d == Direction::Inbound, t, f);
+            return Ok(());
+        }
         if self.frames == Frames::Link(Framing::LinuxSll2) {
             // The packet type is one byte at 10 in a v2 header.
             let (t, f) = match d {
@@ -441,6 +456,14 @@ impl Gen {
     fn metadata_on_ppp(&self, what: &str) -> Result<(), CompileError> {
         match self.encap.field {
             Some(LinkField::Ppp(_)) => Err(unsupported(format!("{what} not supported on PPP"))),
+            // 802.11's offsets are variable from the start; its own message follows.
+            None if matches!(
+                self.frames,
+                Frames::Link(Framing::Ieee80211 | Framing::Radiotap)
+            ) =>
+            {
+                Ok(())
+            }
             // libpcap reads these relative to the inner frame's link header there.
             _ if self.encap.var.is_some() => Err(unsupported(format!(
                 "{what} after 'geneve' is not supported"

@@ -54,6 +54,10 @@ impl Gen {
             Frames::Link(Framing::LinuxSll2) => TypeField::Plain,
             Frames::Link(Framing::Ethernet) => TypeField::Ethernet,
             Frames::Link(Framing::LinuxSll) | Frames::CookedSocket => TypeField::Cooked,
+            // Types that `ethertype` maps (compile_links.rs).
+            Frames::Link(Framing::Ppp | Framing::PppHdlc | Framing::FrameRelay) => TypeField::Moved,
+            Frames::Link(Framing::CHdlc) => TypeField::Plain,
+            Frames::Link(Framing::Ieee80211 | Framing::Radiotap) => TypeField::Moved,
             Frames::Link(_) => TypeField::None,
         }
     }
@@ -74,6 +78,7 @@ impl Gen {
             Frames::Link(Framing::Ipv6) => "raw IPv6",
             Frames::Link(Framing::Null { .. }) => "BSD loopback (NULL)",
             Frames::Link(Framing::Loop) => "OpenBSD loopback (LOOP)",
+            Frames::Link(link) => super::links::link_name(link).unwrap_or("this link type"),
         }
     }
 
@@ -92,6 +97,7 @@ impl Gen {
             (_, Frames::Link(Framing::LinuxSll2)) => 0,
             (_, Frames::Link(Framing::LinuxSll)) => 14,
             (_, Frames::CookedSocket) => SKF_AD_PROTOCOL,
+            (_, Frames::Link(Framing::CHdlc)) => 2,
             _ => 12,
         };
         self.stmt(op::LD | op::H | op::ABS, at);
@@ -133,6 +139,9 @@ impl Gen {
 
     /// `ether proto value` / `link proto value`.
     fn ether_proto(&mut self, value: u32, t: Label, f: Label) {
+        if self.other_ether_proto(value, t, f).is_some() {
+            return;
+        }
         let nh = self.nh;
         let field = self.type_field();
         if field == TypeField::Plain {
@@ -204,6 +213,9 @@ impl Gen {
     /// Where the OSI NLPID is: after the 3-byte LLC header on Ethernet; at the LLC header on
     /// Linux cooked, as libpcap has it.
     fn osi_offset(&self) -> u32 {
+        if let Some(at) = self.other_osi_offset() {
+            return at;
+        }
         match self.type_field() {
             TypeField::Ethernet => self.nh + 3,
             _ => self.nh,
@@ -212,6 +224,9 @@ impl Gen {
 
     /// OSI (`iso`) with NLPID `nlpid`.
     fn osi(&mut self, nlpid: u32, t: Label, f: Label) {
+        if self.other_osi(nlpid, t, f).is_some() {
+            return;
+        }
         let iso = self.label();
         self.ether_proto(0xfe, iso, f);
         self.place(iso);
@@ -273,6 +288,9 @@ impl Gen {
         t: Label,
         f: Label,
     ) -> Result<(), CompileError> {
+        if let Some(done) = self.other_link_prim(l, t, f) {
+            return done;
+        }
         let nh = self.nh;
         let ethernet = self.type_field() == TypeField::Ethernet;
         // The Ethernet header: the frame's own, or the one inside `geneve`.
@@ -350,6 +368,10 @@ impl Gen {
                 let at = self.osi_offset() + if isis { 4 } else { 0 };
                 self.cmp(op::B, at, number, t, f);
             }
+            LinkPrim::WlanAddr { .. }
+            | LinkPrim::WlanType(_)
+            | LinkPrim::WlanSubtype(_)
+            | LinkPrim::WlanDir(_) => return Err(self.not_wireless(l, self.link_name())),
             LinkPrim::IpBroadcast => {
                 let is_ip = self.label();
                 self.ethertype(0x0800, is_ip, f);

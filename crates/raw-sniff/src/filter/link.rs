@@ -1,7 +1,8 @@
 //! The link-layer primitives of pcap-filter(7): Ethernet addresses (written in any of
 //! libpcap's notations, or as a name from `/etc/ethers`), `ether proto`, the link-layer
-//! protocols that stand alone as a word (`stp`, `ipx`, `isis`, …), LLC frame types, and
-//! broadcast and multicast destinations.
+//! protocols that stand alone as a word (`stp`, `ipx`, `isis`, …), LLC frame types,
+//! broadcast and multicast destinations, and the 802.11 address fields, frame types and
+//! directions.
 //!
 //! Only the reading of `/etc/ethers` touches the file system, and only for a name that is not
 //! an address, as libpcap does.
@@ -48,7 +49,110 @@ pub enum LinkPrim {
     /// `ip broadcast`: an IPv4 destination of all zeros or all ones, which is what libpcap
     /// makes of it with the netmask 0 that tcpdump passes for a capture file.
     IpBroadcast,
+    /// `wlan addr1` … `wlan addr4`, `wlan ra`, `wlan ta`: one 802.11 address field.
+    WlanAddr {
+        /// Which.
+        field: WlanField,
+        /// The address.
+        mac: MacAddr,
+    },
+    /// `type T`: the 802.11 frame type bits (0x0c of the first frame control byte), as
+    /// libpcap writes them: 0x00 management, 0x04 control, 0x08 data.
+    WlanType(u8),
+    /// `subtype S` / `type T subtype S`: the 802.11 type and subtype bits (0xfc of the first
+    /// frame control byte).
+    WlanSubtype(u8),
+    /// `dir D`: the 802.11 to-DS and from-DS bits (0x03 of the second frame control byte).
+    WlanDir(u8),
 }
+
+/// The 802.11 address fields `wlan` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WlanField {
+    /// `addr1` / `address1`: the first address, in every frame.
+    Addr1,
+    /// `addr2` / `address2`: the second, absent from CTS and ACK frames.
+    Addr2,
+    /// `addr3` / `address3`: the third, in management and data frames.
+    Addr3,
+    /// `addr4` / `address4`: the fourth, in data frames both to and from the DS.
+    Addr4,
+    /// `ra`: the receiver address (addr1).
+    Ra,
+    /// `ta`: the transmitter address (addr2, where there is one).
+    Ta,
+}
+
+impl WlanField {
+    /// The field a word names.
+    pub(crate) fn from_word(w: &str) -> Option<WlanField> {
+        Some(match w {
+            "addr1" | "address1" => WlanField::Addr1,
+            "addr2" | "address2" => WlanField::Addr2,
+            "addr3" | "address3" => WlanField::Addr3,
+            "addr4" | "address4" => WlanField::Addr4,
+            "ra" => WlanField::Ra,
+            "ta" => WlanField::Ta,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for WlanField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WlanField::Addr1 => "addr1",
+            WlanField::Addr2 => "addr2",
+            WlanField::Addr3 => "addr3",
+            WlanField::Addr4 => "addr4",
+            WlanField::Ra => "ra",
+            WlanField::Ta => "ta",
+        })
+    }
+}
+
+/// The 802.11 frame types `type` takes, with their bits in the frame control byte.
+pub(crate) const WLAN_TYPES: &[(&str, u8)] = &[("mgt", 0x00), ("ctl", 0x04), ("data", 0x08)];
+
+/// The 802.11 subtypes `subtype` takes, with their frame type, as libpcap names them.
+pub(crate) const WLAN_SUBTYPES: &[(&str, u8)] = &[
+    ("assoc-req", 0x00),
+    ("assoc-resp", 0x10),
+    ("reassoc-req", 0x20),
+    ("reassoc-resp", 0x30),
+    ("probe-req", 0x40),
+    ("probe-resp", 0x50),
+    ("beacon", 0x80),
+    ("atim", 0x90),
+    ("disassoc", 0xa0),
+    ("auth", 0xb0),
+    ("deauth", 0xc0),
+    ("ps-poll", 0xa4),
+    ("rts", 0xb4),
+    ("cts", 0xc4),
+    ("ack", 0xd4),
+    ("cf-end", 0xe4),
+    ("cf-end-ack", 0xf4),
+    ("data", 0x08),
+    ("data-cf-ack", 0x18),
+    ("data-cf-poll", 0x28),
+    ("data-cf-ack-poll", 0x38),
+    ("null", 0x48),
+    ("cf-ack", 0x58),
+    ("cf-poll", 0x68),
+    ("cf-ack-poll", 0x78),
+    ("qos-data", 0x88),
+    ("qos-data-cf-ack", 0x98),
+    ("qos-data-cf-poll", 0xa8),
+    ("qos-data-cf-ack-poll", 0xb8),
+    ("qos", 0xc8),
+    ("qos-cf-poll", 0xe8),
+    ("qos-cf-ack-poll", 0xf8),
+];
+
+/// The 802.11 directions `dir` takes.
+pub(crate) const WLAN_DIRS: &[(&str, u8)] =
+    &[("nods", 0), ("tods", 1), ("fromds", 2), ("dstods", 3)];
 
 /// The protocol words of pcap-filter(7) that name a link-layer protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -333,6 +437,23 @@ impl fmt::Display for LinkPrim {
                 f.write_str(if *v6 { "ip6 multicast" } else { "ip multicast" })
             }
             LinkPrim::IpBroadcast => f.write_str("ip broadcast"),
+            LinkPrim::WlanAddr { field, mac } => write!(f, "wlan {field} {mac}"),
+            LinkPrim::WlanType(v) => match WLAN_TYPES.iter().find(|(_, t)| t == v) {
+                Some((name, _)) => write!(f, "type {name}"),
+                None => write!(f, "type {v:#x}"),
+            },
+            LinkPrim::WlanSubtype(v) => {
+                let ty = WLAN_TYPES.iter().find(|(_, t)| *t == v & 0x0c);
+                let sub = WLAN_SUBTYPES.iter().find(|(_, s)| s == v);
+                match (ty, sub) {
+                    (Some((ty, _)), Some((sub, _))) => write!(f, "type {ty} subtype {sub}"),
+                    _ => write!(f, "link[0] & 0xfc = {v:#x}"),
+                }
+            }
+            LinkPrim::WlanDir(v) => match WLAN_DIRS.iter().find(|(_, d)| d == v) {
+                Some((name, _)) => write!(f, "dir {name}"),
+                None => write!(f, "dir {v}"),
+            },
             LinkPrim::OsiProto { isis, number } => {
                 write!(f, "{} proto {number}", if *isis { "isis" } else { "iso" })
             }

@@ -53,6 +53,7 @@ pub use compile::compile_for_packet_socket;
 pub use compile::{compile, compile_for_cooked_socket, CompileError, Framing};
 pub use error::{Found, ParseError, ParseErrorKind};
 pub use interp::{run, run_with_metadata, Metadata};
+pub use link::WlanField;
 pub use link::{LinkPrim, LinkWord, LlcType, MacAddr};
 pub use parser::parse;
 pub use parser::parse_with;

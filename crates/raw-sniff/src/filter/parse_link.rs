@@ -17,6 +17,7 @@
 
 use super::super::ast::{Dir, Expr, LinkPrim, LinkWord, Primitive};
 use super::super::link::{ether_proto_name, ethers_lookup, link_word, llc_type, MacAddr};
+use super::super::link::{WlanField, WLAN_DIRS, WLAN_SUBTYPES, WLAN_TYPES};
 use super::arith::c_number;
 use super::{dir_keyword, proto_keyword, Found, Kind, ParseError, ParseErrorKind, Parser, Quals};
 use crate::filter::lexer::{Tok, Token};
@@ -41,6 +42,19 @@ impl<'a> Parser<'a> {
         };
         let next = self.word_at(self.pos + 1);
         match (w, next) {
+            // libpcap's 802.11 address fields, frame types and directions.
+            ("ether" | "link" | "fddi" | "tr" | "wlan" | "ppp" | "slip", Some(field))
+                if WlanField::from_word(field).is_some() =>
+            {
+                self.pos += 2;
+                self.wlan_addr(field)
+            }
+            ("type" | "subtype" | "dir" | "direction", _) => {
+                self.pos += 1;
+                self.last = None;
+                let prim = self.wlan_frame_control(w)?;
+                self.link(prim)
+            }
             // libpcap reads all of these as the link layer, whatever the capture's type.
             ("ether" | "link" | "fddi" | "tr" | "wlan" | "ppp" | "slip", _) => {
                 self.pos += 1;
@@ -245,6 +259,85 @@ impl<'a> Parser<'a> {
                 after: qualifier.to_string(),
                 found,
             })),
+        }
+    }
+
+    /// The address after `wlan addr1` … `wlan ta` (and an optional `host`).
+    fn wlan_addr(&mut self, field: &str) -> Result<Option<Expr>, ParseError> {
+        let mut after = field.to_string();
+        if self.peek_word() == Some("host") {
+            self.pos += 1;
+            after = "host".to_string();
+        }
+        let quals = Quals {
+            proto: None,
+            dir: Dir::SrcOrDst,
+            kind: Kind::EtherHost,
+            after,
+        };
+        let field = WlanField::from_word(field).expect("checked by the caller");
+        self.last = None;
+        match self.link_value(&quals)? {
+            Primitive::Link(LinkPrim::EtherHost { mac, .. }) => {
+                self.link(LinkPrim::WlanAddr { field, mac })
+            }
+            other => Ok(Some(Expr::Prim(other))),
+        }
+    }
+
+    /// The value after `type`, `subtype`, `dir` or `direction` (already consumed), and for
+    /// `type` an optional `subtype`: names as libpcap spells them, or for `type` and `dir` a
+    /// number (`type` as the frame control bits, 0x00, 0x04 or 0x08).
+    fn wlan_frame_control(&mut self, keyword: &str) -> Result<LinkPrim, ParseError> {
+        let expected = match keyword {
+            "type" => "an 802.11 frame type (mgt, ctl, data)",
+            "subtype" => "an 802.11 frame subtype such as beacon or qos-data",
+            _ => "an 802.11 direction (nods, tods, fromds, dstods) or a number",
+        };
+        let tok = self.peek_value(expected, keyword)?;
+        self.pos += 1;
+        let text = tok.text();
+        let unknown = |what: &'static str| ParseErrorKind::UnknownLinkName {
+            what,
+            name: text.to_string(),
+        };
+        let named = |table: &[(&str, u8)]| table.iter().find(|(n, _)| *n == text).map(|&(_, v)| v);
+        let number = || match c_number(text) {
+            Some(Ok(n)) => u8::try_from(n).ok(),
+            _ => None,
+        };
+        match keyword {
+            "type" => {
+                let ty = named(WLAN_TYPES)
+                    .or_else(|| number().filter(|n| n & !0x0c == 0 && *n != 0x0c))
+                    .ok_or_else(|| self.err_at(tok, unknown("802.11 frame type")))?;
+                if self.peek_word() != Some("subtype") {
+                    return Ok(LinkPrim::WlanType(ty));
+                }
+                self.pos += 1;
+                let tok = self.peek_value(expected, "subtype")?;
+                self.pos += 1;
+                let sub = WLAN_SUBTYPES
+                    .iter()
+                    .find(|(n, v)| *n == tok.text() && v & 0x0c == ty)
+                    .ok_or_else(|| {
+                        self.err_at(
+                            tok,
+                            ParseErrorKind::UnknownLinkName {
+                                what: "802.11 subtype of that type",
+                                name: tok.text().to_string(),
+                            },
+                        )
+                    })?;
+                Ok(LinkPrim::WlanSubtype(sub.1))
+            }
+            "subtype" => named(WLAN_SUBTYPES)
+                .map(LinkPrim::WlanSubtype)
+                .ok_or_else(|| self.err_at(tok, unknown("802.11 frame subtype"))),
+            _ => named(WLAN_DIRS)
+                .or_else(number)
+                .map(LinkPrim::WlanDir)
+                .ok_or_else(|| self.err_at(tok, unknown("802.11 direction"))),
         }
     }
 
