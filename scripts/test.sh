@@ -15,6 +15,10 @@ for pair in tshark:tshark tcpdump:tcpdump socat:socat ncat:ncat nc:netcat-openbs
     ping:iputils-ping ip:iproute2 ss:iproute2 setpriv:util-linux chromium:chromium; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
+# The filter tests look names up where libpcap does: netbase provides these files on Debian.
+for f in /etc/services /etc/networks /etc/protocols; do
+    [ -f "$f" ] || { need_apt+=(netbase); break; }
+done
 if [ "${#need_apt[@]}" -gt 0 ]; then
     if [ "$(id -u)" = "0" ]; then
         echo "== installing test peers: ${need_apt[*]}"

@@ -124,10 +124,13 @@ pub struct Opts {
 
     /// Capture filter in tcpdump's syntax, e.g. `tcp port 80 and host 10.0.0.1`
     ///
-    /// It may also be given as trailing arguments, as tcpdump takes it. Supported: tcp, udp,
-    /// icmp, icmp6, arp, ip, ip6, host, net, port, portrange, src/dst qualifiers, ip proto,
-    /// ip6 proto, len, less, greater, byte loads with arithmetic and relations (`tcp[tcpflags]
-    /// & tcp-syn != 0`, `ip[2:2] > 576`), and/or/not (&&, ||, !) and parentheses.
+    /// It may also be given as trailing arguments, as tcpdump takes it. The language of
+    /// pcap-filter(7), as libpcap reads it: host, net, port, portrange (names and every
+    /// address form), src/dst, ether host/proto, protocol words (tcp, udp, sctp, icmp, igmp,
+    /// arp, stp, isis, …), ip/ip6 proto, protochain, broadcast, multicast, vlan, mpls, pppoes,
+    /// geneve, inbound, outbound, ifindex, wlan addresses and types, len, less, greater, byte
+    /// loads with arithmetic and relations (`tcp[tcpflags] & tcp-syn != 0`), and/or/not (&&,
+    /// ||, !) and parentheses. Not supported: gateway.
     #[arg(short, long, value_name = "EXPR")]
     pub filter: Option<String>,
 

@@ -41,7 +41,35 @@ pub fn filter_link(link: wire::LinkType) -> Option<filter::Framing> {
         // filter, so that it matches what tcpdump matches.
         wire::LinkType::Ipv4 => Some(filter::Framing::Ipv4),
         wire::LinkType::Ipv6 => Some(filter::Framing::Ipv6),
+        // libpcap reads link type 12 as raw IP, the version nibble deciding.
+        wire::LinkType::RawDlt12 => Some(filter::Framing::RawIp),
+        // The address family is in the capturing host's byte order: here a little-endian
+        // one, as for nearly every capture; `filter_link_written` takes the byte order.
+        wire::LinkType::Null => Some(filter::Framing::Null { big_endian: false }),
+        wire::LinkType::Loop => Some(filter::Framing::Loop),
+        wire::LinkType::LinuxSll2 => Some(filter::Framing::LinuxSll2),
+        wire::LinkType::Slip => Some(filter::Framing::Slip),
+        wire::LinkType::Ppp => Some(filter::Framing::Ppp),
+        wire::LinkType::PppHdlc => Some(filter::Framing::PppHdlc),
+        wire::LinkType::CHdlc => Some(filter::Framing::CHdlc),
+        wire::LinkType::FrameRelay => Some(filter::Framing::FrameRelay),
+        wire::LinkType::Ieee80211 => Some(filter::Framing::Ieee80211),
+        wire::LinkType::Radiotap => Some(filter::Framing::Radiotap),
+        wire::LinkType::Nflog => Some(filter::Framing::Nflog),
+        wire::LinkType::Ipoib => Some(filter::Framing::Ipoib),
+        wire::LinkType::Pktap => Some(filter::Framing::Pktap),
+        // libpcap does not read link type 14 (OpenBSD's raw IP) from a file at all, so there
+        // is no filter of its to follow.
         _ => None,
+    }
+}
+
+/// The filter's link type for frames written by a host of the given byte order: only BSD
+/// loopback (NULL), whose address family is in host order, depends on it.
+pub fn filter_link_written(link: wire::LinkType, big_endian: bool) -> Option<filter::Framing> {
+    match link {
+        wire::LinkType::Null => Some(filter::Framing::Null { big_endian }),
+        _ => filter_link(link),
     }
 }
 
@@ -55,16 +83,30 @@ pub fn parse(text: &str) -> Result<Expr, FilterError> {
 
 /// Compiles for one link type, with an error that says which.
 pub fn compile(expr: &Expr, link: wire::LinkType) -> Result<Program, FilterError> {
-    let Some(target) = filter_link(link) else {
+    compile_written(expr, link, false)
+}
+
+/// Compiles for one link type, written by a host of the given byte order (see
+/// [`filter_link_written`]).
+pub fn compile_written(
+    expr: &Expr,
+    link: wire::LinkType,
+    big_endian: bool,
+) -> Result<Program, FilterError> {
+    let Some(target) = filter_link_written(link, big_endian) else {
         return Err(FilterError::UnsupportedLink(link));
     };
     filter::compile(expr, target).map_err(FilterError::Compile)
 }
 
-/// [`compile`] without the kernel's length limit, for a program only the interpreter runs or
-/// the kernel is asked to take (and may refuse).
-pub fn compile_any_length(expr: &Expr, link: wire::LinkType) -> Result<Program, FilterError> {
-    let Some(target) = filter_link(link) else {
+/// [`compile_written`] without the kernel's length limit, for a program only the interpreter
+/// runs.
+pub fn compile_written_any_length(
+    expr: &Expr,
+    link: wire::LinkType,
+    big_endian: bool,
+) -> Result<Program, FilterError> {
+    let Some(target) = filter_link_written(link, big_endian) else {
         return Err(FilterError::UnsupportedLink(link));
     };
     filter::compile_any_length(expr, target).map_err(FilterError::Compile)
@@ -75,6 +117,7 @@ pub fn compile_any_length(expr: &Expr, link: wire::LinkType) -> Result<Program, 
 pub struct UserFilter {
     expr: Expr,
     programs: Vec<(wire::LinkType, Program)>,
+    big_endian: bool,
 }
 
 impl UserFilter {
@@ -83,6 +126,7 @@ impl UserFilter {
         UserFilter {
             expr,
             programs: Vec::new(),
+            big_endian: false,
         }
     }
 
@@ -92,7 +136,14 @@ impl UserFilter {
         UserFilter {
             expr,
             programs: vec![(link, program)],
+            big_endian: false,
         }
+    }
+
+    /// The same filter for frames written by a big-endian host (or not).
+    pub fn written_big_endian(mut self, big_endian: bool) -> UserFilter {
+        self.big_endian = big_endian;
+        self
     }
 
     /// Whether the frame passes; fails if the filter cannot be compiled for `link`.
@@ -105,7 +156,7 @@ impl UserFilter {
         let program = match self.programs.iter().position(|(l, _)| *l == link) {
             Some(i) => &self.programs[i].1,
             None => {
-                let program = compile_any_length(&self.expr, link)?;
+                let program = compile_written_any_length(&self.expr, link, self.big_endian)?;
                 self.programs.push((link, program));
                 &self.programs[self.programs.len() - 1].1
             }

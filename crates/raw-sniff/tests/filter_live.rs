@@ -166,6 +166,19 @@ impl Peers {
                 "tcp[((tcp[12:1] & 0xf0) >> 2):4] != 0 and len - 20 > 1".to_string(),
                 false,
             ),
+            // protochain's unrolled walk, which uses scratch memory and long jump chains;
+            // names; masks that are not prefixes; the IP protocol words and DECnet.
+            ("protochain 17 and not ip6 protochain 6".to_string(), true),
+            ("proto \\udp and host localhost".to_string(), true),
+            (
+                "udp and src net 127.0.0.0 mask 255.0.255.0 and net 127".to_string(),
+                true,
+            ),
+            (
+                "not (sctp or igmp or pim or vrrp or ah or esp) and udp".to_string(),
+                true,
+            ),
+            ("decnet host 1.2 or sctp[0:2] = 1 or udp".to_string(), true),
         ]
     }
 

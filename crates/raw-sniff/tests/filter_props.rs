@@ -39,6 +39,9 @@ impl Pkt<'_> {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
+            Framing::Null { .. } | Framing::Loop => 4,
+            Framing::LinuxSll2 => 20,
+            other => panic!("no model of {other:?}: the properties generate no such frames"),
         }
     }
 
@@ -71,6 +74,25 @@ impl Pkt<'_> {
             // The link type alone says which IP version every packet is.
             Framing::Ipv4 => Ok(ethertype == 0x0800),
             Framing::Ipv6 => Ok(ethertype == 0x86dd),
+            // The BSD address family: 2 for IPv4, 24, 28 or 30 for IPv6; nothing else.
+            Framing::Null { .. } | Framing::Loop => {
+                if ethertype != 0x0800 && ethertype != 0x86dd {
+                    return Ok(false);
+                }
+                let word = self.u32(0)?;
+                let family = if self.link == (Framing::Null { big_endian: false }) {
+                    word.swap_bytes()
+                } else {
+                    word
+                };
+                Ok(if ethertype == 0x0800 {
+                    family == 2
+                } else {
+                    matches!(family, 24 | 28 | 30)
+                })
+            }
+            Framing::LinuxSll2 => Ok(self.u16(0)? == ethertype),
+            other => panic!("no model of {other:?}: the properties generate no such frames"),
         }
     }
 
@@ -141,6 +163,43 @@ impl Pkt<'_> {
             Primitive::Proto(Proto::Icmp6) => self.v6_proto(58),
             Primitive::Proto(Proto::Tcp) => Ok(self.v4_proto(6)? || self.v6_proto(6)?),
             Primitive::Proto(Proto::Udp) => Ok(self.v4_proto(17)? || self.v6_proto(17)?),
+            Primitive::Proto(Proto::Rarp) => self.is(0x8035),
+            // Not generated here: tests/filter_tcpdump_link.rs checks these against tcpdump.
+            Primitive::Link(_) => unreachable!("no link-layer primitives are generated"),
+            Primitive::Proto(Proto::Sctp) => Ok(self.v4_proto(132)? || self.v6_proto(132)?),
+            Primitive::Proto(Proto::Pim) => Ok(self.v4_proto(103)? || self.v6_proto(103)?),
+            Primitive::Proto(Proto::Ah) => Ok(self.v4_proto(51)? || self.v6_proto(51)?),
+            Primitive::Proto(Proto::Esp) => Ok(self.v4_proto(50)? || self.v6_proto(50)?),
+            Primitive::Proto(Proto::Igmp) => self.v4_proto(2),
+            Primitive::Proto(Proto::Igrp) => self.v4_proto(9),
+            Primitive::Proto(Proto::Vrrp | Proto::Carp) => self.v4_proto(112),
+            Primitive::ProtoChain { v6, number } => self.protochain(v6, number),
+            Primitive::Everything => Ok(true),
+            Primitive::DecnetHost { dir, addr } => {
+                if !self.is(0x6003)? {
+                    return Ok(false);
+                }
+                let want = u32::from(addr.swap_bytes());
+                self.dir(dir, |field| {
+                    let (short, long) = if field == 0 { (3, 15) } else { (1, 7) };
+                    for (padded, flags, at) in [
+                        (0, 0x02, short),
+                        (1, 0x8102, short),
+                        (0, 0x06, long),
+                        (1, 0x8106, long),
+                    ] {
+                        let got = if padded == 1 {
+                            self.u16(nh + 2)? & 0xff07
+                        } else {
+                            self.u8(nh + 2)? & 0x07
+                        };
+                        if got == flags && self.u16(nh + 2 + at + padded)? == want {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                })
+            }
             Primitive::Host { proto, dir, addr } => {
                 let net = IpNet::new(addr, if addr.is_ipv4() { 32 } else { 128 }).unwrap();
                 self.addr(proto, dir, &net)
@@ -177,6 +236,7 @@ impl Pkt<'_> {
                     PortProto::Any => &[6, 17, 132],
                     PortProto::Tcp => &[6],
                     PortProto::Udp => &[17],
+                    PortProto::Sctp => &[132],
                 };
                 if self.is(0x0800)? {
                     if !protos.contains(&self.u8(nh + 9)?) || self.u16(nh + 6)? & 0x1fff != 0 {
@@ -193,7 +253,41 @@ impl Pkt<'_> {
                     Ok(false)
                 }
             }
+            // Not generated: they move later offsets or need the kernel's metadata.
+            Primitive::Encap(_) | Primitive::Direction(_) | Primitive::IfIndex(_) => {
+                unreachable!("the model does not cover '{p}'")
+            }
         }
+    }
+
+    /// libpcap's protochain walk, up to the compiler's 16 headers: IPv6 extension headers
+    /// add `(len + 1) * 8` to the offset, AH sets it to `(len + 2) * 4`.
+    fn protochain(&self, v6: bool, number: u32) -> R<bool> {
+        let nh = self.nh();
+        let (mut ty, mut x) = if v6 {
+            if !self.is(0x86dd)? {
+                return Ok(false);
+            }
+            (self.u8(nh + 6)?, 40)
+        } else {
+            if !self.is(0x0800)? {
+                return Ok(false);
+            }
+            (self.u8(nh + 9)?, 4 * (self.u8(nh)? & 0xf) as usize)
+        };
+        for _ in 0..16 {
+            if ty == number {
+                return Ok(true);
+            }
+            let next = match ty {
+                0 | 60 | 43 | 44 if v6 => x + (self.u8(nh + x + 1)? as usize + 1) * 8,
+                51 => (self.u8(nh + x + 1)? as usize + 2) * 4,
+                _ => return Ok(false),
+            };
+            ty = self.u8(nh + x)?;
+            x = next;
+        }
+        Ok(ty == number)
     }
 
     /// Whether the header `proto[…]` counts from is in the packet (pcap-filter(7)).
@@ -207,10 +301,12 @@ impl Pkt<'_> {
             LoadProto::Ip => self.is(0x0800),
             LoadProto::Ip6 => self.is(0x86dd),
             LoadProto::Arp => self.is(0x0806),
+            LoadProto::Rarp => self.is(0x8035),
             LoadProto::Tcp => v4_transport(6),
             LoadProto::Udp => v4_transport(17),
             LoadProto::Icmp => v4_transport(1),
             LoadProto::Icmp6 => Ok(self.is(0x86dd)? && self.u8(nh + 6)? == 58),
+            other => v4_transport(other.ipv4_transport().expect("a header behind the IHL")),
         }
     }
 
@@ -225,9 +321,8 @@ impl Pkt<'_> {
                     LoadProto::Link => 0,
                     LoadProto::Ip | LoadProto::Ip6 | LoadProto::Arp => nh as u32,
                     LoadProto::Icmp6 => nh as u32 + 40,
-                    LoadProto::Tcp | LoadProto::Udp | LoadProto::Icmp => {
-                        nh as u32 + 4 * (self.u8(nh)? & 0xf)
-                    }
+                    LoadProto::Rarp | LoadProto::LinkWord(_) => nh as u32,
+                    _ => nh as u32 + 4 * (self.u8(nh)? & 0xf),
                 };
                 let at = self.value(index)?.checked_add(base).ok_or(Truncated)?;
                 self.bytes(at as usize, usize::from(*size))?

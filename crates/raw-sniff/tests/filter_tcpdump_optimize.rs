@@ -69,7 +69,7 @@ const EXPRS: &[&str] = &[
     "not host 10.0.0.1 and not host 10.0.0.2",
     "tcp port 443 and (tcp[((tcp[12:1] & 0xf0) >> 2):1] = 0x16)",
     "ip6 and (port 80 or port 443 or port 85)",
-    "not (host 10.0.0.1 and port 80)",
+    // Not `not (host 10.0.0.1 and port 80)`: see KEPT_ONLY_BY_TCPDUMP.
     "host 10.0.0.1 and not port 80",
     "(host 10.0.0.1 or host 10.0.0.2) and (tcp or udp)",
 ];
@@ -131,6 +131,40 @@ fn frames() -> Vec<Frame> {
             caplen: None,
         },
     ]
+}
+
+/// The one difference left (see the docs of `filter::compile`): libpcap drops the loads of a
+/// test whose outcomes all accept, so it keeps ARP and RARP frames naming 10.0.0.1 cut anywhere
+/// past the ethertype (the port test after the address fails on them anyway); here a load past
+/// the end rejects. The frame checked is the last of `frames()`, a RARP frame to 10.0.0.1.
+const KEPT_ONLY_BY_TCPDUMP: &str = "not (host 10.0.0.1 and port 80)";
+
+#[test]
+fn the_difference_left_is_the_documented_one() {
+    if !tcpdump_available() {
+        return;
+    }
+    let frame = frames().pop().expect("frames");
+    let (whole, wire) = frame.bytes();
+    let all: Vec<(Vec<u8>, u32)> = (0..=whole.len())
+        .map(|c| (whole[..c].to_vec(), wire))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("raw-sniff-opt-left-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("arp.pcap");
+    std::fs::write(&file, pcap_file(1, &all)).unwrap();
+    let theirs = tcpdump_matches(&file, KEPT_ONLY_BY_TCPDUMP);
+    std::fs::remove_dir_all(&dir).ok();
+    let prog = compile(&parse(KEPT_ONLY_BY_TCPDUMP).unwrap(), Framing::Ethernet).unwrap();
+    for (i, (b, wire)) in all.iter().enumerate() {
+        let ours = prog.run(b, *wire) == SNAPLEN;
+        // Whole frames, and frames cut before the ethertype, agree.
+        if b.len() == whole.len() || b.len() < 14 {
+            assert_eq!(ours, theirs.contains(&i), "cut at {}", b.len());
+        } else if b.len() < whole.len() {
+            assert!(!ours && theirs.contains(&i), "cut at {}", b.len());
+        }
+    }
 }
 
 #[test]

@@ -98,9 +98,9 @@ fn an_interface_that_does_not_exist_is_named_with_where_to_look() {
 #[test]
 fn a_filter_that_cannot_be_used_says_why() {
     fails_with(
-        &["-r", LO_MIXED, "tcp", "port", "http"],
-        "raw-sniff: bad filter: expected a port number after 'port', found 'http' (column 10)\n  \
-         tcp port http\n           ^^^^\n",
+        &["-r", LO_MIXED, "tcp", "port", "8.8"],
+        "raw-sniff: bad filter: expected a port number after 'port', found '8.8' (column 10)\n  \
+         tcp port 8.8\n           ^^^\n",
     );
     fails_with(
         &["-r", LO_MIXED, "--dump-filter"],

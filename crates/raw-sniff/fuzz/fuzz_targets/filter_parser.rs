@@ -5,10 +5,22 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use raw_sniff::filter::resolve::Tables;
 use raw_sniff::filter::{
-    compile, compile_for_cooked_socket, parse, verify, CompileError, Framing, ParseErrorKind,
-    Program, SNAPLEN,
+    compile, compile_for_cooked_socket, parse_with, verify, CompileError, Framing,
+    ParseErrorKind, Program, SNAPLEN,
 };
+
+/// Names from memory: the fuzzer must reach the name paths without asking the system's
+/// resolver (and DNS) about every word it makes up.
+fn names() -> Tables {
+    Tables {
+        hosts: "10.0.0.1 a\n2001:db8::1 a\n127.0.0.1 localhost\n".into(),
+        services: "http 80/tcp www\ndomain 53/tcp\ndomain 53/udp\nbootpc 68/udp\n".into(),
+        networks: "loopback 127.0.0.0\nten 10\n".into(),
+        protocols: "tcp 6 TCP\nudp 17 UDP\nospf 89\n".into(),
+    }
+}
 
 fn check(prog: Result<Program, CompileError>, packet: &[u8]) {
     match prog {
@@ -40,6 +52,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(text) else {
         return;
     };
+    let names = names();
+    let parse = |text: &str| parse_with(text, &names);
     let expr = match parse(text) {
         Ok(expr) => expr,
         Err(err) => {

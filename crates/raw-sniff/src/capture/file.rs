@@ -74,6 +74,10 @@ impl Capture for PcapFile {
         self.reader.link_type().unwrap_or(wire::LinkType::Ethernet)
     }
 
+    fn written_big_endian(&self) -> bool {
+        self.reader.big_endian()
+    }
+
     fn describe(&self) -> String {
         format!("file {}", self.path.display())
     }

@@ -111,6 +111,13 @@ pub trait Capture {
     /// The link type of the frames (a file may mix several; this is its first).
     fn link_type(&self) -> LinkType;
 
+    /// Whether the frames come from a big-endian host (a capture file's byte order), which
+    /// decides how a BSD loopback header's host-order address family reads. Live captures
+    /// here never deliver such headers.
+    fn written_big_endian(&self) -> bool {
+        false
+    }
+
     /// How packets are received, for the line printed when the capture starts.
     fn describe(&self) -> String;
 

@@ -46,6 +46,41 @@ pub enum LoadProto {
     Icmp,
     /// `icmp6`: right after the IPv6 fixed header, when its next header is 58.
     Icmp6,
+    /// `rarp`: the RARP header (the packet must be RARP).
+    Rarp,
+    /// `sctp`: as `tcp`, for SCTP (132).
+    Sctp,
+    /// `igmp`: as `tcp`, for IGMP (2).
+    Igmp,
+    /// `igrp`: as `tcp`, for IGRP (9).
+    Igrp,
+    /// `decnet`, `lat`, `sca`, `moprc`, `mopdl`, `atalk`: the network header of a frame of
+    /// that link-layer protocol (for `atalk` at the same offset whether or not SNAP precedes
+    /// it, as libpcap reads it).
+    LinkWord(super::link::LinkWord),
+    /// `pim`: as `tcp`, for PIM (103); IPv4 only, as in libpcap.
+    Pim,
+    /// `vrrp`: as `tcp`, for VRRP (112).
+    Vrrp,
+    /// `carp`: as `vrrp` (the same protocol number).
+    Carp,
+}
+
+impl LoadProto {
+    /// The IPv4 protocol number of a header found behind the IHL, or `None` for the others.
+    pub fn ipv4_transport(self) -> Option<u32> {
+        Some(match self {
+            LoadProto::Tcp => 6,
+            LoadProto::Udp => 17,
+            LoadProto::Icmp => 1,
+            LoadProto::Sctp => 132,
+            LoadProto::Igmp => 2,
+            LoadProto::Igrp => 9,
+            LoadProto::Pim => 103,
+            LoadProto::Vrrp | LoadProto::Carp => 112,
+            _ => return None,
+        })
+    }
 }
 
 /// The binary arithmetic operators.
@@ -181,7 +216,11 @@ impl RelOp {
 
 impl fmt::Display for LoadProto {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let LoadProto::LinkWord(w) = self {
+            return write!(f, "{w}");
+        }
         f.write_str(match self {
+            LoadProto::LinkWord(_) => unreachable!("written above"),
             LoadProto::Link => "link",
             LoadProto::Ip => "ip",
             LoadProto::Ip6 => "ip6",
@@ -190,6 +229,13 @@ impl fmt::Display for LoadProto {
             LoadProto::Udp => "udp",
             LoadProto::Icmp => "icmp",
             LoadProto::Icmp6 => "icmp6",
+            LoadProto::Rarp => "rarp",
+            LoadProto::Sctp => "sctp",
+            LoadProto::Igmp => "igmp",
+            LoadProto::Igrp => "igrp",
+            LoadProto::Pim => "pim",
+            LoadProto::Vrrp => "vrrp",
+            LoadProto::Carp => "carp",
         })
     }
 }

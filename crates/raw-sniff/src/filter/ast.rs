@@ -9,6 +9,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 pub use super::arith::{Arith, ArithOp, LoadProto, RelOp};
+pub use super::link::{LinkPrim, LinkWord, LlcType, MacAddr};
 
 /// A filter expression.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,6 +64,25 @@ pub enum Primitive {
         /// The protocol number (libpcap takes any number; above 255 nothing matches).
         number: u32,
     },
+    /// `ip protochain N` / `ip6 protochain N`: protocol `number` found by walking the IPv6
+    /// extension headers (hop-by-hop, destination options, routing, fragment, AH) or, for
+    /// IPv4, AH headers, as libpcap does; see the compiler's docs for the walk's limit.
+    ProtoChain {
+        /// `true` for `ip6 protochain`.
+        v6: bool,
+        /// The protocol number looked for.
+        number: u32,
+    },
+    /// The empty expression: every packet matches, as with `tcpdump ''`.
+    Everything,
+    /// `decnet host A.N`: a DECnet address in a DECnet routing header (ethertype 0x6003),
+    /// short or long form, with or without padding, as libpcap tests it.
+    DecnetHost {
+        /// Source, destination or both.
+        dir: Dir,
+        /// The address: area in the top 6 bits, node in the low 10.
+        addr: u16,
+    },
     /// A relation between two arithmetic expressions: `tcp[13] & 2 != 0`, `len <= 100`
     /// (`less 100`), `len >= 100` (`greater 100`).
     Compare {
@@ -73,6 +93,39 @@ pub enum Primitive {
         /// The right side.
         rhs: Arith,
     },
+    /// A link-layer test: `ether host`, `ether proto`, `stp`, `llc`, `broadcast`, ….
+    Link(LinkPrim),
+    /// `vlan`, `mpls`, `pppoed`, `pppoes`: a test for an encapsulation that, except for
+    /// `pppoed`, moves every later primitive's link type and network header past it.
+    Encap(Encap),
+    /// `inbound` / `outbound`: the direction the kernel saw the packet go.
+    Direction(Direction),
+    /// `ifindex N`: the packet was captured on the interface with this index.
+    IfIndex(u32),
+}
+
+/// An encapsulation primitive, with its optional number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encap {
+    /// `vlan [id]`: an 802.1Q/802.1ad tag (TPID 0x8100, 0x88a8 or 0x9100), with this VLAN ID.
+    Vlan(Option<u16>),
+    /// `mpls [label]`: an MPLS label stack entry, with this 20-bit label.
+    Mpls(Option<u32>),
+    /// `pppoed`: a PPPoE discovery frame (ethertype 0x8863).
+    Pppoed,
+    /// `pppoes [id]`: a PPPoE session frame (ethertype 0x8864), with this session ID.
+    Pppoes(Option<u16>),
+    /// `geneve [vni]`: a Geneve version 0 header in UDP to port 6081, with this 24-bit VNI.
+    Geneve(Option<u32>),
+}
+
+/// The packet direction primitives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// `inbound`: received by this host.
+    Inbound,
+    /// `outbound`: sent by this host.
+    Outbound,
 }
 
 /// The protocols that can stand alone as a primitive.
@@ -92,6 +145,24 @@ pub enum Proto {
     Icmp,
     /// ICMPv6 (next header 58) over IPv6.
     Icmp6,
+    /// RARP: ethertype 0x8035 (never on raw IP).
+    Rarp,
+    /// SCTP (protocol 132) over IPv4 or IPv6, as `tcp`.
+    Sctp,
+    /// IGMP (protocol 2), over IPv4 only.
+    Igmp,
+    /// Cisco IGRP (protocol 9), over IPv4 only.
+    Igrp,
+    /// PIM (protocol 103) over IPv4 or IPv6.
+    Pim,
+    /// VRRP (protocol 112), over IPv4 only.
+    Vrrp,
+    /// CARP: protocol 112 too (libpcap cannot tell it from VRRP), over IPv4 only.
+    Carp,
+    /// IPsec AH (protocol 51) over IPv4 or IPv6.
+    Ah,
+    /// IPsec ESP (protocol 50) over IPv4 or IPv6.
+    Esp,
 }
 
 /// The protocol qualifier of `host` and `net`.
@@ -106,6 +177,8 @@ pub enum AddrProto {
     Ip6,
     /// `arp host`: the ARP sender/target protocol addresses only.
     Arp,
+    /// `rarp host`: the RARP sender/target protocol addresses only.
+    Rarp,
 }
 
 /// The protocol qualifier of `port` and `portrange`.
@@ -117,6 +190,8 @@ pub enum PortProto {
     Tcp,
     /// `udp port`.
     Udp,
+    /// `sctp port`.
+    Sctp,
 }
 
 /// The direction qualifier.
@@ -132,23 +207,63 @@ pub enum Dir {
     Dst,
 }
 
-/// An IP network: an address whose bits past the prefix are zero, and the prefix length.
+/// An IP network: an address and a netmask, with no address bit set outside the mask.
+///
+/// The mask is usually a prefix (`10.0.0.0/8`), but libpcap takes any IPv4 mask
+/// (`net 10.0.0.0 mask 255.0.255.0`), so one that is not a run of ones is kept as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IpNet {
     addr: IpAddr,
     prefix: u8,
+    /// The netmask as a number of the address's width.
+    mask: u128,
 }
 
 impl IpNet {
     /// The network `addr/prefix`, or `None` if the prefix is longer than the address or
     /// `addr` has bits set past the prefix (tcpdump refuses `10.0.0.1/8` too).
     pub fn new(addr: IpAddr, prefix: u8) -> Option<Self> {
-        let net = IpNet { addr, prefix };
         let max = match addr {
             IpAddr::V4(_) => 32,
             IpAddr::V6(_) => 128,
         };
-        (prefix <= max && net.masked_bits() == net.addr_bits()).then_some(net)
+        if prefix > max {
+            return None;
+        }
+        let net = IpNet {
+            addr,
+            prefix,
+            mask: prefix_mask(addr.is_ipv4(), prefix),
+        };
+        (net.masked_bits() == net.addr_bits()).then_some(net)
+    }
+
+    /// The network `addr` with netmask `mask` (same family), contiguous or not, or `None` if
+    /// the families differ or `addr` has bits set outside the mask.
+    pub fn with_mask(addr: IpAddr, mask: IpAddr) -> Option<Self> {
+        let mask = match (addr, mask) {
+            (IpAddr::V4(_), IpAddr::V4(m)) => u128::from(u32::from(m)),
+            (IpAddr::V6(_), IpAddr::V6(m)) => u128::from(m),
+            _ => return None,
+        };
+        let width = if addr.is_ipv4() { 32 } else { 128 };
+        // The ones before the first zero: the whole mask when it is a prefix.
+        let prefix = (mask << (128 - width)).leading_ones().min(width) as u8;
+        let net = IpNet { addr, prefix, mask };
+        (net.masked_bits() == net.addr_bits()).then_some(net)
+    }
+
+    /// Whether the mask is a prefix (ones then zeros), so `addr/prefix` says it all.
+    pub fn is_prefix(&self) -> bool {
+        self.mask == prefix_mask(self.addr.is_ipv4(), self.prefix)
+    }
+
+    /// The netmask as an address.
+    pub fn mask(&self) -> IpAddr {
+        match self.addr {
+            IpAddr::V4(_) => IpAddr::V4((self.mask as u32).into()),
+            IpAddr::V6(_) => IpAddr::V6(self.mask.into()),
+        }
     }
 
     /// The network address.
@@ -156,7 +271,7 @@ impl IpNet {
         self.addr
     }
 
-    /// The prefix length in bits.
+    /// The prefix length in bits (for a mask that is not a prefix, its leading ones).
     pub fn prefix(&self) -> u8 {
         self.prefix
     }
@@ -175,14 +290,7 @@ impl IpNet {
 
     /// The netmask as a number of the address's width.
     fn mask_bits(&self) -> u128 {
-        let width: u32 = if self.addr.is_ipv4() { 32 } else { 128 };
-        let p = u32::from(self.prefix);
-        if p == 0 {
-            0
-        } else {
-            let ones = u128::MAX.checked_shl(128 - p).unwrap_or(0);
-            ones >> (128 - width)
-        }
+        self.mask
     }
 
     /// The netmask as bytes in network order (4 or 16 of them).
@@ -207,6 +315,18 @@ impl IpNet {
                 .zip(&want)
                 .zip(self.mask_bytes())
                 .all(|((b, w), m)| b & m == w & m)
+    }
+}
+
+/// The netmask of a prefix, as a number of the address's width.
+fn prefix_mask(v4: bool, prefix: u8) -> u128 {
+    let width: u32 = if v4 { 32 } else { 128 };
+    let p = u32::from(prefix);
+    if p == 0 {
+        0
+    } else {
+        let ones = u128::MAX.checked_shl(128 - p).unwrap_or(0);
+        ones >> (128 - width)
     }
 }
 
@@ -271,6 +391,15 @@ impl fmt::Display for Proto {
             Proto::Udp => "udp",
             Proto::Icmp => "icmp",
             Proto::Icmp6 => "icmp6",
+            Proto::Rarp => "rarp",
+            Proto::Sctp => "sctp",
+            Proto::Igmp => "igmp",
+            Proto::Igrp => "igrp",
+            Proto::Pim => "pim",
+            Proto::Vrrp => "vrrp",
+            Proto::Carp => "carp",
+            Proto::Ah => "ah",
+            Proto::Esp => "esp",
         })
     }
 }
@@ -294,6 +423,7 @@ impl fmt::Display for Primitive {
                 AddrProto::Ip => "ip ",
                 AddrProto::Ip6 => "ip6 ",
                 AddrProto::Arp => "arp ",
+                AddrProto::Rarp => "rarp ",
             }
         }
         fn port_proto(p: PortProto) -> &'static str {
@@ -301,6 +431,7 @@ impl fmt::Display for Primitive {
                 PortProto::Any => "",
                 PortProto::Tcp => "tcp ",
                 PortProto::Udp => "udp ",
+                PortProto::Sctp => "sctp ",
             }
         }
         match self {
@@ -309,6 +440,25 @@ impl fmt::Display for Primitive {
                 write!(f, "{} proto {number}", if *v6 { "ip6" } else { "ip" })
             }
             Primitive::Compare { op, lhs, rhs } => write!(f, "{lhs} {} {rhs}", op.symbol()),
+            Primitive::Link(l) => write!(f, "{l}"),
+            Primitive::ProtoChain { v6, number } => {
+                write!(f, "{} protochain {number}", if *v6 { "ip6" } else { "ip" })
+            }
+            Primitive::Everything => Ok(()),
+            Primitive::DecnetHost { dir, addr } => {
+                write!(f, "decnet {dir} host {}.{}", addr >> 10, addr & 0x3ff)
+            }
+            Primitive::Net { proto, dir, net } if !net.is_prefix() => write!(
+                f,
+                "{}{dir} net {} mask {}",
+                addr_proto(*proto),
+                net.addr(),
+                net.mask()
+            ),
+            Primitive::Encap(e) => write!(f, "{e}"),
+            Primitive::Direction(Direction::Inbound) => f.write_str("inbound"),
+            Primitive::Direction(Direction::Outbound) => f.write_str("outbound"),
+            Primitive::IfIndex(n) => write!(f, "ifindex {n}"),
             Primitive::Host { proto, dir, addr } => {
                 write!(f, "{}{dir} host {addr}", addr_proto(*proto))
             }
@@ -329,6 +479,22 @@ impl fmt::Display for Primitive {
                 range.lo,
                 range.hi
             ),
+        }
+    }
+}
+
+impl fmt::Display for Encap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (word, number) = match *self {
+            Encap::Vlan(id) => ("vlan", id.map(u32::from)),
+            Encap::Mpls(label) => ("mpls", label),
+            Encap::Pppoed => ("pppoed", None),
+            Encap::Pppoes(id) => ("pppoes", id.map(u32::from)),
+            Encap::Geneve(vni) => ("geneve", vni),
+        };
+        match number {
+            Some(n) => write!(f, "{word} {n}"),
+            None => f.write_str(word),
         }
     }
 }

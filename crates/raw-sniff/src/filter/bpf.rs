@@ -3,8 +3,9 @@
 //!
 //! Only classic BPF (the `SO_ATTACH_FILTER` dialect) is covered. Of the negative "ancillary"
 //! offsets, where the Linux kernel answers from socket-buffer metadata, [`verify`] accepts only
-//! [`SKF_AD_PROTOCOL`] (which cooked-socket programs need) and refuses the rest, which nothing
-//! here generates. The interpreter has no such metadata and rejects a packet at any of them.
+//! those the compiler generates for live sockets ([`SKF_AD_PROTOCOL`], [`SKF_AD_PKTTYPE`],
+//! [`SKF_AD_IFINDEX`], [`SKF_AD_VLAN_TAG`], [`SKF_AD_VLAN_TAG_PRESENT`]) and refuses the rest.
+//! The interpreter has no such metadata and rejects a packet at any of them.
 
 use std::fmt;
 
@@ -208,7 +209,7 @@ pub enum VerifyError {
         /// Index of the instruction.
         pc: usize,
     },
-    /// A load from a negative (ancillary) offset other than [`SKF_AD_PROTOCOL`].
+    /// A load from a negative (ancillary) offset the compiler never generates.
     #[error("instruction {pc}: ancillary load at offset {k:#x} is not supported")]
     Ancillary {
         /// Index of the instruction.
@@ -224,7 +225,8 @@ pub enum VerifyError {
 /// Checks a program the way the kernel does before `SO_ATTACH_FILTER` accepts it: length,
 /// known opcodes, no constant division by zero, scratch slots in range and written before read
 /// on every path, every jump forward and inside the program, and a final `ret`. Stricter than
-/// the kernel in one way: ancillary loads other than [`SKF_AD_PROTOCOL`] are refused.
+/// the kernel in one way: ancillary loads other than those the compiler generates (the
+/// protocol, packet type, interface index and VLAN tag) are refused.
 ///
 /// Classic BPF jumps are unsigned offsets, so "forward" holds by construction; what can fail is
 /// landing past the end. A program that passes runs to a `ret` in at most `len` steps.
@@ -259,7 +261,7 @@ pub fn verify_any_length(prog: &[SockFilter]) -> Result<(), VerifyError> {
             op::LD
                 if (mode == op::ABS || mode == op::IND)
                     && (ins.k as i32) < 0
-                    && !(mode == op::ABS && ins.k == SKF_AD_PROTOCOL) =>
+                    && !(mode == op::ABS && ANCILLARY_USED.contains(&ins.k)) =>
             {
                 return Err(VerifyError::Ancillary { pc, k: ins.k });
             }
@@ -334,6 +336,24 @@ const SKF_AD_OFF: u32 = 0xffff_f000;
 /// The load offset at which the Linux kernel answers with the packet's ethertype
 /// (`SKF_AD_OFF + SKF_AD_PROTOCOL`), printed `[proto]`.
 pub const SKF_AD_PROTOCOL: u32 = SKF_AD_OFF;
+
+/// `SKF_AD_OFF + SKF_AD_PKTTYPE`: the kernel's packet type (`PACKET_OUTGOING` is 4).
+pub const SKF_AD_PKTTYPE: u32 = SKF_AD_OFF + 4;
+/// `SKF_AD_OFF + SKF_AD_IFINDEX`: the index of the interface the packet was seen on.
+pub const SKF_AD_IFINDEX: u32 = SKF_AD_OFF + 8;
+/// `SKF_AD_OFF + SKF_AD_VLAN_TAG`: the tag control information the kernel took out.
+pub const SKF_AD_VLAN_TAG: u32 = SKF_AD_OFF + 44;
+/// `SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT`: 1 if the kernel took a tag out.
+pub const SKF_AD_VLAN_TAG_PRESENT: u32 = SKF_AD_OFF + 48;
+
+/// The ancillary loads [`verify`] lets through: those the compiler generates for live sockets.
+const ANCILLARY_USED: [u32; 5] = [
+    SKF_AD_PROTOCOL,
+    SKF_AD_PKTTYPE,
+    SKF_AD_IFINDEX,
+    SKF_AD_VLAN_TAG,
+    SKF_AD_VLAN_TAG_PRESENT,
+];
 
 /// Names tcpdump gives the `SKF_AD_*` offsets, in order, 4 bytes apart (`linux/filter.h`).
 const ANCILLARY: &[&str] = &[
@@ -572,15 +592,25 @@ mod tests {
             verify(&[SockFilter::jump(op::JMP | op::JEQ, 0, 0, 1), ret(0)]),
             Err(VerifyError::JumpOutOfRange { pc: 0 })
         );
-        // Of the ancillary loads, only the protocol (for cooked sockets) is let through.
+        // Of the ancillary loads, only those the compiler generates are let through: the
+        // protocol (for cooked sockets), the packet type, the interface index and the VLAN tag.
         let anc = |code: u16, k: u32| verify(&[SockFilter::stmt(code, k), ret(0)]);
         assert_eq!(
-            anc(op::LD | op::W | op::ABS, 0xffff_f004),
+            anc(op::LD | op::W | op::ABS, 0xffff_f014),
             Err(VerifyError::Ancillary {
                 pc: 0,
-                k: 0xffff_f004
+                k: 0xffff_f014
             })
         );
+        for k in [
+            SKF_AD_PKTTYPE,
+            SKF_AD_IFINDEX,
+            SKF_AD_VLAN_TAG,
+            SKF_AD_VLAN_TAG_PRESENT,
+        ] {
+            assert_eq!(anc(op::LD | op::B | op::ABS, k), Ok(()));
+            assert!(anc(op::LD | op::B | op::IND, k).is_err());
+        }
         assert_eq!(
             anc(op::LD | op::H | op::IND, 0xffff_f000),
             Err(VerifyError::Ancillary {

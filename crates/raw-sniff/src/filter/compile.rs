@@ -8,7 +8,7 @@
 //! further is routed through an unconditional `ja`, whose reach is 32 bits.
 //!
 //! Each primitive reloads what it needs (nothing is cached in X or scratch memory between
-//! primitives), and evaluation order within a primitive is fixed: link type, then protocol,
+//! primitives, but for the inner offsets `geneve` stores), and evaluation order within a primitive is fixed: link type, then protocol,
 //! then fragment offset, then the source field before the destination field. That order only
 //! matters for truncated packets, where a load past the end rejects the whole packet, as in
 //! tcpdump.
@@ -18,7 +18,9 @@
 //! - `ip` / `ip6` / `arp`: the ethertype (0x0800, 0x86dd, 0x0806) in the Ethernet or Linux
 //!   cooked header; on raw IP, the version nibble (4 or 6), and `arp` never matches.
 //!   Like tcpdump without a `vlan` keyword, an 802.1Q-tagged frame's ethertype is 0x8100, so
-//!   none of these look inside the tag.
+//!   none of these look inside the tag. On BSD loopback (NULL, LOOP) `ip` is address family
+//!   2 and `ip6` is 30, 24 or 28 (Darwin, NetBSD/OpenBSD, FreeBSD), read in the capturing
+//!   host's byte order for NULL and in network order for LOOP; `arp` never matches there.
 //! - `tcp` / `udp`: IPv4 protocol 6 / 17 (in any fragment); or IPv6 next header 6 / 17 in the
 //!   fixed header, or in a fragment header that directly follows it. Other extension header
 //!   chains are not walked (tcpdump does not either).
@@ -31,18 +33,63 @@
 //!   through the IHL (`ldxb 4*([nh]&0xf)`) so options are skipped; on IPv6 only directly after
 //!   the fixed header (no extension headers, so not in fragments).
 //! - `ip proto N`: IPv4 protocol N; `ip6 proto N`: IPv6 next header N, with the fragment-header
-//!   rule of `tcp`.
+//!   rule of `tcp`; `proto N`: either.
+//! - `sctp`, `pim`, `ah`, `esp`: as `tcp`, for protocols 132, 103, 51, 50. `igmp` (2), `vrrp`
+//!   and `carp` (both 112): IPv4 only, as in libpcap. `sctp port` counts SCTP ports alone.
+//! - `ip6 protochain N` / `ip protochain N` / `protochain N`: protocol N found by walking the
+//!   IPv6 extension headers and AH (IPv4: AH only), as libpcap's loop walks them.
+//! - The empty expression: every packet (`ret #262144`, as `tcpdump -d ''`).
+//! - `decnet host A.N` / `decnet src` / `decnet dst`: ethertype 0x6003, and the address
+//!   (little-endian) where a short or long DECnet routing header, with no pad byte or one,
+//!   puts it.
 //! - Relations such as `tcp[13] & 2 != 0`, `len > 100`, `less N`, `greater N`: see the
 //!   `compile_arith.rs` part of this module: each header a load counts from is checked first,
 //!   then both sides are computed and compared unsigned.
+//! - `ether host/src/dst MAC` (Ethernet only): the 6-byte address fields, source first.
+//!   `ether proto N` / `link proto N`: the ethertype, or for N ≤ 1500 an 802.2 SAP with
+//!   libpcap's special cases; `rarp`, `decnet`, `lat`, `sca`, `moprc`, `mopdl`, `atalk`, `aarp`,
+//!   `stp`, `ipx`, `netbeui`, `iso` are `ether proto` of their number; `clnp`, `esis`, `isis`
+//!   add the OSI NLPID, and `l1`, `l2`, `iih`, `lsp`, `snp`, `csnp`, `psnp` the IS-IS PDU
+//!   type (`iso proto N` and `isis proto N` name the NLPID and the PDU type).
+//!   `llc [TYPE]` (Ethernet only): 802.3 with LLC, not Novell raw, and the control field's
+//!   frame type. `broadcast` / `multicast` (Ethernet only): the destination address;
+//!   `ip multicast` / `ip6 multicast`: the IP destination's class. `rarp host`: the RARP
+//!   sender/target protocol addresses. The `compile_link.rs` part of this module says how
+//!   each link type reads these, and which it refuses (as libpcap does).
+//! - `vlan`, `mpls`, `pppoed`, `pppoes`, `geneve`, `inbound`, `outbound`, `ifindex`: see the
+//!   `compile_encap.rs` part. Each of `vlan`, `mpls`, `pppoes` and `geneve` moves the link
+//!   type and the network header for every primitive written after it (parse order, as in
+//!   libpcap), so the offsets above are those of a frame without them; after `geneve` they
+//!   are found at run time and kept in scratch memory (`compile_varoff.rs`).
+//! - On SLIP, PPP, PPP in HDLC framing, Cisco HDLC, Frame Relay, 802.11, radiotap, NFLOG,
+//!   IPoIB and PKTAP captures, the words above test the link type's own type field (PPP
+//!   protocol numbers, Cisco ethertypes, Frame Relay NLPIDs, 802.11 LLC/SNAP headers), and
+//!   `link[…]` counts from the start of the frame (from the 802.11 header on radiotap): see
+//!   the `compile_links.rs` part, which also says what each refuses, as libpcap does. On
+//!   802.11 and radiotap the LLC header's offset is computed at the program's start and
+//!   kept in scratch memory, as the offsets after `geneve` are.
+//! - `wlan addr1` … `wlan addr4`, `wlan ra`, `wlan ta`, `type T [subtype S]`, `subtype S`,
+//!   `dir D` (802.11 and radiotap only, refused elsewhere as libpcap refuses them): the
+//!   address fields and frame control bits; see `compile_links.rs`.
 //!
 //! # Differences from tcpdump
 //!
-//! - Names are not resolved: `host example.com` and `port http` are parse errors, as are
-//!   tcpdump's abbreviated numeric hosts and networks (`host 10.1`, `net 10`, and so `dst 443`,
-//!   which tcpdump reads as host 0.0.1.187). Primitives outside the subset (`ether host`,
-//!   `vlan`, `sctp`, `proto` without `ip`/`ip6`) are parse errors too, never a silently
-//!   different match.
+//! - Names are resolved as libpcap resolves them (see [`super::resolve`]): `host NAME` is
+//!   every address the resolver gives, `port NAME` comes from /etc/services, `net NAME` from
+//!   /etc/networks, `ether host NAME` from /etc/ethers. Abbreviated and numeric IPv4 values
+//!   mean what they mean to libpcap (`host 10.1` is 10.1.0.0/16, `net 10` is 10.0.0.0/8,
+//!   `dst 443` is host 0.0.1.187). Syntax outside what is implemented (`gateway`) is a parse
+//!   error that says so, never a silently different match.
+//! - `protochain` walks at most 16 headers (libpcap loops with a backward jump, which the
+//!   kernel refuses, and so has no limit); see the `compile_ip.rs` part of this module.
+//! - On 802.11 and radiotap captures, where libpcap's arithmetic reuses the
+//!   scratch slot holding the LLC header's offset (`link[0] = 1 or ip`, `len < 40 or ip`:
+//!   its `ip` then reads the type field at the constant just computed), the filter reads
+//!   the offset itself, so such expressions keep what they say rather than what tcpdump
+//!   keeps.
+//! - Link type 14 (OpenBSD's raw IP) is refused: libpcap does not read it from a file.
+//! - A primitive after `geneve` that is tested where `geneve` did not match
+//!   (`geneve or ip`) is refused: libpcap reads offsets there that were never set.
 //! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
 //!   and `len` there means the length of the Linux cooked frame (16 bytes more than the packet).
 //! - `net A mask M` needs a contiguous mask; an empty expression is an error rather than
@@ -60,13 +107,18 @@
 //!   optimised one keeps too; a frame the unoptimised program rejects for want of a field may
 //!   be kept, as libpcap keeps it: `port 80 or 443` keeps a TCP frame from port 443 cut before
 //!   its destination port, because both source-port tests run before the destination port is
-//!   loaded. Likewise a part of the program from which every path accepts accepts without
-//!   loading anything, as libpcap drops loads nothing reads: `not (host 10.0.0.1 and port 80)`
-//!   keeps an ARP frame from 10.0.0.1 cut short anywhere, since no ARP frame has a port.
-//!   tests/filter_tcpdump_optimize.rs finds no frame, whole or cut at any length, on
-//!   which the two disagree. The one difference seen is not the optimiser's: tcpdump keeps
-//!   no record of 0 captured bytes, even with a filter that reads nothing (`less 100`,
-//!   `1 = 1`), where the program here accepts it.
+//!   loaded. tests/filter_tcpdump_optimize.rs compares the two on frames whole and cut at
+//!   every length. One difference is left: libpcap drops a load whose value only decides
+//!   between paths that all accept, unless the value reaches scratch memory (as in `geneve` or
+//!   `protochain`, whose cut frames it rejects); following only the first half of that rule
+//!   would break the second, so every load stays here and such a frame is rejected.
+//!   `not (host 10.0.0.1 and port 80)` keeps an ARP frame from 10.0.0.1 cut short with
+//!   tcpdump, not here. (Records of 0 captured bytes tcpdump keeps not at all, even with a
+//!   filter that reads nothing, such as `less 100`; the program here accepts them.)
+//! - `ip broadcast` means an all-zeros or all-ones IPv4 destination, which is what tcpdump
+//!   compiles for a capture file (netmask 0); on a live interface tcpdump uses the
+//!   interface's netmask and also matches its subnet's broadcast address, which this
+//!   compiler, knowing no netmask, does not.
 //! - A [`Framing::LinuxSll`] program expects the 16-byte cooked header in the buffer, as in a
 //!   capture file or a frame rebuilt in user space. A kernel `SOCK_DGRAM` packet socket runs
 //!   its filter on the packet from the network header, so such a program must not be attached
@@ -84,6 +136,19 @@ mod optimize;
 #[path = "optimize_pullup.rs"]
 mod pullup;
 
+#[path = "compile_encap.rs"]
+mod encap;
+#[path = "compile_ip.rs"]
+mod ip;
+#[path = "compile_link.rs"]
+mod link;
+#[path = "compile_links.rs"]
+mod links;
+
+#[path = "compile_varoff.rs"]
+mod varoff;
+pub use encap::compile_for_packet_socket;
+
 /// What precedes the network layer in the packets a program will see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Framing {
@@ -100,6 +165,52 @@ pub enum Framing {
     Ipv4,
     /// Raw IPv6 (`DLT_IPV6`, pcap link type 229): every packet is read as IPv6.
     Ipv6,
+    /// BSD loopback (`DLT_NULL`, pcap link type 0): a 4-byte address family (2 for IPv4; 24,
+    /// 28 or 30 for IPv6, by BSD flavour) in the byte order of the host that captured, then
+    /// the packet.
+    Null {
+        /// Whether that host was big-endian (as a capture file's byte order tells).
+        big_endian: bool,
+    },
+    /// OpenBSD loopback (`DLT_LOOP`, pcap link type 108): as [`Framing::Null`], with the
+    /// address family in network byte order.
+    Loop,
+    /// Linux cooked capture v2 (`DLT_LINUX_SLL2`, pcap link type 276): protocol at byte 0,
+    /// interface index at 4, packet type at 10, network header at 20.
+    LinuxSll2,
+    /// SLIP (`DLT_SLIP`, pcap link type 8): a 16-byte header (direction, then the compressed
+    /// TCP/IP header), then the packet. As in libpcap, `ip`/`ip6` read the version nibble of
+    /// the header's first byte.
+    Slip,
+    /// PPP (`DLT_PPP`, pcap link type 9): address, control, then the 16-bit PPP protocol at
+    /// byte 2; network header at 4.
+    Ppp,
+    /// PPP in HDLC-like framing (`DLT_PPP_SERIAL`, pcap link type 50): as [`Framing::Ppp`],
+    /// but libpcap refuses `mpls` there.
+    PppHdlc,
+    /// Cisco HDLC (`DLT_C_HDLC`, pcap link type 104): address, control, then an ethertype at
+    /// byte 2 (0xfefe for OSI, followed by a pad byte); network header at 4.
+    CHdlc,
+    /// Frame Relay (`DLT_FRELAY`, pcap link type 107): a 2-byte Q.922 address, then the
+    /// control byte 0x03 and an NLPID read together as 16 bits at byte 2 (0x03cc IPv4, 0x038e
+    /// IPv6, 0x0381-0x0383 OSI). libpcap reads the network header at offset 0, and so does
+    /// the filter.
+    FrameRelay,
+    /// IEEE 802.11 (`DLT_IEEE802_11`, pcap link type 105): the LLC header follows a MAC
+    /// header of 24 bytes, or 26 for QoS data frames, found at run time; the network header
+    /// is 8 bytes after it (a SNAP header is assumed, as in libpcap).
+    Ieee80211,
+    /// Radiotap (`DLT_IEEE802_11_RADIO`, pcap link type 127): a radiotap header whose
+    /// little-endian length is at byte 2, then an 802.11 frame as [`Framing::Ieee80211`]
+    /// (padded to 4 bytes when the radiotap flags say so).
+    Radiotap,
+    /// Linux netfilter log (`DLT_NFLOG`, pcap link type 239): only `link[…]` and `len` can be
+    /// filtered, as in libpcap.
+    Nflog,
+    /// IP over InfiniBand (`DLT_IPOIB`, pcap link type 242): only `link[…]` and `len`.
+    Ipoib,
+    /// Apple PKTAP (`DLT_PKTAP`, pcap link type 258): only `link[…]` and `len`.
+    Pktap,
 }
 
 impl Framing {
@@ -109,6 +220,13 @@ impl Framing {
             Framing::Ethernet => 14,
             Framing::LinuxSll => 16,
             Framing::RawIp | Framing::Ipv4 | Framing::Ipv6 => 0,
+            Framing::Null { .. } | Framing::Loop => 4,
+            Framing::LinuxSll2 => 20,
+            Framing::Slip => 16,
+            Framing::Ppp | Framing::PppHdlc | Framing::CHdlc => 4,
+            Framing::FrameRelay | Framing::Nflog | Framing::Ipoib | Framing::Pktap => 0,
+            // After the LLC/SNAP header, whose offset the program computes (compile_links.rs).
+            Framing::Ieee80211 | Framing::Radiotap => links::wireless_net_offset(),
         }
     }
 }
@@ -137,6 +255,22 @@ pub enum CompileError {
     /// A shift by an expression that is constantly 32 or more, which the kernel refuses.
     #[error("shift by more than 31 bits")]
     ShiftTooFar,
+    /// A link-layer primitive that needs an Ethernet header (Ethernet addresses, `llc`,
+    /// `broadcast`, `multicast`) on a capture without one; libpcap refuses these too.
+    #[error("{what} can only be tested on Ethernet captures, not on {link} ones")]
+    NotOnLink {
+        /// The primitive, e.g. "'llc'".
+        what: &'static str,
+        /// The link type.
+        link: &'static str,
+    },
+    /// A primitive libpcap refuses too at this point of the expression or on this link type,
+    /// such as `vlan` after `mpls`, or `inbound` on an Ethernet capture file.
+    #[error("{reason}")]
+    Unsupported {
+        /// libpcap's reason, in its words where it has them.
+        reason: String,
+    },
     /// An AST the parser would never produce, e.g. `ip6 host 1.2.3.4`.
     #[error("'{primitive}' mixes an address family with a protocol that cannot carry it")]
     WrongFamily {
@@ -162,6 +296,18 @@ pub fn compile_any_length(expr: &Expr, link: Framing) -> Result<Program, Compile
 /// judges whether it takes the program (a capture falls back to user space if not).
 pub fn compile_for_cooked_socket_any_length(expr: &Expr) -> Result<Program, CompileError> {
     generate_with_limit(expr, Frames::CookedSocket, true, usize::MAX)
+}
+
+/// [`compile_for_packet_socket`] without the kernel's length limit: the kernel itself then
+/// judges whether it takes the program (a capture falls back to user space if not).
+pub fn compile_for_packet_socket_any_length(expr: &Expr) -> Result<Program, CompileError> {
+    generate_full(
+        expr,
+        Frames::Link(Framing::Ethernet),
+        true,
+        true,
+        usize::MAX,
+    )
 }
 
 /// [`compile`] without the optimiser: every primitive loads what it reads, in the order the
@@ -197,17 +343,40 @@ enum Frames {
 }
 
 fn generate(expr: &Expr, frames: Frames, optimized: bool) -> Result<Program, CompileError> {
-    generate_with_limit(expr, frames, optimized, MAX_INSNS)
+    generate_full(expr, frames, false, optimized, MAX_INSNS)
 }
 
-/// Generates, optimises if asked, and assembles a program of at most `max_len` instructions.
+/// [`generate`], optimised, for a live socket when `live` (see `compile_encap.rs`).
+fn generate_with(expr: &Expr, frames: Frames, live: bool) -> Result<Program, CompileError> {
+    generate_full(expr, frames, live, true, MAX_INSNS)
+}
+
+/// [`generate`] with a program of at most `max_len` instructions.
 fn generate_with_limit(
     expr: &Expr,
     frames: Frames,
     optimized: bool,
     max_len: usize,
 ) -> Result<Program, CompileError> {
+    generate_full(expr, frames, false, optimized, max_len)
+}
+
+/// Generates for a live socket when `live`, optimises if asked, and assembles a program of at
+/// most `max_len` instructions.
+fn generate_full(
+    expr: &Expr,
+    frames: Frames,
+    live: bool,
+    optimized: bool,
+    max_len: usize,
+) -> Result<Program, CompileError> {
+    if *expr == Expr::Prim(Primitive::Everything) {
+        // What libpcap makes of the empty expression: accept, and nothing else.
+        let insns = vec![SockFilter::stmt(op::RET | op::K, SNAPLEN)];
+        return Program::new(insns).map_err(CompileError::Internal);
+    }
     let mut g = Gen {
+        encap: encap::Layout::new(live),
         frames,
         nh: match frames {
             Frames::Link(link) => link.net_offset(),
@@ -218,7 +387,11 @@ fn generate_with_limit(
     };
     let accept = g.label();
     let reject = g.label();
+    g.live_vlan_prologue(expr);
+    let link_prologue = g.link_prologue();
     g.cond(expr, accept, reject)?;
+    g.drop_unused_link_prologue(link_prologue);
+    g.encap.take_error()?;
     g.place(accept);
     g.stmt(op::RET | op::K, SNAPLEN);
     g.place(reject);
@@ -236,6 +409,9 @@ fn generate_with_limit(
     };
     program.map_err(|e| match e {
         super::bpf::VerifyError::TooLong { len } => CompileError::TooLong { len },
+        super::bpf::VerifyError::UninitSlot { k, .. } if k >= varoff::FIRST_RESERVED => {
+            encap::read_before_geneve_matched()
+        }
         // A bug here; the proptests look for it. An error lets a capture fall back to filtering
         // in user space instead of crashing.
         other => CompileError::Internal(other),
@@ -257,6 +433,8 @@ struct Ins {
 
 struct Gen {
     frames: Frames,
+    /// The encapsulations written so far, which move `nh` and the link type.
+    encap: encap::Layout,
     nh: u32,
     code: Vec<Ins>,
     /// Position of each label (the index of the instruction it precedes), once placed.
@@ -276,6 +454,10 @@ impl Gen {
     }
 
     fn stmt(&mut self, code: u16, k: u32) {
+        if self.encap.var.is_some() {
+            // After `geneve`, offsets have a variable part (compile_varoff.rs).
+            return self.relocated_stmt(code, k);
+        }
         self.code.push(Ins {
             code,
             k,
@@ -314,6 +496,9 @@ impl Gen {
 
     /// Tests the link layer for IPv4 (0x0800), IPv6 (0x86dd), ARP or RARP.
     fn ethertype(&mut self, ethertype: u16, t: Label, f: Label) {
+        if self.moved_linktype(ethertype, t, f).is_some() {
+            return;
+        }
         match self.frames {
             Frames::Link(link @ (Framing::Ethernet | Framing::LinuxSll)) => {
                 let at = if link == Framing::Ethernet { 12 } else { 14 };
@@ -322,6 +507,10 @@ impl Gen {
             }
             Frames::CookedSocket => {
                 self.stmt(op::LD | op::H | op::ABS, SKF_AD_PROTOCOL);
+                self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
+            }
+            Frames::Link(Framing::LinuxSll2) => {
+                self.stmt(op::LD | op::H | op::ABS, 0);
                 self.jump(op::JMP | op::JEQ | op::K, u32::from(ethertype), t, f);
             }
             Frames::Link(Framing::RawIp) => {
@@ -343,6 +532,10 @@ impl Gen {
                 };
                 self.ja(if ethertype == only { t } else { f });
             }
+            Frames::Link(link @ (Framing::Null { .. } | Framing::Loop)) => {
+                self.loopback_family(link, ethertype, t, f)
+            }
+            Frames::Link(link) => self.other_link_type(link, ethertype, t, f),
         }
     }
 
@@ -352,6 +545,8 @@ impl Gen {
             Primitive::Proto(Proto::Ip) => self.ethertype(0x0800, t, f),
             Primitive::Proto(Proto::Ip6) => self.ethertype(0x86dd, t, f),
             Primitive::Proto(Proto::Arp) => self.ethertype(0x0806, t, f),
+            Primitive::Proto(Proto::Rarp) => self.ethertype(0x8035, t, f),
+            Primitive::Link(ref l) => self.link_prim(l, t, f)?,
             Primitive::Proto(Proto::Icmp) => self.ipv4_proto(1, t, f),
             Primitive::Proto(Proto::Icmp6) => self.ipv6_proto(58, t, f),
             Primitive::Proto(Proto::Tcp) | Primitive::Proto(Proto::Udp) => {
@@ -372,6 +567,25 @@ impl Gen {
             }
             Primitive::Net { proto, dir, net } => self.addr_test(p, proto, dir, net, t, f)?,
             Primitive::NetProto { v6, number } => self.net_proto(v6, number, t, f),
+            Primitive::Proto(
+                word @ (Proto::Sctp
+                | Proto::Igmp
+                | Proto::Igrp
+                | Proto::Pim
+                | Proto::Vrrp
+                | Proto::Carp
+                | Proto::Ah
+                | Proto::Esp),
+            ) => self.ip_word(word, t, f),
+            Primitive::ProtoChain { .. } if links::variable_link_header(self.frames) => {
+                return Err(links::protochain_refused(self.frames))
+            }
+            Primitive::ProtoChain { v6, number } => self.protochain(v6, number, t, f),
+            Primitive::Everything => self.ja(t),
+            Primitive::DecnetHost { dir, addr } => self.decnet_host(dir, addr, t, f),
+            Primitive::Encap(e) => self.encap_primitive(e, t, f)?,
+            Primitive::Direction(d) => self.direction(d, t, f)?,
+            Primitive::IfIndex(n) => self.ifindex(n, t, f)?,
             Primitive::Compare {
                 op,
                 ref lhs,
@@ -382,6 +596,7 @@ impl Gen {
                     PortProto::Any => &[132, 6, 17],
                     PortProto::Tcp => &[6],
                     PortProto::Udp => &[17],
+                    PortProto::Sctp => &[132],
                 };
                 // IPv4: right protocol, first fragment, ports after the IHL.
                 let v4 = self.label();
@@ -526,7 +741,7 @@ impl Gen {
                     // IPv4 source at 12, destination at 16.
                     parts.push((&[0x0800], 12, 16));
                 }
-                if proto != AddrProto::Ip {
+                if proto != AddrProto::Ip && !(proto == AddrProto::Any && self.encap.ipv4_only()) {
                     // ARP sender protocol address at 14, target at 24 (Ethernet/IPv4 sizes).
                     let types: &[u16] = if proto == AddrProto::Any {
                         &[0x0806, 0x8035]
@@ -571,6 +786,7 @@ impl Gen {
                     g.masked_words(nh + 8 + 16 * field, &words, t, f)
                 });
             }
+            (IpAddr::V4(_), AddrProto::Rarp) => self.rarp_addr(dir, net, t, f),
             _ => {
                 return Err(CompileError::WrongFamily {
                     primitive: p.to_string(),
@@ -583,10 +799,13 @@ impl Gen {
     /// Compares consecutive 32-bit words from `at` with `(value, mask)` pairs, skipping words
     /// whose mask is zero; no word to compare means a match.
     fn masked_words(&mut self, at: u32, words: &[(u32, u32)], t: Label, f: Label) {
+        // libpcap's optimiser leaves a word whose mask is zero in place when its offset is
+        // found at run time, so a packet too short for it is rejected there.
+        let variable = varoff::unmark(at).is_some();
         let live: Vec<(u32, u32, u32)> = words
             .iter()
             .enumerate()
-            .filter(|(_, (_, m))| *m != 0)
+            .filter(|(_, (_, m))| *m != 0 || variable)
             .map(|(i, &(v, m))| (at + 4 * i as u32, v, m))
             .collect();
         if live.is_empty() {
@@ -903,6 +1122,24 @@ mod tests {
             matched >= exprs.len(),
             "too few matches ({matched}) to prove anything"
         );
+    }
+
+    #[test]
+    fn huge_offsets_inside_geneve_are_refused_not_misread() {
+        // The run-time offset's slot lives in the constant's top bits; a constant that large
+        // would change which slot is read.
+        let e = parse("geneve and ip[0x10000000] = 1").unwrap();
+        assert!(matches!(
+            compile(&e, Framing::Ethernet),
+            Err(CompileError::Unsupported { .. })
+        ));
+        assert!(compile(
+            &parse("geneve and ip[0xffff] = 1").unwrap(),
+            Framing::Ethernet
+        )
+        .is_ok());
+        // Outside geneve such a load is only past the end of every packet.
+        assert!(compile(&parse("ip[0x10000000] = 1").unwrap(), Framing::Ethernet).is_ok());
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //!   compiles to `ret #0`.
 
 use super::*;
-use crate::filter::ast::{Arith, ArithOp, LoadProto, RelOp};
+use crate::filter::ast::{Arith, ArithOp, LinkPrim, LoadProto, RelOp};
 use crate::filter::bpf::MEM_WORDS;
 
 /// Bytes a cooked-socket packet lacks compared with the Linux cooked frame built from it.
@@ -82,12 +82,18 @@ impl Gen {
             LoadProto::Ip => self.ethertype(0x0800, t, f),
             LoadProto::Ip6 => self.ethertype(0x86dd, t, f),
             LoadProto::Arp => self.ethertype(0x0806, t, f),
-            LoadProto::Tcp | LoadProto::Udp | LoadProto::Icmp => {
-                let number = match proto {
-                    LoadProto::Tcp => 6,
-                    LoadProto::Udp => 17,
-                    _ => 1,
-                };
+            LoadProto::Rarp => self.ethertype(0x8035, t, f),
+            LoadProto::LinkWord(w) => self.link_prim(&LinkPrim::Word(w), t, f)?,
+            LoadProto::Tcp
+            | LoadProto::Udp
+            | LoadProto::Icmp
+            | LoadProto::Sctp
+            | LoadProto::Igmp
+            | LoadProto::Igrp
+            | LoadProto::Pim
+            | LoadProto::Vrrp
+            | LoadProto::Carp => {
+                let number = proto.ipv4_transport().unwrap_or(1);
                 let first_frag = self.label();
                 let proto_ok = self.label();
                 self.ipv4_proto(number, proto_ok, f);
@@ -130,13 +136,25 @@ impl Gen {
                     _ => op::W,
                 };
                 let nh = self.nh;
-                let behind_ihl = matches!(proto, LoadProto::Tcp | LoadProto::Udp | LoadProto::Icmp);
+                let behind_ihl = proto.ipv4_transport().is_some();
                 let base = match proto {
-                    LoadProto::Link => 0,
+                    LoadProto::Link => self.encap.link_base,
                     LoadProto::Icmp6 => nh + 40,
                     _ => nh,
                 };
-                match (constant(index)?, behind_ihl) {
+                let constant_index = constant(index)?;
+                if let (Some(k), Some(_)) = (constant_index, super::varoff::unmark(base)) {
+                    // A run-time offset keeps its slot in the constant's top bits, so the
+                    // constant part must stay small; no packet is 16 MiB long anyway.
+                    if k >= 1 << 24 {
+                        return Err(CompileError::Unsupported {
+                            reason: "a byte offset of 16 MiB or more inside 'geneve' is not \
+                                     supported"
+                                .to_string(),
+                        });
+                    }
+                }
+                match (constant_index, behind_ihl) {
                     (Some(k), _) if (base.wrapping_add(k) as i32) < 0 => {
                         // Past any packet (and a negative offset to the kernel): the load
                         // fails, so the packet is rejected.

@@ -10,10 +10,10 @@ use std::fmt;
 ///
 /// ```
 /// use raw_sniff::filter::parse;
-/// let expr = "tcp port http";
+/// let expr = "tcp port 8.8";
 /// let err = parse(expr).unwrap_err();
-/// assert_eq!(err.to_string(), "expected a port number after 'port', found 'http'");
-/// assert_eq!(err.caret(), "         ^^^^");
+/// assert_eq!(err.to_string(), "expected a port number after 'port', found '8.8'");
+/// assert_eq!(err.caret(), "         ^^^");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}")]
@@ -214,5 +214,73 @@ pub enum ParseErrorKind {
         family: &'static str,
         /// The name as written, without the backslash.
         name: String,
+    },
+    /// `ether host NAME` with a name that is not an address and not in `/etc/ethers`.
+    #[error("'{name}' is neither an Ethernet address such as aa:bb:cc:dd:ee:ff nor a host name in /etc/ethers")]
+    UnknownEtherHost {
+        /// The value as written.
+        name: String,
+    },
+    /// `ether proto \name` or `llc NAME` with a name libpcap does not define.
+    #[error("unknown {what} '{name}'")]
+    UnknownLinkName {
+        /// What kind of name: "ether proto name", "LLC frame type".
+        what: &'static str,
+        /// The name as written, without any backslash.
+        name: String,
+    },
+    /// A dotted IPv4 address libpcap cannot read (a part above 255, or in hex).
+    #[error("invalid IPv4 address '{value}'")]
+    InvalidIpv4 {
+        /// The address as written.
+        value: String,
+    },
+    /// A host name the resolver does not know (for the qualifier's address family).
+    #[error("unknown host '{name}'{}", if *family { " for the specified address family" } else { "" })]
+    UnknownHost {
+        /// The name.
+        name: String,
+        /// Whether an `ip`/`ip6`/`arp` qualifier left out the addresses it has.
+        family: bool,
+    },
+    /// A network name missing from /etc/networks (or listed there as 0).
+    #[error("unknown network '{name}' (networks are looked up in /etc/networks)")]
+    UnknownNetwork {
+        /// The name.
+        name: String,
+    },
+    /// A service name missing from /etc/services.
+    #[error("unknown port{} '{name}' (names are looked up in /etc/services)", if *range { " in range" } else { "" })]
+    UnknownPort {
+        /// The port or range as written.
+        name: String,
+        /// Whether it was a `portrange`.
+        range: bool,
+    },
+    /// A service name that /etc/services lists only for another transport (`udp port http`).
+    #[error("port{} '{name}' is {proto}", if *range { " in range" } else { "" })]
+    PortOfOtherProto {
+        /// The port or range as written.
+        name: String,
+        /// Whether it was a `portrange`.
+        range: bool,
+        /// The transport it is listed for.
+        proto: &'static str,
+    },
+    /// Syntax of libpcap's that this parser does not implement.
+    #[error("'{what}' is not supported")]
+    NotSupported {
+        /// The construct.
+        what: String,
+    },
+    /// A VLAN ID, MPLS label, PPPoE session ID or interface index too large for its field.
+    #[error("{what} {value} is out of range (0-{max})")]
+    FieldOutOfRange {
+        /// What the number is, e.g. "VLAN ID".
+        what: &'static str,
+        /// The number as written.
+        value: String,
+        /// The largest value the field holds.
+        max: u32,
     },
 }

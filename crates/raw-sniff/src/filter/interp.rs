@@ -2,7 +2,10 @@
 //! capture file and Windows' `SIO_RCVALL` sockets. It follows the kernel's run-time rules, so a
 //! filter means the same thing on every capture path.
 
-use super::bpf::{op, SockFilter, MEM_WORDS, SKF_AD_PROTOCOL};
+use super::bpf::{
+    op, SockFilter, MEM_WORDS, SKF_AD_IFINDEX, SKF_AD_PKTTYPE, SKF_AD_PROTOCOL, SKF_AD_VLAN_TAG,
+    SKF_AD_VLAN_TAG_PRESENT,
+};
 
 /// Runs `prog` on `packet` (the captured bytes) and returns how many bytes to keep: 0 rejects.
 ///
@@ -27,6 +30,53 @@ pub(crate) fn run_with_protocol(
     wire_len: u32,
     protocol: Option<u16>,
 ) -> u32 {
+    run_with_metadata(
+        prog,
+        packet,
+        wire_len,
+        protocol.map(|protocol| Metadata {
+            protocol,
+            ..Metadata::default()
+        }),
+    )
+}
+
+/// What the Linux kernel knows about a packet beside its bytes, for the ancillary loads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// The ethertype (`[proto]`).
+    pub protocol: u16,
+    /// The packet type (`[type]`): 0 to this host, 4 sent by it, …
+    pub pkttype: u16,
+    /// The interface index (`[ifidx]`).
+    pub ifindex: u32,
+    /// The VLAN tag control information the kernel took out of the frame, if it did
+    /// (`[vlanp]`, `[vlan_tci]`).
+    pub vlan_tci: Option<u16>,
+}
+
+impl Metadata {
+    /// The value of the ancillary load at `k`, if it is one of these.
+    fn load(&self, k: u32) -> Option<u32> {
+        Some(match k {
+            SKF_AD_PROTOCOL => u32::from(self.protocol),
+            SKF_AD_PKTTYPE => u32::from(self.pkttype),
+            SKF_AD_IFINDEX => self.ifindex,
+            SKF_AD_VLAN_TAG => u32::from(self.vlan_tci.unwrap_or(0)),
+            SKF_AD_VLAN_TAG_PRESENT => u32::from(self.vlan_tci.is_some()),
+            _ => return None,
+        })
+    }
+}
+
+/// [`run`], answering the kernel's ancillary loads from `meta` when given, as the kernel
+/// would for a packet socket. Lets tests run the programs made for live sockets.
+pub fn run_with_metadata(
+    prog: &[SockFilter],
+    packet: &[u8],
+    wire_len: u32,
+    meta: Option<Metadata>,
+) -> u32 {
     let mut a: u32 = 0;
     let mut x: u32 = 0;
     let mut mem = [0u32; MEM_WORDS as usize];
@@ -37,8 +87,8 @@ pub(crate) fn run_with_protocol(
         let k = ins.k;
         match ins.code {
             // ld / ldh / ldb at an absolute offset, then at X + k.
-            0x20 | 0x28 | 0x30 if k == SKF_AD_PROTOCOL && protocol.is_some() => {
-                a = u32::from(protocol.unwrap_or(0));
+            0x20 | 0x28 | 0x30 if meta.and_then(|m| m.load(k)).is_some() => {
+                a = meta.and_then(|m| m.load(k)).unwrap_or(0);
             }
             0x20 | 0x28 | 0x30 | 0x40 | 0x48 | 0x50 => {
                 let base = if ins.code & op::IND != 0 {

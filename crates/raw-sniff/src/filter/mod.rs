@@ -6,7 +6,9 @@
 //! capture path.
 //!
 //! - [`parse`] turns text into an [`Expr`], or a [`ParseError`] that points at the bad token.
-//!   Relations such as `tcp[tcpflags] & tcp-syn != 0` hold an [`Arith`] on each side.
+//!   Relations such as `tcp[tcpflags] & tcp-syn != 0` hold an [`Arith`] on each side. Names
+//!   (`host NAME`, `port NAME`, `net NAME`, `proto NAME`) are looked up where libpcap looks
+//!   them up; [`parse_with`] takes a [`resolve::Resolve`] of the caller's instead.
 //! - [`compile()`] turns an [`Expr`] into a [`Program`] for a [`Framing`]; the docs of the
 //!   [`mod@compile`] module say exactly what each primitive matches, and where that differs
 //!   from tcpdump.
@@ -35,14 +37,17 @@ pub mod compile;
 pub mod error;
 pub mod interp;
 mod lexer;
+pub mod link;
 mod names;
 pub mod parser;
+pub mod resolve;
 
 pub use crate::SNAPLEN;
 pub use ast::{
     AddrProto, Arith, ArithOp, Dir, Expr, IpNet, LoadProto, PortProto, PortRange, Primitive, Proto,
     RelOp,
 };
+pub use ast::{Direction, Encap};
 pub use bpf::{
     verify, verify_any_length, Listing, Program, SockFilter, VerifyError, MAX_INSNS,
     SKF_AD_PROTOCOL,
@@ -51,6 +56,10 @@ pub use compile::{
     compile, compile_any_length, compile_for_cooked_socket, compile_for_cooked_socket_any_length,
     compile_unoptimized, CompileError, Framing,
 };
+pub use compile::{compile_for_packet_socket, compile_for_packet_socket_any_length};
 pub use error::{Found, ParseError, ParseErrorKind};
-pub use interp::run;
+pub use interp::{run, run_with_metadata, Metadata};
+pub use link::WlanField;
+pub use link::{LinkPrim, LinkWord, LlcType, MacAddr};
 pub use parser::parse;
+pub use parser::parse_with;

@@ -28,17 +28,16 @@
 //! 3. Dead statements (results nobody reads) are dropped, when they cannot fail: a load is
 //!    dropped only when the same load was done before on every path. A mask and a test of it
 //!    (`and #2`, `jeq #0`) become one `jset #2` when the masked value is not read after.
-//! 4. Clean-up: a block from which every path ends in the same `ret` becomes that `ret` (see
-//!    below), a test whose two exits are the same block becomes a jump, identical blocks are
-//!    merged, and unreachable ones dropped.
+//! 4. Clean-up: a block from which every path ends in `ret #0` becomes that `ret #0` (a load
+//!    past the end would reject as well), a test whose two exits are the same block becomes a
+//!    jump, identical blocks are merged, and unreachable ones dropped.
 //!
 //! The optimised program gives the unoptimised one's verdict on every packet that holds the
-//! fields the filter reads. On a frame cut short inside one, two rewrites follow libpcap's
-//! optimiser rather than the written order, and may keep a frame the unoptimised program
-//! rejects for a load past its end (never the reverse): a block whose every path accepts
-//! accepts without loading anything, and [`super::pullup`] reorders chains of tests. Nothing
-//! else that could read past the end of the packet is removed or moved. See the module docs of
-//! `compile`.
+//! fields the filter reads. On a frame cut short inside one, [`super::pullup`] follows
+//! libpcap's optimiser rather than the written order when it reorders chains of tests, and may
+//! keep a frame the unoptimised program rejects for a load past its end (never the reverse).
+//! Nothing else that could read past the end of the packet is removed or moved. See the module
+//! docs of `compile`.
 
 use super::{Ins, Label, NO_LABEL};
 use crate::filter::bpf::op;
@@ -284,15 +283,15 @@ impl Cfg {
     /// Tests with both exits alike become jumps; jumps to empty blocks go on to where those
     /// go; identical blocks are merged (into the later one, so every edge still goes forward).
     pub(super) fn clean_up(&mut self) {
-        // A block from which every path ends in the same `ret #k` returns that whatever it
-        // loads. For `ret #0` that is exact (a load past the end rejects too); for an accepting
-        // `ret`, dropping the loads keeps a frame that a load past its end would have
-        // rejected, as libpcap's optimiser does, which deletes every load nothing reads.
+        // A block from which every path ends in `ret #0` rejects whatever it loads: a load past
+        // the end rejects too. It becomes that `ret #0`, exactly on every frame. (libpcap also
+        // drops loads before an accepting `ret`, but not those whose values reach scratch
+        // memory; that difference on cut frames is left, see the module docs of `compile`.)
         let mut returns: Vec<Option<u32>> = vec![None; self.blocks.len()];
         for b in (0..self.blocks.len()).rev() {
             let block = &self.blocks[b];
             returns[b] = match block.exit {
-                Exit::Ret(code, k) if code & op::A == 0 => Some(k),
+                Exit::Ret(code, 0) if code & op::A == 0 => Some(0),
                 Exit::Ret(..) => None,
                 _ => {
                     let mut rets = block.exit.successors().into_iter().map(|s| returns[s]);

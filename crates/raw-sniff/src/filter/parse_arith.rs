@@ -18,6 +18,7 @@
 //! relational operator has been read.
 
 use super::*;
+use crate::filter::LinkWord;
 
 /// Whether the next tokens start a relation.
 pub(super) enum Start {
@@ -36,6 +37,8 @@ type RelError = (ParseError, bool);
 fn load_proto(w: &str) -> Option<LoadProto> {
     Some(match w {
         "link" | "ether" => LoadProto::Link,
+        // libpcap's other names for the link layer.
+        "fddi" | "tr" | "wlan" | "ppp" | "slip" => LoadProto::Link,
         "ip" => LoadProto::Ip,
         "ip6" => LoadProto::Ip6,
         "arp" => LoadProto::Arp,
@@ -43,6 +46,19 @@ fn load_proto(w: &str) -> Option<LoadProto> {
         "udp" => LoadProto::Udp,
         "icmp" => LoadProto::Icmp,
         "icmp6" => LoadProto::Icmp6,
+        "rarp" => LoadProto::Rarp,
+        "sctp" => LoadProto::Sctp,
+        "igmp" => LoadProto::Igmp,
+        "igrp" => LoadProto::Igrp,
+        "decnet" => LoadProto::LinkWord(LinkWord::Decnet),
+        "lat" => LoadProto::LinkWord(LinkWord::Lat),
+        "sca" => LoadProto::LinkWord(LinkWord::Sca),
+        "moprc" => LoadProto::LinkWord(LinkWord::Moprc),
+        "mopdl" => LoadProto::LinkWord(LinkWord::Mopdl),
+        "atalk" => LoadProto::LinkWord(LinkWord::Atalk),
+        "pim" => LoadProto::Pim,
+        "vrrp" => LoadProto::Vrrp,
+        "carp" => LoadProto::Carp,
         _ => return None,
     })
 }
@@ -65,7 +81,7 @@ fn piece_len(w: &str) -> usize {
 }
 
 /// A C-style number (`0x` hex, leading-0 octal), or `None` if `s` is not one.
-fn c_number(s: &str) -> Option<Result<u32, ParseErrorKind>> {
+pub(super) fn c_number(s: &str) -> Option<Result<u32, ParseErrorKind>> {
     let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or(s.strip_prefix("0X")) {
         (h, 16)
     } else if s.len() > 1 && s.starts_with('0') {
@@ -329,44 +345,8 @@ impl<'a> Parser<'a> {
 
     /// The number or `\name` after `ip proto` / `ip6 proto`.
     pub(super) fn net_proto(&mut self, v6: bool) -> Result<Expr, ParseError> {
-        let family = if v6 { "ip6" } else { "ip" };
-        let expected = "a protocol number or a backslashed name such as \\tcp";
-        let tok = self.peek_value(expected, "proto")?;
-        let text = tok.text();
-        let number = if let Some(name) = text.strip_prefix('\\') {
-            // The names libpcap finds in /etc/protocols for both families; ICMPv6 is listed
-            // there as `ipv6-icmp`, so `ip6 proto \icmp6` is an error in tcpdump too.
-            let n = match name {
-                "icmp" => 1,
-                "igmp" => 2,
-                "tcp" => 6,
-                "udp" => 17,
-                "sctp" => 132,
-                _ => {
-                    return Err(self.err_at(
-                        tok,
-                        ParseErrorKind::UnknownProtoName {
-                            family,
-                            name: name.to_string(),
-                        },
-                    ))
-                }
-            };
-            Ok(n)
-        } else {
-            match c_number(text) {
-                Some(n) => n.map_err(|kind| self.err_at(tok, kind)),
-                None => Err(self.err_at(
-                    tok,
-                    ParseErrorKind::ExpectedAfter {
-                        expected,
-                        after: "proto".to_string(),
-                        found: Found::Token(text.to_string()),
-                    },
-                )),
-            }
-        }?;
-        self.pos += 1;
+        // Numbers, `\name` and plain names, from /etc/protocols as libpcap reads them.
+        let number = self.proto_number(Some(v6), "proto")?;
         Ok(Expr::Prim(Primitive::NetProto { v6, number }))
     }
 

@@ -8,14 +8,17 @@
 //! primitive := relation                                       -- tcp[13] & 2 != 0 (parse_arith.rs)
 //!            | "less" number | "greater" number               -- len <= N, len >= N
 //!            | ("ip" | "ip6") "proto" (number | "\" name)     -- ip proto 6, ip proto \tcp
+//!            | ["ip" | "ip6"] ("proto" | "protochain") value  -- proto 6, ip6 protochain 6
 //!            | proto                                          -- tcp, udp, icmp, icmp6, arp, ip, ip6
+//!            | encap                                          -- vlan 10, mpls, pppoes (parse_encap.rs)
 //!            | [proto] [dir] [type] value                     -- at least one qualifier
 //!            | value                                          -- qualifiers of the previous primitive
 //! dir       := "src" | "dst" | "src or dst" | "src and dst"
 //! type      := "host" | "net" | "portrange" | "port"          -- default: host
-//! value     := IPv4 | IPv6                                    -- host
+//! value     := IPv4 | IPv6 | name | number | a.b | a.b.c      -- host (parse_names.rs)
 //!            | IPv4/len | IPv6/len | IPv4 "mask" IPv4 | IP    -- net (a bare IP is /32 or /128)
-//!            | number | number-number                         -- port, portrange
+//!            | number | name | number-number | name-name     -- port, portrange
+//!            | (empty expression)                             -- every packet
 //! ```
 //!
 //! Numbers are read as C (and tcpdump) reads them: `0x50` is hex, `0120` is octal.
@@ -40,8 +43,25 @@ pub use super::error::{Found, ParseError, ParseErrorKind};
 mod arith;
 use arith::Start;
 
-/// Parses a filter expression into an [`Expr`].
+#[path = "parse_encap.rs"]
+mod encap;
+
+#[path = "parse_link.rs"]
+mod link;
+
+#[path = "parse_names.rs"]
+mod names_and_forms;
+use super::resolve::{Resolve, System};
+
+/// Parses a filter expression into an [`Expr`], looking names up in the system's files and
+/// resolver ([`System`]). An empty expression matches every packet, as in tcpdump.
 pub fn parse(input: &str) -> Result<Expr, ParseError> {
+    parse_with(input, &System)
+}
+
+/// [`parse`], with names looked up in `resolver` (a [`super::resolve::Tables`] keeps
+/// parsing away from the system).
+pub fn parse_with(input: &str, resolver: &dyn Resolve) -> Result<Expr, ParseError> {
     let tokens = lex(input)?;
     let mut p = Parser {
         input,
@@ -49,14 +69,12 @@ pub fn parse(input: &str) -> Result<Expr, ParseError> {
         pos: 0,
         last: None,
         primitives: 0,
+        resolver,
+        decnet_last: None,
+        proto_last: None,
     };
     if p.tokens.is_empty() {
-        return Err(ParseError::new(
-            input,
-            0,
-            input.len(),
-            ParseErrorKind::Empty,
-        ));
+        return Ok(Expr::Prim(Primitive::Everything));
     }
     let expr = p.expr(0)?;
     match p.peek() {
@@ -79,6 +97,10 @@ enum Kind {
     Net,
     Port,
     PortRange,
+    /// `ether host`/`ether src`/`ether dst`: an Ethernet address.
+    EtherHost,
+    /// `ether proto`/`link proto`: an ethertype or SAP.
+    EtherProto,
 }
 
 /// The qualifiers of a primitive, kept to expand a following bare value.
@@ -106,6 +128,14 @@ struct Parser<'a> {
     last: Option<Quals>,
     /// Primitives parsed so far.
     primitives: usize,
+    /// Where names are looked up.
+    resolver: &'a dyn Resolve,
+    /// The direction of the last `decnet host` and the primitive count it was parsed at, so
+    /// that a bare value right after it repeats it (`decnet host 1.2 or 1.3`).
+    decnet_last: Option<(Dir, usize)>,
+    /// The family (`None`: both), keyword and primitive count of the last `proto` or
+    /// `protochain`, so that a bare value right after it repeats it (`proto 6 or 17`).
+    proto_last: Option<(Option<bool>, &'static str, usize)>,
 }
 
 impl<'a> Parser<'a> {
@@ -253,6 +283,7 @@ impl<'a> Parser<'a> {
                     })),
                 }
             }
+            Tok::Word(w) if encap::is_encap_word(w) => self.encap_primitive(),
             Tok::Word(w) if !matches!(w, "and" | "or") => self.primitive(),
             _ => Err(self.err_here(|found| ParseErrorKind::Unexpected {
                 expected: "a filter primitive",
@@ -274,6 +305,9 @@ impl<'a> Parser<'a> {
 
     fn primitive(&mut self) -> Result<Expr, ParseError> {
         self.count_primitive()?;
+        if let Some(e) = self.link_primitive()? {
+            return Ok(e);
+        }
         let first = self.peek();
         let mut proto = None;
         let mut proto_tok = None;
@@ -281,6 +315,9 @@ impl<'a> Parser<'a> {
         let mut kind = None;
         let mut after = String::new();
 
+        if let Some(e) = self.proto_words()? {
+            return Ok(e);
+        }
         if let Some(p) = self.peek_word().and_then(proto_keyword) {
             proto_tok = self.bump();
             proto = Some(p);
@@ -352,18 +389,26 @@ impl<'a> Parser<'a> {
             },
         };
 
-        let prim = self.value(&quals, proto_tok)?;
+        let expr = match self.ip_value(&quals)? {
+            Some(e) => e,
+            None => Expr::Prim(self.value(&quals, proto_tok)?),
+        };
         self.last = Some(quals);
-        Ok(Expr::Prim(prim))
+        Ok(expr)
     }
 
     /// Parses the value after the qualifiers and builds the primitive.
     fn value(&mut self, q: &Quals, proto_tok: Option<Token<'_>>) -> Result<Primitive, ParseError> {
+        if matches!(q.kind, Kind::EtherHost | Kind::EtherProto) {
+            return self.link_value(q);
+        }
         let keyword = match q.kind {
             Kind::Host => "host",
             Kind::Net => "net",
             Kind::Port => "port",
             Kind::PortRange => "portrange",
+            Kind::EtherHost => "host",
+            Kind::EtherProto => "proto",
         };
         let bad_qualifier = |p: Proto, hint: &'static str| {
             let kind = ParseErrorKind::BadQualifier {
@@ -381,12 +426,15 @@ impl<'a> Parser<'a> {
             Kind::Net => "a network such as 10.0.0.0/8",
             Kind::Port => "a port number",
             Kind::PortRange => "a port range such as 6000-6010",
+            Kind::EtherHost => "an Ethernet address",
+            Kind::EtherProto => "an ethertype",
         };
         let addr_proto = match (q.kind, q.proto) {
             (Kind::Host | Kind::Net, None) => Some(AddrProto::Any),
             (Kind::Host | Kind::Net, Some(Proto::Ip)) => Some(AddrProto::Ip),
             (Kind::Host | Kind::Net, Some(Proto::Ip6)) => Some(AddrProto::Ip6),
             (Kind::Host | Kind::Net, Some(Proto::Arp)) => Some(AddrProto::Arp),
+            (Kind::Host | Kind::Net, Some(Proto::Rarp)) => Some(AddrProto::Rarp),
             (Kind::Host | Kind::Net, Some(p)) => {
                 return Err(bad_qualifier(p, "; use 'ip', 'ip6' or 'arp'"))
             }
@@ -417,6 +465,8 @@ impl<'a> Parser<'a> {
         };
 
         match q.kind {
+            // Read by `link_value` before anything above.
+            Kind::EtherHost | Kind::EtherProto => Err(expected_err()),
             Kind::Port | Kind::PortRange => {
                 let proto = port_proto.unwrap_or(PortProto::Any);
                 let range = if q.kind == Kind::Port {
@@ -579,6 +629,7 @@ impl<'a> Parser<'a> {
         let ok = match proto {
             AddrProto::Any => true,
             AddrProto::Ip | AddrProto::Arp => addr.is_ipv4(),
+            AddrProto::Rarp => addr.is_ipv4(),
             AddrProto::Ip6 => addr.is_ipv6(),
         };
         if ok {
@@ -604,6 +655,15 @@ fn proto_keyword(w: &str) -> Option<Proto> {
         "udp" => Proto::Udp,
         "icmp" => Proto::Icmp,
         "icmp6" => Proto::Icmp6,
+        "rarp" => Proto::Rarp,
+        "sctp" => Proto::Sctp,
+        "igmp" => Proto::Igmp,
+        "igrp" => Proto::Igrp,
+        "pim" => Proto::Pim,
+        "vrrp" => Proto::Vrrp,
+        "carp" => Proto::Carp,
+        "ah" => Proto::Ah,
+        "esp" => Proto::Esp,
         _ => return None,
     })
 }
@@ -681,7 +741,9 @@ mod tests {
         // C-style numbers, as tcpdump reads them.
         assert_eq!(p("port 0x50"), "src or dst port 80");
         assert_eq!(p("port 010"), "src or dst port 8");
-        assert_eq!(p("portrange 0x10-021"), "src or dst portrange 16-17");
+        // libpcap reads a range as sscanf("%d-%d") does: decimal, so 010 is ten here.
+        assert_eq!(p("portrange 010-020"), "src or dst portrange 10-20");
+        assert!(parse("portrange 0x10-021").is_err());
         assert_eq!(p("port 0"), "src or dst port 0");
         assert_eq!(p("src or dst port 80"), "src or dst port 80");
         assert_eq!(p("src and dst port 80"), "src and dst port 80");
@@ -838,18 +900,30 @@ mod tests {
 
     #[test]
     fn errors_point_at_the_bad_token() {
+        let names = super::super::resolve::Tables::default();
+        let err_offline = |s: &str| {
+            let e = parse_with(s, &names).expect_err(s);
+            (e.offset, e.to_string())
+        };
         assert_eq!(
-            err("tcp port http"),
+            err_offline("tcp port http"),
             (
                 9,
-                "expected a port number after 'port', found 'http'".into()
+                "unknown port 'http' (names are looked up in /etc/services)".into()
             )
         );
         assert_eq!(
-            err("port 80 or http"),
+            err_offline("port 80 or http"),
             (
                 11,
-                "expected a port number after 'port', found 'http'".into()
+                "unknown port 'http' (names are looked up in /etc/services)".into()
+            )
+        );
+        assert_eq!(
+            err("port 80 or 8.8"),
+            (
+                11,
+                "expected a port number after 'port', found '8.8'".into()
             )
         );
         assert_eq!(
@@ -879,18 +953,19 @@ mod tests {
             (5, "port number 0x10000 is out of range (0-65535)".into())
         );
         assert_eq!(
-            err("portrange 80"),
+            err("portrange 80-"),
             (
                 10,
-                "expected a port range such as 6000-6010 after 'portrange', found '80'".into()
+                "expected a port range such as 6000-6010 after 'portrange', found '80-'".into()
             )
         );
         assert_eq!(
-            err("host example.com"),
-            (
-                5,
-                "expected an IP address after 'host', found 'example.com'".into()
-            )
+            err_offline("host example.com"),
+            (5, "unknown host 'example.com'".into())
+        );
+        assert_eq!(
+            err("host a:b"),
+            (5, "expected an IP address after 'host', found 'a:b'".into())
         );
         assert_eq!(
             err("src"),
@@ -918,8 +993,12 @@ mod tests {
             )
         );
         assert_eq!(
-            err("net 10.0.0.0 mask 255.0.255.0"),
-            (18, "'255.0.255.0' is not a contiguous IPv4 netmask".into())
+            err("net 10.0.0.0 mask 255"),
+            (
+                18,
+                "expected a dotted IPv4 netmask such as 255.255.0.0 after 'mask', found '255'"
+                    .into()
+            )
         );
         assert_eq!(
             err("tcp host 1.2.3.4"),
@@ -951,8 +1030,8 @@ mod tests {
             )
         );
         assert_eq!(
-            err("vlan 10"),
-            (0, "unknown or unsupported primitive 'vlan'".into())
+            err("bogus 10"),
+            (0, "unknown or unsupported primitive 'bogus'".into())
         );
         assert_eq!(
             err("tcp udp"),
@@ -989,7 +1068,8 @@ mod tests {
             err("()"),
             (1, "expected a filter primitive, found ')'".into())
         );
-        assert_eq!(err("   "), (0, "empty filter expression".into()));
+        // An empty expression matches everything, as in tcpdump.
+        assert_eq!(parse("   "), Ok(Expr::Prim(Primitive::Everything)));
     }
 
     #[test]
@@ -1038,9 +1118,10 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
+        // Names come from memory here: made-up words must not go to the system's resolver.
         #[test]
         fn never_panics_on_any_string(s in "\\PC{0,40}") {
-            let _ = parse(&s);
+            let _ = parse_with(&s, &super::super::resolve::Tables::default());
         }
 
         #[test]
@@ -1053,12 +1134,13 @@ mod tests {
                     "255.0.0.0", "&", "|", "é", "", "[", "]", "tcp[", "13]", "0:4", ":", "=",
                     "!=", "<=", ">>", "<<", "-", "/", "%", "*", "+", "^", "len", "less",
                     "greater", "proto", "\\tcp", "tcp-syn", "len-5", "0x10", "0",
+                    "protochain", "sctp", "decnet", "10.1", "mask", "/", "http", "67-bootpc",
                 ]),
                 0..16,
             )
         ) {
             let s = words.join(" ");
-            if let Err(e) = parse(&s) {
+            if let Err(e) = parse_with(&s, &super::super::resolve::Tables::default()) {
                 prop_assert!(e.offset <= s.len());
                 prop_assert!(s.is_char_boundary(e.offset));
                 prop_assert!(!e.to_string().contains('\n'));

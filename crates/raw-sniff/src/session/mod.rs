@@ -53,7 +53,12 @@ pub fn filter_program(
     let program = config
         .filter
         .as_ref()
-        .map(|expr| user_filter::compile(expr, source.link_type()))
+        .map(|expr| match (&config.source, source.link_type()) {
+            // What the kernel runs: the same as for a file but for metadata loads.
+            #[cfg(target_os = "linux")]
+            (Source::Interface(_), wire::LinkType::Ethernet) => open::ethernet_socket_program(expr),
+            (_, link) => user_filter::compile_written(expr, link, source.written_big_endian()),
+        })
         .transpose()?;
     Ok(program)
 }
@@ -120,8 +125,12 @@ impl Session {
             Some(expr) if !source.filters_in_kernel() => {
                 // Fail now, not at the first packet, if this link type cannot be filtered.
                 let link = source.link_type();
-                let program = user_filter::compile_any_length(expr, link)?;
-                Some(UserFilter::with_program(expr.clone(), link, program))
+                let big_endian = source.written_big_endian();
+                let program = user_filter::compile_written_any_length(expr, link, big_endian)?;
+                Some(
+                    UserFilter::with_program(expr.clone(), link, program)
+                        .written_big_endian(big_endian),
+                )
             }
             _ => None,
         };

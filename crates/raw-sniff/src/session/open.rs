@@ -38,7 +38,7 @@ fn open_interface(
     on_note: &mut dyn FnMut(Note),
 ) -> Result<Box<dyn Capture>, SessionError> {
     use crate::capture::afpacket::{link_type_for, AfPacket, Options};
-    use crate::user_filter::{self, FilterError};
+    use crate::user_filter::FilterError;
     let iface = live.iface.clone().unwrap_or_else(|| "any".to_owned());
     // The kernel runs the filter on frames as the socket gets them: with their Ethernet
     // header, or for a cooked socket from the network header on, asking the kernel for the
@@ -47,9 +47,10 @@ fn open_interface(
     // Compiled without the kernel's length limit: the kernel judges what it takes, and the
     // capture filters in user space when it refuses.
     let program = match filter {
-        Some(expr) if link == wire::LinkType::Ethernet => {
-            Some(user_filter::compile_any_length(expr, link)?)
-        }
+        Some(expr) if link == wire::LinkType::Ethernet => Some(
+            crate::filter::compile_for_packet_socket_any_length(expr)
+                .map_err(FilterError::Compile)?,
+        ),
         Some(expr) => Some(
             crate::filter::compile_for_cooked_socket_any_length(expr)
                 .map_err(FilterError::Compile)?,
@@ -70,6 +71,15 @@ fn open_interface(
         filter,
     };
     Ok(Box::new(AfPacket::open(&options, on_note)?))
+}
+
+/// The kernel-side program for a live Ethernet packet socket, whose frames have lost their
+/// outer VLAN tag to the kernel's metadata (see [`crate::filter::compile_for_packet_socket`]).
+#[cfg(target_os = "linux")]
+pub(super) fn ethernet_socket_program(
+    expr: &Expr,
+) -> Result<crate::filter::Program, crate::user_filter::FilterError> {
+    crate::filter::compile_for_packet_socket(expr).map_err(crate::user_filter::FilterError::Compile)
 }
 
 // SIO_RCVALL is both Windows' raw IP socket and its only live capture.

@@ -225,6 +225,15 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// Whether the file (for pcapng, the section being read) was written big-endian, that is
+    /// by a big-endian host. Link headers with host-order fields (BSD loopback's address
+    /// family) are read in this order.
+    pub fn big_endian(&self) -> bool {
+        match self.format {
+            Format::Pcap { big_endian, .. } | Format::PcapNg { big_endian, .. } => big_endian,
+        }
+    }
+
     /// The next packet, `Ok(None)` at the clean end of the file. After an error the reader
     /// is finished and returns `Ok(None)`.
     pub fn next_packet(&mut self) -> Result<Option<Record<'_>>, PcapError> {

@@ -309,3 +309,21 @@ fn pcapng_packet_before_any_interface_is_an_error_when_opened() {
     let r = Reader::new(&f[..28]).unwrap();
     assert_eq!(r.link_type(), None);
 }
+
+#[test]
+fn reader_tells_the_writers_byte_order() {
+    let mut w = Writer::new(Vec::new(), LinkType::Null, 65535, false).unwrap();
+    w.write_packet(Timestamp { secs: 1, nanos: 0 }, &[2, 0, 0, 0, 0x45], 5)
+        .unwrap();
+    let little = w.into_inner().unwrap();
+    let mut big = little.clone();
+    swap_pcap(&mut big);
+    for (bytes, want) in [(&little, false), (&big, true)] {
+        let r = Reader::new(&bytes[..]).unwrap();
+        assert_eq!(r.big_endian(), want);
+    }
+    for big in [false, true] {
+        let ng = sample_pcapng(big);
+        assert_eq!(Reader::new(&ng[..]).unwrap().big_endian(), big);
+    }
+}

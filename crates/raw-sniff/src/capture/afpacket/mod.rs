@@ -29,6 +29,10 @@ use socket::{
 
 /// How long one wait for packets lasts before the capture loop gets an `Idle`.
 const POLL_MS: i32 = 100;
+/// The destination and source MAC addresses, after which a VLAN tag goes.
+const MAC_ADDRS_LEN: usize = 12;
+/// An 802.1Q tag: TPID and TCI.
+const VLAN_TAG_LEN: usize = 4;
 /// Largest frame kept whole: a GRO/TSO super-packet on `lo` reaches 64 KiB.
 const SNAPLEN: usize = crate::SNAPLEN as usize;
 
@@ -111,6 +115,11 @@ impl AfPacket {
             let _ = socket.set_recv_buffer_size(opts.buffer);
             Source::Recv(Recv::new(SNAPLEN))
         };
+        if matches!(source, Source::Recv(_)) {
+            // The VLAN tag the kernel takes out comes back beside each frame. Without it
+            // (kernels before 2.6.27) frames show untagged, as the kernel hands them over.
+            let _ = setsockopt(socket.as_raw_fd(), libc::PACKET_AUXDATA, &1i32);
+        }
         let loopback = loopback_index();
         if ifindex != 0 && Some(ifindex) == loopback {
             // Every frame on loopback passes the socket twice, going out and coming in, and
@@ -140,7 +149,7 @@ impl AfPacket {
             },
             cooked,
             source,
-            scratch: Vec::with_capacity(SNAPLEN + SLL_LEN),
+            scratch: Vec::with_capacity(SNAPLEN + SLL_LEN + VLAN_TAG_LEN),
             totals: Stats::default(),
             filtered,
             iface: opts.iface.clone(),
@@ -164,21 +173,53 @@ impl Capture for AfPacket {
         let fd = self.socket.as_raw_fd();
         let loopback = self.loopback;
         // The kernel's capture time on the ring; recvfrom reports none, so it is the read time.
-        let (ts, data, orig_len, csum_not_ready, addr) = match &mut self.source {
+        let (ts, data, orig_len, csum_not_ready, addr, vlan) = match &mut self.source {
             Source::Ring(ring) => {
                 match ring.next_wanted(fd, |ll| !is_loopback_echo(ll, loopback))? {
                     None => return Ok(Next::Idle),
-                    Some(raw) => (raw.ts, raw.data, raw.orig_len, raw.csum_not_ready, raw.addr),
+                    Some(raw) => (
+                        raw.ts,
+                        raw.data,
+                        raw.orig_len,
+                        raw.csum_not_ready,
+                        raw.addr,
+                        raw.vlan,
+                    ),
                 }
             }
             Source::Recv(recv) => match recv.next(&self.socket, loopback)? {
                 None => return Ok(Next::Idle),
-                Some(got) => (super::now(), got.data, got.len as u32, false, got.addr),
+                Some(got) => (
+                    super::now(),
+                    got.data,
+                    got.len as u32,
+                    false,
+                    got.addr,
+                    got.vlan,
+                ),
             },
         };
         let (data, orig_len) = if self.cooked {
             build_cooked(&mut self.scratch, &addr, data);
-            (&self.scratch[..], orig_len + SLL_LEN as u32)
+            let mut added = SLL_LEN;
+            if let Some(tag) = vlan {
+                // As libpcap does for cooked captures, the tag goes where the protocol field
+                // is, which then follows it.
+                let at = SLL_LEN - 2;
+                let bytes = [tag.tpid.to_be_bytes(), tag.tci.to_be_bytes()].concat();
+                self.scratch.splice(at..at, bytes);
+                added += VLAN_TAG_LEN;
+            }
+            (&self.scratch[..], orig_len + added as u32)
+        } else if let Some(tag) = vlan.filter(|_| data.len() >= MAC_ADDRS_LEN) {
+            // The kernel took the outer tag out before queueing the frame; put it back where
+            // it was on the wire, as libpcap does, so the frame shows and saves as it was sent.
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&data[..MAC_ADDRS_LEN]);
+            self.scratch.extend_from_slice(&tag.tpid.to_be_bytes());
+            self.scratch.extend_from_slice(&tag.tci.to_be_bytes());
+            self.scratch.extend_from_slice(&data[MAC_ADDRS_LEN..]);
+            (&self.scratch[..], orig_len + VLAN_TAG_LEN as u32)
         } else {
             (data, orig_len)
         };

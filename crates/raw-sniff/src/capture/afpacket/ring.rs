@@ -36,6 +36,33 @@ pub(super) struct RawFrame<'a> {
     pub(super) csum_not_ready: bool,
     /// Where the frame came from and how it was addressed.
     pub(super) addr: libc::sockaddr_ll,
+    /// The VLAN tag the kernel took out of the frame, if it did.
+    pub(super) vlan: Option<VlanTag>,
+}
+
+/// An 802.1Q/802.1ad tag kept in the frame's metadata rather than its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct VlanTag {
+    /// The tag protocol identifier (0x8100 when the kernel does not say).
+    pub(super) tpid: u16,
+    /// The tag control information: priority, drop eligibility, VLAN ID.
+    pub(super) tci: u16,
+}
+
+impl VlanTag {
+    /// The tag a `tpacket3_hdr` describes, judged as libpcap judges it: a non-zero TCI or
+    /// `TP_STATUS_VLAN_VALID` means there was one, and the TPID is 802.1Q's unless given.
+    pub(super) fn from_header(status: u32, tci: u32, tpid: u16) -> Option<VlanTag> {
+        if tci == 0 && status & libc::TP_STATUS_VLAN_VALID == 0 {
+            return None;
+        }
+        let tpid_given = tpid != 0 || status & libc::TP_STATUS_VLAN_TPID_VALID != 0;
+        Some(VlanTag {
+            tpid: if tpid_given { tpid } else { 0x8100 },
+            // The kernel's TCI is 16 bits wide, in a 32-bit field.
+            tci: tci as u16,
+        })
+    }
 }
 
 /// Where a frame lies in the current block and what its header says: plain values, so holding
@@ -50,6 +77,7 @@ struct Slot {
     orig_len: u32,
     csum_not_ready: bool,
     addr: libc::sockaddr_ll,
+    vlan: Option<VlanTag>,
 }
 
 /// The TPACKET_V3 ring: `block_nr` blocks of `block_size` bytes.
@@ -158,6 +186,7 @@ impl Ring {
             orig_len: slot.orig_len,
             csum_not_ready: slot.csum_not_ready,
             addr: slot.addr,
+            vlan: slot.vlan,
         }
     }
 
@@ -257,6 +286,11 @@ impl Ring {
                 orig_len: hdr.tp_len,
                 csum_not_ready: hdr.tp_status & libc::TP_STATUS_CSUMNOTREADY != 0,
                 addr,
+                vlan: VlanTag::from_header(
+                    hdr.tp_status,
+                    hdr.hv1.tp_vlan_tci,
+                    hdr.hv1.tp_vlan_tpid,
+                ),
             },
         ))
     }
