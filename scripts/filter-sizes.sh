@@ -4,7 +4,7 @@
 # crates/raw-sniff/tests/data/filter-expressions.txt (one expression a line, '#' comments).
 #
 # Each expression is compiled for Ethernet by libpcap (`tcpdump -d -r FILE EXPR`, optimised as
-# tcpdump attaches it) and by raw-sniff (`raw-sniff -d -r FILE -f EXPR`). Prints a markdown
+# tcpdump attaches it) and by raw-sniff (`raw-sniff -d -r FILE --filter=EXPR`). Prints a markdown
 # table: how many libpcap accepts, how many of those raw-sniff accepts, and over those both
 # accept the ratio of raw-sniff's instruction count to libpcap's.
 # Needs tcpdump; builds raw-sniff in release mode unless RAW_SNIFF names a binary.
@@ -43,8 +43,8 @@ size() {
 
 while IFS= read -r expr; do
   [[ -z $expr || $expr == \#* ]] && continue
-  pcap_n=$(size tcpdump -d -r "$pcap" "$expr")
-  ours_n=$(size "$RAW_SNIFF" -d -r "$pcap" -f "$expr")
+  pcap_n=$(size tcpdump -d -r "$pcap" -- "$expr")
+  ours_n=$(size "$RAW_SNIFF" -d -r "$pcap" --filter="$expr")
   printf '%s\t%s\t%s\n' "$pcap_n" "$ours_n" "$expr"
 done <"$corpus" >"$work/sizes.tsv"
 
