@@ -105,6 +105,27 @@ fn primitive() -> impl Strategy<Value = String> {
         1 => size,
         1 => Just("tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn".to_string()),
         1 => Just("tcp[((tcp[12] & 0xf0) >> 2)] = 0x16".to_string()),
+        // Encapsulations move the network header (X and scratch memory hold its offset), so
+        // they come with what follows them.
+        3 => (
+            prop::sample::select(vec![
+                "vlan", "vlan 7", "mpls", "mpls 100", "pppoes", "pppoes 5", "geneve",
+                "vlan and vlan",
+            ]),
+            prop::sample::select(vec![
+                "", " and tcp", " and port 80", " and host 10.0.0.1", " and ip6",
+                " and udp port 53 or 443", " and ip[9] = 6",
+            ]),
+        )
+            .prop_map(|(a, b)| format!("({a}{b})")),
+        2 => prop::sample::select(vec![
+            "ether host 02:00:00:00:00:01", "ether src 02:00:00:00:00:02", "ether proto 0x88cc",
+            "broadcast", "multicast", "ip multicast", "ip6 multicast", "protochain 6",
+            "ip6 protochain 17", "ip protochain 1", "llc", "stp", "sctp port 80", "decnet",
+            "iso", "isis", "atalk", "ipx", "icmp[icmptype] = icmp-echo", "ip proto \\udp",
+            "rarp", "pim", "vrrp", "ah", "esp",
+        ])
+        .prop_map(str::to_string),
     ]
 }
 
@@ -172,10 +193,31 @@ fn network() -> impl Strategy<Value = (u16, Vec<u8>)> {
             (ty, v)
         });
     let other = (
-        prop::sample::select(vec![0x88ccu16, 0x8100, 0x0800, 0x86dd]),
+        prop::sample::select(vec![
+            0x88ccu16, 0x8100, 0x0800, 0x86dd, 0x8847, 0x8864, 0x88a8,
+        ]),
         prop::collection::vec(any::<u8>(), 0..64),
     );
-    prop_oneof![4 => v4, 3 => v6, 1 => arp, 1 => other]
+    // A VLAN tag, MPLS label or PPPoE session header in front of IPv4.
+    let tagged = (
+        prop::sample::select(vec![
+            (0x8100u16, vec![0x00, 0x07, 0x08, 0x00]),
+            (0x8847, vec![0x00, 0x06, 0x41, 0x40]),
+            (0x8864, vec![0x11, 0x00, 0x00, 0x05, 0x00, 0x28, 0x00, 0x21]),
+        ]),
+        addr4(),
+        pick(PORTS),
+    )
+        .prop_map(|((ty, head), src, port)| {
+            let mut v = head;
+            v.extend_from_slice(&[0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0]);
+            v.extend_from_slice(&src);
+            v.extend_from_slice(&[10, 0, 0, 2]);
+            v.extend_from_slice(&port.to_be_bytes());
+            v.extend_from_slice(&80u16.to_be_bytes());
+            (ty, v)
+        });
+    prop_oneof![4 => v4, 3 => v6, 1 => arp, 1 => other, 2 => tagged]
 }
 
 const FRAMINGS: [Framing; 5] = [

@@ -397,6 +397,13 @@ fn generate_full(
     g.place(reject);
     g.stmt(op::RET | op::K, 0);
     if optimized {
+        // Reads of the slots an encapsulation sets, where it did not match, are refused
+        // whether or not the optimiser would drop them (see `compile_encap.rs`).
+        if let Some(k) = optimize::slot_read_before_written(&g.code, &g.labels) {
+            if k >= varoff::FIRST_RESERVED {
+                return Err(encap::read_before_geneve_matched());
+            }
+        }
         let (code, labels) = optimize::optimize(&g.code, &g.labels);
         g.code = code;
         g.labels = labels;

@@ -175,6 +175,34 @@ pub(super) fn optimize(code: &[Ins], labels: &[Option<usize>]) -> (Vec<Ins>, Vec
     cfg.to_code()
 }
 
+/// The first scratch slot the generator's code may read before writing on some path, as the
+/// kernel's check (and [`crate::filter::verify`]) sees it. The compiler reports some such
+/// reads as unsupported expressions; this lets it find them before the optimiser removes
+/// reads that nothing uses.
+pub(super) fn slot_read_before_written(code: &[Ins], labels: &[Option<usize>]) -> Option<u32> {
+    let cfg = Cfg::from_code(code, labels);
+    // Slots written on every path into each block; `None` until an edge reaches it.
+    let mut written: Vec<Option<u16>> = vec![None; cfg.blocks.len()];
+    written[0] = Some(0);
+    for (b, block) in cfg.blocks.iter().enumerate() {
+        let Some(mut mask) = written[b] else {
+            continue;
+        };
+        for &(code, k) in &block.stmts {
+            let (uses, defs) = uses_defs(code, k);
+            let reads = uses & 0xffff;
+            if reads & !u32::from(mask) != 0 {
+                return Some(reads.trailing_zeros());
+            }
+            mask |= (defs & 0xffff) as u16;
+        }
+        for s in block.exit.successors() {
+            written[s] = Some(written[s].map_or(mask, |m| m & mask));
+        }
+    }
+    None
+}
+
 fn is_jump(code: u16) -> bool {
     code & 0x07 == op::JMP
 }
