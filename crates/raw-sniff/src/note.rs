@@ -12,6 +12,9 @@ use std::io;
 pub enum Note {
     /// The mmap ring could not be set up, so frames are read one `recvfrom()` at a time.
     NoRing(io::Error),
+    /// The kernel refused the capture filter (`SO_ATTACH_FILTER` failed: too long, out of
+    /// socket memory, …), so every frame is read and the filter runs here, as libpcap does.
+    FilterInUserSpace(io::Error),
     /// Connections seen while the WebSocket tracker was already examining its most: nothing
     /// of them was decoded as WebSocket.
     WsNotExamined {
@@ -26,6 +29,10 @@ impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Note::NoRing(err) => write!(f, "no mmap ring ({err}); falling back to recvfrom()"),
+            Note::FilterInUserSpace(err) => write!(
+                f,
+                "the kernel refused the capture filter ({err}); filtering every packet in user space instead"
+            ),
             Note::WsNotExamined { skipped, at_once } => write!(
                 f,
                 "{skipped} TCP connections were not examined for WebSocket ({at_once} were at once)"

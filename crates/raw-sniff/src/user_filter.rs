@@ -99,6 +99,19 @@ pub fn compile_written(
     filter::compile(expr, target).map_err(FilterError::Compile)
 }
 
+/// [`compile_written`] without the kernel's length limit, for a program only the interpreter
+/// runs.
+pub fn compile_written_any_length(
+    expr: &Expr,
+    link: wire::LinkType,
+    big_endian: bool,
+) -> Result<Program, FilterError> {
+    let Some(target) = filter_link_written(link, big_endian) else {
+        return Err(FilterError::UnsupportedLink(link));
+    };
+    filter::compile_any_length(expr, target).map_err(FilterError::Compile)
+}
+
 /// A filter applied in user space, one compiled program per link type met (a pcapng file may
 /// mix interfaces).
 pub struct UserFilter {
@@ -113,6 +126,16 @@ impl UserFilter {
         UserFilter {
             expr,
             programs: Vec::new(),
+            big_endian: false,
+        }
+    }
+
+    /// A filter for `expr` with its program for `link` already compiled, so a long filter is
+    /// not compiled twice.
+    pub fn with_program(expr: Expr, link: wire::LinkType, program: Program) -> UserFilter {
+        UserFilter {
+            expr,
+            programs: vec![(link, program)],
             big_endian: false,
         }
     }
@@ -133,7 +156,7 @@ impl UserFilter {
         let program = match self.programs.iter().position(|(l, _)| *l == link) {
             Some(i) => &self.programs[i].1,
             None => {
-                let program = compile_written(&self.expr, link, self.big_endian)?;
+                let program = compile_written_any_length(&self.expr, link, self.big_endian)?;
                 self.programs.push((link, program));
                 &self.programs[self.programs.len() - 1].1
             }

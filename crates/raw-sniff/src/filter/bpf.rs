@@ -232,11 +232,18 @@ pub enum VerifyError {
 /// landing past the end. A program that passes runs to a `ret` in at most `len` steps.
 pub fn verify(prog: &[SockFilter]) -> Result<(), VerifyError> {
     let len = prog.len();
-    if len == 0 {
-        return Err(VerifyError::Empty);
-    }
     if len > MAX_INSNS {
         return Err(VerifyError::TooLong { len });
+    }
+    verify_any_length(prog)
+}
+
+/// [`verify`] without the length limit: the checks a program must pass to be run safely by
+/// [`super::run`] in user space, where a program too long for the kernel is still fine.
+pub fn verify_any_length(prog: &[SockFilter]) -> Result<(), VerifyError> {
+    let len = prog.len();
+    if len == 0 {
+        return Err(VerifyError::Empty);
     }
     for (pc, ins) in prog.iter().enumerate() {
         if !VALID_CODES.contains(&ins.code) {
@@ -380,6 +387,13 @@ impl Program {
     /// Wraps instructions after checking them with [`verify`].
     pub fn new(insns: Vec<SockFilter>) -> Result<Self, VerifyError> {
         verify(&insns)?;
+        Ok(Program { insns })
+    }
+
+    /// Wraps instructions after checking them with [`verify_any_length`]: a program that only
+    /// the interpreter may run, as it can be too long for the kernel.
+    pub fn new_any_length(insns: Vec<SockFilter>) -> Result<Self, VerifyError> {
+        verify_any_length(&insns)?;
         Ok(Program { insns })
     }
 

@@ -92,12 +92,33 @@
 //!   (`geneve or ip`) is refused: libpcap reads offsets there that were never set.
 //! - `link[…]` / `ether[…]` cannot be compiled for a cooked socket ([`CompileError::NeedsLinkHeader`]),
 //!   and `len` there means the length of the Linux cooked frame (16 bytes more than the packet).
+//! - `net A mask M` needs a contiguous mask; an empty expression is an error rather than
+//!   "match everything" (a caller with no filter should attach none).
+//! - Programs go through an optimiser (`optimize.rs`, `optimize_pullup.rs`) much like
+//!   libpcap's: each field is loaded once, tests already decided on the way are skipped, and
+//!   chains such as `port 1 or port 2 or …` test every source port before the first
+//!   destination port. Over the corpus of `scripts/filter-sizes.sh` the programs are as long as
+//!   libpcap's at the median, and the 4096-instruction limit applies to the optimised program.
+//! - On a frame cut short inside a field the filter reads, a load past the captured bytes
+//!   rejects the frame, and which loads run first decides the verdict. The optimiser moves a
+//!   test earlier only under libpcap's rule: it tests the value the test before did (so the
+//!   two join one chain of tests on it) and reads nothing not loaded yet. A frame that the
+//!   unoptimised program ([`compile_unoptimized`], written-order evaluation) keeps, the
+//!   optimised one keeps too; a frame the unoptimised program rejects for want of a field may
+//!   be kept, as libpcap keeps it: `port 80 or 443` keeps a TCP frame from port 443 cut before
+//!   its destination port, because both source-port tests run before the destination port is
+//!   loaded. tests/filter_tcpdump_optimize.rs compares the two on frames whole and cut at
+//!   every length. One difference is left: libpcap drops a load whose value only decides
+//!   between paths that all accept, unless the value reaches scratch memory (as in `geneve` or
+//!   `protochain`, whose cut frames it rejects); following only the first half of that rule
+//!   would break the second, so every load stays here and such a frame is rejected.
+//!   `not (host 10.0.0.1 and port 80)` keeps an ARP frame from 10.0.0.1 cut short with
+//!   tcpdump, not here. (Records of 0 captured bytes tcpdump keeps not at all, even with a
+//!   filter that reads nothing, such as `less 100`; the program here accepts them.)
 //! - `ip broadcast` means an all-zeros or all-ones IPv4 destination, which is what tcpdump
 //!   compiles for a capture file (netmask 0); on a live interface tcpdump uses the
 //!   interface's netmask and also matches its subnet's broadcast address, which this
 //!   compiler, knowing no netmask, does not.
-//! - There is no optimiser: programs are up to a few times longer than libpcap's, so the 4096
-//!   instruction limit is reached sooner (around 150 `port` primitives on Ethernet).
 //! - A [`Framing::LinuxSll`] program expects the 16-byte cooked header in the buffer, as in a
 //!   capture file or a frame rebuilt in user space. A kernel `SOCK_DGRAM` packet socket runs
 //!   its filter on the packet from the network header, so such a program must not be attached
@@ -110,6 +131,10 @@ use std::net::IpAddr;
 
 #[path = "compile_arith.rs"]
 mod arith;
+#[path = "optimize.rs"]
+mod optimize;
+#[path = "optimize_pullup.rs"]
+mod pullup;
 
 #[path = "compile_encap.rs"]
 mod encap;
@@ -257,7 +282,39 @@ pub enum CompileError {
 /// Compiles `expr` to a verified classic BPF program for packets of `link`. The program
 /// returns [`SNAPLEN`] for a packet that matches and 0 for one that does not.
 pub fn compile(expr: &Expr, link: Framing) -> Result<Program, CompileError> {
-    generate(expr, Frames::Link(link))
+    generate(expr, Frames::Link(link), true)
+}
+
+/// [`compile`] without the kernel's limit of [`MAX_INSNS`] instructions, for filtering in user
+/// space (a capture file, or a socket whose kernel refused the program), where libpcap too runs
+/// programs of any length. The result passes [`super::verify_any_length`].
+pub fn compile_any_length(expr: &Expr, link: Framing) -> Result<Program, CompileError> {
+    generate_with_limit(expr, Frames::Link(link), true, usize::MAX)
+}
+
+/// [`compile_for_cooked_socket`] without the kernel's length limit: the kernel itself then
+/// judges whether it takes the program (a capture falls back to user space if not).
+pub fn compile_for_cooked_socket_any_length(expr: &Expr) -> Result<Program, CompileError> {
+    generate_with_limit(expr, Frames::CookedSocket, true, usize::MAX)
+}
+
+/// [`compile_for_packet_socket`] without the kernel's length limit: the kernel itself then
+/// judges whether it takes the program (a capture falls back to user space if not).
+pub fn compile_for_packet_socket_any_length(expr: &Expr) -> Result<Program, CompileError> {
+    generate_full(
+        expr,
+        Frames::Link(Framing::Ethernet),
+        true,
+        true,
+        usize::MAX,
+    )
+}
+
+/// [`compile`] without the optimiser: every primitive loads what it reads, in the order the
+/// expression is written. The optimised program gives the same verdict on every packet that
+/// holds the fields the filter reads; this one is the reference the tests compare it with.
+pub fn compile_unoptimized(expr: &Expr, link: Framing) -> Result<Program, CompileError> {
+    generate(expr, Frames::Link(link), false)
 }
 
 /// Compiles `expr` for the kernel side of a Linux `AF_PACKET` `SOCK_DGRAM` socket, the kind
@@ -273,7 +330,7 @@ pub fn compile(expr: &Expr, link: Framing) -> Result<Program, CompileError> {
 /// this program. Filter frames read from files or rebuilt in user space with a
 /// [`Framing::LinuxSll`] program instead.
 pub fn compile_for_cooked_socket(expr: &Expr) -> Result<Program, CompileError> {
-    generate(expr, Frames::CookedSocket)
+    generate(expr, Frames::CookedSocket, true)
 }
 
 /// What the program will be run on.
@@ -285,12 +342,34 @@ enum Frames {
     CookedSocket,
 }
 
-fn generate(expr: &Expr, frames: Frames) -> Result<Program, CompileError> {
-    generate_with(expr, frames, false)
+fn generate(expr: &Expr, frames: Frames, optimized: bool) -> Result<Program, CompileError> {
+    generate_full(expr, frames, false, optimized, MAX_INSNS)
 }
 
-/// [`generate`], for a live socket when `live` (see `compile_encap.rs`).
+/// [`generate`], optimised, for a live socket when `live` (see `compile_encap.rs`).
 fn generate_with(expr: &Expr, frames: Frames, live: bool) -> Result<Program, CompileError> {
+    generate_full(expr, frames, live, true, MAX_INSNS)
+}
+
+/// [`generate`] with a program of at most `max_len` instructions.
+fn generate_with_limit(
+    expr: &Expr,
+    frames: Frames,
+    optimized: bool,
+    max_len: usize,
+) -> Result<Program, CompileError> {
+    generate_full(expr, frames, false, optimized, max_len)
+}
+
+/// Generates for a live socket when `live`, optimises if asked, and assembles a program of at
+/// most `max_len` instructions.
+fn generate_full(
+    expr: &Expr,
+    frames: Frames,
+    live: bool,
+    optimized: bool,
+    max_len: usize,
+) -> Result<Program, CompileError> {
     if *expr == Expr::Prim(Primitive::Everything) {
         // What libpcap makes of the empty expression: accept, and nothing else.
         let insns = vec![SockFilter::stmt(op::RET | op::K, SNAPLEN)];
@@ -317,8 +396,25 @@ fn generate_with(expr: &Expr, frames: Frames, live: bool) -> Result<Program, Com
     g.stmt(op::RET | op::K, SNAPLEN);
     g.place(reject);
     g.stmt(op::RET | op::K, 0);
-    let insns = g.assemble()?;
-    Program::new(insns).map_err(|e| match e {
+    if optimized {
+        // Reads of the slots an encapsulation sets, where it did not match, are refused
+        // whether or not the optimiser would drop them (see `compile_encap.rs`).
+        if let Some(k) = optimize::slot_read_before_written(&g.code, &g.labels) {
+            if k >= varoff::FIRST_RESERVED {
+                return Err(encap::read_before_geneve_matched());
+            }
+        }
+        let (code, labels) = optimize::optimize(&g.code, &g.labels);
+        g.code = code;
+        g.labels = labels;
+    }
+    let insns = g.assemble(max_len)?;
+    let program = if max_len > MAX_INSNS {
+        Program::new_any_length(insns)
+    } else {
+        Program::new(insns)
+    };
+    program.map_err(|e| match e {
         super::bpf::VerifyError::TooLong { len } => CompileError::TooLong { len },
         super::bpf::VerifyError::UninitSlot { k, .. } if k >= varoff::FIRST_RESERVED => {
             encap::read_before_geneve_matched()
@@ -737,12 +833,12 @@ impl Gen {
 
     /// Resolves labels to offsets. A conditional jump whose target is more than 255
     /// instructions away gets a `ja` right after it to carry it the rest of the way.
-    fn assemble(mut self) -> Result<Vec<SockFilter>, CompileError> {
+    fn assemble(mut self, max_len: usize) -> Result<Vec<SockFilter>, CompileError> {
         let pos = |labels: &[Option<usize>], l: Label| -> usize {
             labels[l].expect("every label is placed before assembly")
         };
         loop {
-            if self.code.len() > MAX_INSNS {
+            if self.code.len() > max_len {
                 return Err(CompileError::TooLong {
                     len: self.code.len(),
                 });
@@ -870,6 +966,12 @@ mod tests {
         // Without a link header there is no ARP: the program rejects everything.
         assert_eq!(
             prog("arp", Framing::RawIp).to_string(),
+            "(000) ret      #0\n"
+        );
+        assert_eq!(
+            compile_unoptimized(&parse("arp").unwrap(), Framing::RawIp)
+                .unwrap()
+                .to_string(),
             "(000) ja       2\n(001) ret      #262144\n(002) ret      #0\n"
         );
         assert!(prog("ip", Framing::LinuxSll)
@@ -897,8 +999,8 @@ mod tests {
 
     #[test]
     fn far_jumps_go_through_trampolines() {
-        // Each `port` is about 25 instructions, so early exits jump well past 255.
-        let ports: Vec<String> = (1..=60).map(|p| p.to_string()).collect();
+        // Each `port` is about 5 instructions once optimised, so early exits jump well past 255.
+        let ports: Vec<String> = (1..=250).map(|p| p.to_string()).collect();
         let expr = format!("port {}", ports.join(" or "));
         let p = prog(&expr, Framing::Ethernet);
         assert!(p.len() > 1000, "{}", p.len());
@@ -907,7 +1009,13 @@ mod tests {
             .iter()
             .any(|i| i.code == op::JMP | op::JA && i.k > 255));
         assert_eq!(verify(p.instructions()), Ok(()));
-        for (port, want) in [(1, SNAPLEN), (30, SNAPLEN), (60, SNAPLEN), (61, 0), (0, 0)] {
+        for (port, want) in [
+            (1, SNAPLEN),
+            (30, SNAPLEN),
+            (250, SNAPLEN),
+            (251, 0),
+            (0, 0),
+        ] {
             assert_eq!(
                 p.run(&eth_ipv4_tcp(port, 9999), 54),
                 want,
@@ -921,13 +1029,14 @@ mod tests {
         }
         // The same through a `not`, which swaps every exit.
         let p = prog(&format!("not ({expr})"), Framing::Ethernet);
-        assert_eq!(p.run(&eth_ipv4_tcp(60, 9999), 54), 0);
-        assert_eq!(p.run(&eth_ipv4_tcp(61, 9999), 54), SNAPLEN);
+        assert_eq!(p.run(&eth_ipv4_tcp(250, 9999), 54), 0);
+        assert_eq!(p.run(&eth_ipv4_tcp(251, 9999), 54), SNAPLEN);
     }
 
     #[test]
     fn too_long_is_an_error_not_a_bad_program() {
-        let ports: Vec<String> = (1..=400).map(|p| p.to_string()).collect();
+        // libpcap's program for these is over 5000 instructions too.
+        let ports: Vec<String> = (1..=1000).map(|p| p.to_string()).collect();
         let expr = parse(&format!("port {}", ports.join(" or "))).unwrap();
         match compile(&expr, Framing::Ethernet) {
             Err(CompileError::TooLong { len }) => assert!(len > MAX_INSNS),

@@ -48,9 +48,15 @@ pub use ast::{
     RelOp,
 };
 pub use ast::{Direction, Encap};
-pub use bpf::{verify, Listing, Program, SockFilter, VerifyError, MAX_INSNS, SKF_AD_PROTOCOL};
-pub use compile::compile_for_packet_socket;
-pub use compile::{compile, compile_for_cooked_socket, CompileError, Framing};
+pub use bpf::{
+    verify, verify_any_length, Listing, Program, SockFilter, VerifyError, MAX_INSNS,
+    SKF_AD_PROTOCOL,
+};
+pub use compile::{
+    compile, compile_any_length, compile_for_cooked_socket, compile_for_cooked_socket_any_length,
+    compile_unoptimized, CompileError, Framing,
+};
+pub use compile::{compile_for_packet_socket, compile_for_packet_socket_any_length};
 pub use error::{Found, ParseError, ParseErrorKind};
 pub use interp::{run, run_with_metadata, Metadata};
 pub use link::WlanField;

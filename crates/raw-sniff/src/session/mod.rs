@@ -124,9 +124,13 @@ impl Session {
         let filter = match &config.filter {
             Some(expr) if !source.filters_in_kernel() => {
                 // Fail now, not at the first packet, if this link type cannot be filtered.
+                let link = source.link_type();
                 let big_endian = source.written_big_endian();
-                user_filter::compile_written(expr, source.link_type(), big_endian)?;
-                Some(UserFilter::new(expr.clone()).written_big_endian(big_endian))
+                let program = user_filter::compile_written_any_length(expr, link, big_endian)?;
+                Some(
+                    UserFilter::with_program(expr.clone(), link, program)
+                        .written_big_endian(big_endian),
+                )
             }
             _ => None,
         };

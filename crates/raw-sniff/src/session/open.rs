@@ -44,11 +44,17 @@ fn open_interface(
     // header, or for a cooked socket from the network header on, asking the kernel for the
     // protocol the missing link header would have held.
     let link = link_type_for(&iface)?;
+    // Compiled without the kernel's length limit: the kernel judges what it takes, and the
+    // capture filters in user space when it refuses.
     let program = match filter {
-        Some(expr) if link == wire::LinkType::Ethernet => Some(ethernet_socket_program(expr)?),
-        Some(expr) => {
-            Some(crate::filter::compile_for_cooked_socket(expr).map_err(FilterError::Compile)?)
-        }
+        Some(expr) if link == wire::LinkType::Ethernet => Some(
+            crate::filter::compile_for_packet_socket_any_length(expr)
+                .map_err(FilterError::Compile)?,
+        ),
+        Some(expr) => Some(
+            crate::filter::compile_for_cooked_socket_any_length(expr)
+                .map_err(FilterError::Compile)?,
+        ),
         None => None,
     };
     let filter = program.map(|p| {

@@ -87,10 +87,21 @@ impl AfPacket {
         // filter or arrives before the ring exists.
         let socket = Socket::new(Domain::PACKET, ty, Some(Protocol::from(0)))
             .map_err(|err| open_error(err, &opts.iface))?;
+        // A program the kernel refuses (longer than it takes, or more than the socket's
+        // option memory allows) is not an error: the caller filters in user space instead.
+        let mut filtered = false;
         if let Some(program) = &opts.filter {
-            socket
-                .attach_filter(program)
-                .map_err(CaptureError::AttachFilter)?;
+            // `struct sock_fprog` counts instructions in 16 bits; never let a longer program
+            // be cut short on its way in.
+            let attached = if program.len() <= usize::from(u16::MAX) {
+                socket.attach_filter(program)
+            } else {
+                Err(io::Error::from_raw_os_error(libc::EINVAL))
+            };
+            match attached {
+                Ok(()) => filtered = true,
+                Err(err) => on_note(Note::FilterInUserSpace(err)),
+            }
         }
         let source = if opts.ring {
             match Ring::new(&socket, opts.buffer) {
@@ -140,7 +151,7 @@ impl AfPacket {
             source,
             scratch: Vec::with_capacity(SNAPLEN + SLL_LEN + VLAN_TAG_LEN),
             totals: Stats::default(),
-            filtered: opts.filter.is_some(),
+            filtered,
             iface: opts.iface.clone(),
             loopback,
         })
