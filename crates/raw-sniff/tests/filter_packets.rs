@@ -288,3 +288,16 @@ pub fn tcpdump_output(file: &std::path::Path, options: &[&str], expr: &str) -> V
     );
     out.stdout
 }
+
+/// Whether libpcap refuses `expr` on `file`'s link type as matching nothing ("expression
+/// rejects all packets"), which is when raw-sniff refuses it with
+/// `CompileError::RejectsAll` too.
+pub fn tcpdump_rejects_all(file: &std::path::Path, expr: &str) -> bool {
+    let out = std::process::Command::new("tcpdump")
+        .args(["-d", "-r"])
+        .arg(file)
+        .arg(expr)
+        .output()
+        .expect("run tcpdump");
+    String::from_utf8_lossy(&out.stderr).contains("expression rejects all packets")
+}

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use packets::{pcap_file, v4, v6, Net, Transport, PCAP_FIRST_SECOND};
-use raw_sniff::filter::{compile, parse, Framing, SNAPLEN};
+use raw_sniff::filter::{compile, parse, CompileError, Framing, SNAPLEN};
 
 fn tcpdump_available() -> bool {
     let ok = Command::new("tcpdump")
@@ -728,6 +728,13 @@ fn encapsulations_match_like_tcpdump() {
                 .and_then(|e| compile(&e, framing).map_err(|e| e.to_string()));
             let prog = match prog {
                 Ok(p) => p,
+                // Refused as matching nothing, which libpcap must refuse too.
+                Err(e) if e == CompileError::RejectsAll.to_string() => {
+                    if !packets::tcpdump_rejects_all(&file, expr) {
+                        failures.push(format!("{framing:?} '{expr}': refused here: {e}"));
+                    }
+                    continue;
+                }
                 Err(e) => {
                     failures.push(format!("{framing:?} '{expr}': refused here: {e}"));
                     continue;

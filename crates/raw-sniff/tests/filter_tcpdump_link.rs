@@ -471,9 +471,7 @@ fn tcpdump_keeps(file: &Path, expr: &str) -> Result<BTreeSet<usize>, String> {
         .output()
         .expect("run tcpdump");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    if stderr.contains("expression rejects all packets") {
-        return Ok(BTreeSet::new());
-    }
+    // A refusal like any other: raw-sniff refuses such a filter too.
     if !out.status.success() {
         return Err(stderr);
     }

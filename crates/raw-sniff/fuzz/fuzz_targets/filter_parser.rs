@@ -37,7 +37,10 @@ fn check(prog: Result<Program, CompileError>, packet: &[u8]) {
             | CompileError::TooComplex
             | CompileError::NeedsLinkHeader
             | CompileError::DivisionByZero
-            | CompileError::ShiftTooFar,
+            | CompileError::ShiftTooFar
+            | CompileError::RejectsAll
+            | CompileError::Unsupported { .. }
+            | CompileError::NotOnLink { .. },
         ) => {}
         Err(err) => panic!("{err}"),
     }

@@ -48,9 +48,6 @@ pub enum CaptureError {
     /// The packet socket could not be created for another reason.
     #[error("socket(AF_PACKET) failed")]
     PacketSocket(#[source] io::Error),
-    /// The kernel refused the compiled filter.
-    #[error("cannot attach the capture filter (SO_ATTACH_FILTER)")]
-    AttachFilter(#[source] io::Error),
     /// The packet socket could not be bound to the interface.
     #[error("cannot bind to interface {iface}")]
     Bind {

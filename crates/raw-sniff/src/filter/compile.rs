@@ -72,6 +72,11 @@
 //!   `dir D` (802.11 and radiotap only, refused elsewhere as libpcap refuses them): the
 //!   address fields and frame control bits; see `compile_links.rs`.
 //!
+//! An expression whose optimised program rejects every packet (`tcp and udp`, `arp` on raw
+//! IP) is refused with [`CompileError::RejectsAll`], as libpcap refuses it ("expression
+//! rejects all packets"); a load past any packet (`link[0x80000000]`) does not count, as
+//! libpcap compiles it as a load.
+//!
 //! # Differences from tcpdump
 //!
 //! - Names are resolved as libpcap resolves them (see [`super::resolve`]): `host NAME` is
@@ -240,6 +245,9 @@ pub enum CompileError {
         /// Number of instructions generated.
         len: usize,
     },
+    /// The optimised program rejects every packet, which libpcap refuses as a mistake too.
+    #[error("the filter rejects every packet")]
+    RejectsAll,
     /// The generated program failed verification: a bug in this compiler.
     #[error("internal error: the compiled filter fails the kernel's checks: {0}")]
     Internal(super::bpf::VerifyError),
@@ -396,6 +404,14 @@ fn generate_full(
     g.stmt(op::RET | op::K, SNAPLEN);
     g.place(reject);
     g.stmt(op::RET | op::K, 0);
+    // A `ret #0` besides the final one stands for a load past any packet (`link[0x80000000]`),
+    // which libpcap compiles as a load and so does not count as rejecting everything.
+    let fails_a_load = g
+        .code
+        .iter()
+        .filter(|i| i.code == op::RET | op::K && i.k == 0)
+        .count()
+        > 1;
     if optimized {
         // Reads of the slots an encapsulation sets, where it did not match, are refused
         // whether or not the optimiser would drop them (see `compile_encap.rs`).
@@ -409,6 +425,10 @@ fn generate_full(
         g.labels = labels;
     }
     let insns = g.assemble(max_len)?;
+    if optimized && !fails_a_load && insns == [SockFilter::stmt(op::RET | op::K, 0)] {
+        // libpcap refuses such a filter too: it is nearly always a mistake (`tcp and udp`).
+        return Err(CompileError::RejectsAll);
+    }
     let program = if max_len > MAX_INSNS {
         Program::new_any_length(insns)
     } else {
@@ -963,10 +983,15 @@ mod tests {
              (003) ret      #262144\n\
              (004) ret      #0\n"
         );
-        // Without a link header there is no ARP: the program rejects everything.
+        // Without a link header there is no ARP: the program would reject everything, which
+        // libpcap refuses as a mistake ("expression rejects all packets"), and so do we.
         assert_eq!(
-            prog("arp", Framing::RawIp).to_string(),
-            "(000) ret      #0\n"
+            compile(&parse("arp").unwrap(), Framing::RawIp).unwrap_err(),
+            CompileError::RejectsAll
+        );
+        assert_eq!(
+            compile(&parse("tcp and udp").unwrap(), Framing::Ethernet).unwrap_err(),
+            CompileError::RejectsAll
         );
         assert_eq!(
             compile_unoptimized(&parse("arp").unwrap(), Framing::RawIp)
