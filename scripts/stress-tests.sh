@@ -47,7 +47,7 @@ if [ "${#PATTERNS[@]}" -eq 0 ]; then
         protocol python_interop chromium signals
         # raw-sniff: live capture on lo and in network namespaces, and the messages a live
         # capture prints before and after it starts
-        'live_*' filter_live ws_live_tshark messages
+        'live_*' filter_live filter_kernel_refusal ws_live_tshark messages
         # examples
         examples_run
     )
