@@ -134,24 +134,9 @@ fn our_matches(file: &Path, expr: &str) -> BTreeSet<usize> {
     positions(&out.stdout)
 }
 
-fn tcpdump_available() -> bool {
-    let ok = Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("tcpdump is not installed, and CI=true requires this oracle test to run");
-        }
-        eprintln!("skipping: tcpdump is not installed (apt-get install tcpdump)");
-    }
-    ok
-}
-
 #[test]
 fn raw_ipv4_and_ipv6_links_filter_as_tcpdump_does_whatever_the_version_nibble() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("raw-sniff-raw-ip-links-{}", std::process::id()));

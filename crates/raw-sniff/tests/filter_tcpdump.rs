@@ -648,22 +648,6 @@ fn frames(link: Link) -> Vec<(usize, Frame)> {
         .collect()
 }
 
-/// Whether tcpdump can be run; when it cannot, says so and the test skips (but fails in CI).
-fn tcpdump_available() -> bool {
-    let ok = Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("tcpdump is not installed, and CI=true requires this oracle test to run");
-        }
-        eprintln!("skipping: tcpdump is not installed (apt-get install tcpdump)");
-    }
-    ok
-}
-
 /// Packet positions (within the file) that tcpdump prints for `expr`.
 fn tcpdump_matches(file: &Path, expr: &str) -> BTreeSet<usize> {
     let out = packets::tcpdump_output(file, &["-tt"], expr);
@@ -729,7 +713,7 @@ impl Drop for TempDir {
 
 #[test]
 fn matches_equal_tcpdumps() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = TempDir(std::env::temp_dir().join(format!("filter-oracle-{}", std::process::id())));
@@ -830,7 +814,7 @@ fn matches_equal_tcpdumps() {
 /// The test itself must be able to fail: tcpdump sees a difference we would miss otherwise.
 #[test]
 fn oracle_sees_a_wrong_answer() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir =
@@ -855,7 +839,7 @@ fn oracle_sees_a_wrong_answer() {
 /// must list and run the same in our lister and interpreter.
 #[test]
 fn long_jumps_list_and_run_like_tcpdumps() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir =
@@ -933,7 +917,7 @@ fn long_jumps_list_and_run_like_tcpdumps() {
 /// What we refuse, tcpdump refuses too (the messages differ: ours point at the token).
 #[test]
 fn rejected_expressions_are_rejected_by_tcpdump_too() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let bad = [
@@ -1001,7 +985,7 @@ fn rejected_expressions_are_rejected_by_tcpdump_too() {
 /// does, and our interpreter must accept the packets tcpdump's own interpreter accepts.
 #[test]
 fn any_tcpdump_program_lists_and_runs_the_same_here() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir =

@@ -16,21 +16,6 @@ use std::process::Command;
 use packets::{pcap_file, v4, v6, Net, Transport, PCAP_FIRST_SECOND};
 use raw_sniff::filter::{compile, parse, CompileError, Framing, SNAPLEN};
 
-fn tcpdump_available() -> bool {
-    let ok = Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("tcpdump is not installed, and CI=true requires this oracle test to run");
-        }
-        eprintln!("skipping: tcpdump is not installed (apt-get install tcpdump)");
-    }
-    ok
-}
-
 const MACS: [u8; 12] = [0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1];
 
 fn be16(x: u16) -> [u8; 2] {
@@ -688,7 +673,7 @@ fn write_file(
 
 #[test]
 fn encapsulations_match_like_tcpdump() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = TempDir(std::env::temp_dir().join(format!("filter-encap-{}", std::process::id())));
@@ -776,7 +761,7 @@ fn encapsulations_match_like_tcpdump() {
 
 #[test]
 fn what_libpcap_refuses_is_refused() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = TempDir(std::env::temp_dir().join(format!("filter-encap-no-{}", std::process::id())));
@@ -816,7 +801,7 @@ const REFUSED_SLL2: &[&str] = &[
 
 #[test]
 fn what_libpcap_refuses_on_cooked_v2_is_refused() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = TempDir(std::env::temp_dir().join(format!("filter-encap-v2-{}", std::process::id())));

@@ -627,22 +627,6 @@ fn frames(link: Link, corpus: &[(&'static str, Net, Option<usize>)]) -> Vec<(usi
         .collect()
 }
 
-/// Whether tcpdump can be run; when it cannot, says so and the test skips (but fails in CI).
-fn tcpdump_available() -> bool {
-    let ok = Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("tcpdump is not installed, and CI=true requires this oracle test to run");
-        }
-        eprintln!("skipping: tcpdump is not installed (apt-get install tcpdump)");
-    }
-    ok
-}
-
 /// Packet positions (within the file) that tcpdump prints for `expr`.
 fn tcpdump_matches(file: &Path, expr: &str) -> BTreeSet<usize> {
     let out = packets::tcpdump_output(file, &["-tt"], expr);
@@ -697,7 +681,7 @@ fn ours(expr: &str, framing: Framing, packets: &[(Vec<u8>, u32)]) -> BTreeSet<us
 
 #[test]
 fn matches_equal_tcpdumps() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = TempDir::new("oracle");
@@ -745,7 +729,7 @@ fn matches_equal_tcpdumps() {
 /// packet, beyond that only tcpdump does. This pins the limit the module docs state.
 #[test]
 fn protochain_beyond_its_limit_is_the_documented_difference() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = TempDir::new("chain");
@@ -765,7 +749,7 @@ fn protochain_beyond_its_limit_is_the_documented_difference() {
 
 #[test]
 fn rejected_expressions_are_rejected_by_tcpdump_too() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = TempDir::new("reject");
@@ -791,7 +775,7 @@ fn rejected_expressions_are_rejected_by_tcpdump_too() {
 /// of spaces alone.
 #[test]
 fn empty_filter_lists_as_tcpdump_lists_it() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = TempDir::new("empty");
@@ -896,7 +880,7 @@ fn with_names(dir: &TempDir, program: &str, args: &[&std::ffi::OsStr]) -> std::p
 
 #[test]
 fn names_from_private_files_match_tcpdumps() {
-    if !tcpdump_available() || !private_mounts_available() {
+    if !packets::tcpdump_available() || !private_mounts_available() {
         return;
     }
     let dir = TempDir::new("names");

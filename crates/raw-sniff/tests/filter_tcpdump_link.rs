@@ -445,43 +445,6 @@ fn packets(whole: &[Vec<u8>]) -> Vec<(Vec<u8>, u32)> {
     out
 }
 
-/// Whether tcpdump can be run; when it cannot, says so and the test skips (but fails in CI).
-fn tcpdump_available() -> bool {
-    let ok = Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("tcpdump is not installed, and CI=true requires this oracle test to run");
-        }
-        eprintln!("skipping: tcpdump is not installed (apt-get install tcpdump)");
-    }
-    ok
-}
-
-/// The packets (by position in the file) tcpdump keeps, or its error when it refuses the
-/// expression. A filter libpcap proves always false keeps nothing.
-fn tcpdump_keeps(file: &Path, expr: &str) -> Result<BTreeSet<usize>, String> {
-    let out = Command::new("tcpdump")
-        .args(["-n", "-tt", "-r"])
-        .arg(file)
-        .arg(expr)
-        .output()
-        .expect("run tcpdump");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    // A refusal like any other: raw-sniff refuses such a filter too.
-    if !out.status.success() {
-        return Err(stderr);
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split('.').next()?.parse::<u32>().ok())
-        .map(|sec| (sec - PCAP_FIRST_SECOND) as usize)
-        .collect())
-}
-
 /// The packets our program keeps, or the error that refuses the expression.
 fn we_keep(
     framing: Framing,
@@ -527,7 +490,10 @@ fn compare_all(
     let mut failures = Vec::new();
     let (mut kept, mut refused) = (0, 0);
     for &expr in exprs {
-        match (we_keep(framing, packets, expr), tcpdump_keeps(&file, expr)) {
+        match (
+            we_keep(framing, packets, expr),
+            packets::tcpdump_keeps(&file, expr),
+        ) {
             (Ok(ours), Ok(theirs)) => {
                 kept += ours.len();
                 if ours != theirs {
@@ -554,7 +520,7 @@ fn compare_all(
 
 #[test]
 fn link_primitives_keep_what_tcpdump_keeps_on_ethernet_and_cooked_files() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = temp_dir("eth-sll");
@@ -578,7 +544,7 @@ fn link_primitives_keep_what_tcpdump_keeps_on_ethernet_and_cooked_files() {
 
 #[test]
 fn link_primitives_on_raw_ip_files() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = temp_dir("raw");
@@ -656,7 +622,7 @@ fn loopback_packets(family_bytes: impl Fn(u32) -> [u8; 4]) -> Vec<(Vec<u8>, u32)
 
 #[test]
 fn loopback_and_dlt12_files_filter_as_tcpdump_does() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = temp_dir("loop");
@@ -684,7 +650,7 @@ fn loopback_and_dlt12_files_filter_as_tcpdump_does() {
     for expr in ["ip", "ip6", "tcp or udp", "host 10.0.0.1", "ip6 multicast"] {
         assert_eq!(
             we_keep(framing, &null_be, expr),
-            tcpdump_keeps(&file, expr),
+            packets::tcpdump_keeps(&file, expr),
             "big-endian NULL '{expr}'"
         );
     }
@@ -724,7 +690,7 @@ fn raw_sniff_matched(file: &Path, expr: &str) -> usize {
 /// header's family in that order, as libpcap does.
 #[test]
 fn null_files_are_filtered_in_their_writers_byte_order() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = temp_dir("null-order");
@@ -738,7 +704,7 @@ fn null_files_are_filtered_in_their_writers_byte_order() {
     .unwrap();
     for file in [&little, &big] {
         for expr in ["ip", "ip6", "udp port 53"] {
-            let theirs = tcpdump_keeps(file, expr).expect("tcpdump filters NULL files");
+            let theirs = packets::tcpdump_keeps(file, expr).expect("tcpdump filters NULL files");
             assert!(!theirs.is_empty(), "'{expr}' keeps something");
             assert_eq!(
                 raw_sniff_matched(file, expr),
@@ -752,7 +718,7 @@ fn null_files_are_filtered_in_their_writers_byte_order() {
 
 #[test]
 fn expressions_tcpdump_rejects_are_rejected() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     for expr in REJECTED {

@@ -19,21 +19,6 @@ use raw_sniff::user_filter;
 
 const BIN: &str = env!("CARGO_BIN_EXE_raw-sniff");
 
-fn tcpdump_available() -> bool {
-    let ok = Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("tcpdump is not installed, and CI=true requires this oracle test to run");
-        }
-        eprintln!("skipping: tcpdump is not installed (apt-get install tcpdump)");
-    }
-    ok
-}
-
 // ---------------------------------------------------------------------------------------
 // Network-layer payloads, the same on every link type.
 
@@ -440,27 +425,6 @@ fn temp_dir(tag: &str) -> TempDir {
     TempDir(dir)
 }
 
-/// What tcpdump keeps, or its error when it refuses the expression.
-fn tcpdump_keeps(file: &Path, expr: &str) -> Result<BTreeSet<usize>, String> {
-    let out = Command::new("tcpdump")
-        .args(["-n", "-tt", "-r"])
-        .arg(file)
-        .arg(expr)
-        .output()
-        .expect("run tcpdump");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    // A refusal like any other ("expression rejects all packets" included): raw-sniff
-    // refuses such a filter too.
-    if !out.status.success() {
-        return Err(stderr);
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split('.').next()?.parse::<u32>().ok())
-        .map(|sec| (sec - PCAP_FIRST_SECOND) as usize)
-        .collect())
-}
-
 /// What our program, compiled as a capture of `link` is, keeps; or our error.
 fn we_keep(
     link: wire::LinkType,
@@ -599,7 +563,7 @@ fn compare(case: &Case, dir: &Path) -> Vec<String> {
     for expr in COMMON.iter().chain(case.extra) {
         match (
             we_keep(case.link, &packets, expr),
-            tcpdump_keeps(&file, expr),
+            packets::tcpdump_keeps(&file, expr),
         ) {
             (Ok(ours), Ok(theirs)) => {
                 kept += ours.len();
@@ -641,7 +605,7 @@ fn compare(case: &Case, dir: &Path) -> Vec<String> {
         .chain(REFUSED_EVERYWHERE)
         .chain(elsewhere)
     {
-        if let Ok(kept) = tcpdump_keeps(&file, expr) {
+        if let Ok(kept) = packets::tcpdump_keeps(&file, expr) {
             failures.push(format!(
                 "{} '{expr}': listed as refused, but tcpdump keeps {kept:?}",
                 case.name
@@ -931,7 +895,7 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn every_link_type_filters_as_tcpdump_does() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = temp_dir("all");
@@ -976,7 +940,7 @@ fn link_type_14_is_refused() {
 /// and an 802.11 capture.
 #[test]
 fn the_binary_filters_these_captures_as_tcpdump_does() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let dir = temp_dir("bin");
@@ -998,7 +962,7 @@ fn the_binary_filters_these_captures_as_tcpdump_does() {
             "arp or ip6",
             "host 10.0.0.1",
         ] {
-            let theirs = tcpdump_keeps(&file, expr).expect("tcpdump accepts it");
+            let theirs = packets::tcpdump_keeps(&file, expr).expect("tcpdump accepts it");
             let out = Command::new(BIN)
                 .args(["--output", "json", "-r"])
                 .arg(&file)

@@ -14,25 +14,9 @@ mod packets;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use packets::{pcap_file, tcpdump_output, v4, v6, Frame, Link, Net, Transport, PCAP_FIRST_SECOND};
 use raw_sniff::filter::{compile, compile_unoptimized, parse, Framing, SNAPLEN};
-
-fn tcpdump_available() -> bool {
-    let ok = Command::new("tcpdump")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("tcpdump is not installed, and CI=true requires this oracle test to run");
-        }
-        eprintln!("skipping: tcpdump is not installed (apt-get install tcpdump)");
-    }
-    ok
-}
 
 /// Packet positions (within the file) that tcpdump prints for `expr`.
 fn tcpdump_matches(file: &Path, expr: &str) -> BTreeSet<usize> {
@@ -141,7 +125,7 @@ const KEPT_ONLY_BY_TCPDUMP: &str = "not (host 10.0.0.1 and port 80)";
 
 #[test]
 fn the_difference_left_is_the_documented_one() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     let frame = frames().pop().expect("frames");
@@ -169,7 +153,7 @@ fn the_difference_left_is_the_documented_one() {
 
 #[test]
 fn cut_frames_are_kept_as_tcpdump_keeps_them() {
-    if !tcpdump_available() {
+    if !packets::tcpdump_available() {
         return;
     }
     // Every frame whole, then cut at every length up to its end.
