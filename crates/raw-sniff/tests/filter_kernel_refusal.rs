@@ -22,7 +22,12 @@ fn long_filter() -> String {
 }
 
 fn send_udp(ports: &[u16]) {
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
+    // The filters match source ports too: a sender whose own port the system happened to pick
+    // inside 40000-42000 would have every datagram kept. Pick again until it is outside.
+    let socket = (0..100)
+        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket"))
+        .find(|s| !(40000..=42000).contains(&s.local_addr().expect("local address").port()))
+        .expect("a source port outside 40000-42000 within 100 tries");
     for &port in ports {
         socket
             .send_to(b"refused filter", ("127.0.0.1", port))
