@@ -99,8 +99,9 @@ pub enum ParseErrorKind {
         /// What came instead.
         found: Found,
     },
-    /// More primitives than any program the kernel accepts could test.
-    #[error("more than {max} primitives: no filter this long fits the kernel's 4096 instructions")]
+    /// More primitives than the parser takes: the cap bounds how deep the tree is and how
+    /// long compiling takes (about a second at the cap).
+    #[error("more than {max} primitives: the filter is too long")]
     TooLong {
         /// The limit.
         max: usize,

@@ -116,8 +116,10 @@ struct Quals {
 /// Parentheses deeper than this are refused rather than risking the stack.
 const MAX_DEPTH: usize = 200;
 
-/// More primitives than this cannot fit the kernel's 4096 instructions (each takes at least
-/// two), so a longer expression is refused here, which also bounds how deep the AST is.
+/// A longer expression is refused here. The cap bounds how deep the AST is and how long the
+/// optimiser works (about a second for 2048 `port` primitives in a release build); with the
+/// optimiser, repetitive expressions this long may still fit the kernel's 4096 instructions,
+/// and longer ones run in user space.
 const MAX_PRIMITIVES: usize = 2048;
 
 struct Parser<'a> {
