@@ -115,7 +115,7 @@ impl<'a> Parser<'a> {
             };
             self.pos += 1;
             let len = self.slash_len(tok, text)?;
-            self.family(q, proto, IpAddr::V6(a), tok)?;
+            self.check_family(proto, q, IpAddr::V6(a), tok)?;
             let Some(len) = len else {
                 return Ok(Some(prim(IpNet::new(a.into(), 128).expect("a /128"))));
             };
@@ -150,7 +150,7 @@ impl<'a> Parser<'a> {
             // A number alone: a whole address, or after `net` a network number.
             let v = n.map_err(|kind| self.err_at(tok, kind))?;
             self.pos += 1;
-            self.family(q, proto, IpAddr::V4(Ipv4Addr::from(v)), tok)?;
+            self.check_family(proto, q, IpAddr::V4(Ipv4Addr::from(v)), tok)?;
             let (v, mask) = if q.kind == Kind::Net {
                 left_justify(v)
             } else {
@@ -169,7 +169,7 @@ impl<'a> Parser<'a> {
             })?;
             self.pos += 1;
             let v = shift_left(v, 32 - bits);
-            self.family(q, proto, IpAddr::V4(Ipv4Addr::from(v)), tok)?;
+            self.check_family(proto, q, IpAddr::V4(Ipv4Addr::from(v)), tok)?;
             let masked = |p: &Self, written: String, v: u32, m: u32| {
                 if v & !m != 0 {
                     return Err(p.err_at(tok, ParseErrorKind::HostBitsSet { net: written }));
@@ -272,31 +272,6 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn family(
-        &self,
-        q: &Quals,
-        proto: AddrProto,
-        addr: IpAddr,
-        tok: Token<'_>,
-    ) -> Result<(), ParseError> {
-        let ok = match proto {
-            AddrProto::Any => true,
-            AddrProto::Ip | AddrProto::Arp | AddrProto::Rarp => addr.is_ipv4(),
-            AddrProto::Ip6 => addr.is_ipv6(),
-        };
-        if ok {
-            return Ok(());
-        }
-        Err(self.err_at(
-            tok,
-            ParseErrorKind::WrongFamily {
-                qualifier: q.proto.map(|p| p.to_string()).unwrap_or_default(),
-                family: if addr.is_ipv4() { "IPv4" } else { "IPv6" },
-                addr: tok.text().to_string(),
-            },
-        ))
-    }
-
     /// `host NAME` (every address of it) or `net NAME` (/etc/networks).
     fn named_address(
         &mut self,
@@ -316,7 +291,7 @@ impl<'a> Parser<'a> {
                 ));
             };
             let (v, mask) = left_justify(number);
-            self.family(q, proto, IpAddr::V4(Ipv4Addr::from(v)), tok)?;
+            self.check_family(proto, q, IpAddr::V4(Ipv4Addr::from(v)), tok)?;
             return Ok(Expr::Prim(Primitive::Net {
                 proto,
                 dir: q.dir,
@@ -330,7 +305,7 @@ impl<'a> Parser<'a> {
                 AddrProto::Ip6 => addr.is_ipv6(),
                 // libpcap refuses an IPv6 address of the name for `arp host`.
                 AddrProto::Arp | AddrProto::Rarp => {
-                    self.family(q, proto, addr, tok)?;
+                    self.check_family(proto, q, addr, tok)?;
                     true
                 }
                 AddrProto::Any => true,

@@ -630,8 +630,7 @@ impl<'a> Parser<'a> {
     ) -> Result<(), ParseError> {
         let ok = match proto {
             AddrProto::Any => true,
-            AddrProto::Ip | AddrProto::Arp => addr.is_ipv4(),
-            AddrProto::Rarp => addr.is_ipv4(),
+            AddrProto::Ip | AddrProto::Arp | AddrProto::Rarp => addr.is_ipv4(),
             AddrProto::Ip6 => addr.is_ipv6(),
         };
         if ok {
