@@ -342,3 +342,12 @@ pub fn tcpdump_keeps(
         .map(|sec| (sec - PCAP_FIRST_SECOND) as usize)
         .collect())
 }
+
+/// A directory for a test's capture files, removed with everything in it when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

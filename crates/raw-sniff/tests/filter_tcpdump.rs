@@ -12,8 +12,10 @@
 #[path = "filter_packets.rs"]
 mod packets;
 
+use packets::TempDir;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use packets::{pcap_file, v4, v6, Frame, Link, Net, Transport, PCAP_FIRST_SECOND};
@@ -701,14 +703,6 @@ fn tcpdump_program(file: &Path, expr: &str) -> Option<(Vec<SockFilter>, String)>
         })
         .collect();
     Some((insns, run("-d")?))
-}
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]

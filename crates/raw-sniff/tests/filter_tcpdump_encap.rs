@@ -9,6 +9,8 @@
 #[path = "filter_packets.rs"]
 mod packets;
 
+use packets::TempDir;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -629,14 +631,6 @@ const REFUSED: &[(&str, bool)] = &[
     ("pppoes and ether host 1:2:3:4:5:6", false),
     ("pppoes and broadcast", false),
 ];
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Packet positions (within the file) that tcpdump prints for `expr`.
 fn tcpdump_matches(file: &Path, expr: &str) -> BTreeSet<usize> {

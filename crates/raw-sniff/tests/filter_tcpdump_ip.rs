@@ -15,6 +15,8 @@
 #[path = "filter_packets.rs"]
 mod packets;
 
+use packets::TempDir;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -637,19 +639,11 @@ fn tcpdump_matches(file: &Path, expr: &str) -> BTreeSet<usize> {
         .collect()
 }
 
-struct TempDir(PathBuf);
-
 impl TempDir {
     fn new(tag: &str) -> TempDir {
         let dir = std::env::temp_dir().join(format!("filter-ip-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -11,8 +11,10 @@
 #[path = "filter_packets.rs"]
 mod packets;
 
+use packets::TempDir;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use packets::{pcap_file, v4, v6, PCAP_FIRST_SECOND};
@@ -459,14 +461,6 @@ fn we_keep(
         .filter(|(_, (data, wire))| prog.run(data, *wire) != 0)
         .map(|(i, _)| i)
         .collect())
-}
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn temp_dir(tag: &str) -> TempDir {

@@ -10,8 +10,10 @@
 #[path = "filter_packets.rs"]
 mod packets;
 
+use packets::TempDir;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use packets::{pcap_file, v4, v6, Net, Transport, PCAP_FIRST_SECOND};
@@ -410,14 +412,6 @@ fn with_truncations(frames: &[Vec<u8>], cut_to: usize) -> Vec<(Vec<u8>, u32)> {
 
 // ---------------------------------------------------------------------------------------
 // The comparison.
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn temp_dir(tag: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("filter-linktypes-{tag}-{}", std::process::id()));
