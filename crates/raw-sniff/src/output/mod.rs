@@ -5,6 +5,7 @@ pub mod explain;
 pub mod json;
 pub mod line;
 pub mod relative_seq;
+pub mod time;
 pub mod values;
 pub mod verbose;
 pub mod ws;
@@ -16,6 +17,7 @@ use wire::Decoded;
 use crate::capture::CapturedFrame;
 pub use crate::style::Style;
 use crate::ws::WsEvent;
+pub use time::time_of_day;
 
 /// A packet's two numbers, both 1-based; they differ once a filter has dropped packets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,18 +56,6 @@ pub trait Printer {
     /// Called when the capture has nothing for a moment and at the end: push out what is
     /// buffered so a person watching sees it at once.
     fn flush(&mut self) -> io::Result<()>;
-}
-
-/// Time of day (UTC) with microseconds, as tcpdump prints it.
-pub fn time_of_day(ts: wire::pcap::Timestamp) -> String {
-    let secs = ts.secs % 86_400;
-    format!(
-        "{:02}:{:02}:{:02}.{:06}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        ts.nanos / 1000
-    )
 }
 
 /// Bytes as a quoted string when they are mostly text, else as hex; shortened to `max` bytes.
