@@ -1,6 +1,7 @@
 //! The server side of the page's frame inspector: `/inspect` hands out a token, a connection
 //! that presents it has its frames reported as they were on the wire, nobody else's are, and an
-//! inspector that does not read costs the chat nothing but dropped (and counted) reports.
+//! inspector that does not read costs the chat nothing but dropped (and counted) reports. Under
+//! `--deflate` the reports show RSV1, the compressed length and the inflated size.
 
 mod common;
 
@@ -240,5 +241,44 @@ fn an_inspector_that_talks_is_closed_and_the_chat_goes_on() {
     for i in 0..3 {
         page.send(OpCode::Text, true, format!("still here {i}").as_bytes());
         assert!(page.recv_text().ends_with(&format!("still here {i}")));
+    }
+}
+
+#[test]
+fn a_compressed_echo_shows_rsv1_and_both_sizes() {
+    let server = Server::start(&["--deflate"]);
+    let (mut inspector, token) = inspector(&server);
+    let (mut page, accepted) = Client::connect_offering(
+        server.addr,
+        &format!("/echo?inspect={token}"),
+        Some("permessage-deflate"),
+    );
+    assert!(accepted);
+    let attached = report(&mut inspector).unwrap();
+    assert_eq!(attached["attached"]["path"], "/echo", "{attached}");
+    assert_eq!(attached["attached"]["extensions"], "permessage-deflate");
+    let text = "compress me, ".repeat(40);
+    let mut compressed = Vec::new();
+    websocket::deflate::Deflater::new(false).compress(text.as_bytes(), &mut compressed);
+    let bytes = common::compressed_frame_bytes(OpCode::Text, true, &compressed);
+    page.send_raw(&bytes);
+    let echoed = page.recv().expect("the echo");
+    assert!(echoed.header.rsv1);
+    for from in ["page", "server"] {
+        let got = report(&mut inspector).unwrap();
+        let frame = &got["frame"];
+        assert_eq!(frame["from"], from, "{got}");
+        let header = frame["header"].as_str().unwrap();
+        assert!(header.starts_with("c1"), "FIN, RSV1, text: {got}");
+        let len = frame["len"].as_u64().unwrap();
+        assert_eq!(frame["message"], text.len(), "inflated size: {got}");
+        assert!(len < text.len() as u64 / 4, "compressed size: {got}");
+        if from == "page" {
+            assert_eq!(len, compressed.len() as u64);
+            assert_eq!(header, hex(&bytes[..6]));
+            assert_eq!(frame["payload"], hex(&bytes[6..]));
+        } else {
+            assert_eq!(len, echoed.payload.len() as u64);
+        }
     }
 }
