@@ -146,7 +146,7 @@ pub struct Opts {
     ///
     /// By default a line shows the first 64 bytes of a payload and frames over 64 KiB keep
     /// only their first 64 KiB; with this flag payloads are shown whole and frames up to
-    /// 16 MiB are decoded whole.
+    /// 16 MiB are decoded whole. JSON output always gets them whole, as if with this flag.
     #[arg(long, help = "Show WebSocket payloads whole")]
     pub ws_full: bool,
 

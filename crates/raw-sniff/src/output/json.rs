@@ -242,8 +242,9 @@ impl<W: Write> Printer for JsonPrinter<W> {
         self.out.write_all(self.text.as_bytes())
     }
 
-    fn ws(&mut self, event: &crate::ws::WsEvent, full: bool) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &super::ws::json(event, full))?;
+    fn ws(&mut self, event: &crate::ws::WsEvent, _full: bool) -> io::Result<()> {
+        // JSON is read by programs, which want every byte: never shortened, `--ws-full` or not.
+        serde_json::to_writer(&mut self.out, &super::ws::json(event, true))?;
         self.out.write_all(b"\n")
     }
 

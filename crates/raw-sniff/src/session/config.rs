@@ -82,3 +82,11 @@ pub struct WsOptions {
     /// Show only WebSocket lines, not the packets that carry them.
     pub only: bool,
 }
+
+impl Output {
+    /// Whether this output is for machines, which get every byte: WebSocket payloads are
+    /// decoded and shown whole (as with `--ws-full`) whatever the flags say.
+    pub fn never_shortens(self) -> bool {
+        matches!(self, Output::Json)
+    }
+}
