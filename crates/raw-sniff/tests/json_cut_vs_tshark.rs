@@ -33,7 +33,8 @@ fn tshark_packets(pcap: &std::path::Path) -> Vec<BTreeMap<String, String>> {
         .args(["-n", "-r"])
         .arg(pcap)
         // raw-sniff does not reassemble IP fragments: each is dissected on its own.
-        .args(["-o", "ip.defragment:FALSE", "-T", "json"]));
+        .args(["-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE"])
+        .args(["-T", "json"]));
     assert!(
         out.status.success(),
         "{}",

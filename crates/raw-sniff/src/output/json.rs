@@ -218,7 +218,7 @@ fn status_text(status: ChecksumStatus) -> String {
 
 /// A JSON string, escaped as serde_json escapes it (quote, backslash and control characters;
 /// everything else as is), so the bytes match what a serde_json writer would produce.
-fn string(out: &mut String, s: &str) {
+pub(super) fn string(out: &mut String, s: &str) {
     out.push('"');
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {

@@ -68,6 +68,9 @@ pub enum Output {
     Explain,
     /// One JSON object per line, fields named after Wireshark's display filters.
     Json,
+    /// Elasticsearch bulk lines as `tshark -T ek` writes them: an index line, then the
+    /// packet's document.
+    JsonEk,
 }
 
 /// How WebSocket conversations are followed and shown.
@@ -87,6 +90,6 @@ impl Output {
     /// Whether this output is for machines, which get every byte: WebSocket payloads are
     /// decoded and shown whole (as with `--ws-full`) whatever the flags say.
     pub fn never_shortens(self) -> bool {
-        matches!(self, Output::Json)
+        matches!(self, Output::Json | Output::JsonEk)
     }
 }

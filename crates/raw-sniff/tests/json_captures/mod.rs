@@ -146,13 +146,20 @@ pub fn ws_conversation() -> Vec<(Vec<u8>, u32)> {
 /// filled in; `total` overrides the total length field, `frag` is (offset in 8-byte units,
 /// more fragments).
 pub fn ipv4(proto: u8, body: &[u8], frag: (u16, bool)) -> Vec<u8> {
-    let total = (20 + body.len()) as u16;
+    ipv4_with_options(proto, &[], body, frag)
+}
+
+/// [`ipv4`] with `options` (a multiple of 4 bytes) after the fixed header.
+pub fn ipv4_with_options(proto: u8, options: &[u8], body: &[u8], frag: (u16, bool)) -> Vec<u8> {
+    let hlen = 20 + options.len();
+    let total = (hlen + body.len()) as u16;
     let flags = (frag.0 & 0x1fff) | if frag.1 { 0x2000 } else { 0 };
-    let mut ip = vec![0x45, 0];
+    let mut ip = vec![0x40 | (hlen / 4) as u8, 0];
     ip.extend_from_slice(&total.to_be_bytes());
     ip.extend_from_slice(&[0x12, 0x34]);
     ip.extend_from_slice(&flags.to_be_bytes());
     ip.extend_from_slice(&[64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    ip.extend_from_slice(options);
     let sum = internet_checksum(&ip);
     ip[10..12].copy_from_slice(&sum.to_be_bytes());
     ip.extend_from_slice(body);
@@ -187,9 +194,21 @@ pub fn tcp(payload: &[u8]) -> Vec<u8> {
     t
 }
 
-/// A UDP header (checksum zero: none sent) and payload.
+/// A TCP header with options (MSS 1460, two NOPs, timestamps: 40 bytes, SYN) and payload.
+pub fn tcp_with_options(payload: &[u8]) -> Vec<u8> {
+    let mut t = vec![
+        0x04, 0xd2, 0x1f, 0x90, 0, 0, 0, 1, 0, 0, 0, 0, 0x90, 0x02, 0xff, 0xff,
+    ];
+    t.extend_from_slice(&[0, 0, 0, 0]);
+    t.extend_from_slice(&[2, 4, 0x05, 0xb4, 1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    t
+}
+
+/// A UDP header to port 50000, which no tshark dissector claims (checksum zero: none sent),
+/// and payload.
 pub fn udp(payload: &[u8]) -> Vec<u8> {
-    let mut u = vec![0x04, 0xd2, 0x00, 0x35];
+    let mut u = vec![0x04, 0xd2, 0xc3, 0x50];
     u.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
     u.extend_from_slice(&[0, 0]);
     u.extend_from_slice(payload);
@@ -251,5 +270,21 @@ pub fn ip_packets() -> Vec<(Vec<u8>, u32)> {
         whole(ipv6(17, &udp(data))),
         cut(ipv6(17, &udp(data)), 14 + 40 + 8 + 1),
         whole(ipv6(58, &echo(true, data))),
+        whole(ipv4(6, &tcp_with_options(&[]), (0, false))),
+        whole(ipv4_with_options(17, &[1, 1, 1, 0], &udp(data), (0, false))),
+        // A hop-by-hop options header (PadN) before UDP.
+        whole(ipv6(
+            0,
+            &[&[17, 0, 1, 4, 0, 0, 0, 0][..], &udp(data)].concat(),
+        )),
+        // Fragment headers: the first fragment (more to come), then one at 185 × 8 bytes.
+        whole(ipv6(
+            44,
+            &[&[17, 0, 0, 1, 0xca, 0xfe, 0, 1][..], &udp(data)].concat(),
+        )),
+        whole(ipv6(
+            44,
+            &[&[17, 0, 0x05, 0xc8, 0xca, 0xfe, 0, 1][..], &[0x55; 24]].concat(),
+        )),
     ]
 }
