@@ -12,9 +12,12 @@ use std::path::Path;
 use std::process::Command;
 
 use common::BIN;
-use json_captures::{ip_packets, write_pcap, ws_conversation, TempDir};
+use json_captures::{
+    cooked_packets, ip_packets, write_pcap, write_pcap_of, ws_conversation, TempDir,
+};
 use serde_json::Value;
 use test_support::{have, run};
+use wire::LinkType;
 
 /// Both programs date the index in local time: a zone where the captures' day differs from
 /// UTC's shows they agree on which.
@@ -189,9 +192,13 @@ fn ek_lines_equal_tsharks_field_for_field() {
     let dir = TempDir::new("ek");
     let mut own = BTreeSet::new();
     let mut compared = BTreeMap::new();
-    for (name, frames) in [("ip.pcap", ip_packets()), ("ws.pcap", ws_conversation())] {
+    for (name, link, frames) in [
+        ("ip.pcap", LinkType::Ethernet, ip_packets()),
+        ("ws.pcap", LinkType::Ethernet, ws_conversation()),
+        ("cooked.pcap", LinkType::LinuxSll, cooked_packets()),
+    ] {
         let pcap = dir.path(name);
-        write_pcap(&pcap, &frames);
+        write_pcap_of(&pcap, link, &frames);
         let (seen, theirs_not) = compare(&pcap, &wireshark);
         compared.extend(seen);
         own.extend(theirs_not);
@@ -212,6 +219,10 @@ fn ek_lines_equal_tsharks_field_for_field() {
         "udp_udp_checksum_status",
         "icmp_icmp_type",
         "icmpv6_icmpv6_echo_identifier",
+        "icmp_icmp_unused",
+        "icmpv6_icmpv6_reserved",
+        "sll_sll_hatype",
+        "sll_sll_unused",
         "data_data_len",
         "websocket_websocket_masking_key",
         "websocket_websocket_payload_length_ext_64",
@@ -226,6 +237,7 @@ fn ek_lines_equal_tsharks_field_for_field() {
         "raw_sniff_truncated",
         "raw_sniff_error",
         "raw_sniff_undecoded",
+        "raw_sniff_quoted",
         // The IPv4 options' bytes: tshark has a field per option, none for them all.
         "ip_ip_options",
     ];

@@ -12,9 +12,9 @@
 //! occurs more than once in a packet (several WebSocket frames) becomes an array of objects.
 //! The WebSocket frames a packet completes are layers of its document, as tshark shows them.
 //!
-//! What Wireshark has no field for keeps raw-sniff's name in the same form (`frame_frame_link_type`,
-//! `websocket_ws_flow`), and a packet's decoding error or cut capture is in a `raw_sniff` layer.
-//! Nothing is shortened.
+//! What Wireshark has no field for keeps raw-sniff's name in the same form
+//! (`frame_frame_link_type`, `websocket_ws_flow`); where decoding stopped, a cut capture and the
+//! datagram an ICMP error quotes are in a `raw_sniff` layer. Nothing is shortened.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -149,6 +149,7 @@ fn packet_layers(n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> Vec<(Str
     layers.push(("frame".to_owned(), body));
 
     let ipv6 = matches!(d.network, Some((_, wire::Network::Ipv6(_))));
+    let unused = icmp_unused(d);
     let mut current: Option<(String, String, String)> = None; // key, body, option bytes
     let close = |current: &mut Option<(String, String, String)>,
                  layers: &mut Vec<(String, String)>| {
@@ -173,8 +174,17 @@ fn packet_layers(n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> Vec<(Str
                 if key == "ipv6_ext" && body.is_empty() {
                     *key = extension_layer(f.def.name);
                 }
-                member(body, key, tshark_name(f.def.name));
-                value(body, &f);
+                match (f.def.name, unused) {
+                    // Bytes 4-7 of an ICMP message, where its type leaves them unused.
+                    ("icmp.rest" | "icmpv6.rest", Some(name)) => {
+                        member(body, key, name);
+                        colon_hex(body, f.bytes);
+                    }
+                    _ => {
+                        member(body, key, tshark_name(f.def.name));
+                        value(body, &f);
+                    }
+                }
                 if let Some(status) = f.checksum {
                     member(body, key, &format!("{}.status", f.def.name));
                     let _ = write!(body, "\"{}\"", status_number(&f, status, ipv6));
@@ -203,6 +213,8 @@ fn packet_layers(n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> Vec<(Str
     });
     close(&mut current, &mut layers);
 
+    // raw-sniff's own layer: what stopped decoding, a cut capture, an ICMP error's quote.
+    let mut own = String::new();
     if !d.payload.is_empty() && d.stop.is_none() {
         // tshark shows what a TCP or UDP header carries as tcp.payload or udp.payload (and
         // UDP's in a data layer too, unless a short capture stops it); other data in a layer
@@ -211,6 +223,13 @@ fn packet_layers(n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> Vec<(Str
             Some((_, wire::Transport::Tcp(_))) => Some("tcp"),
             Some((_, wire::Transport::Udp(_))) => Some("udp"),
             _ => None,
+        };
+        // An ICMP error's data is the datagram it quotes, whose headers tshark dissects (its
+        // data.data is the quoted datagram's payload): raw-sniff's own field, not data.
+        let quoted = match d.transport {
+            Some((_, wire::Transport::Icmpv4(p))) => p.quoted().is_some(),
+            Some((_, wire::Transport::Icmpv6(p))) => p.quoted().is_some(),
+            _ => false,
         };
         match layers
             .iter_mut()
@@ -222,7 +241,11 @@ fn packet_layers(n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> Vec<(Str
                 member(body, &key, &format!("{key}.payload"));
                 colon_hex(body, d.payload);
             }
-            _ => {
+            None if quoted => {
+                member(&mut own, "raw_sniff", "quoted");
+                colon_hex(&mut own, d.payload);
+            }
+            None => {
                 let mut body = String::new();
                 member(&mut body, "data", "data.data");
                 colon_hex(&mut body, d.payload);
@@ -232,7 +255,6 @@ fn packet_layers(n: u64, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> Vec<(Str
             }
         }
     }
-    let mut own = String::new();
     if let Some(stop) = &d.stop {
         member(&mut own, "raw_sniff", "error");
         string(&mut own, &stop.to_string());
@@ -305,6 +327,27 @@ fn tshark_name(name: &'static str) -> &'static str {
     }
 }
 
+/// tshark's name for bytes 4-7 of an ICMP message whose type leaves them unused
+/// (destination unreachable but for "fragmentation needed", which holds the MTU, and time
+/// exceeded); `None` where they hold something (raw-sniff then keeps its `*.rest`).
+fn icmp_unused(d: &Decoded<'_>) -> Option<&'static str> {
+    use wire::{icmpv4, icmpv6};
+    match d.transport {
+        Some((_, wire::Transport::Icmpv4(p))) => match p.msg_type() {
+            icmpv4::Message::DstUnreachable if p.code() != 4 => Some("icmp.unused"),
+            icmpv4::Message::TimeExceeded => Some("icmp.unused"),
+            _ => None,
+        },
+        Some((_, wire::Transport::Icmpv6(p))) => match p.msg_type() {
+            icmpv6::Message::DstUnreachable | icmpv6::Message::TimeExceeded => {
+                Some("icmpv6.reserved")
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The layer of an IPv6 extension header, by its first field: tshark's protocol for that
 /// kind of header (`ipv6.hopopts`, `ipv6.fraghdr`), with the dot as an underscore.
 fn extension_layer(first_field: &'static str) -> String {
@@ -323,6 +366,16 @@ fn shown_in_hex(name: &str) -> bool {
             | "ipv6.fragment.id"
             | "ipv6.fragment.reserved_octet"
     )
+}
+
+/// Fields Wireshark shows in decimal although their wire kind reads in hex.
+fn shown_in_decimal(name: &str) -> bool {
+    matches!(name, "sll.hatype")
+}
+
+/// Fields Wireshark types as bytes although they are a number here.
+fn shown_as_bytes(name: &str) -> bool {
+    matches!(name, "sll.unused")
 }
 
 /// Fields Wireshark types as booleans although they are more than one bit here.
@@ -355,6 +408,10 @@ fn value(out: &mut String, f: &Field<'_>) {
         }
     };
     match f.def.kind {
+        _ if shown_as_bytes(f.def.name) => colon_hex(out, f.bytes),
+        _ if shown_in_decimal(f.def.name) => {
+            let _ = write!(out, "\"{n}\"");
+        }
         _ if boolean(f.def.name) => out.push_str(if n != 0 { "true" } else { "false" }),
         Kind::Flag => out.push_str(if n != 0 { "true" } else { "false" }),
         Kind::Hex

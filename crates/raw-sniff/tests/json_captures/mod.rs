@@ -43,8 +43,13 @@ impl Drop for TempDir {
 
 /// Writes Ethernet frames, each with its length on the wire, as a pcap file.
 pub fn write_pcap(path: &Path, frames: &[(Vec<u8>, u32)]) {
+    write_pcap_of(path, LinkType::Ethernet, frames);
+}
+
+/// Writes frames of link type `link` as a pcap file.
+pub fn write_pcap_of(path: &Path, link: LinkType, frames: &[(Vec<u8>, u32)]) {
     let file = std::fs::File::create(path).unwrap();
-    let mut w = Writer::new(file, LinkType::Ethernet, 262_144, false).unwrap();
+    let mut w = Writer::new(file, link, 262_144, false).unwrap();
     for (i, (data, wire_len)) in frames.iter().enumerate() {
         let ts = Timestamp {
             secs: 1_700_000_000 + i as u64,
@@ -177,6 +182,48 @@ pub fn ipv6(next: u8, body: &[u8]) -> Vec<u8> {
     ether(0x86dd, &ip)
 }
 
+/// The IPv4 packet of [`ipv4`], without its Ethernet header.
+pub fn ipv4_bytes(proto: u8, body: &[u8]) -> Vec<u8> {
+    ipv4(proto, body, (0, false))[14..].to_vec()
+}
+
+/// The IPv6 packet of [`ipv6`], without its Ethernet header.
+pub fn ipv6_bytes(next: u8, body: &[u8]) -> Vec<u8> {
+    ipv6(next, body)[14..].to_vec()
+}
+
+/// Destination unreachable, port unreachable (ICMP type 3 code 3, or ICMPv6 type 1 code 4)
+/// quoting `quoted`; the ICMP checksum filled in, the ICMPv6 one left zero.
+pub fn icmp_error(v6: bool, quoted: &[u8]) -> Vec<u8> {
+    let mut m = if v6 {
+        vec![1, 4, 0, 0, 0, 0, 0, 0]
+    } else {
+        vec![3, 3, 0, 0, 0, 0, 0, 0]
+    };
+    m.extend_from_slice(quoted);
+    if !v6 {
+        let sum = internet_checksum(&m);
+        m[2..4].copy_from_slice(&sum.to_be_bytes());
+    }
+    m
+}
+
+/// Linux cooked (v1) frames, as `-i any` captures them: an IPv4 UDP datagram from the
+/// loopback interface, then one sent out of an Ethernet one.
+pub fn cooked_packets() -> Vec<(Vec<u8>, u32)> {
+    let ip = ipv4_bytes(17, &udp(b"cooked"));
+    [(0u16, 772u16), (4, 1)]
+        .iter()
+        .map(|(packet_type, hatype)| {
+            let mut f = packet_type.to_be_bytes().to_vec();
+            f.extend_from_slice(&hatype.to_be_bytes());
+            f.extend_from_slice(&[0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00]);
+            f.extend_from_slice(&ip);
+            whole(f)
+        })
+        .collect()
+}
+
 fn ether(ethertype: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
     f.extend_from_slice(&ethertype.to_be_bytes());
@@ -277,6 +324,13 @@ pub fn ip_packets() -> Vec<(Vec<u8>, u32)> {
             0,
             &[&[17, 0, 1, 4, 0, 0, 0, 0][..], &udp(data)].concat(),
         )),
+        // ICMP errors quoting the datagram that caused them.
+        whole(ipv4(
+            1,
+            &icmp_error(false, &ipv4_bytes(17, &udp(b"x\n"))),
+            (0, false),
+        )),
+        whole(ipv6(58, &icmp_error(true, &ipv6_bytes(17, &udp(b"x\n"))))),
         // Fragment headers: the first fragment (more to come), then one at 185 × 8 bytes.
         whole(ipv6(
             44,
