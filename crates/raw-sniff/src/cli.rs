@@ -146,7 +146,7 @@ pub struct Opts {
     ///
     /// By default a line shows the first 64 bytes of a payload and frames over 64 KiB keep
     /// only their first 64 KiB; with this flag payloads are shown whole and frames up to
-    /// 16 MiB are decoded whole.
+    /// 16 MiB are decoded whole. JSON output always gets them whole, as if with this flag.
     #[arg(long, help = "Show WebSocket payloads whole")]
     pub ws_full: bool,
 
@@ -173,6 +173,31 @@ pub struct Opts {
     )]
     pub ws_port: Vec<u16>,
 
+    /// Elasticsearch bulk lines, as `tshark -T ek` writes them (same as --output json-ek)
+    ///
+    /// Newline-delimited JSON for a pipeline: per packet an index line
+    /// {"index":{"_index":"packets-YYYY-MM-DD","_type":"doc"}} (the packet's local date), then
+    /// {"timestamp":"<ms>","layers":{...}} with fields named and typed as tshark's: layer
+    /// prefix, dots as underscores (ip_ip_src, tcp_tcp_srcport), numbers as strings, flags as
+    /// true/false. WebSocket frames are layers of the packet that completed them, and nothing
+    /// is shortened. Load it with: curl -H 'Content-Type: application/x-ndjson' --data-binary
+    /// @FILE http://HOST:9200/_bulk
+    #[arg(
+        long,
+        conflicts_with_all = ["json", "ws_only"],
+        help = "Elasticsearch bulk lines, as tshark -T ek writes them"
+    )]
+    pub json_ek: bool,
+
+    /// Output format by tshark's name for it: ek is --json-ek, json is --json
+    #[arg(
+        short = 'T',
+        value_enum,
+        value_name = "FORMAT",
+        conflicts_with_all = ["json", "json_ek"]
+    )]
+    pub tshark_format: Option<TsharkFormat>,
+
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]
     pub expression: Vec<String>,
@@ -189,6 +214,17 @@ pub enum OutputKind {
     Explain,
     /// One JSON object per line, fields named after Wireshark's display filters
     Json,
+    /// Elasticsearch bulk lines (an index line, then a document), as `tshark -T ek` writes them
+    JsonEk,
+}
+
+/// Output formats by the names tshark's `-T` gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TsharkFormat {
+    /// Elasticsearch bulk lines (--json-ek)
+    Ek,
+    /// One JSON object per packet (--json)
+    Json,
 }
 
 impl Opts {
@@ -202,6 +238,15 @@ impl Opts {
             OutputKind::Verbose
         } else {
             self.output
+        }
+    }
+
+    /// The output format, letting `--json-ek` and `-T` override the others.
+    pub fn format(&self) -> OutputKind {
+        match (self.json_ek, self.tshark_format) {
+            (true, _) | (_, Some(TsharkFormat::Ek)) => OutputKind::JsonEk,
+            (_, Some(TsharkFormat::Json)) => OutputKind::Json,
+            _ => self.output_kind(),
         }
     }
 

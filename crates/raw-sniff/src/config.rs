@@ -5,7 +5,7 @@
 
 use std::io::{self, IsTerminal};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use raw_sniff::session::{Config, Live, Output, Source, WsOptions};
 use raw_sniff::user_filter;
 
@@ -32,11 +32,15 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
     let output = if opts.quiet {
         Output::Quiet
     } else {
-        match opts.output_kind() {
+        match opts.format() {
             OutputKind::Line => Output::Line,
             OutputKind::Verbose => Output::Verbose,
             OutputKind::Explain => Output::Explain,
             OutputKind::Json => Output::Json,
+            OutputKind::JsonEk if opts.ws_only => bail!(
+                "--ws-only does not apply to EK output: each packet's document carries its WebSocket layers"
+            ),
+            OutputKind::JsonEk => Output::JsonEk,
         }
     };
     Ok(Config {

@@ -68,6 +68,9 @@ pub enum Output {
     Explain,
     /// One JSON object per line, fields named after Wireshark's display filters.
     Json,
+    /// Elasticsearch bulk lines as `tshark -T ek` writes them: an index line, then the
+    /// packet's document.
+    JsonEk,
 }
 
 /// How WebSocket conversations are followed and shown.
@@ -81,4 +84,12 @@ pub struct WsOptions {
     pub messages: bool,
     /// Show only WebSocket lines, not the packets that carry them.
     pub only: bool,
+}
+
+impl Output {
+    /// Whether this output is for machines, which get every byte: WebSocket payloads are
+    /// decoded and shown whole (as with `--ws-full`) whatever the flags say.
+    pub fn never_shortens(self) -> bool {
+        matches!(self, Output::Json | Output::JsonEk)
+    }
 }

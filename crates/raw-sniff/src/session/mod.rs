@@ -142,7 +142,7 @@ impl Session {
         let quiet = config.output == Output::Quiet;
         Ok(Session {
             printer: stdout::printer_for(config.output, config.color),
-            ws: WsStage::new(&config.ws, quiet),
+            ws: WsStage::new(&config.ws, quiet, config.output.never_shortens()),
             config,
             source,
             filter,
