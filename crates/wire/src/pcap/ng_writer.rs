@@ -163,6 +163,11 @@ impl<W: Write> NgWriter<W> {
         }
     }
 
+    /// How many interfaces this section has described.
+    pub fn interface_count(&self) -> usize {
+        self.interfaces.len()
+    }
+
     /// Appends a packet from interface `interface`, cutting `data` to its snap length;
     /// `orig_len` is its length on the wire (at least what was captured).
     pub fn write_packet(
@@ -194,6 +199,11 @@ impl<W: Write> NgWriter<W> {
         pad4(&mut body);
         self.inner.write_all(&block(NG_EPB, &body))?;
         Ok(())
+    }
+
+    /// The underlying writer, e.g. to see how much has been written to it.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
     }
 
     /// Flushes the underlying writer.
