@@ -241,7 +241,7 @@ pub struct Opts {
     ///
     /// With -C, file names get numbers padded to the same width (FILE0 … FILE9 for -W 10),
     /// and the oldest file is overwritten once COUNT are written. With -G and no -C, the
-    /// capture ends when the COUNTth file is complete.
+    /// capture ends at the first packet after the COUNTth file's period.
     #[arg(
         short = 'W',
         long,

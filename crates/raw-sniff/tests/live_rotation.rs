@@ -496,3 +496,42 @@ fn time_rotation_with_a_file_count_stops_by_itself() {
     sorted.sort_unstable();
     assert_eq!(sorted, (0..in_files as u32).collect::<Vec<_>>());
 }
+
+/// The new flags in `-h`, one line each, and every misuse refused with one line on stderr.
+#[test]
+fn rotation_flags_are_listed_and_misuse_is_one_line() {
+    let out = run(Command::new(BIN).arg("-h"));
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    for line in [
+        "      --pcapng                    Write the -w file as pcapng",
+        "  -C, --file-size <SIZE>          Start a new -w file past SIZE million bytes (like tcpdump -C)",
+        "  -G, --rotate-seconds <SECONDS>  Start a new -w file every SECONDS (like tcpdump -G)",
+        "  -W, --file-count <COUNT>        A ring of COUNT files with -C; stop after COUNT files with -G",
+    ] {
+        assert!(help.lines().any(|l| l == line), "{line:?} not in\n{help}");
+    }
+    let dir = scratch("misuse");
+    let input = dir.0.join("in.pcap");
+    std::fs::write(&input, numbered_capture(3)).unwrap();
+    let w = dir.0.join("out-%!");
+    for (args, says) in [
+        (vec!["-W", "3"], "-W needs -C or -G"),
+        (vec!["-C", "0"], "the size must be at least 1"),
+        (vec!["-C", "1x"], "unknown unit 'x'"),
+        (vec!["-G", "0"], "invalid value '0'"),
+        (vec!["-W", "0", "-C", "1"], "invalid value '0'"),
+        (vec!["-G", "5"], "cannot make a file name from"),
+    ] {
+        let out = run(Command::new(BIN)
+            .args(["-r", path(&input), "-q", "-w", path(&w)])
+            .args(&args));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // Rotation flags without a file to rotate.
+    let out = run(Command::new(BIN).args(["-r", path(&input), "-C", "1"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--write <FILE>"));
+}
