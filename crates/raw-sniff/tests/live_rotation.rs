@@ -335,6 +335,19 @@ fn size_rotation_on_loopback_keeps_every_packet_once() {
         );
         let magic = std::fs::read(&template).unwrap()[..4].to_vec();
         assert_eq!(magic == [0x0a, 0x0d, 0x0d, 0x0a], ext != "pcap", "{ext}");
+        if ext != "pcap" {
+            // Each pcapng file describes the live interface and the filter itself.
+            for f in &files {
+                let out = run(Command::new("capinfos").arg(dir.0.join(&f.name)));
+                let info = String::from_utf8_lossy(&out.stdout).into_owned();
+                assert!(info.contains("Name = lo\n"), "{}: {info}", f.name);
+                assert!(
+                    info.contains(&format!("Filter string = {filter}\n")),
+                    "{}: {info}",
+                    f.name
+                );
+            }
+        }
     }
 }
 
