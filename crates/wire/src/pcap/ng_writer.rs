@@ -419,6 +419,38 @@ mod tests {
     }
 
     #[test]
+    fn the_reader_keeps_names_it_can_use() {
+        let long = "n".repeat(257);
+        let max = "m".repeat(256);
+        let names = [
+            Some("eth0\0"),
+            Some(long.as_str()),
+            Some(max.as_str()),
+            Some("\u{e9}t"),
+        ];
+        let mut w = NgWriter::new(Vec::new(), &SectionInfo::default()).unwrap();
+        for (i, name) in names.iter().enumerate() {
+            let id = w.add_interface(&iface(LinkType::Ethernet, *name)).unwrap();
+            w.write_packet(id, TS, &[i as u8], 1).unwrap();
+        }
+        let bytes = w.into_inner().unwrap();
+        let mut r = Reader::new(&bytes[..]).unwrap();
+        let mut read = Vec::new();
+        while let Some(p) = r.next_packet().unwrap() {
+            read.push(p.interface_name.map(str::to_owned));
+        }
+        // A NUL some writers count in the length is not part of the name; a name over 256
+        // bytes is dropped rather than kept whole.
+        let expected = [
+            Some("eth0".to_owned()),
+            None,
+            Some(max.clone()),
+            Some("\u{e9}t".to_owned()),
+        ];
+        assert_eq!(read, expected);
+    }
+
+    #[test]
     fn errors_are_typed() {
         let mut w = NgWriter::new(Vec::new(), &SectionInfo::default()).unwrap();
         assert!(matches!(
