@@ -282,7 +282,7 @@ pub enum TsharkFormat {
 }
 
 /// `-C`'s size: millions of bytes, as tcpdump counts it, or KiB, MiB or GiB with a suffix
-/// `k`, `m` or `g` (either case), as tcpdump after 4.99.3 accepts.
+/// `k`, `m` or `g` (either case), as newer tcpdump documents (4.99.3 takes numbers only).
 fn parse_file_size(text: &str) -> Result<u64, String> {
     let (digits, unit) = match text.char_indices().last() {
         Some((at, c)) if c.is_ascii_alphabetic() => {
