@@ -496,6 +496,13 @@ fn time_rotation_with_a_file_count_stops_by_itself() {
 
     let names = files_in(&dir.0);
     assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        err.lines().any(|l| {
+            l
+            == "raw-sniff: maximum file limit reached: 2 files written, capture ended (-G with -W)"
+        }),
+        "{err}"
+    );
     let files = read_files(&dir.0, &names);
     let in_files: usize = files.iter().map(|f| f.seqs.len()).sum();
     // The packet that would have started a third file is seen, but neither matched nor

@@ -186,6 +186,9 @@ impl Session {
     pub fn run(mut self, stop: &AtomicBool, on_note: &mut dyn FnMut(Note)) -> Finished {
         let deadline = self.config.duration.map(|d| Instant::now() + d);
         let outcome = self.capture_loop(stop, deadline);
+        if let Some(files) = self.saver.as_ref().and_then(Saver::file_limit_reached) {
+            on_note(Note::FileLimitReached(files));
+        }
         // What the streams still hold (buffered segments, flows never closed) is reported last.
         let outcome = outcome.and_then(|()| self.ws.finish(self.printer.as_mut(), on_note));
 

@@ -34,6 +34,8 @@ pub(super) struct Saver {
     time_count: u32,
     /// When the current `-G` period began, in Unix seconds; it names the files.
     period_start: i64,
+    /// `-G` with `-W` ended the capture.
+    limit_reached: bool,
 }
 
 impl Saver {
@@ -59,6 +61,7 @@ impl Saver {
             size_count: 0,
             time_count: 0,
             period_start,
+            limit_reached: false,
         })
     }
 
@@ -85,6 +88,7 @@ impl Saver {
                 .file_count
                 .is_some_and(|count| self.time_count >= count)
         {
+            self.limit_reached = true;
             return Ok(Rotation::FileLimitReached);
         }
         self.size_count = 0;
@@ -118,6 +122,11 @@ impl Saver {
             comment: self.comment.as_deref(),
         };
         self.file.write(frame, recorded)
+    }
+
+    /// How many files `-G` with `-W` completed, if that limit ended the capture.
+    pub(super) fn file_limit_reached(&self) -> Option<u32> {
+        self.limit_reached.then_some(self.time_count)
     }
 
     pub(super) fn flush(&mut self) -> Result<(), SessionError> {
