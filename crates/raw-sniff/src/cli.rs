@@ -198,6 +198,60 @@ pub struct Opts {
     )]
     pub tshark_format: Option<TsharkFormat>,
 
+    /// Write the -w file as pcapng instead of classic pcap
+    ///
+    /// Also chosen when the -w name ends in .pcapng. A pcapng file keeps frames of several
+    /// link types, each under its own interface description, and records the interface's
+    /// name, the filter and raw-sniff's version, as Wireshark and capinfos show them.
+    #[arg(long, requires = "write", help = "Write the -w file as pcapng")]
+    pub pcapng: bool,
+
+    /// Start a new -w file once it is larger than SIZE million bytes (like tcpdump -C)
+    ///
+    /// Checked before each packet is written, so a file ends at most one packet past SIZE.
+    /// The files are FILE, FILE1, FILE2, …; with -W, a ring numbered from FILE0. A suffix k,
+    /// m or g counts in KiB, MiB or GiB instead (as newer tcpdump). Example: -C 100
+    #[arg(
+        short = 'C',
+        long,
+        value_name = "SIZE",
+        requires = "write",
+        value_parser = parse_file_size,
+        help = "Start a new -w file past SIZE million bytes (like tcpdump -C)"
+    )]
+    pub file_size: Option<u64>,
+
+    /// Start a new -w file every SECONDS seconds (like tcpdump -G)
+    ///
+    /// The -w name goes through strftime in local time when each file starts, so it should
+    /// hold a time format, e.g. -w 'cap-%Y%m%d-%H%M%S.pcap'; a name without one is rewritten
+    /// every period. The check is made when a packet arrives. With -C, the files of each
+    /// period are numbered as -C numbers them.
+    #[arg(
+        short = 'G',
+        long,
+        value_name = "SECONDS",
+        requires = "write",
+        value_parser = clap::value_parser!(u64).range(1..),
+        help = "Start a new -w file every SECONDS (like tcpdump -G)"
+    )]
+    pub rotate_seconds: Option<u64>,
+
+    /// With -C, a ring of COUNT files; with -G alone, stop after COUNT files (like tcpdump -W)
+    ///
+    /// With -C, file names get numbers padded to the same width (FILE0 … FILE9 for -W 10),
+    /// and the oldest file is overwritten once COUNT are written. With -G and no -C, the
+    /// capture ends at the first packet after the COUNTth file's period.
+    #[arg(
+        short = 'W',
+        long,
+        value_name = "COUNT",
+        requires = "write",
+        value_parser = clap::value_parser!(u32).range(1..),
+        help = "A ring of COUNT files with -C; stop after COUNT files with -G"
+    )]
+    pub file_count: Option<u32>,
+
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]
     pub expression: Vec<String>,
@@ -225,6 +279,31 @@ pub enum TsharkFormat {
     Ek,
     /// One JSON object per packet (--json)
     Json,
+}
+
+/// `-C`'s size: millions of bytes, as tcpdump counts it, or KiB, MiB or GiB with a suffix
+/// `k`, `m` or `g` (either case), as newer tcpdump documents (4.99.3 takes numbers only).
+fn parse_file_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((at, c)) if c.is_ascii_alphabetic() => {
+            let unit = match c.to_ascii_lowercase() {
+                'k' => 1 << 10,
+                'm' => 1 << 20,
+                'g' => 1 << 30,
+                _ => return Err(format!("unknown unit '{c}' (k, m or g)")),
+            };
+            (&text[..at], unit)
+        }
+        _ => (text, 1_000_000),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| "expected a whole number of millions of bytes, e.g. 100 or 512k".to_owned())?;
+    if n == 0 {
+        return Err("the size must be at least 1".to_owned());
+    }
+    n.checked_mul(unit)
+        .ok_or_else(|| "the size is too large".to_owned())
 }
 
 impl Opts {
@@ -268,6 +347,26 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Opts::command().debug_assert();
+    }
+
+    #[test]
+    fn file_sizes_count_as_tcpdump_does() {
+        assert_eq!(parse_file_size("1"), Ok(1_000_000));
+        assert_eq!(parse_file_size("20k"), Ok(20 * 1024));
+        assert_eq!(parse_file_size("3M"), Ok(3 << 20));
+        assert_eq!(parse_file_size("1g"), Ok(1 << 30));
+        for bad in [
+            "0",
+            "",
+            "k",
+            "1.5",
+            "-1",
+            "1kb",
+            "1x",
+            "99999999999999999999",
+        ] {
+            assert!(parse_file_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::SaveOptions;
 use crate::filter::Expr;
 
 /// Everything a [`Session`](super::Session) needs to know.
@@ -28,6 +29,8 @@ pub struct Config {
     pub duration: Option<Duration>,
     /// After opening the source, run as this user (Unix only).
     pub user: Option<String>,
+    /// How the `-w` file is written: pcap or pcapng, and its rotation.
+    pub save: SaveOptions,
 }
 
 /// Where packets come from.
