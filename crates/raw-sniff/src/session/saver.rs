@@ -15,10 +15,12 @@ pub(super) struct Saver {
     file: Option<BufWriter<File>>,
     writer: Option<Writer<BufWriter<File>>>,
     path: PathBuf,
+    /// The snap length the header states.
+    snaplen: u32,
 }
 
 impl Saver {
-    pub(super) fn create(path: &Path) -> Result<Saver, SessionError> {
+    pub(super) fn create(path: &Path, snaplen: u32) -> Result<Saver, SessionError> {
         let file = File::create(path).map_err(|source| SessionError::CreateFile {
             path: path.to_owned(),
             source,
@@ -27,12 +29,13 @@ impl Saver {
             file: Some(BufWriter::with_capacity(1 << 20, file)),
             writer: None,
             path: path.to_owned(),
+            snaplen,
         })
     }
 
     fn start(&mut self, link: wire::LinkType) -> Result<(), SessionError> {
         if let Some(file) = self.file.take() {
-            let writer = Writer::new(file, link, crate::SNAPLEN, true);
+            let writer = Writer::new(file, link, self.snaplen, true);
             self.writer = Some(writer.map_err(|err| self.write_error(err))?);
         }
         Ok(())
