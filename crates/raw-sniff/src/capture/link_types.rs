@@ -48,4 +48,15 @@ mod tests {
         assert_eq!(named("NO_SUCH_TYPE"), None);
         assert_eq!(description(LinkType::LinuxSll), "Linux cooked v1");
     }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn any_offers_both_cooked_headers_and_lo_ethernet() {
+        assert_eq!(
+            offered("any").unwrap(),
+            [LinkType::LinuxSll, LinkType::LinuxSll2]
+        );
+        assert_eq!(offered("lo").unwrap(), [LinkType::Ethernet]);
+        assert!(offered("no-such-interface0").is_err());
+    }
 }
