@@ -488,6 +488,37 @@ fn dumps_of_frames_cut_in_their_link_header_are_tcpdumps() {
 }
 
 #[test]
+fn link_header_of_what_raw_sniff_does_not_decode_is_tcpdumps() {
+    if !tcpdump_available() {
+        return;
+    }
+    // An EtherType nobody names, and an IPv4 header cut off after the link header: the
+    // link words are tcpdump's, and nothing repeats them. (What follows them is each
+    // program's own: tcpdump dumps the unknown payload, and each says where it stopped.)
+    let (_, udp4) = &ip_packets()[1];
+    let list = vec![
+        ethernet(&[0x1234], b"not a protocol anyone decodes"),
+        ethernet(&[0x0800], udp4),
+    ];
+    let capture = Capture::new("flags-undecoded", &pcap_file(1, &frames(list, &[(1, 14)])));
+    let heads = |text: String| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('\t'))
+            .map(|l| l.split(": ").next().unwrap_or("").to_owned() + ": ")
+            .collect()
+    };
+    let ours = heads(raw_sniff_lines(&capture.path, &["-e"], TZ));
+    assert_eq!(ours, heads(theirs_filtered(&capture.path, &["-e"], "")));
+    let whole = raw_sniff_lines(&capture.path, &["-e"], TZ);
+    assert!(
+        whole.starts_with(
+            "13:46:40.000000 02:00:00:00:00:0a > 02:00:00:00:00:0b, ethertype Unknown (0x1234), length 43: \n"
+        ),
+        "{whole}"
+    );
+}
+
+#[test]
 fn numbers_count_the_packets_printed() {
     if !tcpdump_available() {
         return;

@@ -78,8 +78,9 @@ impl<W: Write> LinePrinter<W> {
         }
         // With -e tcpdump names the link header, and the network layer goes unlabelled.
         let labelled = !self.opts.link_header;
+        let mut link_named = false;
         if self.opts.link_header {
-            link_header::link_header(&mut self.line, frame, d, self.opts.quick);
+            link_named = link_header::link_header(&mut self.line, frame, d, self.opts.quick);
         } else {
             for tag in d.vlan_tags() {
                 let _ = write!(self.line, "vlan {}, ", tag.tag.vid());
@@ -95,6 +96,8 @@ impl<W: Write> LinePrinter<W> {
                 self.ip_words(label, frame, d);
             }
             Some((_, Network::Arp(arp))) => link::arp(&mut self.line, arp, labelled),
+            // The link header's words already say what follows it, as tcpdump's do.
+            None if link_named => {}
             None => link::no_network(&mut self.line, frame, d),
         }
         // A quick TCP line shows nothing of the payload, so a capture cut inside the payload
