@@ -55,7 +55,9 @@ Examples:
     version,
     max_term_width = 98,
     after_long_help = EXAMPLES,
-    next_help_heading = heading::OTHER
+    next_help_heading = heading::OTHER,
+    disable_help_flag = true,
+    disable_version_flag = true
 )]
 pub struct Opts {
     /// Interface to capture on, or `any` for all of them
@@ -343,6 +345,16 @@ pub struct Opts {
     )]
     pub ws_port: Vec<u16>,
 
+    /// Print help (-h a summary, --help all of it)
+    #[arg(short = 'h', long = "help", action = ArgAction::Help, help_heading = heading::OTHER)]
+    #[allow(dead_code)] // clap prints the help and exits; nothing reads the field
+    help: Option<bool>,
+
+    /// Print version
+    #[arg(short = 'V', long = "version", action = ArgAction::Version, help_heading = heading::OTHER)]
+    #[allow(dead_code)] // clap prints the version and exits; nothing reads the field
+    version: Option<bool>,
+
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true, help_heading = heading::FILTER)]
     pub expression: Vec<String>,
@@ -400,5 +412,73 @@ mod tests {
         let opts = Opts::parse_from(["raw-sniff", "-i", "lo", "tcp", "port", "80"]);
         assert_eq!(opts.filter_text().as_deref(), Some("tcp port 80"));
         assert_eq!(opts.iface.as_deref(), Some("lo"));
+    }
+
+    #[test]
+    fn tcpdump_flags_parse_as_tcpdump_users_type_them() {
+        let opts = Opts::parse_from([
+            "raw-sniff",
+            "-nn",
+            "-e",
+            "-q",
+            "-xx",
+            "-X",
+            "-A",
+            "-#",
+            "-l",
+            "-U",
+            "-s",
+            "0",
+            "-Q",
+            "in",
+            "-y",
+            "LINUX_SLL2",
+            "-c",
+            "5",
+            "--count",
+            "tcp",
+        ]);
+        assert_eq!(
+            (opts.numeric, opts.hex, opts.hex_ascii, opts.ascii),
+            (2, 2, 1, 1)
+        );
+        assert!(opts.link_header && opts.quick && opts.number && opts.count_only);
+        assert!(opts.line_buffered && opts.packet_buffered);
+        assert_eq!(opts.snaplen, Some(0));
+        assert_eq!(opts.direction, Some(raw_sniff::capture::Direction::In));
+        assert_eq!(opts.link_type.as_deref(), Some("LINUX_SLL2"));
+        assert_eq!(
+            (opts.count, opts.filter_text().as_deref()),
+            (Some(5), Some("tcp"))
+        );
+        // -x is tcpdump's hex now, not the labelled view.
+        assert_eq!(opts.output_kind(), OutputKind::Line);
+    }
+
+    #[test]
+    fn help_is_grouped_and_both_spellings_work() {
+        use clap::error::ErrorKind;
+        for flag in ["-h", "--help"] {
+            let err = Opts::try_parse_from(["raw-sniff", flag]).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::DisplayHelp);
+            let text = err.to_string();
+            for heading in [
+                "Capture:",
+                "Input/output files:",
+                "Filter:",
+                "Output format:",
+                "WebSocket:",
+                "Other:",
+            ] {
+                assert!(text.contains(heading), "{flag}: no {heading}\n{text}");
+            }
+        }
+        let short = Opts::try_parse_from(["raw-sniff", "-h"])
+            .unwrap_err()
+            .to_string();
+        let long = Opts::try_parse_from(["raw-sniff", "--help"])
+            .unwrap_err()
+            .to_string();
+        assert!(short.len() < long.len());
     }
 }
