@@ -344,6 +344,39 @@ fn loopback_captures() -> (Capture, Capture) {
     )
 }
 
+/// PPP (with and without address and control, the protocol field whole and compressed) and
+/// Cisco HDLC (unicast and broadcast).
+fn serial_captures() -> (Capture, Capture) {
+    let ip = ip_packets();
+    let heads: [&[u8]; 5] = [
+        &[0xff, 0x03, 0x00, 0x21],
+        &[0x00, 0x21],
+        &[0xff, 0x03, 0x21],
+        &[0x21],
+        &[0xff, 0x03, 0x00, 0x57],
+    ];
+    let ppp: Vec<Vec<u8>> = heads
+        .iter()
+        .zip(&ip)
+        .map(|(head, (_, p))| [head.to_vec(), p.clone()].concat())
+        .collect();
+    let hdlc: Vec<Vec<u8>> = ip
+        .iter()
+        .enumerate()
+        .map(|(i, (t, p))| {
+            let cast = if i % 2 == 0 { 0x0f } else { 0x8f };
+            let mut v = vec![cast, 0];
+            v.extend_from_slice(&t.to_be_bytes());
+            v.extend_from_slice(p);
+            v
+        })
+        .collect();
+    (
+        Capture::new("flags-ppp", &pcap_file(9, &frames(ppp, &[]))),
+        Capture::new("flags-chdlc", &pcap_file(104, &frames(hdlc, &[]))),
+    )
+}
+
 fn all_captures() -> Vec<Capture> {
     let (null, looped) = loopback_captures();
     vec![
@@ -397,6 +430,12 @@ fn link_header_on_every_link_type_is_tcpdumps() {
         }
     }
     assert_same_lines(&tcp_data_capture().path, &["-e", "-q"], TZ);
+    // The serial links' words (where their dumps start is another matter).
+    let (ppp, hdlc) = serial_captures();
+    for capture in [ppp, hdlc] {
+        assert_same_lines(&capture.path, &["-e"], TZ);
+        assert_same_lines(&capture.path, &["-e", "-q"], TZ);
+    }
     let ours = raw_sniff_lines(&vlan_capture().path, &["-e"], TZ);
     assert!(
         ours.contains("ethertype 802.1Q-QinQ (0x88a8), length 108: vlan 200, p 0, ethertype 802.1Q (0x8100), vlan 300, p 5, DEI, ethertype IPv4 (0x0800), 10.0.0.1.41000 > "),

@@ -1,7 +1,7 @@
 //! The link-level words tcpdump puts before the network layer: with `-e` the whole link
 //! header (Ethernet addresses and type, VLAN tags, the Linux cooked header's direction and
-//! address, the loopback family, `ip: ` for raw IP), and for Linux cooked v2 the interface and
-//! direction it prints on every line.
+//! address, the loopback family, `ip: ` for raw IP, the PPP and Cisco HDLC protocol), and for
+//! Linux cooked v2 the interface and direction it prints on every line.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -67,6 +67,8 @@ pub(super) fn link_header(
         LinkType::Ethernet => ethernet(line, d, len, quick),
         LinkType::LinuxSll | LinkType::LinuxSll2 => sll(line, d, len, quick),
         LinkType::Null | LinkType::Loop => null(line, d, len, quick),
+        LinkType::Ppp => ppp(line, d, len),
+        LinkType::CHdlc => chdlc(line, d, len),
         LinkType::Raw
         | LinkType::RawDlt12
         | LinkType::RawDlt14
@@ -215,5 +217,94 @@ fn null(line: &mut String, d: &Decoded<'_>, len: u32, quick: bool) -> bool {
         (None, true) => write!(line, "Unknown AF {family}"),
     };
     let _ = write!(line, ", length {len}: ");
+    true
+}
+
+/// tcpdump's names for PPP protocol numbers.
+fn ppp_protocol_name(p: u16) -> Option<&'static str> {
+    Some(match p {
+        0x0021 => "IP",
+        0x0023 => "OSI",
+        0x0025 => "NS",
+        0x0027 => "DECNET",
+        0x0029 => "APPLE",
+        0x002b => "IPX",
+        0x002d => "VJC IP",
+        0x002f => "VJNC IP",
+        0x0031 => "BRPDU",
+        0x0033 => "STII",
+        0x0035 => "VINES",
+        0x0281 | 0x0283 => "MPLS",
+        0x00fd => "Compressed",
+        0x003d => "MLPPP",
+        0x0057 => "IP6",
+        0x0201 => "HELLO",
+        0x0231 => "LUXCOM",
+        0x0233 => "SNS",
+        0x8021 => "IPCP",
+        0x8023 => "OSICP",
+        0x8025 => "NSCP",
+        0x8027 => "DECNETCP",
+        0x8029 => "APPLECP",
+        0x802b => "IPXCP",
+        0x8033 => "STIICP",
+        0x8035 => "VINESCP",
+        0x8057 => "IP6CP",
+        0x8281 => "MPLSCP",
+        0xc021 => "LCP",
+        0xc023 => "PAP",
+        0xc025 => "LQM",
+        0xc223 => "CHAP",
+        0xc227 => "EAP",
+        0xc027 => "SPAP",
+        0xc123 => "Old-SPAP",
+        0xc02b => "BACP",
+        0xc02d => "BAP",
+        0xc03d => "MLPPP-CP",
+        0x80fd => "CCP",
+        _ => return None,
+    })
+}
+
+/// PPP: the protocol by name and number, then the length (`IP (0x0021), length 64: `); a
+/// protocol tcpdump has no name for ends the words without the colon.
+fn ppp(line: &mut String, d: &Decoded<'_>, len: u32) -> bool {
+    let Some(link) = d.link.filter(|l| l.def == &wire::ppp::LINK) else {
+        return false;
+    };
+    let ppp = wire::ppp::Packet::new_unchecked(link.header);
+    if ppp.check_len().is_err() {
+        return false;
+    }
+    let proto = u16::from(ppp.protocol());
+    let name = ppp_protocol_name(proto);
+    let _ = write!(
+        line,
+        "{} ({proto:#06x}), length {len}",
+        name.unwrap_or("unknown")
+    );
+    if name.is_some() {
+        line.push_str(": ");
+    }
+    true
+}
+
+/// Cisco HDLC: the address as a cast, then the EtherType and length.
+fn chdlc(line: &mut String, d: &Decoded<'_>, len: u32) -> bool {
+    let Some(link) = d.link.filter(|l| l.def == &wire::chdlc::LINK) else {
+        return false;
+    };
+    let hdlc = wire::chdlc::Packet::new_unchecked(link.header);
+    let _ = match hdlc.address() {
+        0x0f => write!(line, "unicast, "),
+        0x8f => write!(line, "bcast, "),
+        other => write!(line, "{other:#04x}, "),
+    };
+    let t = u16::from(hdlc.protocol());
+    let _ = write!(
+        line,
+        "ethertype {} ({t:#06x}), length {len}: ",
+        ethertype_name(t).unwrap_or("Unknown")
+    );
     true
 }
