@@ -163,8 +163,8 @@ pub struct Opts {
     ///
     /// Ethernet: `02:00:00:00:00:01 > 02:00:00:00:00:02, ethertype IPv4 (0x0800), length 98: `,
     /// then each VLAN tag; Linux cooked: the direction (In, Out, B, M, P) and address; loopback:
-    /// the address family; raw IP: `ip: `. As with tcpdump, the network layer then goes
-    /// unlabelled (no `IP`).
+    /// the address family; raw IP: `ip: `; PPP and Cisco HDLC: the protocol. As with tcpdump,
+    /// the network layer then goes unlabelled (no `IP`).
     #[arg(short = 'e', help = "Print the link-level header on each line", help_heading = heading::OUTPUT)]
     pub link_header: bool,
 
