@@ -102,7 +102,7 @@ fn size_rotation_names_and_cuts_files_as_tcpdump_does() {
             String::from_utf8_lossy(&out.stderr)
         );
         let out = run(Command::new(BIN)
-            .args(["-q", "-r"])
+            .args(["--no-print", "-r"])
             .arg(&input)
             .arg("-w")
             .arg(ours.join(name))
@@ -294,7 +294,7 @@ fn size_rotation_on_loopback_keeps_every_packet_once() {
         let template: PathBuf = dir.0.join(format!("cap.{ext}"));
         let count = SENT.to_string();
         let filter = traffic.filter();
-        let mut args = vec!["-i", "lo", "-q", "-c", &count, "-C", "16k"];
+        let mut args = vec!["-i", "lo", "--no-print", "-c", &count, "-C", "16k"];
         args.extend(format_flag);
         args.extend(["-w", path(&template), &filter]);
         let sniffer = Sniffer::start(&[], &args);
@@ -365,7 +365,7 @@ fn a_ring_of_files_holds_the_newest_packets() {
     let args = [
         "-i",
         "lo",
-        "-q",
+        "--no-print",
         "-c",
         &count,
         "-C",
@@ -419,7 +419,7 @@ fn time_rotation_starts_a_file_each_period() {
     let args = [
         "-i",
         "lo",
-        "-q",
+        "--no-print",
         "-c",
         &count,
         "-G",
@@ -471,7 +471,7 @@ fn time_rotation_with_a_file_count_stops_by_itself() {
     let args = [
         "-i",
         "lo",
-        "-q",
+        "--no-print",
         "-G",
         "1",
         "-W",
@@ -543,7 +543,7 @@ fn rotation_flags_are_listed_and_misuse_is_one_line() {
         (vec!["-G", "5"], "cannot make a file name from"),
     ] {
         let out = run(Command::new(BIN)
-            .args(["-r", path(&input), "-q", "-w", path(&w)])
+            .args(["-r", path(&input), "--no-print", "-w", path(&w)])
             .args(&args));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} was accepted");

@@ -8,8 +8,10 @@
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 pub mod afpacket;
+mod direction;
 mod error;
 pub mod file;
+pub mod link_types;
 #[cfg(unix)]
 #[allow(unsafe_code)]
 pub mod privileges;
@@ -23,6 +25,7 @@ pub mod windows;
 use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use direction::Direction;
 pub use error::CaptureError;
 pub use wire::LinkType;
 

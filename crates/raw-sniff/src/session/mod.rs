@@ -20,6 +20,7 @@ mod open;
 mod packet_file;
 mod save_options;
 mod saver;
+mod snap;
 mod stdout;
 mod ws_stage;
 
@@ -147,9 +148,14 @@ impl Session {
             )?),
             None => None,
         };
-        let quiet = config.output == Output::Quiet;
+        let quiet = matches!(config.output, Output::Quiet | Output::Count);
         Ok(Session {
-            printer: stdout::printer_for(config.output, config.color),
+            printer: stdout::printer_for(
+                config.output,
+                config.color,
+                config.line,
+                config.line_buffered,
+            ),
             ws: WsStage::new(&config.ws, quiet, config.output.never_shortens()),
             config,
             source,
@@ -275,9 +281,17 @@ impl Session {
                 }
             }
             self.counts.matched += 1;
+            // `-s`: cut after the filter, which (as in the kernel) sees the whole frame.
+            let frame = match self.config.source {
+                Source::File(_) => frame,
+                _ => snap::cut(frame, self.config.snaplen),
+            };
             if let Some(saver) = &mut self.saver {
                 saver.write(&frame, interface_name)?;
                 self.counts.written += 1;
+                if self.config.packet_buffered {
+                    saver.flush()?;
+                }
             }
             let decoded = wire::decode(frame.link, frame.data);
             self.counts.count_protocol(&decoded);
@@ -303,6 +317,10 @@ impl Session {
         if let Some(saver) = &mut self.saver {
             saver.close(self.source.link_type())?;
         }
-        printed.map_err(SessionError::FlushOutput)
+        let printed = printed.map_err(SessionError::FlushOutput);
+        match self.config.output {
+            Output::Count => printed.and_then(|()| stdout::print_count(self.counts.matched)),
+            _ => printed,
+        }
     }
 }

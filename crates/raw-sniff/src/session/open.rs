@@ -54,6 +54,8 @@ fn open_interface(
     // header, or for a cooked socket from the network header on, asking the kernel for the
     // protocol the missing link header would have held.
     let link = link_type_for(&iface)?;
+    // Either cooked header starts where the kernel's cooked frame does, so one program fits
+    // both; `-y` only changes the header built in front of it afterwards.
     // Compiled without the kernel's length limit: the kernel judges what it takes, and the
     // capture filters in user space when it refuses.
     let program = match filter {
@@ -79,6 +81,8 @@ fn open_interface(
         buffer: live.buffer,
         ring: live.ring,
         filter,
+        link: live.link,
+        direction: live.direction,
     };
     Ok(Box::new(AfPacket::open(&options, on_note)?))
 }

@@ -30,6 +30,8 @@ pub(super) struct Recorded<'a> {
 pub(super) struct PacketFile {
     path: PathBuf,
     state: State,
+    /// The snap length the header states.
+    snaplen: u32,
 }
 
 enum State {
@@ -43,7 +45,11 @@ enum State {
 
 impl PacketFile {
     /// Creates (or truncates) `path`.
-    pub(super) fn create(path: &Path, format: SaveFormat) -> Result<PacketFile, SessionError> {
+    pub(super) fn create(
+        path: &Path,
+        format: SaveFormat,
+        snaplen: u32,
+    ) -> Result<PacketFile, SessionError> {
         let file = File::create(path).map_err(|source| SessionError::CreateFile {
             path: path.to_owned(),
             source,
@@ -55,6 +61,7 @@ impl PacketFile {
         let mut file = PacketFile {
             path: path.to_owned(),
             state: State::Pending(out),
+            snaplen,
         };
         if format == SaveFormat::PcapNg {
             let State::Pending(out) = std::mem::replace(&mut file.state, State::Failed) else {
@@ -95,7 +102,7 @@ impl PacketFile {
                 .write_packet(frame.ts, frame.data, frame.orig_len)
                 .map_err(NgWriteError::Io),
             State::PcapNg(w) => w
-                .interface_for(&interface(frame.link, recorded))
+                .interface_for(&interface(frame.link, recorded, self.snaplen))
                 .and_then(|id| w.write_packet(id, frame.ts, frame.data, frame.orig_len)),
             State::Pending(_) | State::Failed => Ok(()),
         };
@@ -123,7 +130,7 @@ impl PacketFile {
         self.start(link)?;
         if let State::PcapNg(w) = &mut self.state {
             if w.interface_count() == 0 {
-                if let Err(e) = w.add_interface(&interface(link, recorded)) {
+                if let Err(e) = w.add_interface(&interface(link, recorded, self.snaplen)) {
                     return Err(self.ng_error(e));
                 }
             }
@@ -137,7 +144,7 @@ impl PacketFile {
             let State::Pending(out) = std::mem::replace(&mut self.state, State::Failed) else {
                 unreachable!("checked above")
             };
-            let writer = Writer::new(out, link, crate::SNAPLEN, true);
+            let writer = Writer::new(out, link, self.snaplen, true);
             self.state = State::Pcap(writer.map_err(|e| self.write_error(e))?);
         }
         Ok(())
@@ -158,11 +165,11 @@ impl PacketFile {
     }
 }
 
-fn interface<'a>(link: LinkType, recorded: Recorded<'a>) -> InterfaceInfo<'a> {
+fn interface<'a>(link: LinkType, recorded: Recorded<'a>, snaplen: u32) -> InterfaceInfo<'a> {
     InterfaceInfo {
         link,
         name: recorded.name,
-        snaplen: crate::SNAPLEN,
+        snaplen,
         filter: recorded.filter,
         comment: recorded.comment,
     }

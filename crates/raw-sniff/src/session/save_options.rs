@@ -13,7 +13,7 @@ pub enum SaveFormat {
 }
 
 /// How the `-w` file is written and rotated, with tcpdump's `-C`, `-G` and `-W` meanings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaveOptions {
     /// The file format.
     pub format: SaveFormat,
@@ -29,4 +29,19 @@ pub struct SaveOptions {
     pub file_count: Option<u32>,
     /// The filter as the user wrote it, recorded in pcapng files (`if_filter`).
     pub filter_text: Option<String>,
+    /// The snap length each file's header states (`-s`).
+    pub snaplen: u32,
+}
+
+impl Default for SaveOptions {
+    fn default() -> Self {
+        SaveOptions {
+            format: SaveFormat::default(),
+            rotate_size: None,
+            rotate_seconds: None,
+            file_count: None,
+            filter_text: None,
+            snaplen: crate::SNAPLEN,
+        }
+    }
 }

@@ -48,7 +48,11 @@ impl Saver {
     ) -> Result<Saver, SessionError> {
         let names = FileNames::new(path, options);
         let period_start = now_secs();
-        let file = PacketFile::create(&names.name(0, period_start)?, options.format)?;
+        let file = PacketFile::create(
+            &names.name(0, period_start)?,
+            options.format,
+            options.snaplen,
+        )?;
         Ok(Saver {
             file,
             names,
@@ -151,7 +155,7 @@ impl Saver {
     /// tcpdump does: a ring reuses its names).
     fn start_next(&mut self) -> Result<(), SessionError> {
         let path = self.names.name(self.size_count, self.period_start)?;
-        self.file = PacketFile::create(&path, self.options.format)?;
+        self.file = PacketFile::create(&path, self.options.format, self.options.snaplen)?;
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-//! Where the printers write: stdout, or nowhere with `-q`.
+//! Where the printers write: stdout, or nowhere with `--no-print` and `--count`.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
@@ -7,19 +7,25 @@ use crate::capture::CapturedFrame;
 use crate::output::ek::EkPrinter;
 use crate::output::explain::ExplainPrinter;
 use crate::output::json::JsonPrinter;
-use crate::output::line::LinePrinter;
+use crate::output::line::{LineOptions, LinePrinter};
 use crate::output::verbose::VerbosePrinter;
 use crate::output::{PacketNumber, Printer};
 use crate::style::Style;
 use crate::ws::WsEvent;
 
-/// The printer for `output`, writing to stdout.
-pub(super) fn printer_for(output: Output, color: bool) -> Box<dyn Printer> {
+/// The printer for `output`, writing to stdout; `line` is what the one-line output adds, and
+/// `line_buffered` flushes each line even when stdout is not a terminal (`-l`).
+pub(super) fn printer_for(
+    output: Output,
+    color: bool,
+    line: LineOptions,
+    line_buffered: bool,
+) -> Box<dyn Printer> {
     let style = Style::new(color);
-    let out = || Out::new(io::stdout().is_terminal());
+    let out = || Out::new(line_buffered || io::stdout().is_terminal());
     match output {
-        Output::Quiet => Box::new(Silent),
-        Output::Line => Box::new(LinePrinter::new(out(), style)),
+        Output::Quiet | Output::Count => Box::new(Silent),
+        Output::Line => Box::new(LinePrinter::with_options(out(), style, line)),
         Output::Verbose => Box::new(VerbosePrinter::new(out(), style)),
         Output::Explain => Box::new(ExplainPrinter::new(out(), style)),
         Output::Json => Box::new(JsonPrinter::new(out())),
@@ -27,8 +33,8 @@ pub(super) fn printer_for(output: Output, color: bool) -> Box<dyn Printer> {
     }
 }
 
-/// Stdout, flushed per packet on a terminal (someone is watching) and in large blocks when
-/// piped (something is reading fast).
+/// Stdout, flushed per packet on a terminal (someone is watching) or with `-l`, and in large
+/// blocks when piped (something is reading fast).
 struct Out {
     inner: BufWriter<io::Stdout>,
     terminal: bool,
@@ -57,7 +63,16 @@ impl Write for Out {
     }
 }
 
-/// `-q`: packets are counted and saved, never shown.
+/// `--count`'s last words, as tcpdump says them: `1 packet`, `2 packets`.
+pub(super) fn print_count(matched: u64) -> Result<(), super::SessionError> {
+    let plural = if matched == 1 { "" } else { "s" };
+    let mut out = io::stdout().lock();
+    writeln!(out, "{matched} packet{plural}")
+        .and_then(|()| out.flush())
+        .map_err(super::SessionError::Output)
+}
+
+/// `--no-print` and `--count`: packets are counted and saved, never shown.
 struct Silent;
 
 impl Printer for Silent {

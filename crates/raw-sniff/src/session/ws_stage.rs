@@ -16,7 +16,7 @@ pub(super) struct WsStage {
     events: Vec<WsEvent>,
     full: bool,
     messages: bool,
-    /// With -q nothing would be shown, so streams are not followed at all.
+    /// With --no-print or --count nothing would be shown, so streams are not followed at all.
     off: bool,
 }
 
