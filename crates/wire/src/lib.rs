@@ -89,6 +89,7 @@ pub mod ipv6_ext;
 pub mod layout;
 pub mod link;
 pub mod llc;
+pub mod mptcp;
 pub mod nflog;
 pub mod null;
 pub mod pcap;
@@ -99,6 +100,7 @@ pub mod reassembly;
 pub mod slip;
 pub mod sll;
 pub mod tcp;
+pub mod tcp_options;
 pub mod udp;
 pub mod vlan;
 
