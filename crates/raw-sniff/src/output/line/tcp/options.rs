@@ -1,0 +1,410 @@
+//! A TCP header's options in tcpdump's words (print-tcp.c and print-mptcp.c of 4.99):
+//! `mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7`, MPTCP subtypes with their fields, Fast Open
+//! cookies, and its markers for options it cannot read: `[bad opt]` for a malformed one,
+//! `[|tcp]` where the capture cut the header.
+
+use std::fmt::Write as _;
+
+use wire::error::WireError;
+use wire::mptcp::{Mptcp, MptcpOption};
+use wire::tcp::{option_kind, CutOption, Flags, Packet, TcpOption};
+use wire::tcp_options::{fixed_data_len, kind, OtherOption};
+
+use crate::output::values::hex;
+
+/// What the words of some options depend on besides their bytes.
+pub(in crate::output::line) struct Context {
+    /// The segment's flags (which MPTCP forms are valid depends on them).
+    pub flags: Flags,
+    /// Subtracted from SACK block edges, as tcpdump makes them relative.
+    pub sack_base: u32,
+    /// Whether the capture holds the whole segment (tcpdump says so of an MD5 signature).
+    pub whole_segment_captured: bool,
+}
+
+/// How an option's words ended.
+enum Words {
+    /// Printed whole.
+    Done,
+    /// tcpdump gives up on it with `[bad opt]`, and on the rest of the line.
+    Bad,
+}
+
+/// Writes `, options [...]`. Returns false when tcpdump stops the line inside the list (a
+/// bad or cut option), so no `length` follows.
+pub(in crate::output::line) fn list(line: &mut String, tcp: &Packet<&[u8]>, c: &Context) -> bool {
+    line.push_str(", options [");
+    let mut first = true;
+    // tcpdump's truncation marker names the decoder it last entered: after an MPTCP option,
+    // that is MPTCP's.
+    let mut protocol = "tcp";
+    let mut walk = tcp.captured_options();
+    while let Some(item) = walk.next() {
+        if !first {
+            line.push(',');
+        }
+        let words = match item {
+            Ok(placed) => {
+                let words = option(line, &placed.option, placed.len, c);
+                if matches!(
+                    placed.option,
+                    TcpOption::Unknown {
+                        kind: kind::MPTCP,
+                        ..
+                    }
+                ) {
+                    protocol = "mptcp";
+                }
+                if placed.option == TcpOption::EndOfList {
+                    break;
+                }
+                words
+            }
+            Err(WireError::Truncated { .. }) => {
+                if let Some(cut) = walk.cut() {
+                    cut_option(line, &cut, c, protocol, first);
+                }
+                return false;
+            }
+            Err(_) => Words::Bad,
+        };
+        if let Words::Bad = words {
+            line.push_str("[bad opt]");
+            if !first {
+                line.push(']');
+            }
+            return false;
+        }
+        first = false;
+    }
+    line.push(']');
+    true
+}
+
+/// tcpdump's name for an option kind.
+fn name(kind: u8) -> String {
+    match kind {
+        option_kind::EOL => "eol",
+        option_kind::NOP => "nop",
+        option_kind::MSS => "mss",
+        option_kind::WINDOW_SCALE => "wscale",
+        option_kind::SACK_PERMITTED => "sackOK",
+        option_kind::SACK => "sack",
+        kind::ECHO => "echo",
+        kind::ECHO_REPLY => "echoreply",
+        option_kind::TIMESTAMPS => "TS",
+        kind::CC => "cc",
+        kind::CC_NEW => "ccnew",
+        kind::CC_ECHO => "",
+        kind::MD5 => "md5",
+        kind::SCPS => "scps",
+        kind::USER_TIMEOUT => "uto",
+        kind::TCP_AO => "tcp-ao",
+        kind::MPTCP => "mptcp",
+        kind::FAST_OPEN => "tfo",
+        kind::EXPERIMENT_2 => "exp",
+        k => return format!("unknown-{k}"),
+    }
+    .to_owned()
+}
+
+/// One whole option's words; `len` is what its length byte says.
+fn option(line: &mut String, option: &TcpOption<'_>, len: usize, c: &Context) -> Words {
+    match *option {
+        TcpOption::EndOfList => line.push_str("eol"),
+        TcpOption::Nop => line.push_str("nop"),
+        TcpOption::Mss(v) => {
+            let _ = write!(line, "mss {v}");
+        }
+        TcpOption::WindowScale(v) => {
+            let _ = write!(line, "wscale {v}");
+        }
+        TcpOption::SackPermitted => line.push_str("sackOK"),
+        TcpOption::Sack(blocks) => {
+            let n = blocks.iter().flatten().count();
+            let _ = write!(line, "sack {n} ");
+            for (left, right) in blocks.iter().flatten() {
+                sack_block(line, *left, *right, c);
+            }
+        }
+        TcpOption::Timestamps { value, echo } => {
+            let _ = write!(line, "TS val {value} ecr {echo}");
+        }
+        TcpOption::Unknown { kind, data } => return other(line, kind, data, len, c),
+    }
+    Words::Done
+}
+
+fn sack_block(line: &mut String, left: u32, right: u32, c: &Context) {
+    let _ = write!(
+        line,
+        "{{{}:{}}}",
+        left.wrapping_sub(c.sack_base),
+        right.wrapping_sub(c.sack_base)
+    );
+}
+
+/// The words of an option `TcpOption` keeps raw.
+fn other(line: &mut String, k: u8, data: &[u8], len: usize, c: &Context) -> Words {
+    line.push_str(&name(k));
+    let Some(o) = OtherOption::parse(k, data, c.flags) else {
+        return match k {
+            // Too short for their fields, or (MPTCP) without even a subtype.
+            _ if fixed_data_len(k).is_some() => Words::Bad,
+            kind::EXPERIMENT_2 | kind::MPTCP => Words::Bad,
+            kind::TCP_AO => {
+                line.push_str(" (invalid)");
+                Words::Done
+            }
+            _ => {
+                if !data.is_empty() {
+                    let _ = write!(line, " 0x{}", hex(data));
+                }
+                Words::Done
+            }
+        };
+    };
+    match o {
+        OtherOption::Value32(v) => {
+            let _ = write!(line, " {v}");
+        }
+        OtherOption::Md5 { digest } => {
+            // tcpdump checks a signature only with the secret (-M), and the whole segment.
+            line.push_str(if c.whole_segment_captured {
+                " shared secret not supplied with -M, can't check - "
+            } else {
+                " snaplen too short, can't check - "
+            });
+            line.push_str(&hex(digest));
+        }
+        OtherOption::Scps {
+            capabilities,
+            connection_id,
+        } => {
+            let _ = write!(line, " cap {capabilities:02x} id {connection_id}");
+        }
+        OtherOption::UserTimeout(raw) => {
+            let _ = write!(
+                line,
+                " 0x{raw:x} {}",
+                OtherOption::user_timeout_seconds(raw)
+            );
+        }
+        OtherOption::TcpAo {
+            key_id,
+            rnext_key_id,
+            mac,
+        } => {
+            let _ = write!(line, " keyid {key_id} rnextkeyid {rnext_key_id}");
+            if !mac.is_empty() {
+                let _ = write!(line, " mac 0x{}", hex(mac));
+            }
+        }
+        OtherOption::Mptcp(m) => return mptcp(line, &m, len),
+        OtherOption::FastOpen {
+            cookie,
+            experimental,
+        } => {
+            // tcpdump puts a space after `tfo` and another before the cookie's words.
+            line.push_str(if experimental { "-tfo" } else { " " });
+            if cookie.is_empty() {
+                line.push_str(" cookiereq");
+            } else if OtherOption::valid_cookie(cookie) {
+                let _ = write!(line, " cookie {}", hex(cookie));
+            } else {
+                line.push_str(" (invalid)");
+            }
+        }
+        OtherOption::Experiment { exid, .. } => {
+            let _ = write!(line, "-{exid:04x}");
+        }
+    }
+    if fixed_data_len(k).is_some_and(|n| n + 2 != len) {
+        let _ = write!(line, "[len {len}]");
+    }
+    Words::Done
+}
+
+/// tcpdump's names of the MPTCP subtypes; later ones are `unknown`.
+const MPTCP_NAMES: [&str; 9] = [
+    "capable",
+    "join",
+    "dss",
+    "add-addr",
+    "rem-addr",
+    "prio",
+    "fail",
+    "fast-close",
+    "unknown",
+];
+
+fn mptcp(line: &mut String, m: &MptcpOption<'_>, len: usize) -> Words {
+    let name = MPTCP_NAMES[usize::from(m.subtype).min(MPTCP_NAMES.len() - 1)];
+    let _ = write!(line, " {len} {name}");
+    let Some(body) = m.body else {
+        return Words::Bad;
+    };
+    match body {
+        Mptcp::Capable {
+            version,
+            checksum,
+            sender_key,
+            receiver_key,
+        } => {
+            if version > 1 {
+                let _ = write!(line, " Unknown Version ({version})");
+                return Words::Done;
+            }
+            let _ = write!(line, " v{version}");
+            if checksum {
+                line.push_str(" csum");
+            }
+            if let Some(key) = sender_key {
+                let _ = write!(line, " {{{key:#x}");
+                if let Some(key) = receiver_key {
+                    let _ = write!(line, ",{key:#x}");
+                }
+                line.push('}');
+            }
+        }
+        Mptcp::JoinSyn {
+            backup,
+            addr_id,
+            token,
+            nonce,
+        } => {
+            backup_and_id(line, backup, addr_id);
+            let _ = write!(line, " token {token:#x} nonce {nonce:#x}");
+        }
+        Mptcp::JoinSynAck {
+            backup,
+            addr_id,
+            hmac,
+            nonce,
+        } => {
+            backup_and_id(line, backup, addr_id);
+            let _ = write!(line, " hmac {hmac:#x} nonce {nonce:#x}");
+        }
+        Mptcp::JoinAck { hmac } => {
+            let _ = write!(line, " hmac 0x{}", hex(hmac));
+        }
+        Mptcp::Dss {
+            fin,
+            data_ack,
+            mapping,
+        } => {
+            if fin {
+                line.push_str(" fin");
+            }
+            if let Some(ack) = data_ack {
+                let _ = write!(line, " ack {ack}");
+            }
+            if let Some(m) = mapping {
+                let _ = write!(
+                    line,
+                    " seq {} subseq {} len {}",
+                    m.dsn, m.subflow_seq, m.len
+                );
+                if let Some(sum) = m.checksum {
+                    let _ = write!(line, " csum {sum:#x}");
+                }
+            }
+        }
+        Mptcp::AddAddr {
+            echo_bits,
+            addr_id,
+            addr,
+            port,
+            hmac,
+        } => {
+            let version = match echo_bits {
+                6 => "v0-ip6",
+                4 => "v0-ip4",
+                1 => "v1-echo",
+                0 => "v1",
+                _ => "[bad version/echo]",
+            };
+            let _ = write!(line, " {version} id {addr_id} {addr}");
+            if let Some(port) = port {
+                let _ = write!(line, ":{port}");
+            }
+            if let Some(hmac) = hmac {
+                let _ = write!(line, " hmac {hmac:#x}");
+            }
+        }
+        Mptcp::RemoveAddr { ids } => {
+            line.push_str(" id");
+            for id in ids {
+                let _ = write!(line, " {id}");
+            }
+        }
+        Mptcp::Prio { backup, addr_id } => {
+            line.push_str(if backup { " backup" } else { " non-backup" });
+            if let Some(id) = addr_id {
+                let _ = write!(line, " id {id}");
+            }
+        }
+        Mptcp::Fail { dsn } => {
+            let _ = write!(line, " seq {dsn}");
+        }
+        Mptcp::FastClose { key } => {
+            let _ = write!(line, " key {key:#x}");
+        }
+        Mptcp::Other => {}
+    }
+    Words::Done
+}
+
+fn backup_and_id(line: &mut String, backup: bool, addr_id: u8) {
+    if backup {
+        line.push_str(" backup");
+    }
+    let _ = write!(line, " id {addr_id}");
+}
+
+/// An option the capture cut: tcpdump prints its name once kind and length are in, the
+/// parts it reads piece by piece (SACK blocks, an unknown option's bytes, TCP-AO's fields)
+/// as far as they go, then its marker; `>` closes it when the option was not the first.
+fn cut_option(line: &mut String, cut: &CutOption<'_>, c: &Context, protocol: &str, first: bool) {
+    let (Some(k), Some(len)) = (cut.kind, cut.len) else {
+        // Not even the kind and length: tcpdump's reading of them fails outright.
+        let _ = write!(line, " [|{protocol}]");
+        return;
+    };
+    line.push_str(&name(k));
+    let data = cut.data;
+    let datalen = usize::from(len).saturating_sub(2);
+    match k {
+        option_kind::SACK if datalen % 8 == 0 => {
+            let _ = write!(line, " {} ", datalen / 8);
+            for block in data.chunks_exact(8) {
+                let edge = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+                sack_block(line, edge(&block[..4]), edge(&block[4..]), c);
+            }
+        }
+        kind::TCP_AO if datalen >= 2 => {
+            if let Some(id) = data.first() {
+                let _ = write!(line, " keyid {id}");
+            }
+            if let Some(id) = data.get(1) {
+                let _ = write!(line, " rnextkeyid {id}");
+            }
+            if datalen > 2 {
+                let _ = write!(line, " mac 0x{}", hex(data.get(2..).unwrap_or(&[])));
+            }
+        }
+        k if is_unnamed(k) => {
+            let _ = write!(line, " 0x{}", hex(data));
+        }
+        _ => {}
+    }
+    let _ = write!(line, " [|{protocol}]");
+    if !first {
+        line.push('>');
+    }
+}
+
+/// Kinds tcpdump prints as `unknown-N` followed by their bytes.
+fn is_unnamed(k: u8) -> bool {
+    name(k).starts_with("unknown-")
+}
