@@ -82,14 +82,21 @@ pub enum Mptcp<'a> {
         /// The HMAC.
         hmac: &'a [u8],
     },
-    /// DSS.
+    /// DSS. Its flags say which fields follow; a field the option is too short for is
+    /// `None` although its flag is set, and `exact` says whether the fields fill the option.
     Dss {
         /// Flag F: the mapping includes the connection's DATA_FIN.
         fin: bool,
+        /// Flag A: a data ACK follows.
+        has_ack: bool,
         /// Data ACK (4 or 8 bytes on the wire).
         data_ack: Option<u64>,
-        /// The mapping, when flag M is set.
-        mapping: Option<DssMapping>,
+        /// Flag M: a mapping follows.
+        has_mapping: bool,
+        /// The mapping, as far as the option holds it.
+        mapping: DssMapping,
+        /// The fields flagged fill the option exactly.
+        exact: bool,
     },
     /// ADD_ADDR.
     AddAddr {
@@ -130,15 +137,16 @@ pub enum Mptcp<'a> {
     Other,
 }
 
-/// A DSS mapping from the data sequence space to the subflow's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A DSS mapping from the data sequence space to the subflow's; each field `None` when
+/// absent or cut off by the option's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DssMapping {
     /// Data sequence number (4 or 8 bytes on the wire).
-    pub dsn: u64,
+    pub dsn: Option<u64>,
     /// Subflow sequence number, relative to the subflow's initial one.
-    pub subflow_seq: u32,
+    pub subflow_seq: Option<u32>,
     /// Data-level length.
-    pub len: u16,
+    pub len: Option<u16>,
     /// DSS checksum, when negotiated.
     pub checksum: Option<u16>,
 }
@@ -230,36 +238,38 @@ impl<'a> MptcpOption<'a> {
         Some(MptcpOption { subtype, body })
     }
 
-    /// DSS fields after its flags byte; `None` unless they fill the option exactly.
+    /// DSS fields after its flags byte, as far as they go.
     fn dss(mut rest: &'a [u8], flags: u8) -> Option<Mptcp<'a>> {
         let mut take = |n: usize| -> Option<u64> {
             let (head, tail) = rest.split_at_checked(n)?;
             rest = tail;
             Some(be(head))
         };
-        let data_ack = if flags & 0x01 != 0 {
-            Some(take(if flags & 0x02 != 0 { 8 } else { 4 })?)
+        let has_ack = flags & 0x01 != 0;
+        let has_mapping = flags & 0x04 != 0;
+        let data_ack = if has_ack {
+            take(if flags & 0x02 != 0 { 8 } else { 4 })
         } else {
             None
         };
-        let mapping = if flags & 0x04 != 0 {
-            let dsn = take(if flags & 0x08 != 0 { 8 } else { 4 })?;
-            let subflow_seq = take(4)? as u32;
-            let len = take(2)? as u16;
-            let checksum = take(2).map(|c| c as u16);
-            Some(DssMapping {
-                dsn,
-                subflow_seq,
-                len,
-                checksum,
-            })
-        } else {
-            None
-        };
-        rest.is_empty().then_some(Mptcp::Dss {
+        let mut mapping = DssMapping::default();
+        let mut complete = !has_ack || data_ack.is_some();
+        if has_mapping && complete {
+            mapping.dsn = take(if flags & 0x08 != 0 { 8 } else { 4 });
+            mapping.subflow_seq = mapping.dsn.and_then(|_| take(4)).map(|v| v as u32);
+            mapping.len = mapping.subflow_seq.and_then(|_| take(2)).map(|v| v as u16);
+            complete = mapping.len.is_some();
+            if complete {
+                mapping.checksum = take(2).map(|c| c as u16);
+            }
+        }
+        Some(Mptcp::Dss {
             fin: flags & 0x10 != 0,
+            has_ack,
             data_ack,
+            has_mapping,
             mapping,
+            exact: complete && rest.is_empty(),
         })
     }
 }
@@ -307,23 +317,46 @@ mod tests {
         let d = [
             0x20, 0x05, 0, 0, 0, 9, 0, 0, 1, 0, 0, 0, 0, 7, 0, 42, 0x12, 0x34,
         ];
-        assert_eq!(
-            MptcpOption::parse(&d, ACK).unwrap().body,
+        let whole = DssMapping {
+            dsn: Some(256),
+            subflow_seq: Some(7),
+            len: Some(42),
+            checksum: Some(0x1234),
+        };
+        let dss = |data_ack, mapping, exact| {
             Some(Mptcp::Dss {
                 fin: false,
-                data_ack: Some(9),
-                mapping: Some(DssMapping {
-                    dsn: 256,
-                    subflow_seq: 7,
-                    len: 42,
-                    checksum: Some(0x1234),
-                }),
+                has_ack: true,
+                data_ack,
+                has_mapping: true,
+                mapping,
+                exact,
             })
+        };
+        assert_eq!(
+            MptcpOption::parse(&d, ACK).unwrap().body,
+            dss(Some(9), whole, true)
         );
-        // One byte too many: no form fits; a DSS on a SYN never does.
+        // One byte too many, or cut inside the mapping: the fields there are, not exact.
         let mut long = d.to_vec();
         long.push(0);
-        assert_eq!(MptcpOption::parse(&long, ACK).unwrap().body, None);
+        assert_eq!(
+            MptcpOption::parse(&long, ACK).unwrap().body,
+            dss(Some(9), whole, false)
+        );
+        let cut = DssMapping {
+            dsn: Some(256),
+            ..DssMapping::default()
+        };
+        assert_eq!(
+            MptcpOption::parse(&d[..10], ACK).unwrap().body,
+            dss(Some(9), cut, false)
+        );
+        assert_eq!(
+            MptcpOption::parse(&d[..4], ACK).unwrap().body,
+            dss(None, DssMapping::default(), false)
+        );
+        // A DSS on a SYN never fits, nor one without its flags byte.
         assert_eq!(MptcpOption::parse(&d, SYN).unwrap().body, None);
         assert_eq!(MptcpOption::parse(&[0x20], ACK).unwrap().body, None);
     }

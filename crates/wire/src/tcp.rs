@@ -280,6 +280,35 @@ impl<'a> TcpOption<'a> {
         Ok((&bytes[len..], opt))
     }
 
+    /// Data bytes (after kind and length) of the fixed-size kinds this type names: MSS 2,
+    /// window scale 1, SACK permitted 0, timestamps 8.
+    pub fn fixed_data_len(kind: u8) -> Option<usize> {
+        match kind {
+            option_kind::MSS => Some(2),
+            option_kind::WINDOW_SCALE => Some(1),
+            option_kind::SACK_PERMITTED => Some(0),
+            option_kind::TIMESTAMPS => Some(8),
+            _ => None,
+        }
+    }
+
+    /// The fields of a fixed-size kind read from the front of `data`, whatever the option's
+    /// length byte said; `None` for other kinds or too few bytes.
+    pub fn fixed_fields(kind: u8, data: &[u8]) -> Option<TcpOption<'static>> {
+        let need = Self::fixed_data_len(kind)?;
+        let d = data.get(..need)?;
+        let be32 = |d: &[u8]| u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+        Some(match kind {
+            option_kind::MSS => TcpOption::Mss(u16::from_be_bytes([d[0], d[1]])),
+            option_kind::WINDOW_SCALE => TcpOption::WindowScale(d[0]),
+            option_kind::SACK_PERMITTED => TcpOption::SackPermitted,
+            _ => TcpOption::Timestamps {
+                value: be32(&d[..4]),
+                echo: be32(&d[4..]),
+            },
+        })
+    }
+
     /// Bytes this option takes when emitted.
     pub fn buffer_len(&self) -> usize {
         match *self {
@@ -365,7 +394,35 @@ pub struct CutOption<'a> {
     pub data: &'a [u8],
 }
 
+/// The option at the front of a walk, its kind and length bytes as found, not judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawOption<'a> {
+    /// Offset of its kind byte in the TCP header.
+    pub at: usize,
+    /// Its kind.
+    pub kind: u8,
+    /// Its length byte, if captured (EOL and NOP have none, but the byte after them shows).
+    pub len: Option<u8>,
+    /// The captured bytes after kind and length, to the end of the captured options.
+    pub rest: &'a [u8],
+    /// Bytes of the header from `at` on, as its data offset says (captured or not).
+    pub header_left: usize,
+}
+
 impl<'a> Options<'a> {
+    /// The option the walk reads next, as raw bytes: for a reader that wants to say more
+    /// about a malformed option than that it is malformed.
+    pub fn peek(&self) -> Option<RawOption<'a>> {
+        let (&kind, after) = self.rest.split_first()?;
+        Some(RawOption {
+            at: self.at,
+            kind,
+            len: after.first().copied(),
+            rest: after.get(1..).unwrap_or(&[]),
+            header_left: self.rest.len() + self.missing,
+        })
+    }
+
     /// The option the capture cut, if the walk has reached it.
     pub fn cut(&self) -> Option<CutOption<'a>> {
         self.cut
@@ -623,20 +680,31 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     /// past the captured bytes, and [`Options::cut`] then says what of it is there. Empty
     /// when not even the fixed header is in the buffer.
     pub fn captured_options(&self) -> Options<'a> {
+        self.captured_options_from(HEADER_LEN)
+    }
+
+    /// [`Packet::captured_options`] from offset `at` of the header on (not before the
+    /// options start): to go on reading after a malformed option from a chosen place.
+    pub fn captured_options_from(&self, at: usize) -> Options<'a> {
         let b: &'a [u8] = self.buffer.as_ref();
-        if b.len() < HEADER_LEN {
+        let at = at.max(HEADER_LEN);
+        let hl = if b.len() < HEADER_LEN {
+            0
+        } else {
+            self.header_len()
+        };
+        let end = hl.min(b.len());
+        if at >= end {
             return Options {
                 rest: &[],
-                at: HEADER_LEN,
-                missing: 0,
+                at,
+                missing: hl.saturating_sub(at.max(end)),
                 cut: None,
             };
         }
-        let hl = self.header_len().max(HEADER_LEN);
-        let end = hl.min(b.len());
         Options {
-            rest: &b[HEADER_LEN..end],
-            at: HEADER_LEN,
+            rest: &b[at..end],
+            at,
             missing: hl - end,
             cut: None,
         }
@@ -1055,6 +1123,27 @@ mod tests {
         // Not even the fixed header: nothing to walk.
         assert_eq!(walk(19).0.len(), 0);
         assert!(!Packet::new_unchecked(&b[..19]).has_fixed_header());
+        // Reading on from a chosen place, and peeking at a malformed option.
+        let p = Packet::new_unchecked(b);
+        let mut from = p.captured_options_from(24);
+        assert_eq!(
+            from.peek().map(|r| (r.at, r.kind, r.len, r.header_left)),
+            Some((24, option_kind::SACK_PERMITTED, Some(2), 16))
+        );
+        assert_eq!(
+            from.next().unwrap().unwrap().option,
+            TcpOption::SackPermitted
+        );
+        assert_eq!(p.captured_options_from(40).count(), 0);
+        assert_eq!(
+            TcpOption::fixed_fields(option_kind::MSS, &[5, 0xb4, 9]),
+            Some(TcpOption::Mss(1460))
+        );
+        assert_eq!(
+            TcpOption::fixed_fields(option_kind::TIMESTAMPS, &[0; 7]),
+            None
+        );
+        assert_eq!(TcpOption::fixed_fields(option_kind::SACK, &[0; 8]), None);
         // A length that overruns the header itself is malformed, not cut.
         let mut bad = b[..30].to_vec();
         bad[21] = 60;
