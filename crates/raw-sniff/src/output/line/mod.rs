@@ -59,11 +59,13 @@ impl<W: Write> LinePrinter<W> {
             Some((_, Network::Arp(arp))) => link::arp(&mut self.line, arp),
             None => link::no_network(&mut self.line, frame, d),
         }
-        if d.truncated {
+        // A TCP line already says what tcpdump says of a cut or malformed header.
+        let tcp_says = tcp::speaks_for_cut(d);
+        if d.truncated && !tcp_says {
             self.line
                 .push_str(&s.warn(" [truncated by the capture's snap length]"));
         }
-        if let Some(stop) = &d.stop {
+        if let Some(stop) = d.stop.as_ref().filter(|_| !tcp_says) {
             self.line.push_str(&s.warn(&format!(" [{stop}]")));
         }
         &self.line

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use wire::error::WireError;
 use wire::mptcp::{Mptcp, MptcpOption};
-use wire::tcp::{option_kind, CutOption, Flags, Packet, TcpOption};
+use wire::tcp::{option_kind, CutOption, Flags, Packet, RawOption, TcpOption};
 use wire::tcp_options::{fixed_data_len, kind, OtherOption};
 
 use crate::output::values::hex;
@@ -26,6 +26,10 @@ pub(in crate::output::line) struct Context {
 enum Words {
     /// Printed whole.
     Done,
+    /// Printed; tcpdump reads the next option from this offset of the header.
+    ResumeAt(usize),
+    /// Cut by the capture inside what tcpdump reads: its marker ends the line.
+    Cut,
     /// tcpdump gives up on it with `[bad opt]`, and on the rest of the line.
     Bad,
 }
@@ -39,11 +43,17 @@ pub(in crate::output::line) fn list(line: &mut String, tcp: &Packet<&[u8]>, c: &
     // that is MPTCP's.
     let mut protocol = "tcp";
     let mut walk = tcp.captured_options();
-    while let Some(item) = walk.next() {
+    loop {
+        let raw = walk.peek();
+        let Some(item) = walk.next() else { break };
         if !first {
             line.push(',');
         }
         let words = match item {
+            Ok(placed) if mis_sized(&placed.option) => match raw {
+                Some(raw) => mis_sized_option(line, &raw, c),
+                None => Words::Bad,
+            },
             Ok(placed) => {
                 let words = option(line, &placed.option, placed.len, c);
                 if matches!(
@@ -66,19 +76,94 @@ pub(in crate::output::line) fn list(line: &mut String, tcp: &Packet<&[u8]>, c: &
                 }
                 return false;
             }
-            Err(_) => Words::Bad,
+            Err(_) => match raw {
+                Some(raw) => mis_sized_option(line, &raw, c),
+                None => Words::Bad,
+            },
         };
-        if let Words::Bad = words {
-            line.push_str("[bad opt]");
-            if !first {
-                line.push(']');
+        match words {
+            Words::Done => {}
+            Words::ResumeAt(at) => walk = tcp.captured_options_from(at),
+            Words::Cut => {
+                let _ = write!(line, " [|{protocol}]");
+                if !first {
+                    line.push('>');
+                }
+                return false;
             }
-            return false;
+            Words::Bad => {
+                line.push_str("[bad opt]");
+                if !first {
+                    line.push(']');
+                }
+                return false;
+            }
         }
         first = false;
     }
     line.push(']');
     true
+}
+
+/// Whether an option kept raw is one of tcpdump's fixed-size kinds with another length: its
+/// reading then follows the size, not the length byte.
+fn mis_sized(option: &TcpOption<'_>) -> bool {
+    match *option {
+        TcpOption::Unknown { kind, data } => fixed_data_len(kind).is_some_and(|n| n != data.len()),
+        _ => false,
+    }
+}
+
+/// An option whose length byte does not fit its kind, read as tcpdump reads it: a length
+/// below 2 or past the header ends the list; a fixed-size kind reads its fields from the
+/// bytes after the length byte, spilling past the option if it is short, notes `[len N]`,
+/// and tcpdump goes on reading options right after those fields; a SACK of a length no
+/// number of blocks fills is `invalid sack`.
+fn mis_sized_option(line: &mut String, raw: &RawOption<'_>, c: &Context) -> Words {
+    let Some(len) = raw.len else {
+        return if raw.header_left > 1 {
+            Words::Cut
+        } else {
+            Words::Bad
+        };
+    };
+    let len = usize::from(len);
+    if len < 2 || len > raw.header_left {
+        return Words::Bad;
+    }
+    let k = raw.kind;
+    let declared = raw.header_left - 2;
+    if k == option_kind::SACK {
+        let datalen = len - 2;
+        line.push_str("sack");
+        if datalen % 8 != 0 {
+            line.push_str(" invalid sack");
+        } else {
+            let _ = write!(line, " {} ", datalen / 8);
+        }
+        return Words::ResumeAt(raw.at + len);
+    }
+    let Some(need) = TcpOption::fixed_data_len(k).or_else(|| fixed_data_len(k)) else {
+        return Words::Bad;
+    };
+    if need > declared {
+        line.push_str(&name(k));
+        return Words::Bad;
+    }
+    let Some(data) = raw.rest.get(..need) else {
+        line.push_str(&name(k));
+        return Words::Cut;
+    };
+    match TcpOption::fixed_fields(k, data) {
+        Some(o) => {
+            option(line, &o, need + 2, c);
+            let _ = write!(line, "[len {len}]");
+        }
+        None => {
+            other(line, k, data, len, c);
+        }
+    }
+    Words::ResumeAt(raw.at + 2 + need)
 }
 
 /// tcpdump's name for an option kind.
@@ -149,7 +234,8 @@ fn other(line: &mut String, k: u8, data: &[u8], len: usize, c: &Context) -> Word
     line.push_str(&name(k));
     let Some(o) = OtherOption::parse(k, data, c.flags) else {
         return match k {
-            // Too short for their fields, or (MPTCP) without even a subtype.
+            // Too short for their fields (mis-sized ones are read before they get here), or
+            // (MPTCP) without even a subtype.
             _ if fixed_data_len(k).is_some() => Words::Bad,
             kind::EXPERIMENT_2 | kind::MPTCP => Words::Bad,
             kind::TCP_AO => {
@@ -290,24 +376,43 @@ fn mptcp(line: &mut String, m: &MptcpOption<'_>, len: usize) -> Words {
         }
         Mptcp::Dss {
             fin,
+            has_ack,
             data_ack,
+            has_mapping,
             mapping,
+            exact,
         } => {
+            // tcpdump prints each field as it reads it, and gives up at the first missing.
             if fin {
                 line.push_str(" fin");
             }
-            if let Some(ack) = data_ack {
-                let _ = write!(line, " ack {ack}");
+            if has_ack {
+                line.push_str(" ack ");
+                let Some(ack) = data_ack else {
+                    return Words::Bad;
+                };
+                let _ = write!(line, "{ack}");
             }
-            if let Some(m) = mapping {
-                let _ = write!(
-                    line,
-                    " seq {} subseq {} len {}",
-                    m.dsn, m.subflow_seq, m.len
-                );
-                if let Some(sum) = m.checksum {
+            if has_mapping {
+                line.push_str(" seq ");
+                let Some(dsn) = mapping.dsn else {
+                    return Words::Bad;
+                };
+                let _ = write!(line, "{dsn}");
+                let Some(subflow_seq) = mapping.subflow_seq else {
+                    return Words::Bad;
+                };
+                let _ = write!(line, " subseq {subflow_seq}");
+                let Some(len) = mapping.len else {
+                    return Words::Bad;
+                };
+                let _ = write!(line, " len {len}");
+                if let Some(sum) = mapping.checksum {
                     let _ = write!(line, " csum {sum:#x}");
                 }
+            }
+            if !exact {
+                return Words::Bad;
             }
         }
         Mptcp::AddAddr {
@@ -388,9 +493,7 @@ fn cut_option(line: &mut String, cut: &CutOption<'_>, c: &Context, protocol: &st
             }
             if let Some(id) = data.get(1) {
                 let _ = write!(line, " rnextkeyid {id}");
-            }
-            if datalen > 2 {
-                let _ = write!(line, " mac 0x{}", hex(data.get(2..).unwrap_or(&[])));
+                let _ = write!(line, " mac 0x{}", hex(&data[2..]));
             }
         }
         k if is_unnamed(k) => {
