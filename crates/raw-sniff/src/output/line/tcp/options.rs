@@ -147,11 +147,11 @@ fn mis_sized_option(line: &mut String, raw: &RawOption<'_>, c: &Context) -> Word
         return Words::Bad;
     };
     if need > declared {
-        line.push_str(&name(k));
+        push_name(line, k);
         return Words::Bad;
     }
     let Some(data) = raw.rest.get(..need) else {
-        line.push_str(&name(k));
+        push_name(line, k);
         return Words::Cut;
     };
     match TcpOption::fixed_fields(k, data) {
@@ -166,9 +166,9 @@ fn mis_sized_option(line: &mut String, raw: &RawOption<'_>, c: &Context) -> Word
     Words::ResumeAt(raw.at + 2 + need)
 }
 
-/// tcpdump's name for an option kind.
-fn name(kind: u8) -> String {
-    match kind {
+/// tcpdump's name for an option kind, or `None` for the kinds it calls `unknown-N`.
+fn name(kind: u8) -> Option<&'static str> {
+    Some(match kind {
         option_kind::EOL => "eol",
         option_kind::NOP => "nop",
         option_kind::MSS => "mss",
@@ -188,9 +188,18 @@ fn name(kind: u8) -> String {
         kind::MPTCP => "mptcp",
         kind::FAST_OPEN => "tfo",
         kind::EXPERIMENT_2 => "exp",
-        k => return format!("unknown-{k}"),
+        _ => return None,
+    })
+}
+
+/// Writes tcpdump's name for an option kind.
+fn push_name(line: &mut String, kind: u8) {
+    match name(kind) {
+        Some(n) => line.push_str(n),
+        None => {
+            let _ = write!(line, "unknown-{kind}");
+        }
     }
-    .to_owned()
 }
 
 /// One whole option's words; `len` is what its length byte says.
@@ -231,7 +240,7 @@ fn sack_block(line: &mut String, left: u32, right: u32, c: &Context) {
 
 /// The words of an option `TcpOption` keeps raw.
 fn other(line: &mut String, k: u8, data: &[u8], len: usize, c: &Context) -> Words {
-    line.push_str(&name(k));
+    push_name(line, k);
     let Some(o) = OtherOption::parse(k, data, c.flags) else {
         return match k {
             // Too short for their fields (mis-sized ones are read before they get here), or
@@ -476,7 +485,7 @@ fn cut_option(line: &mut String, cut: &CutOption<'_>, c: &Context, protocol: &st
         let _ = write!(line, " [|{protocol}]");
         return;
     };
-    line.push_str(&name(k));
+    push_name(line, k);
     let data = cut.data;
     let datalen = usize::from(len).saturating_sub(2);
     match k {
@@ -509,5 +518,5 @@ fn cut_option(line: &mut String, cut: &CutOption<'_>, c: &Context, protocol: &st
 
 /// Kinds tcpdump prints as `unknown-N` followed by their bytes.
 fn is_unnamed(k: u8) -> bool {
-    name(k).starts_with("unknown-")
+    name(k).is_none()
 }
