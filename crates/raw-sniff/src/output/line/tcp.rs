@@ -54,7 +54,7 @@ pub(super) fn segment(
         return;
     }
     let flags = tcp.flags();
-    let _ = write!(line, "Flags [{}]", s.flags(&tcp_flags(flags), flags));
+    let _ = write!(line, "Flags [{}]", s.flags(&tcpdump_flags(flags), flags));
     let shown = rel.observe(
         (src, tcp.src_port()),
         (dst, tcp.dst_port()),
@@ -147,9 +147,19 @@ fn stated_len(d: &Decoded<'_>, at: usize) -> Option<usize> {
     Some(end.saturating_sub(at))
 }
 
+/// The flag letters JSON's `tcp.flags.str` carries: S F R P U E W N, `.` for ACK, or `none`.
+/// Unlike the line's, they show every one of the nine bits, NS too.
+pub fn tcp_flags(flags: Flags) -> String {
+    if flags.0 == 0 {
+        "none".to_owned()
+    } else {
+        flags.to_string()
+    }
+}
+
 /// tcpdump's flag letters, in its order (F S R P . U E W), or `none`. It prints the low eight
 /// bits only: the ninth (NS, now AE) shows as nothing.
-pub fn tcp_flags(flags: Flags) -> String {
+fn tcpdump_flags(flags: Flags) -> String {
     const LETTERS: [(Flags, char); 8] = [
         (Flags::FIN, 'F'),
         (Flags::SYN, 'S'),
