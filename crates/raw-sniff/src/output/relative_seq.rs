@@ -49,12 +49,14 @@ impl Hash for Key {
     }
 }
 
-/// Conversations remembered at most: 65,536 (about 3.5 MB of keys, bases and links), more
-/// than the TCP conversations of any capture tcpdump's own tests or a busy host's ring hold
-/// at once. Past that the least recently seen one is forgotten, preferring one that never
-/// got past its handshake, so that a flood of new connections (a SYN flood, a port scan)
-/// neither grows the table without bound nor takes their bases from the conversations being
-/// watched. tcpdump's own table never forgets; the two differ only past this many.
+/// Conversations remembered at most: 65,536, sized for real captures (a busy server's holds
+/// thousands of live conversations, not tens of thousands) at about 10 MB when full (per
+/// conversation a 60-byte slot of key, bases and links, and an index bucket of some 45 bytes
+/// in a table at most half full). Past that the least recently seen one is forgotten,
+/// preferring one that never got past its handshake, so that a flood of new connections (a
+/// SYN flood, a port scan) neither grows the table without bound nor takes their bases from
+/// the conversations being watched. tcpdump's own table never forgets; the two differ only
+/// past this many.
 const MAX_CONVERSATIONS: usize = 65_536;
 
 /// Each TCP conversation's initial sequence numbers, so the line printer can show sequence
