@@ -37,6 +37,9 @@
 //! [`pcap`] reads pcap and pcapng files and writes pcap; [`reassembly`] turns TCP segments
 //! into per-direction byte streams with bounded memory.
 //!
+//! [`tcp_options`] decodes the TCP options [`tcp::TcpOption`] keeps raw (MD5, TCP-AO, user
+//! timeout, Fast Open, RFC 6994 experiments), and [`mptcp`] the Multipath TCP subtypes.
+//!
 //! ```
 //! use wire::{decode, ChecksumStatus, LinkType};
 //!
