@@ -578,3 +578,139 @@ fn bad_header_lengths() {
     zero.offset = Some(0);
     check("bad-hdr", &whole(&[short, long, zero]));
 }
+
+#[test]
+fn options_cut_where_tcpdump_reads_by_size_not_length() {
+    if !tcpdump_available() {
+        return;
+    }
+    // (options, bytes of them captured, data): each cut inside its last option's length but
+    // after what tcpdump reads of it.
+    let cases: Vec<(Vec<u8>, usize, &[u8])> = vec![
+        // wscale of length 8: its one byte is there, then the next "option" is cut.
+        (
+            vec![2, 4, 0xb8, 0x20, 3, 8, 16, 0x41, 0x1d, 0x11, 6],
+            11,
+            b"abc",
+        ),
+        // An MD5 option whose 16 bytes would run past the header: bad, though cut.
+        (
+            vec![19, 10, 0xf6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            3,
+            b"abc",
+        ),
+        // CC.NEW of length 12: its value is there, then what follows is read as options.
+        (
+            vec![12, 12, 0x22, 0xf7, 0x58, 0xb1, 0xe1, 0xcf, 0xdf, 0xe5, 1, 1],
+            10,
+            b"",
+        ),
+        // sackOK of length 11, and a SACK no number of blocks fills.
+        (vec![4, 11, 0xde, 0xd9, 0xd6, 0, 0, 0, 0, 0, 0, 0], 5, b""),
+        (vec![1, 1, 5, 7, 1, 2, 3, 4, 5, 1, 1, 1], 6, b""),
+        // A TCP-AO option too short to hold its key IDs.
+        (vec![29, 3, 1, 1], 3, b""),
+        // An option kind in the header's last byte, with and without a byte after the header.
+        (vec![1, 1, 1, 0x90], 4, b""),
+        (vec![1, 1, 1, 0x90], 4, b"x"),
+        // After an MPTCP option, tcpdump's marker names MPTCP.
+        (vec![30, 6, 0x80, 1, 2, 3, 0, 0, 0, 0, 0, 0], 7, b"late"),
+    ];
+    let mut packets = Vec::new();
+    for (i, (options, keep, data)) in cases.iter().enumerate() {
+        let seg = Seg::new("10.0.0.1", 40000 + i as u16, "10.0.0.2", 5001, PSH | ACK)
+            .seq(1, 2)
+            .options(options)
+            .data(data);
+        let p = seg.packet();
+        let whole = p.len();
+        packets.push((p[..20 + 20 + keep].to_vec(), whole as u32));
+        packets.push((p, whole as u32));
+    }
+    check("cut-by-size", &packets);
+}
+
+/// xorshift64: the same pseudo-random bytes on every run, without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn random_option_lists_cut_anywhere() {
+    if !tcpdump_available() {
+        return;
+    }
+    // Option lists drawn from the kinds tcpdump names (and some it does not), mostly of
+    // their proper lengths, sometimes of any; flags and captured lengths at random too.
+    const KINDS: [u8; 22] = [
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 19, 20, 27, 28, 29, 30, 34, 253, 254, 99,
+    ];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut packets = Vec::new();
+    for i in 0..3000u32 {
+        let mut options = Vec::new();
+        for _ in 0..rng.below(7) {
+            let kind = KINDS[rng.below(KINDS.len() as u64) as usize];
+            if kind <= 1 {
+                options.push(kind);
+                continue;
+            }
+            let len = if rng.below(7) == 0 {
+                rng.below(13) as u8
+            } else {
+                match kind {
+                    2 | 20 | 28 | 253 => 4,
+                    3 => 3,
+                    4 => 2,
+                    5 => 2 + 8 * (1 + rng.below(3) as u8),
+                    8 => 10,
+                    19 => 18,
+                    29 | 99 => 2 + rng.below(10) as u8,
+                    30 => [4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26][rng.below(12) as usize],
+                    34 => [2, 5, 6, 10][rng.below(4) as usize],
+                    254 => [4, 6, 8, 12][rng.below(4) as usize],
+                    _ => 6,
+                }
+            };
+            options.extend_from_slice(&[kind, len]);
+            for j in 0..len.saturating_sub(2) {
+                let mut b = rng.next() as u8;
+                if kind == 30 && j == 0 {
+                    b = (rng.below(9) as u8) << 4 | (b & 0x0f);
+                }
+                if kind == 254 && j < 2 && rng.below(2) == 0 {
+                    b = [0xf9, 0x89][usize::from(j)];
+                }
+                options.push(b);
+            }
+        }
+        options.truncate(40);
+        let flags =
+            [SYN, SYN | ACK, ACK, PSH | ACK, FIN | ACK, RST, RST | ACK][rng.below(7) as usize];
+        let data: &[u8] = if rng.below(3) == 0 { b"xyz" } else { b"" };
+        let seg = Seg::new("10.0.0.1", 40000 + (i % 50) as u16, "10.0.0.2", 5001, flags)
+            .seq(rng.next() as u32, rng.next() as u32)
+            .options(&options)
+            .data(data);
+        let p = seg.packet();
+        let whole = p.len();
+        let keep = if rng.below(10) < 7 {
+            whole
+        } else {
+            20 + rng.below(whole as u64 - 19) as usize
+        };
+        packets.push((p[..keep].to_vec(), whole as u32));
+    }
+    check("random-options", &packets);
+}

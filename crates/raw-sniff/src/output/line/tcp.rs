@@ -80,15 +80,18 @@ pub(super) fn segment(
     if flags.contains(Flags::URG) {
         let _ = write!(line, ", urg {}", tcp.urgent_at());
     }
+    let mut protocol = "tcp";
     if hlen > 20 {
         let whole = captured >= stated as usize;
         let context = options::Context {
             flags,
             sack_base: shown.sack_base,
             whole_segment_captured: whole,
+            bytes_after_header: captured > hlen as usize,
         };
-        if !options::list(line, tcp, &context) {
-            return;
+        match options::list(line, tcp, &context) {
+            Some(p) => protocol = p,
+            None => return,
         }
     }
     let _ = write!(line, ", length {len}");
@@ -96,7 +99,7 @@ pub(super) fn segment(
         // Options ended (EOL) before the cut; tcpdump then stops short of the data.
         let _ = write!(
             line,
-            " [remaining caplen({captured}) < header length({hlen})] [|tcp]"
+            " [remaining caplen({captured}) < header length({hlen})] [|{protocol}]"
         );
     }
 }
@@ -190,6 +193,7 @@ pub fn tcp_options(tcp: &Packet<&[u8]>) -> String {
         flags: tcp.flags(),
         sack_base: 0,
         whole_segment_captured: true,
+        bytes_after_header: tcp.into_inner().len() > tcp.header_len(),
     };
     options::list(&mut out, tcp, &context);
     out.strip_prefix(", options [")

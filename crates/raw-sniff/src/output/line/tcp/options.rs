@@ -20,6 +20,8 @@ pub(in crate::output::line) struct Context {
     pub sack_base: u32,
     /// Whether the capture holds the whole segment (tcpdump says so of an MD5 signature).
     pub whole_segment_captured: bool,
+    /// Whether the capture holds bytes after the header (tcpdump may read one as a length).
+    pub bytes_after_header: bool,
 }
 
 /// How an option's words ended.
@@ -28,15 +30,23 @@ enum Words {
     Done,
     /// Printed; tcpdump reads the next option from this offset of the header.
     ResumeAt(usize),
-    /// Cut by the capture inside what tcpdump reads: its marker ends the line.
+    /// Cut by the capture inside what tcpdump reads: its marker ends the line, with `>`
+    /// after a first option.
     Cut,
+    /// The capture ended where tcpdump reads a kind or length byte: its marker alone.
+    Ended,
     /// tcpdump gives up on it with `[bad opt]`, and on the rest of the line.
     Bad,
 }
 
-/// Writes `, options [...]`. Returns false when tcpdump stops the line inside the list (a
-/// bad or cut option), so no `length` follows.
-pub(in crate::output::line) fn list(line: &mut String, tcp: &Packet<&[u8]>, c: &Context) -> bool {
+/// Writes `, options [...]`. Returns `None` when tcpdump stops the line inside the list (a
+/// bad or cut option), so no `length` follows; else the name its truncation marker uses
+/// from here on (`mptcp` once an MPTCP option was read).
+pub(in crate::output::line) fn list(
+    line: &mut String,
+    tcp: &Packet<&[u8]>,
+    c: &Context,
+) -> Option<&'static str> {
     line.push_str(", options [");
     let mut first = true;
     // tcpdump's truncation marker names the decoder it last entered: after an MPTCP option,
@@ -70,11 +80,21 @@ pub(in crate::output::line) fn list(line: &mut String, tcp: &Packet<&[u8]>, c: &
                 }
                 words
             }
+            // A fixed-size kind cut by the capture: tcpdump reads only its fixed fields,
+            // which may all be there though the option's length runs on past the capture.
+            Err(WireError::Truncated { .. })
+                if raw.is_some_and(|r| r.len.is_some() && reads_without_data(r.kind, r.len)) =>
+            {
+                match raw {
+                    Some(raw) => mis_sized_option(line, &raw, c),
+                    None => Words::Bad,
+                }
+            }
             Err(WireError::Truncated { .. }) => {
                 if let Some(cut) = walk.cut() {
                     cut_option(line, &cut, c, protocol, first);
                 }
-                return false;
+                return None;
             }
             Err(_) => match raw {
                 Some(raw) => mis_sized_option(line, &raw, c),
@@ -89,20 +109,24 @@ pub(in crate::output::line) fn list(line: &mut String, tcp: &Packet<&[u8]>, c: &
                 if !first {
                     line.push('>');
                 }
-                return false;
+                return None;
+            }
+            Words::Ended => {
+                let _ = write!(line, " [|{protocol}]");
+                return None;
             }
             Words::Bad => {
                 line.push_str("[bad opt]");
                 if !first {
                     line.push(']');
                 }
-                return false;
+                return None;
             }
         }
         first = false;
     }
     line.push(']');
-    true
+    Some(protocol)
 }
 
 /// Whether an option kept raw is one of tcpdump's fixed-size kinds with another length: its
@@ -121,10 +145,12 @@ fn mis_sized(option: &TcpOption<'_>) -> bool {
 /// number of blocks fills is `invalid sack`.
 fn mis_sized_option(line: &mut String, raw: &RawOption<'_>, c: &Context) -> Words {
     let Some(len) = raw.len else {
-        return if raw.header_left > 1 {
-            Words::Cut
-        } else {
+        // The header ends after the kind byte: tcpdump reads the length from the byte after
+        // it, which fails the length check if captured and ends the line if not.
+        return if c.bytes_after_header {
             Words::Bad
+        } else {
+            Words::Ended
         };
     };
     let len = usize::from(len);
@@ -143,7 +169,11 @@ fn mis_sized_option(line: &mut String, raw: &RawOption<'_>, c: &Context) -> Word
         }
         return Words::ResumeAt(raw.at + len);
     }
-    let Some(need) = TcpOption::fixed_data_len(k).or_else(|| fixed_data_len(k)) else {
+    if k == kind::TCP_AO && len < 4 {
+        line.push_str("tcp-ao (invalid)");
+        return Words::ResumeAt(raw.at + len);
+    }
+    let Some(need) = fixed_size(k) else {
         return Words::Bad;
     };
     if need > declared {
@@ -164,6 +194,19 @@ fn mis_sized_option(line: &mut String, raw: &RawOption<'_>, c: &Context) -> Word
         }
     }
     Words::ResumeAt(raw.at + 2 + need)
+}
+
+/// Whether tcpdump reads an option of this kind and length byte by its kind's fixed size (or,
+/// for a SACK no number of blocks fills, not at all) rather than by its length.
+fn reads_without_data(k: u8, len: Option<u8>) -> bool {
+    let sack_invalid = k == option_kind::SACK && len.is_some_and(|l| l >= 2 && (l - 2) % 8 != 0);
+    let ao_invalid = k == kind::TCP_AO && len.is_some_and(|l| l < 4);
+    sack_invalid || ao_invalid || fixed_size(k).is_some()
+}
+
+/// Data bytes tcpdump reads for a fixed-size kind, whatever its length byte says.
+fn fixed_size(k: u8) -> Option<usize> {
+    TcpOption::fixed_data_len(k).or_else(|| fixed_data_len(k))
 }
 
 /// tcpdump's name for an option kind, or `None` for the kinds it calls `unknown-N`.
