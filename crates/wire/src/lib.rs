@@ -37,6 +37,9 @@
 //! [`pcap`] reads pcap and pcapng files and writes pcap; [`reassembly`] turns TCP segments
 //! into per-direction byte streams with bounded memory.
 //!
+//! [`tcp_options`] decodes the TCP options [`tcp::TcpOption`] keeps raw (MD5, TCP-AO, user
+//! timeout, Fast Open, RFC 6994 experiments), and [`mptcp`] the Multipath TCP subtypes.
+//!
 //! ```
 //! use wire::{decode, ChecksumStatus, LinkType};
 //!
@@ -89,6 +92,7 @@ pub mod ipv6_ext;
 pub mod layout;
 pub mod link;
 pub mod llc;
+pub mod mptcp;
 pub mod nflog;
 pub mod null;
 pub mod pcap;
@@ -99,6 +103,7 @@ pub mod reassembly;
 pub mod slip;
 pub mod sll;
 pub mod tcp;
+pub mod tcp_options;
 pub mod udp;
 pub mod vlan;
 

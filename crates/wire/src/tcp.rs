@@ -280,6 +280,35 @@ impl<'a> TcpOption<'a> {
         Ok((&bytes[len..], opt))
     }
 
+    /// Data bytes (after kind and length) of the fixed-size kinds this type names: MSS 2,
+    /// window scale 1, SACK permitted 0, timestamps 8.
+    pub fn fixed_data_len(kind: u8) -> Option<usize> {
+        match kind {
+            option_kind::MSS => Some(2),
+            option_kind::WINDOW_SCALE => Some(1),
+            option_kind::SACK_PERMITTED => Some(0),
+            option_kind::TIMESTAMPS => Some(8),
+            _ => None,
+        }
+    }
+
+    /// The fields of a fixed-size kind read from the front of `data`, whatever the option's
+    /// length byte said; `None` for other kinds or too few bytes.
+    pub fn fixed_fields(kind: u8, data: &[u8]) -> Option<TcpOption<'static>> {
+        let need = Self::fixed_data_len(kind)?;
+        let d = data.get(..need)?;
+        let be32 = |d: &[u8]| u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+        Some(match kind {
+            option_kind::MSS => TcpOption::Mss(u16::from_be_bytes([d[0], d[1]])),
+            option_kind::WINDOW_SCALE => TcpOption::WindowScale(d[0]),
+            option_kind::SACK_PERMITTED => TcpOption::SackPermitted,
+            _ => TcpOption::Timestamps {
+                value: be32(&d[..4]),
+                echo: be32(&d[4..]),
+            },
+        })
+    }
+
     /// Bytes this option takes when emitted.
     pub fn buffer_len(&self) -> usize {
         match *self {
@@ -345,6 +374,84 @@ impl<'a> TcpOption<'a> {
 pub struct Options<'a> {
     rest: &'a [u8],
     at: usize,
+    /// Option bytes the header's data offset claims beyond the captured ones (snap length).
+    missing: usize,
+    /// The option the capture cut, once the walk reached it.
+    cut: Option<CutOption<'a>>,
+}
+
+/// An option the capture cut short: what of it was captured. The walk ends there with a
+/// [`WireError::Truncated`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CutOption<'a> {
+    /// Offset of its first byte (or of where it would start) in the TCP header.
+    pub at: usize,
+    /// Its kind, if captured.
+    pub kind: Option<u8>,
+    /// Its length byte, if captured.
+    pub len: Option<u8>,
+    /// The data bytes captured after kind and length.
+    pub data: &'a [u8],
+}
+
+/// The option at the front of a walk, its kind and length bytes as found, not judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawOption<'a> {
+    /// Offset of its kind byte in the TCP header.
+    pub at: usize,
+    /// Its kind.
+    pub kind: u8,
+    /// Its length byte, if captured (EOL and NOP have none, but the byte after them shows).
+    pub len: Option<u8>,
+    /// The captured bytes after kind and length, to the end of the captured options.
+    pub rest: &'a [u8],
+    /// Bytes of the header from `at` on, as its data offset says (captured or not).
+    pub header_left: usize,
+}
+
+impl<'a> Options<'a> {
+    /// The option the walk reads next, as raw bytes: for a reader that wants to say more
+    /// about a malformed option than that it is malformed.
+    pub fn peek(&self) -> Option<RawOption<'a>> {
+        let (&kind, after) = self.rest.split_first()?;
+        Some(RawOption {
+            at: self.at,
+            kind,
+            len: after.first().copied(),
+            rest: after.get(1..).unwrap_or(&[]),
+            header_left: self.rest.len() + self.missing,
+        })
+    }
+
+    /// The option the capture cut, if the walk has reached it.
+    pub fn cut(&self) -> Option<CutOption<'a>> {
+        self.cut
+    }
+
+    /// Whether the option at the front of `rest` runs past the captured bytes but not past
+    /// the header: cut by the capture rather than malformed.
+    fn cut_here(&self) -> Option<CutOption<'a>> {
+        if self.missing == 0 {
+            return None;
+        }
+        let kind = self.rest.first().copied();
+        if matches!(kind, Some(option_kind::EOL | option_kind::NOP)) {
+            return None;
+        }
+        let len = self.rest.get(1).copied();
+        let within = match len {
+            Some(l) => {
+                usize::from(l) > self.rest.len() && usize::from(l) <= self.rest.len() + self.missing
+            }
+            None => true,
+        };
+        within.then(|| CutOption {
+            at: self.at,
+            kind,
+            len,
+            data: self.rest.get(2..).unwrap_or(&[]),
+        })
+    }
 }
 
 /// An option with the offset (in the TCP header) and length it occupies.
@@ -386,6 +493,15 @@ impl<'a> Iterator for Options<'a> {
     type Item = Result<PlacedOption<'a>>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.cut.is_none() {
+            if let Some(cut) = self.cut_here() {
+                self.cut = Some(cut);
+                let have = self.at + self.rest.len();
+                self.rest = &[];
+                self.missing = 0;
+                return Some(Err(WireError::truncated(Layer::Tcp, have + 1, have)));
+            }
+        }
         if self.rest.is_empty() {
             return None;
         }
@@ -404,6 +520,10 @@ impl<'a> Iterator for Options<'a> {
                 };
                 self.at += len;
                 self.rest = rest;
+                if option == TcpOption::EndOfList {
+                    // What follows the end of the list is padding, captured or not.
+                    self.missing = 0;
+                }
                 Some(Ok(placed))
             }
             Err(e) => {
@@ -506,7 +626,15 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Options {
             rest: self.options_bytes(),
             at: HEADER_LEN,
+            missing: 0,
+            cut: None,
         }
+    }
+
+    /// Whether the fixed 20-byte header is in the buffer: after this, the getters of its
+    /// fields do not panic, even if the options are cut (see [`Packet::captured_options`]).
+    pub fn has_fixed_header(&self) -> bool {
+        self.buffer.as_ref().len() >= HEADER_LEN
     }
 
     /// Sequence space this segment occupies: data bytes plus one each for SYN and FIN.
@@ -542,6 +670,43 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
         Options {
             rest: &b[HEADER_LEN..self.header_len()],
             at: HEADER_LEN,
+            missing: 0,
+            cut: None,
+        }
+    }
+
+    /// The options as far as they were captured, for a segment whose header the capture may
+    /// have cut: the walk ends with a [`WireError::Truncated`] at the first option that runs
+    /// past the captured bytes, and [`Options::cut`] then says what of it is there. Empty
+    /// when not even the fixed header is in the buffer.
+    pub fn captured_options(&self) -> Options<'a> {
+        self.captured_options_from(HEADER_LEN)
+    }
+
+    /// [`Packet::captured_options`] from offset `at` of the header on (not before the
+    /// options start): to go on reading after a malformed option from a chosen place.
+    pub fn captured_options_from(&self, at: usize) -> Options<'a> {
+        let b: &'a [u8] = self.buffer.as_ref();
+        let at = at.max(HEADER_LEN);
+        let hl = if b.len() < HEADER_LEN {
+            0
+        } else {
+            self.header_len()
+        };
+        let end = hl.min(b.len());
+        if at >= end {
+            return Options {
+                rest: &[],
+                at,
+                missing: hl.saturating_sub(at.max(end)),
+                cut: None,
+            };
+        }
+        Options {
+            rest: &b[at..end],
+            at,
+            missing: hl - end,
+            cut: None,
         }
     }
 
@@ -923,6 +1088,69 @@ mod tests {
         assert_eq!(placed.last().unwrap().len, 4);
         let covered: usize = placed.iter().map(|o| o.len).sum();
         assert_eq!(covered, opts.len());
+    }
+
+    #[test]
+    fn options_cut_by_the_capture() {
+        // The real SYN's options: mss, sackOK, TS, nop, wscale (data offset 10).
+        let b = &ETH_IPV4_TCP_SYN[34..];
+        let walk = |n: usize| {
+            let p = Packet::new_unchecked(&b[..n]);
+            let mut o = p.captured_options();
+            let seen: Vec<_> = o.by_ref().collect();
+            (seen, o.cut())
+        };
+        // Whole: five options, no cut.
+        let (seen, cut) = walk(40);
+        assert_eq!(seen.len(), 5);
+        assert!(seen.iter().all(Result::is_ok) && cut.is_none());
+        // Cut in the timestamps' data: mss and sackOK, then the cut option.
+        let (seen, cut) = walk(30);
+        assert_eq!(seen.len(), 3);
+        assert!(matches!(seen[2], Err(WireError::Truncated { .. })));
+        assert_eq!(
+            cut,
+            Some(CutOption {
+                at: 26,
+                kind: Some(option_kind::TIMESTAMPS),
+                len: Some(10),
+                data: &b[28..30]
+            })
+        );
+        // Cut before an option's kind byte, and before its length byte.
+        assert_eq!(walk(20).1.unwrap().kind, None);
+        assert_eq!(walk(21).1.unwrap().len, None);
+        // Not even the fixed header: nothing to walk.
+        assert_eq!(walk(19).0.len(), 0);
+        assert!(!Packet::new_unchecked(&b[..19]).has_fixed_header());
+        // Reading on from a chosen place, and peeking at a malformed option.
+        let p = Packet::new_unchecked(b);
+        let mut from = p.captured_options_from(24);
+        assert_eq!(
+            from.peek().map(|r| (r.at, r.kind, r.len, r.header_left)),
+            Some((24, option_kind::SACK_PERMITTED, Some(2), 16))
+        );
+        assert_eq!(
+            from.next().unwrap().unwrap().option,
+            TcpOption::SackPermitted
+        );
+        assert_eq!(p.captured_options_from(40).count(), 0);
+        assert_eq!(
+            TcpOption::fixed_fields(option_kind::MSS, &[5, 0xb4, 9]),
+            Some(TcpOption::Mss(1460))
+        );
+        assert_eq!(
+            TcpOption::fixed_fields(option_kind::TIMESTAMPS, &[0; 7]),
+            None
+        );
+        assert_eq!(TcpOption::fixed_fields(option_kind::SACK, &[0; 8]), None);
+        // A length that overruns the header itself is malformed, not cut.
+        let mut bad = b[..30].to_vec();
+        bad[21] = 60;
+        let p = Packet::new_unchecked(&bad[..]);
+        let mut o = p.captured_options();
+        assert!(matches!(o.next(), Some(Err(WireError::Malformed { .. }))));
+        assert_eq!(o.cut(), None);
     }
 
     fn arb_options() -> impl Strategy<Value = OptionsRepr> {

@@ -25,7 +25,7 @@ pub(super) fn ip_line(
     line.push_str(label);
     line.push(' ');
     match &d.transport {
-        Some((_, Transport::Tcp(tcp))) => tcp::segment(line, seq, s, (src, dst), tcp, d),
+        Some((at, Transport::Tcp(tcp))) => tcp::segment(line, seq, s, (src, dst), (*at, tcp), d),
         Some((_, Transport::Udp(udp))) => {
             let _ = write!(
                 line,
@@ -46,6 +46,11 @@ pub(super) fn ip_line(
             );
         }
         Some((_, Transport::Icmpv6(icmp))) => icmp::icmpv6(line, (src, dst), icmp, d),
+        // A TCP header the capture cut short: what of it is there, as tcpdump shows it.
+        None if tcp::is_cut_header(d) => {
+            let cut = wire::tcp::Packet::new_unchecked(d.payload);
+            tcp::segment(line, seq, s, (src, dst), (d.payload_offset, &cut), d);
+        }
         None => {
             let proto = match &d.network {
                 Some((_, Network::Ipv4(p))) => p.protocol(),

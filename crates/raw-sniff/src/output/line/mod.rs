@@ -100,15 +100,16 @@ impl<W: Write> LinePrinter<W> {
             None if link_named => {}
             None => link::no_network(&mut self.line, frame, d),
         }
-        // A quick TCP line shows nothing of the payload, so a capture cut inside the payload
-        // leaves nothing it shows missing.
-        let payload_unshown =
-            self.opts.quick && matches!(d.transport, Some((_, Transport::Tcp(_))));
-        if d.truncated && !payload_unshown {
+        // A TCP line already says what tcpdump says of a cut or malformed header, and a quick
+        // TCP line shows nothing of the payload, so a capture cut inside the payload leaves
+        // nothing it shows missing.
+        let tcp_says = tcp::speaks_for_cut(d)
+            || (self.opts.quick && matches!(d.transport, Some((_, Transport::Tcp(_)))));
+        if d.truncated && !tcp_says {
             self.line
                 .push_str(&s.warn(" [truncated by the capture's snap length]"));
         }
-        if let Some(stop) = &d.stop {
+        if let Some(stop) = d.stop.as_ref().filter(|_| !tcp_says) {
             self.line.push_str(&s.warn(&format!(" [{stop}]")));
         }
         if self.opts.dump != Dump::None {

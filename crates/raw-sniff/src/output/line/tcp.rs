@@ -1,60 +1,157 @@
-//! The TCP part of a line: ports, flags, relative sequence numbers, window, options, length.
+//! The TCP part of a line, word for word as `tcpdump -n` (4.99) prints it: ports, flags,
+//! relative sequence numbers, window, urgent pointer, options, length; and for a header the
+//! capture cut short, as much of that as tcpdump shows before its `[|tcp]` marker.
+
+mod options;
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use wire::tcp::Flags;
+use wire::decode::Network;
+use wire::tcp::{Flags, Packet};
 use wire::Decoded;
 
 use crate::output::relative_seq::RelativeSeq;
 use crate::style::Style;
 
-/// A TCP segment's words, from the ports on.
+/// A TCP segment's words, from the ports on. `tcp` may be shorter than its header (cut by
+/// the snap length); `at` is its offset in the frame.
 pub(super) fn segment(
     line: &mut String,
-    seq: &mut RelativeSeq,
+    rel: &mut RelativeSeq,
     s: Style,
     (src, dst): (IpAddr, IpAddr),
-    tcp: &wire::tcp::Packet<&[u8]>,
+    (at, tcp): (usize, &Packet<&[u8]>),
     d: &Decoded<'_>,
 ) {
+    let captured = tcp.into_inner().len();
+    if captured < 4 {
+        // Not even the ports: tcpdump names the hosts only.
+        let _ = write!(line, "{src} > {dst}: [|tcp]");
+        return;
+    }
     let _ = write!(
         line,
-        "{}.{} > {}.{}: Flags [{}]",
+        "{}.{} > {}.{}: ",
         src,
         tcp.src_port(),
         dst,
-        tcp.dst_port(),
-        s.flags(&tcp_flags(tcp.flags()), tcp.flags())
+        tcp.dst_port()
     );
+    if !tcp.has_fixed_header() {
+        line.push_str(" [|tcp]");
+        return;
+    }
+    // tcpdump's `length`: what the IP header says the segment holds, not what was captured.
+    let stated = stated_len(d, at).unwrap_or(captured) as u32;
+    let hlen = tcp.header_len() as u32;
+    if hlen < 20 {
+        let _ = write!(
+            line,
+            " tcp {} [bad hdr length {hlen} - too short, < 20]",
+            stated.wrapping_sub(hlen)
+        );
+        return;
+    }
     let flags = tcp.flags();
-    let (seq, ack) = seq.observe(
+    let _ = write!(line, "Flags [{}]", s.flags(&tcpdump_flags(flags), flags));
+    let shown = rel.observe(
         (src, tcp.src_port()),
         (dst, tcp.dst_port()),
         flags,
         tcp.seq_number(),
         tcp.ack_number(),
     );
-    let len = d.payload.len() as u32;
-    if len > 0 {
-        let _ = write!(line, ", seq {}:{}", seq, seq.wrapping_add(len));
-    } else if flags.contains(Flags::SYN) || flags.contains(Flags::FIN) || flags.contains(Flags::RST)
-    {
-        // A bare ACK carries no sequence space worth showing, as in tcpdump.
-        let _ = write!(line, ", seq {seq}");
+    if hlen > stated {
+        let _ = write!(line, " [bad hdr length {hlen} - too long, > {stated}]");
+        return;
+    }
+    let len = stated - hlen;
+    if len > 0 || flags.0 & (Flags::SYN.0 | Flags::FIN.0 | Flags::RST.0) != 0 {
+        let _ = write!(line, ", seq {}", shown.seq);
+        if len > 0 {
+            let _ = write!(line, ":{}", shown.seq.wrapping_add(len));
+        }
     }
     if flags.contains(Flags::ACK) {
-        let _ = write!(line, ", ack {ack}");
+        let _ = write!(line, ", ack {}", shown.ack);
     }
     let _ = write!(line, ", win {}", tcp.window_len());
-    let options = tcp_options(tcp);
-    if !options.is_empty() {
-        let _ = write!(line, ", options [{options}]");
+    if flags.contains(Flags::URG) {
+        let _ = write!(line, ", urg {}", tcp.urgent_at());
     }
-    let _ = write!(line, ", length {}", d.payload.len());
+    let mut protocol = "tcp";
+    if hlen > 20 {
+        let whole = captured >= stated as usize;
+        let context = options::Context {
+            flags,
+            sack_base: shown.sack_base,
+            whole_segment_captured: whole,
+            bytes_after_header: captured > hlen as usize,
+        };
+        match options::list(line, tcp, &context) {
+            Some(p) => protocol = p,
+            None => return,
+        }
+    }
+    let _ = write!(line, ", length {len}");
+    if len > 0 && captured < hlen as usize {
+        // Options ended (EOL) before the cut; tcpdump then stops short of the data.
+        let _ = write!(
+            line,
+            " [remaining caplen({captured}) < header length({hlen})] [|{protocol}]"
+        );
+    }
 }
 
-/// tcpdump's flag letters (S F R P U E W N, `.` for ACK), or `none`.
+/// Whether decoding stopped inside a TCP header that the capture cut short (as opposed to a
+/// header that is malformed, or a later fragment): `d.payload` then holds what is there.
+pub(super) fn is_cut_header(d: &Decoded<'_>) -> bool {
+    use wire::error::{Layer, WireError};
+    let tcp = match &d.network {
+        Some((_, Network::Ipv4(p))) => p.protocol() == wire::ip::IpProtocol::Tcp,
+        Some((_, Network::Ipv6(_))) => {
+            d.ext_headers().last().map_or_else(
+                || d.ipv6().map(|p| p.next_header()),
+                |h| Some(h.header.next_header()),
+            ) == Some(wire::ip::IpProtocol::Tcp)
+        }
+        _ => false,
+    };
+    tcp && d.transport.is_none()
+        && matches!(
+            d.stop,
+            Some(
+                WireError::Truncated {
+                    layer: Layer::Tcp,
+                    ..
+                } | WireError::Malformed {
+                    layer: Layer::Tcp,
+                    ..
+                }
+            )
+        )
+}
+
+/// Whether the line's TCP words already say all tcpdump says about a capture cut short or a
+/// bad header: a TCP segment (tcpdump marks a cut header with `[|tcp]`, and says nothing of
+/// cut data but what its application decoders say), so the line's own notes are left out.
+pub(super) fn speaks_for_cut(d: &Decoded<'_>) -> bool {
+    matches!(d.transport, Some((_, wire::decode::Transport::Tcp(_)))) || is_cut_header(d)
+}
+
+/// Bytes of TCP segment the IP header says there are after offset `at` of the frame.
+fn stated_len(d: &Decoded<'_>, at: usize) -> Option<usize> {
+    let end = match &d.network {
+        Some((ip_at, Network::Ipv4(p))) => ip_at + usize::from(p.total_len()),
+        Some((ip_at, Network::Ipv6(p))) => ip_at + 40 + usize::from(p.payload_len()),
+        _ => return None,
+    };
+    Some(end.saturating_sub(at))
+}
+
+/// The flag letters JSON's `tcp.flags.str` carries: S F R P U E W N, `.` for ACK, or `none`.
+/// Unlike the line's, they show every one of the nine bits, NS too.
 pub fn tcp_flags(flags: Flags) -> String {
     if flags.0 == 0 {
         "none".to_owned()
@@ -63,20 +160,43 @@ pub fn tcp_flags(flags: Flags) -> String {
     }
 }
 
-/// Options the way tcpdump lists them: `mss 65495,sackOK,TS val 1 ecr 0,nop,wscale 7`.
-pub fn tcp_options(tcp: &wire::tcp::Packet<&[u8]>) -> String {
-    let mut out = String::new();
-    for placed in tcp.options() {
-        if !out.is_empty() {
-            out.push(',');
-        }
-        match placed {
-            Ok(placed) => out.push_str(&crate::output::values::tcp_option_text(&placed.option)),
-            Err(_) => {
-                out.push_str("bad opts");
-                break;
-            }
-        }
+/// tcpdump's flag letters, in its order (F S R P . U E W), or `none`. It prints the low eight
+/// bits only: the ninth (NS, now AE) shows as nothing.
+fn tcpdump_flags(flags: Flags) -> String {
+    const LETTERS: [(Flags, char); 8] = [
+        (Flags::FIN, 'F'),
+        (Flags::SYN, 'S'),
+        (Flags::RST, 'R'),
+        (Flags::PSH, 'P'),
+        (Flags::ACK, '.'),
+        (Flags::URG, 'U'),
+        (Flags::ECE, 'E'),
+        (Flags::CWR, 'W'),
+    ];
+    let text: String = LETTERS
+        .iter()
+        .filter(|(f, _)| flags.contains(*f))
+        .map(|(_, c)| *c)
+        .collect();
+    if text.is_empty() {
+        "none".to_owned()
+    } else {
+        text
     }
-    out
+}
+
+/// Options the way tcpdump lists them: `mss 65495,sackOK,TS val 1 ecr 0,nop,wscale 7`, with
+/// SACK edges absolute (no conversation state here).
+pub fn tcp_options(tcp: &Packet<&[u8]>) -> String {
+    let mut out = String::new();
+    let context = options::Context {
+        flags: tcp.flags(),
+        sack_base: 0,
+        whole_segment_captured: true,
+        bytes_after_header: tcp.into_inner().len() > tcp.header_len(),
+    };
+    options::list(&mut out, tcp, &context);
+    out.strip_prefix(", options [")
+        .map(|s| s.strip_suffix(']').unwrap_or(s).to_owned())
+        .unwrap_or(out)
 }
