@@ -623,3 +623,14 @@ fn short_x_is_hex_and_explain_keeps_its_long_name() {
     assert!(!explain.contains("\t0x0000:"), "{explain}");
     assert_ne!(explain, hex);
 }
+
+#[test]
+fn tagged_frames_without_e_are_tcpdumps() {
+    if !tcpdump_available() {
+        return;
+    }
+    for capture in [vlan_capture(), sll_vlan_capture()] {
+        assert_same_lines(&capture.path, &[], TZ);
+        assert_same_lines(&capture.path, &["-q"], TZ);
+    }
+}

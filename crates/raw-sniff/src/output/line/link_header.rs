@@ -181,16 +181,31 @@ fn sll(line: &mut String, d: &Decoded<'_>, len: u32, quick: bool) -> bool {
     for tag in d.vlan_tags() {
         tci_words(line, &tag.tag);
         if !quick {
-            let inner = u16::from(tag.tag.ethertype());
-            let inner = if inner <= 1500 { 0x0004 } else { inner };
-            let _ = write!(
-                line,
-                "ethertype {}, ",
-                ethertype_name(inner).unwrap_or("Unknown")
-            );
+            sll_inner_type(line, &tag.tag);
         }
     }
     true
+}
+
+/// The words tcpdump prints for a cooked header's VLAN tags without -e: the type each tag
+/// announces, as `ethertype IPv4, ` (nothing with -q).
+pub(super) fn sll_tags_without_e(line: &mut String, d: &Decoded<'_>, quick: bool) {
+    if quick {
+        return;
+    }
+    for tag in d.vlan_tags() {
+        sll_inner_type(line, &tag.tag);
+    }
+}
+
+fn sll_inner_type(line: &mut String, tag: &wire::vlan::Packet<&[u8]>) {
+    let inner = u16::from(tag.ethertype());
+    let inner = if inner <= 1500 { 0x0004 } else { inner };
+    let _ = write!(
+        line,
+        "ethertype {}, ",
+        ethertype_name(inner).unwrap_or("Unknown")
+    );
 }
 
 /// The BSD address family names tcpdump knows.

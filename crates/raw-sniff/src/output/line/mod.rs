@@ -79,12 +79,15 @@ impl<W: Write> LinePrinter<W> {
         // With -e tcpdump names the link header, and the network layer goes unlabelled.
         let labelled = !self.opts.link_header;
         let mut link_named = false;
+        // Without -e, tcpdump shows nothing of an Ethernet frame's VLAN tags, and only the
+        // type each tag announces in a cooked header.
         if self.opts.link_header {
             link_named = link_header::link_header(&mut self.line, frame, d, self.opts.quick);
-        } else {
-            for tag in d.vlan_tags() {
-                let _ = write!(self.line, "vlan {}, ", tag.tag.vid());
-            }
+        } else if matches!(
+            d.link_type,
+            wire::LinkType::LinuxSll | wire::LinkType::LinuxSll2
+        ) {
+            link_header::sll_tags_without_e(&mut self.line, d, self.opts.quick);
         }
         match &d.network {
             Some((_, Network::Ipv4(_) | Network::Ipv6(_))) => {
