@@ -24,6 +24,8 @@ Examples:
     raw-sniff -r chat.pcap --ws-only --ws-messages
   A capture that began after the handshake:
     raw-sniff -r late.pcap --ws-port 8080
+  Each TCP conversation of a capture as a ladder diagram:
+    raw-sniff -r echo.pcap --flow
   Interfaces:
     raw-sniff -D";
 
@@ -172,6 +174,31 @@ pub struct Opts {
         help = "Decode PORT as WebSocket without a handshake"
     )]
     pub ws_port: Vec<u16>,
+
+    /// Draw each TCP conversation as a ladder diagram instead of printing packet lines
+    ///
+    /// The client (the side that sent the SYN, or else the first sender) on the left, the
+    /// server on the right, one arrow per segment in time order, labelled with its flags,
+    /// relative seq/ack, length and the window where it changed; retransmissions (data sent
+    /// again) are marked, WebSocket frames are noted under the arrow that completed them. A
+    /// conversation is drawn when it ends (a reset, or both FINs acknowledged), the rest at
+    /// the end of the capture; each keeps its first 1000 segments, and at most 256 are
+    /// followed at once. As wide as COLUMNS says (default 80); Unicode lines unless
+    /// --flow-ascii or the locale is not UTF-8. Example: raw-sniff -r echo.pcap --flow
+    #[arg(
+        long,
+        conflicts_with_all = ["quiet", "ws_only", "json", "explain", "verbose"],
+        help = "Draw each TCP conversation as a ladder diagram"
+    )]
+    pub flow: bool,
+
+    /// Only the TCP stream numbered N (tshark's tcp.stream: 0-based, in order of first packet)
+    #[arg(long, value_name = "N")]
+    pub flow_stream: Option<u64>,
+
+    /// Draw --flow's ladders with ASCII characters only
+    #[arg(long, requires = "flow")]
+    pub flow_ascii: bool,
 
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]

@@ -5,14 +5,18 @@
 
 use std::io::{self, IsTerminal};
 
-use anyhow::Result;
-use raw_sniff::session::{Config, Live, Output, Source, WsOptions};
+use anyhow::{bail, Result};
+use raw_sniff::session::{Config, FlowOptions, Live, Output, Source, WsOptions};
 use raw_sniff::user_filter;
 
 use crate::cli::{Opts, OutputKind};
 
-/// The session's configuration; fails only on a filter that does not parse.
+/// The session's configuration; fails on a filter that does not parse, and on
+/// `--flow-stream` without a picture to draw.
 pub fn construct_config(opts: &Opts) -> Result<Config> {
+    if opts.flow_stream.is_some() && !opts.flow {
+        bail!("--flow-stream chooses the conversation --flow draws: add --flow");
+    }
     let filter = match opts.filter_text() {
         Some(text) => Some(user_filter::parse(&text)?),
         None => None,
@@ -56,5 +60,33 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
         count: opts.count,
         duration: opts.duration,
         user: opts.user.clone(),
+        flow: opts.flow.then(|| FlowOptions {
+            ladder: opts.flow,
+            stream: opts.flow_stream,
+            ascii: opts.flow_ascii || !locale_is_utf8(),
+            width: terminal_columns(),
+        }),
     })
+}
+
+/// Whether the locale's character set is UTF-8, as `LC_ALL`, `LC_CTYPE` and `LANG` say in
+/// that order (the first one set decides; none set is the C locale, which is ASCII).
+fn locale_is_utf8() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .is_some_and(|value| {
+            let value = value.to_ascii_lowercase();
+            value.contains("utf-8") || value.contains("utf8")
+        })
+}
+
+/// The drawing's width: `COLUMNS` when it is a number, else 80.
+fn terminal_columns() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|&c: &usize| c > 0)
+        .unwrap_or(80)
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::filter::Expr;
+pub use crate::flow::FlowOptions;
 
 /// Everything a [`Session`](super::Session) needs to know.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct Config {
     pub duration: Option<Duration>,
     /// After opening the source, run as this user (Unix only).
     pub user: Option<String>,
+    /// Pictures of TCP conversations (`--flow`) instead of packet lines, if asked for.
+    pub flow: Option<FlowOptions>,
 }
 
 /// Where packets come from.

@@ -23,7 +23,7 @@ mod ws_stage;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-pub use config::{Config, Live, Output, Source, WsOptions};
+pub use config::{Config, FlowOptions, Live, Output, Source, WsOptions};
 pub use error::SessionError;
 
 pub use crate::summary::Summary;
@@ -141,7 +141,10 @@ impl Session {
         };
         let quiet = config.output == Output::Quiet;
         Ok(Session {
-            printer: stdout::printer_for(config.output, config.color),
+            printer: match &config.flow {
+                Some(flow) if flow.ladder => stdout::ladder_printer(flow, config.color),
+                _ => stdout::printer_for(config.output, config.color),
+            },
             ws: WsStage::new(&config.ws, quiet),
             config,
             source,
@@ -283,7 +286,7 @@ impl Session {
 
     /// Flushes stdout and completes the `-w` file.
     fn finish(&mut self) -> Result<(), SessionError> {
-        let printed = self.printer.flush();
+        let printed = self.printer.finish();
         if let Some(saver) = &mut self.saver {
             saver.close(self.source.link_type())?;
         }
