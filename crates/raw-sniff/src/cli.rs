@@ -26,6 +26,8 @@ Examples:
     raw-sniff -r late.pcap --ws-port 8080
   Each TCP conversation of a capture as a ladder diagram:
     raw-sniff -r echo.pcap --flow
+  Its time-sequence graph, to open in a browser:
+    raw-sniff -r echo.pcap --graph echo.svg
   Interfaces:
     raw-sniff -D";
 
@@ -193,12 +195,33 @@ pub struct Opts {
     pub flow: bool,
 
     /// Only the TCP stream numbered N (tshark's tcp.stream: 0-based, in order of first packet)
+    ///
+    /// For --flow and --graph. With --graph the one graph is written to FILE.svg itself.
     #[arg(long, value_name = "N")]
     pub flow_stream: Option<u64>,
 
     /// Draw --flow's ladders with ASCII characters only
     #[arg(long, requires = "flow")]
     pub flow_ascii: bool,
+
+    /// Write each TCP stream's time-sequence graph as SVG: FILE.svg for one stream,
+    /// FILE-0.svg, FILE-1.svg, … for several
+    ///
+    /// Sequence number (relative) against time, as Stevens and tcptrace draw it, for the
+    /// direction that carried more data: each data segment a vertical bar (an I-beam) from
+    /// its first byte to its last, the receiver's ACK line and its window line (ACK +
+    /// window), retransmissions in red, SACK blocks in purple. One file per stream that
+    /// carried data, named after the stream's number (tshark's tcp.stream: FILE-0.svg,
+    /// FILE-1.svg, …) and written when the stream ends; a capture with one such stream,
+    /// or --flow-stream N, gets FILE.svg itself. Each graph keeps its stream's first 10000
+    /// segments. Packet lines are printed as usual (or ladders with --flow). Open the files
+    /// in a browser. Example: raw-sniff -r bulk.pcap --graph tcp.svg
+    #[arg(
+        long,
+        value_name = "FILE.svg",
+        help = "Write each TCP stream's time-sequence graph as SVG (FILE-N.svg for several)"
+    )]
+    pub graph: Option<PathBuf>,
 
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]

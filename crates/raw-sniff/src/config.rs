@@ -14,8 +14,8 @@ use crate::cli::{Opts, OutputKind};
 /// The session's configuration; fails on a filter that does not parse, and on
 /// `--flow-stream` without a picture to draw.
 pub fn construct_config(opts: &Opts) -> Result<Config> {
-    if opts.flow_stream.is_some() && !opts.flow {
-        bail!("--flow-stream chooses the conversation --flow draws: add --flow");
+    if opts.flow_stream.is_some() && !opts.flow && opts.graph.is_none() {
+        bail!("--flow-stream chooses the conversation --flow or --graph draws: add one of them");
     }
     let filter = match opts.filter_text() {
         Some(text) => Some(user_filter::parse(&text)?),
@@ -60,11 +60,12 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
         count: opts.count,
         duration: opts.duration,
         user: opts.user.clone(),
-        flow: opts.flow.then(|| FlowOptions {
+        flow: (opts.flow || opts.graph.is_some()).then(|| FlowOptions {
             ladder: opts.flow,
             stream: opts.flow_stream,
             ascii: opts.flow_ascii || !locale_is_utf8(),
             width: terminal_columns(),
+            graph: opts.graph.clone(),
         }),
     })
 }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use wire::tcp::Flags;
 
-use super::track::{Conversation, Ending, Seg, Side, MAX_SEGMENTS};
+use super::track::{Conversation, Ending, Seg, Side};
 use crate::style::Style;
 
 /// Columns before the client's line: the time in seconds and a space.
@@ -170,8 +170,8 @@ pub fn draw(c: &Conversation, look: &Look) -> String {
             "{:w$}{}",
             "",
             s.warn(&format!(
-                "{} more segments not drawn: a drawing keeps the first {MAX_SEGMENTS}",
-                c.omitted
+                "{} more segments not drawn: a drawing keeps the first {}",
+                c.omitted, c.cap
             )),
             w = TIME_COLUMNS
         );

@@ -9,7 +9,7 @@ use std::time::Duration;
 use wire::tcp::{Flags, TcpOption};
 use wire::Decoded;
 
-/// Most segments kept for one conversation; later ones are counted, not kept.
+/// Most segments kept for one conversation by default; later ones are counted, not kept.
 pub const MAX_SEGMENTS: usize = 1000;
 
 /// Most conversations kept at once; a conversation that starts while this many are kept is
@@ -119,9 +119,11 @@ pub struct Conversation {
     pub by_syn: bool,
     /// When its first packet was captured.
     pub start: Duration,
-    /// Its segments in capture order, the first [`MAX_SEGMENTS`].
+    /// Its segments in capture order, the first `cap`.
     pub segments: Vec<Seg>,
-    /// Segments after the first [`MAX_SEGMENTS`], counted only.
+    /// Most segments kept.
+    pub cap: usize,
+    /// Segments after the first `cap`, counted only.
     pub omitted: u64,
     /// Segments seen in all, kept or not.
     pub total: u64,
@@ -245,7 +247,7 @@ impl Conversation {
         if seg.retransmission {
             self.retransmissions += 1;
         }
-        if self.segments.len() < MAX_SEGMENTS {
+        if self.segments.len() < self.cap {
             self.segments.push(seg);
         } else {
             self.omitted += 1;
@@ -301,6 +303,7 @@ pub enum Seen {
 #[derive(Debug)]
 pub struct Tracker {
     only: Option<u64>,
+    cap: usize,
     known: HashMap<Key, Known>,
     next_stream: u64,
     kept: usize,
@@ -309,10 +312,17 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// A tracker keeping every conversation, or only stream `only`.
+    /// A tracker keeping every conversation, or only stream `only`, each with its first
+    /// [`MAX_SEGMENTS`] segments.
     pub fn new(only: Option<u64>) -> Tracker {
+        Tracker::with_cap(only, MAX_SEGMENTS)
+    }
+
+    /// The same, keeping the first `cap` segments of each conversation.
+    pub fn with_cap(only: Option<u64>, cap: usize) -> Tracker {
         Tracker {
             only,
+            cap,
             known: HashMap::new(),
             next_stream: 0,
             kept: 0,
@@ -400,6 +410,7 @@ impl Tracker {
                 by_syn: flags.contains(Flags::SYN),
                 start: ts,
                 segments: Vec::new(),
+                cap: self.cap,
                 omitted: 0,
                 total: 0,
                 retransmissions: 0,
@@ -450,5 +461,10 @@ impl Tracker {
     /// The key of the connection between these two ends, for events that name them.
     pub fn key_of(a: SocketAddr, b: SocketAddr) -> Key {
         Key::new(a, b)
+    }
+
+    /// The one stream kept, if only one was asked for.
+    pub fn only(&self) -> Option<u64> {
+        self.only
     }
 }

@@ -15,6 +15,7 @@
 
 mod config;
 mod error;
+mod graph_stage;
 mod open;
 mod saver;
 mod stdout;
@@ -34,6 +35,7 @@ use crate::note::Note;
 use crate::output::{PacketNumber, Printer};
 use crate::summary::Counts;
 use crate::user_filter::{self, UserFilter};
+use graph_stage::GraphStage;
 use saver::Saver;
 use ws_stage::WsStage;
 
@@ -92,6 +94,8 @@ pub struct Session {
     printer: Box<dyn Printer>,
     counts: Counts,
     ws: WsStage,
+    /// `--graph`'s time-sequence graphs.
+    graph: Option<GraphStage>,
 }
 
 /// A stop request being carried out: reading what was captured before it.
@@ -146,6 +150,10 @@ impl Session {
                 _ => stdout::printer_for(config.output, config.color),
             },
             ws: WsStage::new(&config.ws, quiet),
+            graph: config
+                .flow
+                .as_ref()
+                .and_then(|f| Some(GraphStage::new(f.graph.clone()?, f.stream))),
             config,
             source,
             filter,
@@ -183,6 +191,10 @@ impl Session {
         let outcome = self.capture_loop(stop, deadline);
         // What the streams still hold (buffered segments, flows never closed) is reported last.
         let outcome = outcome.and_then(|()| self.ws.finish(self.printer.as_mut(), on_note));
+        let outcome = outcome.and_then(|()| match &mut self.graph {
+            Some(graph) => graph.finish(on_note),
+            None => Ok(()),
+        });
 
         // Whatever ended the loop, what was captured is flushed before anything is reported.
         let flushed = self.finish();
@@ -281,6 +293,9 @@ impl Session {
                     .map_err(SessionError::Output)?;
             }
             self.ws.packet(&frame, &decoded, self.printer.as_mut())?;
+            if let Some(graph) = &mut self.graph {
+                graph.packet(&frame, &decoded)?;
+            }
         }
     }
 
