@@ -309,6 +309,8 @@ pub struct Tracker {
     kept: usize,
     /// Conversations not kept because [`MAX_CONVERSATIONS`] were kept already.
     pub not_kept: u64,
+    /// Ended conversations whose ports a new connection took before they were handed out.
+    set_aside: Vec<Conversation>,
 }
 
 impl Tracker {
@@ -327,6 +329,7 @@ impl Tracker {
             next_stream: 0,
             kept: 0,
             not_kept: 0,
+            set_aside: Vec::new(),
         }
     }
 
@@ -381,9 +384,11 @@ impl Tracker {
         }
         let stream = self.next_stream;
         self.next_stream += 1;
-        if let Some(Known::Kept(_)) = self.known.get(&key) {
-            // Its ending was seen but it was not handed out yet; the new one replaces it.
+        if let Some(Known::Kept(old)) = self.known.remove(&key) {
+            // It ended but was not handed out yet: the new one takes its place in the map,
+            // and it waits to be handed out with the others that ended.
             self.kept -= 1;
+            self.set_aside.push(*old);
         }
         let wanted = self.only.map_or(true, |n| n == stream);
         if !wanted || self.kept >= MAX_CONVERSATIONS {
@@ -445,7 +450,7 @@ impl Tracker {
             .filter(|(_, k)| matches!(k, Known::Kept(c) if which(c)))
             .map(|(key, _)| *key)
             .collect();
-        let mut out = Vec::with_capacity(keys.len());
+        let mut out: Vec<Conversation> = self.set_aside.drain(..).collect();
         for key in keys {
             let Some(Known::Kept(c)) = self.known.remove(&key) else {
                 continue;
@@ -458,13 +463,52 @@ impl Tracker {
         out
     }
 
-    /// The key of the connection between these two ends, for events that name them.
-    pub fn key_of(a: SocketAddr, b: SocketAddr) -> Key {
-        Key::new(a, b)
-    }
-
     /// The one stream kept, if only one was asked for.
     pub fn only(&self) -> Option<u64> {
         self.only
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A raw IPv4 packet holding a TCP segment with no options or payload.
+    fn segment(sport: u16, dport: u16, seq: u32, ack: u32, flags: u8) -> Vec<u8> {
+        let mut p = vec![
+            0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        if sport > dport {
+            // From the client (the higher port here): keep 10.0.0.1 as its address.
+        } else {
+            p[12..16].copy_from_slice(&[10, 0, 0, 2]);
+            p[16..20].copy_from_slice(&[10, 0, 0, 1]);
+        }
+        p.extend_from_slice(&sport.to_be_bytes());
+        p.extend_from_slice(&dport.to_be_bytes());
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&ack.to_be_bytes());
+        p.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        p
+    }
+
+    fn feed(tracker: &mut Tracker, ms: u64, bytes: &[u8]) {
+        let decoded = wire::decode(wire::LinkType::Raw, bytes);
+        tracker.packet(Duration::from_millis(ms), &decoded);
+    }
+
+    #[test]
+    fn a_new_syn_on_ports_not_yet_handed_out_keeps_both_conversations() {
+        let mut tracker = Tracker::new(None);
+        feed(&mut tracker, 0, &segment(40000, 80, 100, 0, 0x02));
+        feed(&mut tracker, 1, &segment(80, 40000, 0, 101, 0x14));
+        // The same ports again before anyone took the first: it is still handed out.
+        feed(&mut tracker, 2, &segment(40000, 80, 500, 0, 0x02));
+        feed(&mut tracker, 3, &segment(80, 40000, 0, 501, 0x14));
+        let ended = tracker.take_ended();
+        let streams: Vec<u64> = ended.iter().map(|c| c.stream).collect();
+        assert_eq!(streams, [0, 1]);
+        assert!(ended.iter().all(|c| c.total == 2));
+        assert!(tracker.take_all().is_empty());
     }
 }
