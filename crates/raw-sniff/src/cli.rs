@@ -150,7 +150,7 @@ pub struct Opts {
     ///
     /// By default a line shows the first 64 bytes of a payload and frames over 64 KiB keep
     /// only their first 64 KiB; with this flag payloads are shown whole and frames up to
-    /// 16 MiB are decoded whole.
+    /// 16 MiB are decoded whole. JSON output always gets them whole, as if with this flag.
     #[arg(long, help = "Show WebSocket payloads whole")]
     pub ws_full: bool,
 
@@ -177,6 +177,85 @@ pub struct Opts {
     )]
     pub ws_port: Vec<u16>,
 
+    /// Elasticsearch bulk lines, as `tshark -T ek` writes them (same as --output json-ek)
+    ///
+    /// Newline-delimited JSON for a pipeline: per packet an index line
+    /// {"index":{"_index":"packets-YYYY-MM-DD","_type":"doc"}} (the packet's local date), then
+    /// {"timestamp":"<ms>","layers":{...}} with fields named and typed as tshark's: layer
+    /// prefix, dots as underscores (ip_ip_src, tcp_tcp_srcport), numbers as strings, flags as
+    /// true/false. WebSocket frames are layers of the packet that completed them, and nothing
+    /// is shortened. Load it with: curl -H 'Content-Type: application/x-ndjson' --data-binary
+    /// @FILE http://HOST:9200/_bulk
+    #[arg(
+        long,
+        conflicts_with_all = ["json", "ws_only"],
+        help = "Elasticsearch bulk lines, as tshark -T ek writes them"
+    )]
+    pub json_ek: bool,
+
+    /// Output format by tshark's name for it: ek is --json-ek, json is --json
+    #[arg(
+        short = 'T',
+        value_enum,
+        value_name = "FORMAT",
+        conflicts_with_all = ["json", "json_ek"]
+    )]
+    pub tshark_format: Option<TsharkFormat>,
+
+    /// Write the -w file as pcapng instead of classic pcap
+    ///
+    /// Also chosen when the -w name ends in .pcapng. A pcapng file keeps frames of several
+    /// link types, each under its own interface description, and records the interface's
+    /// name, the filter and raw-sniff's version, as Wireshark and capinfos show them.
+    #[arg(long, requires = "write", help = "Write the -w file as pcapng")]
+    pub pcapng: bool,
+
+    /// Start a new -w file once it is larger than SIZE million bytes (like tcpdump -C)
+    ///
+    /// Checked before each packet is written, so a file ends at most one packet past SIZE.
+    /// The files are FILE, FILE1, FILE2, …; with -W, a ring numbered from FILE0. A suffix k,
+    /// m or g counts in KiB, MiB or GiB instead (as newer tcpdump). Example: -C 100
+    #[arg(
+        short = 'C',
+        long,
+        value_name = "SIZE",
+        requires = "write",
+        value_parser = parse_file_size,
+        help = "Start a new -w file past SIZE million bytes (like tcpdump -C)"
+    )]
+    pub file_size: Option<u64>,
+
+    /// Start a new -w file every SECONDS seconds (like tcpdump -G)
+    ///
+    /// The -w name goes through strftime in local time when each file starts, so it should
+    /// hold a time format, e.g. -w 'cap-%Y%m%d-%H%M%S.pcap'; a name without one is rewritten
+    /// every period. The check is made when a packet arrives. With -C, the files of each
+    /// period are numbered as -C numbers them.
+    #[arg(
+        short = 'G',
+        long,
+        value_name = "SECONDS",
+        requires = "write",
+        value_parser = clap::value_parser!(u64).range(1..),
+        help = "Start a new -w file every SECONDS (like tcpdump -G)"
+    )]
+    pub rotate_seconds: Option<u64>,
+
+    /// With -C, a ring of COUNT files; with -G alone, stop after COUNT files (like tcpdump -W)
+    ///
+    /// With -C, file names get numbers padded to the same width (FILE0 … FILE9 for -W 10),
+    /// and the oldest file is overwritten once COUNT are written. With -G and no -C, the
+    /// capture ends at the first packet after the COUNTth file's period.
+    #[arg(
+        short = 'W',
+        long,
+        value_name = "COUNT",
+        requires = "write",
+        value_parser = clap::value_parser!(u32).range(1..),
+        help = "A ring of COUNT files with -C; stop after COUNT files with -G"
+    )]
+    pub file_count: Option<u32>,
+
     /// Draw each TCP conversation as a ladder diagram instead of printing packet lines
     ///
     /// The client (the side that sent the SYN, or else the first sender) on the left, the
@@ -189,7 +268,9 @@ pub struct Opts {
     /// --flow-ascii or the locale is not UTF-8. Example: raw-sniff -r echo.pcap --flow
     #[arg(
         long,
-        conflicts_with_all = ["quiet", "ws_only", "json", "explain", "verbose"],
+        conflicts_with_all = [
+            "quiet", "ws_only", "json", "json_ek", "tshark_format", "explain", "verbose"
+        ],
         help = "Draw each TCP conversation as a ladder diagram"
     )]
     pub flow: bool,
@@ -239,6 +320,42 @@ pub enum OutputKind {
     Explain,
     /// One JSON object per line, fields named after Wireshark's display filters
     Json,
+    /// Elasticsearch bulk lines (an index line, then a document), as `tshark -T ek` writes them
+    JsonEk,
+}
+
+/// Output formats by the names tshark's `-T` gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TsharkFormat {
+    /// Elasticsearch bulk lines (--json-ek)
+    Ek,
+    /// One JSON object per packet (--json)
+    Json,
+}
+
+/// `-C`'s size: millions of bytes, as tcpdump counts it, or KiB, MiB or GiB with a suffix
+/// `k`, `m` or `g` (either case), as newer tcpdump documents (4.99.3 takes numbers only).
+fn parse_file_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((at, c)) if c.is_ascii_alphabetic() => {
+            let unit = match c.to_ascii_lowercase() {
+                'k' => 1 << 10,
+                'm' => 1 << 20,
+                'g' => 1 << 30,
+                _ => return Err(format!("unknown unit '{c}' (k, m or g)")),
+            };
+            (&text[..at], unit)
+        }
+        _ => (text, 1_000_000),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| "expected a whole number of millions of bytes, e.g. 100 or 512k".to_owned())?;
+    if n == 0 {
+        return Err("the size must be at least 1".to_owned());
+    }
+    n.checked_mul(unit)
+        .ok_or_else(|| "the size is too large".to_owned())
 }
 
 impl Opts {
@@ -252,6 +369,15 @@ impl Opts {
             OutputKind::Verbose
         } else {
             self.output
+        }
+    }
+
+    /// The output format, letting `--json-ek` and `-T` override the others.
+    pub fn format(&self) -> OutputKind {
+        match (self.json_ek, self.tshark_format) {
+            (true, _) | (_, Some(TsharkFormat::Ek)) => OutputKind::JsonEk,
+            (_, Some(TsharkFormat::Json)) => OutputKind::Json,
+            _ => self.output_kind(),
         }
     }
 
@@ -273,6 +399,26 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Opts::command().debug_assert();
+    }
+
+    #[test]
+    fn file_sizes_count_as_tcpdump_does() {
+        assert_eq!(parse_file_size("1"), Ok(1_000_000));
+        assert_eq!(parse_file_size("20k"), Ok(20 * 1024));
+        assert_eq!(parse_file_size("3M"), Ok(3 << 20));
+        assert_eq!(parse_file_size("1g"), Ok(1 << 30));
+        for bad in [
+            "0",
+            "",
+            "k",
+            "1.5",
+            "-1",
+            "1kb",
+            "1x",
+            "99999999999999999999",
+        ] {
+            assert!(parse_file_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

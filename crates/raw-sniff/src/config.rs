@@ -6,7 +6,9 @@
 use std::io::{self, IsTerminal};
 
 use anyhow::{bail, Result};
-use raw_sniff::session::{Config, FlowOptions, Live, Output, Source, WsOptions};
+use raw_sniff::session::{
+    Config, FlowOptions, Live, Output, SaveFormat, SaveOptions, Source, WsOptions,
+};
 use raw_sniff::user_filter;
 
 use crate::cli::{Opts, OutputKind};
@@ -36,11 +38,15 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
     let output = if opts.quiet {
         Output::Quiet
     } else {
-        match opts.output_kind() {
+        match opts.format() {
             OutputKind::Line => Output::Line,
             OutputKind::Verbose => Output::Verbose,
             OutputKind::Explain => Output::Explain,
             OutputKind::Json => Output::Json,
+            OutputKind::JsonEk if opts.ws_only => bail!(
+                "--ws-only does not apply to EK output: each packet's document carries its WebSocket layers"
+            ),
+            OutputKind::JsonEk => Output::JsonEk,
         }
     };
     Ok(Config {
@@ -67,6 +73,30 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
             width: terminal_columns(),
             graph: opts.graph.clone(),
         }),
+        save: save_options(opts)?,
+    })
+}
+
+/// How the `-w` file is written: pcapng with `--pcapng` or a name ending in `.pcapng`, and
+/// the rotation flags as given.
+fn save_options(opts: &Opts) -> Result<SaveOptions> {
+    if opts.file_count.is_some() && opts.file_size.is_none() && opts.rotate_seconds.is_none() {
+        bail!("-W needs -C or -G: it counts the files they start");
+    }
+    let named_pcapng = opts.write.as_ref().is_some_and(|path| {
+        path.extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("pcapng"))
+    });
+    Ok(SaveOptions {
+        format: if opts.pcapng || named_pcapng {
+            SaveFormat::PcapNg
+        } else {
+            SaveFormat::Pcap
+        },
+        rotate_size: opts.file_size,
+        rotate_seconds: opts.rotate_seconds,
+        file_count: opts.file_count,
+        filter_text: opts.filter_text(),
     })
 }
 

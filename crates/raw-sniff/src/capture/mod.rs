@@ -105,6 +105,12 @@ pub trait Capture {
     /// The next frame, `Idle` after a short wait with nothing, or `End`.
     fn next(&mut self) -> io::Result<Next<'_>>;
 
+    /// The next frame, as `next` gives it, with the name of the interface it came in on where
+    /// the source names one per frame (a pcapng file's interface descriptions).
+    fn next_named(&mut self) -> io::Result<(Next<'_>, Option<&str>)> {
+        Ok((self.next()?, None))
+    }
+
     /// Counters so far (the kernel's, where the source has a kernel behind it).
     fn stats(&mut self) -> Stats;
 

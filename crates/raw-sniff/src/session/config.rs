@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::SaveOptions;
 use crate::filter::Expr;
 pub use crate::flow::FlowOptions;
 
@@ -29,6 +30,8 @@ pub struct Config {
     pub duration: Option<Duration>,
     /// After opening the source, run as this user (Unix only).
     pub user: Option<String>,
+    /// How the `-w` file is written: pcap or pcapng, and its rotation.
+    pub save: SaveOptions,
     /// Pictures of TCP conversations (`--flow`) instead of packet lines, if asked for.
     pub flow: Option<FlowOptions>,
 }
@@ -71,6 +74,9 @@ pub enum Output {
     Explain,
     /// One JSON object per line, fields named after Wireshark's display filters.
     Json,
+    /// Elasticsearch bulk lines as `tshark -T ek` writes them: an index line, then the
+    /// packet's document.
+    JsonEk,
 }
 
 /// How WebSocket conversations are followed and shown.
@@ -84,4 +90,12 @@ pub struct WsOptions {
     pub messages: bool,
     /// Show only WebSocket lines, not the packets that carry them.
     pub only: bool,
+}
+
+impl Output {
+    /// Whether this output is for machines, which get every byte: WebSocket payloads are
+    /// decoded and shown whole (as with `--ws-full`) whatever the flags say.
+    pub fn never_shortens(self) -> bool {
+        matches!(self, Output::Json | Output::JsonEk)
+    }
 }

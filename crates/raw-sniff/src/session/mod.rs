@@ -15,8 +15,11 @@
 
 mod config;
 mod error;
+mod file_names;
 mod graph_stage;
 mod open;
+mod packet_file;
+mod save_options;
 mod saver;
 mod stdout;
 mod ws_stage;
@@ -26,6 +29,7 @@ use std::time::{Duration, Instant};
 
 pub use config::{Config, FlowOptions, Live, Output, Source, WsOptions};
 pub use error::SessionError;
+pub use save_options::{SaveFormat, SaveOptions};
 
 pub use crate::summary::Summary;
 
@@ -36,7 +40,7 @@ use crate::output::{PacketNumber, Printer};
 use crate::summary::Counts;
 use crate::user_filter::{self, UserFilter};
 use graph_stage::GraphStage;
-use saver::Saver;
+use saver::{Rotation, Saver};
 use ws_stage::WsStage;
 
 /// After a stop, the longest the loop goes on reading what the kernel captured before it: a
@@ -140,7 +144,11 @@ impl Session {
         };
         // Ready means ready: the file exists before the capture is announced.
         let saver = match &config.write {
-            Some(path) => Some(Saver::create(path)?),
+            Some(path) => Some(Saver::create(
+                path,
+                &config.save,
+                open::interface_name(&config.source),
+            )?),
             None => None,
         };
         let quiet = config.output == Output::Quiet;
@@ -149,7 +157,7 @@ impl Session {
                 Some(flow) if flow.ladder => stdout::ladder_printer(flow, config.color),
                 _ => stdout::printer_for(config.output, config.color),
             },
-            ws: WsStage::new(&config.ws, quiet),
+            ws: WsStage::new(&config.ws, quiet, config.output.never_shortens()),
             graph: config
                 .flow
                 .as_ref()
@@ -189,6 +197,9 @@ impl Session {
     pub fn run(mut self, stop: &AtomicBool, on_note: &mut dyn FnMut(Note)) -> Finished {
         let deadline = self.config.duration.map(|d| Instant::now() + d);
         let outcome = self.capture_loop(stop, deadline);
+        if let Some(files) = self.saver.as_ref().and_then(Saver::file_limit_reached) {
+            on_note(Note::FileLimitReached(files));
+        }
         // What the streams still hold (buffered segments, flows never closed) is reported last.
         let outcome = outcome.and_then(|()| self.ws.finish(self.printer.as_mut(), on_note));
         let outcome = outcome.and_then(|()| match &mut self.graph {
@@ -241,9 +252,9 @@ impl Session {
             if self.config.count.is_some_and(|c| self.counts.matched >= c) {
                 return Ok(());
             }
-            let frame = match self.source.next() {
-                Ok(Next::Frame(frame)) => frame,
-                Ok(Next::Idle) => {
+            let (frame, interface_name) = match self.source.next_named() {
+                Ok((Next::Frame(frame), name)) => (frame, name),
+                Ok((Next::Idle, _)) => {
                     self.printer.flush().map_err(SessionError::Output)?;
                     if let Some(saver) = &mut self.saver {
                         saver.flush()?;
@@ -257,7 +268,7 @@ impl Session {
                     }
                     continue;
                 }
-                Ok(Next::End) => return Ok(()),
+                Ok((Next::End, _)) => return Ok(()),
                 Err(err) => return Err(SessionError::Read(err)),
             };
             if draining
@@ -273,9 +284,14 @@ impl Session {
                     continue;
                 }
             }
+            if let Some(saver) = &mut self.saver {
+                if saver.rotate_on_time(frame.link)? == Rotation::FileLimitReached {
+                    return Ok(());
+                }
+            }
             self.counts.matched += 1;
             if let Some(saver) = &mut self.saver {
-                saver.write(&frame)?;
+                saver.write(&frame, interface_name)?;
                 self.counts.written += 1;
             }
             let decoded = wire::decode(frame.link, frame.data);

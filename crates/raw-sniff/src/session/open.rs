@@ -21,6 +21,16 @@ pub(super) fn open_source(
     }
 }
 
+/// The name a `-w` pcapng file records for the capture's interface: the live interface or
+/// `any`; none for IP raw sockets, which have no single interface, and for a file, whose
+/// frames carry the names the file gave (if any).
+pub(super) fn interface_name(source: &Source) -> Option<String> {
+    match source {
+        Source::Interface(live) => Some(live.iface.clone().unwrap_or_else(|| "any".to_owned())),
+        Source::File(_) | Source::IpRaw => None,
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn open_ip_raw() -> Result<Box<dyn Capture>, SessionError> {
     use crate::capture::sock_raw::{IpProto, SockRaw};

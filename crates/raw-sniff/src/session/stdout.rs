@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use super::config::Output;
 use crate::capture::CapturedFrame;
 use crate::flow::{FlowOptions, Glyphs, LadderPrinter, Look};
+use crate::output::ek::EkPrinter;
 use crate::output::explain::ExplainPrinter;
 use crate::output::json::JsonPrinter;
 use crate::output::line::LinePrinter;
@@ -23,6 +24,7 @@ pub(super) fn printer_for(output: Output, color: bool) -> Box<dyn Printer> {
         Output::Verbose => Box::new(VerbosePrinter::new(out(), style)),
         Output::Explain => Box::new(ExplainPrinter::new(out(), style)),
         Output::Json => Box::new(JsonPrinter::new(out())),
+        Output::JsonEk => Box::new(EkPrinter::new(out())),
     }
 }
 
