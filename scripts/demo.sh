@@ -111,6 +111,10 @@ if [ "$ROOT" = 1 ]; then
     say "And the first of them byte by byte: what the kernel strips off before recv() ever sees the data."
     "$BIN/raw-sniff" -r "$WORK/echo.pcap" --explain -c 1 2> /dev/null | show
     pause
+    say "The same conversation as a ladder: the client on the left, the server on the right, one arrow per segment in time order, with its flags, relative sequence and acknowledgment numbers and length."
+    # 76 columns: show indents by four, and the demo assumes an 80-column terminal.
+    COLUMNS=76 "$BIN/raw-sniff" -r "$WORK/echo.pcap" --flow 2> /dev/null | show
+    pause
 fi
 
 step "6. A WebSocket conversation with ws-chat"

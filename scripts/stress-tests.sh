@@ -48,6 +48,8 @@ if [ "${#PATTERNS[@]}" -eq 0 ]; then
         # raw-sniff: live capture on lo and in network namespaces, and the messages a live
         # capture prints before and after it starts
         'live_*' filter_live filter_kernel_refusal ws_live_tshark messages
+        # raw-sniff --flow on a live capture, --graph rendered by headless Chromium
+        flow_ladder flow_graph
         # examples
         examples_run
     )

@@ -40,6 +40,10 @@ Examples:
     raw-sniff -r chat.pcap --ws-only --ws-messages
   A capture that began after the handshake:
     raw-sniff -r late.pcap --ws-port 8080
+  Each TCP conversation of a capture as a ladder diagram:
+    raw-sniff -r echo.pcap --flow
+  Its time-sequence graph, to open in a browser:
+    raw-sniff -r echo.pcap --graph echo.svg
   Interfaces:
     raw-sniff -D";
 
@@ -440,6 +444,54 @@ pub struct Opts {
     #[arg(short = 'V', long = "version", action = ArgAction::Version, help_heading = heading::OTHER)]
     #[allow(dead_code)] // clap prints the version and exits; nothing reads the field
     version: Option<bool>,
+
+    /// Draw each TCP conversation as a ladder diagram instead of printing packet lines
+    ///
+    /// The client (the side that sent the SYN, or else the first sender) on the left, the
+    /// server on the right, one arrow per segment in time order, labelled with its flags,
+    /// relative seq/ack, length and the window where it changed; retransmissions (data sent
+    /// again) are marked, WebSocket frames are noted under the arrow that completed them. A
+    /// conversation is drawn when it ends (a reset, or both FINs acknowledged), the rest at
+    /// the end of the capture; each keeps its first 1000 segments, and at most 256 are
+    /// followed at once. As wide as COLUMNS says (default 80); Unicode lines unless
+    /// --flow-ascii or the locale is not UTF-8. Example: raw-sniff -r echo.pcap --flow
+    #[arg(
+        long,
+        conflicts_with_all = [
+            "quiet", "ws_only", "json", "json_ek", "tshark_format", "explain", "verbose"
+        ],
+        help = "Draw each TCP conversation as a ladder diagram"
+    )]
+    pub flow: bool,
+
+    /// Only the TCP stream numbered N (tshark's tcp.stream: 0-based, in order of first packet)
+    ///
+    /// For --flow and --graph. With --graph the one graph is written to FILE.svg itself.
+    #[arg(long, value_name = "N")]
+    pub flow_stream: Option<u64>,
+
+    /// Draw --flow's ladders with ASCII characters only
+    #[arg(long, requires = "flow")]
+    pub flow_ascii: bool,
+
+    /// Write each TCP stream's time-sequence graph as SVG: FILE.svg for one stream,
+    /// FILE-0.svg, FILE-1.svg, … for several
+    ///
+    /// Sequence number (relative) against time, as Stevens and tcptrace draw it, for the
+    /// direction that carried more data: each data segment a vertical bar (an I-beam) from
+    /// its first byte to its last, the receiver's ACK line and its window line (ACK +
+    /// window), retransmissions in red, SACK blocks in purple. One file per stream that
+    /// carried data, named after the stream's number (tshark's tcp.stream: FILE-0.svg,
+    /// FILE-1.svg, …) and written when the stream ends; a capture with one such stream,
+    /// or --flow-stream N, gets FILE.svg itself. Each graph keeps its stream's first 10000
+    /// segments. Packet lines are printed as usual (or ladders with --flow). Open the files
+    /// in a browser. Example: raw-sniff -r bulk.pcap --graph tcp.svg
+    #[arg(
+        long,
+        value_name = "FILE.svg",
+        help = "Write each TCP stream's time-sequence graph as SVG (FILE-N.svg for several)"
+    )]
+    pub graph: Option<PathBuf>,
 
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true, help_heading = heading::FILTER)]

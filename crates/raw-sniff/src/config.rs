@@ -8,14 +8,20 @@ use std::io::{self, IsTerminal};
 use anyhow::{bail, Context, Result};
 use raw_sniff::capture::{link_types, Direction, LinkType};
 use raw_sniff::output::line::{Dump, LineOptions};
-use raw_sniff::session::{Config, Live, Output, SaveFormat, SaveOptions, Source, WsOptions};
+use raw_sniff::session::{
+    Config, FlowOptions, Live, Output, SaveFormat, SaveOptions, Source, WsOptions,
+};
 use raw_sniff::user_filter;
 
 use crate::cli::{Opts, OutputKind};
 
 /// The session's configuration; fails on a filter that does not parse (or a -F file that
-/// cannot be read), and on flags that need a live capture given with a file.
+/// cannot be read), on flags that need a live capture given with a file, and on
+/// `--flow-stream` without a picture to draw.
 pub fn construct_config(opts: &Opts) -> Result<Config> {
+    if opts.flow_stream.is_some() && !opts.flow && opts.graph.is_none() {
+        bail!("--flow-stream chooses the conversation --flow or --graph draws: add one of them");
+    }
     let text = match &opts.filter_file {
         Some(path) => {
             if opts.filter_text().is_some() {
@@ -90,6 +96,13 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
         snaplen: snaplen(opts.snaplen),
         line_buffered: opts.line_buffered,
         packet_buffered: opts.packet_buffered,
+        flow: (opts.flow || opts.graph.is_some()).then(|| FlowOptions {
+            ladder: opts.flow,
+            stream: opts.flow_stream,
+            ascii: opts.flow_ascii || !locale_is_utf8(),
+            width: terminal_columns(),
+            graph: opts.graph.clone(),
+        }),
         save: save_options(opts, text)?,
     })
 }
@@ -166,6 +179,28 @@ fn filter_file(bytes: &[u8]) -> String {
         .map(|line| line.split('#').next().unwrap_or(""))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Whether the locale's character set is UTF-8, as `LC_ALL`, `LC_CTYPE` and `LANG` say in
+/// that order (the first one set decides; none set is the C locale, which is ASCII).
+fn locale_is_utf8() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .is_some_and(|value| {
+            let value = value.to_ascii_lowercase();
+            value.contains("utf-8") || value.contains("utf8")
+        })
+}
+
+/// The drawing's width: `COLUMNS` when it is a number, else 80.
+fn terminal_columns() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|&c: &usize| c > 0)
+        .unwrap_or(80)
 }
 
 #[cfg(test)]

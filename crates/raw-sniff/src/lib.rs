@@ -13,6 +13,7 @@
 //!   and decodes their frames and messages.
 //! - [`output`]: the printers (line, verbose, explain, JSON), each an [`output::Printer`] over a
 //!   frame decoded once by [`wire::decode()`] and the tracker's events.
+//! - [`flow`]: pictures of TCP conversations (`--flow`'s ladder diagrams).
 //! - [`session`]: the capture loop that ties them together, with the `-w` file, the stop
 //!   conditions and the summary.
 //!
@@ -47,6 +48,7 @@
 
 pub mod capture;
 pub mod filter;
+pub mod flow;
 pub mod interfaces;
 pub mod note;
 pub mod output;

@@ -26,6 +26,29 @@ pub enum Note {
     /// `-G` with `-W`: the files asked for are complete, so the capture ended (tcpdump says
     /// "Maximum file limit reached").
     FileLimitReached(u32),
+    /// `--graph` wrote a stream's time-sequence graph.
+    GraphWritten {
+        /// The stream (tshark's `tcp.stream`).
+        stream: u64,
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// Streams that carried no data get no graph.
+    GraphsWithoutData(u64),
+    /// Streams not graphed because too many were open at once.
+    GraphsNotKept {
+        /// How many.
+        count: u64,
+        /// How many are followed at once.
+        at_once: usize,
+    },
+    /// `--flow-stream N` named a stream the capture does not have.
+    NoSuchStream {
+        /// The stream asked for.
+        stream: u64,
+        /// How many streams the capture has.
+        streams: u64,
+    },
 }
 
 impl fmt::Display for Note {
@@ -43,6 +66,22 @@ impl fmt::Display for Note {
             Note::FileLimitReached(files) => write!(
                 f,
                 "maximum file limit reached: {files} files written, capture ended (-G with -W)"
+            ),
+            Note::GraphWritten { stream, path } => write!(
+                f,
+                "wrote the time-sequence graph of TCP stream {stream} to {}",
+                path.display()
+            ),
+            Note::GraphsWithoutData(n) => {
+                write!(f, "no graph for {n} TCP stream(s) that carried no data")
+            }
+            Note::GraphsNotKept { count, at_once } => write!(
+                f,
+                "no graph for {count} TCP stream(s) that began while {at_once} others were open"
+            ),
+            Note::NoSuchStream { stream, streams } => write!(
+                f,
+                "no TCP stream {stream} in this capture: it has {streams} (numbered from 0)"
             ),
         }
     }

@@ -58,6 +58,12 @@ pub trait Printer {
     /// Called when the capture has nothing for a moment and at the end: push out what is
     /// buffered so a person watching sees it at once.
     fn flush(&mut self) -> io::Result<()>;
+
+    /// Called once when the capture is over, after the last event: a printer that holds
+    /// something back until the end (a drawing of a conversation still open) shows it now.
+    fn finish(&mut self) -> io::Result<()> {
+        self.flush()
+    }
 }
 
 /// Bytes as a quoted string when they are mostly text, else as hex; shortened to `max` bytes.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::SaveOptions;
 use crate::capture::{Direction, LinkType};
 use crate::filter::Expr;
+pub use crate::flow::FlowOptions;
 use crate::output::line::LineOptions;
 
 /// Everything a [`Session`](super::Session) needs to know.
@@ -42,6 +43,8 @@ pub struct Config {
     pub line_buffered: bool,
     /// Flush the `-w` file after every packet (`-U`), so a reader sees each one at once.
     pub packet_buffered: bool,
+    /// Pictures of TCP conversations (`--flow`) instead of packet lines, if asked for.
+    pub flow: Option<FlowOptions>,
 }
 
 /// Where packets come from.

@@ -16,6 +16,7 @@
 mod config;
 mod error;
 mod file_names;
+mod graph_stage;
 mod open;
 mod packet_file;
 mod save_options;
@@ -27,7 +28,7 @@ mod ws_stage;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-pub use config::{Config, Live, Output, Source, WsOptions};
+pub use config::{Config, FlowOptions, Live, Output, Source, WsOptions};
 pub use error::SessionError;
 pub use save_options::{SaveFormat, SaveOptions};
 
@@ -39,6 +40,7 @@ use crate::note::Note;
 use crate::output::{PacketNumber, Printer};
 use crate::summary::Counts;
 use crate::user_filter::{self, UserFilter};
+use graph_stage::GraphStage;
 use saver::{Rotation, Saver};
 use ws_stage::WsStage;
 
@@ -97,6 +99,8 @@ pub struct Session {
     printer: Box<dyn Printer>,
     counts: Counts,
     ws: WsStage,
+    /// `--graph`'s time-sequence graphs.
+    graph: Option<GraphStage>,
 }
 
 /// A stop request being carried out: reading what was captured before it.
@@ -150,13 +154,20 @@ impl Session {
         };
         let quiet = matches!(config.output, Output::Quiet | Output::Count);
         Ok(Session {
-            printer: stdout::printer_for(
-                config.output,
-                config.color,
-                config.line,
-                config.line_buffered,
-            ),
+            printer: match &config.flow {
+                Some(flow) if flow.ladder => stdout::ladder_printer(flow, config.color),
+                _ => stdout::printer_for(
+                    config.output,
+                    config.color,
+                    config.line,
+                    config.line_buffered,
+                ),
+            },
             ws: WsStage::new(&config.ws, quiet, config.output.never_shortens()),
+            graph: config
+                .flow
+                .as_ref()
+                .and_then(|f| Some(GraphStage::new(f.graph.clone()?, f.stream))),
             config,
             source,
             filter,
@@ -197,6 +208,10 @@ impl Session {
         }
         // What the streams still hold (buffered segments, flows never closed) is reported last.
         let outcome = outcome.and_then(|()| self.ws.finish(self.printer.as_mut(), on_note));
+        let outcome = outcome.and_then(|()| match &mut self.graph {
+            Some(graph) => graph.finish(on_note),
+            None => Ok(()),
+        });
 
         // Whatever ended the loop, what was captured is flushed before anything is reported.
         let flushed = self.finish();
@@ -308,12 +323,15 @@ impl Session {
                     .map_err(SessionError::Output)?;
             }
             self.ws.packet(&frame, &decoded, self.printer.as_mut())?;
+            if let Some(graph) = &mut self.graph {
+                graph.packet(&frame, &decoded)?;
+            }
         }
     }
 
     /// Flushes stdout and completes the `-w` file.
     fn finish(&mut self) -> Result<(), SessionError> {
-        let printed = self.printer.flush();
+        let printed = self.printer.finish();
         if let Some(saver) = &mut self.saver {
             saver.close(self.source.link_type())?;
         }

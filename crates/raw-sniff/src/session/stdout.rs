@@ -4,6 +4,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 
 use super::config::Output;
 use crate::capture::CapturedFrame;
+use crate::flow::{FlowOptions, Glyphs, LadderPrinter, Look};
 use crate::output::ek::EkPrinter;
 use crate::output::explain::ExplainPrinter;
 use crate::output::json::JsonPrinter;
@@ -92,4 +93,19 @@ impl Printer for Silent {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// `--flow`'s printer, drawing ladders on stdout.
+pub(super) fn ladder_printer(flow: &FlowOptions, color: bool) -> Box<dyn Printer> {
+    let look = Look {
+        width: flow.width,
+        glyphs: if flow.ascii {
+            Glyphs::ASCII
+        } else {
+            Glyphs::UNICODE
+        },
+        style: Style::new(color),
+    };
+    let out = Out::new(io::stdout().is_terminal());
+    Box::new(LadderPrinter::new(out, look, flow.stream))
 }
