@@ -458,20 +458,22 @@ pub struct Opts {
     #[arg(
         long,
         conflicts_with_all = [
-            "quiet", "ws_only", "json", "json_ek", "tshark_format", "explain", "verbose"
+            "no_print", "count_only", "ws_only", "json", "json_ek", "tshark_format", "explain",
+            "verbose"
         ],
-        help = "Draw each TCP conversation as a ladder diagram"
+        help = "Draw each TCP conversation as a ladder diagram",
+        help_heading = heading::OUTPUT
     )]
     pub flow: bool,
 
     /// Only the TCP stream numbered N (tshark's tcp.stream: 0-based, in order of first packet)
     ///
     /// For --flow and --graph. With --graph the one graph is written to FILE.svg itself.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = heading::OUTPUT)]
     pub flow_stream: Option<u64>,
 
     /// Draw --flow's ladders with ASCII characters only
-    #[arg(long, requires = "flow")]
+    #[arg(long, requires = "flow", help_heading = heading::OUTPUT)]
     pub flow_ascii: bool,
 
     /// Write each TCP stream's time-sequence graph as SVG: FILE.svg for one stream,
@@ -489,7 +491,8 @@ pub struct Opts {
     #[arg(
         long,
         value_name = "FILE.svg",
-        help = "Write each TCP stream's time-sequence graph as SVG (FILE-N.svg for several)"
+        help = "Write each TCP stream's time-sequence graph as SVG (FILE-N.svg for several)",
+        help_heading = heading::FILES
     )]
     pub graph: Option<PathBuf>,
 
