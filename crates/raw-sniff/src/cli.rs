@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{ArgAction, Parser, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -173,6 +173,31 @@ pub struct Opts {
     )]
     pub ws_port: Vec<u16>,
 
+    /// How each line's time is written, as tcpdump's -t given once to five times
+    ///
+    /// Default: time of day in the local time zone (TZ, else /etc/localtime). -t: no time;
+    /// -tt: seconds since the epoch; -ttt: time since the previous line; -tttt: date and time
+    /// of day; -ttttt: time since the first line. Only the one-line output has a time to
+    /// change; --json keeps its epoch seconds. Example: raw-sniff -r lo.pcap -tttt
+    #[arg(
+        short = 't',
+        action = ArgAction::Count,
+        help = "Time: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first"
+    )]
+    pub time_stamp: u8,
+
+    /// Digits after the seconds' point: micro (6, the default) or nano (9)
+    #[arg(long, value_enum, value_name = "PRECISION")]
+    pub time_stamp_precision: Option<PrecisionKind>,
+
+    /// Times with microseconds (same as --time-stamp-precision micro)
+    #[arg(long, conflicts_with_all = ["nano", "time_stamp_precision"])]
+    pub micro: bool,
+
+    /// Times with nanoseconds (same as --time-stamp-precision nano)
+    #[arg(long, conflicts_with = "time_stamp_precision")]
+    pub nano: bool,
+
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true)]
     pub expression: Vec<String>,
@@ -189,6 +214,15 @@ pub enum OutputKind {
     Explain,
     /// One JSON object per line, fields named after Wireshark's display filters
     Json,
+}
+
+/// How many digits follow the seconds' point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionKind {
+    /// Microseconds, six digits (default)
+    Micro,
+    /// Nanoseconds, nine digits
+    Nano,
 }
 
 impl Opts {

@@ -5,13 +5,15 @@
 
 use std::io::{self, IsTerminal};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
+use raw_sniff::output::time::{Precision, Stamp, TimeFormat};
 use raw_sniff::session::{Config, Live, Output, Source, WsOptions};
 use raw_sniff::user_filter;
 
-use crate::cli::{Opts, OutputKind};
+use crate::cli::{Opts, OutputKind, PrecisionKind};
 
-/// The session's configuration; fails only on a filter that does not parse.
+/// The session's configuration; fails on a filter that does not parse and on more than five
+/// `-t`.
 pub fn construct_config(opts: &Opts) -> Result<Config> {
     let filter = match opts.filter_text() {
         Some(text) => Some(user_filter::parse(&text)?),
@@ -56,5 +58,22 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
         count: opts.count,
         duration: opts.duration,
         user: opts.user.clone(),
+        time: time_format(opts)?,
+    })
+}
+
+/// The time stamp form and precision the `-t` flags and the precision flags ask for.
+fn time_format(opts: &Opts) -> Result<TimeFormat> {
+    let Some(stamp) = Stamp::from_count(opts.time_stamp) else {
+        bail!("only -t, -tt, -ttt, -tttt and -ttttt are supported");
+    };
+    let nano = opts.nano || opts.time_stamp_precision == Some(PrecisionKind::Nano);
+    Ok(TimeFormat {
+        stamp,
+        precision: if nano {
+            Precision::Nano
+        } else {
+            Precision::Micro
+        },
     })
 }

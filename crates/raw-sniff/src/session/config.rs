@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::filter::Expr;
+use crate::output::time::TimeFormat;
 
 /// Everything a [`Session`](super::Session) needs to know.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct Config {
     pub duration: Option<Duration>,
     /// After opening the source, run as this user (Unix only).
     pub user: Option<String>,
+    /// How the line printer writes each packet's time (tcpdump's `-t` forms).
+    pub time: TimeFormat,
 }
 
 /// Where packets come from.

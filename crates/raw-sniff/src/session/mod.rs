@@ -141,7 +141,7 @@ impl Session {
         };
         let quiet = config.output == Output::Quiet;
         Ok(Session {
-            printer: stdout::printer_for(config.output, config.color),
+            printer: stdout::printer_for(config.output, config.color, config.time),
             ws: WsStage::new(&config.ws, quiet),
             config,
             source,

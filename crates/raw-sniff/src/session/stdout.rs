@@ -7,18 +7,19 @@ use crate::capture::CapturedFrame;
 use crate::output::explain::ExplainPrinter;
 use crate::output::json::JsonPrinter;
 use crate::output::line::LinePrinter;
+use crate::output::time::TimeFormat;
 use crate::output::verbose::VerbosePrinter;
 use crate::output::{PacketNumber, Printer};
 use crate::style::Style;
 use crate::ws::WsEvent;
 
 /// The printer for `output`, writing to stdout.
-pub(super) fn printer_for(output: Output, color: bool) -> Box<dyn Printer> {
+pub(super) fn printer_for(output: Output, color: bool, time: TimeFormat) -> Box<dyn Printer> {
     let style = Style::new(color);
     let out = || Out::new(io::stdout().is_terminal());
     match output {
         Output::Quiet => Box::new(Silent),
-        Output::Line => Box::new(LinePrinter::new(out(), style)),
+        Output::Line => Box::new(LinePrinter::new(out(), style).with_time(time)),
         Output::Verbose => Box::new(VerbosePrinter::new(out(), style)),
         Output::Explain => Box::new(ExplainPrinter::new(out(), style)),
         Output::Json => Box::new(JsonPrinter::new(out())),

@@ -16,7 +16,8 @@ use wire::decode::Network;
 use wire::Decoded;
 
 use super::relative_seq::RelativeSeq;
-use super::{time_of_day, PacketNumber, Printer};
+use super::time::{Clock, TimeFormat};
+use super::{PacketNumber, Printer};
 use crate::capture::CapturedFrame;
 use crate::style::Style;
 
@@ -28,6 +29,7 @@ pub struct LinePrinter<W: Write> {
     style: Style,
     seq: RelativeSeq,
     line: String,
+    clock: Clock,
 }
 
 impl<W: Write> LinePrinter<W> {
@@ -38,14 +40,25 @@ impl<W: Write> LinePrinter<W> {
             style,
             seq: RelativeSeq::default(),
             line: String::with_capacity(256),
+            clock: Clock::default(),
         }
+    }
+
+    /// The same printer writing each line's time in `time` (tcpdump's `-t` forms).
+    pub fn with_time(mut self, time: TimeFormat) -> Self {
+        self.clock = Clock::new(time);
+        self
     }
 
     /// The line for one packet, without the trailing newline.
     pub fn format(&mut self, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> &str {
         self.line.clear();
         let s = self.style;
-        let _ = write!(self.line, "{} ", s.dim(&time_of_day(frame.ts)));
+        let mut time = String::new();
+        self.clock.write(&mut time, frame.ts);
+        if !time.is_empty() {
+            let _ = write!(self.line, "{} ", s.dim(&time));
+        }
         for tag in d.vlan_tags() {
             let _ = write!(self.line, "vlan {}, ", tag.tag.vid());
         }
