@@ -6,6 +6,7 @@ use crate::checksum::{ChecksumStatus, PseudoHeader};
 use crate::error::{Layer, Result};
 use crate::field::{u16_at, u8_at, FieldDef};
 use crate::icmp as common;
+use std::net::Ipv6Addr;
 
 /// Protocol number of ICMPv6, used in its pseudo-header.
 const PROTOCOL: u8 = 58;
@@ -176,6 +177,66 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     pub fn quoted(&self) -> Option<&'a [u8]> {
         self.msg_type().is_error().then(|| self.payload())
     }
+
+    /// The IPv6 address at byte `at` of the message, if captured.
+    fn addr_at(&self, at: usize) -> Option<Ipv6Addr> {
+        let b = self.buffer.as_ref().get(at..at + 16)?;
+        <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from)
+    }
+
+    /// The 16 bits at byte `at` of the message, if captured.
+    fn u16_at(&self, at: usize) -> Option<u16> {
+        let b = self.buffer.as_ref().get(at..at + 2)?;
+        Some(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    /// Neighbour solicitation and advertisement, redirect: the target address (bytes 8–23,
+    /// RFC 4861 §4.3–4.5), if captured.
+    pub fn nd_target(&self) -> Option<Ipv6Addr> {
+        self.addr_at(8)
+    }
+
+    /// Redirect: the destination redirected (bytes 24–39, RFC 4861 §4.5), if captured.
+    pub fn redirect_dst(&self) -> Option<Ipv6Addr> {
+        self.addr_at(24)
+    }
+
+    /// MLD query, report and done: the multicast address (bytes 8–23, RFC 2710 §3.6), if
+    /// captured.
+    pub fn mld_address(&self) -> Option<Ipv6Addr> {
+        self.addr_at(8)
+    }
+
+    /// MLD: the maximum response delay (bytes 4–5, RFC 2710 §3.4; a code in MLDv2 queries).
+    pub fn mld_max_delay(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::IDENT)
+    }
+
+    /// MLDv2 report: the number of multicast address records (bytes 6–7, RFC 3810 §5.2.3).
+    pub fn mldv2_record_count(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::SEQ)
+    }
+
+    /// MLDv2 query: the number of sources (bytes 26–27, RFC 3810 §5.1.10), if captured.
+    pub fn mldv2_query_sources(&self) -> Option<u16> {
+        self.u16_at(26)
+    }
+
+    /// Node information query and reply: the query type (bytes 4–5, RFC 4620 §4).
+    pub fn ni_qtype(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::IDENT)
+    }
+
+    /// Node information: the flags (bytes 6–7, RFC 4620 §4).
+    pub fn ni_flags(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::SEQ)
+    }
+
+    /// Node information: what follows the 16-byte header and nonce (the query's subject or
+    /// the reply's data, RFC 4620 §4).
+    pub fn ni_data(&self) -> &'a [u8] {
+        self.buffer.as_ref().get(16..).unwrap_or(&[])
+    }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
@@ -226,7 +287,6 @@ mod tests {
     use super::*;
     use crate::testdata::ETH_IPV6_ICMPV6_ECHO;
     use proptest::prelude::*;
-    use std::net::Ipv6Addr;
 
     const LO6: PseudoHeader = PseudoHeader::V6 {
         src: Ipv6Addr::LOCALHOST,
@@ -236,6 +296,35 @@ mod tests {
     #[test]
     fn table() {
         crate::field::table_check::check(field::FIELDS, "icmpv6.", HEADER_LEN);
+    }
+
+    #[test]
+    fn neighbour_discovery_and_mld_bodies() {
+        // Hand-made: a neighbour solicitation for 2001:db8::1 with 3 bytes cut off.
+        let mut b = vec![135, 0, 0, 0, 0, 0, 0, 0];
+        b.extend_from_slice(&"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
+        let p = Packet::new_checked(&b[..]).unwrap();
+        assert_eq!(p.nd_target(), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(p.redirect_dst(), None);
+        let cut = Packet::new_checked(&b[..21]).unwrap();
+        assert_eq!(cut.nd_target(), None);
+        // Hand-made: an MLDv2 report announcing 3 records, and an MLDv2 query with 2 sources.
+        let report = [143, 0, 0, 0, 0, 0, 0, 3];
+        assert_eq!(
+            Packet::new_checked(&report[..])
+                .unwrap()
+                .mldv2_record_count(),
+            3
+        );
+        let mut query = vec![130, 0, 0, 0, 0x01, 0x2c, 0, 0];
+        query.extend_from_slice(&[0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16]);
+        query.extend_from_slice(&[0, 0, 0, 2]);
+        let q = Packet::new_checked(&query[..]).unwrap();
+        assert_eq!(q.mld_max_delay(), 300);
+        assert_eq!(q.mld_address(), Some("ff02::16".parse().unwrap()));
+        assert_eq!(q.mldv2_query_sources(), Some(2));
+        assert_eq!((q.ni_qtype(), q.ni_flags()), (300, 0));
+        assert_eq!(q.ni_data().len(), query.len() - 16);
     }
 
     #[test]
