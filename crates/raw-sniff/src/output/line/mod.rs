@@ -62,21 +62,26 @@ impl<W: Write> LinePrinter<W> {
         for tag in d.vlan_tags() {
             let _ = write!(self.line, "vlan {}, ", tag.tag.vid());
         }
+        // Whether the line already shows, in tcpdump's words, that the packet was cut.
+        let mut cut_shown = false;
         match &d.network {
             Some((_, Network::Ipv4(_))) => {
-                ip::ip_line(&mut self.line, &mut self.seq, s, "IP", frame, d)
+                cut_shown = ip::ip_line(&mut self.line, &mut self.seq, s, "IP", frame, d)
             }
             Some((_, Network::Ipv6(_))) => {
-                ip::ip_line(&mut self.line, &mut self.seq, s, "IP6", frame, d)
+                cut_shown = ip::ip_line(&mut self.line, &mut self.seq, s, "IP6", frame, d)
             }
             Some((_, Network::Arp(arp))) => link::arp(&mut self.line, arp),
             None => link::no_network(&mut self.line, frame, d),
         }
-        if d.truncated {
+        // tcpdump says nothing of a cut packet whose headers it could read; UDP, ICMP and
+        // ICMPv6 lines say what tcpdump says.
+        let cut_shown = cut_shown || ip::cut_is_silent(d);
+        if d.truncated && !cut_shown {
             self.line
                 .push_str(&s.warn(" [truncated by the capture's snap length]"));
         }
-        if let Some(stop) = &d.stop {
+        if let (Some(stop), false) = (&d.stop, cut_shown) {
             self.line.push_str(&s.warn(&format!(" [{stop}]")));
         }
         &self.line
