@@ -548,6 +548,20 @@ fn icmpv6_types_in_tcpdumps_words() {
     }
     packets.push(six(a, ll, 140, 0, &ni(3, 0x0003, &addrs)));
     packets.push(six(a, ll, 140, 1, &ni(3, 0, &[])));
+    // Router renumbering: a command with one use part (and one announced but cut), a
+    // result, a sequence number reset.
+    let mut rr = 7u32.to_be_bytes().to_vec();
+    rr.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+    rr.extend_from_slice(&[2, 7, 0, 48, 0, 128, 0, 0]);
+    rr.extend_from_slice(&v6("fec0::"));
+    rr.extend_from_slice(&[48, 16, 0xff, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0]);
+    rr.extend_from_slice(&v6("3ffe:501:ffff::"));
+    packets.push(six(a, a, 138, 0, &rr));
+    let mut rr2 = rr.clone();
+    rr2[13] = 11;
+    packets.push(six(a, a, 138, 0, &rr2));
+    packets.push(six(a, a, 138, 1, &rr[..12]));
+    packets.push(six(a, a, 138, 255, &rr[..12]));
     // Types tcpdump has no words for: it adds their bytes in hex.
     packets.push(six(a, b, 42, 0, &[0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5]));
     packets.push(six(a, b, 160, 0, &[0; 20]));

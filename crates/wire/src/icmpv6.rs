@@ -110,6 +110,32 @@ pub fn code_name(msg: Message, code: u8) -> Option<&'static str> {
     })
 }
 
+/// The match-prefix part of a router renumbering command (RFC 2894 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RrMatch {
+    /// What to do: 1 add, 2 change, 3 set global.
+    pub op_code: u8,
+    /// Length of the match part and its use parts, in 8-byte units.
+    pub op_length: u8,
+    /// Significant bits of the match prefix.
+    pub match_len: u8,
+    /// The prefix matched against the router's.
+    pub prefix: Ipv6Addr,
+}
+
+/// A use-prefix part of a router renumbering command (RFC 2894 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RrUse {
+    /// Bits of the new prefix to use.
+    pub use_len: u8,
+    /// Bits of the old prefix to keep.
+    pub keep_len: u8,
+    /// The first byte of the flags word: 0x80 decrement valid lifetime, 0x40 preferred.
+    pub flags: u8,
+    /// The new prefix.
+    pub prefix: Ipv6Addr,
+}
+
 packet_view! {
     /// A view of an ICMPv6 message.
     Packet
@@ -232,6 +258,36 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
         u16_at(self.buffer.as_ref(), field::SEQ)
     }
 
+    /// Router renumbering: the sequence number (bytes 4–7, RFC 2894 §3.1).
+    pub fn rr_sequence(&self) -> u32 {
+        self.rest_of_header()
+    }
+
+    /// Router renumbering command: its match-prefix part (bytes 16–39, RFC 2894 §3.1), if
+    /// captured.
+    pub fn rr_match(&self) -> Option<RrMatch> {
+        let b = self.buffer.as_ref().get(16..40)?;
+        Some(RrMatch {
+            op_code: b[0],
+            op_length: b[1],
+            match_len: b[3],
+            prefix: self.addr_at(24)?,
+        })
+    }
+
+    /// Router renumbering command: its `i`th use-prefix part (32 bytes each after the match
+    /// part, RFC 2894 §3.1), if captured.
+    pub fn rr_use(&self, i: usize) -> Option<RrUse> {
+        let at = 40 + 32 * i;
+        let b = self.buffer.as_ref().get(at..at + 32)?;
+        Some(RrUse {
+            use_len: b[0],
+            keep_len: b[1],
+            flags: b[12],
+            prefix: self.addr_at(at + 16)?,
+        })
+    }
+
     /// Node information: what follows the 16-byte header and nonce (the query's subject or
     /// the reply's data, RFC 4620 §4).
     pub fn ni_data(&self) -> &'a [u8] {
@@ -296,6 +352,26 @@ mod tests {
     #[test]
     fn table() {
         crate::field::table_check::check(field::FIELDS, "icmpv6.", HEADER_LEN);
+    }
+
+    #[test]
+    fn router_renumbering_parts() {
+        // Hand-made: a command with sequence 7, match add fec0::/48, one use part 3ffe::/48/16
+        // with the valid-lifetime flag, the second use part missing.
+        let mut b = vec![138, 0, 0, 0, 0, 0, 0, 7];
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&[1, 7, 0, 48, 0, 128, 0, 0]);
+        b.extend_from_slice(&"fec0::".parse::<Ipv6Addr>().unwrap().octets());
+        b.extend_from_slice(&[48, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0]);
+        b.extend_from_slice(&"3ffe::".parse::<Ipv6Addr>().unwrap().octets());
+        let p = Packet::new_checked(&b[..]).unwrap();
+        assert_eq!(p.rr_sequence(), 7);
+        let m = p.rr_match().unwrap();
+        assert_eq!((m.op_code, m.op_length, m.match_len), (1, 7, 48));
+        assert_eq!(m.prefix, "fec0::".parse::<Ipv6Addr>().unwrap());
+        let u = p.rr_use(0).unwrap();
+        assert_eq!((u.use_len, u.keep_len, u.flags), (48, 16, 0x80));
+        assert_eq!(p.rr_use(1), None);
     }
 
     #[test]

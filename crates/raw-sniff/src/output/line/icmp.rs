@@ -406,6 +406,11 @@ fn icmpv6_words(
             144 | 146 => {
                 let _ = write!(line, ", id 0x{:04x}", icmp.echo_ident());
             }
+            138 => {
+                if router_renumbering(line, icmp).is_none() {
+                    line.push_str(" [|icmp6]");
+                }
+            }
             141 | 142 | 145 | 147 => {}
             155 => {
                 if code & 0x80 != 0 {
@@ -531,6 +536,49 @@ fn node_information_reply(
         _ => line.push_str("unknown"),
     }
     line.push(')');
+    Some(())
+}
+
+/// An RFC 2894 router renumbering message as tcpdump words it without -v; `None` where
+/// tcpdump stops at a part not captured.
+fn router_renumbering(line: &mut String, icmp: &wire::icmpv6::Packet<&[u8]>) -> Option<()> {
+    if icmp.into_inner().len() < 16 {
+        return None;
+    }
+    let _ = match icmp.code() {
+        0 => write!(line, ", command"),
+        1 => write!(line, ", result"),
+        255 => write!(line, ", sequence number reset"),
+        c => write!(line, ", code-#{c}"),
+    };
+    let _ = write!(line, ", seq={}", icmp.rr_sequence());
+    if icmp.code() != 0 {
+        return Some(());
+    }
+    let m = icmp.rr_match()?;
+    line.push_str(" match(");
+    let _ = match m.op_code {
+        1 => write!(line, "add"),
+        2 => write!(line, "change"),
+        3 => write!(line, "setglobal"),
+        c => write!(line, "#{c}"),
+    };
+    let _ = write!(line, ",{}/{})", m.prefix, m.match_len);
+    // The length counts 8-byte units: 3 for the match part, 4 for each use part.
+    let units = i32::from(m.op_length) - 3;
+    if units % 4 != 0 {
+        return None;
+    }
+    for i in 0..(units / 4).max(0) as usize {
+        let u = icmp.rr_use(i)?;
+        line.push_str(" use(");
+        if u.flags != 0 {
+            let v = if u.flags & 0x80 != 0 { "V" } else { "" };
+            let p = if u.flags & 0x40 != 0 { "P" } else { "" };
+            let _ = write!(line, "{v}{p},");
+        }
+        let _ = write!(line, "{}/{}/{})", u.prefix, u.use_len, u.keep_len);
+    }
     Some(())
 }
 
