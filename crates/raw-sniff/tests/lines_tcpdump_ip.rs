@@ -655,6 +655,7 @@ fn cut_packets_keep_the_headers_lengths() {
         58,
         &icmp6(a6, b6, 128, 0, &[0, 1, 0, 2, 0x55, 0x55]),
     );
+    let six_ = |ty: u8, code: u8, rest: &[u8]| ipv6(a6, b6, 58, &icmp6(a6, b6, ty, code, rest));
     let mut ns = vec![0; 4];
     ns.extend_from_slice(&v6("fe80::7"));
     let ns = ipv6(
@@ -680,8 +681,18 @@ fn cut_packets_keep_the_headers_lengths() {
         cut(udp6, 42),
         cut(echo.clone(), 26),
         cut(echo, 22),
+        cut(ipv4(a, b, 1, &icmp4(4, 0, &[0; 4])), 22),
+        cut(ipv4(a, b, 1, &icmp4(42, 3, &[0; 4])), 23),
+        cut(ipv4(a, b, 1, &icmp4(4, 0, &[0; 4])), 21),
         cut(echo6.clone(), 46),
         cut(echo6, 42),
+        cut(six_(133, 0, &[0; 4]), 43),
+        cut(six_(3, 1, &[0; 4]), 42),
+        cut(six_(155, 2, &[0; 4]), 44),
+        cut(six_(155, 0x82, &[0; 4]), 44),
+        cut(six_(131, 0, &[0; 20]), 44),
+        cut(six_(99, 0, &[0; 20]), 45),
+        cut(six_(2, 0, &[0; 20]), 45),
         cut(ns.clone(), 50),
         cut(ns, 60),
         cut(unreachable.clone(), 40),

@@ -29,6 +29,29 @@ pub(super) fn icmpv4(
     }
 }
 
+/// An ICMP header cut short (under 8 bytes): tcpdump still words the types it needs only the
+/// type and code for, and ends the others with `[|icmp]`.
+pub(super) fn icmpv4_cut(line: &mut String, bytes: &[u8], len: usize) {
+    let name = match bytes {
+        [_] | [] => None,
+        [ty, ..] => match ty {
+            4 => Some("source quench".to_owned()),
+            10 => Some("router solicitation".to_owned()),
+            15 => Some("information request".to_owned()),
+            16 => Some("information reply".to_owned()),
+            17 => Some("address mask request".to_owned()),
+            0 | 3 | 5 | 8 | 9 | 11 | 12 | 13 | 14 | 18 => None,
+            ty => Some(format!("type-#{ty}")),
+        },
+    };
+    match name {
+        Some(name) => {
+            let _ = write!(line, "ICMP {name}, length {len}");
+        }
+        None => line.push_str(" [|icmp]"),
+    }
+}
+
 /// What tcpdump writes between `ICMP ` and `, length`; `None` when a field it reads was not
 /// captured.
 fn icmpv4_text(icmp: &wire::icmpv4::Packet<&[u8]>, d: &Decoded<'_>) -> Option<String> {
@@ -202,18 +225,53 @@ pub(super) fn icmpv6(
     }
 }
 
-/// An ICMPv6 header cut short: its type's name when captured, then tcpdump's `[|icmp6]`.
-pub(super) fn icmpv6_cut(line: &mut String, bytes: &[u8]) {
-    if let Some(&ty) = bytes.first() {
-        line.push_str("ICMP6, ");
-        match icmpv6_type_name(ty) {
-            Some(name) => line.push_str(name),
-            None => {
-                let _ = write!(line, "unknown icmp6 type ({ty})");
-            }
+/// An ICMPv6 header cut short (under 8 bytes): its type's name when captured, then either
+/// the words tcpdump needs only the type and code for, or its `[|icmp6]`.
+pub(super) fn icmpv6_cut(line: &mut String, bytes: &[u8], len: usize) {
+    let Some(&ty) = bytes.first() else {
+        line.push_str(" [|icmp6]");
+        return;
+    };
+    line.push_str("ICMP6, ");
+    match icmpv6_type_name(ty) {
+        Some(name) => line.push_str(name),
+        None => {
+            let _ = write!(line, "unknown icmp6 type ({ty})");
         }
     }
-    line.push_str(" [|icmp6]");
+    let Some(&code) = bytes.get(1) else {
+        line.push_str(" [|icmp6]");
+        return;
+    };
+    match (ty, code) {
+        // Nothing more to read: the length follows.
+        (131 | 132 | 133 | 134 | 141 | 142 | 145 | 147, _) => {}
+        (130, _) if len == 24 => {}
+        (3, 1) => line.push_str(" (reassembly)"),
+        (3, c) if c > 1 => {
+            let _ = write!(line, ", unknown code ({c})");
+        }
+        (155, c) if c & 0x80 != 0 => line.push_str(", (SEC) [worktodo]"),
+        (155, c) => {
+            let _ = match c {
+                0 => write!(line, ", (CLR)DODAG Information Solicitation"),
+                1 => write!(line, ", (CLR)DODAG Information Object"),
+                2 => write!(line, ", (CLR)Destination Advertisement Object"),
+                3 => write!(line, ", (CLR)Destination Advertisement Object Ack"),
+                c => write!(line, ", (CLR)RPL message, unknown code {c}"),
+            };
+        }
+        (ty, _) if icmpv6_type_name(ty).is_none() || (200..=201).contains(&ty) => {
+            let _ = write!(line, ", length {len}");
+            hex_lines(line, bytes, len);
+            return;
+        }
+        _ => {
+            line.push_str(" [|icmp6]");
+            return;
+        }
+    }
+    let _ = write!(line, ", length {len}");
 }
 
 /// How an ICMPv6 line ends after the message's own words.

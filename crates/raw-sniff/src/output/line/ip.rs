@@ -270,11 +270,11 @@ fn after_ip(
                 }
             }
             IpProtocol::Icmp => {
-                line.push_str(" [|icmp]");
+                icmp::icmpv4_cut(line, d.payload, ip.payload_len);
                 true
             }
             IpProtocol::Icmpv6 => {
-                icmp::icmpv6_cut(line, d.payload);
+                icmp::icmpv6_cut(line, d.payload, ip.payload_len);
                 true
             }
             proto => {
