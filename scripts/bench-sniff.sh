@@ -138,7 +138,7 @@ filter="tcp port $port"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-"$sniff" -i lo -q -w "$work/rs.pcap" "$filter" 2> "$work/rs.err" &
+"$sniff" -i lo --no-print -w "$work/rs.pcap" "$filter" 2> "$work/rs.err" &
 rs=$!; pids+=($rs)
 tcpdump -i lo --immediate-mode -w "$work/td.pcap" "$filter" 2> "$work/td.err" &
 td=$!; pids+=($td)

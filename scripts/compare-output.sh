@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # compare-output.sh OLD NEW DIR...: runs two raw-sniff binaries over every capture in the
-# directories, in every output mode (line, -v, -x, --json, --ws-messages), and lists the
+# directories, in every output mode (line, -v, --explain, --json, --ws-messages), and lists the
 # outputs that differ, by mode, then the first differing files. A refactoring of the decoder or
 # the printers should leave the list empty; a change of output should explain every entry.
 #
@@ -19,7 +19,7 @@ snap() { # BIN DEST
         find "$dir" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.pcap.*' \)
     done | sort | while read -r f; do
         b=$(basename "$f")
-        for mode in line -v -x --json --ws-messages; do
+        for mode in line -v --explain --json --ws-messages; do
             args=(--no-color)
             [ "$mode" != line ] && args+=("$mode")
             # The program's own name is not what differs between two builds.
@@ -34,7 +34,7 @@ snap "$new" "$out/new"
 changed=$(diff -rq "$out/old" "$out/new" | awk '{print $2}' || true)
 total=$(find "$out/old" -type f | wc -l)
 echo "outputs: $total; differing: $(printf '%s' "$changed" | grep -c . || true)"
-for mode in line -v -x --json --ws-messages; do
+for mode in line -v --explain --json --ws-messages; do
     printf '  %-14s %s\n' "$mode" "$(printf '%s\n' "$changed" | grep -c -- "\.$mode\$" || true)"
 done
 printf '%s\n' "$changed" | grep . | head -20 | sed "s|^$out/old/|  |"

@@ -109,7 +109,7 @@ if [ "$ROOT" = 1 ]; then
     show "$WORK/sniff.out"
     pause
     say "And the first of them byte by byte: what the kernel strips off before recv() ever sees the data."
-    "$BIN/raw-sniff" -r "$WORK/echo.pcap" -x -c 1 2> /dev/null | show
+    "$BIN/raw-sniff" -r "$WORK/echo.pcap" --explain -c 1 2> /dev/null | show
     pause
 fi
 

@@ -34,6 +34,10 @@ fn run(opts: cli::Opts) -> Result<ExitCode> {
         raw_sniff::interfaces::list()?;
         return Ok(ExitCode::SUCCESS);
     }
+    if opts.list_link_types {
+        list_link_types(opts.iface.as_deref().unwrap_or("any"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let config = config::construct_config(&opts)?;
     if opts.dump_filter {
         let Some(program) = session::filter_program(&config, &mut print_note)? else {
@@ -58,6 +62,22 @@ fn run(opts: cli::Opts) -> Result<ExitCode> {
     eprint!("{}", finished.summary);
     finished.result.map_err(report)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `-L`: the link types a capture on `iface` can deliver, in tcpdump's words (on stdout, as
+/// -D's list).
+fn list_link_types(iface: &str) -> Result<()> {
+    use raw_sniff::capture::link_types;
+    let mut out = format!("Data link types for {iface} (use option -y to set):\n");
+    for link in link_types::offered(iface)? {
+        out.push_str(&format!(
+            "  {} ({})\n",
+            link.name().unwrap_or("?"),
+            link_types::description(link)
+        ));
+    }
+    print!("{out}");
+    Ok(())
 }
 
 /// A note from the library, on stderr as the program's own words.

@@ -23,6 +23,9 @@ pub enum Note {
         /// How many the tracker examines at once.
         at_once: usize,
     },
+    /// `-G` with `-W`: the files asked for are complete, so the capture ended (tcpdump says
+    /// "Maximum file limit reached").
+    FileLimitReached(u32),
 }
 
 impl fmt::Display for Note {
@@ -36,6 +39,10 @@ impl fmt::Display for Note {
             Note::WsNotExamined { skipped, at_once } => write!(
                 f,
                 "{skipped} TCP connections were not examined for WebSocket ({at_once} were at once)"
+            ),
+            Note::FileLimitReached(files) => write!(
+                f,
+                "maximum file limit reached: {files} files written, capture ended (-G with -W)"
             ),
         }
     }

@@ -12,6 +12,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{can_capture, Sniffer};
 use raw_sniff::filter::{compile, compile_any_length, parse, CompileError, Framing, MAX_INSNS};
 
@@ -76,7 +78,13 @@ fn a_refused_filter_runs_in_user_space_and_still_filters() {
         return;
     }
     let filter = long_filter();
-    let sniffer = Sniffer::start(&[], &["-i", "lo", "-c", "3", "-f", &filter]);
+    // Compiling and optimising ~4,100 instructions takes a debug build several seconds of CPU
+    // (about 7 s here, 14 s on a busy machine), before raw-sniff can say it started.
+    let sniffer = Sniffer::start_within(
+        &[],
+        &["-i", "lo", "-c", "3", "-f", &filter],
+        Duration::from_secs(90),
+    );
     let startup = sniffer.startup();
     assert_eq!(startup.matches(REFUSED).count(), 1, "{startup}");
     assert!(

@@ -113,7 +113,14 @@ fn ctrl_c_leaves_a_complete_file_with_every_packet() {
     let filter = format!("tcp port {port}");
     let sniffer = Sniffer::start(
         &[],
-        &["-i", "lo", "-q", "-w", pcap.to_str().unwrap(), &filter],
+        &[
+            "-i",
+            "lo",
+            "--no-print",
+            "-w",
+            pcap.to_str().unwrap(),
+            &filter,
+        ],
     );
     connect_n(port, 20);
     std::thread::sleep(std::time::Duration::from_millis(200));
@@ -170,7 +177,14 @@ fn sigint_right_after_the_ready_line_ends_cleanly() {
         // A filter nothing matches: this is about the signal, not the packets.
         let sniffer = Sniffer::start(
             &[],
-            &["-i", "lo", "-q", "-w", pcap.to_str().unwrap(), "udp port 9"],
+            &[
+                "-i",
+                "lo",
+                "--no-print",
+                "-w",
+                pcap.to_str().unwrap(),
+                "udp port 9",
+            ],
         );
         let (status, _, err) = sniffer.interrupt_now();
         assert!(status.success(), "round {round}: {status:?}\n{err}");
@@ -227,7 +241,7 @@ fn ctrl_c_right_after_traffic_loses_nothing_captured() {
             let udp = UdpLoop::new();
             let pcap = dir.join(format!("drain-{round}-{ring}.pcap"));
             let filter = format!("udp dst port {}", udp.port);
-            let mut args = vec!["-i", "lo", "-q", "-w", pcap.to_str().unwrap()];
+            let mut args = vec!["-i", "lo", "--no-print", "-w", pcap.to_str().unwrap()];
             if !ring {
                 args.push("--no-ring");
             }
@@ -267,7 +281,14 @@ fn a_stalled_reader_loses_no_trickling_packets() {
     let filter = format!("udp dst port {}", udp.port);
     let sniffer = Sniffer::start(
         &[],
-        &["-i", "lo", "-q", "-w", pcap.to_str().unwrap(), &filter],
+        &[
+            "-i",
+            "lo",
+            "--no-print",
+            "-w",
+            pcap.to_str().unwrap(),
+            &filter,
+        ],
     );
     let pid = libc::pid_t::try_from(sniffer.pid()).unwrap();
     // SAFETY: kill(2) takes plain integers; the child is ours and not yet reaped.

@@ -252,7 +252,7 @@ fn a_reader_that_stops_reading_is_not_an_error() {
     }
     let file = temp("lo-mixed-8.pcap");
     std::fs::write(&file, big).unwrap();
-    let (ok, err) = with_stdout_closed(file.to_str().unwrap(), &["--json", "-x"]);
+    let (ok, err) = with_stdout_closed(file.to_str().unwrap(), &["--json", "--explain"]);
     assert!(ok, "{err}");
     assert!(!err.contains("Broken pipe"), "{err}");
 }

@@ -11,6 +11,7 @@ use crate::decoder::{Decoder, DecoderConfig};
 use crate::deflate::{DeflateParams, Deflater, Inflater};
 use crate::error::ProtocolError;
 use crate::frame::{encode_frame, FrameHeader, MaskRule, RSV1};
+use crate::inspect::WireFrame;
 use crate::message::{Assembler, Message};
 use crate::opcode::OpCode;
 use std::fmt;
@@ -143,6 +144,10 @@ pub struct Connection {
     output: Vec<u8>,
     mask_state: u64,
     trace: Option<Vec<FrameTrace>>,
+    /// While inspection is on, the payload bytes kept per frame.
+    inspect_bytes: Option<usize>,
+    /// Frames as on the wire, not yet taken (always empty while inspection is off).
+    inspected: Vec<WireFrame>,
     /// Data messages received so far.
     messages: u64,
 }
@@ -186,6 +191,8 @@ impl Connection {
             output: Vec::new(),
             mask_state: mask_seed | 1,
             trace: None,
+            inspect_bytes: None,
+            inspected: Vec::new(),
             messages: 0,
         }
     }
@@ -205,6 +212,26 @@ impl Connection {
     /// The frames traced since the last call.
     pub fn take_trace(&mut self) -> Vec<FrameTrace> {
         self.trace.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Keeps a [`WireFrame`] of every frame from now on: header bytes and the first
+    /// `payload_bytes` of the payload as on the wire; read them with
+    /// [`Connection::take_inspected`]. Until this is called nothing is copied.
+    pub fn enable_inspection(&mut self, payload_bytes: usize) {
+        self.decoder.capture_wire(Some(payload_bytes));
+        self.inspect_bytes = Some(payload_bytes);
+    }
+
+    /// Stops keeping [`WireFrame`]s and forgets those not yet taken.
+    pub fn disable_inspection(&mut self) {
+        self.decoder.capture_wire(None);
+        self.inspect_bytes = None;
+        self.inspected = Vec::new();
+    }
+
+    /// The frames inspected since the last call, oldest first; the allocation is kept.
+    pub fn take_inspected(&mut self) -> std::vec::Drain<'_, WireFrame> {
+        self.inspected.drain(..)
     }
 
     /// The closing handshake's state.
@@ -267,6 +294,9 @@ impl Connection {
                     preview: frame.payload[..n].to_vec(),
                 });
             }
+            if self.inspect_bytes.is_some() {
+                self.inspected.extend(self.decoder.take_wire());
+            }
             let Some(message) = self.assembler.push(frame)? else {
                 continue;
             };
@@ -300,6 +330,11 @@ impl Connection {
                 }
                 other => {
                     self.messages += 1;
+                    if let Message::Text(text) = &other {
+                        self.note_message_len(false, text.len());
+                    } else if let Message::Binary(data) = &other {
+                        self.note_message_len(false, data.len());
+                    }
                     Event::Message(other)
                 }
             }));
@@ -354,6 +389,17 @@ impl Connection {
             }
             None => self.send_frame(opcode, false, data),
         }
+        self.note_message_len(true, data.len());
+    }
+
+    /// Records a data message's (inflated) size on its last inspected frame.
+    fn note_message_len(&mut self, outgoing: bool, len: usize) {
+        if self.inspect_bytes.is_some() {
+            let frames = self.inspected.iter_mut().rev();
+            if let Some(last) = frames.into_iter().find(|f| f.outgoing == outgoing) {
+                last.message_len = Some(len);
+            }
+        }
     }
 
     fn next_mask(&mut self) -> [u8; 4] {
@@ -380,7 +426,15 @@ impl Connection {
                 preview: payload[..n].to_vec(),
             });
         }
+        let start = self.output.len();
         encode_frame(&mut self.output, &header, payload);
+        if let Some(payload_bytes) = self.inspect_bytes {
+            // Read back from the output: exactly the bytes that will be written.
+            let (head, body) = self.output[start..].split_at(header.encoded_len());
+            let kept = body[..body.len().min(payload_bytes)].to_vec();
+            self.inspected
+                .push(WireFrame::new(true, header, head, kept));
+        }
     }
 }
 
@@ -631,5 +685,90 @@ mod tests {
                 "-> close fin=1 rsv=000 unmasked len=2 code=1000 Normal Closure reason=\"\""
             ]
         );
+    }
+
+    /// Feeds `bytes` one byte at a time, so headers arrive split as a slow network splits them.
+    fn byte_by_byte(conn: &mut Connection, bytes: &[u8]) -> Vec<Event> {
+        bytes
+            .chunks(1)
+            .flat_map(|byte| all_events(conn, byte).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn inspection_keeps_the_wire_bytes_both_ways() {
+        for split in [false, true] {
+            let mut conn = Connection::new(Config::new(Role::Server), 1);
+            conn.enable_inspection(3);
+            let events = if split {
+                byte_by_byte(&mut conn, &PY_HELLO)
+            } else {
+                all_events(&mut conn, &PY_HELLO).unwrap()
+            };
+            assert_eq!(events, [Event::Message(Message::Text("Hello".into()))]);
+            conn.send_text("Hello");
+            let frames: Vec<WireFrame> = conn.take_inspected().collect();
+            assert_eq!(frames.len(), 2, "split={split}");
+            let (got, sent) = (&frames[0], &frames[1]);
+            assert!(!got.outgoing && sent.outgoing);
+            // The header with its key, and the first three payload bytes still masked.
+            assert_eq!(got.header_bytes(), &PY_HELLO[..6]);
+            assert_eq!(got.header.mask, Some([0xf9, 0x95, 0x50, 0x6c]));
+            assert_eq!(got.payload_start, PY_HELLO[6..9]);
+            assert_eq!(got.unmasked_start(), b"Hel");
+            assert_eq!(got.message_len, Some(5));
+            assert_eq!(sent.header_bytes(), &ECHO_HELLO[..2]);
+            assert_eq!(sent.payload_start, b"Hel");
+            assert_eq!(sent.message_len, Some(5));
+            assert_eq!(conn.take_inspected().count(), 0, "taken once");
+        }
+    }
+
+    #[test]
+    fn inspection_shows_compressed_sizes_and_rsv1() {
+        let mut conn = Connection::new(
+            Config {
+                deflate: Some(DeflateParams::default()),
+                ..Config::new(Role::Server)
+            },
+            1,
+        );
+        conn.enable_inspection(64);
+        let (_, out) = reply(&mut conn, &PY_DEFLATE_HELLO);
+        assert_eq!(out, ECHO_DEFLATE_HELLO);
+        let frames: Vec<WireFrame> = conn.take_inspected().collect();
+        assert_eq!(frames.len(), 2);
+        assert!(frames[0].header.rsv1 && frames[1].header.rsv1);
+        assert_eq!(frames[0].header_bytes(), &PY_DEFLATE_HELLO[..6]);
+        assert_eq!(frames[0].payload_start, PY_DEFLATE_HELLO[6..]);
+        assert_eq!(frames[0].header.payload_len, 7);
+        assert_eq!(frames[0].message_len, Some(5), "inflated size");
+        assert_eq!(frames[1].header_bytes(), &ECHO_DEFLATE_HELLO[..2]);
+        assert_eq!(frames[1].payload_start, ECHO_DEFLATE_HELLO[2..]);
+        assert_eq!(frames[1].message_len, Some(5));
+        // A message over three frames: its size is on the last one only.
+        for bytes in PY_DEFLATE_FRAGMENTS {
+            all_events(&mut conn, bytes).unwrap();
+        }
+        let lens: Vec<Option<usize>> = conn.take_inspected().map(|f| f.message_len).collect();
+        assert_eq!(lens, [None, None, Some(5)]);
+    }
+
+    #[test]
+    fn without_inspection_nothing_is_kept() {
+        let mut conn = Connection::new(Config::new(Role::Server), 1);
+        all_events(&mut conn, &PY_HELLO).unwrap();
+        conn.send_text("Hello");
+        assert_eq!(conn.take_inspected().count(), 0);
+        conn.enable_inspection(8);
+        conn.send_text("Hello");
+        conn.disable_inspection();
+        assert_eq!(
+            conn.take_inspected().count(),
+            0,
+            "forgotten when turned off"
+        );
+        all_events(&mut conn, &PY_PING).unwrap();
+        assert_eq!(conn.take_inspected().count(), 0);
     }
 }

@@ -10,6 +10,7 @@
 use crate::budget::{Budget, Charge};
 use crate::error::ProtocolError;
 use crate::frame::{Frame, FrameHeader, MaskRule, MAX_HEADER_LEN};
+use crate::inspect::WireFrame;
 use crate::mask::apply_mask;
 
 /// The limits and rules a [`Decoder`] applies to each header.
@@ -74,6 +75,18 @@ pub struct Decoder {
     state: State,
     /// The partial payload's allocation.
     charge: Charge,
+    /// Set by [`Decoder::capture_wire`]: what to keep of each frame as it arrived.
+    capture: Option<Capture>,
+}
+
+/// Wire bytes kept for the frame in progress and the last one decoded.
+#[derive(Debug)]
+struct Capture {
+    /// Payload bytes to keep per frame.
+    payload_bytes: usize,
+    header: [u8; MAX_HEADER_LEN],
+    header_len: usize,
+    last: Option<WireFrame>,
 }
 
 /// Smallest initial payload allocation cap; past it, storage grows with the bytes that arrive.
@@ -89,7 +102,25 @@ impl Decoder {
                 len: 0,
             },
             charge: Charge::default(),
+            capture: None,
         }
+    }
+
+    /// With `Some(n)`, keeps each frame's header bytes and the first `n` bytes of its payload as
+    /// they arrived, before unmasking; read them with [`Decoder::take_wire`] after
+    /// [`Decoder::decode`] returns the frame. `None` (the default) keeps and copies nothing.
+    pub fn capture_wire(&mut self, payload_bytes: Option<usize>) {
+        self.capture = payload_bytes.map(|payload_bytes| Capture {
+            payload_bytes,
+            header: [0; MAX_HEADER_LEN],
+            header_len: 0,
+            last: None,
+        });
+    }
+
+    /// The wire bytes of the frame the last [`Decoder::decode`] returned, if capturing.
+    pub fn take_wire(&mut self) -> Option<WireFrame> {
+        self.capture.as_mut().and_then(|c| c.last.take())
     }
 
     /// Charges the partial payload's buffer to `budget` from now on: a growth the budget cannot
@@ -134,6 +165,10 @@ impl Decoder {
                 // Common case: the whole header is in `input`, parse it in place.
                 match FrameHeader::parse(input)? {
                     Some((header, n)) => {
+                        if let Some(capture) = self.capture.as_mut() {
+                            capture.header[..n].copy_from_slice(&input[..n]);
+                            capture.header_len = n;
+                        }
                         *input = &input[n..];
                         header
                     }
@@ -150,6 +185,10 @@ impl Decoder {
                 bytes[*len..*len + take].copy_from_slice(&input[..take]);
                 match FrameHeader::parse(&bytes[..*len + take])? {
                     Some((header, n)) => {
+                        if let Some(capture) = self.capture.as_mut() {
+                            capture.header[..n].copy_from_slice(&bytes[..n]);
+                            capture.header_len = n;
+                        }
                         *input = &input[n - *len..];
                         header
                     }
@@ -207,6 +246,12 @@ impl Decoder {
         };
         // The payload leaves with the frame; whoever keeps it charges it.
         let _ = self.charge.set(0);
+        if let Some(capture) = self.capture.as_mut() {
+            // Still masked: these are the bytes the peer put on the wire.
+            let kept = payload[..payload.len().min(capture.payload_bytes)].to_vec();
+            let header_bytes = &capture.header[..capture.header_len];
+            capture.last = Some(WireFrame::new(false, header, header_bytes, kept));
+        }
         if let Some(key) = header.mask {
             apply_mask(&mut payload, key, 0);
         }

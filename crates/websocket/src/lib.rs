@@ -13,7 +13,8 @@ here touches a socket: bytes go in, frames, messages and bytes to send come out.
   eight bytes at a time.
 - [`Assembler`] joins fragments into [`Message`]s, checking text as UTF-8 fragment by fragment
   ([`Utf8Validator`]) and inflating compressed messages ([`deflate`]).
-- [`Connection`] adds the closing handshake and ping answers, and collects bytes to send.
+- [`Connection`] adds the closing handshake and ping answers, and collects bytes to send; on
+  request it keeps each frame's header and payload start as on the wire ([`WireFrame`]).
 - [`Budget`] bounds the bytes all connections buffer together, charged at their inflated size.
 - [`CloseCode`] and [`CLOSE_CODES`] name every status code; [`handshake`] parses and answers the
   HTTP Upgrade.
@@ -44,6 +45,7 @@ pub mod deflate;
 pub mod error;
 pub mod frame;
 pub mod handshake;
+pub mod inspect;
 pub mod mask;
 pub mod message;
 pub mod opcode;
@@ -55,6 +57,7 @@ pub use connection::{CloseState, Config, Connection, Event, FrameTrace, Role};
 pub use decoder::{Decoder, DecoderConfig};
 pub use error::{HandshakeError, ProtocolError};
 pub use frame::{encode_frame, Frame, FrameHeader, MaskRule};
+pub use inspect::WireFrame;
 pub use message::{Assembler, Message};
 pub use opcode::OpCode;
 pub use utf8::Utf8Validator;

@@ -31,7 +31,7 @@ pub mod field {
             "Routers must drop rather than fragment this datagram; path MTU discovery relies on it (RFC 791 §3.1, RFC 1191).";
         FLAG_MF = "ip.flags.mf", 6, 2, 0x2000, Kind::Flag, "More fragments",
             "Set on every fragment but the last (RFC 791 §3.1).";
-        FRAG_OFFSET = "ip.frag_offset", 6, 2, 0x1fff, Kind::Units { unit: 8, shown_in_bytes: true }, "Fragment offset",
+        FRAG_OFFSET = "ip.frag_offset", 6, 2, 0x1fff, Kind::Units { unit: 8, shown_in_bytes: false }, "Fragment offset",
             "Where this fragment's data goes in the original datagram, in 8-byte units (RFC 791 §3.1).";
         TTL = "ip.ttl", 8, 1, 0, Kind::Number, "TTL",
             "Hops left: each router decrements it and drops the datagram at 0, sending ICMP time exceeded (RFC 791 §3.1).";

@@ -13,6 +13,7 @@ mod admission;
 mod bench;
 mod chat;
 mod cli;
+mod inspect;
 mod server;
 
 use clap::Parser;

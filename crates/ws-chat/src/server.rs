@@ -8,6 +8,7 @@
 use crate::admission::{Admission, Refusal, Slot};
 use crate::chat::{Inbox, Room};
 use crate::cli::ServerArgs;
+use crate::inspect::{Inspector, Inspectors, Report, Reporter, PAYLOAD_BYTES, REPORTS_PER_WRITE};
 use anyhow::Context as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +52,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 enum Endpoint {
     Chat,
     Echo,
+    /// Reports the frames of the page's own chat or echo connection; see [`crate::inspect`].
+    Inspect,
 }
 
 /// What every connection task shares.
@@ -59,6 +62,8 @@ struct Shared {
     budget: Budget,
     args: ServerArgs,
     room: Room,
+    /// Inspector connections whose page has not yet opened the connection they watch.
+    inspectors: Inspectors,
     next_id: AtomicU64,
 }
 
@@ -94,6 +99,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         room: Room::new(args.idle_timeout),
         budget: Budget::new(usize::try_from(args.max_buffered).unwrap_or(usize::MAX)),
         args,
+        inspectors: Inspectors::default(),
         next_id: AtomicU64::new(1),
     });
     let cancel = CancellationToken::new();
@@ -235,10 +241,11 @@ async fn handle(
             say!("{tag} <- {name}: {value}");
         }
     }
-    let path = req.path.split('?').next().unwrap_or_default();
+    let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
     let endpoint = match path {
         "/chat" => Endpoint::Chat,
         "/echo" => Endpoint::Echo,
+        "/inspect" => Endpoint::Inspect,
         "/" | "/index.html" if req.method == "GET" && !req.wants_websocket() => {
             log_status(verbose, &tag, 200);
             let page = http_response(
@@ -282,6 +289,34 @@ async fn handle(
         &upgrade.accept,
         deflate.as_ref().map(|(_, value)| value.as_str()),
     );
+    // Only a connection that asked to be inspected pays for it. The token is claimed before
+    // the 101 goes out, so once a client sees the upgrade, nobody else can claim it.
+    let inspect_token = match endpoint {
+        Endpoint::Chat | Endpoint::Echo => query_value(query, "inspect"),
+        Endpoint::Inspect => None,
+    };
+    let reporter = inspect_token.and_then(|token| {
+        let claimed = shared.inspectors.claim(token, peer.ip());
+        match &claimed {
+            Ok(reporter) if verbose => say!("{tag} inspected by #{}", reporter.inspector),
+            Err(refused) if verbose => say!("{tag} {}", refused.describe()),
+            _ => {}
+        }
+        let reporter = claimed.ok()?;
+        reporter.report(Report::Attached {
+            conn: id,
+            path: if endpoint == Endpoint::Chat {
+                "/chat"
+            } else {
+                "/echo"
+            },
+            extensions: deflate
+                .as_ref()
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default(),
+        });
+        Some(reporter)
+    });
     if verbose {
         for line in String::from_utf8_lossy(&response)
             .lines()
@@ -309,6 +344,15 @@ async fn handle(
     if verbose {
         conn.enable_trace();
     }
+    let mut inspector = None;
+    if endpoint == Endpoint::Inspect {
+        let opened = shared.inspectors.open(peer.ip(), id);
+        conn.send_text(&opened.hello());
+        inspector = Some(opened);
+    }
+    if reporter.is_some() {
+        conn.enable_inspection(PAYLOAD_BYTES);
+    }
     // Bytes after the request head are the client's first frames, sent without waiting.
     let early = buf.split_off(head_len);
     let mut session = Session {
@@ -322,6 +366,8 @@ async fn handle(
         inbox: None,
         pending: None,
         unread: Vec::new(),
+        reporter,
+        inspector,
     };
     if endpoint == Endpoint::Chat {
         let (inbox, online) = shared.room.join(id);
@@ -412,6 +458,10 @@ struct Session<'a> {
     pending: Option<Arc<str>>,
     /// Received bytes not yet decoded because a line was pending.
     unread: Vec<u8>,
+    /// Where this connection's frames are reported, if its page asked.
+    reporter: Option<Reporter>,
+    /// On an `/inspect` connection: the reports to send.
+    inspector: Option<Inspector<'a>>,
 }
 
 impl Session<'_> {
@@ -489,6 +539,10 @@ impl Session<'_> {
                 line = recv(&mut self.inbox), if open => match line {
                     Some(line) => self.conn.send_text(&line),
                     None => self.conn.close(CloseCode::Policy, "too slow to keep up with the chat"),
+                },
+                report = next_report(&mut self.inspector), if open => match report {
+                    Some(report) => self.send_reports(report),
+                    None => self.conn.close(CloseCode::Normal, "the inspected connection closed"),
                 },
                 () = broadcast(&self.shared.room, self.pending.as_ref()), if blocked => {
                     self.pending = None;
@@ -624,6 +678,10 @@ impl Session<'_> {
                 self.conn
                     .close(CloseCode::Unsupported, "the chat takes text messages only");
             }
+            (Endpoint::Inspect, Message::Text(_) | Message::Binary(_)) => {
+                self.conn
+                    .close(CloseCode::Unsupported, "the inspector only sends");
+            }
             // Pings are answered inside Connection; pongs and late chat lines need nothing.
             _ => {}
         }
@@ -635,6 +693,7 @@ impl Session<'_> {
                 say!("{} {frame}", self.tag);
             }
         }
+        self.report_frames();
         let output = self.conn.output();
         if output.is_empty() {
             return Ok(());
@@ -659,6 +718,42 @@ impl Session<'_> {
         }
         self.conn.clear_output();
         Ok(())
+    }
+
+    /// Hands the frames inspected since the last call to the inspector, if this connection has
+    /// one. Never waits: a full queue drops and counts. Once the inspector is gone, stops
+    /// inspecting.
+    fn report_frames(&mut self) {
+        let Some(reporter) = &self.reporter else {
+            return;
+        };
+        let mut gone = false;
+        for frame in self.conn.take_inspected() {
+            if !reporter.report(Report::Frame(frame)) {
+                gone = true;
+                break;
+            }
+        }
+        if gone {
+            self.reporter = None;
+            self.conn.disable_inspection();
+            self.log("inspector gone; inspection off");
+        }
+    }
+
+    /// On an inspector connection: queues `first` and the reports already waiting behind it,
+    /// up to [`REPORTS_PER_WRITE`], each as one text message.
+    fn send_reports(&mut self, first: Report) {
+        let Some(inspector) = self.inspector.as_mut() else {
+            return;
+        };
+        let mut report = Some(first);
+        for _ in 0..REPORTS_PER_WRITE {
+            let Some(next) = report.take().or_else(|| inspector.try_recv()) else {
+                break;
+            };
+            self.conn.send_text(&inspector.render(&next));
+        }
     }
 
     /// A verbose-mode note, after the frames that led to it.
@@ -690,6 +785,23 @@ enum Received {
     Closed,
     /// The connection failed; its close frame is queued.
     Failed,
+}
+
+/// Waits for the next report, or forever on a connection that is not an inspector.
+async fn next_report(inspector: &mut Option<Inspector<'_>>) -> Option<Report> {
+    match inspector {
+        Some(inspector) => inspector.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The value of `name` in a query string (`inspect=abc&x=1`), if present and not empty.
+fn query_value<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, value)| *key == name && !value.is_empty())
+        .map(|(_, value)| value)
 }
 
 /// Waits for the next chat line, or forever on an endpoint without a room.

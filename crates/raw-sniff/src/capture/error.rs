@@ -79,6 +79,16 @@ pub enum CaptureError {
         #[source]
         source: io::Error,
     },
+    /// `-y` named a link type this interface cannot deliver.
+    #[error(
+        "{link} is not one of the link types raw-sniff captures on {iface} (use -L to list them)"
+    )]
+    LinkTypeNotOffered {
+        /// The interface.
+        iface: String,
+        /// The link type asked for.
+        link: String,
+    },
     /// A socket option a raw IP socket needs could not be set. It was always reported as the
     /// system's own message, with nothing before it.
     #[error(transparent)]

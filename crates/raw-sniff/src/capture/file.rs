@@ -38,20 +38,27 @@ impl PcapFile {
 
 impl Capture for PcapFile {
     fn next(&mut self) -> io::Result<Next<'_>> {
+        self.next_named().map(|(next, _)| next)
+    }
+
+    fn next_named(&mut self) -> io::Result<(Next<'_>, Option<&str>)> {
         if self.done {
-            return Ok(Next::End);
+            return Ok((Next::End, None));
         }
         match self.reader.next_packet() {
-            Ok(Some(record)) => Ok(Next::Frame(CapturedFrame {
-                ts: record.ts,
-                link: record.link,
-                data: record.data,
-                orig_len: record.orig_len,
-                csum_not_ready: false,
-            })),
+            Ok(Some(record)) => Ok((
+                Next::Frame(CapturedFrame {
+                    ts: record.ts,
+                    link: record.link,
+                    data: record.data,
+                    orig_len: record.orig_len,
+                    csum_not_ready: false,
+                }),
+                record.interface_name,
+            )),
             Ok(None) => {
                 self.done = true;
-                Ok(Next::End)
+                Ok((Next::End, None))
             }
             Err(err) => {
                 // Every complete packet before the damage has been handed out; stop here.

@@ -8,8 +8,10 @@
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 pub mod afpacket;
+mod direction;
 mod error;
 pub mod file;
+pub mod link_types;
 #[cfg(unix)]
 #[allow(unsafe_code)]
 pub mod privileges;
@@ -23,6 +25,7 @@ pub mod windows;
 use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use direction::Direction;
 pub use error::CaptureError;
 pub use wire::LinkType;
 
@@ -104,6 +107,12 @@ pub struct Drain {
 pub trait Capture {
     /// The next frame, `Idle` after a short wait with nothing, or `End`.
     fn next(&mut self) -> io::Result<Next<'_>>;
+
+    /// The next frame, as `next` gives it, with the name of the interface it came in on where
+    /// the source names one per frame (a pcapng file's interface descriptions).
+    fn next_named(&mut self) -> io::Result<(Next<'_>, Option<&str>)> {
+        Ok((self.next()?, None))
+    }
 
     /// Counters so far (the kernel's, where the source has a kernel behind it).
     fn stats(&mut self) -> Stats;

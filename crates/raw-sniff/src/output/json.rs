@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use wire::field::Kind;
 use wire::layout::{Field, Item, Role, Summary, Value};
-use wire::{ChecksumStatus, Decoded};
+use wire::{ipv6, ChecksumStatus, Decoded, Network, Transport};
 
 use super::values::{hex, show};
 use super::{PacketNumber, Printer};
@@ -79,7 +79,7 @@ pub fn write_packet(out: &mut String, n: u64, frame: &CapturedFrame<'_>, d: &Dec
             objects.member(out, "tcp.flags.str");
             string(out, &super::line::tcp_flags(flags));
             objects.member(out, "tcp.len");
-            let _ = write!(out, "{payload_len}");
+            let _ = write!(out, "{}", tcp_len(d, payload_len));
         }
         Item::Summary(_) => {}
     });
@@ -100,6 +100,23 @@ pub fn write_packet(out: &mut String, n: u64, frame: &CapturedFrame<'_>, d: &Dec
         out.push_str(",\"truncated\":true");
     }
     out.push('}');
+}
+
+/// `tcp.len` as tshark computes it: the segment's length by the IP header's length fields,
+/// less the TCP header. A capture cut short holds less than that; `captured` is what it holds,
+/// and the answer when the IP header cannot say (an IPv6 jumbogram's zero payload length).
+pub(super) fn tcp_len(d: &Decoded<'_>, captured: usize) -> usize {
+    let Some((t_at, Transport::Tcp(t))) = &d.transport else {
+        return captured;
+    };
+    let end = match &d.network {
+        Some((at, Network::Ipv4(p))) => at + usize::from(p.total_len()),
+        Some((at, Network::Ipv6(p))) if p.payload_len() > 0 => {
+            at + ipv6::HEADER_LEN + usize::from(p.payload_len())
+        }
+        _ => return captured,
+    };
+    end.saturating_sub(t_at + t.header_len())
 }
 
 /// The header objects of one packet: which one is open, its options so far, and the keys
@@ -201,7 +218,7 @@ fn status_text(status: ChecksumStatus) -> String {
 
 /// A JSON string, escaped as serde_json escapes it (quote, backslash and control characters;
 /// everything else as is), so the bytes match what a serde_json writer would produce.
-fn string(out: &mut String, s: &str) {
+pub(super) fn string(out: &mut String, s: &str) {
     out.push('"');
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
@@ -242,8 +259,9 @@ impl<W: Write> Printer for JsonPrinter<W> {
         self.out.write_all(self.text.as_bytes())
     }
 
-    fn ws(&mut self, event: &crate::ws::WsEvent, full: bool) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &super::ws::json(event, full))?;
+    fn ws(&mut self, event: &crate::ws::WsEvent, _full: bool) -> io::Result<()> {
+        // JSON is read by programs, which want every byte: never shortened, `--ws-full` or not.
+        serde_json::to_writer(&mut self.out, &super::ws::json(event, true))?;
         self.out.write_all(b"\n")
     }
 

@@ -1,6 +1,8 @@
 //! Printers. Each takes the frame's capture metadata and the frame decoded once by
 //! `wire::decode`; none of them parses anything itself.
 
+pub mod dump;
+pub mod ek;
 pub mod explain;
 pub mod json;
 pub mod line;

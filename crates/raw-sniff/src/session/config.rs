@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::SaveOptions;
+use crate::capture::{Direction, LinkType};
 use crate::filter::Expr;
+use crate::output::line::LineOptions;
 use crate::output::time::TimeFormat;
 
 /// Everything a [`Session`](super::Session) needs to know.
@@ -31,6 +34,17 @@ pub struct Config {
     pub user: Option<String>,
     /// How the line printer writes each packet's time (tcpdump's `-t` forms).
     pub time: TimeFormat,
+    /// How the `-w` file is written: pcap or pcapng, and its rotation.
+    pub save: SaveOptions,
+    /// What the one-line output adds to each line (`-e`, `-q`, `-#`, the dumps under it).
+    pub line: LineOptions,
+    /// Keep at most this many bytes of each frame a live capture delivers (`-s`); also the
+    /// snap length in the `-w` file's header.
+    pub snaplen: u32,
+    /// Flush stdout after every line (`-l`), not only on a terminal.
+    pub line_buffered: bool,
+    /// Flush the `-w` file after every packet (`-U`), so a reader sees each one at once.
+    pub packet_buffered: bool,
 }
 
 /// Where packets come from.
@@ -56,6 +70,10 @@ pub struct Live {
     pub buffer: usize,
     /// Use the TPACKET_V3 mmap ring on Linux (otherwise `recvfrom`).
     pub ring: bool,
+    /// The link type asked for (`-y`); `None` for the interface's default.
+    pub link: Option<LinkType>,
+    /// Keep only packets going this way (`-Q`).
+    pub direction: Direction,
 }
 
 /// How packets are shown.
@@ -71,6 +89,11 @@ pub enum Output {
     Explain,
     /// One JSON object per line, fields named after Wireshark's display filters.
     Json,
+    /// Elasticsearch bulk lines as `tshark -T ek` writes them: an index line, then the
+    /// packet's document.
+    JsonEk,
+    /// Nothing per packet; at the end, how many packets matched (`--count`), on stdout.
+    Count,
 }
 
 /// How WebSocket conversations are followed and shown.
@@ -84,4 +107,12 @@ pub struct WsOptions {
     pub messages: bool,
     /// Show only WebSocket lines, not the packets that carry them.
     pub only: bool,
+}
+
+impl Output {
+    /// Whether this output is for machines, which get every byte: WebSocket payloads are
+    /// decoded and shown whole (as with `--ws-full`) whatever the flags say.
+    pub fn never_shortens(self) -> bool {
+        matches!(self, Output::Json | Output::JsonEk)
+    }
 }

@@ -43,6 +43,16 @@ pub enum SessionError {
         #[source]
         source: io::Error,
     },
+    /// A rotated `-w` file's name could not be made (with `-G`, the name is a strftime
+    /// format).
+    #[error("cannot make a file name from {}", template.display())]
+    FileName {
+        /// The `-w` name.
+        template: PathBuf,
+        /// Why not.
+        #[source]
+        source: jiff::Error,
+    },
     /// Writing the `-w` file failed.
     #[error("cannot write {}", path.display())]
     WriteFile {

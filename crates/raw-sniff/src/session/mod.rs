@@ -15,8 +15,12 @@
 
 mod config;
 mod error;
+mod file_names;
 mod open;
+mod packet_file;
+mod save_options;
 mod saver;
+mod snap;
 mod stdout;
 mod ws_stage;
 
@@ -25,6 +29,7 @@ use std::time::{Duration, Instant};
 
 pub use config::{Config, Live, Output, Source, WsOptions};
 pub use error::SessionError;
+pub use save_options::{SaveFormat, SaveOptions};
 
 pub use crate::summary::Summary;
 
@@ -34,7 +39,7 @@ use crate::note::Note;
 use crate::output::{PacketNumber, Printer};
 use crate::summary::Counts;
 use crate::user_filter::{self, UserFilter};
-use saver::Saver;
+use saver::{Rotation, Saver};
 use ws_stage::WsStage;
 
 /// After a stop, the longest the loop goes on reading what the kernel captured before it: a
@@ -136,13 +141,23 @@ impl Session {
         };
         // Ready means ready: the file exists before the capture is announced.
         let saver = match &config.write {
-            Some(path) => Some(Saver::create(path)?),
+            Some(path) => Some(Saver::create(
+                path,
+                &config.save,
+                open::interface_name(&config.source),
+            )?),
             None => None,
         };
-        let quiet = config.output == Output::Quiet;
+        let quiet = matches!(config.output, Output::Quiet | Output::Count);
         Ok(Session {
-            printer: stdout::printer_for(config.output, config.color, config.time),
-            ws: WsStage::new(&config.ws, quiet),
+            printer: stdout::printer_for(
+                config.output,
+                config.color,
+                config.line,
+                config.line_buffered,
+                config.time,
+            ),
+            ws: WsStage::new(&config.ws, quiet, config.output.never_shortens()),
             config,
             source,
             filter,
@@ -178,6 +193,9 @@ impl Session {
     pub fn run(mut self, stop: &AtomicBool, on_note: &mut dyn FnMut(Note)) -> Finished {
         let deadline = self.config.duration.map(|d| Instant::now() + d);
         let outcome = self.capture_loop(stop, deadline);
+        if let Some(files) = self.saver.as_ref().and_then(Saver::file_limit_reached) {
+            on_note(Note::FileLimitReached(files));
+        }
         // What the streams still hold (buffered segments, flows never closed) is reported last.
         let outcome = outcome.and_then(|()| self.ws.finish(self.printer.as_mut(), on_note));
 
@@ -226,9 +244,9 @@ impl Session {
             if self.config.count.is_some_and(|c| self.counts.matched >= c) {
                 return Ok(());
             }
-            let frame = match self.source.next() {
-                Ok(Next::Frame(frame)) => frame,
-                Ok(Next::Idle) => {
+            let (frame, interface_name) = match self.source.next_named() {
+                Ok((Next::Frame(frame), name)) => (frame, name),
+                Ok((Next::Idle, _)) => {
                     self.printer.flush().map_err(SessionError::Output)?;
                     if let Some(saver) = &mut self.saver {
                         saver.flush()?;
@@ -242,7 +260,7 @@ impl Session {
                     }
                     continue;
                 }
-                Ok(Next::End) => return Ok(()),
+                Ok((Next::End, _)) => return Ok(()),
                 Err(err) => return Err(SessionError::Read(err)),
             };
             if draining
@@ -258,10 +276,23 @@ impl Session {
                     continue;
                 }
             }
-            self.counts.matched += 1;
             if let Some(saver) = &mut self.saver {
-                saver.write(&frame)?;
+                if saver.rotate_on_time(frame.link)? == Rotation::FileLimitReached {
+                    return Ok(());
+                }
+            }
+            self.counts.matched += 1;
+            // `-s`: cut after the filter, which (as in the kernel) sees the whole frame.
+            let frame = match self.config.source {
+                Source::File(_) => frame,
+                _ => snap::cut(frame, self.config.snaplen),
+            };
+            if let Some(saver) = &mut self.saver {
+                saver.write(&frame, interface_name)?;
                 self.counts.written += 1;
+                if self.config.packet_buffered {
+                    saver.flush()?;
+                }
             }
             let decoded = wire::decode(frame.link, frame.data);
             self.counts.count_protocol(&decoded);
@@ -287,6 +318,10 @@ impl Session {
         if let Some(saver) = &mut self.saver {
             saver.close(self.source.link_type())?;
         }
-        printed.map_err(SessionError::FlushOutput)
+        let printed = printed.map_err(SessionError::FlushOutput);
+        match self.config.output {
+            Output::Count => printed.and_then(|()| stdout::print_count(self.counts.matched)),
+            _ => printed,
+        }
     }
 }

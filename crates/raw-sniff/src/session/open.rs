@@ -21,6 +21,16 @@ pub(super) fn open_source(
     }
 }
 
+/// The name a `-w` pcapng file records for the capture's interface: the live interface or
+/// `any`; none for IP raw sockets, which have no single interface, and for a file, whose
+/// frames carry the names the file gave (if any).
+pub(super) fn interface_name(source: &Source) -> Option<String> {
+    match source {
+        Source::Interface(live) => Some(live.iface.clone().unwrap_or_else(|| "any".to_owned())),
+        Source::File(_) | Source::IpRaw => None,
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn open_ip_raw() -> Result<Box<dyn Capture>, SessionError> {
     use crate::capture::sock_raw::{IpProto, SockRaw};
@@ -44,6 +54,8 @@ fn open_interface(
     // header, or for a cooked socket from the network header on, asking the kernel for the
     // protocol the missing link header would have held.
     let link = link_type_for(&iface)?;
+    // Either cooked header starts where the kernel's cooked frame does, so one program fits
+    // both; `-y` only changes the header built in front of it afterwards.
     // Compiled without the kernel's length limit: the kernel judges what it takes, and the
     // capture filters in user space when it refuses.
     let program = match filter {
@@ -69,6 +81,8 @@ fn open_interface(
         buffer: live.buffer,
         ring: live.ring,
         filter,
+        link: live.link,
+        direction: live.direction,
     };
     Ok(Box::new(AfPacket::open(&options, on_note)?))
 }

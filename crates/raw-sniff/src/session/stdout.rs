@@ -1,33 +1,43 @@
-//! Where the printers write: stdout, or nowhere with `-q`.
+//! Where the printers write: stdout, or nowhere with `--no-print` and `--count`.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 use super::config::Output;
 use crate::capture::CapturedFrame;
+use crate::output::ek::EkPrinter;
 use crate::output::explain::ExplainPrinter;
 use crate::output::json::JsonPrinter;
-use crate::output::line::LinePrinter;
+use crate::output::line::{LineOptions, LinePrinter};
 use crate::output::time::TimeFormat;
 use crate::output::verbose::VerbosePrinter;
 use crate::output::{PacketNumber, Printer};
 use crate::style::Style;
 use crate::ws::WsEvent;
 
-/// The printer for `output`, writing to stdout.
-pub(super) fn printer_for(output: Output, color: bool, time: TimeFormat) -> Box<dyn Printer> {
+/// The printer for `output`, writing to stdout; `line` is what the one-line output adds,
+/// `line_buffered` flushes each line even when stdout is not a terminal (`-l`), and `time` is
+/// how the one-line output writes each packet's time.
+pub(super) fn printer_for(
+    output: Output,
+    color: bool,
+    line: LineOptions,
+    line_buffered: bool,
+    time: TimeFormat,
+) -> Box<dyn Printer> {
     let style = Style::new(color);
-    let out = || Out::new(io::stdout().is_terminal());
+    let out = || Out::new(line_buffered || io::stdout().is_terminal());
     match output {
-        Output::Quiet => Box::new(Silent),
-        Output::Line => Box::new(LinePrinter::new(out(), style).with_time(time)),
+        Output::Quiet | Output::Count => Box::new(Silent),
+        Output::Line => Box::new(LinePrinter::with_options(out(), style, line).with_time(time)),
         Output::Verbose => Box::new(VerbosePrinter::new(out(), style)),
         Output::Explain => Box::new(ExplainPrinter::new(out(), style)),
         Output::Json => Box::new(JsonPrinter::new(out())),
+        Output::JsonEk => Box::new(EkPrinter::new(out())),
     }
 }
 
-/// Stdout, flushed per packet on a terminal (someone is watching) and in large blocks when
-/// piped (something is reading fast).
+/// Stdout, flushed per packet on a terminal (someone is watching) or with `-l`, and in large
+/// blocks when piped (something is reading fast).
 struct Out {
     inner: BufWriter<io::Stdout>,
     terminal: bool,
@@ -56,7 +66,16 @@ impl Write for Out {
     }
 }
 
-/// `-q`: packets are counted and saved, never shown.
+/// `--count`'s last words, as tcpdump says them: `1 packet`, `2 packets`.
+pub(super) fn print_count(matched: u64) -> Result<(), super::SessionError> {
+    let plural = if matched == 1 { "" } else { "s" };
+    let mut out = io::stdout().lock();
+    writeln!(out, "{matched} packet{plural}")
+        .and_then(|()| out.flush())
+        .map_err(super::SessionError::Output)
+}
+
+/// `--no-print` and `--count`: packets are counted and saved, never shown.
 struct Silent;
 
 impl Printer for Silent {

@@ -7,7 +7,7 @@ use crate::note::Note;
 use crate::output::Printer;
 use crate::ws::{Tracker, WsConfig, WsEvent, DEFAULT_MAX_FRAME, MAX_EXAMINED};
 
-/// Largest frame decoded whole with `--ws-full`.
+/// Largest frame decoded whole with `--ws-full` (and for JSON).
 const FULL_MAX_FRAME: u64 = 16 << 20;
 
 /// Follows TCP streams for WebSocket and hands what it finds to the printer.
@@ -16,16 +16,19 @@ pub(super) struct WsStage {
     events: Vec<WsEvent>,
     full: bool,
     messages: bool,
-    /// With -q nothing would be shown, so streams are not followed at all.
+    /// With --no-print or --count nothing would be shown, so streams are not followed at all.
     off: bool,
 }
 
 impl WsStage {
-    pub(super) fn new(opts: &WsOptions, quiet: bool) -> WsStage {
+    /// `whole` when the output is for machines (JSON), which never shortens a payload: frames
+    /// are then decoded whole up to the cap `--ws-full` uses, and shown whole.
+    pub(super) fn new(opts: &WsOptions, quiet: bool, whole: bool) -> WsStage {
+        let full = opts.full || whole;
         WsStage {
             tracker: Tracker::new(WsConfig {
                 ports: opts.ports.clone(),
-                max_frame: if opts.full {
+                max_frame: if full {
                     FULL_MAX_FRAME
                 } else {
                     DEFAULT_MAX_FRAME
@@ -33,7 +36,7 @@ impl WsStage {
                 messages: opts.messages,
             }),
             events: Vec::new(),
-            full: opts.full,
+            full,
             messages: opts.messages,
             off: quiet,
         }

@@ -6,6 +6,7 @@
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use test_support::{
     drain_lines, is_root, lines_of, read_to_end, run, wait_exit, wait_for_line, PATIENCE,
@@ -38,6 +39,13 @@ pub struct Sniffer {
 impl Sniffer {
     /// Starts `prefix... raw-sniff args...` and waits for its "reading from" line.
     pub fn start(prefix: &[&str], args: &[&str]) -> Sniffer {
+        Sniffer::start_within(prefix, args, PATIENCE)
+    }
+
+    /// [`Sniffer::start`], waiting up to `patience` for raw-sniff to start: for a start that
+    /// does real work first, such as compiling a filter of thousands of instructions in a debug
+    /// build on a busy machine.
+    pub fn start_within(prefix: &[&str], args: &[&str], patience: Duration) -> Sniffer {
         let mut cmd = if prefix.is_empty() {
             Command::new(BIN)
         } else {
@@ -54,7 +62,7 @@ impl Sniffer {
             .expect("start raw-sniff");
         let stdout = read_to_end(child.stdout.take().unwrap());
         let stderr = lines_of(child.stderr.take().unwrap());
-        let seen_err = match wait_for_line(&stderr, PATIENCE, |line| {
+        let seen_err = match wait_for_line(&stderr, patience, |line| {
             line.starts_with("raw-sniff: reading from")
         }) {
             Ok(seen) => seen,

@@ -1,6 +1,6 @@
 //! Capture files: reading classic pcap (both byte orders, micro- and nanosecond stamps) and
 //! pcapng (section header, interface description, enhanced and simple packet blocks, several
-//! interfaces and sections), and writing classic pcap.
+//! interfaces and sections), and writing classic pcap and pcapng.
 //!
 //! A file cut off mid-record, as a capture killed without flushing leaves it, yields every
 //! complete packet and then one [`PcapError::Truncated`] naming the byte where the cut record
@@ -8,9 +8,11 @@
 //! file cannot make the reader reserve gigabytes.
 //!
 //! The reader is one type for both formats: [`Reader::new`] reads the magic number and hands
-//! every later record to `classic` or `pcapng`; [`Writer`] (in `writer`) writes classic pcap.
+//! every later record to `classic` or `pcapng`; [`Writer`] (in `writer`) writes classic pcap,
+//! and [`NgWriter`] (in `ng_writer`) pcapng, with an interface description per link type.
 
 mod classic;
+mod ng_writer;
 mod pcapng;
 #[cfg(test)]
 mod tests;
@@ -21,6 +23,7 @@ use std::io::{self, Read};
 use crate::decode::LinkType;
 
 use classic::{PCAP_MAGIC_NS, PCAP_MAGIC_US};
+pub use ng_writer::{InterfaceInfo, NgWriteError, NgWriter, SectionInfo};
 use pcapng::{Interface, NG_SHB};
 pub use writer::Writer;
 
@@ -78,6 +81,8 @@ pub struct Record<'a> {
     pub link: LinkType,
     /// Interface index within the file (always 0 for classic pcap).
     pub interface: u32,
+    /// The interface's name, where a pcapng interface description gives one (`if_name`).
+    pub interface_name: Option<&'a str>,
     /// Captured bytes.
     pub data: &'a [u8],
     /// Length on the wire, which exceeds `data.len()` when the snap length cut it.
@@ -225,6 +230,17 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// The name (`if_name`) of interface `id` of the pcapng section being read; `None` for
+    /// classic pcap, which names no interface, and for interfaces described without one.
+    pub fn interface_name(&self, id: u32) -> Option<&str> {
+        match &self.format {
+            Format::Pcap { .. } => None,
+            Format::PcapNg { interfaces, .. } => {
+                interfaces.get(id as usize).and_then(|i| i.name.as_deref())
+            }
+        }
+    }
+
     /// Whether the file (for pcapng, the section being read) was written big-endian, that is
     /// by a big-endian host. Link headers with host-order fields (BSD loopback's address
     /// family) are read in this order.
@@ -253,6 +269,7 @@ impl<R: Read> Reader<R> {
                 ts: meta.ts,
                 link: meta.link,
                 interface: meta.interface,
+                interface_name: self.interface_name(meta.interface),
                 data: &self.buf[meta.data.clone()],
                 orig_len: meta.orig_len,
             })),

@@ -18,9 +18,15 @@ pub(super) const NG_EPB: u32 = 6;
 /// bound.
 const MAX_INTERFACES: usize = 1024;
 
-#[derive(Debug, Clone, Copy)]
+/// Longest interface name kept (`if_name`); real ones are far shorter (16 bytes on Linux), and
+/// the bound keeps a hostile file's interface table small.
+const MAX_NAME_LEN: usize = 256;
+
+#[derive(Debug, Clone)]
 pub(super) struct Interface {
     pub(super) link: LinkType,
+    /// `if_name`, when the block gives one that is UTF-8 and at most 256 bytes.
+    pub(super) name: Option<String>,
     snaplen: u32,
     /// Timestamp units per second, and whether that is a power of two (else ten).
     resol: TsResol,
@@ -226,7 +232,8 @@ impl<R: Read> Reader<R> {
         let link = LinkType::from(u32::from(u16_of(b, big)));
         let snaplen = u32_of(&b[4..], big);
         let mut resol = TsResol::Pow10(6);
-        // Options: code, length, value padded to 4; code 9 is if_tsresol.
+        let mut name = None;
+        // Options: code, length, value padded to 4; code 2 is if_name, 9 if_tsresol.
         let mut opts = &b[8..];
         while opts.len() >= 4 {
             let code = u16_of(opts, big);
@@ -237,6 +244,12 @@ impl<R: Read> Reader<R> {
             let padded = len.div_ceil(4) * 4;
             if 4 + padded > opts.len() {
                 break;
+            }
+            if code == 2 && len <= MAX_NAME_LEN {
+                // A name may end in NULs (some writers count one); they are not part of it.
+                let value = &opts[4..4 + len];
+                let value = &value[..value.iter().position(|&c| c == 0).unwrap_or(len)];
+                name = std::str::from_utf8(value).ok().map(str::to_owned);
             }
             if code == 9 && len >= 1 {
                 let v = opts[4];
@@ -259,23 +272,21 @@ impl<R: Read> Reader<R> {
         }
         interfaces.push(Interface {
             link,
+            name,
             snaplen,
             resol,
         });
         Ok(())
     }
 
-    fn interface(&self, id: u32, start: u64) -> Result<Interface, PcapError> {
+    fn interface(&self, id: u32, start: u64) -> Result<&Interface, PcapError> {
         let Format::PcapNg { interfaces, .. } = &self.format else {
             unreachable!("pcapng reader")
         };
-        interfaces
-            .get(id as usize)
-            .copied()
-            .ok_or(PcapError::Malformed {
-                offset: start,
-                reason: "packet refers to an interface not yet described",
-            })
+        interfaces.get(id as usize).ok_or(PcapError::Malformed {
+            offset: start,
+            reason: "packet refers to an interface not yet described",
+        })
     }
 
     fn read_epb(

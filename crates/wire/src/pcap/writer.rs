@@ -51,6 +51,11 @@ impl<W: Write> Writer<W> {
         self.inner.write_all(&rec)
     }
 
+    /// The underlying writer, e.g. to see how much has been written to it.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
     /// Flushes the underlying writer.
     pub fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()

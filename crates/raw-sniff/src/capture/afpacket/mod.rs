@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
-use super::{Capture, CaptureError, CapturedFrame, Drain, LinkType, Next, Stats};
+use super::{Capture, CaptureError, CapturedFrame, Direction, Drain, LinkType, Next, Stats};
 use crate::note::Note;
-use cooked::{build_cooked, SLL_LEN};
+use cooked::{build_cooked, build_cooked_v2, SLL2_LEN, SLL_LEN};
 use recv::Recv;
 use ring::{Ring, BLOCK_TIMEOUT_MS};
 use socket::{
@@ -51,6 +51,11 @@ pub struct Options {
     /// gets them, so it must be compiled for [`link_type_for`] and only for Ethernet-like
     /// interfaces (a cooked socket's frames have no link header until one is built here).
     pub filter: Option<Vec<SockFilter>>,
+    /// The link type asked for with `-y`; `None` for the interface's default. It must be one
+    /// of [`link_types_for`] the interface.
+    pub link: Option<LinkType>,
+    /// Which packets to keep, by the way they went (`-Q`).
+    pub direction: Direction,
 }
 
 /// A Linux packet socket, read through the TPACKET_V3 ring or with `recvfrom`.
@@ -66,6 +71,8 @@ pub struct AfPacket {
     totals: Stats,
     filtered: bool,
     iface: String,
+    /// Keep only packets going this way.
+    direction: Direction,
     /// Index of the loopback interface. Every frame sent on it is seen twice by a packet
     /// socket, once going out and once coming in; like libpcap, only the incoming copy is kept.
     loopback: Option<i32>,
@@ -82,6 +89,16 @@ impl AfPacket {
     /// Falling back to `recvfrom` when the ring cannot be had is told to `on_note`.
     pub fn open(opts: &Options, on_note: &mut dyn FnMut(Note)) -> Result<AfPacket, CaptureError> {
         let (ifindex, cooked) = interface(&opts.iface)?;
+        let link = match opts.link {
+            None => link_type_for(&opts.iface)?,
+            Some(asked) if link_types_for(&opts.iface)?.contains(&asked) => asked,
+            Some(asked) => {
+                return Err(CaptureError::LinkTypeNotOffered {
+                    iface: opts.iface.clone(),
+                    link: asked.to_string(),
+                })
+            }
+        };
         let ty = if cooked { Type::DGRAM } else { Type::RAW };
         // Protocol 0: nothing is queued until bind() names ETH_P_ALL, so no packet slips past the
         // filter or arrives before the ring exists.
@@ -142,17 +159,14 @@ impl AfPacket {
         }
         Ok(AfPacket {
             socket,
-            link: if cooked {
-                LinkType::LinuxSll
-            } else {
-                LinkType::Ethernet
-            },
+            link,
             cooked,
             source,
-            scratch: Vec::with_capacity(SNAPLEN + SLL_LEN + VLAN_TAG_LEN),
+            scratch: Vec::with_capacity(SNAPLEN + SLL2_LEN + VLAN_TAG_LEN),
             totals: Stats::default(),
             filtered,
             iface: opts.iface.clone(),
+            direction: opts.direction,
             loopback,
         })
     }
@@ -172,22 +186,25 @@ impl Capture for AfPacket {
     fn next(&mut self) -> io::Result<Next<'_>> {
         let fd = self.socket.as_raw_fd();
         let loopback = self.loopback;
+        let direction = self.direction;
+        let wanted = |ll: &libc::sockaddr_ll| {
+            !is_loopback_echo(ll, loopback)
+                && direction.keeps(ll.sll_pkttype == libc::PACKET_OUTGOING)
+        };
         // The kernel's capture time on the ring; recvfrom reports none, so it is the read time.
         let (ts, data, orig_len, csum_not_ready, addr, vlan) = match &mut self.source {
-            Source::Ring(ring) => {
-                match ring.next_wanted(fd, |ll| !is_loopback_echo(ll, loopback))? {
-                    None => return Ok(Next::Idle),
-                    Some(raw) => (
-                        raw.ts,
-                        raw.data,
-                        raw.orig_len,
-                        raw.csum_not_ready,
-                        raw.addr,
-                        raw.vlan,
-                    ),
-                }
-            }
-            Source::Recv(recv) => match recv.next(&self.socket, loopback)? {
+            Source::Ring(ring) => match ring.next_wanted(fd, wanted)? {
+                None => return Ok(Next::Idle),
+                Some(raw) => (
+                    raw.ts,
+                    raw.data,
+                    raw.orig_len,
+                    raw.csum_not_ready,
+                    raw.addr,
+                    raw.vlan,
+                ),
+            },
+            Source::Recv(recv) => match recv.next(&self.socket, wanted)? {
                 None => return Ok(Next::Idle),
                 Some(got) => (
                     super::now(),
@@ -199,7 +216,11 @@ impl Capture for AfPacket {
                 ),
             },
         };
-        let (data, orig_len) = if self.cooked {
+        let (data, orig_len) = if self.cooked && self.link == LinkType::LinuxSll2 {
+            // libpcap puts no VLAN tag back into SLL2 frames, having no field for it to follow.
+            build_cooked_v2(&mut self.scratch, &addr, data);
+            (&self.scratch[..], orig_len + SLL2_LEN as u32)
+        } else if self.cooked {
             build_cooked(&mut self.scratch, &addr, data);
             let mut added = SLL_LEN;
             if let Some(tag) = vlan {
@@ -282,5 +303,14 @@ pub fn link_type_for(iface: &str) -> Result<LinkType, CaptureError> {
         LinkType::LinuxSll
     } else {
         LinkType::Ethernet
+    })
+}
+
+/// The link types a capture on `iface` can deliver, the default first (`-L`, `-y`): a cooked
+/// socket's header is built here, so either version of it can be had.
+pub fn link_types_for(iface: &str) -> Result<Vec<LinkType>, CaptureError> {
+    Ok(match link_type_for(iface)? {
+        LinkType::LinuxSll => vec![LinkType::LinuxSll, LinkType::LinuxSll2],
+        other => vec![other],
     })
 }

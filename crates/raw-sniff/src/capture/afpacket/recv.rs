@@ -8,7 +8,6 @@ use std::mem::{size_of, MaybeUninit};
 use socket2::{MaybeUninitSlice, MsgHdrMut, SockAddr, SockAddrStorage, Socket};
 
 use super::ring::VlanTag;
-use super::socket::is_loopback_echo;
 
 /// Room for one `PACKET_AUXDATA` control message (a `cmsghdr` and a `tpacket_auxdata`),
 /// with margin.
@@ -41,12 +40,13 @@ impl Recv {
         }
     }
 
-    /// The next frame that is not the outgoing copy of a loopback frame, or `None` when the
-    /// socket's receive timeout passed with nothing.
+    /// The next frame whose address `wanted` accepts (so not the outgoing copy of a loopback
+    /// frame, nor one going the way `-Q` leaves out), or `None` when the socket's receive
+    /// timeout passed with nothing.
     pub(super) fn next(
         &mut self,
         socket: &Socket,
-        loopback: Option<i32>,
+        wanted: impl Fn(&libc::sockaddr_ll) -> bool,
     ) -> io::Result<Option<Received<'_>>> {
         loop {
             // SAFETY: an all-zero sockaddr_storage is a valid (unspecified) address, and its
@@ -82,7 +82,7 @@ impl Recv {
             // sockaddr_storage SockAddr holds; reading it as one is reading what the kernel
             // wrote.
             let ll = unsafe { addr.as_ptr().cast::<libc::sockaddr_ll>().read_unaligned() };
-            if is_loopback_echo(&ll, loopback) {
+            if !wanted(&ll) {
                 // Skipped, not reported as Idle: Idle means nothing is waiting, and the
                 // copy coming in may be next in the queue.
                 continue;

@@ -8,22 +8,26 @@ use wire::Decoded;
 
 use crate::capture::CapturedFrame;
 
-/// An ARP packet's words, as tcpdump has them.
-pub(super) fn arp(line: &mut String, arp: &wire::arp::Packet<&[u8]>) {
+/// An ARP packet's words, as tcpdump has them; `labelled` starts them with `ARP, `, which
+/// tcpdump leaves out when -e has named the link header's type.
+pub(super) fn arp(line: &mut String, arp: &wire::arp::Packet<&[u8]>, labelled: bool) {
+    if labelled {
+        line.push_str("ARP, ");
+    }
     let _ = match arp.operation() {
         wire::arp::Operation::Request => write!(
             line,
-            "ARP, Request who-has {} tell {}",
+            "Request who-has {} tell {}",
             addr_text(arp.target_protocol_addr()),
             addr_text(arp.sender_protocol_addr())
         ),
         wire::arp::Operation::Reply => write!(
             line,
-            "ARP, Reply {} is-at {}",
+            "Reply {} is-at {}",
             addr_text(arp.sender_protocol_addr()),
             mac_text(arp.sender_hardware_addr())
         ),
-        other => write!(line, "ARP, {other}"),
+        other => write!(line, "{other}"),
     };
     let _ = write!(line, ", length {}", arp.header_len());
 }
