@@ -13,8 +13,6 @@ mod heading {
     pub const FILES: &str = "Input/output files";
     pub const FILTER: &str = "Filter";
     pub const OUTPUT: &str = "Output format";
-    // For the time-stamp flags, which are not all in yet.
-    #[allow(dead_code)]
     pub const TIMESTAMPS: &str = "Timestamps";
     pub const WEBSOCKET: &str = "WebSocket";
     pub const OTHER: &str = "Other";
@@ -496,6 +494,40 @@ pub struct Opts {
     )]
     pub graph: Option<PathBuf>,
 
+    /// How each line's time is written, as tcpdump's -t given once to five times
+    ///
+    /// Default: time of day in the local time zone (TZ, else /etc/localtime). -t: no time;
+    /// -tt: seconds since the epoch; -ttt: time since the previous line; -tttt: date and time
+    /// of day; -ttttt: time since the first line. Only the one-line output has a time to
+    /// change; --json keeps its epoch seconds. Example: raw-sniff -r lo.pcap -tttt
+    #[arg(
+        short = 't',
+        action = ArgAction::Count,
+        help = "Time: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first",
+        help_heading = heading::TIMESTAMPS
+    )]
+    pub time_stamp: u8,
+
+    /// Digits after the seconds' point: micro (6, the default) or nano (9)
+    #[arg(long, value_enum, value_name = "PRECISION", help_heading = heading::TIMESTAMPS)]
+    pub time_stamp_precision: Option<PrecisionKind>,
+
+    /// Times with microseconds (same as --time-stamp-precision micro)
+    #[arg(
+        long,
+        conflicts_with_all = ["nano", "time_stamp_precision"],
+        help_heading = heading::TIMESTAMPS
+    )]
+    pub micro: bool,
+
+    /// Times with nanoseconds (same as --time-stamp-precision nano)
+    #[arg(
+        long,
+        conflicts_with = "time_stamp_precision",
+        help_heading = heading::TIMESTAMPS
+    )]
+    pub nano: bool,
+
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true, help_heading = heading::FILTER)]
     pub expression: Vec<String>,
@@ -548,6 +580,15 @@ fn parse_file_size(text: &str) -> Result<u64, String> {
     }
     n.checked_mul(unit)
         .ok_or_else(|| "the size is too large".to_owned())
+}
+
+/// How many digits follow the seconds' point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionKind {
+    /// Microseconds, six digits (default)
+    Micro,
+    /// Nanoseconds, nine digits
+    Nano,
 }
 
 impl Opts {

@@ -8,16 +8,17 @@ use std::io::{self, IsTerminal};
 use anyhow::{bail, Context, Result};
 use raw_sniff::capture::{link_types, Direction, LinkType};
 use raw_sniff::output::line::{Dump, LineOptions};
+use raw_sniff::output::time::{Precision, Stamp, TimeFormat};
 use raw_sniff::session::{
     Config, FlowOptions, Live, Output, SaveFormat, SaveOptions, Source, WsOptions,
 };
 use raw_sniff::user_filter;
 
-use crate::cli::{Opts, OutputKind};
+use crate::cli::{Opts, OutputKind, PrecisionKind};
 
 /// The session's configuration; fails on a filter that does not parse (or a -F file that
-/// cannot be read), on flags that need a live capture given with a file, and on
-/// `--flow-stream` without a picture to draw.
+/// cannot be read), on flags that need a live capture given with a file, on more than five
+/// `-t`, and on `--flow-stream` without a picture to draw.
 pub fn construct_config(opts: &Opts) -> Result<Config> {
     if opts.flow_stream.is_some() && !opts.flow && opts.graph.is_none() {
         bail!("--flow-stream chooses the conversation --flow or --graph draws: add one of them");
@@ -104,6 +105,23 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
             graph: opts.graph.clone(),
         }),
         save: save_options(opts, text)?,
+        time: time_format(opts)?,
+    })
+}
+
+/// The time stamp form and precision the `-t` flags and the precision flags ask for.
+fn time_format(opts: &Opts) -> Result<TimeFormat> {
+    let Some(stamp) = Stamp::from_count(opts.time_stamp) else {
+        bail!("only -t, -tt, -ttt, -tttt and -ttttt are supported");
+    };
+    let nano = opts.nano || opts.time_stamp_precision == Some(PrecisionKind::Nano);
+    Ok(TimeFormat {
+        stamp,
+        precision: if nano {
+            Precision::Nano
+        } else {
+            Precision::Micro
+        },
     })
 }
 

@@ -5,6 +5,7 @@ use crate::checksum::ChecksumStatus;
 use crate::error::{Layer, Result};
 use crate::field::{u16_at, u8_at, FieldDef};
 use crate::icmp as common;
+use std::net::Ipv4Addr;
 
 /// Field table of the ICMP header, with bytes 4–7 as echo messages use them.
 pub mod field {
@@ -184,6 +185,55 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     }
 }
 
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// The 32 bits at byte `at` of the message, if captured.
+    fn u32_at(&self, at: usize) -> Option<u32> {
+        let b = self.buffer.as_ref().get(at..at + 4)?;
+        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Redirect: the gateway to use instead (bytes 4–7, RFC 792).
+    pub fn gateway(&self) -> Ipv4Addr {
+        Ipv4Addr::from(common::rest(self.buffer.as_ref()))
+    }
+
+    /// Parameter problem: the pointer to the octet in error (byte 4, RFC 792).
+    pub fn pointer(&self) -> u8 {
+        self.buffer.as_ref()[4]
+    }
+
+    /// Destination unreachable, fragmentation needed: the next-hop MTU (bytes 6–7, RFC 1191
+    /// §4; 0 from routers older than it).
+    pub fn next_hop_mtu(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::SEQ)
+    }
+
+    /// Address mask reply: the mask (bytes 8–11, RFC 950), if captured.
+    pub fn address_mask(&self) -> Option<u32> {
+        self.u32_at(8)
+    }
+
+    /// Timestamp messages: the originate, receive and transmit timestamps in milliseconds
+    /// since midnight UT (bytes 8–19, RFC 792), each if captured.
+    pub fn timestamps(&self) -> [Option<u32>; 3] {
+        [self.u32_at(8), self.u32_at(12), self.u32_at(16)]
+    }
+
+    /// Router advertisement: number of addresses, words per address entry and lifetime in
+    /// seconds (bytes 4–7, RFC 1256 §3).
+    pub fn router_advert(&self) -> (u8, u8, u16) {
+        let b = self.buffer.as_ref();
+        (b[4], b[5], u16::from_be_bytes([b[6], b[7]]))
+    }
+
+    /// Router advertisement: the `i`th (router address, preference level) entry of two
+    /// words, if captured.
+    pub fn router_entry(&self, i: usize) -> Option<(Ipv4Addr, u32)> {
+        let at = HEADER_LEN + 8 * i;
+        Some((Ipv4Addr::from(self.u32_at(at)?), self.u32_at(at + 4)?))
+    }
+}
+
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     /// Computes the checksum over the whole buffer.
     pub fn fill_checksum(&mut self) {
@@ -230,6 +280,23 @@ impl<'a> Repr<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_specific_fields() {
+        // Hand-made: a redirect to gateway 192.0.2.9, then a router advertisement of one
+        // entry (192.0.2.1, preference 5) with lifetime 1800, cut in its second word.
+        let redirect = [5, 1, 0, 0, 192, 0, 2, 9];
+        let p = Packet::new_checked(&redirect[..]).unwrap();
+        assert_eq!(p.gateway(), Ipv4Addr::new(192, 0, 2, 9));
+        assert_eq!((p.pointer(), p.next_hop_mtu()), (192, 0x0209));
+        let advert = [9, 0, 0, 0, 1, 2, 0x07, 0x08, 192, 0, 2, 1, 0, 0, 0, 5, 0, 0];
+        let p = Packet::new_checked(&advert[..]).unwrap();
+        assert_eq!(p.router_advert(), (1, 2, 1800));
+        assert_eq!(p.router_entry(0), Some((Ipv4Addr::new(192, 0, 2, 1), 5)));
+        assert_eq!(p.router_entry(1), None);
+        assert_eq!(p.address_mask(), Some(0xc000_0201));
+        assert_eq!(p.timestamps(), [Some(0xc000_0201), Some(5), None]);
+    }
     use crate::checksum::Unverified;
     use crate::testdata::{ETH_IPV4_ICMP_ECHO, ETH_IPV4_ICMP_UNREACH};
     use proptest::prelude::*;

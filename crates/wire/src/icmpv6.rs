@@ -6,6 +6,7 @@ use crate::checksum::{ChecksumStatus, PseudoHeader};
 use crate::error::{Layer, Result};
 use crate::field::{u16_at, u8_at, FieldDef};
 use crate::icmp as common;
+use std::net::Ipv6Addr;
 
 /// Protocol number of ICMPv6, used in its pseudo-header.
 const PROTOCOL: u8 = 58;
@@ -109,6 +110,32 @@ pub fn code_name(msg: Message, code: u8) -> Option<&'static str> {
     })
 }
 
+/// The match-prefix part of a router renumbering command (RFC 2894 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RrMatch {
+    /// What to do: 1 add, 2 change, 3 set global.
+    pub op_code: u8,
+    /// Length of the match part and its use parts, in 8-byte units.
+    pub op_length: u8,
+    /// Significant bits of the match prefix.
+    pub match_len: u8,
+    /// The prefix matched against the router's.
+    pub prefix: Ipv6Addr,
+}
+
+/// A use-prefix part of a router renumbering command (RFC 2894 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RrUse {
+    /// Bits of the new prefix to use.
+    pub use_len: u8,
+    /// Bits of the old prefix to keep.
+    pub keep_len: u8,
+    /// The first byte of the flags word: 0x80 decrement valid lifetime, 0x40 preferred.
+    pub flags: u8,
+    /// The new prefix.
+    pub prefix: Ipv6Addr,
+}
+
 packet_view! {
     /// A view of an ICMPv6 message.
     Packet
@@ -176,6 +203,96 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     pub fn quoted(&self) -> Option<&'a [u8]> {
         self.msg_type().is_error().then(|| self.payload())
     }
+
+    /// The IPv6 address at byte `at` of the message, if captured.
+    fn addr_at(&self, at: usize) -> Option<Ipv6Addr> {
+        let b = self.buffer.as_ref().get(at..at + 16)?;
+        <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from)
+    }
+
+    /// The 16 bits at byte `at` of the message, if captured.
+    fn u16_at(&self, at: usize) -> Option<u16> {
+        let b = self.buffer.as_ref().get(at..at + 2)?;
+        Some(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    /// Neighbour solicitation and advertisement, redirect: the target address (bytes 8–23,
+    /// RFC 4861 §4.3–4.5), if captured.
+    pub fn nd_target(&self) -> Option<Ipv6Addr> {
+        self.addr_at(8)
+    }
+
+    /// Redirect: the destination redirected (bytes 24–39, RFC 4861 §4.5), if captured.
+    pub fn redirect_dst(&self) -> Option<Ipv6Addr> {
+        self.addr_at(24)
+    }
+
+    /// MLD query, report and done: the multicast address (bytes 8–23, RFC 2710 §3.6), if
+    /// captured.
+    pub fn mld_address(&self) -> Option<Ipv6Addr> {
+        self.addr_at(8)
+    }
+
+    /// MLD: the maximum response delay (bytes 4–5, RFC 2710 §3.4; a code in MLDv2 queries).
+    pub fn mld_max_delay(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::IDENT)
+    }
+
+    /// MLDv2 report: the number of multicast address records (bytes 6–7, RFC 3810 §5.2.3).
+    pub fn mldv2_record_count(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::SEQ)
+    }
+
+    /// MLDv2 query: the number of sources (bytes 26–27, RFC 3810 §5.1.10), if captured.
+    pub fn mldv2_query_sources(&self) -> Option<u16> {
+        self.u16_at(26)
+    }
+
+    /// Node information query and reply: the query type (bytes 4–5, RFC 4620 §4).
+    pub fn ni_qtype(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::IDENT)
+    }
+
+    /// Node information: the flags (bytes 6–7, RFC 4620 §4).
+    pub fn ni_flags(&self) -> u16 {
+        u16_at(self.buffer.as_ref(), field::SEQ)
+    }
+
+    /// Router renumbering: the sequence number (bytes 4–7, RFC 2894 §3.1).
+    pub fn rr_sequence(&self) -> u32 {
+        self.rest_of_header()
+    }
+
+    /// Router renumbering command: its match-prefix part (bytes 16–39, RFC 2894 §3.1), if
+    /// captured.
+    pub fn rr_match(&self) -> Option<RrMatch> {
+        let b = self.buffer.as_ref().get(16..40)?;
+        Some(RrMatch {
+            op_code: b[0],
+            op_length: b[1],
+            match_len: b[3],
+            prefix: self.addr_at(24)?,
+        })
+    }
+
+    /// Router renumbering command: its `i`th use-prefix part (32 bytes each after the match
+    /// part, RFC 2894 §3.1), if captured.
+    pub fn rr_use(&self, i: usize) -> Option<RrUse> {
+        let at = 40 + 32 * i;
+        let b = self.buffer.as_ref().get(at..at + 32)?;
+        Some(RrUse {
+            use_len: b[0],
+            keep_len: b[1],
+            flags: b[12],
+            prefix: self.addr_at(at + 16)?,
+        })
+    }
+
+    /// Node information: what follows the 16-byte header and nonce (the query's subject or
+    /// the reply's data, RFC 4620 §4).
+    pub fn ni_data(&self) -> &'a [u8] {
+        self.buffer.as_ref().get(16..).unwrap_or(&[])
+    }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
@@ -226,7 +343,6 @@ mod tests {
     use super::*;
     use crate::testdata::ETH_IPV6_ICMPV6_ECHO;
     use proptest::prelude::*;
-    use std::net::Ipv6Addr;
 
     const LO6: PseudoHeader = PseudoHeader::V6 {
         src: Ipv6Addr::LOCALHOST,
@@ -236,6 +352,55 @@ mod tests {
     #[test]
     fn table() {
         crate::field::table_check::check(field::FIELDS, "icmpv6.", HEADER_LEN);
+    }
+
+    #[test]
+    fn router_renumbering_parts() {
+        // Hand-made: a command with sequence 7, match add fec0::/48, one use part 3ffe::/48/16
+        // with the valid-lifetime flag, the second use part missing.
+        let mut b = vec![138, 0, 0, 0, 0, 0, 0, 7];
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&[1, 7, 0, 48, 0, 128, 0, 0]);
+        b.extend_from_slice(&"fec0::".parse::<Ipv6Addr>().unwrap().octets());
+        b.extend_from_slice(&[48, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0]);
+        b.extend_from_slice(&"3ffe::".parse::<Ipv6Addr>().unwrap().octets());
+        let p = Packet::new_checked(&b[..]).unwrap();
+        assert_eq!(p.rr_sequence(), 7);
+        let m = p.rr_match().unwrap();
+        assert_eq!((m.op_code, m.op_length, m.match_len), (1, 7, 48));
+        assert_eq!(m.prefix, "fec0::".parse::<Ipv6Addr>().unwrap());
+        let u = p.rr_use(0).unwrap();
+        assert_eq!((u.use_len, u.keep_len, u.flags), (48, 16, 0x80));
+        assert_eq!(p.rr_use(1), None);
+    }
+
+    #[test]
+    fn neighbour_discovery_and_mld_bodies() {
+        // Hand-made: a neighbour solicitation for 2001:db8::1 with 3 bytes cut off.
+        let mut b = vec![135, 0, 0, 0, 0, 0, 0, 0];
+        b.extend_from_slice(&"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
+        let p = Packet::new_checked(&b[..]).unwrap();
+        assert_eq!(p.nd_target(), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(p.redirect_dst(), None);
+        let cut = Packet::new_checked(&b[..21]).unwrap();
+        assert_eq!(cut.nd_target(), None);
+        // Hand-made: an MLDv2 report announcing 3 records, and an MLDv2 query with 2 sources.
+        let report = [143, 0, 0, 0, 0, 0, 0, 3];
+        assert_eq!(
+            Packet::new_checked(&report[..])
+                .unwrap()
+                .mldv2_record_count(),
+            3
+        );
+        let mut query = vec![130, 0, 0, 0, 0x01, 0x2c, 0, 0];
+        query.extend_from_slice(&[0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16]);
+        query.extend_from_slice(&[0, 0, 0, 2]);
+        let q = Packet::new_checked(&query[..]).unwrap();
+        assert_eq!(q.mld_max_delay(), 300);
+        assert_eq!(q.mld_address(), Some("ff02::16".parse().unwrap()));
+        assert_eq!(q.mldv2_query_sources(), Some(2));
+        assert_eq!((q.ni_qtype(), q.ni_flags()), (300, 0));
+        assert_eq!(q.ni_data().len(), query.len() - 16);
     }
 
     #[test]

@@ -273,6 +273,29 @@ impl<T: AsRef<[u8]>> Header<T> {
     pub fn frag_ident(&self) -> u32 {
         u32_at(self.buffer.as_ref(), fragment::IDENT)
     }
+
+    /// The length field as written: 8-byte units after the first 8 (RFC 8200 §4.3).
+    pub fn len_field(&self) -> u8 {
+        self.buffer.as_ref()[1]
+    }
+
+    /// Routing header: the 32 bits after segments left, reserved in types 0 and 2 (RFC 2460
+    /// §4.4, RFC 6275 §6.4), last entry, flags and tag in type 4 (RFC 8754 §2).
+    pub fn routing_word(&self) -> u32 {
+        self.buffer
+            .as_ref()
+            .get(4..8)
+            .map_or(0, |w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+    }
+
+    /// Routing header of type 0 or 2: the addresses it lists, 16 bytes each after the first
+    /// 8, as many as were captured.
+    pub fn routing_addresses(&self) -> impl Iterator<Item = std::net::Ipv6Addr> + '_ {
+        let end = self.header_len().min(self.buffer.as_ref().len());
+        self.buffer.as_ref()[8.min(end)..end]
+            .chunks_exact(16)
+            .map(|c| std::net::Ipv6Addr::from(<[u8; 16]>::try_from(c).expect("16 bytes")))
+    }
 }
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Header<&'a T> {
@@ -494,6 +517,32 @@ impl fmt::Display for Repr<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routing_type_0_addresses() {
+        // Hand-made: routing type 0, two addresses, one segment left, next header ICMPv6.
+        let mut b = vec![58, 4, 0, 1, 0, 0, 0, 0];
+        b.extend_from_slice(
+            &"2001:db8::1"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets(),
+        );
+        b.extend_from_slice(
+            &"2001:db8::2"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets(),
+        );
+        let h = Header::new_checked(&b[..], IpProtocol::Ipv6Route).unwrap();
+        assert_eq!(
+            (h.len_field(), h.routing_type(), h.segments_left()),
+            (4, 0, 1)
+        );
+        assert_eq!(h.routing_word(), 0);
+        let addrs: Vec<String> = h.routing_addresses().map(|a| a.to_string()).collect();
+        assert_eq!(addrs, ["2001:db8::1", "2001:db8::2"]);
+    }
     use proptest::prelude::*;
 
     #[test]

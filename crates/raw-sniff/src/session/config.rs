@@ -10,6 +10,7 @@ use crate::capture::{Direction, LinkType};
 use crate::filter::Expr;
 pub use crate::flow::FlowOptions;
 use crate::output::line::LineOptions;
+use crate::output::time::TimeFormat;
 
 /// Everything a [`Session`](super::Session) needs to know.
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub struct Config {
     pub duration: Option<Duration>,
     /// After opening the source, run as this user (Unix only).
     pub user: Option<String>,
+    /// How the line printer writes each packet's time (tcpdump's `-t` forms).
+    pub time: TimeFormat,
     /// How the `-w` file is written: pcap or pcapng, and its rotation.
     pub save: SaveOptions,
     /// What the one-line output adds to each line (`-e`, `-q`, `-#`, the dumps under it).

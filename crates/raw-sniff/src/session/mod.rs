@@ -161,6 +161,7 @@ impl Session {
                     config.color,
                     config.line,
                     config.line_buffered,
+                    config.time,
                 ),
             },
             ws: WsStage::new(&config.ws, quiet, config.output.never_shortens()),

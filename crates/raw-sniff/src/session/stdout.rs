@@ -9,24 +9,27 @@ use crate::output::ek::EkPrinter;
 use crate::output::explain::ExplainPrinter;
 use crate::output::json::JsonPrinter;
 use crate::output::line::{LineOptions, LinePrinter};
+use crate::output::time::TimeFormat;
 use crate::output::verbose::VerbosePrinter;
 use crate::output::{PacketNumber, Printer};
 use crate::style::Style;
 use crate::ws::WsEvent;
 
-/// The printer for `output`, writing to stdout; `line` is what the one-line output adds, and
-/// `line_buffered` flushes each line even when stdout is not a terminal (`-l`).
+/// The printer for `output`, writing to stdout; `line` is what the one-line output adds,
+/// `line_buffered` flushes each line even when stdout is not a terminal (`-l`), and `time` is
+/// how the one-line output writes each packet's time.
 pub(super) fn printer_for(
     output: Output,
     color: bool,
     line: LineOptions,
     line_buffered: bool,
+    time: TimeFormat,
 ) -> Box<dyn Printer> {
     let style = Style::new(color);
     let out = || Out::new(line_buffered || io::stdout().is_terminal());
     match output {
         Output::Quiet | Output::Count => Box::new(Silent),
-        Output::Line => Box::new(LinePrinter::with_options(out(), style, line)),
+        Output::Line => Box::new(LinePrinter::with_options(out(), style, line).with_time(time)),
         Output::Verbose => Box::new(VerbosePrinter::new(out(), style)),
         Output::Explain => Box::new(ExplainPrinter::new(out(), style)),
         Output::Json => Box::new(JsonPrinter::new(out())),

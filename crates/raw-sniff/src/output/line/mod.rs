@@ -19,7 +19,8 @@ use wire::decode::{Network, Transport};
 use wire::Decoded;
 
 use super::relative_seq::RelativeSeq;
-use super::{time_of_day, PacketNumber, Printer};
+use super::time::{Clock, TimeFormat};
+use super::{PacketNumber, Printer};
 use crate::capture::CapturedFrame;
 use crate::style::Style;
 use link_header::IfNames;
@@ -48,6 +49,7 @@ pub struct LinePrinter<W: Write> {
     line: String,
     opts: LineOptions,
     if_names: IfNames,
+    clock: Clock,
 }
 
 impl<W: Write> LinePrinter<W> {
@@ -65,14 +67,25 @@ impl<W: Write> LinePrinter<W> {
             line: String::with_capacity(256),
             opts,
             if_names: IfNames::default(),
+            clock: Clock::default(),
         }
+    }
+
+    /// The same printer writing each line's time in `time` (tcpdump's `-t` forms).
+    pub fn with_time(mut self, time: TimeFormat) -> Self {
+        self.clock = Clock::new(time);
+        self
     }
 
     /// The line for one packet, without the trailing newline.
     pub fn format(&mut self, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> &str {
         self.line.clear();
         let s = self.style;
-        let _ = write!(self.line, "{} ", s.dim(&time_of_day(frame.ts)));
+        let mut time = String::new();
+        self.clock.write(&mut time, frame.ts);
+        if !time.is_empty() {
+            let _ = write!(self.line, "{} ", s.dim(&time));
+        }
         if d.link_type == wire::LinkType::LinuxSll2 {
             link_header::sll2_always(&mut self.line, d, &mut self.if_names);
         }
@@ -89,6 +102,8 @@ impl<W: Write> LinePrinter<W> {
         ) {
             link_header::sll_tags_without_e(&mut self.line, d, self.opts.quick);
         }
+        // Whether the line already shows, in tcpdump's words, that the packet was cut.
+        let mut cut_shown = false;
         match &d.network {
             Some((_, Network::Ipv4(_) | Network::Ipv6(_))) => {
                 let label = match (&d.network, labelled) {
@@ -96,23 +111,27 @@ impl<W: Write> LinePrinter<W> {
                     (Some((_, Network::Ipv4(_))), true) => "IP",
                     _ => "IP6",
                 };
-                self.ip_words(label, frame, d);
+                cut_shown = self.ip_words(label, frame, d);
             }
             Some((_, Network::Arp(arp))) => link::arp(&mut self.line, arp, labelled),
             // The link header's words already say what follows it, as tcpdump's do.
             None if link_named => {}
             None => link::no_network(&mut self.line, frame, d),
         }
-        // A TCP line already says what tcpdump says of a cut or malformed header, and a quick
-        // TCP line shows nothing of the payload, so a capture cut inside the payload leaves
-        // nothing it shows missing.
-        let tcp_says = tcp::speaks_for_cut(d)
-            || (self.opts.quick && matches!(d.transport, Some((_, Transport::Tcp(_)))));
-        if d.truncated && !tcp_says {
+        // A quick TCP line shows nothing of the payload, so a capture cut inside the payload
+        // leaves nothing it shows missing.
+        let payload_unshown =
+            self.opts.quick && matches!(d.transport, Some((_, Transport::Tcp(_))));
+        // tcpdump says nothing of a cut packet whose headers it could read; UDP, ICMP and
+        // ICMPv6 lines say what tcpdump says.
+        let cut_shown = cut_shown || ip::cut_is_silent(d);
+        // A TCP line already says what tcpdump says of a cut or malformed header.
+        let cut_shown = cut_shown || tcp::speaks_for_cut(d);
+        if d.truncated && !payload_unshown && !cut_shown {
             self.line
                 .push_str(&s.warn(" [truncated by the capture's snap length]"));
         }
-        if let Some(stop) = d.stop.as_ref().filter(|_| !tcp_says) {
+        if let (Some(stop), false) = (&d.stop, cut_shown) {
             self.line.push_str(&s.warn(&format!(" [{stop}]")));
         }
         if self.opts.dump != Dump::None {
@@ -136,8 +155,9 @@ impl<W: Write> LinePrinter<W> {
         &self.line
     }
 
-    /// An IP packet's words after its `label` (`IP`, `IP6`, or nothing with -e).
-    fn ip_words(&mut self, label: &str, frame: &CapturedFrame<'_>, d: &Decoded<'_>) {
+    /// An IP packet's words after its `label` (`IP`, `IP6`, or nothing with -e); returns
+    /// whether they already show, in tcpdump's words, that the packet was cut.
+    fn ip_words(&mut self, label: &str, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> bool {
         let s = self.style;
         match (&d.transport, d.addrs()) {
             (Some((at, Transport::Tcp(tcp))), Some(addrs)) if self.opts.quick => {
@@ -146,14 +166,16 @@ impl<W: Write> LinePrinter<W> {
                     self.line.push(' ');
                 }
                 quick::tcp(&mut self.line, s, frame, d, addrs, *at, tcp);
+                false
             }
             _ => {
                 let at = self.line.len();
-                ip::ip_line(&mut self.line, &mut self.seq, s, label, frame, d);
+                let cut_shown = ip::ip_line(&mut self.line, &mut self.seq, s, label, frame, d);
                 // Without a label, the space that would follow it goes too.
                 if label.is_empty() && self.line[at..].starts_with(' ') {
                     self.line.remove(at);
                 }
+                cut_shown
             }
         }
     }
