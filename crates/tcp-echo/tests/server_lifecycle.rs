@@ -274,3 +274,30 @@ fn holds_ten_thousand_connections() {
         "{out}"
     );
 }
+
+/// Without `--io` the server runs on io_uring where the kernel allows it; elsewhere one line of
+/// stderr says why not, and epoll serves.
+#[test]
+fn the_default_backend_is_io_uring_or_one_line_says_why_not() {
+    let server = Server::start(&["--verbose"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.write_all(b"x").unwrap();
+    let mut back = [0u8; 1];
+    s.read_exact(&mut back).unwrap();
+    drop(s);
+    server.signal("INT");
+    let (status, _, err) = server.wait();
+    assert!(status.success(), "exit {status:?}; stderr {err}");
+    let why_not: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("io_uring unavailable: "))
+        .collect();
+    if why_not.is_empty() {
+        assert!(err.contains("IORING_OP_ACCEPT (multishot) ->"), "{err}");
+    } else {
+        eprintln!("this kernel has no io_uring backend: {}", why_not[0]);
+        assert_eq!(why_not.len(), 1, "{err}");
+        assert!(why_not[0].ends_with("; using epoll"), "{err}");
+        assert!(err.contains("accept() ->"), "{err}");
+    }
+}

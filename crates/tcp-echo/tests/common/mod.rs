@@ -39,11 +39,12 @@ pub fn case_name(case: &str) -> String {
     }
 }
 
-/// `tcp-echo server` arguments with the test's backend: `--io BACKEND` right after `server`.
+/// `tcp-echo server` arguments with the test's backend: `--io BACKEND` right after `server`;
+/// outside `on_each_backend!`, the server chooses its default.
 pub fn server_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
     let mut args = args.to_vec();
-    if args.first() == Some(&"server") {
-        args.splice(1..1, ["--io", backend()]);
+    if let (Some(&"server"), Some(backend)) = (args.first(), BACKEND.get()) {
+        args.splice(1..1, ["--io", backend]);
     }
     args
 }
