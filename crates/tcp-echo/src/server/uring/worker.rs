@@ -393,9 +393,13 @@ impl<'a> Worker<'a> {
         let trace = self.shared.trace;
         let peer = Peer(conn.peer);
         match &conn.ending {
+            Some(Ended::PeerClosed) if conn.php.is_some() => trace.say(format_args!(
+                "{peer}: quit, or IORING_OP_RECV (multishot) → 0: the client closed its side; \
+                 shutdown(SHUT_WR), close()"
+            )),
             Some(Ended::PeerClosed) => trace.say(format_args!(
-                "{peer}: IORING_OP_RECV (multishot) → 0: the client closed its side (or said \
-                 quit); shutdown(SHUT_WR), close()"
+                "{peer}: IORING_OP_RECV (multishot) → 0: the client closed its side; \
+                 shutdown(SHUT_WR), close()"
             )),
             Some(Ended::Idle(after)) => trace.say(format_args!(
                 "{peer}: idle for {after:?} (--idle-timeout); close()"
