@@ -15,7 +15,12 @@ use io_uring::Submitter;
 /// The buffer group every receive names.
 pub const GROUP: u16 = 0;
 /// Buffers per ring (a power of two, as the kernel requires) and the size of each: 4 MiB per
-/// thread, enough for 256 receives completed in one turn of the loop.
+/// thread. When more receives complete in one turn of the loop than there are buffers, the
+/// ring runs dry and receives end with ENOBUFS (and are armed again); while many clients flood
+/// the server, a connection can lose that race turn after turn. With 64 buffers a polite client
+/// among eight flooding ones was starved past the idle timeout (tests/hostile.rs); 256 serve it.
+/// Smaller rings stay in the CPU caches (the kernel writes the buffers in ring order): with 32
+/// of 16 KiB a bulk stream cost about 15% less CPU per message than with this one.
 pub const COUNT: u16 = 256;
 pub const SIZE: usize = 16 * 1024;
 

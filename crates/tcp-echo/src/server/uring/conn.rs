@@ -95,13 +95,20 @@ impl Conn {
             self.sent = 0;
             std::mem::swap(&mut self.sending, &mut self.queued);
         }
-        if self.sending.is_empty() {
-            // An idle connection holds no buffers.
+        // Both buffers keep their capacity while data flows: a busy stream would otherwise
+        // allocate and grow them again for every message. `release_buffers` frees them once
+        // the connection goes quiet.
+        !self.sending.is_empty()
+    }
+
+    /// Frees the output buffers of a connection with nothing to send: an idle connection holds
+    /// a socket and this struct, no buffers.
+    pub fn release_buffers(&mut self) {
+        if !self.send_in_flight && self.pending_output() == 0 && self.sending.capacity() > 0 {
             self.sending = Vec::new();
             self.queued = Vec::new();
-            return false;
+            self.sent = 0;
         }
-        true
     }
 
     /// Counts `n` bytes the client took; returns how many of them count in the summary.

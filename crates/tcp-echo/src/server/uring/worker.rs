@@ -94,6 +94,22 @@ impl<'a> Worker<'a> {
         cq: &mut CompletionQueue<'_>,
         bufs: &mut BufRing,
     ) -> Result<usize> {
+        let served = self.serve(submitter, sq, cq, bufs);
+        if served.is_err() {
+            // The ring failed with operations in flight: leak their buffers, as below.
+            std::mem::forget(std::mem::take(&mut self.conns));
+            self.abandoned = true;
+        }
+        served
+    }
+
+    fn serve(
+        &mut self,
+        submitter: &Submitter<'_>,
+        sq: &mut SubmissionQueue<'_>,
+        cq: &mut CompletionQueue<'_>,
+        bufs: &mut BufRing,
+    ) -> Result<usize> {
         loop {
             let now = Instant::now();
             if self.stopping_since.is_none() && self.shared.stop.is_cancelled() {
@@ -275,16 +291,21 @@ impl<'a> Worker<'a> {
 
     fn received(&mut self, slot: usize, result: i32, flags: u32, bufs: &mut BufRing) {
         let shared = self.shared;
+        // Whatever the result, a buffer the completion names is this side's to give back:
+        // one kept would be lost to the ring for good.
+        let bid = cqueue::buffer_select(flags);
         let Some(conn) = self.conns.get_mut(slot).and_then(Option::as_mut) else {
+            if let Some(bid) = bid {
+                bufs.give_back(bid);
+            }
             return;
         };
         if !cqueue::more(flags) {
             conn.recv = Recv::Off;
         }
         let peer = Peer(conn.peer);
-        match result {
-            n if n > 0 => {
-                let bid = cqueue::buffer_select(flags).expect("a receive names its buffer");
+        match (result, bid) {
+            (n, Some(bid)) if n > 0 => {
                 if !conn.forced() {
                     let data = bufs.filled(bid, n as usize);
                     shared.trace.say(format_args!(
@@ -293,22 +314,32 @@ impl<'a> Worker<'a> {
                     conn.last_progress = Instant::now();
                     feed(conn, data, shared);
                 }
-                bufs.give_back(bid);
             }
-            0 => {
+            (0, _) => {
                 if conn.ending.is_none() {
                     conn.ending = Some(Ended::PeerClosed);
                 }
             }
-            err => match -err {
+            (err, _) => match -err {
                 // Out of buffers (the receive is armed again below) or cancelled on purpose.
-                libc::ENOBUFS | libc::ECANCELED => {}
+                libc::ENOBUFS | libc::ECANCELED => shared.trace.say(format_args!(
+                    "{peer}: IORING_OP_RECV (multishot) → {}",
+                    io::Error::from_raw_os_error(-err)
+                )),
                 code => {
                     if !conn.forced() {
-                        conn.ending = Some(Ended::Failed(io::Error::from_raw_os_error(code)));
+                        let err = if err > 0 {
+                            io::Error::other("a receive completed without its buffer")
+                        } else {
+                            io::Error::from_raw_os_error(code)
+                        };
+                        conn.ending = Some(Ended::Failed(err));
                     }
                 }
             },
+        }
+        if let Some(bid) = bid {
+            bufs.give_back(bid);
         }
         self.pump(slot);
     }
@@ -418,15 +449,21 @@ impl<'a> Worker<'a> {
         let _ = conn.socket.shutdown(Shutdown::Write);
     }
 
+    /// Once a tick: frees the buffers of connections quiet since the last tick, and ends those
+    /// idle past `--idle-timeout`.
     fn find_idle(&mut self, now: Instant) {
-        let Some(idle) = self.shared.idle_timeout else {
-            return;
-        };
         for slot in 0..self.conns.len() {
             let Some(conn) = self.conns[slot].as_mut() else {
                 continue;
             };
-            if conn.ending.is_none() && now.duration_since(conn.last_progress) >= idle {
+            let quiet = now.duration_since(conn.last_progress);
+            if quiet >= TICK {
+                conn.release_buffers();
+            }
+            let Some(idle) = self.shared.idle_timeout else {
+                continue;
+            };
+            if conn.ending.is_none() && quiet >= idle {
                 conn.ending = Some(if conn.pending_output() > 0 {
                     Ended::Stalled(idle)
                 } else {
