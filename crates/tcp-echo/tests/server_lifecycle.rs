@@ -301,3 +301,37 @@ fn the_default_backend_is_io_uring_or_one_line_says_why_not() {
         assert!(err.contains("accept() ->"), "{err}");
     }
 }
+
+on_each_backend!(drain_timeout_closes_a_connection_whose_echo_cannot_finish);
+/// A client that sends and never reads keeps its echo from finishing: on Ctrl-C the server gives
+/// it `--drain-timeout`, then closes it, says so, and still exits 0 with the summary.
+fn drain_timeout_closes_a_connection_whose_echo_cannot_finish() {
+    let server = Server::start(&["--drain-timeout", "300ms"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_nonblocking(true).unwrap();
+    // Until both ends' buffers are full and the server has stopped reading; bounded in count.
+    let chunk = [b'z'; 64 * 1024];
+    let mut stuck_for = 0;
+    for _ in 0..100_000 {
+        match s.write(&chunk) {
+            Ok(_) => stuck_for = 0,
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                stuck_for += 1;
+                if stuck_for == 20 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(err) => panic!("write: {err}"),
+        }
+    }
+    assert_eq!(stuck_for, 20, "the server never stopped taking bytes");
+    server.signal("INT");
+    let (status, out, err) = server.wait();
+    assert!(status.success(), "exit {status:?}; stderr {err}");
+    assert!(
+        err.contains("drain timeout (300ms) passed with 1 connection(s) still busy"),
+        "{err}"
+    );
+    assert!(out.contains("summary: 1 connection served"), "{out}");
+}
