@@ -100,9 +100,13 @@ pub fn unavailable() -> Option<String> {
             return Some(format!("the kernel lacks {name}"));
         }
     }
-    if let Err(err) = BufRing::register(&ring.submitter()) {
-        return Some(format!("registering a provided-buffer ring failed: {err}"));
-    }
+    let bufs = match BufRing::register(&ring.submitter()) {
+        Ok(bufs) => bufs,
+        Err(err) => return Some(format!("registering a provided-buffer ring failed: {err}")),
+    };
+    // The buffers must outlive their registration: the ring goes first.
+    drop(ring);
+    drop(bufs);
     None
 }
 
