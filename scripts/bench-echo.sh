@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Measures `tcp-echo server` beside a minimal tokio echo server (the baseline,
-# crates/tcp-echo/examples/tokio_echo_baseline.rs) with `tcp-echo bench`, in one run on one
-# machine, and prints markdown tables: messages/s per load shape, the CPU each side used, and
-# the memory each server spends per idle connection while holding 10,000 of them.
+# Measures `tcp-echo server` on both of its I/O backends (`--io uring`, `--io epoll`) beside a
+# minimal tokio echo server (the baseline, crates/tcp-echo/examples/tokio_echo_baseline.rs) with
+# `tcp-echo bench`, in one run on one machine, and prints markdown tables: messages/s per load
+# shape, the CPU each side used per message, the kernel crossings (system calls) each server
+# makes per message, and the memory each server spends per idle connection while holding
+# 10,000 of them.
 #
 # Every process talks only to 127.0.0.1, every run is bounded in time, and every process the
 # script starts is killed when it exits, however it exits.
 #
-# Other work on the machine can only slow a run down, never speed it up, so each row runs
-# --repeat times per server (alternating which goes first) and the fastest run is reported.
+# Other work on the machine slows runs down unevenly, so each row runs --repeat times per
+# server, rotating which goes first, and reports the median with the range (min–max).
+# System calls are counted with `perf stat -e raw_syscalls:sys_enter` on one extra run per row
+# and server (counting slows the server, so those runs are kept out of the timings).
 #
 # usage: scripts/bench-echo.sh [--duration 5s] [--repeat 3] [--idle-conns 10000]
 set -euo pipefail
@@ -18,7 +22,7 @@ DURATION=5s
 REPEAT=3
 IDLE_CONNS=10000
 usage() {
-    sed -n '2,13s/^# \{0,1\}//p' "$0"
+    sed -n '2,17s/^# \{0,1\}//p' "$0"
 }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -127,27 +131,68 @@ bench_once() {
     echo "   $run: $(json msgs_per_sec "$WORK/$run.json") msg/s" >&2
 }
 
-# pick_best KEY: of runs KEY.1 .. KEY.REPEAT, keeps the one with the most messages/s.
-pick_best() {
-    local key=$1 r best="" best_rate=-1 rate
-    for r in $(seq "$REPEAT"); do
-        rate=$(json msgs_per_sec "$WORK/$key.$r.json")
-        [ -z "$rate" ] && continue
-        if awk -v a="$rate" -v b="$best_rate" 'BEGIN { exit !(a > b) }'; then
-            best=$key.$r best_rate=$rate
-        fi
-    done
-    [ -z "$best" ] && best=$key.1
-    SERVER_CPU[$key]=${SRV_CPU[$best]:-}
-    RATE[$key]=$(json msgs_per_sec "$WORK/$best.json")
-    P99[$key]=$(json p99 "$WORK/$best.json")
-    CLIENT_CPU[$key]=$(json client_cpu_s "$WORK/$best.json")
-    MESSAGES[$key]=$(json messages "$WORK/$best.json")
-    ERRORS[$key]=$(json errors "$WORK/$best.json")
-    cp "$WORK/$best.err" "$WORK/$key.err" 2>/dev/null || true
+# median_of VALUES...: "median min max" of numbers (the middle one, or the mean of the two).
+median_of() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+              print m, v[1], v[NR] }'
 }
 
-declare -A SRV_CPU RATE P99 CLIENT_CPU SERVER_CPU MESSAGES ERRORS
+# summarise KEY: over runs KEY.1 .. KEY.REPEAT, the median messages/s with its range, and the
+# medians of p99, server and client CPU per message and client CPU share.
+summarise() {
+    local key=$1 r rates=() p99s=() srv=() cli=() share=() errors=0 m e
+    for r in $(seq "$REPEAT"); do
+        local f="$WORK/$key.$r.json" rate
+        rate=$(json msgs_per_sec "$f")
+        [ -z "$rate" ] && continue
+        m=$(json messages "$f")
+        rates+=("$rate")
+        p99s+=("$(json p99 "$f")")
+        srv+=("$(awk -v c="${SRV_CPU[$key.$r]}" -v m="$m" 'BEGIN { if (m > 0) printf "%.3f", c * 1e6 / m }')")
+        cli+=("$(awk -v c="$(json client_cpu_s "$f")" -v m="$m" 'BEGIN { if (m > 0) printf "%.3f", c * 1e6 / m }')")
+        share+=("$(awk -v c="$(json client_cpu_s "$f")" -v d="$(json seconds "$f")" \
+            'BEGIN { if (d > 0) printf "%.0f", c * 100 / d }')")
+        e=$(json errors "$f")
+        errors=$((errors + ${e:-1}))
+        cp "$WORK/$key.$r.err" "$WORK/$key.err" 2>/dev/null || true
+    done
+    if [ ${#rates[@]} -eq 0 ]; then
+        ERRORS[$key]=1
+        return
+    fi
+    read -r RATE[$key] RATE_MIN[$key] RATE_MAX[$key] <<<"$(median_of "${rates[@]}")"
+    P99[$key]=$(median_of "${p99s[@]}" | cut -d' ' -f1)
+    SERVER_US[$key]=$(median_of "${srv[@]}" | cut -d' ' -f1)
+    CLIENT_US[$key]=$(median_of "${cli[@]}" | cut -d' ' -f1)
+    CLIENT_SHARE[$key]=$(median_of "${share[@]}" | cut -d' ' -f1)
+    ERRORS[$key]=$errors
+}
+
+# count_syscalls RUN SERVER_PID ADDR BENCH_ARGS...: one bench run of $CROSS_DURATION with perf
+# counting the server's system calls; sets SYSCALLS[RUN] and CROSS_MSGS[RUN].
+count_syscalls() {
+    local run=$1 pid=$2 addr=$3
+    shift 3
+    perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$WORK/$run.perf" &
+    local perf_pid=$!
+    PIDS+=("$perf_pid")
+    sleep 0.3 # perf attaches to every thread of the server before the load starts
+    "$BIN" bench --connect "$addr" --duration "$CROSS_DURATION" --json "$@" \
+        >"$WORK/$run.json" 2>"$WORK/$run.err" &
+    local bench_pid=$!
+    PIDS+=("$bench_pid")
+    wait "$bench_pid" || true
+    forget "$bench_pid"
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+    forget "$perf_pid"
+    SYSCALLS[$run]=$(awk -F, '/raw_syscalls:sys_enter/ { print $1 }' "$WORK/$run.perf")
+    CROSS_MSGS[$run]=$(json messages "$WORK/$run.json")
+}
+
+declare -A SRV_CPU RATE RATE_MIN RATE_MAX P99 SERVER_US CLIENT_US CLIENT_SHARE ERRORS
+declare -A SYSCALLS CROSS_MSGS
 # label|bench arguments; GOALS holds the ratio to the baseline each row should reach.
 ROWS=(
     "1 conn, 64 B ping-pong|--connections 1 --size 64 --mode pingpong"
@@ -156,35 +201,52 @@ ROWS=(
     "1 conn, stream, 16 KiB messages|--connections 1 --size 16k --mode stream"
 )
 GOALS=(1.0 1.2 1.2 1.0)
+# The servers, by key: u and e are tcp-echo on each backend, b the baseline.
+SIDES=(u e b)
+declare -A SIDE_NAME=([u]="tcp-echo --io uring" [e]="tcp-echo --io epoll" [b]="baseline")
+CROSS_DURATION=2s
+HAVE_PERF=yes
+if ! perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1; then
+    echo "bench-echo.sh: perf cannot count raw_syscalls:sys_enter here; no system-call counts" >&2
+    HAVE_PERF=no
+fi
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "== starting servers" >&2
-start_server server "$BIN" server --listen 127.0.0.1:0
-SRV_PID=$SERVER_PID SRV_ADDR=$SERVER_ADDR
+declare -A PID ADDR
+start_server uring "$BIN" server --io uring --listen 127.0.0.1:0
+PID[u]=$SERVER_PID ADDR[u]=$SERVER_ADDR
+if grep -q 'io_uring unavailable' "$WORK/uring.err"; then
+    echo "bench-echo.sh: $(cat "$WORK/uring.err"); the uring rows measure epoll" >&2
+fi
+start_server epoll "$BIN" server --io epoll --listen 127.0.0.1:0
+PID[e]=$SERVER_PID ADDR[e]=$SERVER_ADDR
 start_server baseline "$BASELINE" 127.0.0.1:0
-BASE_PID=$SERVER_PID BASE_ADDR=$SERVER_ADDR
-echo "   tcp-echo server on $SRV_ADDR, baseline on $BASE_ADDR" >&2
+PID[b]=$SERVER_PID ADDR[b]=$SERVER_ADDR
+echo "   uring on ${ADDR[u]}, epoll on ${ADDR[e]}, baseline on ${ADDR[b]}" >&2
 
 for i in "${!ROWS[@]}"; do
     label=${ROWS[$i]%%|*}
     read -r -a args <<<"${ROWS[$i]#*|}"
     echo "== $label ($REPEAT × $DURATION each)" >&2
     for r in $(seq "$REPEAT"); do
-        # Alternate which goes first, so drift in machine load does not favour one side.
-        if [ $(((i + r) % 2)) -eq 0 ]; then
-            bench_once "s$i.$r" "$SRV_PID" "$SRV_ADDR" "${args[@]}"
-            bench_once "b$i.$r" "$BASE_PID" "$BASE_ADDR" "${args[@]}"
-        else
-            bench_once "b$i.$r" "$BASE_PID" "$BASE_ADDR" "${args[@]}"
-            bench_once "s$i.$r" "$SRV_PID" "$SRV_ADDR" "${args[@]}"
+        # Rotate which goes first, so drift in machine load does not favour one side.
+        for k in 0 1 2; do
+            side=${SIDES[$(((i + r + k) % 3))]}
+            bench_once "$side$i.$r" "${PID[$side]}" "${ADDR[$side]}" "${args[@]}"
+        done
+    done
+    for side in "${SIDES[@]}"; do
+        summarise "$side$i"
+        if [ "$HAVE_PERF" = yes ]; then
+            count_syscalls "$side$i.sys" "${PID[$side]}" "${ADDR[$side]}" "${args[@]}"
         fi
     done
-    pick_best "s$i"
-    pick_best "b$i"
 done
-stop_server "$SRV_PID"
-stop_server "$BASE_PID"
+for side in "${SIDES[@]}"; do
+    stop_server "${PID[$side]}"
+done
 
 # idle_run NAME COMMAND...: a fresh server, RSS before and while IDLE_CONNS connections are open.
 declare -A RSS_BEFORE RSS_HELD HELD IDLE_NOTE
@@ -219,13 +281,13 @@ idle_run() {
     HELD[$name]=${HELD[$name]:-0}
     stop_server "$SERVER_PID"
 }
-idle_run server "$BIN" server --listen 127.0.0.1:0
-idle_run baseline "$BASELINE" 127.0.0.1:0
+idle_run u "$BIN" server --io uring --listen 127.0.0.1:0
+idle_run e "$BIN" server --io epoll --listen 127.0.0.1:0
+idle_run b "$BASELINE" 127.0.0.1:0
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report (stdout) ----
-fmt_rate() { if [ -n "$1" ]; then printf "%.0f" "$1"; else printf "failed"; fi; }
 ratio() {
     if [ -n "$1" ] && [ -n "$2" ]; then
         awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
@@ -233,59 +295,70 @@ ratio() {
         printf -- "-"
     fi
 }
-us_per_msg() { # CPU seconds and messages -> CPU microseconds per message
-    awk -v c="$1" -v m="$2" 'BEGIN { if (m > 0 && c != "") printf "%.2f", c * 1e6 / m; else print "-" }'
-}
 
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "Machine: ${cpu_model:-unknown CPU}, $(nproc) cores, Linux $(uname -r);" \
     "load average ${LOAD_BEFORE} before, ${LOAD_AFTER} after."
-echo "Each row: the fastest of ${REPEAT} runs of ${DURATION} against each server, on the same cores as the client."
+echo "Each cell: the median of ${REPEAT} runs of ${DURATION} (min–max), servers in rotating order," \
+    "on the same cores as the client."
 echo
-echo "| load | tcp-echo server msg/s | baseline msg/s | ratio | goal | server p99 µs | baseline p99 µs |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+rate_cell() {
+    if [ -n "${RATE[$1]:-}" ]; then
+        printf "%.0f (%.0f–%.0f)" "${RATE[$1]}" "${RATE_MIN[$1]}" "${RATE_MAX[$1]}"
+    else
+        printf "failed"
+    fi
+}
+echo "| load | uring msg/s | epoll msg/s | baseline msg/s | uring ÷ baseline | epoll ÷ baseline | uring ÷ epoll | goal (÷ baseline) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for i in "${!ROWS[@]}"; do
     label=${ROWS[$i]%%|*}
-    echo "| $label | $(fmt_rate "${RATE[s$i]:-}") | $(fmt_rate "${RATE[b$i]:-}") |" \
-        "$(ratio "${RATE[s$i]:-}" "${RATE[b$i]:-}") | ≥ ${GOALS[$i]} | ${P99[s$i]:--} | ${P99[b$i]:--} |"
+    echo "| $label | $(rate_cell "u$i") | $(rate_cell "e$i") | $(rate_cell "b$i") |" \
+        "$(ratio "${RATE[u$i]:-}" "${RATE[b$i]:-}") | $(ratio "${RATE[e$i]:-}" "${RATE[b$i]:-}") |" \
+        "$(ratio "${RATE[u$i]:-}" "${RATE[e$i]:-}") | ≥ ${GOALS[$i]} |"
 done
 echo
-echo "CPU per verified message (µs), and the bench client's ceiling: the messages/s it could"
-echo "generate if its share of CPU were the only limit (all $(nproc) cores ÷ its CPU per message)."
+echo "Per verified message: server CPU (µs), the server's system calls (kernel crossings; from"
+echo "perf on one extra ${CROSS_DURATION} run), p99 latency (µs). Client: the bench's CPU per message"
+echo "and its CPU as a share of one core (median over all servers' runs)."
 echo
-echo "| load | client µs/msg | server µs/msg | client µs/msg (baseline run) | baseline µs/msg | client ceiling msg/s |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| load | uring µs/msg | epoll µs/msg | baseline µs/msg | uring syscalls/msg | epoll syscalls/msg | baseline syscalls/msg | p99 uring / epoll / baseline | client µs/msg | client CPU |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+per_msg() { # system calls and messages -> calls per message
+    awk -v c="${1:-}" -v m="${2:-0}" 'BEGIN { if (m > 0 && c != "") printf "%.2f", c / m; else print "-" }'
+}
 for i in "${!ROWS[@]}"; do
     label=${ROWS[$i]%%|*}
-    cs=$(us_per_msg "${CLIENT_CPU[s$i]:-}" "${MESSAGES[s$i]:-0}")
-    cb=$(us_per_msg "${CLIENT_CPU[b$i]:-}" "${MESSAGES[b$i]:-0}")
-    ss=$(us_per_msg "${SERVER_CPU[s$i]:-}" "${MESSAGES[s$i]:-0}")
-    sb=$(us_per_msg "${SERVER_CPU[b$i]:-}" "${MESSAGES[b$i]:-0}")
-    ceiling=$(awk -v u="$cs" -v n="$(nproc)" 'BEGIN { if (u + 0 > 0) printf "%.0f", n * 1e6 / u; else print "-" }')
-    echo "| $label | $cs | $ss | $cb | $sb | $ceiling |"
+    client=$(median_of "${CLIENT_US[u$i]:-}" "${CLIENT_US[e$i]:-}" "${CLIENT_US[b$i]:-}" | cut -d' ' -f1)
+    share=$(median_of "${CLIENT_SHARE[u$i]:-}" "${CLIENT_SHARE[e$i]:-}" "${CLIENT_SHARE[b$i]:-}" | cut -d' ' -f1)
+    echo "| $label | ${SERVER_US[u$i]:--} | ${SERVER_US[e$i]:--} | ${SERVER_US[b$i]:--} |" \
+        "$(per_msg "${SYSCALLS[u$i.sys]:-}" "${CROSS_MSGS[u$i.sys]:-}") |" \
+        "$(per_msg "${SYSCALLS[e$i.sys]:-}" "${CROSS_MSGS[e$i.sys]:-}") |" \
+        "$(per_msg "${SYSCALLS[b$i.sys]:-}" "${CROSS_MSGS[b$i.sys]:-}") |" \
+        "${P99[u$i]:--} / ${P99[e$i]:--} / ${P99[b$i]:--} | ${client:--} | ${share:--}% |"
 done
 echo
-echo "| idle connections | tcp-echo server | baseline |"
-echo "|---|---:|---:|"
-echo "| held of ${IDLE_CONNS} | ${HELD[server]} | ${HELD[baseline]} |"
-echo "| RSS before / while held (KiB) | ${RSS_BEFORE[server]} / ${RSS_HELD[server]} |" \
-    "${RSS_BEFORE[baseline]} / ${RSS_HELD[baseline]} |"
+echo "| idle connections | uring | epoll | baseline |"
+echo "|---|---:|---:|---:|"
+echo "| held of ${IDLE_CONNS} | ${HELD[u]} | ${HELD[e]} | ${HELD[b]} |"
+echo "| RSS before / while held (KiB) | ${RSS_BEFORE[u]} / ${RSS_HELD[u]} |" \
+    "${RSS_BEFORE[e]} / ${RSS_HELD[e]} | ${RSS_BEFORE[b]} / ${RSS_HELD[b]} |"
 per_conn() {
     awk -v a="${RSS_BEFORE[$1]}" -v b="${RSS_HELD[$1]}" -v n="${HELD[$1]}" \
         'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1024 / n; else print "-" }'
 }
-echo "| RSS per idle connection (bytes; goal: server ≤ baseline) | $(per_conn server) | $(per_conn baseline) |"
-for name in server baseline; do
+echo "| RSS per idle connection (bytes; goal: tcp-echo ≤ baseline) | $(per_conn u) | $(per_conn e) | $(per_conn b) |"
+for name in "${SIDES[@]}"; do
     if [ -n "${IDLE_NOTE[$name]}" ]; then
         echo
-        echo "$name idle run: ${IDLE_NOTE[$name]}"
+        echo "${SIDE_NAME[$name]} idle run: ${IDLE_NOTE[$name]}"
     fi
 done
 for i in "${!ROWS[@]}"; do
-    for side in s b; do
+    for side in "${SIDES[@]}"; do
         if [ "${ERRORS[$side$i]:-1}" != "0" ]; then
             echo
-            echo "${ROWS[$i]%%|*} ($([ $side = s ] && echo server || echo baseline)):" \
+            echo "${ROWS[$i]%%|*} (${SIDE_NAME[$side]}):" \
                 "$(tail -n 1 "$WORK/$side$i.err" 2>/dev/null || echo 'no output')"
         fi
     done

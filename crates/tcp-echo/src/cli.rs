@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use support::parse_duration;
 
 /// A TCP echo server, client and load generator that shows the socket calls it makes.
@@ -82,6 +82,23 @@ pub struct ServerArgs {
     /// Print each socket call as it happens (on stderr), as the PHP tutorials do
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// How the server waits for and does its socket I/O [default: uring where the kernel has it]
+    ///
+    /// Without this flag the server uses io_uring when the kernel offers what it needs (Linux
+    /// 6.0 or later: multishot accept and receive, provided-buffer rings) and otherwise says why
+    /// on one line of stderr and uses epoll.
+    #[arg(long, value_name = "BACKEND")]
+    pub io: Option<IoBackend>,
+}
+
+/// The server's I/O backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IoBackend {
+    /// io_uring: one ring per core, multishot accept and receive, sends submitted in batches
+    Uring,
+    /// epoll through tokio: one task per connection, one read and one write call per message
+    Epoll,
 }
 
 /// Options of `tcp-echo client`.

@@ -15,6 +15,11 @@ impl Trace {
         Self { enabled }
     }
 
+    /// Whether lines are printed: for what costs a system call to find out, like a peer's address.
+    pub fn enabled(self) -> bool {
+        self.enabled
+    }
+
     /// One line of the trace; callers build it with `format_args!` so nothing is formatted when
     /// the trace is off.
     pub fn say(self, line: Arguments<'_>) {

@@ -157,7 +157,7 @@ fn never_reading_clients(case: &str, server_args: &[&str], chunk: &'static [u8],
         && status.success()
         && peak_rss_mib < rss_bound_mib;
     hostile_report(
-        case,
+        &common::case_name(case),
         peak_rss_mib,
         cpu_s,
         Some(others_served),
@@ -191,7 +191,7 @@ fn never_reading_clients(case: &str, server_args: &[&str], chunk: &'static [u8],
     );
 }
 
-#[test]
+on_each_backend!(never_reading_clients_are_closed_after_the_idle_timeout);
 fn never_reading_clients_are_closed_after_the_idle_timeout() {
     never_reading_clients(
         "never-read-echo",
@@ -201,7 +201,7 @@ fn never_reading_clients_are_closed_after_the_idle_timeout() {
     );
 }
 
-#[test]
+on_each_backend!(never_reading_clients_of_the_php_demo_are_closed_too);
 fn never_reading_clients_of_the_php_demo_are_closed_too() {
     // Lines that each earn a reply: the replies are what the client never reads.
     const LINES: &[u8] = &{
@@ -230,10 +230,10 @@ fn refusals_on(line: &str) -> Option<u64> {
         .ok()
 }
 
+on_each_backend!(refusal_flood_is_summarised_once_a_second);
 /// Issue 11 item 8: a flood of connections beyond `--max-conns`. Before, each refusal wrote a
 /// line to stderr (20,000 refusals gave 1.3 MB in 2.5 s); now refusals are counted and
 /// summarised at most once a second, and the counts add up to every refusal.
-#[test]
 fn refusal_flood_is_summarised_once_a_second() {
     let refusals = hostile_scale(1_000, 20_000);
     let threads = 4;
@@ -293,7 +293,7 @@ fn refusal_flood_is_summarised_once_a_second() {
         && summary_ok
         && others_served;
     hostile_report(
-        "refusal-flood",
+        &common::case_name("refusal-flood"),
         peak_rss_mib,
         cpu_s,
         Some(others_served),

@@ -29,7 +29,7 @@ fn php_client(server: &Server, lines: &[&str]) -> String {
     String::from_utf8(out).unwrap()
 }
 
-#[test]
+on_each_backend!(php_client_gets_greeting_replies_and_quit);
 fn php_client_gets_greeting_replies_and_quit() {
     if !have("php") {
         return;
@@ -45,7 +45,7 @@ fn php_client_gets_greeting_replies_and_quit() {
     assert_eq!(again, format!("{GREETING}PHP: You said 'again'.\n"));
 }
 
-#[test]
+on_each_backend!(php_client_shutdown_stops_the_server_with_exit_zero);
 fn php_client_shutdown_stops_the_server_with_exit_zero() {
     if !have("php") {
         return;

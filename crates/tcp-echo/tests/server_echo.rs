@@ -19,7 +19,7 @@ fn echo_once(addr: std::net::SocketAddr, payload: &[u8]) -> Vec<u8> {
     back
 }
 
-#[test]
+on_each_backend!(echoes_bytes_exactly_and_closes_after_the_client_half_closes);
 fn echoes_bytes_exactly_and_closes_after_the_client_half_closes() {
     let server = Server::start(&[]);
     // Every byte value, including NUL and CR/LF, comes back untouched.
@@ -27,7 +27,7 @@ fn echoes_bytes_exactly_and_closes_after_the_client_half_closes() {
     assert_eq!(echo_once(server.addr, &payload), payload);
 }
 
-#[test]
+on_each_backend!(half_close_still_gets_the_rest_of_the_echo);
 fn half_close_still_gets_the_rest_of_the_echo() {
     let server = Server::start(&[]);
     let mut stream = TcpStream::connect(server.addr).unwrap();
@@ -47,7 +47,7 @@ fn half_close_still_gets_the_rest_of_the_echo() {
     assert!(back == payload);
 }
 
-#[test]
+on_each_backend!(ten_mib_stream_with_uneven_partial_writes);
 fn ten_mib_stream_with_uneven_partial_writes() {
     let server = Server::start(&[]);
     let stream = TcpStream::connect(server.addr).unwrap();
@@ -74,7 +74,7 @@ fn ten_mib_stream_with_uneven_partial_writes() {
     assert!(back == payload, "echo differs from what was sent");
 }
 
-#[test]
+on_each_backend!(ipv6_and_dual_stack);
 fn ipv6_and_dual_stack() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
         eprintln!("skipped: this machine has no IPv6 loopback");
@@ -92,7 +92,7 @@ fn ipv6_and_dual_stack() {
     assert_eq!(echo_once(v6, b"IPv6 client\n"), b"IPv6 client\n");
 }
 
-#[test]
+on_each_backend!(nc_gets_its_echo);
 fn nc_gets_its_echo() {
     if !have("nc") {
         return;
@@ -111,7 +111,7 @@ fn nc_gets_its_echo() {
     assert_eq!(out, payload);
 }
 
-#[test]
+on_each_backend!(socat_gets_its_echo);
 fn socat_gets_its_echo() {
     if !have("socat") {
         return;
@@ -130,7 +130,7 @@ fn socat_gets_its_echo() {
     assert!(out == payload);
 }
 
-#[test]
+on_each_backend!(ncat_gets_its_echo);
 fn ncat_gets_its_echo() {
     if !have("ncat") {
         return;
@@ -147,7 +147,7 @@ fn ncat_gets_its_echo() {
     assert_eq!(out, payload);
 }
 
-#[test]
+on_each_backend!(a_thousand_concurrent_clients_get_only_their_own_bytes);
 fn a_thousand_concurrent_clients_get_only_their_own_bytes() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -7,11 +7,11 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Server, BIN};
+use common::{server_args, Server, BIN};
 use test_support::{run_with_input, PATIENCE};
 
 fn run_server_expecting_failure(args: &[&str]) -> String {
-    let (status, out, err) = run_with_input(Command::new(BIN).args(args), b"");
+    let (status, out, err) = run_with_input(Command::new(BIN).args(server_args(args)), b"");
     assert!(
         !status.success(),
         "server should have failed; stdout: {out:?}"
@@ -20,7 +20,7 @@ fn run_server_expecting_failure(args: &[&str]) -> String {
     err
 }
 
-#[test]
+on_each_backend!(address_in_use_is_one_clear_line);
 fn address_in_use_is_one_clear_line() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
@@ -29,7 +29,7 @@ fn address_in_use_is_one_clear_line() {
     assert!(err.contains(&addr), "{err}");
 }
 
-#[test]
+on_each_backend!(bad_address_syntax_is_one_clear_line);
 fn bad_address_syntax_is_one_clear_line() {
     let err = run_server_expecting_failure(&["server", "--listen", "127.0.0.1"]);
     assert!(err.contains("expected IP:PORT"), "{err}");
@@ -69,7 +69,7 @@ fn low_port_without_privilege_says_how_to_fix_it() {
     assert!(err.contains("CAP_NET_BIND_SERVICE"), "{err}");
 }
 
-#[test]
+on_each_backend!(sigint_stops_with_a_summary_and_exit_zero);
 fn sigint_stops_with_a_summary_and_exit_zero() {
     let server = Server::start(&[]);
     for _ in 0..3 {
@@ -88,7 +88,7 @@ fn sigint_stops_with_a_summary_and_exit_zero() {
     assert!(err.contains("SIGINT"), "{err}");
 }
 
-#[test]
+on_each_backend!(sigterm_closes_open_connections_and_exits_zero);
 fn sigterm_closes_open_connections_and_exits_zero() {
     let server = Server::start(&[]);
     let mut idle = TcpStream::connect(server.addr).unwrap();
@@ -109,10 +109,11 @@ fn sigterm_closes_open_connections_and_exits_zero() {
     );
 }
 
+#[cfg(unix)]
+on_each_backend!(a_signal_the_moment_it_is_ready_still_gives_a_summary);
 /// `listening on` is a promise that Ctrl-C and SIGTERM are heard: a signal sent the instant the
 /// line is read must still end in the summary and exit 0, never in death by the default action.
 #[cfg(unix)]
-#[test]
 fn a_signal_the_moment_it_is_ready_still_gives_a_summary() {
     for round in 0..30 {
         let (signo, name) = if round % 2 == 0 {
@@ -135,7 +136,7 @@ fn a_signal_the_moment_it_is_ready_still_gives_a_summary() {
     }
 }
 
-#[test]
+on_each_backend!(max_conns_accepts_and_closes_the_excess);
 fn max_conns_accepts_and_closes_the_excess() {
     let server = Server::start(&["--max-conns", "2"]);
     let mut held = Vec::new();
@@ -179,7 +180,7 @@ fn max_conns_accepts_and_closes_the_excess() {
     assert!(out.contains("refused (--max-conns)"), "{out}");
 }
 
-#[test]
+on_each_backend!(idle_timeout_closes_silent_connections);
 fn idle_timeout_closes_silent_connections() {
     let server = Server::start(&["--idle-timeout", "300ms", "--verbose"]);
     let mut s = TcpStream::connect(server.addr).unwrap();
@@ -192,7 +193,7 @@ fn idle_timeout_closes_silent_connections() {
     assert!(err.contains("idle for 300ms"), "{err}");
 }
 
-#[test]
+on_each_backend!(verbose_shows_the_socket_calls_in_order);
 fn verbose_shows_the_socket_calls_in_order() {
     let server = Server::start(&["--verbose"]);
     let mut s = TcpStream::connect(server.addr).unwrap();
@@ -202,18 +203,29 @@ fn verbose_shows_the_socket_calls_in_order() {
     s.read_to_end(&mut back).unwrap();
     server.signal("INT");
     let (_, _, err) = server.wait();
-    let order = [
+    let setup = [
         "socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)",
         "setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)",
         "bind(127.0.0.1:0)",
         "listen(backlog=1024)",
-        "accept() ->",
-        "read() = 3 bytes",
-        "write(3 bytes)",
-        "read() returned 0",
     ];
+    // The io_uring backend names the operations it submits instead of the socket calls.
+    let echo = match common::backend() {
+        "uring" => [
+            "IORING_OP_ACCEPT (multishot) ->",
+            "IORING_OP_RECV (multishot) → 3 bytes",
+            "IORING_OP_SEND(3 bytes) done",
+            "IORING_OP_RECV (multishot) → 0: the client closed its side",
+        ],
+        _ => [
+            "accept() ->",
+            "read() = 3 bytes",
+            "write(3 bytes)",
+            "read() returned 0",
+        ],
+    };
     let mut at = 0;
-    for step in order {
+    for step in setup.iter().chain(&echo) {
         let found = err[at..].find(step);
         assert!(
             found.is_some(),
@@ -224,7 +236,8 @@ fn verbose_shows_the_socket_calls_in_order() {
 }
 
 #[cfg(unix)]
-#[test]
+on_each_backend!(holds_ten_thousand_connections);
+#[cfg(unix)]
 fn holds_ten_thousand_connections() {
     const N: usize = 10_000;
     let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap();
@@ -260,4 +273,65 @@ fn holds_ten_thousand_connections() {
         out.contains(&format!("summary: {N} connections served")),
         "{out}"
     );
+}
+
+/// Without `--io` the server runs on io_uring where the kernel allows it; elsewhere one line of
+/// stderr says why not, and epoll serves.
+#[test]
+fn the_default_backend_is_io_uring_or_one_line_says_why_not() {
+    let server = Server::start(&["--verbose"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.write_all(b"x").unwrap();
+    let mut back = [0u8; 1];
+    s.read_exact(&mut back).unwrap();
+    drop(s);
+    server.signal("INT");
+    let (status, _, err) = server.wait();
+    assert!(status.success(), "exit {status:?}; stderr {err}");
+    let why_not: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("io_uring unavailable: "))
+        .collect();
+    if why_not.is_empty() {
+        assert!(err.contains("IORING_OP_ACCEPT (multishot) ->"), "{err}");
+    } else {
+        eprintln!("this kernel has no io_uring backend: {}", why_not[0]);
+        assert_eq!(why_not.len(), 1, "{err}");
+        assert!(why_not[0].ends_with("; using epoll"), "{err}");
+        assert!(err.contains("accept() ->"), "{err}");
+    }
+}
+
+on_each_backend!(drain_timeout_closes_a_connection_whose_echo_cannot_finish);
+/// A client that sends and never reads keeps its echo from finishing: on Ctrl-C the server gives
+/// it `--drain-timeout`, then closes it, says so, and still exits 0 with the summary.
+fn drain_timeout_closes_a_connection_whose_echo_cannot_finish() {
+    let server = Server::start(&["--drain-timeout", "300ms"]);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_nonblocking(true).unwrap();
+    // Until both ends' buffers are full and the server has stopped reading; bounded in count.
+    let chunk = [b'z'; 64 * 1024];
+    let mut stuck_for = 0;
+    for _ in 0..100_000 {
+        match s.write(&chunk) {
+            Ok(_) => stuck_for = 0,
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                stuck_for += 1;
+                if stuck_for == 20 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(err) => panic!("write: {err}"),
+        }
+    }
+    assert_eq!(stuck_for, 20, "the server never stopped taking bytes");
+    server.signal("INT");
+    let (status, out, err) = server.wait();
+    assert!(status.success(), "exit {status:?}; stderr {err}");
+    assert!(
+        err.contains("drain timeout (300ms) passed with 1 connection(s) still busy"),
+        "{err}"
+    );
+    assert!(out.contains("summary: 1 connection served"), "{out}");
 }

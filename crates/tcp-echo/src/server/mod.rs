@@ -8,6 +8,8 @@ mod php_demo;
 mod progress;
 mod refusals;
 mod stats;
+#[cfg(target_os = "linux")]
+mod uring;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::cli::ServerArgs;
+use crate::cli::{IoBackend, ServerArgs};
 use crate::limits;
 use crate::trace::Trace;
 use stats::Stats;
@@ -53,6 +55,8 @@ pub fn run(args: ServerArgs) -> Result<()> {
 
     let std_listener = listener::bind(addr, args.backlog, trace)?;
     let bound = std_listener.local_addr().context("getsockname() failed")?;
+    // After bind(): a server that cannot listen says so in one line, whatever the backend.
+    let backend = choose_backend(args.io);
     println!("listening on {bound}");
     let _ = std::io::stdout().flush();
 
@@ -78,6 +82,10 @@ pub fn run(args: ServerArgs) -> Result<()> {
         let handle = std::thread::Builder::new()
             .name(format!("echo-{i}"))
             .spawn(move || -> Result<usize> {
+                #[cfg(target_os = "linux")]
+                if backend == IoBackend::Uring {
+                    return uring::serve(listener, &shared, max_conns, drain);
+                }
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -88,9 +96,15 @@ pub fn run(args: ServerArgs) -> Result<()> {
         handles.push(handle);
     }
     drop(std_listener);
-    trace.say(format_args!(
-        "waiting for connections: accept() on {workers} thread(s) ..."
-    ));
+    match backend {
+        IoBackend::Epoll => trace.say(format_args!(
+            "waiting for connections: accept() on {workers} thread(s) ..."
+        )),
+        IoBackend::Uring => trace.say(format_args!(
+            "waiting for connections: IORING_OP_ACCEPT (multishot) on {workers} ring(s), one \
+             thread each ..."
+        )),
+    }
 
     let mut refusals = refusals::RefusalLog::new(max_conns);
     signals_runtime.block_on(async {
@@ -139,6 +153,31 @@ pub fn run(args: ServerArgs) -> Result<()> {
     };
     println!("{}", shared.stats.summary(started.elapsed(), verb));
     Ok(())
+}
+
+/// The backend the server runs: io_uring unless told otherwise or the kernel lacks it, in which
+/// case one line of stderr says why and epoll serves instead.
+fn choose_backend(requested: Option<IoBackend>) -> IoBackend {
+    if requested == Some(IoBackend::Epoll) {
+        return IoBackend::Epoll;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        match uring::unavailable() {
+            None => IoBackend::Uring,
+            Some(why) => {
+                eprintln!("io_uring unavailable: {why}; using epoll");
+                IoBackend::Epoll
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        if requested == Some(IoBackend::Uring) {
+            eprintln!("io_uring unavailable: it is Linux-only; using epoll");
+        }
+        IoBackend::Epoll
+    }
 }
 
 /// The effective cap on open connections: the user's, or what the open-file limit allows.

@@ -49,7 +49,7 @@ pub fn reply_to(line: &[u8]) -> Reply {
 }
 
 /// PHP's `trim()`: strips " \t\n\r\0\x0B" from both ends.
-fn php_trim(bytes: &[u8]) -> &[u8] {
+pub fn php_trim(bytes: &[u8]) -> &[u8] {
     let strip = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\0' | b'\x0B');
     let start = bytes.iter().position(|b| !strip(b)).unwrap_or(bytes.len());
     let end = bytes

@@ -2,6 +2,7 @@
 //! runs, peers, /proc readers) is the `test-support` crate.
 #![allow(dead_code)]
 
+use std::cell::Cell;
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -10,6 +11,62 @@ use std::thread;
 use test_support::{lines_of, PATIENCE};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tcp-echo");
+
+/// The server's I/O backends (`--io`); every server test runs once on each.
+pub const BACKENDS: [&str; 2] = ["epoll", "uring"];
+
+thread_local! {
+    /// The backend of the test running on this thread, set by `on_each_backend!`.
+    static BACKEND: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+/// Runs `test` with every server it starts on `--io backend`.
+pub fn with_backend(backend: &'static str, test: fn()) {
+    BACKEND.set(Some(backend));
+    test();
+}
+
+/// The backend of the running test (`epoll` outside `on_each_backend!`).
+pub fn backend() -> &'static str {
+    BACKEND.get().unwrap_or("epoll")
+}
+
+/// A hostile-test case name: as before for epoll, with `/uring` for the io_uring backend.
+pub fn case_name(case: &str) -> String {
+    match backend() {
+        "epoll" => case.to_owned(),
+        other => format!("{case}/{other}"),
+    }
+}
+
+/// `tcp-echo server` arguments with the test's backend: `--io BACKEND` right after `server`;
+/// outside `on_each_backend!`, the server chooses its default.
+pub fn server_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut args = args.to_vec();
+    if let (Some(&"server"), Some(backend)) = (args.first(), BACKEND.get()) {
+        args.splice(1..1, ["--io", backend]);
+    }
+    args
+}
+
+/// Makes the test function `$name` run once per backend, as the tests `$name::epoll` and
+/// `$name::uring`; every `Server` it starts uses that backend.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn epoll() {
+                $crate::common::with_backend("epoll", super::$name);
+            }
+
+            #[test]
+            fn uring() {
+                $crate::common::with_backend("uring", super::$name);
+            }
+        }
+    };
+}
 
 /// A running `tcp-echo server`, killed if the test ends without stopping it.
 pub struct Server {
@@ -29,7 +86,7 @@ impl Server {
 
     pub fn start_with(args: &[&str]) -> Server {
         let mut child = Command::new(BIN)
-            .args(args)
+            .args(server_args(args))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
