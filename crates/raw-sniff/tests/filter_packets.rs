@@ -254,6 +254,26 @@ pub fn pcap_file(linktype: u32, packets: &[(Vec<u8>, u32)]) -> Vec<u8> {
     out
 }
 
+/// The sum of `bytes` as big-endian 16-bit words (an odd last byte padded with zero), the
+/// first step of the Internet checksum; a pseudo-header's sum goes into [`internet_checksum`].
+pub fn word_sum(bytes: &[u8]) -> u32 {
+    bytes
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum()
+}
+
+/// The Internet checksum (RFC 1071) of `bytes`, starting from `sum` (0, or a pseudo-header's
+/// [`word_sum`]). Tests that compare lines with tcpdump build packets whose sums are right,
+/// so that raw-sniff's bad-checksum notes stay out of the lines.
+pub fn internet_checksum(sum: u32, bytes: &[u8]) -> u16 {
+    let mut sum = u64::from(sum) + u64::from(word_sum(bytes));
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
 /// Timestamp (seconds) of the first packet in [`pcap_file`].
 pub const PCAP_FIRST_SECOND: u32 = 1_000_000;
 

@@ -18,18 +18,6 @@ const TZ: &str = "UTC";
 const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];
 const MAC_B: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0b];
 
-/// The Internet checksum of `data`.
-fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = data
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 /// An IPv4 packet around `body` (a transport header and payload whose checksum field, at
 /// `csum_at` in `body`, is filled in here; `None` for none).
 fn ipv4(src: &str, dst: &str, proto: u8, mut body: Vec<u8>, csum_at: Option<usize>) -> Vec<u8> {
@@ -41,7 +29,7 @@ fn ipv4(src: &str, dst: &str, proto: u8, mut body: Vec<u8>, csum_at: Option<usiz
         pseudo.extend_from_slice(&[0, proto]);
         pseudo.extend_from_slice(&(body.len() as u16).to_be_bytes());
         pseudo.extend_from_slice(&body);
-        let sum = checksum(&pseudo);
+        let sum = packets::internet_checksum(0, &pseudo);
         body[at..at + 2].copy_from_slice(&sum.to_be_bytes());
     }
     let total = (20 + body.len()) as u16;
@@ -50,7 +38,7 @@ fn ipv4(src: &str, dst: &str, proto: u8, mut body: Vec<u8>, csum_at: Option<usiz
     h.extend_from_slice(&[0x4d, 0x2e, 0x40, 0, 64, proto, 0, 0]);
     h.extend_from_slice(&s);
     h.extend_from_slice(&d);
-    let sum = checksum(&h);
+    let sum = packets::internet_checksum(0, &h);
     h[10..12].copy_from_slice(&sum.to_be_bytes());
     h.extend_from_slice(&body);
     h
@@ -65,7 +53,7 @@ fn ipv6(src: &str, dst: &str, next: u8, mut body: Vec<u8>, csum_at: usize) -> Ve
     pseudo.extend_from_slice(&(body.len() as u32).to_be_bytes());
     pseudo.extend_from_slice(&[0, 0, 0, next]);
     pseudo.extend_from_slice(&body);
-    let sum = checksum(&pseudo);
+    let sum = packets::internet_checksum(0, &pseudo);
     body[csum_at..csum_at + 2].copy_from_slice(&sum.to_be_bytes());
     let mut h = vec![0x60, 0, 0, 0];
     h.extend_from_slice(&(body.len() as u16).to_be_bytes());
@@ -99,7 +87,7 @@ fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
 fn icmp_echo(payload: &[u8]) -> Vec<u8> {
     let mut v = vec![8, 0, 0, 0, 0x12, 0x34, 0, 7];
     v.extend_from_slice(payload);
-    let sum = checksum(&v);
+    let sum = packets::internet_checksum(0, &v);
     v[2..4].copy_from_slice(&sum.to_be_bytes());
     v
 }

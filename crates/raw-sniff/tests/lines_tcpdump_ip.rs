@@ -45,17 +45,6 @@ fn pcap_of(packets: &[Vec<u8>]) -> Vec<u8> {
     pcap(false, &timed)
 }
 
-/// The Internet checksum of `bytes` added to `sum`.
-fn checksum(mut sum: u32, bytes: &[u8]) -> u16 {
-    for pair in bytes.chunks(2) {
-        sum += u32::from(u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 fn pseudo_sum(src: &[u8], dst: &[u8], proto: u8, len: usize) -> u32 {
     let mut pseudo = src.to_vec();
     pseudo.extend_from_slice(dst);
@@ -66,10 +55,7 @@ fn pseudo_sum(src: &[u8], dst: &[u8], proto: u8, len: usize) -> u32 {
         pseudo.extend_from_slice(&(len as u32).to_be_bytes());
         pseudo.extend_from_slice(&[0, 0, 0, proto]);
     }
-    pseudo
-        .chunks(2)
-        .map(|p| u32::from(u16::from_be_bytes([p[0], p[1]])))
-        .sum()
+    packets::word_sum(&pseudo)
 }
 
 /// An IPv4 header (ID 0x1234, TTL 64) with `flags_frag` (DF/MF and offset), options, and
@@ -94,7 +80,7 @@ fn ipv4_with(
     v.extend_from_slice(&v4(src));
     v.extend_from_slice(&v4(dst));
     v.extend_from_slice(options);
-    let sum = checksum(0, &v);
+    let sum = packets::internet_checksum(0, &v);
     v[10..12].copy_from_slice(&sum.to_be_bytes());
     v.extend_from_slice(payload);
     v
@@ -126,7 +112,7 @@ fn udp(src: &str, dst: &str, ports: (u16, u16), payload: &[u8], len: Option<u16>
     v.extend_from_slice(&len.unwrap_or(real as u16).to_be_bytes());
     v.extend_from_slice(&[0, 0]);
     v.extend_from_slice(payload);
-    let mut sum = checksum(pseudo_sum(&s, &d, 17, real), &v);
+    let mut sum = packets::internet_checksum(pseudo_sum(&s, &d, 17, real), &v);
     if sum == 0 {
         sum = 0xffff;
     }
@@ -138,7 +124,7 @@ fn udp(src: &str, dst: &str, ports: (u16, u16), payload: &[u8], len: Option<u16>
 fn icmp4(ty: u8, code: u8, rest: &[u8]) -> Vec<u8> {
     let mut v = vec![ty, code, 0, 0];
     v.extend_from_slice(rest);
-    let sum = checksum(0, &v);
+    let sum = packets::internet_checksum(0, &v);
     v[2..4].copy_from_slice(&sum.to_be_bytes());
     v
 }
@@ -147,7 +133,7 @@ fn icmp4(ty: u8, code: u8, rest: &[u8]) -> Vec<u8> {
 fn icmp6(src: &str, dst: &str, ty: u8, code: u8, rest: &[u8]) -> Vec<u8> {
     let mut v = vec![ty, code, 0, 0];
     v.extend_from_slice(rest);
-    let sum = checksum(pseudo_sum(&v6(src), &v6(dst), 58, v.len()), &v);
+    let sum = packets::internet_checksum(pseudo_sum(&v6(src), &v6(dst), 58, v.len()), &v);
     v[2..4].copy_from_slice(&sum.to_be_bytes());
     v
 }

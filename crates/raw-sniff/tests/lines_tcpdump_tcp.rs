@@ -29,20 +29,6 @@ const ECE: u16 = 0x40;
 const CWR: u16 = 0x80;
 const NS: u16 = 0x100;
 
-fn fold(mut sum: u32) -> u16 {
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-fn sum(bytes: &[u8]) -> u32 {
-    bytes
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum()
-}
-
 /// One TCP segment to build.
 #[derive(Clone)]
 struct Seg {
@@ -113,14 +99,14 @@ impl Seg {
         t.extend_from_slice(&self.data);
         let pseudo = match (self.src, self.dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
-                sum(&s.octets()) + sum(&d.octets()) + 6 + t.len() as u32
+                packets::word_sum(&s.octets()) + packets::word_sum(&d.octets()) + 6 + t.len() as u32
             }
             (IpAddr::V6(s), IpAddr::V6(d)) => {
-                sum(&s.octets()) + sum(&d.octets()) + 6 + t.len() as u32
+                packets::word_sum(&s.octets()) + packets::word_sum(&d.octets()) + 6 + t.len() as u32
             }
             _ => panic!("mixed address families"),
         };
-        let c = fold(pseudo + sum(&t));
+        let c = packets::internet_checksum(pseudo, &t);
         t[16..18].copy_from_slice(&c.to_be_bytes());
         t
     }
@@ -140,7 +126,7 @@ fn ip(src: IpAddr, dst: IpAddr, payload: &[u8]) -> Vec<u8> {
             h.extend_from_slice(&[0x12, 0x34, 0x40, 0, 64, 6, 0, 0]);
             h.extend_from_slice(&s.octets());
             h.extend_from_slice(&d.octets());
-            let c = fold(sum(&h));
+            let c = packets::internet_checksum(0, &h);
             h[10..12].copy_from_slice(&c.to_be_bytes());
             h.extend_from_slice(payload);
             h
