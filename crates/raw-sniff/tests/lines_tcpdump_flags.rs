@@ -14,7 +14,8 @@ mod packets;
 use lines::{assert_same_lines, raw_sniff_lines, tcpdump_lines, Capture};
 use packets::{pcap_file, tcpdump_available, v4, v6};
 
-const TZ: &str = "UTC";
+// A zone half an hour off the hour: the lines must carry local time as tcpdump's do.
+const TZ: &str = "Asia/Kolkata";
 const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];
 const MAC_B: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0b];
 
@@ -539,7 +540,7 @@ fn link_header_of_what_raw_sniff_does_not_decode_is_tcpdumps() {
     let whole = raw_sniff_lines(&capture.path, &["-e"], TZ);
     assert!(
         whole.starts_with(
-            "13:46:40.000000 02:00:00:00:00:0a > 02:00:00:00:00:0b, ethertype Unknown (0x1234), length 43: \n"
+            "19:16:40.000000 02:00:00:00:00:0a > 02:00:00:00:00:0b, ethertype Unknown (0x1234), length 43: \n"
         ),
         "{whole}"
     );

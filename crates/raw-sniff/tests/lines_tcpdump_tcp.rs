@@ -159,7 +159,7 @@ fn whole(segs: &[Seg]) -> Vec<(Vec<u8>, u32)> {
 /// summary lines left to other tests.
 fn check(name: &str, packets: &[(Vec<u8>, u32)]) {
     let file = Capture::new(name, &pcap_file(RAW, packets));
-    assert_same_lines(&file.path, &[], "UTC");
+    assert_same_lines(&file.path, &[], "America/New_York");
 }
 
 #[test]
