@@ -11,7 +11,7 @@ use crate::cli::ServerArgs;
 use crate::inspect::{Inspector, Inspectors, Report, Reporter, PAYLOAD_BYTES, REPORTS_PER_WRITE};
 use anyhow::Context as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -65,6 +65,8 @@ struct Shared {
     /// Inspector connections whose page has not yet opened the connection they watch.
     inspectors: Inspectors,
     next_id: AtomicU64,
+    /// Set just before the connections' token is cancelled; see [`crate::shutdown`].
+    stopping: AtomicBool,
 }
 
 /// Binds, prints `listening on ADDR`, and serves until Ctrl-C or SIGTERM.
@@ -101,6 +103,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         args,
         inspectors: Inspectors::default(),
         next_id: AtomicU64::new(1),
+        stopping: AtomicBool::new(false),
     });
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -152,7 +155,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         "ws-chat: shutting down; sending 1001 to {} connections",
         tracker.len()
     );
-    cancel.cancel();
+    crate::shutdown::cancel(&shared.stopping, &cancel);
     let limit = shared.args.shutdown_timeout + DRAIN_TIMEOUT + Duration::from_secs(1);
     if timeout(limit, tracker.wait()).await.is_err() {
         eprintln!(
@@ -476,7 +479,8 @@ impl Session<'_> {
         let mut heard = false;
         let timer = sleep_until(Instant::now() + args.idle_timeout);
         tokio::pin!(timer);
-        let cancelled = cancel.cancelled();
+        // Polled on every wake-up, so it must not take the token's locks each time.
+        let cancelled = crate::shutdown::cancelled(&self.shared.stopping, &cancel);
         tokio::pin!(cancelled);
         let mut pinged = false;
         // Set once we sent a close frame: the peer has until then to answer.
