@@ -342,6 +342,17 @@ impl Connection {
         Ok(None)
     }
 
+    /// Hands back a message [`Connection::receive`] returned, once done with it: its buffer then
+    /// holds the next small frame that arrives, instead of a new allocation per message.
+    pub fn recycle(&mut self, message: Message) {
+        let buf = match message {
+            Message::Text(text) => text.into_bytes(),
+            Message::Binary(data) | Message::Ping(data) | Message::Pong(data) => data,
+            Message::Close(_) => return,
+        };
+        self.decoder.recycle(buf);
+    }
+
     /// Queues a text message. Ignored once we sent a close frame (RFC 6455 §5.5.1).
     pub fn send_text(&mut self, text: &str) {
         self.send_message(OpCode::Text, text.as_bytes());

@@ -670,10 +670,18 @@ impl Session<'_> {
         }
         let open = self.conn.state() == CloseState::Open;
         match (self.endpoint, message) {
-            (Endpoint::Echo, Message::Text(text)) => self.conn.send_text(&text),
-            (Endpoint::Echo, Message::Binary(data)) => self.conn.send_binary(&data),
+            (Endpoint::Echo, Message::Text(text)) => {
+                self.conn.send_text(&text);
+                // Its buffer takes the next message: no allocation per echo.
+                self.conn.recycle(Message::Text(text));
+            }
+            (Endpoint::Echo, Message::Binary(data)) => {
+                self.conn.send_binary(&data);
+                self.conn.recycle(Message::Binary(data));
+            }
             (Endpoint::Chat, Message::Text(text)) if open => {
                 let line: Arc<str> = Arc::from(format!("{}: {text}", self.name));
+                self.conn.recycle(Message::Text(text));
                 if self.shared.room.try_broadcast(&line).is_err() {
                     self.pending = Some(line);
                 }
