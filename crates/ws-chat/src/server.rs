@@ -670,14 +670,10 @@ impl Session<'_> {
         }
         let open = self.conn.state() == CloseState::Open;
         match (self.endpoint, message) {
-            (Endpoint::Echo, Message::Text(text)) => {
-                self.conn.send_text(&text);
-                // Its buffer takes the next message: no allocation per echo.
-                self.conn.recycle(Message::Text(text));
-            }
-            (Endpoint::Echo, Message::Binary(data)) => {
-                self.conn.send_binary(&data);
-                self.conn.recycle(Message::Binary(data));
+            // Given back whole: a small message's buffer takes the next one (no allocation per
+            // echo), a large one is written from where it was received (no copy).
+            (Endpoint::Echo, message @ (Message::Text(_) | Message::Binary(_))) => {
+                self.conn.send_owned(message);
             }
             (Endpoint::Chat, Message::Text(text)) if open => {
                 let line: Arc<str> = Arc::from(format!("{}: {text}", self.name));
@@ -706,24 +702,36 @@ impl Session<'_> {
             }
         }
         self.report_frames();
-        let output = self.conn.output();
-        if output.is_empty() {
+        let [output, body] = self.conn.output_parts();
+        if output.is_empty() && body.is_empty() {
             return Ok(());
         }
         // Most writes fit the socket buffer at once; only a full one needs a timed wait, so a
-        // peer that stops reading cannot hold the task forever.
-        let written = match self.stream.try_write(output) {
+        // peer that stops reading cannot hold the task forever. A large echo's payload follows
+        // its header in the same (vectored) write.
+        let tried = if body.is_empty() {
+            self.stream.try_write(output)
+        } else {
+            let parts = [std::io::IoSlice::new(output), std::io::IoSlice::new(body)];
+            self.stream.try_write_vectored(&parts)
+        };
+        let written = match tried {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
             Err(e) => return Err(e),
         };
-        if written < output.len() {
-            match timeout(
-                self.shared.args.idle_timeout,
-                self.stream.write_all(&output[written..]),
-            )
-            .await
-            {
+        if written < output.len() + body.len() {
+            let (output, body) = if written < output.len() {
+                (&output[written..], body)
+            } else {
+                (&[][..], &body[written - output.len()..])
+            };
+            let stream = &mut self.stream;
+            let rest = async {
+                stream.write_all(output).await?;
+                stream.write_all(body).await
+            };
+            match timeout(self.shared.args.idle_timeout, rest).await {
                 Ok(result) => result?,
                 Err(elapsed) => return Err(elapsed.into()),
             }
