@@ -28,6 +28,9 @@ trap cleanup EXIT
 
 start_server() { # name, command...; sets SERVER_PID and ADDR (not in a subshell, so cleanup sees them)
     local name="$1"; shift
+    # The previous round's output must go first: the redirection below happens in the child,
+    # possibly after the first look for `listening on`.
+    rm -f "$TMP/$name.out"
     "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     SERVER_PID=$!
     for _ in $(seq 100); do
