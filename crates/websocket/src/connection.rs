@@ -84,6 +84,9 @@ pub struct FrameTrace {
 /// Output allocation kept between writes; a larger one is freed once written.
 const KEPT_OUTPUT: usize = 64 * 1024;
 
+/// Smallest message [`Connection::send_owned`] writes from its own buffer rather than copying.
+const GATHER_MIN: usize = 64 * 1024;
+
 /// How many payload bytes a [`FrameTrace`] keeps.
 pub const PREVIEW_LEN: usize = 32;
 
@@ -142,6 +145,8 @@ pub struct Connection {
     state: CloseState,
     peer_closed: bool,
     output: Vec<u8>,
+    /// A large payload queued by [`Connection::send_owned`], to be written after `output`.
+    body: Vec<u8>,
     mask_state: u64,
     trace: Option<Vec<FrameTrace>>,
     /// While inspection is on, the payload bytes kept per frame.
@@ -189,6 +194,7 @@ impl Connection {
             state: CloseState::Open,
             peer_closed: false,
             output: Vec::new(),
+            body: Vec::new(),
             mask_state: mask_seed | 1,
             trace: None,
             inspect_bytes: None,
@@ -261,14 +267,22 @@ impl Connection {
         self.messages
     }
 
-    /// Bytes waiting to be written to the peer.
+    /// Bytes waiting to be written to the peer, unless [`Connection::send_owned`] queued a large
+    /// message: its payload is then in the second of [`Connection::output_parts`].
     pub fn output(&self) -> &[u8] {
         &self.output
+    }
+
+    /// Bytes waiting to be written to the peer, in two parts to write one after the other (with
+    /// one vectored write): the output, then a payload [`Connection::send_owned`] did not copy.
+    pub fn output_parts(&self) -> [&[u8]; 2] {
+        [&self.output, &self.body]
     }
 
     /// Forgets the output once written; keeps the allocation for reuse unless it is large, so
     /// a connection that once sent a big message does not hold that memory while it idles.
     pub fn clear_output(&mut self) {
+        self.body = Vec::new();
         self.output.clear();
         if self.output.capacity() > KEPT_OUTPUT {
             self.output = Vec::new();
@@ -342,6 +356,45 @@ impl Connection {
         Ok(None)
     }
 
+    /// Hands back a message [`Connection::receive`] returned, once done with it: its buffer then
+    /// holds the next small frame that arrives, instead of a new allocation per message.
+    pub fn recycle(&mut self, message: Message) {
+        let buf = match message {
+            Message::Text(text) => text.into_bytes(),
+            Message::Binary(data) | Message::Ping(data) | Message::Pong(data) => data,
+            Message::Close(_) => return,
+        };
+        self.decoder.recycle(buf);
+    }
+
+    /// Queues a text or binary message whose buffer the caller gives up, as an echo does with
+    /// the message it received; other messages are ignored, and so is any once we sent a close
+    /// frame. A large one (64 KiB or more, sent uncompressed and unmasked, without trace or
+    /// inspection) is not copied: its header goes to the output and its payload is written from
+    /// its own buffer after it (see [`Connection::output_parts`]). A smaller one is copied, and
+    /// its buffer holds the next frame that arrives, as with [`Connection::recycle`].
+    pub fn send_owned(&mut self, message: Message) {
+        let (opcode, data) = match message {
+            Message::Text(text) => (OpCode::Text, text.into_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data),
+            _ => return,
+        };
+        let gather = data.len() >= GATHER_MIN
+            && self.state == CloseState::Open
+            && self.body.is_empty()
+            && self.deflater.is_none()
+            && self.config.role == Role::Server
+            && self.trace.is_none()
+            && self.inspect_bytes.is_none();
+        if !gather {
+            self.send_message(opcode, &data);
+            self.decoder.recycle(data);
+            return;
+        }
+        FrameHeader::new(opcode, data.len() as u64).encode(&mut self.output);
+        self.body = data;
+    }
+
     /// Queues a text message. Ignored once we sent a close frame (RFC 6455 §5.5.1).
     pub fn send_text(&mut self, text: &str) {
         self.send_message(OpCode::Text, text.as_bytes());
@@ -413,6 +466,11 @@ impl Connection {
     }
 
     fn send_frame(&mut self, opcode: OpCode, rsv1: bool, payload: &[u8]) {
+        if !self.body.is_empty() {
+            // A frame after a payload queued uncopied: keep the order by copying it after all.
+            let body = std::mem::take(&mut self.body);
+            self.output.extend_from_slice(&body);
+        }
         let mut header = FrameHeader::new(opcode, payload.len() as u64);
         header.rsv1 = rsv1;
         if self.config.role == Role::Client {
@@ -752,6 +810,30 @@ mod tests {
         }
         let lens: Vec<Option<usize>> = conn.take_inspected().map(|f| f.message_len).collect();
         assert_eq!(lens, [None, None, Some(5)]);
+    }
+
+    #[test]
+    fn a_large_owned_message_is_written_from_its_own_buffer() {
+        let mut conn = Connection::new(Config::new(Role::Server), 1);
+        let data = vec![7u8; GATHER_MIN];
+        let ptr = data.as_ptr();
+        conn.send_owned(Message::Binary(data));
+        let [head, body] = conn.output_parts();
+        // Hand-made: binary, 64-bit length 65536 (one more than the 16-bit form holds).
+        assert_eq!(head, [0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!((body.as_ptr(), body.len()), (ptr, GATHER_MIN), "not copied");
+        // A frame queued behind it keeps the order: the payload is copied in before it.
+        all_events(&mut conn, &PY_PING).unwrap();
+        let [head, body] = conn.output_parts();
+        assert!(body.is_empty());
+        assert_eq!(head.len(), 10 + GATHER_MIN + PONG.len());
+        assert!(head[10..10 + GATHER_MIN].iter().all(|&b| b == 7));
+        assert_eq!(&head[10 + GATHER_MIN..], PONG);
+        conn.clear_output();
+        assert_eq!(conn.output_parts(), [&[][..], &[][..]]);
+        // A small one is copied, the same bytes as send_text.
+        conn.send_owned(Message::Text("Hello".into()));
+        assert_eq!(conn.output_parts(), [&ECHO_HELLO[..], &[][..]]);
     }
 
     #[test]

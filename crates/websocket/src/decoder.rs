@@ -77,6 +77,9 @@ pub struct Decoder {
     charge: Charge,
     /// Set by [`Decoder::capture_wire`]: what to keep of each frame as it arrived.
     capture: Option<Capture>,
+    /// An emptied payload buffer handed back by [`Decoder::recycle`], taken by the next payload
+    /// that fits it: a connection that echoes small messages allocates once, not per frame.
+    spare: Vec<u8>,
 }
 
 /// Wire bytes kept for the frame in progress and the last one decoded.
@@ -92,6 +95,10 @@ struct Capture {
 /// Smallest initial payload allocation cap; past it, storage grows with the bytes that arrive.
 const INITIAL_PAYLOAD_CAPACITY: usize = 64 * 1024;
 
+/// Largest buffer [`Decoder::recycle`] keeps. Well under the bytes a [`Charge`] holds free of
+/// the budget, so keeping one never draws on it; larger payloads are rare enough to allocate.
+const MAX_SPARE: usize = 4 * 1024;
+
 impl Decoder {
     /// A decoder between frames.
     pub fn new(config: DecoderConfig) -> Self {
@@ -103,6 +110,16 @@ impl Decoder {
             },
             charge: Charge::default(),
             capture: None,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Hands back a payload buffer that a returned frame carried, once its contents are no
+    /// longer needed; the next payload that fits is stored in it. Large buffers are dropped.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if buf.capacity() <= MAX_SPARE && buf.capacity() > self.spare.capacity() {
+            buf.clear();
+            self.spare = buf;
         }
     }
 
@@ -212,10 +229,18 @@ impl Decoder {
             // allocation for its frame, a header with nothing behind it gets a small one.
             let capacity =
                 payload_len.min(INITIAL_PAYLOAD_CAPACITY.max(input.len().saturating_mul(4)));
-            self.charge.set(capacity)?;
+            let payload = if capacity <= self.spare.capacity() {
+                // Allocated already: its size is charged, as a new one's would be.
+                let spare = std::mem::take(&mut self.spare);
+                self.charge.set(spare.capacity())?;
+                spare
+            } else {
+                self.charge.set(capacity)?;
+                Vec::with_capacity(capacity)
+            };
             self.state = State::Payload {
                 header: parsed,
-                payload: Vec::with_capacity(capacity),
+                payload,
             };
         }
         let State::Payload { header, payload } = &mut self.state else {
@@ -323,6 +348,37 @@ mod tests {
         };
         assert_eq!(frames[0].payload.len(), 150_000);
         assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn a_recycled_buffer_holds_the_next_small_payload() {
+        let budget = Budget::new(1 << 20);
+        let mut decoder = Decoder::new(DecoderConfig::server());
+        decoder.set_budget(budget.clone());
+        let mut stream = MASKED_HELLO.to_vec();
+        stream.extend_from_slice(&MASKED_HELLO);
+        let mut input = &stream[..];
+        let first = decoder.decode(&mut input).unwrap().unwrap();
+        let buf = first.payload;
+        let (ptr, capacity) = (buf.as_ptr(), buf.capacity());
+        decoder.recycle(buf);
+        let second = decoder.decode(&mut input).unwrap().unwrap();
+        assert_eq!(second.payload, b"Hello", "unmasked into the old buffer");
+        assert_eq!(
+            (second.payload.as_ptr(), second.payload.capacity()),
+            (ptr, capacity),
+            "the same allocation"
+        );
+        assert_eq!(budget.used(), 0);
+        // A large buffer is not kept: the next frame gets one of its own size.
+        decoder.recycle(Vec::with_capacity(MAX_SPARE + 1));
+        let mut input = &MASKED_HELLO[..];
+        let third = decoder.decode(&mut input).unwrap().unwrap();
+        assert!(
+            third.payload.capacity() < MAX_SPARE,
+            "{}",
+            third.payload.capacity()
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod chat;
 mod cli;
 mod inspect;
 mod server;
+mod shutdown;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -11,7 +11,7 @@ use crate::cli::ServerArgs;
 use crate::inspect::{Inspector, Inspectors, Report, Reporter, PAYLOAD_BYTES, REPORTS_PER_WRITE};
 use anyhow::Context as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -65,6 +65,8 @@ struct Shared {
     /// Inspector connections whose page has not yet opened the connection they watch.
     inspectors: Inspectors,
     next_id: AtomicU64,
+    /// Set just before the connections' token is cancelled; see [`crate::shutdown`].
+    stopping: AtomicBool,
 }
 
 /// Binds, prints `listening on ADDR`, and serves until Ctrl-C or SIGTERM.
@@ -101,6 +103,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         args,
         inspectors: Inspectors::default(),
         next_id: AtomicU64::new(1),
+        stopping: AtomicBool::new(false),
     });
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -152,7 +155,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         "ws-chat: shutting down; sending 1001 to {} connections",
         tracker.len()
     );
-    cancel.cancel();
+    crate::shutdown::cancel(&shared.stopping, &cancel);
     let limit = shared.args.shutdown_timeout + DRAIN_TIMEOUT + Duration::from_secs(1);
     if timeout(limit, tracker.wait()).await.is_err() {
         eprintln!(
@@ -476,7 +479,8 @@ impl Session<'_> {
         let mut heard = false;
         let timer = sleep_until(Instant::now() + args.idle_timeout);
         tokio::pin!(timer);
-        let cancelled = cancel.cancelled();
+        // Polled on every wake-up, so it must not take the token's locks each time.
+        let cancelled = crate::shutdown::cancelled(&self.shared.stopping, &cancel);
         tokio::pin!(cancelled);
         let mut pinged = false;
         // Set once we sent a close frame: the peer has until then to answer.
@@ -666,10 +670,14 @@ impl Session<'_> {
         }
         let open = self.conn.state() == CloseState::Open;
         match (self.endpoint, message) {
-            (Endpoint::Echo, Message::Text(text)) => self.conn.send_text(&text),
-            (Endpoint::Echo, Message::Binary(data)) => self.conn.send_binary(&data),
+            // Given back whole: a small message's buffer takes the next one (no allocation per
+            // echo), a large one is written from where it was received (no copy).
+            (Endpoint::Echo, message @ (Message::Text(_) | Message::Binary(_))) => {
+                self.conn.send_owned(message);
+            }
             (Endpoint::Chat, Message::Text(text)) if open => {
                 let line: Arc<str> = Arc::from(format!("{}: {text}", self.name));
+                self.conn.recycle(Message::Text(text));
                 if self.shared.room.try_broadcast(&line).is_err() {
                     self.pending = Some(line);
                 }
@@ -694,24 +702,36 @@ impl Session<'_> {
             }
         }
         self.report_frames();
-        let output = self.conn.output();
-        if output.is_empty() {
+        let [output, body] = self.conn.output_parts();
+        if output.is_empty() && body.is_empty() {
             return Ok(());
         }
         // Most writes fit the socket buffer at once; only a full one needs a timed wait, so a
-        // peer that stops reading cannot hold the task forever.
-        let written = match self.stream.try_write(output) {
+        // peer that stops reading cannot hold the task forever. A large echo's payload follows
+        // its header in the same (vectored) write.
+        let tried = if body.is_empty() {
+            self.stream.try_write(output)
+        } else {
+            let parts = [std::io::IoSlice::new(output), std::io::IoSlice::new(body)];
+            self.stream.try_write_vectored(&parts)
+        };
+        let written = match tried {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
             Err(e) => return Err(e),
         };
-        if written < output.len() {
-            match timeout(
-                self.shared.args.idle_timeout,
-                self.stream.write_all(&output[written..]),
-            )
-            .await
-            {
+        if written < output.len() + body.len() {
+            let (output, body) = if written < output.len() {
+                (&output[written..], body)
+            } else {
+                (&[][..], &body[written - output.len()..])
+            };
+            let stream = &mut self.stream;
+            let rest = async {
+                stream.write_all(output).await?;
+                stream.write_all(body).await
+            };
+            match timeout(self.shared.args.idle_timeout, rest).await {
                 Ok(result) => result?,
                 Err(elapsed) => return Err(elapsed.into()),
             }
