@@ -311,8 +311,10 @@ impl<'a> Worker<'a> {
         match (result, bid) {
             // An older kernel knows no limit on a multishot receive: armed again below
             // without one, and a client that never reads can then overshoot the output cap by
-            // what it sends during one turn of the loop.
-            (err, _) if -err == libc::EINVAL && conn.recv_limited && self.limit_receives => {
+            // what it sends during one turn of the loop. Every connection whose limited receive
+            // was in flight gets this once; a second EINVAL, on a receive without a limit, ends
+            // the connection below.
+            (err, _) if -err == libc::EINVAL && conn.recv_limited => {
                 self.limit_receives = false;
                 shared.trace.say(format_args!(
                     "{peer}: IORING_OP_RECV (multishot, limited) → EINVAL: this kernel has no \
