@@ -38,6 +38,8 @@ pub struct Conn {
     /// Output that arrived while a send was in flight; it goes out next, in order.
     pub queued: Vec<u8>,
     pub recv: Recv,
+    /// Whether the receive was armed with a total byte limit (`ops::recv`).
+    pub recv_limited: bool,
     /// `--php-demo`: the partial line so far.
     pub php: Option<Vec<u8>>,
     /// Bytes at the front of the output not counted in the summary (the PHP demo's greeting).
@@ -60,6 +62,7 @@ impl Conn {
             send_cancelled: false,
             queued: Vec::new(),
             recv: Recv::Off,
+            recv_limited: false,
             php: None,
             uncounted: 0,
             ending: None,

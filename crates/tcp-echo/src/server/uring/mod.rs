@@ -16,8 +16,11 @@
 //! them as it does for the epoll backend (`--max-conns`), and /proc shows them. The ring's own
 //! descriptor is registered, which spares the kernel a descriptor lookup on every enter.
 //!
-//! A client that does not read costs only its own output, at most `conn::OUTPUT_CAP`: past it
-//! the connection's receive is cancelled until the client takes some.
+//! A client that does not read costs only its own output, at most `conn::OUTPUT_CAP` and one
+//! receive buffer: each multishot receive is armed with a total byte limit, the room left under
+//! the cap, at which the kernel ends it; it is armed again once the client takes some. (A
+//! cancellation would come too late: it is submitted at the end of a turn, and the receive goes
+//! on delivering until then.)
 
 mod buffers;
 mod conn;

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use io_uring::{cqueue, squeue, types, CompletionQueue, SubmissionQueue, Submitter};
 
 use super::buffers::BufRing;
-use super::conn::{Conn, Recv};
+use super::conn::{Conn, Recv, OUTPUT_CAP};
 use super::ops::{self, Kind};
 use crate::server::php_demo::{self, Reply};
 use crate::server::progress::Ended;
@@ -57,6 +57,9 @@ pub struct Worker<'a> {
     busy_at_drain: Option<usize>,
     /// Set when connections were leaked with operations still in the kernel.
     abandoned: bool,
+    /// Whether receives carry a total byte limit (`ops::recv`); cleared when the kernel refuses
+    /// one as too old for it.
+    limit_receives: bool,
     last_scan: Instant,
 }
 
@@ -81,6 +84,7 @@ impl<'a> Worker<'a> {
             stopping_since: None,
             busy_at_drain: None,
             abandoned: false,
+            limit_receives: true,
             last_scan: Instant::now(),
         }
     }
@@ -305,6 +309,18 @@ impl<'a> Worker<'a> {
         }
         let peer = Peer(conn.peer);
         match (result, bid) {
+            // An older kernel knows no limit on a multishot receive: armed again below
+            // without one, and a client that never reads can then overshoot the output cap by
+            // what it sends during one turn of the loop. Every connection whose limited receive
+            // was in flight gets this once; a second EINVAL, on a receive without a limit, ends
+            // the connection below.
+            (err, _) if -err == libc::EINVAL && conn.recv_limited => {
+                self.limit_receives = false;
+                shared.trace.say(format_args!(
+                    "{peer}: IORING_OP_RECV (multishot, limited) → EINVAL: this kernel has no \
+                     limit on multishot receives; receiving without one"
+                ));
+            }
             (n, Some(bid)) if n > 0 => {
                 if !conn.forced() {
                     let data = bufs.filled(bid, n as usize);
@@ -394,10 +410,20 @@ impl<'a> Worker<'a> {
         }
         match (conn.wants_input(), conn.recv) {
             (true, Recv::Off) => {
-                self.submissions.push(ops::recv(slot, fd));
+                // The receive may add no more than the room left under the output cap: it ends
+                // by itself there, before a cancellation could be submitted, so a client that
+                // sends and never reads cannot push the output past the cap (by more than one
+                // buffer) within one turn of the loop. A client that reads keeps the output
+                // near empty, and its receive is armed again once per OUTPUT_CAP bytes.
+                let limit = self
+                    .limit_receives
+                    .then(|| (OUTPUT_CAP - conn.pending_output()) as u32);
+                self.submissions.push(ops::recv(slot, fd, limit));
                 conn.recv = Recv::Armed;
+                conn.recv_limited = limit.is_some();
             }
-            // Over the output cap or ending: no more input until the client catches up.
+            // Ending, or over the output cap (possible by less than a buffer, or on kernels
+            // without receive limits): no more input until the client catches up.
             (false, Recv::Armed) => {
                 self.submissions
                     .push(ops::cancel(ops::user_data(slot, Kind::Recv)));
