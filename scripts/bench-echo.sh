@@ -200,7 +200,7 @@ ROWS=(
     "1000 conns, 64 B ping-pong|--connections 1000 --size 64 --mode pingpong"
     "1 conn, stream, 16 KiB messages|--connections 1 --size 16k --mode stream"
 )
-GOALS=(1.0 1.2 1.2 1.0)
+GOALS=(1.3 1.3 1.3 1.0)
 # The servers, by key: u and e are tcp-echo on each backend, b the baseline.
 SIDES=(u e b)
 declare -A SIDE_NAME=([u]="tcp-echo --io uring" [e]="tcp-echo --io epoll" [b]="baseline")
