@@ -1,0 +1,105 @@
+//! What an idle upgraded WebSocket connection costs the tracker, in heap bytes: 50,000
+//! connections of a busy server (handshake and one frame each way, none closed) go through
+//! the tracker in this process, and a counting allocator says how many bytes stay allocated.
+//!
+//! The allocator is the only `unsafe` here: it forwards every call to the system allocator
+//! unchanged and only counts. It lives in this test binary alone, so it counts nothing but
+//! this file's single test.
+
+mod ws_many;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use raw_sniff::ws::{Tracker, WsConfig, DEFAULT_MAX_FRAME};
+use wire::LinkType;
+
+/// The system allocator, counting the bytes it has handed out and not yet been given back.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's own arguments, so `System`'s
+// guarantees are the caller's; the counter changes nothing about the memory returned.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract (non-zero size), passed on as is.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator, that is from `System`, with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` came from `System` with `layout`; the caller upholds the rest.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            LIVE.fetch_add(new_size, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const CONNS: u32 = 50_000;
+
+/// Heap bytes that stay allocated once `CONNS` connections went through a tracker examining
+/// at most `max_conns` of them at once, beyond what the new tracker held.
+fn heap_after_all_connections(max_conns: usize) -> (usize, usize) {
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut tracker = Tracker::new(WsConfig {
+        max_frame: DEFAULT_MAX_FRAME,
+        max_conns,
+        ..WsConfig::default()
+    });
+    let fixed = LIVE.load(Ordering::Relaxed) - before;
+    let mut events = Vec::with_capacity(16);
+    let mut frames = 0;
+    ws_many::for_each_packet(CONNS, |ts, p| {
+        let decoded = wire::decode(LinkType::Ethernet, &p);
+        let ts = Duration::new(ts.secs, ts.nanos);
+        tracker.packet(ts, &decoded, &mut events);
+        frames += events
+            .drain(..)
+            .filter(|e| matches!(e, raw_sniff::ws::WsEvent::Frame { .. }))
+            .count();
+    });
+    let grown = LIVE.load(Ordering::Relaxed) - before - fixed;
+    assert_eq!(frames, 2 * max_conns.min(CONNS as usize), "frames decoded");
+    assert_eq!(
+        tracker.skipped(),
+        CONNS as u64 - max_conns.min(CONNS as usize) as u64
+    );
+    drop(tracker);
+    (fixed, grown)
+}
+
+#[test]
+fn an_idle_upgraded_connection_costs_the_tracker_little() {
+    // The reassembler alone: the tracker examines a single connection.
+    let (fixed, reassembler) = heap_after_all_connections(1);
+    // The reassembler and the tracker, examining every connection.
+    let (_, both) = heap_after_all_connections(CONNS as usize);
+    let per_conn = |bytes: usize| bytes / CONNS as usize;
+    let tracker = both.saturating_sub(reassembler);
+    println!(
+        "{CONNS} idle upgraded WebSocket connections: {} heap bytes each ({} for the TCP \
+         reassembler's flow, {} for the WebSocket tracker), after {} bytes allocated up front",
+        per_conn(both),
+        per_conn(reassembler),
+        per_conn(tracker),
+        fixed
+    );
+    assert!(per_conn(tracker) <= 2048, "{} bytes", per_conn(tracker));
+}
