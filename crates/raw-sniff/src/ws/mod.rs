@@ -154,8 +154,9 @@ struct Http {
     /// Each direction's bytes not yet consumed, and the stream offset of their first byte.
     buf: [Vec<u8>; 2],
     start: [u64; 2],
-    /// Request heads consumed, oldest first: `Some` for an upgrade request.
-    pending: Vec<Option<Handshake>>,
+    /// Request heads consumed, oldest first: `Some` for an upgrade request. Boxed, since a
+    /// `Vec` keeps room for four from its first push and most connections ask once.
+    pending: Vec<Option<Box<Handshake>>>,
     /// No more requests are parsed once an upgrade is asked for: what follows are frames.
     upgrade_asked: bool,
 }
@@ -465,7 +466,7 @@ impl Http {
                     self.start[0] += n as u64;
                     if req.wants_websocket() {
                         self.upgrade_asked = true;
-                        self.pending.push(Some(Handshake {
+                        self.pending.push(Some(Box::new(Handshake {
                             flow,
                             client: self.client,
                             server: self.server,
@@ -478,7 +479,7 @@ impl Http {
                             accept_ok: false,
                             extensions: None,
                             protocol: None,
-                        }));
+                        })));
                     } else {
                         self.pending.push(None);
                     }
@@ -523,7 +524,7 @@ impl Http {
                     } else {
                         0
                     };
-                    out.push(WsEvent::Handshake(hs));
+                    out.push(WsEvent::Handshake(*hs));
                     let max = max_message(max_frame);
                     let dirs = Box::new([
                         DirDecoder::new(Direction::ClientToServer, self.start[0], rsv, max_frame)
