@@ -406,7 +406,7 @@ pub struct Opts {
     )]
     pub ws_port: Vec<u16>,
 
-    /// Examine at most N TCP connections for WebSocket at once (default 65536)
+    /// Examine at most N TCP connections for WebSocket at once
     ///
     /// Connections opened while N are being examined (reading a handshake or decoding frames)
     /// are not looked at, and the summary says how many. The default is the TCP reassembler's
