@@ -648,6 +648,51 @@ mod tests {
         assert_eq!(t.skipped(), 5000 - MAX_CONNS as u64);
     }
 
+    #[test]
+    fn a_connection_that_ends_frees_its_place_under_the_cap() {
+        let mut t = Tracker::new(WsConfig {
+            max_frame: DEFAULT_MAX_FRAME,
+            max_conns: 2,
+            ..WsConfig::default()
+        });
+        let head = b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n";
+        send(&mut t, 1, head);
+        send(&mut t, 2, head);
+        assert_eq!(t.examined(), 2);
+        let reset = Segment {
+            src: client(1),
+            dst: SERVER,
+            seq: SeqNum(1 + head.len() as u32),
+            flags: Flags(Flags::RST.0 | Flags::ACK.0),
+            payload: &[],
+            missing: 0,
+        };
+        t.segment(Duration::from_secs(1), &reset, &mut Vec::new());
+        assert_eq!(t.examined(), 1);
+        // Its place is taken by the next connection; the one after finds none.
+        send(&mut t, 3, head);
+        assert_eq!((t.examined(), t.skipped()), (2, 0));
+        send(&mut t, 4, head);
+        assert_eq!((t.examined(), t.skipped()), (2, 1));
+    }
+
+    #[test]
+    fn a_connection_the_reassembler_evicts_is_forgotten_and_its_place_reused() {
+        let mut t = Tracker::new(WsConfig {
+            max_frame: DEFAULT_MAX_FRAME,
+            ..WsConfig::default()
+        });
+        // More connections than the reassembler follows: each past its cap evicts the least
+        // recently used one, which the tracker forgets at once, so at the default cap no
+        // connection is ever turned away.
+        let head = b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n";
+        for n in 0..DEFAULT_MAX_CONNS as u32 + 1000 {
+            send(&mut t, n, head);
+        }
+        assert_eq!(t.examined(), DEFAULT_MAX_CONNS);
+        assert_eq!(t.skipped(), 0);
+    }
+
     fn answer(t: &mut Tracker, n: u32, seq: u32, payload: &[u8]) {
         let seg = Segment {
             src: SERVER,
