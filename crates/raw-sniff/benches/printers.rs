@@ -190,6 +190,7 @@ fn ws_tracker(c: &mut Criterion) {
                         ports: Vec::new(),
                         max_frame: DEFAULT_MAX_FRAME,
                         messages,
+                        ..WsConfig::default()
                     })
                 },
                 |tracker| {

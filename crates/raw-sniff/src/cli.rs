@@ -406,6 +406,26 @@ pub struct Opts {
     )]
     pub ws_port: Vec<u16>,
 
+    /// Examine at most N TCP connections for WebSocket at once
+    ///
+    /// Connections opened while N are being examined (reading a handshake or decoding frames)
+    /// are not looked at, and the summary says how many. The default is the TCP reassembler's
+    /// own cap on connections followed at once, so every connection of a busy server is
+    /// decoded; a larger N could never be reached, since a connection the reassembler drops is
+    /// dropped here too. An idle upgraded connection costs about 300 bytes here (on top of the
+    /// reassembler's 410 per flow); a smaller N bounds the memory of a capture with many
+    /// connections mid-frame. Example:
+    /// raw-sniff -r busy.pcap --ws-max-conns 1024
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = raw_sniff::ws::DEFAULT_MAX_CONNS,
+        value_parser = parse_ws_max_conns,
+        help = "Examine at most N connections for WebSocket at once",
+        help_heading = heading::WEBSOCKET
+    )]
+    pub ws_max_conns: usize,
+
     /// Elasticsearch bulk lines, as `tshark -T ek` writes them (same as --output json-ek)
     ///
     /// Newline-delimited JSON for a pipeline: per packet an index line
@@ -621,6 +641,15 @@ impl Opts {
             (None, false) => Some(self.expression.join(" ")),
             (None, true) => None,
         }
+    }
+}
+
+/// `--ws-max-conns`: from 1 to the reassembler's flow cap, which it could never exceed.
+fn parse_ws_max_conns(s: &str) -> Result<usize, String> {
+    let max = raw_sniff::ws::DEFAULT_MAX_CONNS;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number of connections from 1 to {max}")),
     }
 }
 

@@ -88,6 +88,7 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
             full: opts.ws_full,
             messages: opts.ws_messages,
             only: opts.ws_only,
+            max_conns: opts.ws_max_conns,
         },
         write: opts.write.clone(),
         count: opts.count,

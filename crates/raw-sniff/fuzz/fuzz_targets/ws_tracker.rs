@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
             DEFAULT_MAX_FRAME
         },
         messages: config & 1 != 0,
+        ..WsConfig::default()
     });
     // Next sequence number per connection and direction.
     let mut next = [[0u32; 2]; 4];

@@ -110,6 +110,8 @@ pub struct WsOptions {
     pub messages: bool,
     /// Show only WebSocket lines, not the packets that carry them.
     pub only: bool,
+    /// Most connections examined for WebSocket at once.
+    pub max_conns: usize,
 }
 
 impl Output {

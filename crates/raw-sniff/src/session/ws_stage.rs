@@ -5,7 +5,7 @@ use super::SessionError;
 use crate::capture::CapturedFrame;
 use crate::note::Note;
 use crate::output::Printer;
-use crate::ws::{Tracker, WsConfig, WsEvent, DEFAULT_MAX_FRAME, MAX_EXAMINED};
+use crate::ws::{Tracker, WsConfig, WsEvent, DEFAULT_MAX_FRAME};
 
 /// Largest frame decoded whole with `--ws-full` (and for JSON).
 const FULL_MAX_FRAME: u64 = 16 << 20;
@@ -34,6 +34,7 @@ impl WsStage {
                     DEFAULT_MAX_FRAME
                 },
                 messages: opts.messages,
+                max_conns: opts.max_conns,
             }),
             events: Vec::new(),
             full,
@@ -67,7 +68,7 @@ impl WsStage {
         if self.tracker.skipped() > 0 {
             on_note(Note::WsNotExamined {
                 skipped: self.tracker.skipped(),
-                at_once: MAX_EXAMINED,
+                at_once: self.tracker.max_conns(),
             });
         }
         self.print(printer)

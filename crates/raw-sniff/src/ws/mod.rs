@@ -8,10 +8,10 @@
 //!
 //! Memory is bounded by the reassembler's caps, [`MAX_HTTP_BUFFER`] per direction while the
 //! handshake is read, per direction one frame (at most `max_frame`) once upgraded, and at
-//! most [`MAX_EXAMINED`] connections examined at once. A connection whose client does not
-//! open with something like a request method costs nothing here past its first bytes, and
-//! one that carries no byte (a SYN flood's, a port scan's) costs nothing at all: the
-//! reassembler reports a flow only when its first bytes come.
+//! most `max_conns` connections examined at once ([`DEFAULT_MAX_CONNS`]). A connection whose
+//! client does not open with something like a request method costs nothing here past its
+//! first bytes, and one that carries no byte (a SYN flood's, a port scan's) costs nothing at
+//! all: the reassembler reports a flow only when its first bytes come.
 
 pub mod frames;
 
@@ -118,7 +118,7 @@ pub struct Handshake {
 }
 
 /// How the tracker follows streams.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WsConfig {
     /// Ports decoded as WebSocket from their first byte, handshake or not.
     pub ports: Vec<u16>,
@@ -126,6 +126,19 @@ pub struct WsConfig {
     pub max_frame: u64,
     /// Report whole messages (fragments joined, inflated), not only frames.
     pub messages: bool,
+    /// Most connections examined at once; see [`DEFAULT_MAX_CONNS`].
+    pub max_conns: usize,
+}
+
+impl Default for WsConfig {
+    fn default() -> WsConfig {
+        WsConfig {
+            ports: Vec::new(),
+            max_frame: 0,
+            messages: false,
+            max_conns: DEFAULT_MAX_CONNS,
+        }
+    }
 }
 
 enum FlowState {
@@ -141,18 +154,23 @@ struct Http {
     /// Each direction's bytes not yet consumed, and the stream offset of their first byte.
     buf: [Vec<u8>; 2],
     start: [u64; 2],
-    /// Request heads consumed, oldest first: `Some` for an upgrade request.
-    pending: Vec<Option<Handshake>>,
+    /// Request heads consumed, oldest first: `Some` for an upgrade request. Boxed, since a
+    /// `Vec` keeps room for four from its first push and most connections ask once.
+    pending: Vec<Option<Box<Handshake>>>,
     /// No more requests are parsed once an upgrade is asked for: what follows are frames.
     upgrade_asked: bool,
 }
 
-/// Most connections examined at once (reading a handshake or decoding frames). Each holds at
-/// most a few times `max_frame` or [`MAX_HTTP_BUFFER`] bytes per direction, so this bounds
-/// memory whatever the traffic; connections past it are counted, not examined.
-pub const MAX_EXAMINED: usize = 1024;
+/// Most connections examined at once by default (reading a handshake or decoding frames):
+/// the reassembler's own flow cap, so a server with tens of thousands of open connections has
+/// every one decoded. A larger cap could never be reached, since a flow the reassembler evicts
+/// is forgotten here too. An idle upgraded connection costs about 300 bytes (its decoders
+/// allocate only while a frame is partly in); a busy one holds at most a few times
+/// `max_frame` or [`MAX_HTTP_BUFFER`] bytes per direction, so the cap bounds memory whatever
+/// the traffic. Connections past it are counted, not examined.
+pub const DEFAULT_MAX_CONNS: usize = 65_536;
 
-/// The flows being examined, by the reassembler's flow number: at most [`MAX_EXAMINED`].
+/// The flows being examined, by the reassembler's flow number: at most `max_conns`.
 /// A flow that is not HTTP (or not WebSocket once its first exchange is seen) is never put
 /// here or is dropped at once, so nothing here is looked at but the flow of each event.
 #[derive(Default)]
@@ -162,7 +180,7 @@ struct Flows {
     /// bytes or gap are the very next event, which decides whether it goes into `map`. One
     /// slot is enough, since the reassembler reports a flow only then.
     opening: Option<(u64, SocketAddr, SocketAddr)>,
-    /// Connections not examined because `MAX_EXAMINED` were already.
+    /// Connections not examined because `max_conns` were already.
     skipped: u64,
 }
 
@@ -215,6 +233,11 @@ impl Tracker {
     /// Connections that were not examined because too many were at once.
     pub fn skipped(&self) -> u64 {
         self.flows.skipped
+    }
+
+    /// Most connections examined at once.
+    pub fn max_conns(&self) -> usize {
+        self.config.max_conns
     }
 
     /// Connections being examined now.
@@ -311,7 +334,7 @@ fn start_joined(
     server: SocketAddr,
     out: &mut Vec<WsEvent>,
 ) {
-    if flows.map.len() >= MAX_EXAMINED {
+    if flows.map.len() >= config.max_conns {
         flows.skipped += 1;
         return;
     }
@@ -356,7 +379,7 @@ fn data(
             && bytes.first().is_some_and(u8::is_ascii_uppercase)
         {
             // Starts like a request method: worth reading as HTTP.
-            if flows.map.len() >= MAX_EXAMINED {
+            if flows.map.len() >= config.max_conns {
                 flows.skipped += 1;
                 return;
             }
@@ -443,7 +466,7 @@ impl Http {
                     self.start[0] += n as u64;
                     if req.wants_websocket() {
                         self.upgrade_asked = true;
-                        self.pending.push(Some(Handshake {
+                        self.pending.push(Some(Box::new(Handshake {
                             flow,
                             client: self.client,
                             server: self.server,
@@ -456,7 +479,7 @@ impl Http {
                             accept_ok: false,
                             extensions: None,
                             protocol: None,
-                        }));
+                        })));
                     } else {
                         self.pending.push(None);
                     }
@@ -501,7 +524,7 @@ impl Http {
                     } else {
                         0
                     };
-                    out.push(WsEvent::Handshake(hs));
+                    out.push(WsEvent::Handshake(*hs));
                     let max = max_message(max_frame);
                     let dirs = Box::new([
                         DirDecoder::new(Direction::ClientToServer, self.start[0], rsv, max_frame)
@@ -611,16 +634,63 @@ mod tests {
 
     #[test]
     fn thousands_of_unfinished_handshakes_cost_at_most_the_cap() {
+        const MAX_CONNS: usize = 1024;
         let mut t = Tracker::new(WsConfig {
             max_frame: DEFAULT_MAX_FRAME,
+            max_conns: MAX_CONNS,
             ..WsConfig::default()
         });
         // Hand-made: a request head that never ends, from 5000 clients.
         for n in 0..5000 {
             send(&mut t, n, b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n");
         }
-        assert_eq!(t.examined(), MAX_EXAMINED);
-        assert_eq!(t.skipped(), 5000 - MAX_EXAMINED as u64);
+        assert_eq!(t.examined(), MAX_CONNS);
+        assert_eq!(t.skipped(), 5000 - MAX_CONNS as u64);
+    }
+
+    #[test]
+    fn a_connection_that_ends_frees_its_place_under_the_cap() {
+        let mut t = Tracker::new(WsConfig {
+            max_frame: DEFAULT_MAX_FRAME,
+            max_conns: 2,
+            ..WsConfig::default()
+        });
+        let head = b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n";
+        send(&mut t, 1, head);
+        send(&mut t, 2, head);
+        assert_eq!(t.examined(), 2);
+        let reset = Segment {
+            src: client(1),
+            dst: SERVER,
+            seq: SeqNum(1 + head.len() as u32),
+            flags: Flags(Flags::RST.0 | Flags::ACK.0),
+            payload: &[],
+            missing: 0,
+        };
+        t.segment(Duration::from_secs(1), &reset, &mut Vec::new());
+        assert_eq!(t.examined(), 1);
+        // Its place is taken by the next connection; the one after finds none.
+        send(&mut t, 3, head);
+        assert_eq!((t.examined(), t.skipped()), (2, 0));
+        send(&mut t, 4, head);
+        assert_eq!((t.examined(), t.skipped()), (2, 1));
+    }
+
+    #[test]
+    fn a_connection_the_reassembler_evicts_is_forgotten_and_its_place_reused() {
+        let mut t = Tracker::new(WsConfig {
+            max_frame: DEFAULT_MAX_FRAME,
+            ..WsConfig::default()
+        });
+        // More connections than the reassembler follows: each past its cap evicts the least
+        // recently used one, which the tracker forgets at once, so at the default cap no
+        // connection is ever turned away.
+        let head = b"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n";
+        for n in 0..DEFAULT_MAX_CONNS as u32 + 1000 {
+            send(&mut t, n, head);
+        }
+        assert_eq!(t.examined(), DEFAULT_MAX_CONNS);
+        assert_eq!(t.skipped(), 0);
     }
 
     fn answer(t: &mut Tracker, n: u32, seq: u32, payload: &[u8]) {

@@ -8,7 +8,7 @@ use websocket::frame::MAX_HEADER_LEN;
 use websocket::{FrameHeader, MaskRule, OpCode, ProtocolError};
 use wire::reassembly::Direction;
 
-use super::{DirDecoder, Output, Pending, State};
+use super::{DirDecoder, InFrame, Output, Pending, State};
 
 impl DirDecoder {
     /// Takes header bytes from `input`; returns how many were used.
@@ -79,19 +79,20 @@ impl DirDecoder {
         self.check_header(&mut pending);
         let decodable = pending.violations.is_empty()
             && header.validate(MaskRule::Either, 0b111).is_ok()
-            && header.payload_len <= self.decoder.config().max_frame_size;
+            && header.payload_len <= self.max_frame;
         if decodable {
+            let mut decoder = self.frame_decoder();
             let mut bytes = &head[..n];
-            match self.decoder.decode(&mut bytes) {
+            match decoder.decode(&mut bytes) {
                 Ok(Some(frame)) => self.finish(pending, frame.payload, out),
-                Ok(None) => self.state = State::Decoding(pending),
+                Ok(None) => self.state = State::Decoding(Box::new(InFrame { pending, decoder })),
                 Err(err) => self.give_up(format!("decoder: {err}"), out),
             }
         } else if header.payload_len == 0 {
             self.finish(pending, Vec::new(), out);
         } else {
             let len = header.payload_len;
-            self.state = State::Skipping(pending, len);
+            self.state = State::Skipping(Box::new(pending), len);
         }
         used
     }

@@ -37,14 +37,35 @@ const KEPT_PREFIX: usize = 64 * 1024;
 enum State {
     /// Collecting header bytes (`head[..len]`) before handing them to the decoder.
     Header,
-    /// The decoder holds this frame and is collecting its payload.
-    Decoding(Pending),
+    /// A decoder holds this frame and is collecting its payload. Boxed, like `Skipping`'s:
+    /// only a frame split across segments waits here, and an idle connection's state stays
+    /// small.
+    Decoding(Box<InFrame>),
     /// Stepping over a frame's payload by its declared length.
-    Skipping(Pending, u64),
+    Skipping(Box<Pending>, u64),
     /// Framing lost: looking for the next plausible header in `hunt`.
     Hunting,
     /// Given up.
     Dead,
+}
+
+/// A frame being decoded, and the decoder that holds it: made when the frame's header
+/// arrives and dropped with the frame, so that a connection between frames holds none.
+#[derive(Debug)]
+struct InFrame {
+    pending: Pending,
+    decoder: Decoder,
+}
+
+impl State {
+    /// The frame whose payload is arriving, if one is.
+    fn pending(&mut self) -> Option<&mut Pending> {
+        match self {
+            State::Decoding(f) => Some(&mut f.pending),
+            State::Skipping(p, _) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -64,7 +85,8 @@ struct Pending {
 #[derive(Debug)]
 pub struct DirDecoder {
     dir: Direction,
-    decoder: Decoder,
+    /// Largest frame a decoder holds whole.
+    max_frame: u64,
     state: State,
     head: [u8; MAX_HEADER_LEN],
     head_len: usize,
@@ -79,7 +101,8 @@ pub struct DirDecoder {
     utf8: websocket::Utf8Validator,
     /// Whether the open message is compressed (its text is checked after inflating, not here).
     compressed: bool,
-    messages: Option<Messages>,
+    /// Boxed: most connections assemble nothing, and an idle one should cost little.
+    messages: Option<Box<Messages>>,
 }
 
 impl DirDecoder {
@@ -88,11 +111,7 @@ impl DirDecoder {
     pub fn new(dir: Direction, offset: u64, allowed_rsv: u8, max_frame: u64) -> DirDecoder {
         DirDecoder {
             dir,
-            decoder: Decoder::new(DecoderConfig {
-                mask: MaskRule::Either,
-                allowed_rsv: 0b111,
-                max_frame_size: max_frame,
-            }),
+            max_frame,
             state: State::Header,
             head: [0; MAX_HEADER_LEN],
             head_len: 0,
@@ -111,7 +130,7 @@ impl DirDecoder {
     /// `inflate` is `Some(no_context_takeover)` when permessage-deflate was negotiated.
     pub fn with_messages(mut self, all: bool, inflate: Option<bool>, max: usize) -> DirDecoder {
         if all || inflate.is_some() {
-            self.messages = Some(Messages::new(all, inflate, max));
+            self.messages = Some(Box::new(Messages::new(all, inflate, max)));
         }
         self
     }
@@ -121,6 +140,16 @@ impl DirDecoder {
         let mut d = DirDecoder::new(dir, offset, allowed_rsv, max_frame);
         d.state = State::Hunting;
         d
+    }
+
+    /// A decoder for one frame, set to accept anything a header can say (the rules are
+    /// checked here, not by it).
+    fn frame_decoder(&self) -> Decoder {
+        Decoder::new(DecoderConfig {
+            mask: MaskRule::Either,
+            allowed_rsv: 0b111,
+            max_frame_size: self.max_frame,
+        })
     }
 
     /// Decodes the next bytes of the stream.
@@ -141,23 +170,20 @@ impl DirDecoder {
                     let used = self.header_step(input, out);
                     input = &input[used..];
                 }
-                State::Decoding(_) => {
+                State::Decoding(f) => {
                     let before = input.len();
-                    let result = self.decoder.decode(&mut input);
+                    let result = f.decoder.decode(&mut input);
                     let used = before - input.len();
+                    f.pending.seen += used as u64;
                     self.offset += used as u64;
-                    let State::Decoding(p) = &mut self.state else {
-                        unreachable!()
-                    };
-                    p.seen += used as u64;
                     match result {
                         Ok(Some(frame)) => {
-                            let State::Decoding(p) =
+                            let State::Decoding(f) =
                                 std::mem::replace(&mut self.state, State::Header)
                             else {
                                 unreachable!()
                             };
-                            self.finish(p, frame.payload, out);
+                            self.finish(f.pending, frame.payload, out);
                         }
                         Ok(None) => {}
                         Err(err) => self.give_up(format!("decoder: {err}"), out),
@@ -184,7 +210,7 @@ impl DirDecoder {
                             unreachable!()
                         };
                         let kept = std::mem::take(&mut p.kept);
-                        self.finish(p, kept, out);
+                        self.finish(*p, kept, out);
                     }
                 }
             }
@@ -195,10 +221,10 @@ impl DirDecoder {
     /// read as zeros) and framing goes on; anywhere else framing is lost and a header is
     /// looked for after the gap.
     pub fn gap(&mut self, offset: u64, len: u64, out: &mut Vec<Output>) {
-        let remaining = match &self.state {
-            State::Decoding(p) | State::Skipping(p, _) => p.header.payload_len - p.seen,
-            _ => 0,
-        };
+        let remaining = self
+            .state
+            .pending()
+            .map_or(0, |p| p.header.payload_len - p.seen);
         if matches!(self.state, State::Dead) {
             self.offset += len;
             return;
@@ -210,7 +236,7 @@ impl DirDecoder {
                 outcome: GapOutcome::InsidePayload,
             }));
             let mut filler = vec![0u8; len as usize];
-            if let State::Decoding(p) | State::Skipping(p, _) = &mut self.state {
+            if let Some(p) = self.state.pending() {
                 p.lost += len;
                 // The decoder has no way to skip bytes, so it is given bytes that unmask
                 // to zeros in their place.
@@ -226,7 +252,6 @@ impl DirDecoder {
             len,
             outcome: GapOutcome::Hunting,
         }));
-        self.decoder = Decoder::new(*self.decoder.config());
         self.head_len = 0;
         self.hunt.clear();
         self.hunt_skipped = 0;
