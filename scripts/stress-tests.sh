@@ -44,7 +44,7 @@ if [ "${#PATTERNS[@]}" -eq 0 ]; then
         # tcp-echo: every test target starts the server or a peer
         server_echo server_lifecycle client php_peers bench 'hostile*'
         # ws-chat
-        protocol python_interop chromium signals
+        protocol python_interop chromium signals inspect
         # raw-sniff: live capture on lo and in network namespaces, and the messages a live
         # capture prints before and after it starts
         'live_*' filter_live filter_kernel_refusal ws_live_tshark messages
