@@ -66,8 +66,8 @@ ROOT=0
 [ "$(id -u)" = 0 ] && ROOT=1
 
 step "1. An echo server: socket(), bind(), listen(), accept()"
-say "tcp-echo server makes its listening socket one system call at a time and, with --verbose, prints each call on stderr. Port 0 asks the kernel for a free port; the first line on stdout says which."
-"$BIN/tcp-echo" server --listen 127.0.0.1:0 --verbose > "$WORK/server.out" 2> "$WORK/server.trace" &
+say "tcp-echo server makes its listening socket one system call at a time and, with --verbose, prints each call on stderr (--io epoll: the classic calls; its default on Linux 6.0 and later, --io uring, hands the kernel whole queues of work instead, and its trace names those operations). Port 0 asks the kernel for a free port; the first line on stdout says which."
+"$BIN/tcp-echo" server --io epoll --listen 127.0.0.1:0 --verbose > "$WORK/server.out" 2> "$WORK/server.trace" &
 SERVER=$!; PIDS+=("$SERVER")
 wait_for "$WORK/server.out" "listening on"
 ADDR=$(head -1 "$WORK/server.out" | awk '{print $3}')

@@ -62,7 +62,7 @@ expect=("listening on 127.0.0.1:" "bind(127.0.0.1:0)" "bytes sent, " "echoed bac
 if [ "$(id -u)" = 0 ]; then
     expect+=("Flags [S]" "Flags [S.]" "Flags [F.]" "Ethernet II: read by the network card"
         "ws client→server: text fin=1 rsv=000 masked key=" "ws server→client: pong"
-        "(correct)")
+        "(correct)" "closed: both sides sent FIN and both FINs were acknowledged")
 fi
 for line in "${expect[@]}"; do
     grep -qF -- "$line" "$demo_log" || { cat "$demo_log"; echo "demo.sh output lacks: $line" >&2; exit 1; }
