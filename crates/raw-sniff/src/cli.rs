@@ -270,8 +270,40 @@ pub struct Opts {
     #[arg(short = 'l', help = "Line-buffer stdout", help_heading = heading::OUTPUT)]
     pub line_buffered: bool,
 
-    // Time-stamp flags (-t, -tt, -ttt, -tttt, -ttttt, --time-stamp-precision) go here, under
-    // heading::TIMESTAMPS.
+    /// How each line's time is written, as tcpdump's -t given once to five times
+    ///
+    /// Default: time of day in the local time zone (TZ, else /etc/localtime). -t: no time;
+    /// -tt: seconds since the epoch; -ttt: time since the previous line; -tttt: date and time
+    /// of day; -ttttt: time since the first line. Only the one-line output has a time to
+    /// change; --json keeps its epoch seconds. Example: raw-sniff -r lo.pcap -tttt
+    #[arg(
+        short = 't',
+        action = ArgAction::Count,
+        help = "Time: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first",
+        help_heading = heading::TIMESTAMPS
+    )]
+    pub time_stamp: u8,
+
+    /// Digits after the seconds' point: micro (6, the default) or nano (9)
+    #[arg(long, value_enum, value_name = "PRECISION", help_heading = heading::TIMESTAMPS)]
+    pub time_stamp_precision: Option<PrecisionKind>,
+
+    /// Times with microseconds (same as --time-stamp-precision micro)
+    #[arg(
+        long,
+        conflicts_with_all = ["nano", "time_stamp_precision"],
+        help_heading = heading::TIMESTAMPS
+    )]
+    pub micro: bool,
+
+    /// Times with nanoseconds (same as --time-stamp-precision nano)
+    #[arg(
+        long,
+        conflicts_with = "time_stamp_precision",
+        help_heading = heading::TIMESTAMPS
+    )]
+    pub nano: bool,
+
     /// Write each packet to the -w file at once rather than in blocks
     #[arg(
         short = 'U',
@@ -513,40 +545,6 @@ pub struct Opts {
         help_heading = heading::FILES
     )]
     pub graph: Option<PathBuf>,
-
-    /// How each line's time is written, as tcpdump's -t given once to five times
-    ///
-    /// Default: time of day in the local time zone (TZ, else /etc/localtime). -t: no time;
-    /// -tt: seconds since the epoch; -ttt: time since the previous line; -tttt: date and time
-    /// of day; -ttttt: time since the first line. Only the one-line output has a time to
-    /// change; --json keeps its epoch seconds. Example: raw-sniff -r lo.pcap -tttt
-    #[arg(
-        short = 't',
-        action = ArgAction::Count,
-        help = "Time: -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since first",
-        help_heading = heading::TIMESTAMPS
-    )]
-    pub time_stamp: u8,
-
-    /// Digits after the seconds' point: micro (6, the default) or nano (9)
-    #[arg(long, value_enum, value_name = "PRECISION", help_heading = heading::TIMESTAMPS)]
-    pub time_stamp_precision: Option<PrecisionKind>,
-
-    /// Times with microseconds (same as --time-stamp-precision micro)
-    #[arg(
-        long,
-        conflicts_with_all = ["nano", "time_stamp_precision"],
-        help_heading = heading::TIMESTAMPS
-    )]
-    pub micro: bool,
-
-    /// Times with nanoseconds (same as --time-stamp-precision nano)
-    #[arg(
-        long,
-        conflicts_with = "time_stamp_precision",
-        help_heading = heading::TIMESTAMPS
-    )]
-    pub nano: bool,
 
     /// Filter expression as trailing words (joined with spaces)
     #[arg(value_name = "EXPRESSION", trailing_var_arg = true, help_heading = heading::FILTER)]
