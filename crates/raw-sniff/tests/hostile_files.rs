@@ -6,23 +6,7 @@ mod common;
 use std::process::Command;
 
 use common::BIN;
-use test_support::run;
-
-/// A small deterministic generator, so a failure names a case that can be run again.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use test_support::{run, Rng};
 
 fn corpus() -> Vec<Vec<u8>> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../wire/tests/data");
@@ -48,7 +32,7 @@ fn mutations(seed: u64, originals: &[Vec<u8>], count: usize) -> Vec<Vec<u8>> {
                     for _ in 0..1 + rng.below(8) {
                         let at = 24 + rng.below(file.len().saturating_sub(24).max(1));
                         if at < file.len() {
-                            file[at] = rng.next() as u8;
+                            file[at] = rng.next_u64() as u8;
                         }
                     }
                 }
@@ -61,7 +45,7 @@ fn mutations(seed: u64, originals: &[Vec<u8>], count: usize) -> Vec<Vec<u8>> {
                     }
                 }
                 _ => {
-                    let junk: Vec<u8> = (0..rng.below(200)).map(|_| rng.next() as u8).collect();
+                    let junk: Vec<u8> = (0..rng.below(200)).map(|_| rng.next_u64() as u8).collect();
                     let at = rng.below(file.len() + 1);
                     file.splice(at..at, junk);
                 }

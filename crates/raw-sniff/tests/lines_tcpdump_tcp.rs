@@ -15,6 +15,7 @@ use std::net::IpAddr;
 
 use lines::{assert_same_lines, Capture};
 use packets::{pcap_file, tcpdump_available};
+use test_support::Rng;
 
 /// Link type of the captures: raw IP, no link header.
 const RAW: u32 = 101;
@@ -616,22 +617,6 @@ fn options_cut_where_tcpdump_reads_by_size_not_length() {
     check("cut-by-size", &packets);
 }
 
-/// xorshift64: the same pseudo-random bytes on every run, without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 #[test]
 fn random_option_lists_cut_anywhere() {
     if !tcpdump_available() {
@@ -647,7 +632,7 @@ fn random_option_lists_cut_anywhere() {
     for i in 0..3000u32 {
         let mut options = Vec::new();
         for _ in 0..rng.below(7) {
-            let kind = KINDS[rng.below(KINDS.len() as u64) as usize];
+            let kind = KINDS[rng.below(KINDS.len())];
             if kind <= 1 {
                 options.push(kind);
                 continue;
@@ -663,15 +648,15 @@ fn random_option_lists_cut_anywhere() {
                     8 => 10,
                     19 => 18,
                     29 | 99 => 2 + rng.below(10) as u8,
-                    30 => [4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26][rng.below(12) as usize],
-                    34 => [2, 5, 6, 10][rng.below(4) as usize],
-                    254 => [4, 6, 8, 12][rng.below(4) as usize],
+                    30 => [4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26][rng.below(12)],
+                    34 => [2, 5, 6, 10][rng.below(4)],
+                    254 => [4, 6, 8, 12][rng.below(4)],
                     _ => 6,
                 }
             };
             options.extend_from_slice(&[kind, len]);
             for j in 0..len.saturating_sub(2) {
-                let mut b = rng.next() as u8;
+                let mut b = rng.next_u64() as u8;
                 if kind == 30 && j == 0 {
                     b = (rng.below(9) as u8) << 4 | (b & 0x0f);
                 }
@@ -682,11 +667,10 @@ fn random_option_lists_cut_anywhere() {
             }
         }
         options.truncate(40);
-        let flags =
-            [SYN, SYN | ACK, ACK, PSH | ACK, FIN | ACK, RST, RST | ACK][rng.below(7) as usize];
+        let flags = [SYN, SYN | ACK, ACK, PSH | ACK, FIN | ACK, RST, RST | ACK][rng.below(7)];
         let data: &[u8] = if rng.below(3) == 0 { b"xyz" } else { b"" };
         let seg = Seg::new("10.0.0.1", 40000 + (i % 50) as u16, "10.0.0.2", 5001, flags)
-            .seq(rng.next() as u32, rng.next() as u32)
+            .seq(rng.next_u64() as u32, rng.next_u64() as u32)
             .options(&options)
             .data(data);
         let p = seg.packet();
@@ -694,7 +678,7 @@ fn random_option_lists_cut_anywhere() {
         let keep = if rng.below(10) < 7 {
             whole
         } else {
-            20 + rng.below(whole as u64 - 19) as usize
+            20 + rng.below(whole - 19)
         };
         packets.push((p[..keep].to_vec(), whole as u32));
     }

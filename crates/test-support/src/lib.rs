@@ -14,6 +14,7 @@
 //!   skips with the reason printed, and is a failure under `CI=true`.
 //! * [`net`]: a free port, and a wait for something to listen.
 //! * [`hostile`]: the size switch and report line of the hostile-client suites.
+//! * [`Rng`]: a seeded generator for tests that draw random cases.
 //!
 //! ```
 //! let out = test_support::run(std::process::Command::new("true").arg("ignored"));
@@ -28,6 +29,7 @@ pub mod hostile;
 pub mod net;
 pub mod process;
 pub mod procfs;
+pub mod rng;
 pub mod signal;
 pub mod tools;
 
@@ -42,6 +44,7 @@ pub use process::{
 pub use procfs::{
     proc_cpu_seconds, proc_hwm_kib, proc_rss_kib, proc_tcp_connections, tcp_mem_pages,
 };
+pub use rng::Rng;
 pub use signal::{signal, signal_now};
 pub use tools::{have, is_root, on_path, skip};
 
