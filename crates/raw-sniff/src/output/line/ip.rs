@@ -17,8 +17,9 @@ use crate::output::relative_seq::RelativeSeq;
 use crate::style::Style;
 
 /// The words of an IPv4 or IPv6 packet, after the time: addresses, the transport's words, and
-/// checksum notes. Returns whether the line already shows, in tcpdump's words, that the
-/// packet was cut short or its headers could not be read (so no other note is needed).
+/// checksum notes. Returns whether the line says all tcpdump says of a packet cut short or a
+/// header it could not read (its `[|tcp]`-style markers, or nothing where tcpdump's own line
+/// shows nothing), so raw-sniff's own cut and stop notes are left out.
 pub(super) fn ip_line(
     line: &mut String,
     seq: &mut RelativeSeq,
@@ -52,15 +53,17 @@ pub(super) fn ip_line(
         }
     }
     let shown_cut = match &d.transport {
+        // The TCP words say all tcpdump says of a cut or bad header (`[|tcp]`), and nothing of
+        // cut data.
         Some((at, Transport::Tcp(tcp))) => {
             tcp::segment(line, seq, s, (src, dst), (*at, tcp), d);
-            false
+            true
         }
         // A TCP header the capture cut short: what of it is there, as tcpdump shows it.
         None if tcp::is_cut_header(d) => {
             let cut = wire::tcp::Packet::new_unchecked(d.payload);
             tcp::segment(line, seq, s, (src, dst), (d.payload_offset, &cut), d);
-            false
+            true
         }
         _ => {
             // Addresses first unless UDP prints them with its ports right after the IP
@@ -73,7 +76,7 @@ pub(super) fn ip_line(
                 // A later fragment: nothing after its fragment header can be read.
                 return true;
             }
-            after_ip(line, (src, dst), udp_first, &ip, d)
+            after_ip(line, (src, dst), udp_first, &ip, d) || cut_is_silent(d)
         }
     };
     if let Some(ChecksumStatus::Bad { found, expected }) = d.ip_checksum() {
@@ -322,7 +325,7 @@ fn udp_words(
 
 /// Whether tcpdump's line for this packet shows nothing of its being cut short: a UDP, ICMP or
 /// ICMPv6 header it could read (their lengths come from the headers, whatever was captured).
-pub(super) fn cut_is_silent(d: &Decoded<'_>) -> bool {
+fn cut_is_silent(d: &Decoded<'_>) -> bool {
     matches!(
         d.transport,
         Some((

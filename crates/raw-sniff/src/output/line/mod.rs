@@ -118,16 +118,7 @@ impl<W: Write> LinePrinter<W> {
             None if link_named => {}
             None => link::no_network(&mut self.line, frame, d),
         }
-        // A quick TCP line shows nothing of the payload, so a capture cut inside the payload
-        // leaves nothing it shows missing.
-        let payload_unshown =
-            self.opts.quick && matches!(d.transport, Some((_, Transport::Tcp(_))));
-        // tcpdump says nothing of a cut packet whose headers it could read; UDP, ICMP and
-        // ICMPv6 lines say what tcpdump says.
-        let cut_shown = cut_shown || ip::cut_is_silent(d);
-        // A TCP line already says what tcpdump says of a cut or malformed header.
-        let cut_shown = cut_shown || tcp::speaks_for_cut(d);
-        if d.truncated && !payload_unshown && !cut_shown {
+        if d.truncated && !cut_shown {
             self.line
                 .push_str(&s.warn(" [truncated by the capture's snap length]"));
         }
@@ -166,7 +157,9 @@ impl<W: Write> LinePrinter<W> {
                     self.line.push(' ');
                 }
                 quick::tcp(&mut self.line, s, frame, d, addrs, *at, tcp);
-                false
+                // A quick TCP line shows nothing of the payload, so a capture cut inside it
+                // leaves nothing the line shows missing.
+                true
             }
             _ => {
                 let at = self.line.len();

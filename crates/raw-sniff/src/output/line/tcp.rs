@@ -133,13 +133,6 @@ pub(super) fn is_cut_header(d: &Decoded<'_>) -> bool {
         )
 }
 
-/// Whether the line's TCP words already say all tcpdump says about a capture cut short or a
-/// bad header: a TCP segment (tcpdump marks a cut header with `[|tcp]`, and says nothing of
-/// cut data but what its application decoders say), so the line's own notes are left out.
-pub(super) fn speaks_for_cut(d: &Decoded<'_>) -> bool {
-    matches!(d.transport, Some((_, wire::decode::Transport::Tcp(_)))) || is_cut_header(d)
-}
-
 /// Bytes of TCP segment the IP header says there are after offset `at` of the frame.
 fn stated_len(d: &Decoded<'_>, at: usize) -> Option<usize> {
     let end = match &d.network {
