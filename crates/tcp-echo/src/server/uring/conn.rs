@@ -13,6 +13,9 @@ use crate::server::stats::OpenGuard;
 /// which holds one read of at most 64 KiB while its write waits.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 
+/// The most a receive into a connection's own buffer takes (see [`Conn::own_buffer`]).
+pub const OWN_BUFFER: usize = 4 * 1024;
+
 /// Where the connection's multishot receive stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recv {
@@ -40,6 +43,16 @@ pub struct Conn {
     pub recv: Recv,
     /// Whether the receive was armed with a total byte limit (`ops::recv`).
     pub recv_limited: bool,
+    /// Set when the multishot receive ended because the buffer ring was empty: the next receive
+    /// goes into `own_buffer` instead. While many clients flood the server, their receives can
+    /// empty the ring turn after turn, and a connection that only ever gets ENOBUFS would be
+    /// starved past `--idle-timeout` by other connections' traffic.
+    pub ring_ran_dry: bool,
+    /// Whether the receive in the kernel (`recv` not `Off`) is a one-shot into `own_buffer`.
+    pub recv_into_own: bool,
+    /// The buffer of that receive, at most [`OWN_BUFFER`] bytes, held only while it is in the
+    /// kernel: never touched then, since the kernel writes into it.
+    pub own_buffer: Vec<u8>,
     /// `--php-demo`: the partial line so far.
     pub php: Option<Vec<u8>>,
     /// Bytes at the front of the output not counted in the summary (the PHP demo's greeting).
@@ -63,6 +76,9 @@ impl Conn {
             queued: Vec::new(),
             recv: Recv::Off,
             recv_limited: false,
+            ring_ran_dry: false,
+            recv_into_own: false,
+            own_buffer: Vec::new(),
             php: None,
             uncounted: 0,
             ending: None,

@@ -50,6 +50,15 @@ pub fn recv(slot: usize, socket: RawFd, limit: Option<u32>) -> squeue::Entry {
     }
 }
 
+/// IORING_OP_RECV, one shot, into `buffer`, which the caller keeps alive and untouched until
+/// the completion arrives. For a connection whose multishot receive found the buffer ring empty:
+/// its own buffer cannot be taken by other connections' receives.
+pub fn recv_into(slot: usize, socket: RawFd, buffer: &mut [u8]) -> squeue::Entry {
+    opcode::Recv::new(types::Fd(socket), buffer.as_mut_ptr(), buffer.len() as u32)
+        .build()
+        .user_data(user_data(slot, Kind::Recv))
+}
+
 /// Where `optlen` (shared with `file_index` and `splice_fd_in`) lies in `struct io_uring_sqe`.
 const SQE_OPTLEN: std::ops::Range<usize> = 44..48;
 

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use io_uring::{cqueue, squeue, types, CompletionQueue, SubmissionQueue, Submitter};
 
 use super::buffers::BufRing;
-use super::conn::{Conn, Recv, OUTPUT_CAP};
+use super::conn::{Conn, Recv, OUTPUT_CAP, OWN_BUFFER};
 use super::ops::{self, Kind};
 use crate::server::php_demo::{self, Reply};
 use crate::server::progress::Ended;
@@ -162,10 +162,11 @@ impl<'a> Worker<'a> {
     ) -> Result<()> {
         for entry in self.submissions.drain(..) {
             // SAFETY: every entry names either no memory (accept, cancel, a receive into the
-            // buffer ring, which outlives the ring: see `serve`) or a connection's `sending`
+            // buffer ring, which outlives the ring: see `serve`), a connection's `sending`
             // bytes, which stay untouched and alive until the send's completion clears
-            // `send_in_flight`: a connection is closed only after that (`Conn::can_close`), and
-            // when the loop gives up on one, it is leaked, not freed.
+            // `send_in_flight`, or its `own_buffer`, likewise until the receive's completion
+            // sets `recv` to `Off`: a connection is closed only after both (`Conn::can_close`),
+            // and when the loop gives up on one, it is leaked, not freed.
             while unsafe { sq.push(&entry) }.is_err() {
                 sq.sync();
                 submitter.submit().context("io_uring_enter() failed")?;
@@ -308,6 +309,38 @@ impl<'a> Worker<'a> {
             conn.recv = Recv::Off;
         }
         let peer = Peer(conn.peer);
+        if conn.recv_into_own {
+            // A one-shot receive: this completion is its only one.
+            conn.recv_into_own = false;
+            let buffer = std::mem::take(&mut conn.own_buffer);
+            match result {
+                n if n > 0 => {
+                    if !conn.forced() {
+                        shared.trace.say(format_args!(
+                            "{peer}: IORING_OP_RECV (own buffer) → {n} bytes"
+                        ));
+                        conn.last_progress = Instant::now();
+                        feed(conn, &buffer[..n as usize], shared);
+                    }
+                }
+                0 => {
+                    if conn.ending.is_none() {
+                        conn.ending = Some(Ended::PeerClosed);
+                    }
+                }
+                err if -err == libc::ECANCELED => {}
+                err => {
+                    if !conn.forced() {
+                        conn.ending = Some(Ended::Failed(io::Error::from_raw_os_error(-err)));
+                    }
+                }
+            }
+            if let Some(bid) = bid {
+                bufs.give_back(bid);
+            }
+            self.pump(slot);
+            return;
+        }
         match (result, bid) {
             // An older kernel knows no limit on a multishot receive: armed again below
             // without one, and a client that never reads can then overshoot the output cap by
@@ -337,8 +370,17 @@ impl<'a> Worker<'a> {
                 }
             }
             (err, _) => match -err {
-                // Out of buffers (the receive is armed again below) or cancelled on purpose.
-                libc::ENOBUFS | libc::ECANCELED => shared.trace.say(format_args!(
+                // Out of buffers: the next receive, armed below, takes the connection's own.
+                libc::ENOBUFS => {
+                    conn.ring_ran_dry = true;
+                    shared.trace.say(format_args!(
+                        "{peer}: IORING_OP_RECV (multishot) → {}; the next receive goes into \
+                         this connection's own buffer",
+                        io::Error::from_raw_os_error(-err)
+                    ));
+                }
+                // Cancelled on purpose.
+                libc::ECANCELED => shared.trace.say(format_args!(
                     "{peer}: IORING_OP_RECV (multishot) → {}",
                     io::Error::from_raw_os_error(-err)
                 )),
@@ -409,6 +451,17 @@ impl<'a> Worker<'a> {
             conn.send_cancelled = false;
         }
         match (conn.wants_input(), conn.recv) {
+            (true, Recv::Off) if conn.ring_ran_dry => {
+                // No more than the room under the output cap, as below.
+                let room = OUTPUT_CAP - conn.pending_output();
+                conn.own_buffer = vec![0; room.min(OWN_BUFFER)];
+                self.submissions
+                    .push(ops::recv_into(slot, fd, &mut conn.own_buffer));
+                conn.recv = Recv::Armed;
+                conn.recv_into_own = true;
+                conn.recv_limited = false;
+                conn.ring_ran_dry = false;
+            }
             (true, Recv::Off) => {
                 // The receive may add no more than the room left under the output cap: it ends
                 // by itself there, before a cancellation could be submitted, so a client that
