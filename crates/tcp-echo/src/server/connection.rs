@@ -57,7 +57,10 @@ async fn echo(stream: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> io::
     tokio::pin!(stopping);
     loop {
         tokio::select! {
-            ready = stream.readable() => ready?,
+            // Shutdown first, then input, then the timer: after a spell in which the worker was
+            // busy with other connections, the timer and the client's bytes can be ready at
+            // once, and bytes that arrived are progress, not idleness.
+            biased;
             () = &mut stopping => {
                 // What the client already sent is in flight: echo it, then stop.
                 return Ok(match echo_pending(stream, peer, shared).await? {
@@ -65,6 +68,7 @@ async fn echo(stream: &mut TcpStream, peer: SocketAddr, shared: &Shared) -> io::
                     _ => Ended::ServerStopping,
                 });
             }
+            ready = stream.readable() => ready?,
             after = idle(shared.idle_timeout) => return Ok(Ended::Idle(after)),
         }
         if let Some(ended) = echo_pending(stream, peer, shared).await? {

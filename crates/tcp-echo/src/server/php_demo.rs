@@ -139,8 +139,12 @@ pub(super) async fn serve(
             None => {}
         }
         let n = tokio::select! {
-            read = stream.read(&mut chunk) => read?,
+            // Shutdown first, then input, then the timer: after a spell in which the worker was
+            // busy with other connections, the timer and the client's bytes can be ready at
+            // once, and bytes that arrived are progress, not idleness.
+            biased;
             () = &mut stopping => return Ok(Ended::ServerStopping),
+            read = stream.read(&mut chunk) => read?,
             after = idle(shared.idle_timeout) => return Ok(Ended::Idle(after)),
         };
         if n == 0 {
