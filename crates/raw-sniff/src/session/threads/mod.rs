@@ -15,7 +15,7 @@ mod merge;
 mod worker;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -180,39 +180,57 @@ pub(super) fn run(
     let first_saver = savers.next().flatten();
     let first_filter = session.filter.take();
     let source: &mut dyn Capture = session.source.as_mut();
+    let mut not_started = None;
     let (ends, merge_result) = std::thread::scope(|scope| {
-        let merger = printing.then(|| {
-            let line_buffered = config.line_buffered;
-            let shared = &shared;
-            scope.spawn(move || {
-                let result = merge::run(merged, threads, line_buffered);
-                if result.is_err() {
-                    // Nobody reads what the threads print any more (a closed pipe): stop.
-                    shared
-                        .halt
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-                result
-            })
-        });
+        let shared = &shared;
+        // Named, so `top -H` and /proc/PID/task tell the merge from the capture threads.
+        let merger = match printing.then(|| {
+            std::thread::Builder::new()
+                .name("merge".to_owned())
+                .spawn_scoped(scope, move || {
+                    let result = merge::run(merged, threads, config.line_buffered);
+                    if result.is_err() {
+                        // Nobody reads what the threads print any more (a closed pipe): stop.
+                        shared.halt.store(true, Ordering::Relaxed);
+                    }
+                    result
+                })
+        }) {
+            Some(Err(err)) => {
+                not_started = Some(err);
+                None
+            }
+            Some(Ok(merger)) => Some(merger),
+            None => None,
+        };
         let mut handles = Vec::new();
         for (n, (member, saver)) in group.members.into_iter().zip(savers).enumerate() {
             let to_merge = printing.then(|| to_merge.clone());
-            let shared = &shared;
-            handles.push(scope.spawn(move || {
-                let mut source = member;
-                Worker::new(n + 1, config, shared, saver, None, to_merge).run(
-                    &mut source,
-                    stop,
-                    deadline,
-                )
-            }));
+            let spawned = std::thread::Builder::new()
+                .name(format!("capture-{}", n + 1))
+                .spawn_scoped(scope, move || {
+                    let mut source = member;
+                    Worker::new(n + 1, config, shared, saver, None, to_merge).run(
+                        &mut source,
+                        stop,
+                        deadline,
+                    )
+                });
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                Err(err) => {
+                    not_started = Some(err);
+                    break;
+                }
+            }
         }
-        let first = Worker::new(0, config, &shared, first_saver, first_filter, {
-            printing.then(|| to_merge.clone())
-        })
-        .run(source, stop, deadline);
-        drop(to_merge);
+        if not_started.is_some() {
+            // A socket without its thread, or output without its merge: stop at once.
+            shared.halt.store(true, Ordering::Relaxed);
+        }
+        let to_merge = printing.then_some(to_merge);
+        let first = Worker::new(0, config, shared, first_saver, first_filter, to_merge)
+            .run(source, stop, deadline);
         let mut ends = vec![first];
         ends.extend(
             handles
@@ -222,7 +240,11 @@ pub(super) fn run(
         let merge_result = merger.map(|m| m.join().expect("the merging thread panicked"));
         (ends, merge_result)
     });
-    summarise(session, ends, merge_result, on_note)
+    let mut finished = summarise(session, ends, merge_result, on_note);
+    if let Some(err) = not_started {
+        finished.result = Err(SessionError::Thread(err));
+    }
+    finished
 }
 
 /// The capture's summary and outcome from each thread's end and the merge's.
@@ -264,13 +286,17 @@ fn summarise(
     if result.is_ok() && session.config.output == Output::Count {
         result = stdout::print_count(counts.matched);
     }
-    let threads = shares.len();
+    // Every thread's file was made when the capture opened, whether or not it ran.
+    let threads = match &session.config.source {
+        Source::Interface(live) => live.threads,
+        _ => shares.len(),
+    };
     Finished {
         summary: Summary {
             kernel,
             counts,
             written_to: session.config.write.as_ref().map(|path| {
-                let last = thread_file(path, threads - 1);
+                let last = thread_file(path, threads.saturating_sub(1));
                 PathBuf::from(format!(
                     "{} … {}",
                     thread_file(path, 0).display(),
