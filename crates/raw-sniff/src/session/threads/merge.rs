@@ -17,7 +17,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::capture::Timestamp;
 
@@ -29,8 +29,9 @@ pub(super) const SETTLE: Duration = Duration::from_millis(200);
 const HELD_LIMIT: usize = 64 << 20;
 /// Batches each thread may have in the channel before it waits for the merge.
 pub(super) const CHANNEL_BATCHES: usize = 64;
-/// With nothing arriving for this long, stdout is flushed so a watcher sees what is out.
-const QUIET_FLUSH: Duration = Duration::from_millis(100);
+/// What is written reaches stdout within this long (threads report at least this often, even
+/// with nothing to print), so a reader of a pipe sees a slow capture as it goes.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 /// What a capture thread printed for a run of packets.
 pub(super) struct Batch {
@@ -104,16 +105,21 @@ pub(super) fn run(from: Receiver<Message>, threads: usize, line_buffered: bool) 
     let terminal = line_buffered || io::stdout().is_terminal();
     let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
     let mut merge = Merge::new(threads);
+    let mut flushed = Instant::now();
     loop {
-        match from.recv_timeout(QUIET_FLUSH) {
+        match from.recv_timeout(FLUSH_EVERY) {
             Ok(Message::Batch(batch)) => {
                 merge.add(batch);
                 if merge.release(&mut out)? && terminal {
                     out.flush()?;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => out.flush()?,
+            Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if flushed.elapsed() >= FLUSH_EVERY {
+            out.flush()?;
+            flushed = Instant::now();
         }
     }
     merge.release_all(&mut out)?;
