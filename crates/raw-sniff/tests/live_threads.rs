@@ -531,3 +531,51 @@ fn what_threads_cannot_do_is_refused_in_one_line() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// A slow capture reaches a reader of the pipe as it goes, not when the capture ends: lines
+/// trickling in on lo show up on stdout while raw-sniff still runs.
+#[test]
+fn a_trickle_reaches_a_pipe_while_the_capture_runs() {
+    if !can_capture() {
+        return;
+    }
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sink.local_addr().unwrap().port();
+    let filter = format!("udp and dst port {port}");
+    let mut child = Command::new(BIN)
+        .args(["-i", "lo", "--threads", "2", "-f", &filter])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = lines_of(child.stderr.take().unwrap());
+    let out = lines_of(child.stdout.take().unwrap());
+    wait_for_line(&err, PATIENCE, |l| l.starts_with("raw-sniff: reading from"))
+        .expect("raw-sniff did not start");
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // One datagram every 50 ms, never a pause long enough for the threads to go quiet, until a
+    // line comes out or the patience runs out.
+    let started = Instant::now();
+    let mut seen = None;
+    for n in 0..2000 {
+        sender
+            .send_to(
+                format!("trickle {n}").as_bytes(),
+                sink.local_addr().unwrap(),
+            )
+            .unwrap();
+        if let Ok(line) = out.recv_timeout(Duration::from_millis(50)) {
+            seen = Some(line);
+            break;
+        }
+        if started.elapsed() > PATIENCE {
+            break;
+        }
+    }
+    test_support::signal_now(child.id(), libc::SIGINT);
+    let status = wait_exit(&mut child, PATIENCE);
+    let _ = child.kill();
+    let line = seen.expect("no line reached the pipe while the capture ran");
+    assert!(line.contains(&format!(".{port}: UDP")), "{line}");
+    assert!(status.is_some_and(|s| s.success()));
+}

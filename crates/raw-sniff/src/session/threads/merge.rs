@@ -103,7 +103,18 @@ struct Held {
 /// after each write when `line_buffered` (or stdout is a terminal).
 pub(super) fn run(from: Receiver<Message>, threads: usize, line_buffered: bool) -> io::Result<()> {
     let terminal = line_buffered || io::stdout().is_terminal();
-    let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+    merge_into(from, threads, terminal, io::stdout())
+}
+
+/// [`run`], writing to `to` through a buffer that is flushed at least every [`FLUSH_EVERY`],
+/// and after every write when `terminal`.
+fn merge_into(
+    from: Receiver<Message>,
+    threads: usize,
+    terminal: bool,
+    to: impl Write,
+) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(64 * 1024, to);
     let mut merge = Merge::new(threads);
     let mut flushed = Instant::now();
     loop {
@@ -217,6 +228,46 @@ mod tests {
         assert_eq!(out, b"abc");
         merge.release_all(&mut out).unwrap();
         assert_eq!(out, b"abcd");
+    }
+
+    /// A writer that keeps what reaches it, shared with the test.
+    #[derive(Clone, Default)]
+    struct Kept(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Kept {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_steady_trickle_reaches_the_writer_before_the_end() {
+        let (send, receive) = std::sync::mpsc::sync_channel(CHANNEL_BATCHES);
+        let kept = Kept::default();
+        let merging = {
+            let kept = kept.clone();
+            std::thread::spawn(move || merge_into(receive, 1, false, kept))
+        };
+        // A batch every 10 ms, each settling the one before: the merge is never quiet for
+        // long, as with capture threads reporting on a busy link. Bounded: 1000 batches.
+        let mut reached = false;
+        for n in 0..1000u64 {
+            send.send(Message::Batch(batch(0, &[(n * 10, "line\n")], n * 10)))
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(10));
+            if !kept.0.lock().unwrap().is_empty() {
+                reached = true;
+                break;
+            }
+        }
+        drop(send);
+        merging.join().unwrap().unwrap();
+        assert!(reached, "nothing was written until the end");
     }
 
     #[test]
