@@ -115,7 +115,7 @@ fn merge_into(
     to: impl Write,
 ) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(64 * 1024, to);
-    let mut merge = Merge::new(threads);
+    let mut merge = Merge::new(threads, HELD_LIMIT);
     let mut flushed = Instant::now();
     loop {
         match from.recv_timeout(FLUSH_EVERY) {
@@ -141,15 +141,18 @@ fn merge_into(
 struct Merge {
     held: BinaryHeap<Reverse<Held>>,
     held_bytes: usize,
+    /// Past this many bytes held, the oldest go out whether settled or not.
+    limit: usize,
     settled: Vec<Timestamp>,
     arrivals: u64,
 }
 
 impl Merge {
-    fn new(threads: usize) -> Merge {
+    fn new(threads: usize, limit: usize) -> Merge {
         Merge {
             held: BinaryHeap::new(),
             held_bytes: 0,
+            limit,
             settled: vec![Timestamp::default(); threads],
             arrivals: 0,
         }
@@ -175,7 +178,7 @@ impl Merge {
         let horizon = self.settled.iter().min().copied().unwrap_or_default();
         let mut wrote = false;
         while let Some(Reverse(oldest)) = self.held.peek() {
-            if oldest.ts > horizon && self.held_bytes <= HELD_LIMIT {
+            if oldest.ts > horizon && self.held_bytes <= self.limit {
                 break;
             }
             let Reverse(oldest) = self.held.pop().expect("peeked");
@@ -215,7 +218,7 @@ mod tests {
 
     #[test]
     fn output_waits_until_every_thread_has_settled_past_it() {
-        let mut merge = Merge::new(2);
+        let mut merge = Merge::new(2, HELD_LIMIT);
         let mut out = Vec::new();
         merge.add(batch(0, &[(10, "a"), (30, "c")], 30));
         // Thread 1 has said nothing yet: it may still have something from before 10.
@@ -228,6 +231,23 @@ mod tests {
         assert_eq!(out, b"abc");
         merge.release_all(&mut out).unwrap();
         assert_eq!(out, b"abcd");
+    }
+
+    #[test]
+    fn a_stalled_thread_holds_back_no_more_than_the_limit() {
+        // Thread 1 never reports: past 4 bytes held, the oldest go out anyway, in order.
+        let mut merge = Merge::new(2, 4);
+        let mut out = Vec::new();
+        merge.add(batch(0, &[(1, "a"), (2, "b"), (3, "c")], 3));
+        merge.release(&mut out).unwrap();
+        assert_eq!(out, b"");
+        merge.add(batch(0, &[(4, "d"), (5, "e"), (6, "f")], 6));
+        merge.release(&mut out).unwrap();
+        assert_eq!(out, b"ab");
+        // One arriving after later ones went out is written, late, not lost.
+        merge.add(batch(1, &[(0, "z")], 0));
+        merge.release(&mut out).unwrap();
+        assert_eq!(out, b"abz");
     }
 
     /// A writer that keeps what reaches it, shared with the test.
@@ -272,7 +292,7 @@ mod tests {
 
     #[test]
     fn equal_times_keep_their_arrival_order() {
-        let mut merge = Merge::new(1);
+        let mut merge = Merge::new(1, HELD_LIMIT);
         let mut out = Vec::new();
         merge.add(batch(0, &[(5, "x"), (5, "y"), (4, "w")], 100));
         merge.release(&mut out).unwrap();
