@@ -1,14 +1,15 @@
 //! `PACKET_FANOUT`: several packet sockets on one interface sharing its traffic, each frame
 //! handed to exactly one of them, so each can be read by its own thread.
 //!
-//! The group spreads frames by `PACKET_FANOUT_HASH`, the kernel's flow hash. Since Linux 4.7
-//! that is `__skb_get_hash_symmetric`, which orders the two addresses and the two ports before
-//! hashing, so both directions of a TCP or UDP conversation land on the same socket and one
-//! thread sees the whole conversation in order. The fragments of an IP datagram hash on their
-//! addresses alone (the flow dissector reads no ports from a fragment), so they stay together
-//! too; `PACKET_FANOUT_FLAG_DEFRAG` is not asked for, because with it the kernel reassembles
-//! fragmented datagrams before they reach the socket, and the capture would no longer show the
-//! fragments that were on the wire.
+//! The group spreads frames by `PACKET_FANOUT_HASH`, the kernel's flow hash. In the kernel's
+//! `af_packet.c` that is `__skb_get_hash_symmetric`, which orders the two addresses and the
+//! two ports before hashing, so both directions of a TCP or UDP conversation land on the same
+//! socket and one thread sees the whole conversation in order (the live test checks it for
+//! every conversation of a flood). The fragments of an IP datagram hash on their addresses
+//! (the flow dissector reads no ports from a fragment), so they stay together too.
+//! `PACKET_FANOUT_FLAG_DEFRAG` is not asked for: with it the kernel takes fragments in to
+//! reassemble them before the group sees them, and in the live test all 36 fragments of its 12
+//! fragmented datagrams were missing from the capture.
 //!
 //! Until every socket has joined, a socket bound alone gets every frame, and a frame could be
 //! captured twice. So each socket starts with a program that keeps nothing (the gate), and the
@@ -45,8 +46,8 @@ pub struct Group {
 /// then taken from the process id. `ignore_outgoing` leaves out frames going out, which on
 /// loopback are seen again coming in: the group's own hook replaces each socket's, so the
 /// socket option that does this for a lone socket does nothing for a member, and the group
-/// must be asked (Linux 4.20); an older kernel refuses, and the copies are skipped while
-/// reading, as they are on `any`.
+/// must be asked (`PACKET_FANOUT_FLAG_IGNORE_OUTGOING`); a kernel without that flag refuses
+/// it, and the copies are skipped while reading, as they are on `any`.
 pub(super) fn create(fd: RawFd, ignore_outgoing: bool) -> io::Result<Group> {
     let mut last = io::Error::from_raw_os_error(libc::EINVAL);
     let ignoring = [libc::PACKET_FANOUT_FLAG_IGNORE_OUTGOING, 0];
