@@ -5,8 +5,9 @@
 //!
 //! Each thread owns everything its packets touch: its socket, filter, `-w` file (`FILE.0`,
 //! `FILE.1`, …), TCP reassembly and WebSocket tracker, and counts ([`worker`]). Threads share
-//! only three counters (the packet numbers and `-c`'s total) and the channel to the thread
-//! that merges what they print into time order and writes it to stdout ([`merge`]).
+//! only two counters (the packet numbers, one of them `-c`'s total), a stop flag, and the
+//! channel to the thread that merges what they print into time order and writes it to stdout
+//! ([`merge`]).
 //!
 //! The first thread's socket is the session's own source, read on the caller's thread; the
 //! others are read on threads of their own, and the merge on one more.
