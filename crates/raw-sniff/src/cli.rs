@@ -372,6 +372,28 @@ pub struct Opts {
     #[arg(long, help_heading = heading::CAPTURE)]
     pub no_ring: bool,
 
+    /// Capture with N threads, each reading its own socket of one PACKET_FANOUT group (Linux)
+    ///
+    /// N AF_PACKET sockets, each with its own TPACKET_V3 ring, share the interface's traffic
+    /// by the kernel's flow hash, which sends both directions of a TCP or UDP conversation to
+    /// the same socket: each thread decodes its own packets and follows its own TCP streams
+    /// and WebSocket conversations whole. Printed packets from all threads are merged in time
+    /// order (packets held up more than 200 ms may come out late). With -w FILE each thread
+    /// writes its own file, FILE.0 to FILE.<N-1> (join them with mergecap). -c counts over
+    /// all threads, and so do packet numbers (-#, JSON's frame.number), in the order the
+    /// threads took the packets. The summary adds up every socket's kernel counts and shows
+    /// each thread's share. Not with -r, --ip-raw, --flow, --graph, -ttt, -ttttt, -C or -G.
+    /// 1 reads a single socket on one thread. Example: sudo raw-sniff -i eth0 --threads 4
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u16).range(1..=1024),
+        help = "Capture with N threads on a PACKET_FANOUT group (default: 1)",
+        help_heading = heading::CAPTURE
+    )]
+    pub threads: u16,
+
     /// Print the compiled BPF program (like tcpdump -d) and exit
     #[arg(short = 'd', long, help_heading = heading::FILTER)]
     pub dump_filter: bool,

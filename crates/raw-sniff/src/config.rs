@@ -42,6 +42,9 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
     if !live && (opts.direction.is_some() || opts.link_type.is_some()) {
         bail!("-Q and -y apply to a live capture on an interface, not to -r or --ip-raw");
     }
+    if opts.threads > 1 {
+        refuse_with_threads(opts)?;
+    }
     let filter = match &text {
         Some(text) => Some(user_filter::parse(text)?),
         None => None,
@@ -58,6 +61,7 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
             ring: !opts.no_ring,
             link: opts.link_type.as_deref().map(link_type_named).transpose()?,
             direction: opts.direction.unwrap_or(Direction::InOut),
+            threads: usize::from(opts.threads),
         })
     };
     let output = if opts.count_only {
@@ -108,6 +112,28 @@ pub fn construct_config(opts: &Opts) -> Result<Config> {
         save: save_options(opts, text)?,
         time: time_format(opts)?,
     })
+}
+
+/// `--threads` above 1 reads several sockets of a live interface at once, and merges what
+/// they print by time: the options that need one source or one printer's memory of the
+/// packet before are refused, each with its reason.
+fn refuse_with_threads(opts: &Opts) -> Result<()> {
+    if opts.read.is_some() {
+        bail!("--threads applies to a live capture: -r reads its file on one thread");
+    }
+    if opts.ip_raw {
+        bail!("--threads needs a packet socket (PACKET_FANOUT): not with --ip-raw");
+    }
+    if opts.flow || opts.graph.is_some() {
+        bail!("--flow and --graph draw whole conversations in one place: use --threads 1");
+    }
+    if opts.time_stamp == 3 || opts.time_stamp == 5 {
+        bail!("-ttt and -ttttt need every line from one thread: use --threads 1");
+    }
+    if opts.file_size.is_some() || opts.rotate_seconds.is_some() {
+        bail!("--threads writes one -w file per thread and does not rotate them: no -C or -G");
+    }
+    Ok(())
 }
 
 /// The time stamp form and precision the `-t` flags and the precision flags ask for.

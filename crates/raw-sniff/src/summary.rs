@@ -22,6 +22,20 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds another thread's counts to these.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub fn add(&mut self, other: &Counts) {
+        self.seen += other.seen;
+        self.matched += other.matched;
+        self.written += other.written;
+        self.tcp += other.tcp;
+        self.udp += other.udp;
+        self.icmp += other.icmp;
+        self.icmp6 += other.icmp6;
+        self.arp += other.arp;
+        self.other += other.other;
+    }
+
     pub fn count_protocol(&mut self, d: &Decoded<'_>) {
         let slot = match (&d.network, &d.transport) {
             (_, Some((_, Transport::Tcp(_)))) => &mut self.tcp,
@@ -42,6 +56,16 @@ pub struct Summary {
     pub(crate) counts: Counts,
     pub(crate) kernel: Stats,
     pub(crate) written_to: Option<PathBuf>,
+    /// Each thread's share when several read the capture (`--threads`): empty for one.
+    pub(crate) threads: Vec<ThreadShare>,
+}
+
+/// What one thread of a multi-threaded capture took: packets it kept, and its socket's
+/// kernel counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ThreadShare {
+    pub(crate) matched: u64,
+    pub(crate) kernel: Stats,
 }
 
 impl fmt::Display for Summary {
@@ -63,6 +87,19 @@ impl fmt::Display for Summary {
             writeln!(
                 f,
                 "kernel: {received} packets received by the socket, {dropped} dropped"
+            )?;
+        }
+        if self.threads.len() > 1 {
+            let list = |each: &dyn Fn(&ThreadShare) -> u64| {
+                let all: Vec<String> = self.threads.iter().map(|t| each(t).to_string()).collect();
+                all.join(" ")
+            };
+            writeln!(
+                f,
+                "threads: {}; matched by each: {}; dropped by each socket: {}",
+                self.threads.len(),
+                list(&|t| t.matched),
+                list(&|t| t.kernel.kernel_dropped.unwrap_or(0)),
             )?;
         }
         Ok(())

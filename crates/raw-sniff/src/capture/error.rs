@@ -60,6 +60,10 @@ pub enum CaptureError {
     /// The interface could not be put in promiscuous mode.
     #[error("cannot enable promiscuous mode")]
     Promiscuous(#[source] io::Error),
+    /// The sockets of a multi-threaded capture could not be joined in one `PACKET_FANOUT`
+    /// group (a kernel without fanout, or one that refused the group).
+    #[error("cannot join the capture sockets in a PACKET_FANOUT group")]
+    Fanout(#[source] io::Error),
     /// The socket's receive timeout, which lets the loop see Ctrl-C, could not be set.
     #[error("cannot set a receive timeout")]
     ReceiveTimeout(#[source] io::Error),

@@ -77,6 +77,9 @@ pub struct Live {
     pub link: Option<LinkType>,
     /// Keep only packets going this way (`-Q`).
     pub direction: Direction,
+    /// Capture with this many threads, each reading its own socket of a `PACKET_FANOUT`
+    /// group (Linux); 1 reads one socket on the session's own thread.
+    pub threads: usize,
 }
 
 /// How packets are shown.

@@ -72,6 +72,13 @@ pub enum SessionError {
     /// of this variant first.
     #[error(transparent)]
     Output(io::Error),
+    /// A thread of a multi-threaded capture could not be started.
+    #[error("cannot start a capture thread")]
+    Thread(#[source] io::Error),
+    /// `--threads` above 1 where there is no `PACKET_FANOUT` to share an interface's
+    /// traffic among sockets (outside Linux).
+    #[error("--threads above 1 needs Linux's PACKET_FANOUT: capture with --threads 1 here")]
+    ThreadsUnsupported,
     /// The last flush of stdout, after the capture, failed.
     #[error("cannot write to stdout")]
     FlushOutput(#[source] io::Error),

@@ -23,6 +23,9 @@ mod save_options;
 mod saver;
 mod snap;
 mod stdout;
+// Several sockets of one PACKET_FANOUT group, each read by its own thread: Linux only.
+#[cfg_attr(not(target_os = "linux"), path = "threads_elsewhere.rs")]
+mod threads;
 mod ws_stage;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -101,6 +104,9 @@ pub struct Session {
     ws: WsStage,
     /// `--graph`'s time-sequence graphs.
     graph: Option<GraphStage>,
+    /// The other threads' sockets and every thread's `-w` file, when the capture is read by
+    /// several threads (`source` is then the first thread's socket).
+    threads: Option<threads::Group>,
 }
 
 /// A stop request being carried out: reading what was captured before it.
@@ -116,6 +122,9 @@ impl Session {
     /// the `-w` file: everything that can fail before the first packet. What the source has
     /// to say on the way (a fallback it took) goes to `on_note`.
     pub fn open(config: Config, on_note: &mut dyn FnMut(Note)) -> Result<Session, SessionError> {
+        if matches!(&config.source, Source::Interface(live) if live.threads > 1) {
+            return threads::open(config, on_note);
+        }
         let source = open::open_source(&config.source, config.filter.as_ref(), on_note)?;
         #[cfg(unix)]
         if let Some(user) = &config.user {
@@ -174,6 +183,7 @@ impl Session {
             filter,
             saver,
             counts: Counts::default(),
+            threads: None,
         })
     }
 
@@ -202,6 +212,9 @@ impl Session {
     /// `stop` is set; flushes stdout and the `-w` file and returns the summary, whatever ended
     /// the capture. Notes on the way go to `on_note`.
     pub fn run(mut self, stop: &AtomicBool, on_note: &mut dyn FnMut(Note)) -> Finished {
+        if let Some(group) = self.threads.take() {
+            return threads::run(self, group, stop, on_note);
+        }
         let deadline = self.config.duration.map(|d| Instant::now() + d);
         let outcome = self.capture_loop(stop, deadline);
         if let Some(files) = self.saver.as_ref().and_then(Saver::file_limit_reached) {
@@ -221,6 +234,7 @@ impl Session {
                 kernel: self.source.stats(),
                 counts: self.counts,
                 written_to: self.config.write,
+                threads: Vec::new(),
             },
             result: outcome.and(flushed),
         }

@@ -83,6 +83,7 @@ fn open_interface(
         filter,
         link: live.link,
         direction: live.direction,
+        fanout: None,
     };
     Ok(Box::new(AfPacket::open(&options, on_note)?))
 }

@@ -8,9 +8,12 @@
 //! [`Capture`].
 
 mod cooked;
+mod fanout;
 mod recv;
 mod ring;
 mod socket;
+
+pub use fanout::Group as FanoutGroup;
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -56,6 +59,23 @@ pub struct Options {
     pub link: Option<LinkType>,
     /// Which packets to keep, by the way they went (`-Q`).
     pub direction: Direction,
+    /// Join a `PACKET_FANOUT` group that shares the interface's frames among several sockets;
+    /// `None` for a socket that gets every frame.
+    pub fanout: Option<Fanout>,
+}
+
+/// A socket's place in a `PACKET_FANOUT` group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fanout {
+    /// The first socket: the group is created, and [`AfPacket::fanout_group`] gives its id.
+    /// `members` is how many sockets the group will have, for the capture's description.
+    Create {
+        /// Sockets the group will have.
+        members: usize,
+    },
+    /// A further socket, joining this group (the first socket's
+    /// [`AfPacket::fanout_group`]).
+    Join(FanoutGroup),
 }
 
 /// A Linux packet socket, read through the TPACKET_V3 ring or with `recvfrom`.
@@ -76,6 +96,9 @@ pub struct AfPacket {
     /// Index of the loopback interface. Every frame sent on it is seen twice by a packet
     /// socket, once going out and once coming in; like libpcap, only the incoming copy is kept.
     loopback: Option<i32>,
+    /// The `PACKET_FANOUT` group this socket is in, and how many sockets it has (as far as
+    /// this socket knows: the first says how many will join).
+    group: Option<(FanoutGroup, usize)>,
 }
 
 /// How frames are read off the socket.
@@ -107,7 +130,13 @@ impl AfPacket {
         // A program the kernel refuses (longer than it takes, or more than the socket's
         // option memory allows) is not an error: the caller filters in user space instead.
         let mut filtered = false;
-        if let Some(program) = &opts.filter {
+        if opts.fanout.is_some() {
+            // Nothing is kept until the whole group exists (see fanout.rs); the capture filter
+            // comes with `open_gate`.
+            socket
+                .attach_filter(&fanout::gate())
+                .map_err(CaptureError::Fanout)?;
+        } else if let Some(program) = &opts.filter {
             // `struct sock_fprog` counts instructions in 16 bits; never let a longer program
             // be cut short on its way in.
             let attached = if program.len() <= usize::from(u16::MAX) {
@@ -152,6 +181,21 @@ impl AfPacket {
         if opts.promisc && ifindex != 0 {
             promiscuous(&socket, ifindex).map_err(CaptureError::Promiscuous)?;
         }
+        // A group is joined once bound: the kernel takes the interface and protocol from the
+        // binding, and every member must have the same.
+        let group = match opts.fanout {
+            None => None,
+            Some(Fanout::Create { members }) => {
+                let on_loopback = ifindex != 0 && Some(ifindex) == loopback;
+                let group = fanout::create(socket.as_raw_fd(), on_loopback)
+                    .map_err(CaptureError::Fanout)?;
+                Some((group, members))
+            }
+            Some(Fanout::Join(group)) => {
+                fanout::join(socket.as_raw_fd(), group).map_err(CaptureError::Fanout)?;
+                Some((group, 0))
+            }
+        };
         if matches!(source, Source::Recv(_)) {
             socket
                 .set_read_timeout(Some(Duration::from_millis(POLL_MS as u64)))
@@ -168,7 +212,33 @@ impl AfPacket {
             iface: opts.iface.clone(),
             direction: opts.direction,
             loopback,
+            group,
         })
+    }
+
+    /// The `PACKET_FANOUT` group this socket is in, if it is in one.
+    pub fn fanout_group(&self) -> Option<FanoutGroup> {
+        self.group.map(|(group, _)| group)
+    }
+
+    /// Starts keeping frames on a fanout member, once every socket of its group has joined:
+    /// the capture `filter` (as [`Options::filter`]; a fanout member is opened with none)
+    /// takes the place of the program that kept nothing. A filter the kernel refuses is told
+    /// to `on_note`, and the capture loop must run it ([`Capture::filters_in_kernel`] then
+    /// says false). Does nothing on a socket outside a group.
+    pub fn open_gate(
+        &mut self,
+        filter: Option<&[SockFilter]>,
+        on_note: &mut dyn FnMut(Note),
+    ) -> Result<(), CaptureError> {
+        if self.group.is_none() {
+            return Ok(());
+        }
+        match fanout::open_gate(&self.socket, filter).map_err(CaptureError::Fanout)? {
+            Ok(in_kernel) => self.filtered = in_kernel,
+            Err(refused) => on_note(Note::FilterInUserSpace(refused)),
+        }
+        Ok(())
     }
 
     fn read_kernel_stats(&mut self) {
@@ -292,7 +362,14 @@ impl Capture for AfPacket {
         } else {
             "SOCK_RAW"
         };
-        format!("AF_PACKET {kind} socket on {}, {how}", self.iface)
+        match self.group {
+            Some((FanoutGroup { id, .. }, members)) if members > 0 => format!(
+                "{members} AF_PACKET {kind} sockets on {} in PACKET_FANOUT hash group {id}, \
+                 each with its own {how}",
+                self.iface
+            ),
+            _ => format!("AF_PACKET {kind} socket on {}, {how}", self.iface),
+        }
     }
 }
 

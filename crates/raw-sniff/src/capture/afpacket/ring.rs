@@ -92,6 +92,12 @@ pub(super) struct Ring {
     cursor: Option<(u32, usize)>,
 }
 
+// SAFETY: the ring is a mapping of its own socket's buffer, reached only through `&mut self`
+// (frames borrow it), so moving it to another thread moves the only way to touch it; the
+// kernel side of the handshake (status words with acquire/release ordering) does not care
+// which thread reads.
+unsafe impl Send for Ring {}
+
 impl Ring {
     /// Switches the socket to TPACKET_V3 and maps a ring of about `buffer` bytes.
     pub(super) fn new(socket: &Socket, buffer: usize) -> io::Result<Ring> {
