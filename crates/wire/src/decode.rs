@@ -14,6 +14,8 @@ use crate::ip::IpProtocol;
 use crate::link::{self, LinkDef, Next, Start};
 use crate::{arp, icmpv4, icmpv6, ipv4, ipv6, ipv6_ext, tcp, udp, vlan};
 
+mod common;
+
 enum_with_unknown! {
     /// Link-layer header type of a capture (tcpdump.org "LINK-LAYER HEADER TYPES").
     pub enum LinkType(u32) {
@@ -175,8 +177,10 @@ pub struct Decoded<'a> {
     vlan_count: u8,
     /// Network layer and its offset.
     pub network: Option<(usize, Network<'a>)>,
-    /// Offsets and kinds of the IPv6 extension headers (see [`Decoded::ext_headers`]).
-    ext_at: [(u32, u8); MAX_EXT_HEADERS],
+    /// Offsets of the IPv6 extension headers (see [`Decoded::ext_headers`]).
+    ext_at: [u32; MAX_EXT_HEADERS],
+    /// Their kinds, apart from the offsets so that both clear in a store or two.
+    ext_kind: [u8; MAX_EXT_HEADERS],
     ext_count: u8,
     /// Transport layer and its offset.
     pub transport: Option<(usize, Transport<'a>)>,
@@ -193,31 +197,54 @@ pub struct Decoded<'a> {
 }
 
 /// Decodes a frame captured with link type `link`. Never panics and never allocates.
-#[inline]
+///
+/// Frames of the common kinds (Ethernet or raw IP, IPv4 or IPv6, TCP or UDP, all valid)
+/// take a straight path that is inlined into the caller; everything else, and every frame
+/// with something to report, goes through the general decoder.
+#[inline(always)]
 pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
-    let mut d = Decoded {
-        frame,
-        link_type: link,
-        link: None,
-        inner_links: [(0, 0, None); MAX_LINKS - 1],
-        vlan_at: [0; MAX_VLANS],
-        vlan_count: 0,
-        network: None,
-        ext_at: [(0, 0); MAX_EXT_HEADERS],
-        ext_count: 0,
-        transport: None,
-        payload: frame,
-        payload_offset: 0,
-        trailer: &[],
-        truncated: false,
-        stop: None,
-    };
-    match link::for_link_type(link) {
-        Start::Header(def) => d.links_from(0, def),
-        Start::Bare(next) => d.next(0, next),
-        Start::Unknown => {}
+    match common::decode(link, frame) {
+        Some(found) => found.into_decoded(link, frame),
+        None => Decoded::decode_any(link, frame),
     }
-    d
+}
+
+impl<'a> Decoded<'a> {
+    /// A frame with nothing decoded yet: all of it is payload.
+    #[inline]
+    fn nothing(link: LinkType, frame: &'a [u8]) -> Decoded<'a> {
+        Decoded {
+            frame,
+            link_type: link,
+            link: None,
+            inner_links: [(0, 0, None); MAX_LINKS - 1],
+            vlan_at: [0; MAX_VLANS],
+            vlan_count: 0,
+            network: None,
+            ext_at: [0; MAX_EXT_HEADERS],
+            ext_kind: [0; MAX_EXT_HEADERS],
+            ext_count: 0,
+            transport: None,
+            payload: frame,
+            payload_offset: 0,
+            trailer: &[],
+            truncated: false,
+            stop: None,
+        }
+    }
+
+    /// The general decoder: every link type, layer and error. Kept out of line so that
+    /// [`decode`], inlined into its callers, stays small.
+    #[inline(never)]
+    fn decode_any(link: LinkType, frame: &'a [u8]) -> Decoded<'a> {
+        let mut d = Decoded::nothing(link, frame);
+        match link::for_link_type(link) {
+            Start::Header(def) => d.links_from(0, def),
+            Start::Bare(next) => d.next(0, next),
+            Start::Unknown => {}
+        }
+        d
+    }
 }
 
 impl<'a> Decoded<'a> {
@@ -436,7 +463,8 @@ impl<'a> Decoded<'a> {
                     return;
                 }
             };
-            self.ext_at[n] = (pos as u32, next.into());
+            self.ext_at[n] = pos as u32;
+            self.ext_kind[n] = next.into();
             n += 1;
             self.ext_count = n as u8;
             let hl = h.header_len();
@@ -531,9 +559,11 @@ impl<'a> Decoded<'a> {
             Some((at, Network::Ipv6(p))) => at + p.into_inner().len(),
             _ => 0,
         };
-        self.ext_at[..usize::from(self.ext_count)]
+        let n = usize::from(self.ext_count);
+        self.ext_at[..n]
             .iter()
-            .map(move |&(at, kind)| {
+            .zip(&self.ext_kind[..n])
+            .map(move |(&at, &kind)| {
                 let offset = at as usize;
                 ExtHeader {
                     offset,

@@ -175,6 +175,9 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// EtherType of the payload.
+    // Inlined on request: the enum conversion is past the inliner's default size, and
+    // callers that compare the result with one constant need it inlined to fold both.
+    #[inline]
     pub fn ethertype(&self) -> EtherType {
         EtherType::from(u16_at(self.buffer.as_ref(), TYPE))
     }

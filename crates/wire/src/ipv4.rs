@@ -333,6 +333,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// Protocol of the payload.
+    // Inlined on request: the enum conversion is past the inliner's default size, and
+    // callers that compare the result with one constant need it inlined to fold both.
+    #[inline]
     pub fn protocol(&self) -> IpProtocol {
         IpProtocol::from(u8_at(self.buffer.as_ref(), PROTOCOL))
     }

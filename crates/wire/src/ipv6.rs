@@ -115,6 +115,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// Next header.
+    // Inlined on request: the enum conversion is past the inliner's default size, and
+    // callers that compare the result with one constant need it inlined to fold both.
+    #[inline]
     pub fn next_header(&self) -> IpProtocol {
         IpProtocol::from(u8_at(self.buffer.as_ref(), NEXT_HEADER))
     }

@@ -587,6 +587,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// Header length in bytes.
+    // Inlined on request: the common decode path reads it from a fixed-size array, where
+    // inlining removes its bounds check.
+    #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(bits16(self.buffer.as_ref(), DATA_OFFSET)) * 4
     }
