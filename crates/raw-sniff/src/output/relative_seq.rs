@@ -18,8 +18,8 @@ type End = (IpAddr, u16);
 /// A conversation's two endpoints in a fixed order, packed: per side a family byte, the
 /// address (an IPv4 one in the first four bytes) and the port. A new conversation hashes its
 /// key three times (looked up, inserted, and later removed to make room), so the key is
-/// hashed as one string, with one call of the keyed hasher (std's SipHash, so crafted
-/// addresses cannot pile conversations into one bucket), not once per field.
+/// hashed as one string, with one call of the table's seeded hasher (wire's `LruMap`, so
+/// crafted addresses cannot pile conversations into one bucket), not once per field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key([u8; 38]);
 

@@ -252,9 +252,9 @@ impl<'a> Segment<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FlowKey(SocketAddr, SocketAddr);
 
-/// Hashed as one 36-byte string (each side's address as IPv6, then its port): a keyed
-/// hasher (std's SipHash, so crafted addresses cannot pile flows into one bucket) then runs
-/// once over it rather than once per field, on every segment. Keys that are equal encode
+/// Hashed as one 36-byte string (each side's address as IPv6, then its port): the table's
+/// seeded hasher (see [`lru`], so crafted addresses cannot pile flows into one bucket) then
+/// runs once over it rather than once per field, on every segment. Keys that are equal encode
 /// equally, which is all `Hash` needs.
 impl Hash for FlowKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
