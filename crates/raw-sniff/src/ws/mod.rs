@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use websocket::handshake::{accept_key, Request, Response};
-use wire::reassembly::{CloseReason, Config, Direction, Event, Reassembler, Segment};
+use wire::reassembly::{CloseReason, Config, Direction, Event, Reassembler, Segment, Wanted};
 use wire::Decoded;
 
 use frames::{DirDecoder, Output};
@@ -259,17 +259,39 @@ impl Tracker {
     pub fn segment(&mut self, ts: Duration, seg: &Segment<'_>, out: &mut Vec<WsEvent>) {
         let (flows, config) = (&mut self.flows, &self.config);
         self.reassembler
-            .push(ts, seg, |e| event(flows, config, e, out));
+            .push_wanted(ts, seg, |e| event(flows, config, e, out));
     }
 
     /// Ends the input: flushes every flow.
     pub fn finish(&mut self, out: &mut Vec<WsEvent>) {
         let (flows, config) = (&mut self.flows, &self.config);
-        self.reassembler.finish(|e| event(flows, config, e, out));
+        self.reassembler.finish(|e| {
+            event(flows, config, e, out);
+        });
     }
 }
 
-fn event(flows: &mut Flows, config: &WsConfig, e: Event<'_>, out: &mut Vec<WsEvent>) {
+/// Handles one event of the reassembler, and tells it whether the event's flow is still of
+/// interest: a flow neither examined nor just opened never will be again (only the flow just
+/// opened can be taken into `map`, and one that leaves it never comes back), so from then on
+/// its bytes need not be kept or handed over.
+fn event(flows: &mut Flows, config: &WsConfig, e: Event<'_>, out: &mut Vec<WsEvent>) -> Wanted {
+    let flow = match e {
+        Event::Opened { flow, .. }
+        | Event::Data { flow, .. }
+        | Event::Gap { flow, .. }
+        | Event::Closed { flow, .. } => flow,
+    };
+    handle(flows, config, e, out);
+    let opening = flows.opening.is_some_and(|(f, ..)| f == flow);
+    if opening || flows.map.contains_key(&flow) {
+        Wanted::Bytes
+    } else {
+        Wanted::CloseOnly
+    }
+}
+
+fn handle(flows: &mut Flows, config: &WsConfig, e: Event<'_>, out: &mut Vec<WsEvent>) {
     match e {
         Event::Opened {
             flow,
