@@ -128,6 +128,10 @@ pub struct WsConfig {
     pub messages: bool,
     /// Most connections examined at once; see [`DEFAULT_MAX_CONNS`].
     pub max_conns: usize,
+    /// Payload bytes the printer shows of a frame, when it shows only the start (a line
+    /// without `--ws-full`): a text frame then keeps only those bytes, all of it checked
+    /// all the same. `None` keeps every payload whole (JSON, `--ws-full`).
+    pub preview: Option<usize>,
 }
 
 impl Default for WsConfig {
@@ -137,6 +141,7 @@ impl Default for WsConfig {
             max_frame: 0,
             messages: false,
             max_conns: DEFAULT_MAX_CONNS,
+            preview: None,
         }
     }
 }
@@ -369,11 +374,9 @@ fn start_joined(
     let joining = |dir| {
         // Whether permessage-deflate was agreed is unknown, so RSV1 is taken as it would be
         // (browsers agree it by default); such messages are shown compressed.
-        DirDecoder::joining(dir, 0, websocket::frame::RSV1, max).with_messages(
-            config.messages,
-            None,
-            max_message(max),
-        )
+        DirDecoder::joining(dir, 0, websocket::frame::RSV1, max)
+            .with_messages(config.messages, None, max_message(max))
+            .previewing(config.preview)
     };
     flows.map.insert(
         flow,
@@ -554,13 +557,15 @@ impl Http {
                                 config.messages,
                                 takeover("client_no_context_takeover"),
                                 max,
-                            ),
+                            )
+                            .previewing(config.preview),
                         DirDecoder::new(Direction::ServerToClient, self.start[1], rsv, max_frame)
                             .with_messages(
                                 config.messages,
                                 takeover("server_no_context_takeover"),
                                 max,
-                            ),
+                            )
+                            .previewing(config.preview),
                     ]);
                     let rest = [
                         std::mem::take(&mut self.buf[0]),

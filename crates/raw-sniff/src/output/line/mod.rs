@@ -199,7 +199,11 @@ impl<W: Write> Printer for LinePrinter<W> {
     }
 
     fn ws(&mut self, event: &crate::ws::WsEvent, full: bool) -> io::Result<()> {
-        writeln!(self.out, "{}", super::ws::line(event, full))
+        // Into the line buffer the packets use, not a String of its own per event.
+        self.line.clear();
+        super::ws::push_line(&mut self.line, event, full);
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())
     }
 
     fn flush(&mut self) -> io::Result<()> {
