@@ -526,7 +526,11 @@ impl Half {
         let end = start + bytes.len() as u64;
         let mut pieces: Vec<(u64, u64)> = Vec::new();
         let mut cursor = start;
-        for (&k, v) in self.ooo.range(..end) {
+        // Ranges never overlap, so of those starting before `start` only the last can reach
+        // into the segment: it and those starting inside it are all there is to look at, not
+        // every range held below its end.
+        let before = self.ooo.range(..start).next_back();
+        for (&k, v) in before.into_iter().chain(self.ooo.range(start..end)) {
             let kend = k + v.len as u64;
             if kend <= cursor {
                 continue;
