@@ -46,29 +46,25 @@ fn text_shown_of(payload: &[u8], total: usize, max: usize) -> String {
 /// [`text_shown_of`] appended to `out`.
 fn push_text_shown(out: &mut String, payload: &[u8], total: usize, max: usize) {
     let mut cut = payload.len().min(max);
-    if cut < total {
-        // Back up over a character the cut would split, so it is not shown as U+FFFD.
-        if let Err(err) = std::str::from_utf8(&payload[..cut]) {
-            if err.error_len().is_none() {
-                cut = err.valid_up_to();
+    // Printable ASCII but the quote and the backslash, which `{:?}` writes as it is and no
+    // cut can split: one pass (without an early exit, so it runs on whole words) decides.
+    let plain = payload[..cut].iter().fold(true, |plain, &b| {
+        plain & (0x20..0x7f).contains(&b) & (b != b'"') & (b != b'\\')
+    });
+    if plain {
+        out.push('"');
+        out.push_str(std::str::from_utf8(&payload[..cut]).unwrap_or_default());
+        out.push('"');
+    } else {
+        if cut < total {
+            // Back up over a character the cut would split, so it is not shown as U+FFFD.
+            if let Err(err) = std::str::from_utf8(&payload[..cut]) {
+                if err.error_len().is_none() {
+                    cut = err.valid_up_to();
+                }
             }
         }
-    }
-    let shown = &payload[..cut];
-    match std::str::from_utf8(shown) {
-        // Printable ASCII but the quote and the backslash is written by `{:?}` as it is.
-        Ok(text)
-            if shown
-                .iter()
-                .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') =>
-        {
-            out.push('"');
-            out.push_str(text);
-            out.push('"');
-        }
-        _ => {
-            let _ = write!(out, "{:?}", String::from_utf8_lossy(shown));
-        }
+        let _ = write!(out, "{:?}", String::from_utf8_lossy(&payload[..cut]));
     }
     if cut < total {
         out.push_str(" … (");

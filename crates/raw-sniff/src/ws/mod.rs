@@ -187,6 +187,9 @@ struct Flows {
     opening: Option<(u64, SocketAddr, SocketAddr)>,
     /// Connections not examined because `max_conns` were already.
     skipped: u64,
+    /// What a decoder reports for one segment, on its way to the caller's events: one
+    /// buffer for every segment, not one allocated per segment.
+    outputs: Vec<Output>,
 }
 
 impl Flows {
@@ -429,9 +432,9 @@ fn data(
     };
     let forget = match state {
         FlowState::Ws(dirs) => {
-            let mut outputs = Vec::new();
-            dirs[index(dir)].data(bytes, &mut outputs);
-            push_outputs(flow, dir, outputs, out);
+            let outputs = &mut flows.outputs;
+            dirs[index(dir)].data(bytes, outputs);
+            drain_outputs(flow, dir, outputs, out);
             false
         }
         FlowState::Http(http) => {
@@ -624,8 +627,13 @@ fn max_message(max_frame: u64) -> usize {
     (max_frame as usize).saturating_mul(16)
 }
 
-fn push_outputs(flow: u64, dir: Direction, outputs: Vec<Output>, out: &mut Vec<WsEvent>) {
-    for o in outputs {
+fn push_outputs(flow: u64, dir: Direction, mut outputs: Vec<Output>, out: &mut Vec<WsEvent>) {
+    drain_outputs(flow, dir, &mut outputs, out);
+}
+
+/// [`push_outputs`] from a buffer that is kept, empty, for the next segment.
+fn drain_outputs(flow: u64, dir: Direction, outputs: &mut Vec<Output>, out: &mut Vec<WsEvent>) {
+    for o in outputs.drain(..) {
         out.push(match o {
             Output::Frame(frame) => WsEvent::Frame { flow, dir, frame },
             Output::Message(message) => WsEvent::Message { flow, dir, message },
