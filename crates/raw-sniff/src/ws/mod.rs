@@ -180,7 +180,9 @@ pub const DEFAULT_MAX_CONNS: usize = 65_536;
 /// here or is dropped at once, so nothing here is looked at but the flow of each event.
 #[derive(Default)]
 struct Flows {
-    map: HashMap<u64, FlowState>,
+    /// Looked up on every event of an examined connection: by the reassembler's own seeded
+    /// hasher (see `wire::reassembly::lru`), not SipHash.
+    map: HashMap<u64, FlowState, foldhash::fast::RandomState>,
     /// The flow the reassembler just reported opened, with its client and server: its first
     /// bytes or gap are the very next event, which decides whether it goes into `map`. One
     /// slot is enough, since the reassembler reports a flow only then.
