@@ -22,6 +22,12 @@ impl Style {
         }
     }
 
+    /// Whether text is painted at all: where it is not, a printer may write words straight
+    /// onto its line rather than through the `String`s these methods return.
+    pub fn paints(self) -> bool {
+        self.color
+    }
+
     /// Timestamps and other context.
     pub fn dim(self, text: &str) -> String {
         self.paint("2", text)

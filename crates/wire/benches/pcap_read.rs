@@ -1,5 +1,6 @@
 //! Reading a pcap of one million packets and decoding every one: packets per second,
-//! including file reads through a `BufReader`. The file is written once into Cargo's
+//! including file reads, with the file handed to the reader as it is (`wire`, the reader
+//! reading blocks of its own, as raw-sniff -r does) and through a `BufReader` (`bufreader`). The file is written once into Cargo's
 //! target temp directory from the frames of `tests/data/lo-mixed.pcap` (TCP over IPv4 and
 //! IPv6, UDP, ICMP), repeated.
 //!
@@ -47,8 +48,16 @@ fn make_file() -> PathBuf {
     path
 }
 
-fn read_all(path: &PathBuf) -> u64 {
-    let mut r = Reader::new(BufReader::with_capacity(1 << 16, File::open(path).unwrap())).unwrap();
+fn read_all(path: &PathBuf, buffered: bool) -> u64 {
+    if buffered {
+        let file = BufReader::with_capacity(1 << 16, File::open(path).unwrap());
+        read_from(Reader::new(file).unwrap())
+    } else {
+        read_from(Reader::new(File::open(path).unwrap()).unwrap())
+    }
+}
+
+fn read_from<R: std::io::Read>(mut r: Reader<R>) -> u64 {
     let mut n = 0u64;
     let mut acc = 0u64;
     while let Some(p) = r.next_packet().unwrap() {
@@ -67,7 +76,8 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("pcap_read_decode_1m");
     g.throughput(Throughput::Elements(PACKETS));
     g.sample_size(10);
-    g.bench_function("wire", |b| b.iter(|| black_box(read_all(&path))));
+    g.bench_function("wire", |b| b.iter(|| black_box(read_all(&path, false))));
+    g.bench_function("bufreader", |b| b.iter(|| black_box(read_all(&path, true))));
     g.finish();
     let _ = std::fs::remove_file(&path);
 }

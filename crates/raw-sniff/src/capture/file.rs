@@ -1,7 +1,7 @@
 //! `--read FILE`: packets from a pcap or pcapng file, decoded exactly as live ones are.
 
 use std::fs::File;
-use std::io::{self, BufReader};
+use std::io;
 use std::path::Path;
 
 use wire::pcap::{PcapError, Reader};
@@ -10,7 +10,8 @@ use super::{Capture, CaptureError, CapturedFrame, Next, Stats};
 
 /// A pcap or pcapng file read to its end.
 pub struct PcapFile {
-    reader: Reader<BufReader<File>>,
+    /// The reader reads the file in large blocks itself and lends packets out of them.
+    reader: Reader<File>,
     path: std::path::PathBuf,
     done: bool,
 }
@@ -22,11 +23,9 @@ impl PcapFile {
             path: path.to_owned(),
             source,
         })?;
-        let reader = Reader::new(BufReader::with_capacity(1 << 20, file)).map_err(|source| {
-            CaptureError::ReadFile {
-                path: path.to_owned(),
-                source,
-            }
+        let reader = Reader::new(file).map_err(|source| CaptureError::ReadFile {
+            path: path.to_owned(),
+            source,
         })?;
         Ok(PcapFile {
             reader,

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod json;
 pub mod line;
 pub mod relative_seq;
+pub mod text;
 pub mod time;
 pub mod values;
 pub mod verbose;

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use jiff::tz::TimeZone;
 
+use super::text::{push_padded, push_u64};
+
 /// Time of day (UTC) with microseconds, as tcpdump prints it in UTC.
 pub fn time_of_day(ts: wire::pcap::Timestamp) -> String {
     let secs = ts.secs % 86_400;
@@ -112,7 +114,7 @@ impl Clock {
             }
             Stamp::Epoch => {
                 if convertible(secs) {
-                    let _ = write!(out, "{}", secs as u32);
+                    push_u64(out, u64::from(secs as u32));
                     self.frac(out, frac);
                 } else {
                     out.push_str(CONVERSION_ERROR);
@@ -149,10 +151,12 @@ impl Clock {
     }
 
     fn frac(&self, out: &mut String, frac: u32) {
-        let _ = match self.format.precision {
-            Precision::Micro => write!(out, ".{frac:06}"),
-            Precision::Nano => write!(out, ".{frac:09}"),
+        out.push('.');
+        let width = match self.format.precision {
+            Precision::Micro => 6,
+            Precision::Nano => 9,
         };
+        push_padded(out, u64::from(frac), width);
     }
 
     fn zone(&mut self) -> &mut LocalZone {
@@ -188,14 +192,13 @@ fn sub(a: (i64, u32), b: (i64, u32), unit: u32) -> (i64, u32) {
     }
 }
 
+/// `{:02}:{:02}:{:02}` of the hours, minutes and seconds, written on every line.
 fn hms(out: &mut String, secs_of_day: u64) {
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}",
-        secs_of_day / 3600,
-        secs_of_day / 60 % 60,
-        secs_of_day % 60
-    );
+    push_padded(out, secs_of_day / 3600, 2);
+    out.push(':');
+    push_padded(out, secs_of_day / 60 % 60, 2);
+    out.push(':');
+    push_padded(out, secs_of_day % 60, 2);
 }
 
 /// (year, month, day) of the `days`th day after 1970-01-01 (Howard Hinnant's algorithm for the

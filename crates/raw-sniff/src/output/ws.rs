@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value as Json};
 use websocket::{CloseFrame, OpCode};
 use wire::reassembly::{CloseReason, Direction};
 
+use super::text::push_u64;
 use super::values::hex;
 use crate::ws::{GapOutcome, Note, SeenFrame, WsEvent};
 
@@ -31,20 +32,54 @@ fn key_hex(key: [u8; 4]) -> String {
 /// a character boundary. Only the bytes shown are converted: a preview of a large message
 /// costs what it shows.
 fn text_shown(payload: &[u8], max: usize) -> String {
+    text_shown_of(payload, payload.len(), max)
+}
+
+/// [`text_shown`] of a payload `total` bytes long of which `payload` is the start (a frame
+/// decoded whole but kept only as far as a line shows it).
+fn text_shown_of(payload: &[u8], total: usize, max: usize) -> String {
+    let mut out = String::new();
+    push_text_shown(&mut out, payload, total, max);
+    out
+}
+
+/// [`text_shown_of`] appended to `out`.
+fn push_text_shown(out: &mut String, payload: &[u8], total: usize, max: usize) {
     let mut cut = payload.len().min(max);
-    if cut < payload.len() {
-        // Back up over a character the cut would split, so it is not shown as U+FFFD.
-        if let Err(err) = std::str::from_utf8(&payload[..cut]) {
-            if err.error_len().is_none() {
-                cut = err.valid_up_to();
+    // Printable ASCII but the quote and the backslash, which `{:?}` writes as it is and no
+    // cut can split: one pass (without an early exit, so it runs on whole words) decides.
+    let plain = payload[..cut].iter().fold(true, |plain, &b| {
+        plain & (0x20..0x7f).contains(&b) & (b != b'"') & (b != b'\\')
+    });
+    if plain {
+        out.push('"');
+        out.push_str(std::str::from_utf8(&payload[..cut]).unwrap_or_default());
+        out.push('"');
+    } else {
+        if cut < total {
+            // Back up over a character the cut would split, so it is not shown as U+FFFD.
+            if let Err(err) = std::str::from_utf8(&payload[..cut]) {
+                if err.error_len().is_none() {
+                    cut = err.valid_up_to();
+                }
             }
         }
+        let _ = write!(out, "{:?}", String::from_utf8_lossy(&payload[..cut]));
     }
-    let mut out = format!("{:?}", String::from_utf8_lossy(&payload[..cut]));
-    if cut < payload.len() {
-        let _ = write!(out, " … ({} more bytes)", payload.len() - cut);
+    if cut < total {
+        out.push_str(" … (");
+        push_u64(out, (total - cut) as u64);
+        out.push_str(" more bytes)");
     }
-    out
+}
+
+/// Bytes in lower-case hex, two digits each: `values::hex` appended to `out`.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
 }
 
 fn hex_shown(payload: &[u8], max: usize) -> String {
@@ -147,22 +182,48 @@ pub fn line(ev: &WsEvent, full: bool) -> String {
 }
 
 fn frame_line(dir: Direction, f: &SeenFrame, max: usize) -> String {
+    let mut s = String::new();
+    push_frame_line(&mut s, dir, f, max);
+    s
+}
+
+/// [`line`] appended to `out`: what a line printer calls for each event, into the one
+/// buffer it reuses. A frame's line, the one a busy WebSocket connection prints thousands
+/// of times a second, is written piece by piece; every other event's is [`line`]'s.
+pub fn push_line(out: &mut String, ev: &WsEvent, full: bool) {
+    match ev {
+        WsEvent::Frame { dir, frame, .. } => {
+            push_frame_line(out, *dir, frame, if full { usize::MAX } else { SHOWN })
+        }
+        other => out.push_str(&line(other, full)),
+    }
+}
+
+fn push_frame_line(s: &mut String, dir: Direction, f: &SeenFrame, max: usize) {
     let h = &f.header;
-    let mut s = format!(
-        "  ws {}: {} fin={} rsv={:03b}",
-        dir_text(dir),
-        opcode_name(h.opcode),
-        u8::from(h.fin),
-        h.rsv()
-    );
+    // `  ws {dir}: {opcode} fin={fin} rsv={rsv:03b}`
+    s.push_str("  ws ");
+    s.push_str(dir_text(dir));
+    s.push_str(": ");
+    if h.opcode.is_reserved() {
+        s.push_str(&opcode_name(h.opcode));
+    } else {
+        s.push_str(h.opcode.name());
+    }
+    s.push_str(if h.fin { " fin=1 rsv=" } else { " fin=0 rsv=" });
+    for bit in [h.rsv1, h.rsv2, h.rsv3] {
+        s.push(if bit { '1' } else { '0' });
+    }
     match h.mask {
         Some(key) => {
-            let _ = write!(s, " masked key={}", key_hex(key));
+            s.push_str(" masked key=");
+            push_hex(s, &key);
         }
         None => s.push_str(" unmasked"),
     }
-    let _ = write!(s, " len={}", h.payload_len);
-    let partial = (f.payload.len() as u64) < h.payload_len;
+    s.push_str(" len=");
+    push_u64(s, h.payload_len);
+    let partial = (f.payload.len() as u64 + f.elided) < h.payload_len;
     match h.opcode {
         OpCode::Close => match CloseFrame::split(&f.payload) {
             Some((code, reason)) => {
@@ -183,7 +244,9 @@ fn frame_line(dir: Direction, f: &SeenFrame, max: usize) -> String {
             }
         },
         _ if f.text => {
-            let _ = write!(s, " {}", text_shown(&f.payload, max));
+            let total = f.payload.len() + f.elided as usize;
+            s.push(' ');
+            push_text_shown(s, &f.payload, total, max);
         }
         OpCode::Ping | OpCode::Pong if std::str::from_utf8(&f.payload).is_ok() => {
             if !f.payload.is_empty() {
@@ -211,7 +274,6 @@ fn frame_line(dir: Direction, f: &SeenFrame, max: usize) -> String {
     for v in &f.violations {
         let _ = write!(s, " [violation: {v}]");
     }
-    s
 }
 
 fn opcode_name(op: OpCode) -> String {

@@ -35,6 +35,8 @@ impl WsStage {
                 },
                 messages: opts.messages,
                 max_conns: opts.max_conns,
+                // A line shows a frame's first bytes only: nothing else need be kept.
+                preview: (!full).then_some(crate::output::ws::SHOWN),
             }),
             events: Vec::new(),
             full,

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use websocket::handshake::{accept_key, Request, Response};
-use wire::reassembly::{CloseReason, Config, Direction, Event, Reassembler, Segment};
+use wire::reassembly::{CloseReason, Config, Direction, Event, Reassembler, Segment, Wanted};
 use wire::Decoded;
 
 use frames::{DirDecoder, Output};
@@ -128,6 +128,10 @@ pub struct WsConfig {
     pub messages: bool,
     /// Most connections examined at once; see [`DEFAULT_MAX_CONNS`].
     pub max_conns: usize,
+    /// Payload bytes the printer shows of a frame, when it shows only the start (a line
+    /// without `--ws-full`): a text frame then keeps only those bytes, all of it checked
+    /// all the same. `None` keeps every payload whole (JSON, `--ws-full`).
+    pub preview: Option<usize>,
 }
 
 impl Default for WsConfig {
@@ -137,6 +141,7 @@ impl Default for WsConfig {
             max_frame: 0,
             messages: false,
             max_conns: DEFAULT_MAX_CONNS,
+            preview: None,
         }
     }
 }
@@ -175,13 +180,18 @@ pub const DEFAULT_MAX_CONNS: usize = 65_536;
 /// here or is dropped at once, so nothing here is looked at but the flow of each event.
 #[derive(Default)]
 struct Flows {
-    map: HashMap<u64, FlowState>,
+    /// Looked up on every event of an examined connection: by the reassembler's own seeded
+    /// hasher (see `wire::reassembly::lru`), not SipHash.
+    map: HashMap<u64, FlowState, foldhash::fast::RandomState>,
     /// The flow the reassembler just reported opened, with its client and server: its first
     /// bytes or gap are the very next event, which decides whether it goes into `map`. One
     /// slot is enough, since the reassembler reports a flow only then.
     opening: Option<(u64, SocketAddr, SocketAddr)>,
     /// Connections not examined because `max_conns` were already.
     skipped: u64,
+    /// What a decoder reports for one segment, on its way to the caller's events: one
+    /// buffer for every segment, not one allocated per segment.
+    outputs: Vec<Output>,
 }
 
 impl Flows {
@@ -259,17 +269,39 @@ impl Tracker {
     pub fn segment(&mut self, ts: Duration, seg: &Segment<'_>, out: &mut Vec<WsEvent>) {
         let (flows, config) = (&mut self.flows, &self.config);
         self.reassembler
-            .push(ts, seg, |e| event(flows, config, e, out));
+            .push_wanted(ts, seg, |e| event(flows, config, e, out));
     }
 
     /// Ends the input: flushes every flow.
     pub fn finish(&mut self, out: &mut Vec<WsEvent>) {
         let (flows, config) = (&mut self.flows, &self.config);
-        self.reassembler.finish(|e| event(flows, config, e, out));
+        self.reassembler.finish(|e| {
+            event(flows, config, e, out);
+        });
     }
 }
 
-fn event(flows: &mut Flows, config: &WsConfig, e: Event<'_>, out: &mut Vec<WsEvent>) {
+/// Handles one event of the reassembler, and tells it whether the event's flow is still of
+/// interest: a flow neither examined nor just opened never will be again (only the flow just
+/// opened can be taken into `map`, and one that leaves it never comes back), so from then on
+/// its bytes need not be kept or handed over.
+fn event(flows: &mut Flows, config: &WsConfig, e: Event<'_>, out: &mut Vec<WsEvent>) -> Wanted {
+    let flow = match e {
+        Event::Opened { flow, .. }
+        | Event::Data { flow, .. }
+        | Event::Gap { flow, .. }
+        | Event::Closed { flow, .. } => flow,
+    };
+    handle(flows, config, e, out);
+    let opening = flows.opening.is_some_and(|(f, ..)| f == flow);
+    if opening || flows.map.contains_key(&flow) {
+        Wanted::Bytes
+    } else {
+        Wanted::CloseOnly
+    }
+}
+
+fn handle(flows: &mut Flows, config: &WsConfig, e: Event<'_>, out: &mut Vec<WsEvent>) {
     match e {
         Event::Opened {
             flow,
@@ -347,11 +379,9 @@ fn start_joined(
     let joining = |dir| {
         // Whether permessage-deflate was agreed is unknown, so RSV1 is taken as it would be
         // (browsers agree it by default); such messages are shown compressed.
-        DirDecoder::joining(dir, 0, websocket::frame::RSV1, max).with_messages(
-            config.messages,
-            None,
-            max_message(max),
-        )
+        DirDecoder::joining(dir, 0, websocket::frame::RSV1, max)
+            .with_messages(config.messages, None, max_message(max))
+            .previewing(config.preview)
     };
     flows.map.insert(
         flow,
@@ -404,9 +434,9 @@ fn data(
     };
     let forget = match state {
         FlowState::Ws(dirs) => {
-            let mut outputs = Vec::new();
-            dirs[index(dir)].data(bytes, &mut outputs);
-            push_outputs(flow, dir, outputs, out);
+            let outputs = &mut flows.outputs;
+            dirs[index(dir)].data(bytes, outputs);
+            drain_outputs(flow, dir, outputs, out);
             false
         }
         FlowState::Http(http) => {
@@ -532,13 +562,15 @@ impl Http {
                                 config.messages,
                                 takeover("client_no_context_takeover"),
                                 max,
-                            ),
+                            )
+                            .previewing(config.preview),
                         DirDecoder::new(Direction::ServerToClient, self.start[1], rsv, max_frame)
                             .with_messages(
                                 config.messages,
                                 takeover("server_no_context_takeover"),
                                 max,
-                            ),
+                            )
+                            .previewing(config.preview),
                     ]);
                     let rest = [
                         std::mem::take(&mut self.buf[0]),
@@ -597,8 +629,13 @@ fn max_message(max_frame: u64) -> usize {
     (max_frame as usize).saturating_mul(16)
 }
 
-fn push_outputs(flow: u64, dir: Direction, outputs: Vec<Output>, out: &mut Vec<WsEvent>) {
-    for o in outputs {
+fn push_outputs(flow: u64, dir: Direction, mut outputs: Vec<Output>, out: &mut Vec<WsEvent>) {
+    drain_outputs(flow, dir, &mut outputs, out);
+}
+
+/// [`push_outputs`] from a buffer that is kept, empty, for the next segment.
+fn drain_outputs(flow: u64, dir: Direction, outputs: &mut Vec<Output>, out: &mut Vec<WsEvent>) {
+    for o in outputs.drain(..) {
         out.push(match o {
             Output::Frame(frame) => WsEvent::Frame { flow, dir, frame },
             Output::Message(message) => WsEvent::Message { flow, dir, message },

@@ -1,7 +1,7 @@
 //! Classic pcap records: a 24-byte file header (read by [`Reader::new`]), then 16-byte record
 //! headers in the writer's byte order, with micro- or nanosecond stamps.
 
-use super::{read_full, u32_of, Meta, PcapError, Reader, Timestamp, MAX_RECORD_LEN};
+use super::{u32_of, Meta, PcapError, Reader, Timestamp, MAX_RECORD_LEN};
 use crate::decode::LinkType;
 use std::io::Read;
 
@@ -16,8 +16,8 @@ impl<R: Read> Reader<R> {
         link: LinkType,
     ) -> Result<Option<Meta>, PcapError> {
         let start = self.offset;
-        let mut h = [0u8; 16];
-        let n = read_full(&mut self.inner, &mut h)?;
+        let head = self.src.take(16)?;
+        let n = head.len();
         if n == 0 {
             return Ok(None);
         }
@@ -29,6 +29,7 @@ impl<R: Read> Reader<R> {
                 have: n,
             });
         }
+        let h = self.src.bytes(head);
         let secs = u32_of(&h[0..], big);
         let frac = u32_of(&h[4..], big);
         let incl = u32_of(&h[8..], big) as usize;
@@ -39,8 +40,8 @@ impl<R: Read> Reader<R> {
                 reason: "record length above 1 MiB",
             });
         }
-        self.buf.resize(incl, 0);
-        let got = read_full(&mut self.inner, &mut self.buf)?;
+        let data = self.src.take(incl)?;
+        let got = data.len();
         if got < incl {
             return Err(PcapError::Truncated {
                 what: "packet record",
@@ -62,7 +63,7 @@ impl<R: Read> Reader<R> {
             },
             link,
             interface: 0,
-            data: 0..incl,
+            data,
             orig_len,
         }))
     }

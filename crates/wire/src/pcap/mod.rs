@@ -11,6 +11,7 @@
 //! every later record to `classic` or `pcapng`; [`Writer`] (in `writer`) writes classic pcap,
 //! and [`NgWriter`] (in `ng_writer`) pcapng, with an interface description per link type.
 
+mod blocks;
 mod classic;
 mod ng_writer;
 mod pcapng;
@@ -22,6 +23,7 @@ use std::io::{self, Read};
 
 use crate::decode::LinkType;
 
+use blocks::Blocks;
 use classic::{PCAP_MAGIC_NS, PCAP_MAGIC_US};
 pub use ng_writer::{InterfaceInfo, NgWriteError, NgWriter, SectionInfo};
 use pcapng::{Interface, NG_SHB};
@@ -102,28 +104,16 @@ enum Format {
     },
 }
 
-/// Reads packets from a pcap or pcapng stream (give it a `BufReader` for files).
+/// Reads packets from a pcap or pcapng stream. It reads in large blocks of its own and lends
+/// each packet out of the block it is in, so a file needs no `BufReader` around it.
 #[derive(Debug)]
 pub struct Reader<R> {
-    inner: R,
+    src: Blocks<R>,
     format: Format,
-    buf: Vec<u8>,
+    /// The body of the last pcapng block read, in `src`'s block.
+    body: core::ops::Range<usize>,
     offset: u64,
     done: bool,
-}
-
-/// Reads until `buf` is full or the stream ends; returns how much was read.
-fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 fn u16_of(b: &[u8], big: bool) -> u16 {
@@ -152,9 +142,10 @@ fn link_of(v: u32) -> LinkType {
 impl<R: Read> Reader<R> {
     /// Reads the file header and detects the format; for pcapng, also the blocks up to the
     /// first interface description.
-    pub fn new(mut inner: R) -> Result<Reader<R>, PcapError> {
+    pub fn new(inner: R) -> Result<Reader<R>, PcapError> {
+        let mut src = Blocks::new(inner);
         let mut head = [0u8; 24];
-        let n = read_full(&mut inner, &mut head[..4])?;
+        let n = src.read_full(&mut head[..4])?;
         if n < 4 {
             return Err(PcapError::Truncated {
                 what: "file header",
@@ -167,7 +158,7 @@ impl<R: Read> Reader<R> {
         let be = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
         if le == NG_SHB {
             let mut len = [0u8; 4];
-            let n = read_full(&mut inner, &mut len)?;
+            let n = src.read_full(&mut len)?;
             if n < 4 {
                 return Err(PcapError::Truncated {
                     what: "section header block",
@@ -177,12 +168,12 @@ impl<R: Read> Reader<R> {
                 });
             }
             let mut r = Reader {
-                inner,
+                src,
                 format: Format::PcapNg {
                     big_endian: false,
                     interfaces: Vec::new(),
                 },
-                buf: Vec::new(),
+                body: 0..0,
                 offset: 0,
                 done: false,
             };
@@ -197,7 +188,7 @@ impl<R: Read> Reader<R> {
             (_, PCAP_MAGIC_NS) => (true, true),
             _ => return Err(PcapError::BadMagic(be)),
         };
-        let n = read_full(&mut inner, &mut head[4..])?;
+        let n = src.read_full(&mut head[4..])?;
         if n < 20 {
             return Err(PcapError::Truncated {
                 what: "file header",
@@ -208,13 +199,13 @@ impl<R: Read> Reader<R> {
         }
         let link = link_of(u32_of(&head[20..], big_endian));
         Ok(Reader {
-            inner,
+            src,
             format: Format::Pcap {
                 big_endian,
                 nanos,
                 link,
             },
-            buf: Vec::new(),
+            body: 0..0,
             offset: 24,
             done: false,
         })
@@ -270,7 +261,7 @@ impl<R: Read> Reader<R> {
                 link: meta.link,
                 interface: meta.interface,
                 interface_name: self.interface_name(meta.interface),
-                data: &self.buf[meta.data.clone()],
+                data: self.src.bytes(meta.data.clone()),
                 orig_len: meta.orig_len,
             })),
             Ok(None) => {
@@ -285,7 +276,7 @@ impl<R: Read> Reader<R> {
     }
 }
 
-/// Where the next record's parts are in the reader's buffer, before it is lent out as a
+/// Where the next record's parts are in the reader's block, before it is lent out as a
 /// [`Record`].
 struct Meta {
     ts: Timestamp,

@@ -1,9 +1,7 @@
 //! pcapng blocks: section headers (each may switch byte order), interface descriptions,
 //! enhanced, obsolete and simple packet blocks; others are skipped.
 
-use super::{
-    read_full, u16_of, u32_of, Format, Meta, PcapError, Reader, Timestamp, MAX_RECORD_LEN,
-};
+use super::{u16_of, u32_of, Format, Meta, PcapError, Reader, Timestamp, MAX_RECORD_LEN};
 use crate::decode::LinkType;
 use std::io::Read;
 
@@ -99,7 +97,7 @@ impl<R: Read> Reader<R> {
     fn next_ng_block(&mut self) -> Result<Block, PcapError> {
         let start = self.offset;
         let mut h = [0u8; 8];
-        let n = read_full(&mut self.inner, &mut h)?;
+        let n = self.src.read_full(&mut h)?;
         if n == 0 {
             return Ok(Block::End);
         }
@@ -133,8 +131,8 @@ impl<R: Read> Reader<R> {
                 reason: "block length not a multiple of 4 in 12..=1 MiB",
             });
         }
-        self.buf.resize(total - 8, 0);
-        let got = read_full(&mut self.inner, &mut self.buf)?;
+        self.body = self.src.take(total - 8)?;
+        let got = self.body.len();
         if got < total - 8 {
             return Err(PcapError::Truncated {
                 what: "block",
@@ -144,7 +142,7 @@ impl<R: Read> Reader<R> {
             });
         }
         self.offset += total as u64;
-        if u32_of(&self.buf[total - 12..], big) as usize != total {
+        if u32_of(&self.src.bytes(self.body.clone())[total - 12..], big) as usize != total {
             return Err(PcapError::Malformed {
                 offset: start,
                 reason: "block trailing length differs from leading length",
@@ -171,7 +169,7 @@ impl<R: Read> Reader<R> {
         start: u64,
     ) -> Result<(), PcapError> {
         let mut magic = [0u8; 4];
-        let n = read_full(&mut self.inner, &mut magic)?;
+        let n = self.src.read_full(&mut magic)?;
         if n < 4 {
             return Err(PcapError::Truncated {
                 what: "section header block",
@@ -198,7 +196,7 @@ impl<R: Read> Reader<R> {
             });
         }
         let mut rest = vec![0u8; total - 12];
-        let got = read_full(&mut self.inner, &mut rest)?;
+        let got = self.src.read_full(&mut rest)?;
         if got < rest.len() {
             return Err(PcapError::Truncated {
                 what: "section header block",
@@ -228,7 +226,7 @@ impl<R: Read> Reader<R> {
                 reason: "interface description block too short",
             });
         }
-        let b = &self.buf[..body_len];
+        let b = &self.src.bytes(self.body.clone())[..body_len];
         let link = LinkType::from(u32::from(u16_of(b, big)));
         let snaplen = u32_of(&b[4..], big);
         let mut resol = TsResol::Pow10(6);
@@ -302,7 +300,7 @@ impl<R: Read> Reader<R> {
                 reason: "packet block too short",
             });
         }
-        let b = &self.buf;
+        let b = self.src.bytes(self.body.clone());
         let id = if block_type == NG_OPB {
             u32::from(u16_of(b, big))
         } else {
@@ -322,7 +320,7 @@ impl<R: Read> Reader<R> {
             ts: iface.resol.to_timestamp(ts),
             link: iface.link,
             interface: id,
-            data: 20..20 + cap,
+            data: self.body.start + 20..self.body.start + 20 + cap,
             orig_len,
         })
     }
@@ -334,7 +332,7 @@ impl<R: Read> Reader<R> {
                 reason: "simple packet block too short",
             });
         }
-        let orig_len = u32_of(&self.buf, big);
+        let orig_len = u32_of(self.src.bytes(self.body.clone()), big);
         let iface = self.interface(0, start)?;
         // The simple block has no captured length: it is the original length cut by the
         // snap length and the block's own size.
@@ -346,7 +344,7 @@ impl<R: Read> Reader<R> {
             ts: Timestamp::default(),
             link: iface.link,
             interface: 0,
-            data: 4..4 + cap,
+            data: self.body.start + 4..self.body.start + 4 + cap,
             orig_len,
         })
     }

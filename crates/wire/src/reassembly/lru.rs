@@ -36,6 +36,13 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+/// How keys are hashed: foldhash, seeded at random per table. A flow table hashes a key on
+/// every packet, and on keys of a few dozen bytes SipHash (std's default) cost as much as the
+/// rest of following the flow. foldhash is only minimally DoS-resistant, but its seed is
+/// random and never shown, so crafted addresses still cannot be aimed at one bucket by
+/// anyone who does not see the table from the inside.
+type Seeded = foldhash::fast::RandomState;
+
 /// No slot: the end of the list.
 const NIL: u32 = u32::MAX;
 
@@ -80,7 +87,7 @@ struct Slot<K, V> {
 /// A map from `K` to `V` ordered by last use; see the [module](self) documentation.
 #[derive(Debug)]
 pub struct LruMap<K, V> {
-    index: HashMap<K, u32>,
+    index: HashMap<K, u32, Seeded>,
     slots: Vec<Option<Slot<K, V>>>,
     free: Vec<u32>,
     /// One list per [`Tier`].
@@ -109,7 +116,7 @@ impl<K: Copy + Eq + Hash, V> LruMap<K, V> {
     /// written.
     pub fn with_capacity(capacity: usize) -> LruMap<K, V> {
         LruMap {
-            index: HashMap::with_capacity(capacity),
+            index: HashMap::with_capacity_and_hasher(capacity, Seeded::default()),
             slots: Vec::with_capacity(capacity),
             free: Vec::new(),
             lists: [Ends {

@@ -179,6 +179,21 @@ pub enum Event<'a> {
     },
 }
 
+/// What a consumer wants of a flow after one of its events, as it tells
+/// [`Reassembler::push_wanted`]: a consumer that looks at some flows only (a WebSocket
+/// tracker, which drops every connection that does not start like HTTP) says so, and the
+/// flows it dropped cost no copy of their bytes any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted {
+    /// Go on delivering the flow's bytes and gaps.
+    Bytes,
+    /// No more [`Event::Data`] or [`Event::Gap`] for this flow; its [`Event::Closed`] still
+    /// comes. The flow is followed as before, sequence numbers, out-of-order ranges, caps
+    /// and all, so it closes, is evicted and counts against the caps exactly as it would
+    /// have: only its bytes are no longer kept or handed out.
+    CloseOnly,
+}
+
 /// Counters, for a learner to see what reassembly did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
@@ -252,9 +267,9 @@ impl<'a> Segment<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FlowKey(SocketAddr, SocketAddr);
 
-/// Hashed as one 36-byte string (each side's address as IPv6, then its port): a keyed
-/// hasher (std's SipHash, so crafted addresses cannot pile flows into one bucket) then runs
-/// once over it rather than once per field, on every segment. Keys that are equal encode
+/// Hashed as one 36-byte string (each side's address as IPv6, then its port): the table's
+/// seeded hasher (see [`lru`], so crafted addresses cannot pile flows into one bucket) then
+/// runs once over it rather than once per field, on every segment. Keys that are equal encode
 /// equally, which is all `Hash` needs.
 impl Hash for FlowKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -289,12 +304,20 @@ struct Half {
     /// Bytes of this direction delivered or reported as gaps.
     delivered: u64,
     /// Out-of-order data by stream offset; ranges never overlap.
-    ooo: BTreeMap<u64, Vec<u8>>,
+    ooo: BTreeMap<u64, Held>,
     /// Charged bytes in `ooo`.
     buffered: usize,
     /// Stream offset just past the last byte, once FIN is seen.
     fin_at: Option<u64>,
     finished: bool,
+}
+
+/// A range of out-of-order bytes: its length, and the bytes unless nobody wants them
+/// ([`Wanted::CloseOnly`]), when only the range is kept.
+#[derive(Debug)]
+struct Held {
+    len: usize,
+    bytes: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -313,6 +336,8 @@ struct Flow {
     syn_seen: bool,
     /// [`Event::Opened`] was reported.
     announced: bool,
+    /// The consumer wants no more of its bytes ([`Wanted::CloseOnly`]).
+    ignored: bool,
 }
 
 impl Flow {
@@ -338,19 +363,25 @@ struct Ctx<'s, F> {
     /// The flow's [`Event::Opened`], while it is still to be reported before its first
     /// delivery ([`Config::announce_at_first_delivery`]).
     announce: Option<Event<'static>>,
+    /// The consumer wants no more of this flow's bytes: they are counted, not delivered.
+    ignored: bool,
 }
 
-impl<F: FnMut(Event<'_>)> Ctx<'_, F> {
+impl<F: FnMut(Event<'_>) -> Wanted> Ctx<'_, F> {
     fn data(&mut self, flow: u64, dir: Direction, offset: u64, bytes: &[u8]) {
         if !bytes.is_empty() {
             self.stats.delivered_bytes += bytes.len() as u64;
             self.announce();
-            (self.sink)(Event::Data {
+            if self.ignored {
+                return;
+            }
+            let wanted = (self.sink)(Event::Data {
                 flow,
                 dir,
                 offset,
                 bytes,
             });
+            self.ignored = wanted == Wanted::CloseOnly;
         }
     }
 
@@ -358,18 +389,22 @@ impl<F: FnMut(Event<'_>)> Ctx<'_, F> {
         if len > 0 {
             self.stats.gap_bytes += len;
             self.announce();
-            (self.sink)(Event::Gap {
+            if self.ignored {
+                return;
+            }
+            let wanted = (self.sink)(Event::Gap {
                 flow,
                 dir,
                 offset,
                 len,
             });
+            self.ignored = wanted == Wanted::CloseOnly;
         }
     }
 
     fn announce(&mut self) {
         if let Some(opened) = self.announce.take() {
-            (self.sink)(opened);
+            self.ignored |= (self.sink)(opened) == Wanted::CloseOnly;
         }
     }
 }
@@ -381,20 +416,31 @@ impl Half {
     }
 
     /// Delivers buffered segments that now touch the delivered edge.
-    fn drain<F: FnMut(Event<'_>)>(&mut self, id: u64, dir: Direction, cx: &mut Ctx<'_, F>) {
+    fn drain<F: FnMut(Event<'_>) -> Wanted>(
+        &mut self,
+        id: u64,
+        dir: Direction,
+        cx: &mut Ctx<'_, F>,
+    ) {
         while let Some(entry) = self.ooo.first_entry() {
             let at = *entry.key();
             if at > self.delivered {
                 break;
             }
-            let bytes = entry.remove();
-            let charge = bytes.len() + SEGMENT_OVERHEAD;
+            let held = entry.remove();
+            let charge = held.len + SEGMENT_OVERHEAD;
             self.buffered -= charge;
             *cx.total -= charge;
             let skip = (self.delivered - at) as usize;
-            if skip < bytes.len() {
-                cx.data(id, dir, self.delivered, &bytes[skip..]);
-                self.advance((bytes.len() - skip) as u64);
+            if skip < held.len {
+                // Bytes not kept were not wanted: `data` hands nothing out for such a flow.
+                cx.data(
+                    id,
+                    dir,
+                    self.delivered,
+                    held.bytes.get(skip..).unwrap_or(&[]),
+                );
+                self.advance((held.len - skip) as u64);
             }
         }
         if self.fin_at.is_some_and(|f| f <= self.delivered) {
@@ -403,7 +449,12 @@ impl Half {
     }
 
     /// Gives up on every hole: reports each as a gap and delivers all buffered data.
-    fn flush<F: FnMut(Event<'_>)>(&mut self, id: u64, dir: Direction, cx: &mut Ctx<'_, F>) {
+    fn flush<F: FnMut(Event<'_>) -> Wanted>(
+        &mut self,
+        id: u64,
+        dir: Direction,
+        cx: &mut Ctx<'_, F>,
+    ) {
         while let Some((&at, _)) = self.ooo.first_key_value() {
             if at > self.delivered {
                 cx.gap(id, dir, self.delivered, at - self.delivered);
@@ -413,7 +464,7 @@ impl Half {
         }
     }
 
-    fn segment<F: FnMut(Event<'_>)>(
+    fn segment<F: FnMut(Event<'_>) -> Wanted>(
         &mut self,
         id: u64,
         dir: Direction,
@@ -462,7 +513,7 @@ impl Half {
         }
     }
 
-    fn buffer<F: FnMut(Event<'_>)>(
+    fn buffer<F: FnMut(Event<'_>) -> Wanted>(
         &mut self,
         id: u64,
         dir: Direction,
@@ -475,8 +526,12 @@ impl Half {
         let end = start + bytes.len() as u64;
         let mut pieces: Vec<(u64, u64)> = Vec::new();
         let mut cursor = start;
-        for (&k, v) in self.ooo.range(..end) {
-            let kend = k + v.len() as u64;
+        // Ranges never overlap, so of those starting before `start` only the last can reach
+        // into the segment: it and those starting inside it are all there is to look at, not
+        // every range held below its end.
+        let before = self.ooo.range(..start).next_back();
+        for (&k, v) in before.into_iter().chain(self.ooo.range(start..end)) {
+            let kend = k + v.len as u64;
             if kend <= cursor {
                 continue;
             }
@@ -511,8 +566,13 @@ impl Half {
         }
         for (a, b) in pieces {
             let off = (a - start) as usize;
-            self.ooo
-                .insert(a, bytes[off..off + (b - a) as usize].to_vec());
+            let len = (b - a) as usize;
+            // A flow nobody wants the bytes of keeps only the range, charged all the same.
+            let bytes = match cx.ignored {
+                false => bytes[off..off + len].to_vec(),
+                true => Vec::new(),
+            };
+            self.ooo.insert(a, Held { len, bytes });
         }
         self.buffered += charge;
         *cx.total += charge;
@@ -557,8 +617,25 @@ impl Reassembler {
     /// Feeds one segment captured at `now`; events go to `sink` as they happen. Flows idle
     /// for the idle timeout are closed first.
     pub fn push(&mut self, now: Duration, seg: &Segment<'_>, mut sink: impl FnMut(Event<'_>)) {
+        self.push_wanted(now, seg, |e| {
+            sink(e);
+            Wanted::Bytes
+        });
+    }
+
+    /// [`Reassembler::push`] for a consumer that answers each event with what it still
+    /// wants of that event's flow: after [`Wanted::CloseOnly`] the flow's bytes are neither
+    /// kept nor delivered, and only its [`Event::Closed`] is still reported. The answer to
+    /// an event of another flow than the segment's (one closed to make room or for being
+    /// idle, which is already on its way out) changes nothing.
+    pub fn push_wanted(
+        &mut self,
+        now: Duration,
+        seg: &Segment<'_>,
+        mut sink: impl FnMut(Event<'_>) -> Wanted,
+    ) {
         self.stats.segments += 1;
-        self.expire(now, &mut sink);
+        self.expire_wanted(now, &mut sink);
         let key = FlowKey::new(seg.src, seg.dst);
         let rst = seg.flags.contains(Flags::RST);
         let at = match self.flows.touch(&key) {
@@ -584,13 +661,14 @@ impl Reassembler {
                 self.next_id += 1;
                 self.stats.flows_opened += 1;
                 let announced = !self.cfg.announce_at_first_delivery;
+                let mut ignored = false;
                 if announced {
-                    sink(Event::Opened {
+                    ignored = sink(Event::Opened {
                         flow: id,
                         client,
                         server,
                         syn_seen: syn_only || synack,
-                    });
+                    }) == Wanted::CloseOnly;
                 }
                 self.flows.insert(
                     key,
@@ -604,6 +682,7 @@ impl Reassembler {
                         established: false,
                         syn_seen: syn_only || synack,
                         announced,
+                        ignored,
                     },
                 )
             }
@@ -626,6 +705,7 @@ impl Reassembler {
             stats: &mut self.stats,
             sink: &mut sink,
             announce: (!flow.announced).then(|| flow.opened(key)),
+            ignored: flow.ignored,
         };
         let id = flow.id;
         let reason = if rst {
@@ -638,6 +718,7 @@ impl Reassembler {
                 .then_some(CloseReason::Fin)
         };
         flow.announced = cx.announce.is_none();
+        flow.ignored = cx.ignored;
         if let Some(reason) = reason {
             let (_, mut flow) = self.flows.remove(at);
             Self::close(&mut flow, reason, &mut cx);
@@ -646,7 +727,11 @@ impl Reassembler {
         }
     }
 
-    fn close<F: FnMut(Event<'_>)>(flow: &mut Flow, reason: CloseReason, cx: &mut Ctx<'_, F>) {
+    fn close<F: FnMut(Event<'_>) -> Wanted>(
+        flow: &mut Flow,
+        reason: CloseReason,
+        cx: &mut Ctx<'_, F>,
+    ) {
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let h = &mut flow.half[dir.index()];
             h.flush(flow.id, dir, cx);
@@ -666,7 +751,12 @@ impl Reassembler {
         }
     }
 
-    fn remove_with<F: FnMut(Event<'_>)>(&mut self, at: u32, reason: CloseReason, sink: &mut F) {
+    fn remove_with<F: FnMut(Event<'_>) -> Wanted>(
+        &mut self,
+        at: u32,
+        reason: CloseReason,
+        sink: &mut F,
+    ) {
         let (key, mut flow) = self.flows.remove(at);
         let mut cx = Ctx {
             cfg: self.cfg,
@@ -674,11 +764,12 @@ impl Reassembler {
             stats: &mut self.stats,
             sink,
             announce: (!flow.announced).then(|| flow.opened(key)),
+            ignored: flow.ignored,
         };
         Self::close(&mut flow, reason, &mut cx);
     }
 
-    fn evict_oldest<F: FnMut(Event<'_>)>(&mut self, sink: &mut F) {
+    fn evict_oldest<F: FnMut(Event<'_>) -> Wanted>(&mut self, sink: &mut F) {
         if let Some(at) = self.flows.oldest() {
             self.stats.flows_evicted += 1;
             self.remove_with(at, CloseReason::Evicted, sink);
@@ -692,12 +783,19 @@ impl Reassembler {
     /// ordered by arrival; a capture whose timestamps step backwards may keep a flow behind
     /// a later one a little past its timeout, never close one before it.
     pub fn expire(&mut self, now: Duration, mut sink: impl FnMut(Event<'_>)) {
+        self.expire_wanted(now, &mut |e| {
+            sink(e);
+            Wanted::Bytes
+        });
+    }
+
+    fn expire_wanted<F: FnMut(Event<'_>) -> Wanted>(&mut self, now: Duration, sink: &mut F) {
         for tier in [Tier::Probation, Tier::Protected] {
             while let Some(at) = self.flows.oldest_in(tier) {
                 if now.saturating_sub(self.flows.get(at).last_seen) < self.cfg.idle_timeout {
                     break;
                 }
-                self.remove_with(at, CloseReason::IdleTimeout, &mut sink);
+                self.remove_with(at, CloseReason::IdleTimeout, sink);
             }
         }
     }
@@ -713,6 +811,10 @@ impl Reassembler {
     pub fn finish(&mut self, mut sink: impl FnMut(Event<'_>)) {
         let mut all: Vec<(u64, u32)> = self.flows.values().map(|(at, f)| (f.id, at)).collect();
         all.sort_unstable_by_key(|(id, _)| *id);
+        let mut sink = |e: Event<'_>| {
+            sink(e);
+            Wanted::Bytes
+        };
         for (_, at) in all {
             self.remove_with(at, CloseReason::EndOfInput, &mut sink);
         }

@@ -81,10 +81,18 @@ impl<W: Write> LinePrinter<W> {
     pub fn format(&mut self, frame: &CapturedFrame<'_>, d: &Decoded<'_>) -> &str {
         self.line.clear();
         let s = self.style;
-        let mut time = String::new();
-        self.clock.write(&mut time, frame.ts);
-        if !time.is_empty() {
-            let _ = write!(self.line, "{} ", s.dim(&time));
+        if s.paints() {
+            let mut time = String::new();
+            self.clock.write(&mut time, frame.ts);
+            if !time.is_empty() {
+                let _ = write!(self.line, "{} ", s.dim(&time));
+            }
+        } else {
+            // Unpainted, the time goes straight onto the line, with no String of its own.
+            self.clock.write(&mut self.line, frame.ts);
+            if !self.line.is_empty() {
+                self.line.push(' ');
+            }
         }
         if d.link_type == wire::LinkType::LinuxSll2 {
             link_header::sll2_always(&mut self.line, d, &mut self.if_names);
@@ -191,7 +199,11 @@ impl<W: Write> Printer for LinePrinter<W> {
     }
 
     fn ws(&mut self, event: &crate::ws::WsEvent, full: bool) -> io::Result<()> {
-        writeln!(self.out, "{}", super::ws::line(event, full))
+        // Into the line buffer the packets use, not a String of its own per event.
+        self.line.clear();
+        super::ws::push_line(&mut self.line, event, full);
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -12,6 +12,7 @@ use wire::tcp::{Flags, Packet};
 use wire::Decoded;
 
 use crate::output::relative_seq::RelativeSeq;
+use crate::output::text::{push_ip, push_u64};
 use crate::style::Style;
 
 /// A TCP segment's words, from the ports on. `tcp` may be shorter than its header (cut by
@@ -30,14 +31,15 @@ pub(super) fn segment(
         let _ = write!(line, "{src} > {dst}: [|tcp]");
         return;
     }
-    let _ = write!(
-        line,
-        "{}.{} > {}.{}: ",
-        src,
-        tcp.src_port(),
-        dst,
-        tcp.dst_port()
-    );
+    // `{src}.{sport} > {dst}.{dport}: `, without core::fmt: this is every TCP line.
+    push_ip(line, src);
+    line.push('.');
+    push_u64(line, u64::from(tcp.src_port()));
+    line.push_str(" > ");
+    push_ip(line, dst);
+    line.push('.');
+    push_u64(line, u64::from(tcp.dst_port()));
+    line.push_str(": ");
     if !tcp.has_fixed_header() {
         line.push_str(" [|tcp]");
         return;
@@ -54,7 +56,13 @@ pub(super) fn segment(
         return;
     }
     let flags = tcp.flags();
-    let _ = write!(line, "Flags [{}]", s.flags(&tcpdump_flags(flags), flags));
+    line.push_str("Flags [");
+    if s.paints() {
+        line.push_str(&s.flags(&tcpdump_flags(flags), flags));
+    } else {
+        push_tcpdump_flags(line, flags);
+    }
+    line.push(']');
     let shown = rel.observe(
         (src, tcp.src_port()),
         (dst, tcp.dst_port()),
@@ -68,15 +76,19 @@ pub(super) fn segment(
     }
     let len = stated - hlen;
     if len > 0 || flags.0 & (Flags::SYN.0 | Flags::FIN.0 | Flags::RST.0) != 0 {
-        let _ = write!(line, ", seq {}", shown.seq);
+        line.push_str(", seq ");
+        push_u64(line, u64::from(shown.seq));
         if len > 0 {
-            let _ = write!(line, ":{}", shown.seq.wrapping_add(len));
+            line.push(':');
+            push_u64(line, u64::from(shown.seq.wrapping_add(len)));
         }
     }
     if flags.contains(Flags::ACK) {
-        let _ = write!(line, ", ack {}", shown.ack);
+        line.push_str(", ack ");
+        push_u64(line, u64::from(shown.ack));
     }
-    let _ = write!(line, ", win {}", tcp.window_len());
+    line.push_str(", win ");
+    push_u64(line, u64::from(tcp.window_len()));
     if flags.contains(Flags::URG) {
         let _ = write!(line, ", urg {}", tcp.urgent_at());
     }
@@ -94,7 +106,8 @@ pub(super) fn segment(
             None => return,
         }
     }
-    let _ = write!(line, ", length {len}");
+    line.push_str(", length ");
+    push_u64(line, u64::from(len));
     if len > 0 && captured < hlen as usize {
         // Options ended (EOL) before the cut; tcpdump then stops short of the data.
         let _ = write!(
@@ -153,28 +166,36 @@ pub fn tcp_flags(flags: Flags) -> String {
     }
 }
 
-/// tcpdump's flag letters, in its order (F S R P . U E W), or `none`. It prints the low eight
-/// bits only: the ninth (NS, now AE) shows as nothing.
+/// tcpdump's flag letters, in its order (F S R P . U E W). It prints the low eight bits only:
+/// the ninth (NS, now AE) shows as nothing.
+const LETTERS: [(Flags, char); 8] = [
+    (Flags::FIN, 'F'),
+    (Flags::SYN, 'S'),
+    (Flags::RST, 'R'),
+    (Flags::PSH, 'P'),
+    (Flags::ACK, '.'),
+    (Flags::URG, 'U'),
+    (Flags::ECE, 'E'),
+    (Flags::CWR, 'W'),
+];
+
+/// tcpdump's flag letters, or `none`.
 fn tcpdump_flags(flags: Flags) -> String {
-    const LETTERS: [(Flags, char); 8] = [
-        (Flags::FIN, 'F'),
-        (Flags::SYN, 'S'),
-        (Flags::RST, 'R'),
-        (Flags::PSH, 'P'),
-        (Flags::ACK, '.'),
-        (Flags::URG, 'U'),
-        (Flags::ECE, 'E'),
-        (Flags::CWR, 'W'),
-    ];
-    let text: String = LETTERS
-        .iter()
-        .filter(|(f, _)| flags.contains(*f))
-        .map(|(_, c)| *c)
-        .collect();
-    if text.is_empty() {
-        "none".to_owned()
-    } else {
-        text
+    let mut text = String::new();
+    push_tcpdump_flags(&mut text, flags);
+    text
+}
+
+/// [`tcpdump_flags`] appended to `line`, with no `String` of its own.
+fn push_tcpdump_flags(line: &mut String, flags: Flags) {
+    let before = line.len();
+    for (f, c) in LETTERS {
+        if flags.contains(f) {
+            line.push(c);
+        }
+    }
+    if line.len() == before {
+        line.push_str("none");
     }
 }
 

@@ -8,7 +8,19 @@ use websocket::frame::MAX_HEADER_LEN;
 use websocket::{FrameHeader, MaskRule, OpCode, ProtocolError};
 use wire::reassembly::Direction;
 
+use std::cell::RefCell;
+
+use websocket::mask::apply_mask;
+
+use super::rules::Payload;
 use super::{DirDecoder, InFrame, Output, Pending, State};
+
+thread_local! {
+    /// Where a masked payload checked in place is unmasked: one buffer for every decoder on
+    /// the thread, so that an idle connection holds none. At most the largest frame decoded
+    /// whole (`max_frame`).
+    static UNMASKED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 impl DirDecoder {
     /// Takes header bytes from `input`; returns how many were used.
@@ -80,6 +92,29 @@ impl DirDecoder {
         let decodable = pending.violations.is_empty()
             && header.validate(MaskRule::Either, 0b111).is_ok()
             && header.payload_len <= self.max_frame;
+        let len = header.payload_len as usize;
+        if decodable
+            && self.preview.is_some()
+            && self.messages.is_none()
+            && input.len() >= used + len
+        {
+            // The whole payload is here: checked where it lies, and only what is shown of it
+            // kept (see `previewing`).
+            let keep = self.preview.unwrap_or(usize::MAX);
+            let body = &input[used..used + len];
+            self.offset += len as u64;
+            pending.seen = len as u64;
+            match header.mask {
+                None => self.judge(pending, Payload::Preview(body, keep), out),
+                Some(key) => UNMASKED.with_borrow_mut(|buf| {
+                    buf.clear();
+                    buf.extend_from_slice(body);
+                    apply_mask(buf, key, 0);
+                    self.judge(pending, Payload::Preview(buf, keep), out);
+                }),
+            }
+            return used + len;
+        }
         if decodable {
             let mut decoder = self.frame_decoder();
             let mut bytes = &head[..n];

@@ -103,6 +103,9 @@ pub struct DirDecoder {
     compressed: bool,
     /// Boxed: most connections assemble nothing, and an idle one should cost little.
     messages: Option<Box<Messages>>,
+    /// Payload bytes a text frame keeps when the printer shows only its start; `None` keeps
+    /// every payload whole.
+    preview: Option<usize>,
 }
 
 impl DirDecoder {
@@ -123,7 +126,19 @@ impl DirDecoder {
             utf8: websocket::Utf8Validator::new(),
             compressed: false,
             messages: None,
+            preview: None,
         }
+    }
+
+    /// Keeps only the first `keep` bytes of a text frame's payload when the printer shows no
+    /// more (`None`: keep every payload whole). A frame whose payload arrives whole in one
+    /// piece of the stream is then checked where it lies (unmasked into a buffer shared by
+    /// the thread's decoders), not assembled in a buffer of its own. Messages being
+    /// assembled need their frames whole, so this applies only to decoders that assemble
+    /// none.
+    pub fn previewing(mut self, keep: Option<usize>) -> DirDecoder {
+        self.preview = keep;
+        self
     }
 
     /// Assembles messages: all of them (`all`), or only to inflate compressed ones.

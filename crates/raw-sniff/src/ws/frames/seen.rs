@@ -14,6 +14,11 @@ pub struct SeenFrame {
     pub header_len: usize,
     /// Payload, unmasked; only the first bytes when `payload.len() < header.payload_len`.
     pub payload: Vec<u8>,
+    /// Payload bytes after `payload` that were decoded and checked whole but not kept, as
+    /// the printer shows a frame by its first bytes only (see `DirDecoder::previewing`);
+    /// 0 otherwise. `payload.len() + elided < header.payload_len` still means bytes were
+    /// never decoded at all.
+    pub elided: u64,
     /// Payload bytes lost in a capture gap (filled with zeros in `payload`).
     pub lost: u64,
     /// Rules the frame breaks.
