@@ -117,6 +117,35 @@ struct Draining {
     at: Timestamp,
 }
 
+impl Draining {
+    /// Called once per turn of a capture loop; `false` when the loop is to end now. On a stop
+    /// or at the deadline, what the kernel captured before that moment may still be on its way
+    /// (a ring block not handed over yet, a socket queue not read), and it is kept like
+    /// everything else: the loop goes on draining it for at most `DRAIN_LIMIT`.
+    fn keep_going(
+        draining: &mut Option<Draining>,
+        source: &dyn Capture,
+        stop: &AtomicBool,
+        deadline: Option<Instant>,
+    ) -> bool {
+        if draining.is_none()
+            && (stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d))
+        {
+            let Some(drain) = source.drain() else {
+                return false;
+            };
+            *draining = Some(Draining {
+                drain,
+                since: Instant::now(),
+                at: crate::capture::now(),
+            });
+        }
+        !draining
+            .as_ref()
+            .is_some_and(|d| d.since.elapsed() >= DRAIN_LIMIT)
+    }
+}
+
 impl Session {
     /// Opens the source, drops privileges to `config.user`, readies the filter and creates
     /// the `-w` file: everything that can fail before the first packet. What the source has
@@ -247,27 +276,7 @@ impl Session {
     ) -> Result<(), SessionError> {
         let mut draining: Option<Draining> = None;
         loop {
-            if draining.is_none()
-                && (stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d))
-            {
-                // A stop or the deadline: what the kernel captured before this moment may
-                // still be on its way (a ring block not handed over yet, a socket queue not
-                // read), and it is kept like everything else.
-                match self.source.drain() {
-                    None => return Ok(()),
-                    Some(drain) => {
-                        draining = Some(Draining {
-                            drain,
-                            since: Instant::now(),
-                            at: crate::capture::now(),
-                        })
-                    }
-                }
-            }
-            if draining
-                .as_ref()
-                .is_some_and(|d| d.since.elapsed() >= DRAIN_LIMIT)
-            {
+            if !Draining::keep_going(&mut draining, &*self.source, stop, deadline) {
                 return Ok(());
             }
             if self.config.count.is_some_and(|c| self.counts.matched >= c) {

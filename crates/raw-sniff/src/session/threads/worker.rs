@@ -28,7 +28,7 @@ use crate::output::{PacketNumber, Printer};
 use crate::session::config::{Config, Output};
 use crate::session::saver::Saver;
 use crate::session::ws_stage::WsStage;
-use crate::session::{snap, stdout, Draining, SessionError, DRAIN_LIMIT};
+use crate::session::{snap, stdout, Draining, SessionError};
 use crate::style::Style;
 use crate::summary::Counts;
 use crate::user_filter::{self, UserFilter};
@@ -172,24 +172,7 @@ impl<'a> Worker<'a> {
             if self.shared.halt.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            if draining.is_none()
-                && (stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d))
-            {
-                match source.drain() {
-                    None => return Ok(()),
-                    Some(drain) => {
-                        draining = Some(Draining {
-                            drain,
-                            since: Instant::now(),
-                            at: crate::capture::now(),
-                        })
-                    }
-                }
-            }
-            if draining
-                .as_ref()
-                .is_some_and(|d| d.since.elapsed() >= DRAIN_LIMIT)
-            {
+            if !Draining::keep_going(&mut draining, source, stop, deadline) {
                 return Ok(());
             }
             let frame = match source.next() {
