@@ -289,6 +289,16 @@ impl Connection {
         }
     }
 
+    /// See [`Decoder::payload_room`]: where a large frame's next bytes can be read straight to.
+    /// After appending, call [`Connection::receive`] (with no input, if nothing else came).
+    pub fn payload_room(
+        &mut self,
+        min: usize,
+        max: usize,
+    ) -> Result<Option<(&mut Vec<u8>, usize)>, ProtocolError> {
+        self.decoder.payload_room(min, max)
+    }
+
     /// Consumes bytes from `input` and returns the next event, or `Ok(None)` once `input` is used
     /// up. Call again while `input` is not empty. On `Err`, fail the connection with
     /// [`Connection::fail`].

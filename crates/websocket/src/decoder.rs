@@ -172,6 +172,38 @@ impl Decoder {
         matches!(self.state, State::Header { len: 0, .. })
     }
 
+    /// While a frame's payload is arriving and at least `min` bytes of it are still missing:
+    /// the payload buffer, with room allocated (and charged to the budget) for the next
+    /// `min(missing, max)` bytes, and that count. The caller appends at most that many of the
+    /// frame's bytes, straight from the socket, then calls [`Decoder::decode`] (with the input
+    /// that follows them, or none), which finishes the frame once all of it is there. A large
+    /// payload then reaches its buffer without a copy through a read buffer.
+    pub fn payload_room(
+        &mut self,
+        min: usize,
+        max: usize,
+    ) -> Result<Option<(&mut Vec<u8>, usize)>, ProtocolError> {
+        let State::Payload { header, payload } = &mut self.state else {
+            return Ok(None);
+        };
+        let total = header.payload_len as usize;
+        let missing = total.saturating_sub(payload.len());
+        if missing == 0 || missing < min {
+            return Ok(None);
+        }
+        let room = missing.min(max);
+        if payload.len() + room > payload.capacity() {
+            // Doubling, not `decode`'s quarters: every growth of a large buffer may copy it, and
+            // this buffer is about to be filled by the socket, not by input already here. Still
+            // within the frame, and charged before it allocates.
+            let want = (payload.len() + room)
+                .max(payload.capacity().saturating_mul(2))
+                .min(total);
+            self.charge.grow(payload, want - payload.len(), total)?;
+        }
+        Ok(Some((payload, room)))
+    }
+
     /// Consumes bytes from the front of `input` and returns the next whole frame, with its payload
     /// unmasked, or `Ok(None)` once `input` is used up without finishing one. Call again while
     /// `input` is not empty: one call yields at most one frame. After an error the connection
@@ -246,6 +278,10 @@ impl Decoder {
         let State::Payload { header, payload } = &mut self.state else {
             unreachable!("header state returns or moves to payload above");
         };
+        // A caller of `payload_room` that appended more than the frame holds would have
+        // taken the next frame's bytes: the stream is then corrupt, which the next header
+        // shows, but nothing here may underflow.
+        payload.truncate(header.payload_len as usize);
         let missing = header.payload_len as usize - payload.len();
         let take = missing.min(input.len());
         // Growth by quarters, never past the declared length, charged before it allocates.
@@ -308,6 +344,93 @@ mod tests {
     const MASKED_HELLO: [u8; 11] = [
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ];
+
+    /// Feeds `wire` to a decoder as a server reading large payloads straight into their buffer
+    /// would: through `decode` in `read`-sized pieces, except that while at least `min` bytes of
+    /// a payload are missing, the next `step` bytes go into the room `payload_room` gives.
+    fn decode_direct(wire: &[u8], read: usize, min: usize, step: usize) -> Vec<Frame> {
+        let mut decoder = Decoder::new(DecoderConfig::server());
+        let mut frames = Vec::new();
+        let mut at = 0;
+        while at < wire.len() {
+            if let Some((payload, room)) = decoder.payload_room(min, step).unwrap() {
+                let n = room.min(wire.len() - at);
+                payload.extend_from_slice(&wire[at..at + n]);
+                at += n;
+                let mut none: &[u8] = &[];
+                frames.extend(decoder.decode(&mut none).unwrap());
+                continue;
+            }
+            let end = (at + read).min(wire.len());
+            let mut input = &wire[at..end];
+            while let Some(frame) = decoder.decode(&mut input).unwrap() {
+                frames.push(frame);
+            }
+            at = end;
+        }
+        frames
+    }
+
+    #[test]
+    fn payloads_read_straight_into_their_buffer_decode_as_fed_ones() {
+        let mut wire = Vec::new();
+        let mut sent = Vec::new();
+        for (i, len) in [300_000usize, 5, 0, 70_000, 1_048_576, 126, 65_536]
+            .iter()
+            .enumerate()
+        {
+            let mut header = FrameHeader::new(OpCode::Binary, *len as u64);
+            header.mask = Some([i as u8, 0x5a, 0xc3, 7]);
+            let payload: Vec<u8> = (0..*len).map(|b| (b * 31 + i) as u8).collect();
+            encode_frame(&mut wire, &header, &payload);
+            sent.push(payload);
+        }
+        for (read, min, step) in [
+            (4096, 1, 1),
+            (4096, 16_384, 262_144),
+            (1000, 1, 7),
+            (65_536, 100_000, 1 << 20),
+        ] {
+            let frames = decode_direct(&wire, read, min, step);
+            let got: Vec<&Vec<u8>> = frames.iter().map(|f| &f.payload).collect();
+            assert_eq!(
+                got,
+                sent.iter().collect::<Vec<_>>(),
+                "read {read} min {min} step {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_room_between_frames_or_for_a_small_rest() {
+        let mut decoder = Decoder::new(DecoderConfig::server());
+        assert_eq!(decoder.payload_room(1, 100).unwrap(), None);
+        let mut header = FrameHeader::new(OpCode::Binary, 1000);
+        header.mask = Some([1, 2, 3, 4]);
+        let mut wire = Vec::new();
+        encode_frame(&mut wire, &header, &[0; 1000]);
+        let mut input = &wire[..wire.len() - 600];
+        assert_eq!(decoder.decode(&mut input), Ok(None));
+        assert_eq!(decoder.payload_room(601, 100).unwrap(), None);
+        let (payload, room) = decoder.payload_room(600, 10_000).unwrap().unwrap();
+        assert_eq!(room, 600, "never past the frame");
+        assert!(payload.capacity() - payload.len() >= 600);
+    }
+
+    #[test]
+    fn room_is_charged_before_it_is_filled() {
+        let budget = Budget::new(300_000);
+        let mut decoder = Decoder::new(DecoderConfig::server());
+        decoder.set_budget(budget.clone());
+        let mut header = FrameHeader::new(OpCode::Binary, 1_000_000);
+        header.mask = Some([1, 2, 3, 4]);
+        let mut wire = Vec::new();
+        encode_frame(&mut wire, &header, &vec![0; 1_000_000]);
+        let mut input = &wire[..14];
+        assert_eq!(decoder.decode(&mut input), Ok(None));
+        let err = decoder.payload_room(1, 1_000_000).unwrap_err();
+        assert_eq!(u16::from(err.close_code()), 1013);
+    }
 
     #[test]
     fn a_partial_payload_is_charged_as_it_grows() {
