@@ -10,6 +10,7 @@ use crate::chat::{Inbox, Room};
 use crate::cli::ServerArgs;
 use crate::inspect::{Inspector, Inspectors, Report, Reporter, PAYLOAD_BYTES, REPORTS_PER_WRITE};
 use anyhow::Context as _;
+use bytes::BufMut as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -25,7 +26,8 @@ use websocket::handshake::{
     error_response, http_response, response_101, validate_request, Request,
 };
 use websocket::{
-    Budget, CloseCode, CloseState, Config, Connection, Event, HandshakeError, Message, Role,
+    Budget, CloseCode, CloseState, Config, Connection, Event, HandshakeError, Message,
+    ProtocolError, Role,
 };
 
 /// The chat page, embedded so the binary is all a user needs.
@@ -35,6 +37,11 @@ const PAGE: &str = include_str!("page.html");
 /// ten thousand idle connections cost little and a bulk sender still gets large reads.
 const MIN_READ_BUF: usize = 4 * 1024;
 const MAX_READ_BUF: usize = 256 * 1024;
+
+/// A frame's payload with at least this much still to come is read straight into the
+/// payload's own buffer rather than through the read buffer, saving a copy of every byte of a
+/// large message.
+const DIRECT_READ_MIN: usize = 64 * 1024;
 
 /// Input handed to the protocol at once. Between two slices a connection yields its worker, so
 /// a read full of tiny frames (a 64 KiB slice holds up to ~10,000) cannot keep others waiting.
@@ -525,13 +532,44 @@ impl Session<'_> {
                 continue;
             }
             let blocked = self.pending.is_some();
+            if !blocked {
+                // Room the budget refuses fails the connection here, as input would (1013).
+                if let Err(err) = self.conn.payload_room(DIRECT_READ_MIN, MAX_READ_BUF) {
+                    self.fail(&err);
+                    failed = true;
+                    continue;
+                }
+            }
+            let room = match blocked {
+                true => None,
+                false => self
+                    .conn
+                    .payload_room(DIRECT_READ_MIN, MAX_READ_BUF)
+                    .ok()
+                    .flatten(),
+            };
+            let stream = &mut self.stream;
+            let read = async {
+                match room {
+                    Some((payload, n)) => stream
+                        .read_buf(&mut (&mut *payload).limit(n))
+                        .await
+                        .map(|got| (got, true)),
+                    None => stream.read(&mut read_buf).await.map(|got| (got, false)),
+                }
+            };
             tokio::select! {
-                read = self.stream.read(&mut read_buf), if !blocked => match read {
-                    Ok(0) | Err(_) => {
+                read = read, if !blocked => match read {
+                    Ok((0, _)) | Err(_) => {
                         self.log("connection ended without a close frame (1006 Abnormal Closure)");
                         return;
                     }
-                    Ok(n) => {
+                    Ok((_, true)) => {
+                        heard = true;
+                        pinged = false;
+                        failed = self.on_payload_read();
+                    }
+                    Ok((n, false)) => {
                         heard = true;
                         pinged = false;
                         failed = self.on_bytes(&read_buf[..n]).await;
@@ -615,6 +653,19 @@ impl Session<'_> {
         false
     }
 
+    /// After payload bytes were read straight into their frame (`DIRECT_READ_MIN`): handles
+    /// the frame if that finished it. Returns true if the connection failed.
+    fn on_payload_read(&mut self) -> bool {
+        let mut none: &[u8] = &[];
+        loop {
+            match self.receive(&mut none) {
+                Received::More | Received::Closed => return false,
+                Received::Message(_) => {}
+                Received::Failed => return true,
+            }
+        }
+    }
+
     /// One step of [`Session::on_bytes`]: the next event from `input`, handled.
     fn receive(&mut self, input: &mut &[u8]) -> Received {
         match self.conn.receive(input) {
@@ -636,14 +687,19 @@ impl Session<'_> {
                 Received::Closed
             }
             Err(err) => {
-                self.log(&format!(
-                    "failing the connection with {}: {err}",
-                    err.close_code()
-                ));
-                self.conn.fail(&err);
+                self.fail(&err);
                 Received::Failed
             }
         }
+    }
+
+    /// Fails the connection with the error's close code, and says so with `--verbose`.
+    fn fail(&mut self, err: &ProtocolError) {
+        self.log(&format!(
+            "failing the connection with {}: {err}",
+            err.close_code()
+        ));
+        self.conn.fail(err);
     }
 
     fn on_message(&mut self, message: Message) {
