@@ -12,6 +12,8 @@ mod conn;
 mod pattern;
 mod report;
 mod sys;
+#[cfg(target_os = "linux")]
+mod uring;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -25,7 +27,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use args::BenchArgs;
-use args::Mode;
+use args::{ClientIo, Mode};
 use conn::{Plan, Stats};
 use report::{Latency, Report};
 
@@ -52,6 +54,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
 
+    let io = choose_backend(args.io);
     let threads = match args.threads {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -66,7 +69,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         let _context = runtime.enter();
         support::Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?
     };
-    let report = runtime.block_on(bench(&args, addr, threads, signals))?;
+    let report = runtime.block_on(bench(&args, addr, threads, io, signals))?;
 
     if report.established == 0 {
         let why = report
@@ -92,6 +95,32 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Ok(())
     } else {
         Err(anyhow!(verdict(&report)))
+    }
+}
+
+/// The backend used when `--io` is not given.
+const DEFAULT_IO: ClientIo = ClientIo::Epoll;
+
+/// The backend the load generator runs: io_uring when asked for (or the default) and the
+/// kernel has it; otherwise one line of stderr says why and epoll runs instead.
+fn choose_backend(requested: Option<ClientIo>) -> ClientIo {
+    if requested.unwrap_or(DEFAULT_IO) == ClientIo::Epoll {
+        return ClientIo::Epoll;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        match crate::uring::unavailable() {
+            None => ClientIo::Uring,
+            Some(why) => {
+                eprintln!("bench: io_uring unavailable: {why}; using epoll");
+                ClientIo::Epoll
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        eprintln!("bench: io_uring unavailable: it is Linux-only; using epoll");
+        ClientIo::Epoll
     }
 }
 
@@ -136,6 +165,7 @@ async fn bench(
     args: &BenchArgs,
     addr: SocketAddr,
     threads: usize,
+    io: ClientIo,
     mut signals: support::Signals,
 ) -> anyhow::Result<Report> {
     let plan = Arc::new(Plan {
@@ -159,7 +189,11 @@ async fn bench(
     });
 
     let abandon = CancellationToken::new();
-    let workers = spawn_workers(threads, &plan, &stats, total, &abandon)?;
+    let workers = match io {
+        #[cfg(target_os = "linux")]
+        ClientIo::Uring => uring::spawn_workers(threads, &plan, &stats, total, &abandon)?,
+        _ => spawn_workers(threads, &plan, &stats, total, &abandon)?,
+    };
 
     // Phase 1: open every connection.
     let connect_start = Instant::now();

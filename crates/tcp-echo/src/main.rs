@@ -9,6 +9,8 @@ mod limits;
 mod preview;
 mod server;
 mod trace;
+#[cfg(target_os = "linux")]
+mod uring;
 
 use std::process::ExitCode;
 

@@ -1,5 +1,8 @@
 //! `tcp-echo bench` against small echo servers run inside the test: one honest, one that
-//! corrupts a byte. Checks the report and exit status, never the timings.
+//! corrupts a byte. Checks the report and exit status, never the timings. Each test runs once on
+//! each of the load generator's backends (`--io epoll`, `--io uring`).
+
+mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -47,6 +50,7 @@ fn bench(addr: SocketAddr, extra: &[&str]) -> (Output, String, String) {
         .arg("--connect")
         .arg(addr.to_string())
         .args(["--duration", "1s", "--timeout", "10s", "--threads", "2"])
+        .args(io_args())
         .args(extra)
         .output()
         .expect("run tcp-echo bench");
@@ -54,6 +58,11 @@ fn bench(addr: SocketAddr, extra: &[&str]) -> (Output, String, String) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "bench panicked:\n{stderr}");
     (out, stdout, stderr)
+}
+
+/// `--io BACKEND` for the backend of the running test, nothing outside `on_each_backend!`.
+fn io_args() -> Vec<&'static str> {
+    common::chosen_backend().map_or(Vec::new(), |backend| vec!["--io", backend])
 }
 
 /// The number after `label` in the text report, e.g. `errors       3`.
@@ -69,7 +78,7 @@ fn count_after(report: &str, label: &str) -> u64 {
         .unwrap_or_else(|| panic!("no count in {line:?}"))
 }
 
-#[test]
+on_each_backend!(pingpong_against_an_honest_server_reports_and_exits_zero);
 fn pingpong_against_an_honest_server_reports_and_exits_zero() {
     let addr = echo_server(None);
     let (out, stdout, stderr) = bench(addr, &["--connections", "4", "--size", "100"]);
@@ -97,7 +106,7 @@ fn pingpong_against_an_honest_server_reports_and_exits_zero() {
     );
 }
 
-#[test]
+on_each_backend!(stream_mode_json_report);
 fn stream_mode_json_report() {
     let addr = echo_server(None);
     let (out, stdout, stderr) = bench(addr, &["--mode", "stream", "--size", "1000", "--json"]);
@@ -119,7 +128,7 @@ fn stream_mode_json_report() {
     }
 }
 
-#[test]
+on_each_backend!(idle_mode_holds_every_connection);
 fn idle_mode_holds_every_connection() {
     let addr = echo_server(None);
     let (out, stdout, stderr) = bench(addr, &["--mode", "idle", "--connections", "50"]);
@@ -130,7 +139,7 @@ fn idle_mode_holds_every_connection() {
     );
 }
 
-#[test]
+on_each_backend!(a_corrupting_server_fails_the_run_with_an_error_count);
 fn a_corrupting_server_fails_the_run_with_an_error_count() {
     // Byte 300 of each connection's stream is inside its fifth 64-byte message.
     let addr = echo_server(Some(300));
@@ -151,7 +160,7 @@ fn a_corrupting_server_fails_the_run_with_an_error_count() {
     );
 }
 
-#[test]
+on_each_backend!(connection_refused_is_one_clear_line);
 fn connection_refused_is_one_clear_line() {
     let addr = {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -179,7 +188,7 @@ impl Drop for Reaper {
     }
 }
 
-#[test]
+on_each_backend!(a_few_hundred_connections_against_tcp_echo_server);
 fn a_few_hundred_connections_against_tcp_echo_server() {
     use std::io::BufRead;
     let mut server = Command::new(env!("CARGO_BIN_EXE_tcp-echo"))
@@ -211,10 +220,11 @@ fn a_few_hundred_connections_against_tcp_echo_server() {
     drop(server);
 }
 
+#[cfg(unix)]
+on_each_backend!(sigterm_ends_the_run_with_the_report);
 /// SIGTERM, like Ctrl-C, ends the run early with the report: the handlers are in place before
 /// the first connection is made, not whenever the coordinator first yields.
 #[cfg(unix)]
-#[test]
 fn sigterm_ends_the_run_with_the_report() {
     use std::io::BufRead;
     use std::process::Stdio;
@@ -224,6 +234,7 @@ fn sigterm_ends_the_run_with_the_report() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tcp-echo"))
         .args(["bench", "--connect", &addr.to_string()])
         .args(["--duration", "60s", "--connections", "2", "--threads", "1"])
+        .args(io_args())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -257,4 +268,38 @@ fn sigterm_ends_the_run_with_the_report() {
         .unwrap();
     assert!(status.code().is_some(), "killed by the signal: {status:?}");
     assert!(out.contains("tcp-echo bench:"), "no report: {out:?}");
+}
+
+on_each_backend!(a_corrupted_byte_inside_a_stream_write_is_found);
+/// In stream mode the echo arrives in pieces of whatever size the kernel hands over; the byte
+/// flipped far inside the first 64 KiB write is still found at its exact offset.
+fn a_corrupted_byte_inside_a_stream_write_is_found() {
+    let addr = echo_server(Some(40_000));
+    let (out, stdout, stderr) = bench(
+        addr,
+        &["--mode", "stream", "--size", "1000", "--connections", "2"],
+    );
+    assert!(
+        !out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert_eq!(count_after(&stdout, "errors"), 2, "{stdout}");
+    assert!(
+        stdout.contains("echo differs at byte 40000: sent"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn help_names_both_client_backends() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcp-echo"))
+        .args(["bench", "--help"])
+        .output()
+        .expect("run tcp-echo bench --help");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        help.contains("--io <backend>") && help.contains("uring") && help.contains("epoll"),
+        "{help}"
+    );
 }

@@ -20,7 +20,7 @@ use super::pattern::{first_difference, Mismatch, Pattern};
 
 /// In stream mode each write carries as many whole messages as fit in this many bytes, so the
 /// generator makes few system calls and the server, not the client, sets the pace.
-const STREAM_WRITE: usize = 64 * 1024;
+pub(super) const STREAM_WRITE: usize = 64 * 1024;
 
 /// Latency histograms are sharded so a thousand connections on several threads rarely wait
 /// for the same lock; the shards are merged for the report.
@@ -89,6 +89,36 @@ impl Stats {
         let ns = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX).max(1);
         let mut shard = lock(&self.latency[conn as usize % SHARDS]);
         shard.saturating_record_n(ns, messages);
+    }
+
+    /// An empty histogram with the bounds of the shared ones, for a thread that collects its
+    /// own latencies and adds them once ([`Stats::add_latencies`]) instead of locking a shard
+    /// per message.
+    pub(super) fn new_histogram() -> Histogram<u64> {
+        Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
+            .expect("constant histogram bounds are valid")
+    }
+
+    /// Adds latencies collected by one thread into the shard of connection `conn`.
+    pub(super) fn add_latencies(&self, conn: u64, latencies: &Histogram<u64>) {
+        let mut shard = lock(&self.latency[conn as usize % SHARDS]);
+        shard
+            .add(latencies)
+            .expect("histograms made by new_histogram share bounds, so adding cannot fail");
+    }
+
+    /// Counts connection `id` as finished: clean, or stopped by `error`.
+    pub(super) fn finish(&self, id: u64, error: Option<&ConnError>) {
+        match error {
+            None => {
+                self.clean.fetch_add(1, Relaxed);
+            }
+            Some(e) => {
+                self.errors.fetch_add(1, Relaxed);
+                keep_first(&self.first_error, || format!("connection {id}: {e}"));
+            }
+        }
+        self.finished.fetch_add(1, Relaxed);
     }
 
     /// All recorded latencies in one histogram.

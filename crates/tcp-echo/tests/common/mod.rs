@@ -31,6 +31,11 @@ pub fn backend() -> &'static str {
     BACKEND.get().unwrap_or("epoll")
 }
 
+/// The backend `on_each_backend!` set for the running test, if any.
+pub fn chosen_backend() -> Option<&'static str> {
+    BACKEND.get()
+}
+
 /// A hostile-test case name: as before for epoll, with `/uring` for the io_uring backend.
 pub fn case_name(case: &str) -> String {
     match backend() {

@@ -5,7 +5,7 @@ use std::os::fd::RawFd;
 
 use io_uring::{opcode, squeue, types};
 
-use super::buffers;
+use crate::uring::BUF_GROUP;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -41,7 +41,7 @@ pub fn accept(listener: RawFd) -> squeue::Entry {
 /// connection until it ends, is cancelled, the ring runs out of buffers, or, with `limit`, it has
 /// received that many bytes (give or take the last buffer: see `with_total_limit`).
 pub fn recv(slot: usize, socket: RawFd, limit: Option<u32>) -> squeue::Entry {
-    let entry = opcode::RecvMulti::new(types::Fd(socket), buffers::GROUP)
+    let entry = opcode::RecvMulti::new(types::Fd(socket), BUF_GROUP)
         .build()
         .user_data(user_data(slot, Kind::Recv));
     match limit {

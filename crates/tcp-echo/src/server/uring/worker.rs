@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use io_uring::{cqueue, squeue, types, CompletionQueue, SubmissionQueue, Submitter};
 
-use super::buffers::BufRing;
 use super::conn::{Conn, Recv, OUTPUT_CAP, OWN_BUFFER};
 use super::ops::{self, Kind};
 use crate::server::php_demo::{self, Reply};
 use crate::server::progress::Ended;
 use crate::server::Shared;
+use crate::uring::BufRing;
 
 /// The longest the loop sleeps: how soon it notices the server stopping, and how finely it
 /// measures `--idle-timeout`.
