@@ -191,15 +191,22 @@ impl Decoder {
         if missing == 0 || missing < min {
             return Ok(None);
         }
-        let room = missing.min(max);
-        if payload.len() + room > payload.capacity() {
-            // Doubling, not `decode`'s quarters: every growth of a large buffer may copy it, and
-            // this buffer is about to be filled by the socket, not by input already here. Still
-            // within the frame, and charged before it allocates.
-            let want = (payload.len() + room)
-                .max(payload.capacity().saturating_mul(2))
-                .min(total);
-            self.charge.grow(payload, want - payload.len(), total)?;
+        let spare = payload.capacity() - payload.len();
+        // Room for what has not arrived is bounded as `decode`'s first allocation is: up to
+        // four times what arrived (at least INITIAL_PAYLOAD_CAPACITY), so a header that
+        // promises much and sends little still costs little. Growing to that at once, rather
+        // than by `decode`'s quarters, saves copies: every growth of a large buffer may copy it.
+        let earned = payload
+            .len()
+            .saturating_mul(4)
+            .max(INITIAL_PAYLOAD_CAPACITY)
+            .min(total);
+        let room = missing
+            .min(max)
+            .min(spare.max(earned.saturating_sub(payload.len())));
+        if room > spare {
+            // Charged before it allocates.
+            self.charge.grow(payload, room, total)?;
         }
         Ok(Some((payload, room)))
     }
@@ -418,16 +425,48 @@ mod tests {
     }
 
     #[test]
+    fn room_grows_with_what_arrived_not_with_what_the_header_promised() {
+        let mut decoder = Decoder::new(DecoderConfig::server());
+        let mut header = FrameHeader::new(OpCode::Binary, 16 << 20);
+        header.mask = Some([1, 2, 3, 4]);
+        let mut wire = Vec::new();
+        encode_frame(&mut wire, &header, &vec![0; 16 << 20]);
+        let mut input = &wire[..14 + 10];
+        assert_eq!(decoder.decode(&mut input), Ok(None));
+        let (payload, room) = decoder.payload_room(1, 1 << 20).unwrap().unwrap();
+        assert!(room <= INITIAL_PAYLOAD_CAPACITY, "{room}");
+        assert!(
+            payload.capacity() <= INITIAL_PAYLOAD_CAPACITY,
+            "{}",
+            payload.capacity()
+        );
+        // Once bytes arrive, the room follows them: at most four times what is there.
+        while let Some((payload, room)) = decoder.payload_room(1, 1 << 20).unwrap() {
+            let had = payload.len();
+            assert!(
+                had + room <= (had * 4).max(INITIAL_PAYLOAD_CAPACITY),
+                "{had} + {room}"
+            );
+            payload.extend(std::iter::repeat_n(0, room));
+            assert!(payload.capacity() <= (payload.len() * 4).max(INITIAL_PAYLOAD_CAPACITY) + room);
+        }
+    }
+
+    #[test]
     fn room_is_charged_before_it_is_filled() {
-        let budget = Budget::new(300_000);
+        let budget = Budget::new(100_000);
         let mut decoder = Decoder::new(DecoderConfig::server());
         decoder.set_budget(budget.clone());
         let mut header = FrameHeader::new(OpCode::Binary, 1_000_000);
         header.mask = Some([1, 2, 3, 4]);
         let mut wire = Vec::new();
         encode_frame(&mut wire, &header, &vec![0; 1_000_000]);
-        let mut input = &wire[..14];
-        assert_eq!(decoder.decode(&mut input), Ok(None));
+        // The header and the first allocation's worth of payload fit the budget ...
+        for piece in [&wire[..14], &wire[14..14 + INITIAL_PAYLOAD_CAPACITY]] {
+            let mut input = piece;
+            assert_eq!(decoder.decode(&mut input), Ok(None));
+        }
+        // ... room for four times that does not, and is refused before it is allocated.
         let err = decoder.payload_room(1, 1_000_000).unwrap_err();
         assert_eq!(u16::from(err.close_code()), 1013);
     }
