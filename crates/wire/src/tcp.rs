@@ -651,7 +651,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// Verifies the checksum. `segment_len` is the length the IP header gives the segment;
     /// when the buffer is shorter (snap length) the checksum is not judged. A field holding
     /// only the pseudo-header sum is reported as offloaded.
-    #[inline]
     pub fn verify_checksum(&self, pseudo: &PseudoHeader, segment_len: usize) -> ChecksumStatus {
         let b = self.buffer.as_ref();
         if b.len() < segment_len {
