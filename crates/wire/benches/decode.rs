@@ -11,7 +11,9 @@
 //!
 //! Run: `cargo bench -p wire --bench decode`. Rows are ns per packet: `decode_<frame>` reads
 //! every header field, `checksum_<frame>` decodes and verifies the IP and TCP checksums, each
-//! with a `wire`, `pnet_packet` and `etherparse` row. `scripts/bench-decode.sh` runs it and
+//! with a `wire`, `pnet_packet` and `etherparse` row; the checksum groups' `wire` row calls
+//! `wire::verify_checksums`, and their `wire_decoded` row gets the same verdicts from a
+//! `Decoded` (`ip_checksum()` and `transport_checksum()`). `scripts/bench-decode.sh` runs it and
 //! prints the medians as one markdown table, with wire's speed relative to pnet_packet's.
 
 use std::hint::black_box;
@@ -92,9 +94,20 @@ fn ours(frame: &[u8]) -> u64 {
     acc
 }
 
+fn good(c: Option<wire::ChecksumStatus>) -> u64 {
+    u64::from(c == Some(wire::ChecksumStatus::Good))
+}
+
+/// Decoding and both checksums in one call, for a caller that wants only the verdicts.
 fn ours_checksums(frame: &[u8]) -> u64 {
+    let v = wire::verify_checksums(LinkType::Ethernet, frame);
+    good(v.ip) + good(v.transport)
+}
+
+/// The same verdicts through a whole `Decoded`, as a caller that also reads its fields gets
+/// them.
+fn ours_checksums_decoded(frame: &[u8]) -> u64 {
     let d = decode(LinkType::Ethernet, frame);
-    let good = |c: Option<wire::ChecksumStatus>| u64::from(c == Some(wire::ChecksumStatus::Good));
     good(d.ip_checksum()) + good(d.transport_checksum())
 }
 
@@ -253,6 +266,7 @@ fn bench(c: &mut Criterion) {
         assert_eq!(ours(f), pnet(f));
         assert_eq!(ours(f), etherparse_fields(f));
         assert_eq!(ours_checksums(f), pnet_checksums(f));
+        assert_eq!(ours_checksums_decoded(f), pnet_checksums(f));
         assert_eq!(ours_checksums(f), etherparse_checksums(f));
     }
     for (name, f) in [("eth_ipv4_tcp", &v4), ("eth_ipv6_tcp", &v6)] {
@@ -265,6 +279,9 @@ fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("checksum_{name}"));
         g.throughput(Throughput::Elements(1));
         g.bench_function("wire", |b| b.iter(|| ours_checksums(black_box(f))));
+        g.bench_function("wire_decoded", |b| {
+            b.iter(|| ours_checksums_decoded(black_box(f)))
+        });
         g.bench_function("pnet_packet", |b| b.iter(|| pnet_checksums(black_box(f))));
         g.bench_function("etherparse", |b| {
             b.iter(|| etherparse_checksums(black_box(f)))

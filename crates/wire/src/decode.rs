@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use crate::checksum::{ChecksumStatus, PseudoHeader, Unverified};
+use crate::checksum::{ChecksumStatus, PseudoHeader};
 use crate::error::{Layer, Reason, WireError};
 use crate::ethernet::EtherType;
 use crate::field::FieldDef;
@@ -15,6 +15,7 @@ use crate::link::{self, LinkDef, Next, Start};
 use crate::{arp, icmpv4, icmpv6, ipv4, ipv6, ipv6_ext, tcp, udp, vlan};
 
 mod common;
+mod verdict;
 
 enum_with_unknown! {
     /// Link-layer header type of a capture (tcpdump.org "LINK-LAYER HEADER TYPES").
@@ -209,7 +210,42 @@ pub fn decode(link: LinkType, frame: &[u8]) -> Decoded<'_> {
     }
 }
 
+/// The checksum verdicts of one frame: what [`Decoded::ip_checksum`] and
+/// [`Decoded::transport_checksum`] give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChecksumVerdicts {
+    /// The IPv4 header checksum verdict (None without IPv4).
+    pub ip: Option<ChecksumStatus>,
+    /// The transport checksum verdict (None without a transport layer).
+    pub transport: Option<ChecksumStatus>,
+}
+
+/// Decodes a frame as [`decode`] does and judges its checksums: the same verdicts as
+/// `decode(link, frame)` followed by [`Decoded::ip_checksum`] and
+/// [`Decoded::transport_checksum`], for a caller that wants only those. Never panics and
+/// never allocates.
+///
+/// The common frames are judged straight from their views, so no [`Decoded`] is built and
+/// stored for them; everything else goes through the general decoder.
+#[inline(always)]
+pub fn verify_checksums(link: LinkType, frame: &[u8]) -> ChecksumVerdicts {
+    match common::decode(link, frame) {
+        Some(found) => found.checksums(),
+        None => Decoded::checksums_any(link, frame),
+    }
+}
+
 impl<'a> Decoded<'a> {
+    /// [`verify_checksums`] through the general decoder, kept out of line as it is.
+    #[inline(never)]
+    fn checksums_any(link: LinkType, frame: &'a [u8]) -> ChecksumVerdicts {
+        let d = Decoded::decode_any(link, frame);
+        ChecksumVerdicts {
+            ip: d.ip_checksum(),
+            transport: d.transport_checksum(),
+        }
+    }
+
     /// A frame with nothing decoded yet: all of it is payload.
     #[inline]
     fn nothing(link: LinkType, frame: &'a [u8]) -> Decoded<'a> {
@@ -641,45 +677,13 @@ impl<'a> Decoded<'a> {
         self.ipv4().map(|p| p.verify_checksum())
     }
 
-    fn is_fragment(&self) -> bool {
-        match &self.network {
-            Some((_, Network::Ipv4(p))) => p.is_fragment(),
-            Some((_, Network::Ipv6(_))) => self
-                .ext_headers()
-                .any(|h| h.header.kind() == IpProtocol::Ipv6Frag),
-            _ => false,
-        }
-    }
-
-    /// Length the IP layer gives the transport segment, from the length fields rather than
-    /// the buffer.
-    fn transport_len(&self) -> Option<usize> {
-        let (t_at, _) = self.transport?;
-        match &self.network {
-            Some((at, Network::Ipv4(p))) => {
-                Some((at + usize::from(p.total_len())).saturating_sub(t_at))
-            }
-            Some((at, Network::Ipv6(p))) => {
-                Some((at + ipv6::HEADER_LEN + usize::from(p.payload_len())).saturating_sub(t_at))
-            }
-            _ => None,
-        }
-    }
-
     /// The transport checksum verdict (None without a transport layer). Computed on
     /// request, so decoding alone stays cheap.
     pub fn transport_checksum(&self) -> Option<ChecksumStatus> {
-        let (_, t) = self.transport?;
-        let pseudo = self.pseudo_header()?;
-        let len = self.transport_len()?;
-        if self.is_fragment() {
-            return Some(ChecksumStatus::Unverified(Unverified::Fragment));
-        }
-        Some(match t {
-            Transport::Tcp(p) => p.verify_checksum(&pseudo, len),
-            Transport::Udp(p) => p.verify_checksum(&pseudo),
-            Transport::Icmpv4(p) => p.verify_checksum(len),
-            Transport::Icmpv6(p) => p.verify_checksum(&pseudo, len),
+        let (t_at, transport) = self.transport?;
+        let (net_at, network) = self.network?;
+        verdict::transport(network, net_at, transport, t_at, || {
+            self.ext_kind[..usize::from(self.ext_count)].contains(&u8::from(IpProtocol::Ipv6Frag))
         })
     }
 }
@@ -687,6 +691,7 @@ impl<'a> Decoded<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checksum::Unverified;
     use crate::testdata::*;
     use std::net::{Ipv4Addr, Ipv6Addr};
 

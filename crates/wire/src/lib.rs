@@ -111,7 +111,9 @@ pub mod vlan;
 mod testdata;
 
 pub use checksum::{ChecksumStatus, Unverified};
-pub use decode::{decode, Decoded, LinkType, Network, Transport};
+pub use decode::{
+    decode, verify_checksums, ChecksumVerdicts, Decoded, LinkType, Network, Transport,
+};
 pub use error::{Layer, Reason, Result, WireError};
 pub use field::FieldDef;
 pub use ip::IpProtocol;

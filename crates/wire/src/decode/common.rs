@@ -14,7 +14,7 @@
 //! edited every way they can enumerate and thousands of random ways, and check that they give
 //! the same `Decoded` whenever this path takes the frame.
 
-use super::{Decoded, Link, LinkType, Network, Transport};
+use super::{verdict, ChecksumVerdicts, Decoded, Link, LinkType, Network, Transport};
 use crate::field::u8_at;
 use crate::ip::IpProtocol;
 use crate::{ethernet, ipv4, ipv6, tcp, udp};
@@ -56,6 +56,23 @@ impl<'a> Common<'a> {
             trailer: self.trailer,
             truncated: self.truncated,
             ..Decoded::nothing(link, frame)
+        }
+    }
+}
+
+impl Common<'_> {
+    /// The checksum verdicts the `Decoded` would give, from the two layers alone. A common
+    /// frame has no IPv6 extension headers, so no IPv6 fragment header either.
+    #[inline(always)]
+    pub(super) fn checksums(self) -> ChecksumVerdicts {
+        let (net_at, network) = self.network;
+        let (t_at, transport) = self.transport;
+        ChecksumVerdicts {
+            ip: match network {
+                Network::Ipv4(p) => Some(p.verify_checksum()),
+                _ => None,
+            },
+            transport: verdict::transport(network, net_at, transport, t_at, || false),
         }
     }
 }

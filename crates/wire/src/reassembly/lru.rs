@@ -333,7 +333,7 @@ mod tests {
         for at in all {
             m.remove(at);
         }
-        assert_eq!(both(&m), [vec![], vec![]]);
+        assert_eq!(both(&m), [Vec::<u32>::new(), vec![]]);
         assert_eq!(m.oldest(), None);
         assert_eq!(m.examined(), 2);
     }
