@@ -1128,19 +1128,7 @@ mod tests {
     const LINKS: &[LinkType] = crate::link::DECODED;
 
     fn real_frames() -> [(LinkType, &'static [u8]); 11] {
-        [
-            (LinkType::Ethernet, &ETH_IPV4_TCP_SYN),
-            (LinkType::Ethernet, &ETH_IPV4_TCP_SYNACK),
-            (LinkType::Ethernet, &ETH_IPV4_TCP_DATA),
-            (LinkType::Ethernet, &ETH_IPV6_TCP_SYN),
-            (LinkType::Ethernet, &ETH_IPV6_TCP_DATA),
-            (LinkType::Ethernet, &ETH_IPV4_ICMP_UNREACH),
-            (LinkType::Ethernet, &ETH_IPV4_UDP),
-            (LinkType::Ethernet, &ETH_IPV4_ICMP_ECHO),
-            (LinkType::Ethernet, &ETH_IPV6_ICMPV6_ECHO),
-            (LinkType::LinuxSll, &SLL_IPV4_UDP),
-            (LinkType::LinuxSll2, &SLL2_IPV4_UDP),
-        ]
+        crate::testdata::captured()
     }
 
     #[test]

@@ -536,19 +536,7 @@ mod tests {
 
     #[test]
     fn real_frames_labelled_exactly_once() {
-        let frames: [(LinkType, &[u8]); 11] = [
-            (LinkType::Ethernet, &ETH_IPV4_TCP_SYN),
-            (LinkType::Ethernet, &ETH_IPV4_TCP_SYNACK),
-            (LinkType::Ethernet, &ETH_IPV4_TCP_DATA),
-            (LinkType::Ethernet, &ETH_IPV6_TCP_SYN),
-            (LinkType::Ethernet, &ETH_IPV6_TCP_DATA),
-            (LinkType::Ethernet, &ETH_IPV4_ICMP_UNREACH),
-            (LinkType::Ethernet, &ETH_IPV4_UDP),
-            (LinkType::Ethernet, &ETH_IPV4_ICMP_ECHO),
-            (LinkType::Ethernet, &ETH_IPV6_ICMPV6_ECHO),
-            (LinkType::LinuxSll, &SLL_IPV4_UDP),
-            (LinkType::LinuxSll2, &SLL2_IPV4_UDP),
-        ];
+        let frames = crate::testdata::captured();
         for (lt, f) in frames {
             for cut in 0..=f.len() {
                 every_byte_once(&decode(lt, &f[..cut]));

@@ -8,6 +8,26 @@
 //! sum because the kernel never completes them on `lo`.
 #![allow(dead_code)]
 
+use crate::LinkType;
+
+/// Every captured frame below with the link type it was captured on: the set the tests that
+/// walk "all real frames" share.
+pub(crate) fn captured() -> [(LinkType, &'static [u8]); 11] {
+    [
+        (LinkType::Ethernet, &ETH_IPV4_TCP_SYN),
+        (LinkType::Ethernet, &ETH_IPV4_TCP_SYNACK),
+        (LinkType::Ethernet, &ETH_IPV4_TCP_DATA),
+        (LinkType::Ethernet, &ETH_IPV6_TCP_SYN),
+        (LinkType::Ethernet, &ETH_IPV6_TCP_DATA),
+        (LinkType::Ethernet, &ETH_IPV4_ICMP_UNREACH),
+        (LinkType::Ethernet, &ETH_IPV4_UDP),
+        (LinkType::Ethernet, &ETH_IPV4_ICMP_ECHO),
+        (LinkType::Ethernet, &ETH_IPV6_ICMPV6_ECHO),
+        (LinkType::LinuxSll, &SLL_IPV4_UDP),
+        (LinkType::LinuxSll2, &SLL2_IPV4_UDP),
+    ]
+}
+
 /// lo-mixed.pcap #1: 127.0.0.1:36778 -> 127.0.0.1:47001 SYN with MSS, SACK-permitted, timestamps, window scale.
 pub(crate) static ETH_IPV4_TCP_SYN: [u8; 74] = [
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x45, 0x00,

@@ -117,19 +117,7 @@ mod tests {
     /// every checksum completed; an IPv4 header with options and an IPv6 fragment header
     /// made from them by hand.
     fn frames() -> Vec<(LinkType, Vec<u8>)> {
-        let captured: [(LinkType, &[u8]); 11] = [
-            (LinkType::Ethernet, &ETH_IPV4_TCP_SYN),
-            (LinkType::Ethernet, &ETH_IPV4_TCP_SYNACK),
-            (LinkType::Ethernet, &ETH_IPV4_TCP_DATA),
-            (LinkType::Ethernet, &ETH_IPV6_TCP_SYN),
-            (LinkType::Ethernet, &ETH_IPV6_TCP_DATA),
-            (LinkType::Ethernet, &ETH_IPV4_ICMP_UNREACH),
-            (LinkType::Ethernet, &ETH_IPV4_UDP),
-            (LinkType::Ethernet, &ETH_IPV4_ICMP_ECHO),
-            (LinkType::Ethernet, &ETH_IPV6_ICMPV6_ECHO),
-            (LinkType::LinuxSll, &SLL_IPV4_UDP),
-            (LinkType::LinuxSll2, &SLL2_IPV4_UDP),
-        ];
+        let captured = crate::testdata::captured();
         let mut all: Vec<(LinkType, Vec<u8>)> =
             captured.iter().map(|&(l, f)| (l, f.to_vec())).collect();
         for (link, f) in captured.iter().filter(|(l, _)| *l == LinkType::Ethernet) {
