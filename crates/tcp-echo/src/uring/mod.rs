@@ -4,7 +4,9 @@
 
 mod buffers;
 
-use io_uring::{opcode, IoUring, Probe};
+use std::time::Duration;
+
+use io_uring::{opcode, types, IoUring, Probe, SubmissionQueue, Submitter};
 
 pub use buffers::{BufRing, GROUP as BUF_GROUP};
 
@@ -16,6 +18,31 @@ const CQ_ENTRIES: u32 = 8192;
 /// The oldest kernel with everything the backend uses: multishot receive (6.0); provided
 /// buffer rings (5.19) and multishot accept (5.19) come before it.
 const OLDEST_KERNEL: (u32, u32) = (6, 0);
+
+/// Hands the kernel what was pushed to `sq` and waits, in the same io_uring_enter(), for at
+/// least one completion or `wait`. A wait ended by its timeout (ETIME), a signal (EINTR) or a
+/// completion queue with no room (EBUSY: the caller reaps, then calls again) is no error.
+pub fn submit_and_wait_for(
+    submitter: &Submitter<'_>,
+    sq: &mut SubmissionQueue<'_>,
+    wait: Duration,
+) -> std::io::Result<()> {
+    sq.sync();
+    let wait = types::Timespec::from(wait);
+    let args = types::SubmitArgs::new().timespec(&wait);
+    match submitter.submit_with_args(1, &args) {
+        Ok(_) => Ok(()),
+        Err(err)
+            if matches!(
+                err.raw_os_error(),
+                Some(libc::ETIME | libc::EINTR | libc::EBUSY)
+            ) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(err),
+    }
+}
 
 /// A ring for one thread: submitted to by that thread only, which lets the kernel skip
 /// locking and run completions when the thread asks for them; plain on kernels without that.

@@ -82,21 +82,7 @@ impl Batch {
                 sq.sync();
             }
         }
-        sq.sync();
-        let wait = types::Timespec::from(wait);
-        let args = types::SubmitArgs::new().timespec(&wait);
-        match submitter.submit_with_args(1, &args) {
-            Ok(_) => Ok(()),
-            Err(err)
-                if matches!(
-                    err.raw_os_error(),
-                    Some(libc::ETIME | libc::EINTR | libc::EBUSY)
-                ) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(err),
-        }
+        crate::uring::submit_and_wait_for(submitter, sq, wait)
     }
 }
 

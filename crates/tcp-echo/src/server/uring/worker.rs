@@ -12,7 +12,7 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use io_uring::{cqueue, squeue, types, CompletionQueue, SubmissionQueue, Submitter};
+use io_uring::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
 
 use super::conn::{Conn, Recv, OUTPUT_CAP, OWN_BUFFER};
 use super::ops::{self, Kind};
@@ -173,21 +173,8 @@ impl<'a> Worker<'a> {
                 sq.sync();
             }
         }
-        sq.sync();
-        let wait = types::Timespec::from(self.next_wake());
-        let args = types::SubmitArgs::new().timespec(&wait);
-        match submitter.submit_with_args(1, &args) {
-            Ok(_) => Ok(()),
-            Err(err)
-                if matches!(
-                    err.raw_os_error(),
-                    Some(libc::ETIME | libc::EINTR | libc::EBUSY)
-                ) =>
-            {
-                Ok(())
-            }
-            Err(err) => Err(err).context("io_uring_enter() failed"),
-        }
+        crate::uring::submit_and_wait_for(submitter, sq, self.next_wake())
+            .context("io_uring_enter() failed")
     }
 
     fn next_wake(&self) -> Duration {
